@@ -1,0 +1,26 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", URL: "readonly" } },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // The core sees Store and Clock interfaces only (DESIGN.md section 6).
+    files: ["src/vault/**/*.ts"],
+    ignores: ["src/vault/**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [
+        { group: ["better-sqlite3", "pg", "node:http", "node:child_process", "node:fs", "node:fs/promises", "fastify", "commander", "../cli/*", "../store/sqlite/*", "../store/postgres/*"], message: "the core knows nothing of I/O, the CLI or a concrete store" },
+        { group: ["node:crypto", "crypto", "age-encryption"], message: "only src/crypto imports node:crypto and age-encryption" },
+      ] }],
+      "no-console": "error",
+    },
+  },
+);

@@ -1,0 +1,51 @@
+import { AuthyError } from "../../errors.js";
+import { readFileChecked, writeFileAtomic } from "../../files/atomic-write.js";
+import { parseDotenv } from "../../formats/dotenv.js";
+import { serializeEnv, type ExportFormat } from "../../formats/export-formats.js";
+import type { Tier } from "../../vault/types.js";
+import type { CliContext } from "../context.js";
+import { readStdin } from "../input.js";
+import { table } from "../output.js";
+import { progressBar } from "../progress.js";
+
+/** A .env file larger than this is not one. */
+const MAX_ENV_FILE_BYTES = 64 * 1024 * 1024;
+/** Imports smaller than this finish too fast for a progress bar to help. */
+const PROGRESS_THRESHOLD = 1000;
+
+export async function importEnv(ctx: CliContext, file: string, flags: { namespace: string; dryRun?: boolean; overwrite: boolean; tier?: Tier }): Promise<void> {
+  const text = (file === "-" ? await readStdin("the .env file") : await readFileChecked(file, MAX_ENV_FILE_BYTES)).toString("utf8");
+  const entries = parseDotenv(text, { source: file === "-" ? "stdin" : file });
+  const vault = await ctx.unlock();
+  const bar = !flags.dryRun && entries.length >= PROGRESS_THRESHOLD ? progressBar(ctx, `importing ${entries.length} entries`) : null;
+  const plan = await vault.importEnv(entries, {
+    namespace: flags.namespace,
+    noOverwrite: !flags.overwrite,
+    tier: flags.tier,
+    dryRun: flags.dryRun,
+    onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
+  });
+  bar?.done();
+  const c = plan.counts;
+  ctx.out.result({ namespace: plan.namespace, dryRun: Boolean(flags.dryRun), counts: c, items: plan.items }, () =>
+    flags.dryRun ? table(["ACTION", "PATH"], plan.items.map((i) => [i.action, i.path])) : "",
+  );
+  ctx.out.info(
+    `${flags.dryRun ? "would import" : "imported"} into ${plan.namespace}: ${c.create} new, ${c.update} updated, ${c.unchanged} unchanged, ${c.skip} kept`,
+  );
+}
+
+export async function exportEnv(ctx: CliContext, namespace: string, flags: { out?: string; keys?: string; format: ExportFormat }): Promise<void> {
+  const keys = flags.keys?.split(",").map((k) => k.trim()).filter(Boolean);
+  if (flags.keys !== undefined && (!keys || keys.length === 0)) throw new AuthyError("INVALID_INPUT", "--keys is empty");
+  const vault = await ctx.unlock();
+  const entries = await vault.exportEnv(namespace, { keys });
+  // Serialize before writing anything, so that a value the format cannot hold writes nothing.
+  const text = serializeEnv(entries, flags.format);
+  if (flags.out) {
+    await writeFileAtomic(flags.out, text);
+    ctx.out.info(`wrote ${entries.length} secrets to ${flags.out}`);
+  } else {
+    process.stdout.write(text);
+  }
+}

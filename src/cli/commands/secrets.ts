@@ -1,0 +1,149 @@
+import { AuthyError } from "../../errors.js";
+import { readFileChecked } from "../../files/atomic-write.js";
+import { parseExpiry } from "../../formats/duration.js";
+import { parseReference } from "../../formats/reference.js";
+import { validatePath } from "../../vault/path.js";
+import { generateValue, MAX_VALUE_BYTES } from "../../vault/secrets.js";
+import type { SecretMeta, SecretType, SetOptions, Tier } from "../../vault/types.js";
+import type { CliContext } from "../context.js";
+import { confirm, promptSecret, readStdin, stdinIsTTY } from "../input.js";
+import { isoTime, table } from "../output.js";
+import { metaJson, parseVersion, summaryJson } from "./render.js";
+
+interface MetaFlags {
+  type?: SecretType;
+  tier?: Tier;
+  description?: string;
+  tag?: string[];
+  expires?: string;
+}
+
+function setOptions(flags: MetaFlags): SetOptions {
+  const opts: SetOptions = {};
+  if (flags.type) opts.type = flags.type;
+  if (flags.tier) opts.tier = flags.tier;
+  if (flags.description !== undefined) opts.description = flags.description;
+  if (flags.tag) opts.tags = flags.tag;
+  if (flags.expires !== undefined) opts.expiresAt = flags.expires === "never" ? null : parseExpiry(flags.expires, Date.now());
+  return opts;
+}
+
+function parseLength(s: string): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n)) throw new AuthyError("INVALID_INPUT", `--length must be a whole number, not ${JSON.stringify(s)}`);
+  return n;
+}
+
+/** Secret values never come from argv: a file, stdin when piped, or a no-echo prompt. */
+async function readValue(flags: { fromFile?: string; generate?: boolean; length: string; charset: string }): Promise<Uint8Array> {
+  if (flags.generate && flags.fromFile) throw new AuthyError("INVALID_INPUT", "use either --generate or --from-file, not both");
+  if (flags.generate) return Buffer.from(generateValue(parseLength(flags.length), flags.charset), "utf8");
+  if (flags.fromFile) return readFileChecked(flags.fromFile, MAX_VALUE_BYTES);
+  if (!stdinIsTTY()) {
+    const value = await readStdin("the value");
+    if (value.length === 0) throw new AuthyError("INVALID_INPUT", "the value on standard input is empty", { hint: "pipe the value in, e.g. `printf %s \"$VALUE\" | authy secrets set ns/KEY`" });
+    return value;
+  }
+  const value = await promptSecret("Value:");
+  if (value === "") throw new AuthyError("INVALID_INPUT", "empty value");
+  return Buffer.from(value, "utf8");
+}
+
+function saved(ctx: CliContext, meta: SecretMeta): void {
+  ctx.out.result(metaJson(meta), () => "");
+  ctx.out.info(`saved ${meta.path} (version ${meta.version})`);
+}
+
+export async function set(ctx: CliContext, path: string, flags: MetaFlags & { fromFile?: string; generate?: boolean; length: string; charset: string }): Promise<void> {
+  validatePath(path);
+  const options = setOptions(flags);
+  const value = await readValue(flags);
+  const vault = await ctx.unlock();
+  saved(ctx, await vault.setSecret(path, value, options));
+}
+
+export async function generate(ctx: CliContext, path: string, flags: MetaFlags & { length: string; charset: string; print?: boolean }): Promise<void> {
+  const value = generateValue(parseLength(flags.length), flags.charset);
+  const vault = await ctx.unlock();
+  const meta = await vault.setSecret(path, Buffer.from(value, "utf8"), setOptions(flags));
+  if (flags.print) ctx.out.result({ ...metaJson(meta), value }, () => value);
+  else saved(ctx, meta);
+}
+
+async function printValue(ctx: CliContext, path: string, flags: { version?: string; allowExpired?: boolean }): Promise<void> {
+  const vault = await ctx.unlock();
+  const { meta, value } = await vault.getSecret(path, {
+    version: flags.version === undefined ? undefined : parseVersion(flags.version),
+    allowExpired: flags.allowExpired,
+  });
+  if (ctx.out.opts.json) {
+    const text = Buffer.from(value).toString("utf8");
+    const binary = !Buffer.from(text, "utf8").equals(Buffer.from(value));
+    ctx.out.result(
+      { ...metaJson(meta), version: flags.version === undefined ? meta.version : parseVersion(flags.version), ...(binary ? { valueBase64: Buffer.from(value).toString("base64") } : { value: text }) },
+      () => "",
+    );
+    return;
+  }
+  // Raw bytes when piped (so `$(authy secrets get …)` and binary files are exact); a newline on a terminal.
+  process.stdout.write(value);
+  if (process.stdout.isTTY) process.stdout.write("\n");
+}
+
+export async function get(ctx: CliContext, path: string, flags: { version?: string; allowExpired?: boolean }): Promise<void> {
+  await printValue(ctx, path, flags);
+}
+
+export async function read(ctx: CliContext, reference: string, flags: object): Promise<void> {
+  await printValue(ctx, parseReference(reference).path, flags);
+}
+
+export async function list(ctx: CliContext, namespace: string | undefined, flags: { recursive?: boolean; deleted?: boolean }): Promise<void> {
+  const vault = await ctx.unlock();
+  const items = await vault.listSecrets({ namespace, recursive: flags.recursive || namespace === undefined, includeDeleted: flags.deleted });
+  ctx.out.result({ namespace: namespace ?? null, items: items.map(summaryJson) }, () => {
+    if (!process.stdout.isTTY) return items.map((i) => i.path).join("\n");
+    if (items.length === 0) return "";
+    return table(
+      ["PATH", "TYPE", "TIER", "VERSION", "UPDATED"],
+      items.map((i) => [i.deletedAt !== null ? `${i.path} (deleted)` : i.path, i.type, i.tier, String(i.version), isoTime(i.updatedAt)]),
+    );
+  });
+}
+
+export async function remove(ctx: CliContext, path: string, flags: { yes?: boolean; purge?: boolean }): Promise<void> {
+  if (!flags.yes) {
+    if (!stdinIsTTY()) throw new AuthyError("INVALID_INPUT", `refusing to delete ${path} without confirmation`, { hint: "pass --yes" });
+    const what = flags.purge ? `Erase ${path} and all its versions for good?` : `Delete ${path}?`;
+    if (!(await confirm(what))) throw new AuthyError("INTERRUPTED", "nothing deleted");
+  }
+  const vault = await ctx.unlock();
+  const meta = await vault.deleteSecret(path, { purge: flags.purge });
+  ctx.out.result({ ...metaJson(meta), purged: Boolean(flags.purge) }, () => "");
+  ctx.out.info(flags.purge ? `purged ${meta.path}` : `deleted ${meta.path} (undo with \`authy secrets restore ${meta.path}\`)`);
+}
+
+export async function restore(ctx: CliContext, path: string): Promise<void> {
+  const vault = await ctx.unlock();
+  const meta = await vault.restoreSecret(path);
+  ctx.out.result(metaJson(meta), () => "");
+  ctx.out.info(`restored ${meta.path}`);
+}
+
+export async function history(ctx: CliContext, path: string): Promise<void> {
+  const vault = await ctx.unlock();
+  const { meta, versions } = await vault.history(path);
+  ctx.out.result({ path: meta.path, versions }, () =>
+    table(
+      ["VERSION", "CREATED", "BY", "TYPE", "TIER", ""],
+      versions.map((v) => [String(v.version), isoTime(v.createdAt), v.actor, v.type, v.tier, v.current ? "current" : ""]),
+    ),
+  );
+}
+
+export async function rollback(ctx: CliContext, path: string, version: string): Promise<void> {
+  const vault = await ctx.unlock();
+  const meta = await vault.rollback(path, parseVersion(version));
+  ctx.out.result(metaJson(meta), () => "");
+  ctx.out.info(`${meta.path} now holds the value of version ${version} (as version ${meta.version})`);
+}

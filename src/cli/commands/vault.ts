@@ -1,0 +1,111 @@
+import { promises as fs } from "node:fs";
+import { AuthyError } from "../../errors.js";
+import { ensurePrivateDir, readFileChecked } from "../../files/atomic-write.js";
+import { systemClock } from "../../vault/clock.js";
+import { Vault } from "../../vault/vault.js";
+import type { CliContext } from "../context.js";
+import { firstLine, promptSecret, stdinIsTTY } from "../input.js";
+import { isoTime, table } from "../output.js";
+
+function workFactor(s: string): number {
+  if (!/^\d+$/.test(s)) throw new AuthyError("INVALID_INPUT", `--work-factor must be a whole number, not ${JSON.stringify(s)}`);
+  return Number(s);
+}
+
+async function askNewPassphrase(): Promise<string> {
+  if (!stdinIsTTY()) {
+    throw new AuthyError("INVALID_INPUT", "no new passphrase given", { hint: "pass --new-passphrase-file FILE or set AUTHY_NEW_PASSPHRASE" });
+  }
+  const a = await promptSecret("New passphrase:");
+  const b = await promptSecret("Repeat it:");
+  if (a !== b) throw new AuthyError("INVALID_INPUT", "the passphrases do not match");
+  return a;
+}
+
+/** A new vault's passphrase: from the usual sources, or asked twice on a terminal. */
+async function newPassphrase(ctx: CliContext): Promise<string> {
+  const fromEnv = ctx.opts.passphraseStdin || process.env.AUTHY_PASSPHRASE !== undefined || Boolean(process.env.AUTHY_PASSPHRASE_FILE);
+  return fromEnv || !stdinIsTTY() ? ctx.passphrase() : askNewPassphrase();
+}
+
+export async function init(ctx: CliContext, flags: { recipient?: string[]; passphrase: boolean; workFactor: string }): Promise<void> {
+  const wf = workFactor(flags.workFactor);
+  const recipients = flags.recipient ?? [];
+  if (!flags.passphrase && recipients.length === 0) throw new AuthyError("INVALID_INPUT", "--no-passphrase needs at least one --recipient");
+  await ensurePrivateDir(ctx.home);
+  const existing = await fs.lstat(ctx.vaultPath).catch(() => null);
+  if (existing) throw new AuthyError("ALREADY_EXISTS", `a vault already exists at ${ctx.vaultPath}`, { hint: "use it, or choose another --home" });
+  const passphrase = flags.passphrase ? await newPassphrase(ctx) : undefined;
+  if (passphrase !== undefined && passphrase.length === 0) throw new AuthyError("INVALID_INPUT", "the passphrase is empty");
+  let vault: Vault;
+  try {
+    const store = ctx.openStore({ create: true });
+    await fs.chmod(ctx.vaultPath, 0o600);
+    vault = await Vault.init({ store, clock: systemClock }, { passphrase, workFactor: wf, recipients });
+  } catch (e) {
+    // Leave nothing half-made behind: a failed init must not look like a vault.
+    await ctx.close();
+    for (const f of [ctx.vaultPath, `${ctx.vaultPath}-wal`, `${ctx.vaultPath}-shm`]) await fs.unlink(f).catch(() => undefined);
+    throw e;
+  }
+  ctx.out.result({ home: ctx.home, vault: ctx.vaultPath, vaultId: vault.vaultId, passphrase: Boolean(passphrase), recipients }, () => "");
+  ctx.out.info(`created a vault in ${ctx.home}`);
+}
+
+export async function status(ctx: CliContext): Promise<void> {
+  const exists = await fs.lstat(ctx.vaultPath).catch(() => null);
+  const s = exists ? await Vault.status(ctx.openStore()) : { initialized: false, vaultId: null, createdAt: null, slots: [] };
+  ctx.out.result(
+    { home: ctx.home, vault: ctx.vaultPath, initialized: s.initialized, vaultId: s.vaultId, createdAt: s.createdAt === null ? null : isoTime(s.createdAt), locked: true, daemon: null, slots: s.slots },
+    () =>
+      s.initialized
+        ? [`vault:    ${ctx.vaultPath}`, `id:       ${s.vaultId}`, `created:  ${isoTime(s.createdAt)}`, `state:    locked (no daemon; each command unlocks)`, `unlocks:  ${s.slots.map((x) => (x.kind === "passphrase" ? "passphrase" : x.recipient)).join(", ")}`].join("\n")
+        : `no vault in ${ctx.home} (run \`authy init\`)`,
+  );
+  if (!s.initialized) process.exitCode = 6;
+}
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  severity: "error" | "warning";
+}
+
+export async function doctor(ctx: CliContext): Promise<void> {
+  const checks: Check[] = [];
+  const add = (name: string, ok: boolean, detail: string, severity: Check["severity"] = "error") => checks.push({ name, ok, detail, severity });
+  const home = await fs.lstat(ctx.home).catch(() => null);
+  if (!home) throw new AuthyError("NOT_INITIALIZED", `no vault in ${ctx.home}`, { hint: "run `authy init`" });
+  add("home directory is private (0700)", (home.mode & 0o077) === 0, `mode ${(home.mode & 0o777).toString(8)}`, "warning");
+  const file = await fs.lstat(ctx.vaultPath).catch(() => null);
+  if (!file) throw new AuthyError("NOT_INITIALIZED", `no vault in ${ctx.home}`, { hint: "run `authy init`" });
+  add("vault file is private (0600)", (file.mode & 0o077) === 0, `mode ${(file.mode & 0o777).toString(8)}`, "warning");
+  const store = ctx.openStore();
+  const sqlite = store.integrityCheck();
+  add("database structure (PRAGMA integrity_check)", sqlite.length === 1 && sqlite[0] === "ok", sqlite.slice(0, 3).join("; "));
+  const st = await Vault.status(store);
+  for (const slot of st.slots.filter((x) => x.kind === "passphrase")) {
+    add(`passphrase slot work factor`, slot.workFactor !== null && slot.workFactor >= 15 && slot.workFactor <= 20, `scrypt log2 N = ${slot.workFactor ?? "unreadable"}`);
+  }
+  const vault = await ctx.unlock();
+  const report = await vault.verify();
+  add("every record authenticates (secrets, versions, slots, audit chain)", report.problems.length === 0, report.problems.length ? report.problems.slice(0, 5).join("; ") : `${report.secrets} secrets, ${report.versions} versions, ${report.auditEntries} audit entries`);
+  ctx.out.result({ ok: checks.every((c) => c.ok || c.severity === "warning"), checks }, () =>
+    table(["", "CHECK", "DETAIL"], checks.map((c) => [c.ok ? "ok" : c.severity === "error" ? "FAIL" : "warn", c.name, c.detail])),
+  );
+  const failed = checks.filter((c) => !c.ok && c.severity === "error");
+  if (failed.length > 0) throw new AuthyError("INTEGRITY", `doctor found ${failed.length} problem(s): ${failed.map((c) => c.name).join(", ")}`);
+}
+
+export async function passwd(ctx: CliContext, flags: { newPassphraseFile?: string; workFactor: string }): Promise<void> {
+  const wf = workFactor(flags.workFactor);
+  const vault = await ctx.unlock();
+  const next = flags.newPassphraseFile
+    ? firstLine(await readFileChecked(flags.newPassphraseFile, 64 * 1024))
+    : process.env.AUTHY_NEW_PASSPHRASE ?? (await askNewPassphrase());
+  if (next.length === 0) throw new AuthyError("INVALID_INPUT", "the new passphrase is empty");
+  const slot = await vault.changePassphrase(next, wf);
+  ctx.out.result({ slot }, () => "");
+  ctx.out.info("passphrase changed");
+}

@@ -1,0 +1,53 @@
+import { AuthyError } from "../errors.js";
+
+/** The most authy reads from standard input: generous for certificates and .env files. */
+export const MAX_STDIN_BYTES = 64 * 1024 * 1024;
+
+let consumed = false;
+
+/** Reads all of standard input once; a second caller gets an error rather than nothing. */
+export async function readStdin(what: string): Promise<Buffer> {
+  if (consumed) throw new AuthyError("INVALID_INPUT", `standard input was already used; cannot also read ${what} from it`, {
+    hint: "pass the passphrase with AUTHY_PASSPHRASE_FILE, or the value with --from-file",
+  });
+  consumed = true;
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    total += (chunk as Buffer).length;
+    if (total > MAX_STDIN_BYTES) throw new AuthyError("INVALID_INPUT", `${what} on standard input is larger than ${MAX_STDIN_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function stdinIsTTY(): boolean {
+  return Boolean(process.stdin.isTTY);
+}
+
+/** A passphrase ends at the first line break (so `echo pass |` works); nothing else is trimmed. */
+export function firstLine(buf: Buffer): string {
+  const text = buf.toString("utf8");
+  const nl = text.search(/\r?\n/);
+  return nl === -1 ? text : text.slice(0, nl);
+}
+
+/** A no-echo prompt on the terminal; the prompt itself goes to stderr. */
+export async function promptSecret(message: string): Promise<string> {
+  if (!process.stdin.isTTY) {
+    throw new AuthyError("LOCKED", `${message.replace(/:$/, "")} is needed and there is no terminal to ask on`, {
+      hint: "set AUTHY_PASSPHRASE or AUTHY_PASSPHRASE_FILE, pass --passphrase-stdin, or use AUTHY_IDENTITY",
+    });
+  }
+  const { password, isCancel } = await import("@clack/prompts");
+  const answer = await password({ message, output: process.stderr, withGuide: false });
+  if (isCancel(answer)) throw new AuthyError("INTERRUPTED", "cancelled");
+  return answer;
+}
+
+export async function confirm(message: string): Promise<boolean> {
+  const clack = await import("@clack/prompts");
+  const answer = await clack.confirm({ message, output: process.stderr, initialValue: false, withGuide: false });
+  if (clack.isCancel(answer)) throw new AuthyError("INTERRUPTED", "cancelled");
+  return answer;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * The authy command. This file is the only place that ends the process: handlers throw
+ * AuthyErrors, and they become one line on stderr and an exit status from one table.
+ */
+import { AuthyError, isAuthyError } from "../errors.js";
+import { EXIT_CODES } from "./exit-codes.js";
+import { buildProgram, CommanderExit } from "./program.js";
+
+function report(e: AuthyError, json: boolean, verbose: boolean): void {
+  if (json) {
+    process.stderr.write(JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } }) + "\n");
+    return;
+  }
+  process.stderr.write(`authy: ${e.message}\n`);
+  if (e.hint && (verbose || process.stderr.isTTY)) process.stderr.write(`hint: ${e.hint}\n`);
+  if (verbose && e.code === "INTERNAL" && e.cause instanceof Error) process.stderr.write(`${e.cause.stack}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  // A reader that goes away (`authy secrets list | head -1`) is not an error.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+  });
+  const json = argv.includes("--json");
+  const verbose = argv.includes("--verbose");
+  try {
+    const program = buildProgram();
+    await program.parseAsync(argv);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderExit) return e.exitCode;
+    const err = isAuthyError(e)
+      ? e
+      : new AuthyError("INTERNAL", `unexpected error: ${(e as Error)?.message ?? String(e)}`, { cause: e, hint: "run again with --verbose and report this" });
+    report(err, json, verbose);
+    return EXIT_CODES[err.code];
+  }
+}
+
+process.on("SIGINT", () => {
+  process.stderr.write("\nauthy: interrupted\n");
+  process.exit(EXIT_CODES.INTERRUPTED);
+});
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  () => process.exit(1),
+);

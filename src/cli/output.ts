@@ -1,0 +1,50 @@
+/**
+ * Where things are printed: results on stdout (so pipes stay clean), everything else on stderr.
+ */
+export interface OutputOptions {
+  json: boolean;
+  quiet: boolean;
+  color: boolean;
+  verbose: boolean;
+}
+
+export class Output {
+  constructor(readonly opts: OutputOptions) {}
+
+  /** The command's result, as JSON with --json, otherwise the text. */
+  result(json: unknown, text: () => string): void {
+    if (this.opts.json) process.stdout.write(JSON.stringify(json, null, 2) + "\n");
+    else {
+      const t = text();
+      if (t !== "") process.stdout.write(t.endsWith("\n") ? t : t + "\n");
+    }
+  }
+
+  /** A confirmation such as "saved prod/API_KEY (version 3)": stderr, silenced by --quiet and --json. */
+  info(message: string): void {
+    if (!this.opts.quiet && !this.opts.json) process.stderr.write(message + "\n");
+  }
+
+  warn(message: string): void {
+    if (!this.opts.quiet) process.stderr.write(`${this.paint("33", "warning:")} ${message}\n`);
+  }
+
+  verbose(message: string): void {
+    if (this.opts.verbose) process.stderr.write(`${this.paint("2", message)}\n`);
+  }
+
+  paint(code: string, text: string): string {
+    return this.opts.color ? `\u001b[${code}m${text}\u001b[0m` : text;
+  }
+}
+
+/** Renders rows as aligned columns. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  return [line(headers), ...rows.map(line)].join("\n");
+}
+
+export function isoTime(ms: number | null): string {
+  return ms === null ? "" : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}

@@ -1,0 +1,169 @@
+import { Command, CommanderError, Option } from "commander";
+import { CliContext, type GlobalOptions } from "./context.js";
+import { EXIT_HELP } from "./exit-codes.js";
+
+/** Thrown (instead of exiting) when commander has printed help, the version or a usage error. */
+export class CommanderExit extends Error {
+  constructor(readonly exitCode: number) {
+    super("commander exit");
+  }
+}
+
+export const VERSION = "0.1.0";
+
+type Handler = (ctx: CliContext, ...args: unknown[]) => Promise<void>;
+
+/**
+ * Commands are declared here and their handlers imported only when they run, so that
+ * `authy secrets get` does not pay for loading every other command.
+ */
+function lazy(load: () => Promise<Record<string, unknown>>, name: string) {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const ctx = new CliContext(command.optsWithGlobals() as GlobalOptions);
+    try {
+      const mod = await load();
+      const handler = mod[name] as Handler;
+      // commander passes (...positionals, options, command); handlers take (ctx, ...positionals, options).
+      await handler(ctx, ...args.slice(0, -1));
+    } finally {
+      await ctx.close();
+    }
+  };
+}
+
+const secrets = () => import("./commands/secrets.js");
+const vaultCmds = () => import("./commands/vault.js");
+const env = () => import("./commands/env.js");
+const keys = () => import("./commands/keys.js");
+const transfer = () => import("./commands/transfer.js");
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function buildProgram(): Command {
+  const program = new Command("authy");
+  program
+    .description("a local-first secrets vault for AI agents")
+    .version(VERSION, "--version", "print the version")
+    .option("--json", "machine-readable output (stable schema)")
+    .option("-q, --quiet", "print only results and errors")
+    .option("--no-color", "no colours (also NO_COLOR)")
+    .option("--verbose", "more detail on stderr")
+    .option("--home <dir>", "vault directory (AUTHY_HOME, default ~/.authy)")
+    .option("--api-url <url>", "authy server or daemon URL (AUTHY_API_URL)")
+    .option("--passphrase-stdin", "read the vault passphrase from standard input")
+    .option("--identity <file>", "unlock with an age identity file (AUTHY_IDENTITY)")
+    .addHelpText("after", `\n${EXIT_HELP}\n`)
+    .showSuggestionAfterError()
+    .exitOverride((err: CommanderError) => {
+      const helpish = err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help";
+      throw new CommanderExit(helpish ? 0 : 2);
+    });
+  program.configureOutput({ outputError: (str, write) => write(str.startsWith("error:") ? `authy: ${str.slice(7)}` : str) });
+
+  program
+    .command("init")
+    .description("create a new vault")
+    .option("--recipient <age1…>", "also let this age recipient unlock the vault (repeatable)", collect)
+    .option("--no-passphrase", "no passphrase slot: only the recipients unlock the vault")
+    .addOption(new Option("--work-factor <n>", "scrypt work factor (log2 N) for the passphrase slot").default("18"))
+    .action(lazy(vaultCmds, "init"));
+  program.command("status").description("show whether a vault exists and how it can be unlocked").action(lazy(vaultCmds, "status"));
+  program.command("doctor").description("check permissions, key slots and the integrity of every record").action(lazy(vaultCmds, "doctor"));
+  program
+    .command("passwd")
+    .description("change the vault passphrase (rewraps the vault key only)")
+    .option("--new-passphrase-file <file>", "read the new passphrase from a file")
+    .option("--work-factor <n>", "scrypt work factor (log2 N)", "18")
+    .action(lazy(vaultCmds, "passwd"));
+
+  const s = program.command("secrets").description("read and write secrets");
+  const meta = (c: Command) =>
+    c
+      .addOption(new Option("--type <type>", "secret type").choices(["api_key", "oauth_token", "db_credential", "ssh_key", "certificate", "custom"]))
+      .addOption(new Option("--tier <tier>", "who must approve reads").choices(["standard", "sensitive", "critical"]))
+      .option("--description <text>", "what the secret is for")
+      .option("--tag <tag>", "a tag (repeatable)", collect)
+      .option("--expires <when>", "expiry: a date (2027-01-31) or a duration from now (30d)");
+  meta(
+    s
+      .command("set <path>")
+      .description("store a value (from stdin when piped, a no-echo prompt on a terminal, --from-file or --generate)")
+      .option("--from-file <file>", "read the value from a file")
+      .option("--generate", "generate a random value")
+      .option("--length <n>", "length of a generated value", "32")
+      .option("--charset <set>", "alnum, alpha, hex, numeric, symbols, base64url, or the characters to use", "alnum"),
+  ).action(lazy(secrets, "set"));
+  meta(
+    s
+      .command("generate <path>")
+      .description("store a new random value")
+      .option("--length <n>", "length", "32")
+      .option("--charset <set>", "alnum, alpha, hex, numeric, symbols, base64url, or the characters to use", "alnum")
+      .option("--print", "also print the value"),
+  ).action(lazy(secrets, "generate"));
+  s.command("get <path>")
+    .description("print a value (raw, no newline, when piped)")
+    .option("--version <n>", "an older version")
+    .option("--allow-expired", "read a secret past its expiry")
+    .action(lazy(secrets, "get"));
+  s.command("list [namespace]")
+    .alias("ls")
+    .description("list secret names (never values)")
+    .option("-r, --recursive", "include nested namespaces")
+    .option("--deleted", "include deleted secrets")
+    .action(lazy(secrets, "list"));
+  s.command("delete <path>")
+    .alias("rm")
+    .description("delete a secret (soft; undo with restore)")
+    .option("-y, --yes", "do not ask")
+    .option("--purge", "erase every version for good")
+    .action(lazy(secrets, "remove"));
+  s.command("restore <path>").description("undo a delete").action(lazy(secrets, "restore"));
+  s.command("history <path>").description("list a secret's versions").action(lazy(secrets, "history"));
+  s.command("rollback <path> <version>").description("make an older version current (as a new version)").action(lazy(secrets, "rollback"));
+
+  program
+    .command("read <reference>")
+    .description("print the value of an authy://namespace/KEY reference")
+    .action(lazy(secrets, "read"));
+
+  const e = program.command("env").description("import and export namespaces as environment files");
+  e.command("import <file>")
+    .description("import a .env file (- for stdin) into a namespace, all or nothing")
+    .requiredOption("--namespace <ns>", "target namespace")
+    .option("--dry-run", "show what would change, write nothing")
+    .option("--no-overwrite", "keep existing secrets")
+    .addOption(new Option("--tier <tier>", "tier of imported secrets").choices(["standard", "sensitive", "critical"]))
+    .action(lazy(env, "importEnv"));
+  e.command("export <namespace>")
+    .description("print a namespace as dotenv, json, yaml, shell or docker-env")
+    .option("--out <file>", "write to a file (0600) instead of stdout")
+    .option("--keys <a,b>", "only these keys")
+    .addOption(new Option("--format <format>", "output format").choices(["dotenv", "json", "yaml", "shell", "docker-env"]).default("dotenv"))
+    .action(lazy(env, "exportEnv"));
+
+  const k = program.command("keys").description("manage who can unlock the vault (age key slots)");
+  k.command("add <recipient>").description("let an age recipient (age1…) unlock the vault").option("--label <text>", "a name for this key").action(lazy(keys, "add"));
+  k.command("list").description("list key slots").action(lazy(keys, "list"));
+  k.command("remove <id>").description("remove a key slot (by id or recipient)").action(lazy(keys, "remove"));
+  k.command("generate").description("create a new age identity file").option("--out <file>", "write it to this file (0600)").action(lazy(keys, "generate"));
+
+  program
+    .command("export")
+    .description("write secrets to a standard age file that the stock `age` tool decrypts")
+    .requiredOption("--to <recipient>", "age recipient (age1…), repeatable", collect)
+    .option("--namespace <ns>", "only this namespace (recursive)")
+    .addOption(new Option("--format <format>", "inside the age file").choices(["json", "dotenv"]).default("json"))
+    .option("--armor", "PEM-style ASCII armor")
+    .option("--out <file>", "write to a file (0600) instead of stdout")
+    .action(lazy(transfer, "exportAge"));
+  program.command("backup [file]").description("write a consistent, still-encrypted copy of the vault").action(lazy(transfer, "backup"));
+  program
+    .command("restore <file>")
+    .description("replace the vault with a backup (the current one is kept aside)")
+    .option("-y, --yes", "do not ask")
+    .action(lazy(transfer, "restore"));
+
+  return program;
+}

@@ -1,0 +1,63 @@
+/**
+ * AES-256-GCM with a random 96-bit nonce and a full 128-bit tag.
+ *
+ * Sealed layout (version 1):
+ *
+ *   0x01 | nonce (12 bytes, random) | ciphertext (same length as plaintext) | tag (16 bytes)
+ *
+ * The additional data is not stored; the caller supplies it again to open. Random nonces are
+ * safe here: each key seals few messages (a DEK seals one value; the wrap key one DEK per
+ * version), far below the 2^32 limit for random 96-bit nonces.
+ */
+import * as nodeCrypto from "node:crypto";
+import { AuthyError, integrityError } from "../errors.js";
+
+const VERSION = 0x01;
+const KEY_BYTES = 32;
+const NONCE_BYTES = 12;
+/** Always the full tag: Node accepts a 4-byte GCM tag unless told the length. */
+const TAG_BYTES = 16;
+/** The shortest sealed value: an empty plaintext. */
+export const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
+
+export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  checkKey(key);
+  const nonce = nodeCrypto.randomBytes(NONCE_BYTES);
+  const cipher = nodeCrypto.createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const tag = cipher.getAuthTag();
+  const out = new Uint8Array(SEAL_OVERHEAD + plaintext.length);
+  out[0] = VERSION;
+  out.set(nonce, 1);
+  out.set(body, 1 + NONCE_BYTES);
+  out.set(tag, 1 + NONCE_BYTES + body.length);
+  return out;
+}
+
+/** Throws INTEGRITY on any failure; never returns unauthenticated bytes. */
+export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+  checkKey(key);
+  if (sealed.length < SEAL_OVERHEAD || sealed[0] !== VERSION) {
+    throw integrityError("sealed data is malformed");
+  }
+  const nonce = sealed.subarray(1, 1 + NONCE_BYTES);
+  const body = sealed.subarray(1 + NONCE_BYTES, sealed.length - TAG_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  try {
+    const decipher = nodeCrypto.createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(tag);
+    const head = decipher.update(body);
+    const tail = decipher.final(); // throws here if the tag does not match; `head` is then dropped
+    return new Uint8Array(Buffer.concat([head, tail]));
+  } catch {
+    throw integrityError("sealed data failed authentication");
+  }
+}
+
+function checkKey(key: Uint8Array): void {
+  if (key.length !== KEY_BYTES) {
+    throw new AuthyError("INTERNAL", `aead key must be ${KEY_BYTES} bytes`);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Canonical, unambiguous encoding of a list of fields: the bytes that additional data, row MACs
+ * and audit hashes are computed over. Two different lists never encode to the same bytes.
+ *
+ * Layout (version 1):
+ *
+ *   0x01                                   version
+ *   then for each field, in order:
+ *     tag      1 byte   0 null, 1 UTF-8 string, 2 integer, 3 bytes, 4 boolean
+ *     length   u32 big-endian, length of body
+ *     body     null: empty; string: UTF-8; integer: signed 64-bit big-endian (8 bytes);
+ *              bytes: as is; boolean: 0x00 or 0x01
+ *
+ * Integers come in as safe-integer numbers or as bigints in the signed 64-bit range; both are
+ * the same integer type, so 5 and 5n encode identically. Strings must be well-formed Unicode
+ * (a lone surrogate would otherwise be replaced by U+FFFD and collide with it).
+ */
+import { AuthyError } from "../errors.js";
+
+export type Field = string | number | bigint | null | Uint8Array | boolean;
+
+const VERSION = 0x01;
+const TAG_NULL = 0;
+const TAG_STRING = 1;
+const TAG_INTEGER = 2;
+const TAG_BYTES = 3;
+const TAG_BOOLEAN = 4;
+/** A field's length must fit the u32 length prefix. */
+const MAX_FIELD_BYTES = 0xffff_ffff;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const utf8 = new TextEncoder();
+
+export function encodeFields(fields: readonly Field[]): Uint8Array {
+  const parts: Uint8Array[] = [Uint8Array.of(VERSION)];
+  for (const field of fields) {
+    const [tag, body] = encodeField(field);
+    if (body.length > MAX_FIELD_BYTES) {
+      throw new AuthyError("INTERNAL", "field too long to encode");
+    }
+    const head = new Uint8Array(5);
+    head[0] = tag;
+    new DataView(head.buffer).setUint32(1, body.length, false);
+    parts.push(head, body);
+  }
+  return concat(parts);
+}
+
+function encodeField(field: Field): [number, Uint8Array] {
+  if (field === null) return [TAG_NULL, new Uint8Array(0)];
+  if (typeof field === "string") {
+    if (LONE_SURROGATE.test(field)) {
+      throw new AuthyError("INVALID_INPUT", "text is not well-formed unicode (lone surrogate)");
+    }
+    return [TAG_STRING, utf8.encode(field)];
+  }
+  if (typeof field === "number") {
+    if (!Number.isSafeInteger(field)) {
+      throw new AuthyError("INTERNAL", "numeric field must be a safe integer");
+    }
+    return [TAG_INTEGER, int64(BigInt(field))];
+  }
+  if (typeof field === "bigint") {
+    if (field < INT64_MIN || field > INT64_MAX) {
+      throw new AuthyError("INTERNAL", "integer field must fit in signed 64 bits");
+    }
+    return [TAG_INTEGER, int64(field)];
+  }
+  if (typeof field === "boolean") return [TAG_BOOLEAN, Uint8Array.of(field ? 1 : 0)];
+  if (field instanceof Uint8Array) return [TAG_BYTES, field];
+  throw new AuthyError("INTERNAL", "unsupported field type");
+}
+
+function int64(value: bigint): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigInt64(0, value, false);
+  return out;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+import { constants, promises as fs } from "node:fs";
+import path from "node:path";
+import { randomBytes } from "../crypto/index.js";
+import { AuthyError } from "../errors.js";
+
+/**
+ * Files authy writes outside SQLite (exports, backups, config): written to a temporary file
+ * in the same directory, fsynced, then renamed over the destination, mode 0600. A symlink
+ * planted at the destination is refused, never followed (rename replaces a link rather than
+ * writing through it, and we refuse before that so the user learns of it).
+ */
+export async function writeFileAtomic(dest: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
+  await refuseSymlink(dest);
+  const dir = path.dirname(path.resolve(dest));
+  const tmp = path.join(dir, `.${path.basename(dest)}.${Buffer.from(randomBytes(6)).toString("hex")}.tmp`);
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, mode);
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await fs.rename(tmp, dest);
+    await syncDir(dir);
+  } catch (e) {
+    await handle?.close().catch(() => undefined);
+    await fs.unlink(tmp).catch(() => undefined);
+    throw fileError(e, dest);
+  }
+}
+
+export async function refuseSymlink(dest: string): Promise<void> {
+  try {
+    const st = await fs.lstat(dest);
+    if (st.isSymbolicLink()) {
+      throw new AuthyError("INVALID_INPUT", `refusing to write ${dest}: it is a symbolic link`, { hint: "remove the link or choose another path" });
+    }
+    if (st.isDirectory()) throw new AuthyError("INVALID_INPUT", `refusing to write ${dest}: it is a directory`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw fileError(e, dest);
+  }
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  const h = await fs.open(dir, constants.O_RDONLY).catch(() => undefined);
+  if (!h) return;
+  try {
+    await h.sync();
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename is still atomic.
+  } finally {
+    await h.close();
+  }
+}
+
+export function fileError(e: unknown, file: string): AuthyError {
+  if (e instanceof AuthyError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case "ENOENT":
+      return new AuthyError("NOT_FOUND", `no such file or directory: ${file}`);
+    case "EACCES":
+    case "EPERM":
+      return new AuthyError("INVALID_INPUT", `permission denied: ${file}`);
+    case "EISDIR":
+      return new AuthyError("INVALID_INPUT", `${file} is a directory`);
+    case "ELOOP":
+      return new AuthyError("INVALID_INPUT", `refusing to follow a symbolic link: ${file}`);
+    case "ENOSPC":
+    case "EDQUOT":
+      return new AuthyError("UNAVAILABLE", `the disk is full writing ${file}; nothing was written`);
+    case "EROFS":
+    case "EIO":
+      return new AuthyError("UNAVAILABLE", `cannot write ${file}: ${code}`);
+    default:
+      return new AuthyError("INTERNAL", `cannot access ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Reads a whole file, turning errors into clear AuthyErrors. */
+export async function readFileChecked(file: string, maxBytes: number): Promise<Buffer> {
+  try {
+    const st = await fs.stat(file);
+    if (st.isDirectory()) throw new AuthyError("INVALID_INPUT", `${file} is a directory`);
+    if (st.size > maxBytes) throw new AuthyError("INVALID_INPUT", `${file} is larger than ${maxBytes} bytes`);
+    return await fs.readFile(file);
+  } catch (e) {
+    throw fileError(e, file);
+  }
+}
+
+/** Creates AUTHY_HOME as a 0700 directory. */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const st = await fs.lstat(dir);
+    if (!st.isDirectory()) throw new AuthyError("INVALID_INPUT", `${dir} is not a directory`);
+    if ((st.mode & 0o077) !== 0) await fs.chmod(dir, 0o700);
+  } catch (e) {
+    throw fileError(e, dir);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Numbered schema migrations, run in order on open inside one IMMEDIATE transaction.
+ * `PRAGMA user_version` records the last one applied. Never edit a migration that has
+ * shipped: add a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: the vault, key slots, secrets with versions, the audit chain.
+  `
+  CREATE TABLE vault (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    vault_id    BLOB    NOT NULL,
+    format      INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    listing_mac BLOB,
+    mac         BLOB    NOT NULL
+  ) STRICT;
+  CREATE TABLE key_slots (
+    id         TEXT    PRIMARY KEY,
+    kind       TEXT    NOT NULL,
+    label      TEXT    NOT NULL,
+    recipient  TEXT,
+    slot       BLOB    NOT NULL,
+    created_at INTEGER NOT NULL,
+    mac        BLOB    NOT NULL
+  ) STRICT;
+  CREATE TABLE secrets (
+    path            TEXT    PRIMARY KEY,
+    namespace       TEXT    NOT NULL,
+    type            TEXT    NOT NULL,
+    tier            TEXT    NOT NULL,
+    description     TEXT    NOT NULL,
+    tags            TEXT    NOT NULL,
+    expires_at      INTEGER,
+    current_version INTEGER NOT NULL,
+    deleted_at      INTEGER,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    mac             BLOB    NOT NULL
+  ) STRICT;
+  CREATE INDEX secrets_by_namespace ON secrets (namespace);
+  CREATE TABLE secret_versions (
+    path        TEXT    NOT NULL,
+    version     INTEGER NOT NULL,
+    type        TEXT    NOT NULL,
+    tier        TEXT    NOT NULL,
+    sealed      BLOB    NOT NULL,
+    wrapped_dek BLOB    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    actor       TEXT    NOT NULL,
+    PRIMARY KEY (path, version)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE audit (
+    seq       INTEGER PRIMARY KEY,
+    ts        INTEGER NOT NULL,
+    actor     TEXT    NOT NULL,
+    action    TEXT    NOT NULL,
+    resource  TEXT    NOT NULL,
+    outcome   TEXT    NOT NULL,
+    details   TEXT    NOT NULL,
+    prev_hash BLOB    NOT NULL,
+    hash      BLOB    NOT NULL,
+    mac       BLOB    NOT NULL
+  ) STRICT;
+  CREATE INDEX audit_by_action_ts ON audit (action, ts);
+  CREATE INDEX audit_by_ts ON audit (ts);
+  CREATE TABLE unlock_failures (
+    id     INTEGER PRIMARY KEY,
+    ts     INTEGER NOT NULL,
+    method TEXT    NOT NULL
+  ) STRICT;
+  `,
+];

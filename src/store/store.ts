@@ -1,0 +1,140 @@
+/**
+ * The storage contract. A Store holds rows; it knows nothing of keys, MACs or policy: every
+ * row that decides access arrives already authenticated by the core (the `mac` columns) and
+ * is returned byte for byte as written. One adapter per database (sqlite/, postgres/), one
+ * conformance suite (conformance/) that every adapter must pass.
+ *
+ * Reads may happen outside a transaction. Every write happens inside `write()`, which runs
+ * one logical operation (new version + wrapped key + audit entry) all or nothing, serialized
+ * against every other writer of the same vault, in this process or another.
+ */
+
+export interface VaultRow {
+  vaultId: Uint8Array;
+  format: number;
+  createdAt: number;
+  /** MAC over the listing (see ListingRow); null only while a vault is being created. */
+  listingMac: Uint8Array | null;
+  mac: Uint8Array;
+}
+
+export type SlotKind = "passphrase" | "x25519";
+
+export interface KeySlotRow {
+  id: string;
+  kind: SlotKind;
+  label: string;
+  recipient: string | null;
+  /** A standard age file wrapping the vault key. */
+  slot: Uint8Array;
+  createdAt: number;
+  mac: Uint8Array;
+}
+
+export interface SecretRow {
+  path: string;
+  namespace: string;
+  type: string;
+  tier: string;
+  description: string;
+  /** JSON array of strings. */
+  tags: string;
+  expiresAt: number | null;
+  currentVersion: number;
+  deletedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  mac: Uint8Array;
+}
+
+export interface VersionRow {
+  path: string;
+  version: number;
+  type: string;
+  tier: string;
+  sealed: Uint8Array;
+  wrappedDek: Uint8Array;
+  createdAt: number;
+  actor: string;
+}
+
+export interface AuditRow {
+  seq: number;
+  ts: number;
+  actor: string;
+  action: string;
+  resource: string;
+  outcome: string;
+  /** JSON object of non-secret details. */
+  details: string;
+  prevHash: Uint8Array;
+  hash: Uint8Array;
+  mac: Uint8Array;
+}
+
+export interface AuditQuery {
+  afterSeq?: number;
+  /** Newest first when true. */
+  descending?: boolean;
+  limit?: number;
+  action?: string;
+  actor?: string;
+  resourcePrefix?: string;
+  since?: number;
+  until?: number;
+}
+
+export interface UnlockFailureRow {
+  id: number;
+  ts: number;
+  method: string;
+}
+
+export interface StoreReader {
+  getVault(): Promise<VaultRow | null>;
+  listSlots(): Promise<KeySlotRow[]>;
+  getSecret(path: string): Promise<SecretRow | null>;
+  /** Every secret row, sorted by path (deleted ones included). */
+  listSecrets(): Promise<SecretRow[]>;
+  /** The secret rows directly in one namespace (not below it), sorted by path. */
+  listSecretsIn(namespace: string): Promise<SecretRow[]>;
+  /**
+   * The canonical listing text the core MACs: one line per secret sorted by path, fields as
+   * `listingLine()` lays them out. Built by the database in one pass, because 100,000 rows
+   * turned into objects one by one cost far more than the bench allows.
+   */
+  listingText(): Promise<string>;
+  getVersion(path: string, version: number): Promise<VersionRow | null>;
+  listVersions(path: string): Promise<VersionRow[]>;
+  auditHead(): Promise<AuditRow | null>;
+  listAudit(query: AuditQuery): Promise<AuditRow[]>;
+  listUnlockFailures(): Promise<UnlockFailureRow[]>;
+}
+
+export interface StoreWriter extends StoreReader {
+  putVault(row: VaultRow): Promise<void>;
+  setListingMac(mac: Uint8Array): Promise<void>;
+  putSlot(row: KeySlotRow): Promise<void>;
+  deleteSlot(id: string): Promise<void>;
+  putSecret(row: SecretRow): Promise<void>;
+  deleteSecret(path: string): Promise<void>;
+  putVersion(row: VersionRow): Promise<void>;
+  appendAudit(row: AuditRow): Promise<void>;
+  clearUnlockFailures(ids: number[]): Promise<void>;
+}
+
+export interface Store extends StoreReader {
+  readonly kind: string;
+  /** Runs `fn` as one atomic, serialized write. A throw rolls everything back. */
+  write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T>;
+  /** Failed unlocks are recorded outside the authenticated chain (no key is known yet). */
+  recordUnlockFailure(ts: number, method: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * One listing line: the fields that `secrets list` shows and that decide what exists.
+ * Length-prefixed path so that no edit can move a field boundary.
+ */
+export const LISTING_FIELD_SEP = "\u001f";
+export const LISTING_LINE_SEP = "\n";

@@ -1,0 +1,12 @@
+import type { Store } from "../store/store.js";
+import type { Clock } from "./clock.js";
+import type { Keyring } from "./keyring.js";
+import type { Actor } from "./types.js";
+
+/** What every core operation works with: an unlocked vault, who is acting, and the time. */
+export interface VaultContext {
+  store: Store;
+  clock: Clock;
+  keys: Keyring;
+  actor: Actor;
+}

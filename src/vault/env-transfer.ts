@@ -1,0 +1,127 @@
+import { AuthyError } from "../errors.js";
+import type { VaultContext } from "./context.js";
+import { validateNamespace, validatePath } from "./path.js";
+import { openSecretRow } from "./secret-rows.js";
+import { audit, decryptVersion, refreshListing, writeVersion } from "./secrets.js";
+import type { Tier } from "./types.js";
+
+/** Moving whole namespaces in and out as NAME=value entries (dotenv and friends). */
+
+export interface EnvEntry {
+  key: string;
+  value: string;
+}
+
+export type ImportAction = "create" | "update" | "unchanged" | "skip";
+
+export interface ImportPlan {
+  namespace: string;
+  items: { key: string; path: string; action: ImportAction }[];
+  counts: Record<ImportAction, number>;
+}
+
+export interface ImportOptions {
+  namespace: string;
+  /** Keep existing secrets as they are instead of writing a new version. */
+  noOverwrite?: boolean;
+  tier?: Tier;
+}
+
+/**
+ * Decides what an import would do, purely: which keys are new, which change, which stay.
+ * `existing` maps a path to its current value (or null when the secret is deleted).
+ */
+export function planImport(entries: readonly EnvEntry[], existing: ReadonlyMap<string, string | null>, opts: ImportOptions): ImportPlan {
+  const namespace = validateNamespace(opts.namespace);
+  const seen = new Set<string>();
+  const items: ImportPlan["items"] = [];
+  const counts: Record<ImportAction, number> = { create: 0, update: 0, unchanged: 0, skip: 0 };
+  for (const e of entries) {
+    const { path } = validatePath(`${namespace}/${e.key}`);
+    if (seen.has(path)) throw new AuthyError("INVALID_INPUT", `${e.key} appears twice in the import`);
+    seen.add(path);
+    const current = existing.get(path);
+    let action: ImportAction;
+    if (current === undefined || current === null) action = "create";
+    else if (opts.noOverwrite) action = "skip";
+    else if (current === e.value && opts.tier === undefined) action = "unchanged";
+    else action = "update";
+    counts[action]++;
+    items.push({ key: e.key, path, action });
+  }
+  return { namespace, items, counts };
+}
+
+/** Current values of the namespace's secrets, for planning (decrypts only keys being imported). */
+async function existingValues(ctx: VaultContext, namespace: string, keys: Set<string>): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  for (const row of await ctx.store.listSecretsIn(namespace)) {
+    const meta = openSecretRow(ctx.keys, row);
+    if (!keys.has(meta.path)) continue;
+    out.set(meta.path, meta.deletedAt !== null ? null : Buffer.from(await decryptVersion(ctx, meta)).toString("utf8"));
+  }
+  return out;
+}
+
+/**
+ * Imports entries into a namespace, all or nothing, in one transaction with one audit entry.
+ * With `dryRun`, returns the plan and writes nothing.
+ */
+export async function importEnv(
+  ctx: VaultContext,
+  entries: readonly EnvEntry[],
+  opts: ImportOptions & { dryRun?: boolean; onProgress?: (done: number, total: number) => void },
+): Promise<ImportPlan> {
+  const namespace = validateNamespace(opts.namespace);
+  const paths = new Set(entries.map((e) => `${namespace}/${e.key}`));
+  const plan = planImport(entries, await existingValues(ctx, namespace, paths), opts);
+  if (opts.dryRun) return plan;
+  const byKey = new Map(entries.map((e) => [e.key, e.value]));
+  await ctx.store.write(async (tx) => {
+    const now = ctx.clock.now();
+    let done = 0;
+    const todo = plan.items.filter((i) => i.action === "create" || i.action === "update");
+    for (const item of todo) {
+      const value = Buffer.from(byKey.get(item.key)!, "utf8");
+      await writeVersion(tx, ctx, item.path, value, opts.tier ? { tier: opts.tier } : {}, now);
+      if (++done % 500 === 0) opts.onProgress?.(done, todo.length);
+    }
+    opts.onProgress?.(todo.length, todo.length);
+    if (todo.length > 0) await refreshListing(tx, ctx);
+    await audit(tx, ctx, "env.import", namespace, {
+      created: plan.items.filter((i) => i.action === "create").map((i) => i.key),
+      updated: plan.items.filter((i) => i.action === "update").map((i) => i.key),
+      counts: plan.counts,
+    });
+  });
+  return plan;
+}
+
+/**
+ * The namespace's current values, in key order. The audit entry is committed before any
+ * value is returned.
+ */
+export async function exportEnv(ctx: VaultContext, namespace: string, opts: { keys?: string[] } = {}): Promise<EnvEntry[]> {
+  const ns = validateNamespace(namespace);
+  const wanted = opts.keys ? new Set(opts.keys) : null;
+  const out: EnvEntry[] = [];
+  const found = new Set<string>();
+  for (const row of await ctx.store.listSecretsIn(ns)) {
+    const meta = openSecretRow(ctx.keys, row);
+    if (meta.deletedAt !== null) continue;
+    if (wanted && !wanted.has(meta.key)) continue;
+    found.add(meta.key);
+    const value = await decryptVersion(ctx, meta);
+    const text = Buffer.from(value).toString("utf8");
+    if (!Buffer.from(text, "utf8").equals(value)) {
+      throw new AuthyError("INVALID_INPUT", `${meta.path} holds binary data that text formats cannot represent`, {
+        hint: `read it with \`authy secrets get ${meta.path} > FILE\``,
+      });
+    }
+    out.push({ key: meta.key, value: text });
+  }
+  const missing = wanted ? [...wanted].filter((k) => !found.has(k)) : [];
+  if (missing.length > 0) throw new AuthyError("NOT_FOUND", `no secret ${missing.map((k) => `${ns}/${k}`).join(", ")}`);
+  await ctx.store.write((tx) => audit(tx, ctx, "env.export", ns, { keys: out.map((e) => e.key) }));
+  return out;
+}

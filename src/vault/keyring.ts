@@ -1,0 +1,46 @@
+import { deriveKey, encodeFields, hmacSha256, constantTimeEqual, type Field } from "../crypto/index.js";
+import { integrityError } from "../errors.js";
+
+/**
+ * The keys derived from the vault key, one per purpose, so that a MAC for one kind of row can
+ * never be replayed as another. The vault key itself is kept only to wrap new key slots.
+ */
+export class Keyring {
+  readonly vaultId: Uint8Array;
+  readonly dekWrap: Uint8Array;
+  private readonly rowMac: Uint8Array;
+  private readonly auditMac: Uint8Array;
+  private readonly slotMac: Uint8Array;
+  readonly vaultKey: Uint8Array;
+
+  constructor(vaultKey: Uint8Array, vaultId: Uint8Array) {
+    this.vaultKey = vaultKey;
+    this.vaultId = vaultId;
+    this.dekWrap = deriveKey(vaultKey, "dek-wrap");
+    this.rowMac = deriveKey(vaultKey, "row-mac");
+    this.auditMac = deriveKey(vaultKey, "audit-mac");
+    this.slotMac = deriveKey(vaultKey, "slot-mac");
+  }
+
+  /** MAC over a row: the domain names the table, the vault id binds it to this vault. */
+  macRow(domain: string, fields: readonly Field[]): Uint8Array {
+    return hmacSha256(this.rowMac, encodeFields([domain, this.vaultId, ...fields]));
+  }
+
+  verifyRow(domain: string, fields: readonly Field[], mac: Uint8Array, what: string): void {
+    if (!constantTimeEqual(this.macRow(domain, fields), mac)) throw integrityError(what);
+  }
+
+  macSlot(fields: readonly Field[]): Uint8Array {
+    return hmacSha256(this.slotMac, encodeFields(["authy/slot/v1", this.vaultId, ...fields]));
+  }
+
+  macAudit(hash: Uint8Array): Uint8Array {
+    return hmacSha256(this.auditMac, hash);
+  }
+
+  /** Overwrites the key material in memory (best effort: JS may have copied it). */
+  wipe(): void {
+    for (const k of [this.vaultKey, this.dekWrap, this.rowMac, this.auditMac, this.slotMac]) k.fill(0);
+  }
+}

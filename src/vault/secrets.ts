@@ -1,0 +1,249 @@
+import { openValue, randomChars, sealValue } from "../crypto/index.js";
+import { AuthyError, integrityError, isAuthyError } from "../errors.js";
+import type { StoreWriter } from "../store/store.js";
+import { appendAudit, type AuditEvent } from "./audit-chain.js";
+import type { VaultContext } from "./context.js";
+import { validateNamespace, validatePath } from "./path.js";
+import { macListing, openSecretRow, parseListing, sealSecretRow, valueAad, verifyListing, versionInfo } from "./secret-rows.js";
+import { actorName, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
+
+/** The largest value authy stores: enough for certificates and keys, small enough to keep in memory. */
+export const MAX_VALUE_BYTES = 1024 * 1024;
+
+export interface ListOptions {
+  namespace?: string;
+  recursive?: boolean;
+  includeDeleted?: boolean;
+}
+
+export function notFound(path: string, extra = ""): AuthyError {
+  return new AuthyError("NOT_FOUND", `no secret ${path}${extra}`, { hint: "see `authy secrets list`" });
+}
+
+function checkValue(value: Uint8Array): void {
+  if (value.length > MAX_VALUE_BYTES) {
+    throw new AuthyError("INVALID_INPUT", `value is larger than ${MAX_VALUE_BYTES} bytes`);
+  }
+}
+
+/** After any change to the secrets table, the authenticated listing is recomputed in the same transaction. */
+export async function refreshListing(tx: StoreWriter, ctx: VaultContext): Promise<void> {
+  await tx.setListingMac(macListing(ctx.keys, await tx.listingText()));
+}
+
+/** Writes a new version inside `tx`; returns the new metadata. No audit entry (the caller's operation has one). */
+export async function writeVersion(
+  tx: StoreWriter,
+  ctx: VaultContext,
+  path: string,
+  value: Uint8Array,
+  opts: SetOptions,
+  now: number,
+): Promise<SecretMeta> {
+  const p = validatePath(path);
+  checkValue(value);
+  const existingRow = await tx.getSecret(p.path);
+  const existing = existingRow ? openSecretRow(ctx.keys, existingRow) : null;
+  const version = existing ? existing.version + 1 : 1;
+  const type = opts.type ?? existing?.type ?? "custom";
+  const tier = opts.tier ?? existing?.tier ?? "standard";
+  const actor = actorName(ctx.actor);
+  const vrow = { path: p.path, version, type, tier, createdAt: now, actor };
+  const { sealed, wrappedDek } = sealValue(ctx.keys.dekWrap, value, valueAad(ctx.keys, vrow));
+  await tx.putVersion({ ...vrow, sealed, wrappedDek });
+  const row = sealSecretRow(ctx.keys, {
+    path: p.path,
+    namespace: p.namespace,
+    type,
+    tier,
+    description: opts.description ?? existing?.description ?? "",
+    tags: JSON.stringify(opts.tags ?? existing?.tags ?? []),
+    expiresAt: opts.expiresAt === undefined ? (existing?.expiresAt ?? null) : opts.expiresAt,
+    currentVersion: version,
+    deletedAt: null,
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+  });
+  await tx.putSecret(row);
+  return openSecretRow(ctx.keys, row);
+}
+
+export async function setSecret(ctx: VaultContext, path: string, value: Uint8Array, opts: SetOptions = {}): Promise<SecretMeta> {
+  return ctx.store.write(async (tx) => {
+    const now = ctx.clock.now();
+    const meta = await writeVersion(tx, ctx, path, value, opts, now);
+    await refreshListing(tx, ctx);
+    await audit(tx, ctx, "secret.write", meta.path, { version: meta.version, type: meta.type, tier: meta.tier });
+    return meta;
+  });
+}
+
+export async function audit(tx: StoreWriter, ctx: VaultContext, action: string, resource: string, details?: Record<string, unknown>, outcome: AuditEvent["outcome"] = "ok"): Promise<void> {
+  await appendAudit(tx, ctx.keys, [{ ts: ctx.clock.now(), actor: actorName(ctx.actor), action, resource, outcome, details }]);
+}
+
+/** Loads and verifies a secret's metadata; NOT_FOUND if missing or (unless asked) deleted. */
+export async function loadMeta(ctx: VaultContext, path: string, opts: { includeDeleted?: boolean } = {}): Promise<SecretMeta> {
+  const p = validatePath(path);
+  const row = await ctx.store.getSecret(p.path);
+  if (!row) throw notFound(p.path);
+  const meta = openSecretRow(ctx.keys, row);
+  if (meta.deletedAt !== null && !opts.includeDeleted) {
+    throw new AuthyError("NOT_FOUND", `secret ${p.path} is deleted`, { hint: `restore it with \`authy secrets restore ${p.path}\`` });
+  }
+  return meta;
+}
+
+/** Decrypts one version of a secret (the current one by default). */
+export async function decryptVersion(ctx: VaultContext, meta: SecretMeta, version?: number): Promise<Uint8Array> {
+  const wanted = version ?? meta.version;
+  const vrow = await ctx.store.getVersion(meta.path, wanted);
+  if (!vrow) {
+    if (version !== undefined) throw new AuthyError("NOT_FOUND", `secret ${meta.path} has no version ${version}`);
+    throw integrityError(`the current version of ${meta.path} is missing`);
+  }
+  if (vrow.path !== meta.path || vrow.version !== wanted) throw integrityError(`version row of ${meta.path} does not match`);
+  if (version === undefined && (vrow.type !== meta.type || vrow.tier !== meta.tier)) {
+    throw integrityError(`the type or tier of ${meta.path} was modified outside authy`);
+  }
+  return openValue(ctx.keys.dekWrap, vrow.sealed, vrow.wrappedDek, valueAad(ctx.keys, vrow));
+}
+
+export interface GetOptions {
+  version?: number;
+  /** Read a secret past its expiry (owner only). */
+  allowExpired?: boolean;
+}
+
+/**
+ * Reads a value. The audit entry is committed before the value is returned: if it cannot be
+ * written, the read fails and nothing is released.
+ */
+export async function getSecret(ctx: VaultContext, path: string, opts: GetOptions = {}): Promise<{ meta: SecretMeta; value: Uint8Array }> {
+  let meta: SecretMeta | undefined;
+  try {
+    meta = await loadMeta(ctx, path);
+    if (meta.expiresAt !== null && meta.expiresAt <= ctx.clock.now() && !opts.allowExpired) {
+      throw new AuthyError("NOT_FOUND", `secret ${meta.path} expired at ${new Date(meta.expiresAt).toISOString()}`, {
+        hint: "set a new value, or read it anyway with --allow-expired",
+      });
+    }
+    const value = await decryptVersion(ctx, meta, opts.version);
+    const m = meta;
+    await ctx.store.write((tx) => audit(tx, ctx, "secret.read", m.path, { version: opts.version ?? m.version }));
+    return { meta, value };
+  } catch (e) {
+    if (isAuthyError(e) && e.code === "INTEGRITY") await tryAudit(ctx, "secret.read", meta?.path ?? path, { error: "INTEGRITY" }, "error");
+    throw e;
+  }
+}
+
+/** Best-effort audit of a failure: the failure itself is what the caller reports. */
+export async function tryAudit(ctx: VaultContext, action: string, resource: string, details: Record<string, unknown>, outcome: AuditEvent["outcome"]): Promise<void> {
+  try {
+    await ctx.store.write((tx) => audit(tx, ctx, action, resource, details, outcome));
+  } catch {
+    // The log is not writable; the original error still fails the operation closed.
+  }
+}
+
+/** The authenticated listing, filtered. Never returns values. */
+export async function listSecrets(ctx: VaultContext, opts: ListOptions = {}): Promise<SecretSummary[]> {
+  const ns = opts.namespace === undefined || opts.namespace === "" ? undefined : validateNamespace(opts.namespace);
+  const vault = await ctx.store.getVault();
+  if (!vault) throw integrityError("the vault header is missing");
+  const text = await ctx.store.listingText();
+  verifyListing(ctx.keys, text, vault.listingMac);
+  let items = parseListing(text);
+  if (!opts.includeDeleted) items = items.filter((s) => s.deletedAt === null);
+  if (ns !== undefined) {
+    const prefix = ns + "/";
+    items = items.filter((s) => s.namespace === ns || (opts.recursive && s.namespace.startsWith(prefix)));
+  } else if (!opts.recursive && ns === undefined) {
+    // No namespace: everything (a vault-wide listing is always recursive).
+  }
+  return items;
+}
+
+export async function deleteSecret(ctx: VaultContext, path: string, opts: { purge?: boolean } = {}): Promise<SecretMeta> {
+  return ctx.store.write(async (tx) => {
+    const p = validatePath(path);
+    const row = await tx.getSecret(p.path);
+    if (!row) throw notFound(p.path);
+    const meta = openSecretRow(ctx.keys, row);
+    const now = ctx.clock.now();
+    if (opts.purge) {
+      await tx.deleteSecret(p.path);
+      await refreshListing(tx, ctx);
+      await audit(tx, ctx, "secret.purge", p.path, { versions: meta.version });
+      return meta;
+    }
+    if (meta.deletedAt !== null) throw new AuthyError("NOT_FOUND", `secret ${p.path} is already deleted`, { hint: "purge it with --purge" });
+    const { mac: _mac, ...rest } = row;
+    const updated = sealSecretRow(ctx.keys, { ...rest, deletedAt: now, updatedAt: now });
+    await tx.putSecret(updated);
+    await refreshListing(tx, ctx);
+    await audit(tx, ctx, "secret.delete", p.path);
+    return openSecretRow(ctx.keys, updated);
+  });
+}
+
+export async function restoreSecret(ctx: VaultContext, path: string): Promise<SecretMeta> {
+  return ctx.store.write(async (tx) => {
+    const p = validatePath(path);
+    const row = await tx.getSecret(p.path);
+    if (!row) throw notFound(p.path, " (purged secrets cannot be restored)");
+    const meta = openSecretRow(ctx.keys, row);
+    if (meta.deletedAt === null) throw new AuthyError("INVALID_INPUT", `secret ${p.path} is not deleted`);
+    const { mac: _mac, ...rest } = row;
+    const updated = sealSecretRow(ctx.keys, { ...rest, deletedAt: null, updatedAt: ctx.clock.now() });
+    await tx.putSecret(updated);
+    await refreshListing(tx, ctx);
+    await audit(tx, ctx, "secret.restore", p.path);
+    return openSecretRow(ctx.keys, updated);
+  });
+}
+
+export async function secretHistory(ctx: VaultContext, path: string): Promise<{ meta: SecretMeta; versions: VersionInfo[] }> {
+  const meta = await loadMeta(ctx, path, { includeDeleted: true });
+  const versions = (await ctx.store.listVersions(meta.path)).map((v) => versionInfo(v, meta.version));
+  return { meta, versions };
+}
+
+/** Makes an older version's value current again, as a new version (history is never rewritten). */
+export async function rollbackSecret(ctx: VaultContext, path: string, version: number): Promise<SecretMeta> {
+  const meta = await loadMeta(ctx, path);
+  if (!Number.isInteger(version) || version < 1) throw new AuthyError("INVALID_INPUT", `not a version number: ${version}`);
+  if (version === meta.version) throw new AuthyError("INVALID_INPUT", `version ${version} is already current`);
+  const value = await decryptVersion(ctx, meta, version);
+  try {
+    return await ctx.store.write(async (tx) => {
+      const now = ctx.clock.now();
+      const updated = await writeVersion(tx, ctx, meta.path, value, {}, now);
+      await refreshListing(tx, ctx);
+      await audit(tx, ctx, "secret.rollback", meta.path, { from: meta.version, to: version, version: updated.version });
+      return updated;
+    });
+  } finally {
+    value.fill(0);
+  }
+}
+
+export const CHARSETS = {
+  alnum: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+  alpha: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+  hex: "0123456789abcdef",
+  numeric: "0123456789",
+  symbols: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&()*+,-./:;<=>?@[]^_{|}~",
+  base64url: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+} as const;
+export type Charset = keyof typeof CHARSETS;
+export const MAX_GENERATED_LENGTH = 4096;
+
+export function generateValue(length: number, charset: Charset | string): string {
+  if (!Number.isInteger(length) || length < 1 || length > MAX_GENERATED_LENGTH) {
+    throw new AuthyError("INVALID_INPUT", `length must be a whole number from 1 to ${MAX_GENERATED_LENGTH}`);
+  }
+  const alphabet = charset in CHARSETS ? CHARSETS[charset as Charset] : charset;
+  return randomChars(length, alphabet);
+}

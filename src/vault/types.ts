@@ -1,0 +1,76 @@
+/** The nouns of the core, as the rest of authy sees them. */
+
+export const SECRET_TYPES = ["api_key", "oauth_token", "db_credential", "ssh_key", "certificate", "custom"] as const;
+export type SecretType = (typeof SECRET_TYPES)[number];
+
+export const TIERS = ["standard", "sensitive", "critical"] as const;
+export type Tier = (typeof TIERS)[number];
+
+/** Who is acting. Only the owner exists until agents and tokens arrive. */
+export type Actor = { kind: "owner" } | { kind: "agent"; name: string } | { kind: "token"; id: string; agent?: string };
+
+export function actorName(actor: Actor): string {
+  switch (actor.kind) {
+    case "owner":
+      return "owner";
+    case "agent":
+      return `agent:${actor.name}`;
+    case "token":
+      return actor.agent ? `token:${actor.id}(${actor.agent})` : `token:${actor.id}`;
+  }
+}
+
+/** What authy knows about a secret, never its value. */
+export interface SecretMeta {
+  path: string;
+  namespace: string;
+  key: string;
+  type: SecretType;
+  tier: Tier;
+  description: string;
+  tags: string[];
+  expiresAt: number | null;
+  version: number;
+  deletedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One line of `secrets list`: what the authenticated listing holds. */
+export interface SecretSummary {
+  path: string;
+  namespace: string;
+  key: string;
+  type: SecretType;
+  tier: Tier;
+  version: number;
+  deletedAt: number | null;
+  updatedAt: number;
+  expiresAt: number | null;
+}
+
+export interface VersionInfo {
+  version: number;
+  type: SecretType;
+  tier: Tier;
+  createdAt: number;
+  actor: string;
+  current: boolean;
+}
+
+export interface SetOptions {
+  type?: SecretType;
+  tier?: Tier;
+  description?: string;
+  tags?: string[];
+  /** Epoch ms; null clears an expiry; undefined keeps the current one. */
+  expiresAt?: number | null;
+}
+
+export function isSecretType(s: string): s is SecretType {
+  return (SECRET_TYPES as readonly string[]).includes(s);
+}
+
+export function isTier(s: string): s is Tier {
+  return (TIERS as readonly string[]).includes(s);
+}

@@ -1,0 +1,258 @@
+import { AuthyError } from "../errors.js";
+import type { Store } from "../store/store.js";
+import { appendAudit } from "./audit-chain.js";
+import type { Clock } from "./clock.js";
+import type { VaultContext } from "./context.js";
+import { exportEnv, importEnv, type EnvEntry, type ImportOptions, type ImportPlan } from "./env-transfer.js";
+import {
+  createKeys,
+  lockedError,
+  openKeys,
+  recipientSlot,
+  rewrapPassphrase,
+  sealVaultRow,
+  slotInfo,
+  verifySlot,
+  type Credential,
+  type SlotInfo,
+} from "./key-slots.js";
+import type { Keyring } from "./keyring.js";
+import { macListing } from "./secret-rows.js";
+import * as secrets from "./secrets.js";
+import { actorName, type Actor, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
+import { verifyVault, type VerifyReport } from "./verify.js";
+
+/** After this many failed unlocks in a row, each further attempt waits longer first. */
+export const UNLOCK_FREE_ATTEMPTS = 3;
+/** The longest wait before an unlock attempt, however many failures came before. */
+export const UNLOCK_MAX_DELAY_MS = 30_000;
+
+export function unlockDelayMs(failures: number): number {
+  if (failures < UNLOCK_FREE_ATTEMPTS) return 0;
+  return Math.min(UNLOCK_MAX_DELAY_MS, 1000 * 2 ** (failures - UNLOCK_FREE_ATTEMPTS));
+}
+
+export interface VaultDeps {
+  store: Store;
+  clock: Clock;
+  /** Waits; injected so that tests of the unlock back-off do not sleep. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface InitOptions {
+  passphrase?: string;
+  workFactor?: number;
+  recipients?: string[];
+}
+
+export interface VaultStatus {
+  initialized: boolean;
+  vaultId: string | null;
+  createdAt: number | null;
+  slots: SlotInfo[];
+}
+
+/**
+ * An unlocked vault: the one door to the core. Every method is one logical operation, with
+ * its audit entry written in the same transaction.
+ */
+export class Vault {
+  private readonly ctx: VaultContext;
+
+  private constructor(ctx: VaultContext) {
+    this.ctx = ctx;
+  }
+
+  get actor(): Actor {
+    return this.ctx.actor;
+  }
+
+  get vaultId(): string {
+    return Buffer.from(this.ctx.keys.vaultId).toString("hex");
+  }
+
+  /** Creates a new vault in an empty store. */
+  static async init(deps: VaultDeps, opts: InitOptions): Promise<Vault> {
+    if (await deps.store.getVault()) {
+      throw new AuthyError("ALREADY_EXISTS", "a vault already exists here", { hint: "use it, or choose another --home" });
+    }
+    const now = deps.clock.now();
+    const { keys, slots } = await createKeys(now, opts);
+    const ctx: VaultContext = { store: deps.store, clock: deps.clock, keys, actor: { kind: "owner" } };
+    await deps.store.write(async (tx) => {
+      if (await tx.getVault()) throw new AuthyError("ALREADY_EXISTS", "a vault already exists here");
+      await tx.putVault(sealVaultRow(keys, now, macListing(keys, "")));
+      for (const s of slots) await tx.putSlot(s);
+      await appendAudit(tx, keys, [
+        { ts: now, actor: "owner", action: "vault.init", resource: "vault", outcome: "ok", details: { slots: slots.map((s) => s.kind) } },
+      ]);
+    });
+    return new Vault(ctx);
+  }
+
+  /** What can be known without a key. */
+  static async status(store: Store): Promise<VaultStatus> {
+    const vault = await store.getVault();
+    if (!vault) return { initialized: false, vaultId: null, createdAt: null, slots: [] };
+    return {
+      initialized: true,
+      vaultId: Buffer.from(vault.vaultId).toString("hex"),
+      createdAt: vault.createdAt,
+      slots: (await store.listSlots()).map(slotInfo),
+    };
+  }
+
+  /**
+   * Unlocks with a passphrase or identities. Failures are recorded (outside the chain, as no
+   * key is known) and folded into the audit log at the next successful unlock; repeated
+   * failures make each further attempt wait longer.
+   */
+  static async unlock(deps: VaultDeps, credential: Credential, actor: Actor = { kind: "owner" }): Promise<Vault> {
+    const vault = await deps.store.getVault();
+    if (!vault) throw new AuthyError("NOT_INITIALIZED", "no vault here yet", { hint: "run `authy init`" });
+    const failures = await deps.store.listUnlockFailures();
+    const delay = unlockDelayMs(failures.length);
+    if (delay > 0) await (deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(delay);
+    const method = "passphrase" in credential ? "passphrase" : "identity";
+    let keys: Keyring;
+    try {
+      ({ keys } = await openKeys(deps.store, vault, credential));
+    } catch (e) {
+      if (e instanceof AuthyError && e.code === "LOCKED") {
+        await deps.store.recordUnlockFailure(deps.clock.now(), method).catch(() => undefined);
+        throw lockedError();
+      }
+      throw e;
+    }
+    const ctx: VaultContext = { store: deps.store, clock: deps.clock, keys, actor };
+    if (failures.length > 0) {
+      await deps.store.write(async (tx) => {
+        await appendAudit(
+          tx,
+          keys,
+          failures.map((f) => ({ ts: f.ts, actor: "unknown", action: "vault.unlock.failed", resource: "vault", outcome: "denied" as const, details: { method: f.method } })),
+        );
+        await tx.clearUnlockFailures(failures.map((f) => f.id));
+      });
+    }
+    return new Vault(ctx);
+  }
+
+  setSecret(path: string, value: Uint8Array, opts?: SetOptions): Promise<SecretMeta> {
+    return secrets.setSecret(this.ctx, path, value, opts);
+  }
+
+  getSecret(path: string, opts?: secrets.GetOptions): Promise<{ meta: SecretMeta; value: Uint8Array }> {
+    return secrets.getSecret(this.ctx, path, opts);
+  }
+
+  describeSecret(path: string): Promise<SecretMeta> {
+    return secrets.loadMeta(this.ctx, path, { includeDeleted: true });
+  }
+
+  listSecrets(opts?: secrets.ListOptions): Promise<SecretSummary[]> {
+    return secrets.listSecrets(this.ctx, opts);
+  }
+
+  deleteSecret(path: string, opts?: { purge?: boolean }): Promise<SecretMeta> {
+    return secrets.deleteSecret(this.ctx, path, opts);
+  }
+
+  restoreSecret(path: string): Promise<SecretMeta> {
+    return secrets.restoreSecret(this.ctx, path);
+  }
+
+  history(path: string): Promise<{ meta: SecretMeta; versions: VersionInfo[] }> {
+    return secrets.secretHistory(this.ctx, path);
+  }
+
+  rollback(path: string, version: number): Promise<SecretMeta> {
+    return secrets.rollbackSecret(this.ctx, path, version);
+  }
+
+  importEnv(entries: readonly EnvEntry[], opts: ImportOptions & { dryRun?: boolean; onProgress?: (done: number, total: number) => void }): Promise<ImportPlan> {
+    return importEnv(this.ctx, entries, opts);
+  }
+
+  exportEnv(namespace: string, opts?: { keys?: string[] }): Promise<EnvEntry[]> {
+    return exportEnv(this.ctx, namespace, opts);
+  }
+
+  /** Every secret's current value, for `export --to` (audited as one operation before release). */
+  async exportAll(namespace?: string): Promise<{ path: string; value: Uint8Array }[]> {
+    const items = await this.listSecrets({ namespace, recursive: true });
+    const out: { path: string; value: Uint8Array }[] = [];
+    for (const item of items) {
+      const meta = await secrets.loadMeta(this.ctx, item.path);
+      out.push({ path: meta.path, value: await secrets.decryptVersion(this.ctx, meta) });
+    }
+    await this.ctx.store.write((tx) => secrets.audit(tx, this.ctx, "vault.export", namespace ?? "vault", { count: out.length }));
+    return out;
+  }
+
+  async listKeys(): Promise<SlotInfo[]> {
+    const rows = await this.ctx.store.listSlots();
+    for (const r of rows) verifySlot(this.ctx.keys, r);
+    return rows.map(slotInfo);
+  }
+
+  async addRecipient(recipient: string, label?: string): Promise<SlotInfo> {
+    return this.ctx.store.write(async (tx) => {
+      const existing = await tx.listSlots();
+      const slot = await recipientSlot(this.ctx.keys, recipient, label ?? recipient, this.ctx.clock.now());
+      if (existing.some((s) => s.recipient === slot.recipient)) {
+        throw new AuthyError("ALREADY_EXISTS", `${slot.recipient} can already unlock this vault`);
+      }
+      await tx.putSlot(slot);
+      await secrets.audit(tx, this.ctx, "key.add", slot.id, { kind: slot.kind, recipient: slot.recipient });
+      return slotInfo(slot);
+    });
+  }
+
+  /** Removes a slot by id or recipient; the last slot can never be removed. */
+  async removeKey(idOrRecipient: string): Promise<SlotInfo> {
+    return this.ctx.store.write(async (tx) => {
+      const slots = await tx.listSlots();
+      const slot = slots.find((s) => s.id === idOrRecipient || s.recipient === idOrRecipient);
+      if (!slot) throw new AuthyError("NOT_FOUND", `no key slot ${idOrRecipient}`, { hint: "see `authy keys list`" });
+      if (slots.length === 1) throw new AuthyError("INVALID_INPUT", "refusing to remove the last key slot: the vault could never be opened again");
+      await tx.deleteSlot(slot.id);
+      await secrets.audit(tx, this.ctx, "key.remove", slot.id, { kind: slot.kind, recipient: slot.recipient });
+      return slotInfo(slot);
+    });
+  }
+
+  /** Rewraps the vault key under a new passphrase; secrets are untouched. */
+  async changePassphrase(passphrase: string, workFactor?: number): Promise<SlotInfo> {
+    return this.ctx.store.write(async (tx) => {
+      const slot = await rewrapPassphrase(tx, this.ctx.keys, passphrase, workFactor, this.ctx.clock.now());
+      await secrets.audit(tx, this.ctx, "vault.passwd", slot.id, { workFactor: slotInfo(slot).workFactor });
+      return slotInfo(slot);
+    });
+  }
+
+  /** Checks every authenticated row and the audit chain (for `doctor`). */
+  verify(): Promise<VerifyReport> {
+    return verifyVault(this.ctx);
+  }
+
+  /** Records an owner-level event that is not a secret operation (backup, restore, export). */
+  async recordEvent(action: string, resource: string, details?: Record<string, unknown>): Promise<void> {
+    await this.ctx.store.write((tx) => secrets.audit(tx, this.ctx, action, resource, details));
+  }
+
+  get actorName(): string {
+    return actorName(this.ctx.actor);
+  }
+
+  /** Drops the keys from memory; the object is unusable afterwards. */
+  lock(): void {
+    this.ctx.keys.wipe();
+  }
+
+  /** Locks and closes the store this vault was opened on. */
+  async close(): Promise<void> {
+    this.lock();
+    await this.ctx.store.close();
+  }
+}
