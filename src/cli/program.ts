@@ -104,7 +104,7 @@ export function buildProgram(): Command {
   ).action(lazy(secrets, "generate"));
   s.command("get <path>")
     .description("print a value (raw, no newline, when piped)")
-    .option("--version <n>", "an older version")
+    .option("--revision <n>", "an older version (see `authy secrets history`)")
     .option("--allow-expired", "read a secret past its expiry")
     .action(lazy(secrets, "get"));
   s.command("list [namespace]")

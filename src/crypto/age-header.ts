@@ -65,7 +65,7 @@ export function parseAgeHeader(file: Uint8Array): AgeHeader {
       const mac = decodeBase64(line.slice(MAC_PREFIX.length));
       if (mac === null || mac.length !== MAC_BYTES) throw malformed();
       checkScryptAlone(stanzas);
-      if (file.length - pos < MIN_PAYLOAD_BYTES) throw malformed();
+      if (file.length - pos < MIN_PAYLOAD_BYTES) throw integrityError("age file payload is truncated");
       return {
         stanzas,
         headerNoMac: file.subarray(0, lineStart + MAC_PREFIX.length - 1),

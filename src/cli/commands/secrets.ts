@@ -70,17 +70,17 @@ export async function generate(ctx: CliContext, path: string, flags: MetaFlags &
   else saved(ctx, meta);
 }
 
-async function printValue(ctx: CliContext, path: string, flags: { version?: string; allowExpired?: boolean }): Promise<void> {
+async function printValue(ctx: CliContext, path: string, flags: { revision?: string; allowExpired?: boolean }): Promise<void> {
   const vault = await ctx.unlock();
   const { meta, value } = await vault.getSecret(path, {
-    version: flags.version === undefined ? undefined : parseVersion(flags.version),
+    version: flags.revision === undefined ? undefined : parseVersion(flags.revision),
     allowExpired: flags.allowExpired,
   });
   if (ctx.out.opts.json) {
     const text = Buffer.from(value).toString("utf8");
     const binary = !Buffer.from(text, "utf8").equals(Buffer.from(value));
     ctx.out.result(
-      { ...metaJson(meta), version: flags.version === undefined ? meta.version : parseVersion(flags.version), ...(binary ? { valueBase64: Buffer.from(value).toString("base64") } : { value: text }) },
+      { ...metaJson(meta), version: flags.revision === undefined ? meta.version : parseVersion(flags.revision), ...(binary ? { valueBase64: Buffer.from(value).toString("base64") } : { value: text }) },
       () => "",
     );
     return;
@@ -90,7 +90,7 @@ async function printValue(ctx: CliContext, path: string, flags: { version?: stri
   if (process.stdout.isTTY) process.stdout.write("\n");
 }
 
-export async function get(ctx: CliContext, path: string, flags: { version?: string; allowExpired?: boolean }): Promise<void> {
+export async function get(ctx: CliContext, path: string, flags: { revision?: string; allowExpired?: boolean }): Promise<void> {
   await printValue(ctx, path, flags);
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import { AuthyError } from "../../errors.js";
 import type {
@@ -104,6 +105,9 @@ export class SqliteStore implements Store {
   }
 
   static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
+    if (!options.create && !existsSync(file)) {
+      throw new AuthyError("NOT_INITIALIZED", `no vault at ${file}`, { hint: "run `authy init` first" });
+    }
     let db: Database.Database;
     try {
       db = new Database(file, { fileMustExist: !options.create, readonly: options.readonly ?? false });

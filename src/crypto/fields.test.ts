@@ -1,0 +1,84 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { encodeFields, type Field } from "./index.js";
+import { expectCodeSync, toHex } from "./crypto.test-helpers.js";
+
+describe("encodeFields", () => {
+  it("writes the documented bytes", () => {
+    expect(toHex(encodeFields([]))).toBe("01");
+    expect(toHex(encodeFields([null]))).toBe("01" + "00" + "00000000");
+    expect(toHex(encodeFields(["ab"]))).toBe("01" + "01" + "00000002" + "6162");
+    expect(toHex(encodeFields(["é"]))).toBe("01" + "01" + "00000002" + "c3a9");
+    expect(toHex(encodeFields([""]))).toBe("01" + "01" + "00000000");
+    expect(toHex(encodeFields([1]))).toBe("01" + "02" + "00000008" + "0000000000000001");
+    expect(toHex(encodeFields([-1]))).toBe("01" + "02" + "00000008" + "ffffffffffffffff");
+    expect(toHex(encodeFields([2n ** 63n - 1n]))).toBe("01" + "02" + "00000008" + "7fffffffffffffff");
+    expect(toHex(encodeFields([-(2n ** 63n)]))).toBe("01" + "02" + "00000008" + "8000000000000000");
+    expect(toHex(encodeFields([Uint8Array.of(0xff, 0)]))).toBe("01" + "03" + "00000002" + "ff00");
+    expect(toHex(encodeFields([true, false]))).toBe("01" + "04" + "00000001" + "01" + "04" + "00000001" + "00");
+    expect(toHex(encodeFields(["v", 7, null]))).toBe(
+      "01" + "0100000001" + "76" + "0200000008" + "0000000000000007" + "0000000000",
+    );
+  });
+
+  it("encodes a number and the equal bigint the same way (both are integers)", () => {
+    expect(toHex(encodeFields([42]))).toBe(toHex(encodeFields([42n])));
+    expect(toHex(encodeFields([-0]))).toBe(toHex(encodeFields([0])));
+  });
+
+  it("never gives two different field lists the same bytes", () => {
+    const field: fc.Arbitrary<Field> = fc.oneof(
+      // A small pool of look-alikes makes equal and near-equal lists common.
+      fc.constantFrom<Field>(null, "", "0", "a", 0, 0n, 1, false, true, new Uint8Array(0), Uint8Array.of(0)),
+      fc.constant(null),
+      fc.string({ unit: "binary", maxLength: 6 }),
+      fc.integer(),
+      fc.maxSafeInteger(),
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      fc.uint8Array({ maxLength: 6 }),
+      fc.boolean(),
+    );
+    // Integers compare by value (5 and 5n are the same integer), everything else by identity.
+    const key = (fields: readonly Field[]): string =>
+      JSON.stringify(
+        fields.map((f) =>
+          typeof f === "number" || typeof f === "bigint"
+            ? ["int", String(BigInt(f))]
+            : f instanceof Uint8Array
+              ? ["bytes", toHex(f)]
+              : [typeof f, f],
+        ),
+      );
+    fc.assert(
+      fc.property(fc.array(field, { maxLength: 4 }), fc.array(field, { maxLength: 4 }), (a, b) => {
+        const same = Buffer.from(encodeFields(a)).equals(Buffer.from(encodeFields(b)));
+        return same === (key(a) === key(b));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("keeps boundaries: splitting a string differently changes the bytes", () => {
+    expect(toHex(encodeFields(["ab", "c"]))).not.toBe(toHex(encodeFields(["a", "bc"])));
+    expect(toHex(encodeFields(["", ""]))).not.toBe(toHex(encodeFields([""])));
+    expect(toHex(encodeFields(["1"]))).not.toBe(toHex(encodeFields([1])));
+    expect(toHex(encodeFields([Uint8Array.of(0x61)]))).not.toBe(toHex(encodeFields(["a"])));
+  });
+
+  it("refuses numbers that are not safe integers", () => {
+    for (const bad of [1.5, NaN, Infinity, -Infinity, 2 ** 53]) {
+      expectCodeSync(() => encodeFields([bad]), "INTERNAL");
+    }
+  });
+
+  it("refuses bigints outside signed 64 bits", () => {
+    expectCodeSync(() => encodeFields([2n ** 63n]), "INTERNAL");
+    expectCodeSync(() => encodeFields([-(2n ** 63n) - 1n]), "INTERNAL");
+  });
+
+  it("refuses a lone surrogate, which UTF-8 would turn into U+FFFD", () => {
+    expectCodeSync(() => encodeFields(["a\uD800"]), "INVALID_INPUT");
+    expectCodeSync(() => encodeFields(["\uDC00b"]), "INVALID_INPUT");
+    expect(toHex(encodeFields(["\uD83D\uDE00"]))).toBe("01" + "01" + "00000004" + "f09f9880");
+  });
+});

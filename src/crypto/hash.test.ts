@@ -1,0 +1,54 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { constantTimeEqual, hmacSha256, sha256 } from "./index.js";
+import { hex, toHex, utf8 } from "./crypto.test-helpers.js";
+
+describe("sha256", () => {
+  it("matches FIPS 180-2 vectors", () => {
+    expect(toHex(sha256())).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    expect(toHex(sha256(utf8("abc")))).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+
+  it("hashes several parts as their concatenation", () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 5 }), (parts) => {
+        expect(toHex(sha256(...parts))).toBe(toHex(sha256(Buffer.concat(parts))));
+      }),
+    );
+  });
+});
+
+describe("hmacSha256", () => {
+  it("matches RFC 4231 test cases 1, 2 and 6", () => {
+    expect(toHex(hmacSha256(hex("0b".repeat(20)), utf8("Hi There")))).toBe(
+      "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+    );
+    expect(toHex(hmacSha256(utf8("Jefe"), utf8("what do ya want "), utf8("for nothing?")))).toBe(
+      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    );
+    expect(
+      toHex(hmacSha256(hex("aa".repeat(131)), utf8("Test Using Larger Than Block-Size Key - Hash Key First"))),
+    ).toBe("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  });
+});
+
+describe("constantTimeEqual", () => {
+  it("is true only for identical bytes", () => {
+    expect(constantTimeEqual(hex("00ff"), hex("00ff"))).toBe(true);
+    expect(constantTimeEqual(hex("00ff"), hex("00fe"))).toBe(false);
+    expect(constantTimeEqual(new Uint8Array(0), new Uint8Array(0))).toBe(true);
+  });
+
+  it("returns false for different lengths instead of throwing", () => {
+    expect(constantTimeEqual(hex("00"), hex("0000"))).toBe(false);
+    expect(constantTimeEqual(new Uint8Array(0), hex("00"))).toBe(false);
+  });
+
+  it("agrees with a plain comparison", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 8 }), fc.uint8Array({ maxLength: 8 }), (a, b) => {
+        expect(constantTimeEqual(a, b)).toBe(Buffer.from(a).equals(Buffer.from(b)));
+      }),
+    );
+  });
+});
