@@ -37,6 +37,8 @@ const vaultCmds = () => import("./commands/vault.js");
 const env = () => import("./commands/env.js");
 const keys = () => import("./commands/keys.js");
 const transfer = () => import("./commands/transfer.js");
+const policy = () => import("./commands/policy.js");
+const injectCmd = () => import("./commands/inject.js");
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -127,6 +129,19 @@ export function buildProgram(): Command {
     .command("read <reference>")
     .description("print the value of an authy://namespace/KEY reference")
     .action(lazy(secrets, "read"));
+
+  program
+    .command("inject")
+    .description("fill {{ authy://ns/KEY }} references in a template")
+    .requiredOption("-i, --in <file>", "the template (- for stdin)")
+    .option("-o, --out <file>", "write the result to a file (0600) instead of stdout")
+    .option("--scope <scope>", "only references this scope may read")
+    .action(lazy(injectCmd, "inject"));
+
+  const pol = program.command("policy").description("scopes: who may do what to which paths");
+  pol.command("apply <file>").description("validate and store a policy file (YAML)").action(lazy(policy, "apply"));
+  pol.command("show").description("print the stored policy").action(lazy(policy, "show"));
+  pol.command("test <scope> <path> <capability>").description("allow or deny, and the rule that decided (exit 4 on deny)").action(lazy(policy, "test"));
 
   const e = program.command("env").description("import and export namespaces as environment files");
   e.command("import <file>")

@@ -72,7 +72,7 @@ describe("age community test vectors (CCTV)", () => {
           ? decryptWithIdentities(v.file, v.identities)
           : decryptFile(v.file, [
               ...v.identities.map((i) => new X25519Identity(parseIdentity(i))),
-              ...v.passphrases.map((p) => new ScryptIdentity(p, CCTV_WORK_FACTORS)),
+              ...v.passphrases.map((p) => new ScryptIdentity(p, { workFactors: CCTV_WORK_FACTORS })),
             ]);
       if (v.expect === "success") {
         expect(toHex(sha256(await run()))).toBe(v.payload);

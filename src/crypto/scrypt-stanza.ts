@@ -36,6 +36,16 @@ export interface WorkFactorRange {
   max: number;
 }
 
+/** scrypt(passphrase, "age-encryption.org/v1/scrypt" ‖ salt, N = 2^logN, r = 8, p = 1) → 32 bytes. */
+export type ScryptDerive = (passphrase: string, salt: Uint8Array, logN: number) => Promise<Uint8Array>;
+
+export interface ScryptIdentityOptions {
+  /** Accepted work factors; authy's policy unless the age test vectors (work factor 10) say otherwise. */
+  workFactors?: WorkFactorRange;
+  /** The key derivation; tests memoize it to sweep hundreds of tampered slots in seconds. */
+  derive?: ScryptDerive;
+}
+
 const POLICY: WorkFactorRange = { min: SCRYPT_LOG_N_MIN, max: SCRYPT_LOG_N_MAX };
 
 export function unacceptableWorkFactor(): AuthyError {
@@ -67,7 +77,7 @@ export class ScryptRecipient implements Recipient {
 
   async wrapFileKey(fileKey: Uint8Array): Promise<Stanza[]> {
     const salt = new Uint8Array(nodeCrypto.randomBytes(SALT_BYTES));
-    const key = await deriveKey(this.#passphrase, salt, this.#logN);
+    const key = await scryptDerive(this.#passphrase, salt, this.#logN);
     return [new Stanza([STANZA_TYPE, encodeBase64(salt), String(this.#logN)], sealFileKey(key, fileKey))];
   }
 }
@@ -75,11 +85,12 @@ export class ScryptRecipient implements Recipient {
 export class ScryptIdentity implements Identity {
   readonly #passphrase: string;
   readonly #range: WorkFactorRange;
+  readonly #derive: ScryptDerive;
 
-  /** `range` exists for the age community test vectors, which use work factor 10. */
-  constructor(passphrase: string, range: WorkFactorRange = POLICY) {
+  constructor(passphrase: string, options: ScryptIdentityOptions = {}) {
     this.#passphrase = passphrase;
-    this.#range = range;
+    this.#range = options.workFactors ?? POLICY;
+    this.#derive = options.derive ?? scryptDerive;
   }
 
   /**
@@ -94,12 +105,12 @@ export class ScryptIdentity implements Identity {
     const { salt, logN } = parseScryptStanza(stanza);
     if (logN < this.#range.min || logN > this.#range.max) throw unacceptableWorkFactor();
     if (stanza.body.length !== STANZA_BODY_BYTES) throw integrityError("age stanza body has the wrong length");
-    const key = await deriveKey(this.#passphrase, salt, logN);
+    const key = await this.#derive(this.#passphrase, salt, logN);
     return openFileKey(key, stanza.body);
   }
 }
 
-function deriveKey(passphrase: string, salt: Uint8Array, logN: number): Promise<Uint8Array> {
+export function scryptDerive(passphrase: string, salt: Uint8Array, logN: number): Promise<Uint8Array> {
   const N = 2 ** logN;
   const saltWithLabel = Buffer.concat([Buffer.from(SALT_LABEL, "latin1"), salt]);
   // OpenSSL needs 128·r·(N + p + 2) bytes; the default 32 MiB cap would refuse logN ≥ 15.

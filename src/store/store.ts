@@ -72,6 +72,13 @@ export interface AuditRow {
   mac: Uint8Array;
 }
 
+export interface PolicyRow {
+  /** Canonical JSON of the policy document. */
+  document: string;
+  updatedAt: number;
+  mac: Uint8Array;
+}
+
 export interface AuditQuery {
   afterSeq?: number;
   /** Newest first when true. */
@@ -109,6 +116,7 @@ export interface StoreReader {
   auditHead(): Promise<AuditRow | null>;
   listAudit(query: AuditQuery): Promise<AuditRow[]>;
   listUnlockFailures(): Promise<UnlockFailureRow[]>;
+  getPolicy(): Promise<PolicyRow | null>;
 }
 
 export interface StoreWriter extends StoreReader {
@@ -121,6 +129,7 @@ export interface StoreWriter extends StoreReader {
   putVersion(row: VersionRow): Promise<void>;
   appendAudit(row: AuditRow): Promise<void>;
   clearUnlockFailures(ids: number[]): Promise<void>;
+  putPolicy(row: PolicyRow): Promise<void>;
 }
 
 export interface Store extends StoreReader {

@@ -21,6 +21,9 @@ import { macListing } from "./secret-rows.js";
 import * as secrets from "./secrets.js";
 import { actorName, type Actor, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
 import { verifyVault, type VerifyReport } from "./verify.js";
+import { dispatch, type Dispatch, type DispatchRequest } from "./dispatch.js";
+import { applyPolicy, loadPolicy, testPolicy } from "./policies.js";
+import type { Capability, Decision, PolicyDocument } from "./policy/index.js";
 
 /** After this many failed unlocks in a row, each further attempt waits longer first. */
 export const UNLOCK_FREE_ATTEMPTS = 3;
@@ -229,6 +232,23 @@ export class Vault {
       await secrets.audit(tx, this.ctx, "vault.passwd", slot.id, { workFactor: slotInfo(slot).workFactor });
       return slotInfo(slot);
     });
+  }
+
+  applyPolicy(yamlText: string, source: string): Promise<PolicyDocument> {
+    return applyPolicy(this.ctx, yamlText, source);
+  }
+
+  policy(): Promise<PolicyDocument> {
+    return loadPolicy(this.ctx);
+  }
+
+  testPolicy(scope: string, path: string, capability: Capability): Promise<Decision & { scope: string }> {
+    return testPolicy(this.ctx, scope, path, capability);
+  }
+
+  /** Resolves what a process gets and audits `run.start` before returning any value. */
+  dispatch(req: DispatchRequest): Promise<Dispatch> {
+    return dispatch(this.ctx, req);
   }
 
   /** Checks every authenticated row and the audit chain (for `doctor`). */

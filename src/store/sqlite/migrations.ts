@@ -69,4 +69,13 @@ export const MIGRATIONS: readonly string[] = [
     method TEXT    NOT NULL
   ) STRICT;
   `,
+  // 2: the policy (scopes), one authenticated document.
+  `
+  CREATE TABLE policy (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    document   TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL,
+    mac        BLOB    NOT NULL
+  ) STRICT;
+  `,
 ];

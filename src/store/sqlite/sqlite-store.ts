@@ -5,6 +5,7 @@ import type {
   AuditQuery,
   AuditRow,
   KeySlotRow,
+  PolicyRow,
   SecretRow,
   Store,
   StoreWriter,
@@ -265,6 +266,11 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ id: num(r.id), ts: num(r.ts), method: r.method as string }));
   }
 
+  async getPolicy(): Promise<PolicyRow | null> {
+    const r = this.run("reading the policy", () => this.stmt("SELECT * FROM policy WHERE id = 1").get() as Row | undefined);
+    return r ? { document: r.document as string, updatedAt: num(r.updated_at), mac: bytes(r.mac) } : null;
+  }
+
   async recordUnlockFailure(ts: number, method: string): Promise<void> {
     this.run("recording a failed unlock", () => this.stmt("INSERT INTO unlock_failures (ts, method) VALUES (?, ?)").run(ts, method));
   }
@@ -342,6 +348,14 @@ export class SqliteStore implements Store {
         this.stmt(
           "INSERT INTO audit (seq, ts, actor, action, resource, outcome, details, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         ).run(r.seq, r.ts, r.actor, r.action, r.resource, r.outcome, r.details, r.prevHash, r.hash, r.mac),
+      );
+    },
+    putPolicy: async (row: PolicyRow) => {
+      this.run("writing the policy", () =>
+        this.stmt(
+          "INSERT INTO policy (id, document, updated_at, mac) VALUES (1, ?, ?, ?) " +
+            "ON CONFLICT (id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at, mac = excluded.mac",
+        ).run(row.document, row.updatedAt, row.mac),
       );
     },
     clearUnlockFailures: async (ids: number[]) => {

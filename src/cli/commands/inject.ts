@@ -1,0 +1,31 @@
+import { writeFileAtomic, readFileChecked } from "../../files/atomic-write.js";
+import { parseTemplate, renderTemplate, templateReferences } from "../../formats/template.js";
+import type { CliContext } from "../context.js";
+import { readStdin } from "../input.js";
+
+/** Templates larger than this are not configuration files. */
+const MAX_TEMPLATE_BYTES = 16 * 1024 * 1024;
+
+/** `authy inject -i TEMPLATE [-o OUT]`: every reference resolved before anything is written. */
+export async function inject(ctx: CliContext, flags: { in: string; out?: string; scope?: string }): Promise<void> {
+  const source = flags.in === "-" ? "stdin" : flags.in;
+  const text = (flags.in === "-" ? await readStdin("the template") : await readFileChecked(flags.in, MAX_TEMPLATE_BYTES)).toString("utf8");
+  const parts = parseTemplate(text, { source });
+  const paths = templateReferences(parts);
+  const vault = await ctx.unlock();
+  const { secrets } = await vault.dispatch({
+    scope: flags.scope,
+    refs: paths.map((path) => ({ name: path, path, source })),
+    command: "inject",
+    action: "secret.inject",
+    details: { template: source, out: flags.out ?? null },
+  });
+  const values = new Map(secrets.map((s) => [s.path, s.value]));
+  const rendered = renderTemplate(parts, (path) => values.get(path)!);
+  if (flags.out) {
+    await writeFileAtomic(flags.out, rendered);
+    ctx.out.info(`wrote ${flags.out} (${paths.length} reference${paths.length === 1 ? "" : "s"})`);
+  } else {
+    process.stdout.write(rendered);
+  }
+}

@@ -1,0 +1,122 @@
+import { AuthyError } from "../errors.js";
+import type { VaultContext } from "./context.js";
+import { validatePath } from "./path.js";
+import { resolveScope } from "./policies.js";
+import { decide, type Scope } from "./policy/index.js";
+import { audit, decryptVersion, listSecrets, loadMeta, tryAudit } from "./secrets.js";
+
+/**
+ * Deciding what a process gets: the secrets a scope may read (named by their key), plus
+ * explicit `NAME=authy://ns/KEY` references. Values are released only after the `run.start`
+ * audit entry, naming every path (never a value), is committed.
+ */
+export interface EnvReference {
+  name: string;
+  path: string;
+  /** Where the reference came from, for error messages (`--env`, `deploy.env:3`). */
+  source: string;
+}
+
+export interface DispatchRequest {
+  scope?: string;
+  refs?: EnvReference[];
+  /** Keep only these variable names. */
+  only?: string[];
+  /** The program being started, for the audit entry. */
+  command: string;
+  /** Extra non-secret details for the audit entry (pid, mounts). */
+  details?: Record<string, unknown>;
+  /** The audit action: `run.start` unless another command dispatches (`secret.inject`). */
+  action?: string;
+}
+
+export interface DispatchedSecret {
+  name: string;
+  path: string;
+  value: string;
+}
+
+export interface Dispatch {
+  scope: string | null;
+  secrets: DispatchedSecret[];
+}
+
+function deny(ctx: VaultContext, scope: Scope, path: string, rule: string): Promise<never> {
+  return tryAudit(ctx, "secret.read.denied", path, { scope: scope.name, rule }, "denied").then(() => {
+    throw new AuthyError("ACCESS_DENIED", `scope ${scope.name} may not read ${path}`, { hint: `check it with \`authy policy test ${scope.name} ${path} read\`` });
+  });
+}
+
+/** Which variable gets which path, before anything is decrypted. */
+export async function planDispatch(ctx: VaultContext, req: DispatchRequest): Promise<{ scope: Scope | null; plan: EnvReference[] }> {
+  const scope = req.scope ? await resolveScope(ctx, req.scope) : null;
+  const byName = new Map<string, EnvReference>();
+  const add = (ref: EnvReference, fromScope: boolean) => {
+    const prior = byName.get(ref.name);
+    if (prior && prior.path !== ref.path) {
+      if (fromScope && !prior.source.startsWith("scope")) return;
+      if (!fromScope && prior.source.startsWith("scope")) {
+        byName.set(ref.name, ref); // an explicit reference overrides what the scope named the same
+        return;
+      }
+      throw new AuthyError("INVALID_INPUT", `${ref.name} would be set twice: from ${prior.path} (${prior.source}) and ${ref.path} (${ref.source})`, {
+        hint: "rename one with --env NAME=authy://ns/KEY, or narrow with --only",
+      });
+    }
+    byName.set(ref.name, ref);
+  };
+  if (scope) {
+    for (const s of await listSecrets(ctx, { recursive: true })) {
+      if (decide(scope, s.path, "read").allowed) add({ name: s.key, path: s.path, source: `scope ${scope.name}` }, true);
+    }
+  }
+  for (const ref of req.refs ?? []) {
+    validatePath(ref.path);
+    if (scope) {
+      const d = decide(scope, ref.path, "read");
+      if (!d.allowed) await deny(ctx, scope, ref.path, d.rule.path ?? d.rule.kind);
+    }
+    add(ref, false);
+  }
+  let plan = [...byName.values()];
+  if (req.only) {
+    const only = new Set(req.only);
+    const missing = req.only.filter((n) => !byName.has(n));
+    if (missing.length) throw new AuthyError("NOT_FOUND", `--only names variables that nothing provides: ${missing.join(", ")}`);
+    plan = plan.filter((r) => only.has(r.name));
+  }
+  return { scope, plan: plan.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+}
+
+export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise<Dispatch> {
+  const { scope, plan } = await planDispatch(ctx, req);
+  const existing = new Set((await listSecrets(ctx, { recursive: true })).map((s) => s.path));
+  const unknown = plan.filter((r) => !existing.has(r.path));
+  if (unknown.length > 0) {
+    throw new AuthyError("NOT_FOUND", `no secret ${unknown.map((r) => `${r.path} (${r.source})`).join(", ")}`, { hint: "see `authy secrets list`" });
+  }
+  const secrets: DispatchedSecret[] = [];
+  for (const ref of plan) {
+    const meta = await loadMeta(ctx, ref.path);
+    if (meta.expiresAt !== null && meta.expiresAt <= ctx.clock.now()) {
+      throw new AuthyError("NOT_FOUND", `secret ${meta.path} expired at ${new Date(meta.expiresAt).toISOString()}`);
+    }
+    const bytes = Buffer.from(await decryptVersion(ctx, meta));
+    const value = bytes.toString("utf8");
+    if (!Buffer.from(value, "utf8").equals(bytes) || value.includes("\0")) {
+      throw new AuthyError("INVALID_INPUT", `${meta.path} holds binary data that cannot go into an environment variable`, {
+        hint: "use --mount or read it with `authy secrets get` into a file",
+      });
+    }
+    secrets.push({ name: ref.name, path: ref.path, value });
+  }
+  await ctx.store.write((tx) =>
+    audit(tx, ctx, req.action ?? "run.start", scope?.name ?? req.command, {
+      command: req.command,
+      scope: scope?.name ?? null,
+      secrets: secrets.map((s) => ({ name: s.name, path: s.path })),
+      ...req.details,
+    }),
+  );
+  return { scope: scope?.name ?? null, secrets };
+}

@@ -1,0 +1,60 @@
+import { AuthyError } from "../errors.js";
+import type { VaultContext } from "./context.js";
+import {
+  canonicalPolicyJson,
+  decide,
+  getScope,
+  isCompactScope,
+  parseCompactScope,
+  parsePolicyYaml,
+  policyFromCanonicalJson,
+  type Capability,
+  type Decision,
+  type PolicyDocument,
+  type Scope,
+} from "./policy/index.js";
+import { audit } from "./secrets.js";
+
+/**
+ * The stored policy: authored as YAML, stored as canonical JSON with a MAC, so that a hand
+ * edit of who may read what fails closed instead of being honoured.
+ */
+const POLICY_DOMAIN = "authy/policy/v1";
+
+export const EMPTY_POLICY: PolicyDocument = { scopes: Object.create(null) as Record<string, Scope> };
+
+export async function loadPolicy(ctx: VaultContext): Promise<PolicyDocument> {
+  const row = await ctx.store.getPolicy();
+  if (!row) return EMPTY_POLICY;
+  ctx.keys.verifyRow(POLICY_DOMAIN, [row.document, row.updatedAt], row.mac, "the stored policy was modified outside authy");
+  return policyFromCanonicalJson(row.document);
+}
+
+/** Validates a policy file and stores it (owner only). Returns the stored document. */
+export async function applyPolicy(ctx: VaultContext, yamlText: string, source: string): Promise<PolicyDocument> {
+  if (ctx.actor.kind !== "owner") throw new AuthyError("ACCESS_DENIED", "only the owner can change the policy");
+  const doc = parsePolicyYaml(yamlText, source);
+  const document = canonicalPolicyJson(doc);
+  await ctx.store.write(async (tx) => {
+    const updatedAt = ctx.clock.now();
+    await tx.putPolicy({ document, updatedAt, mac: ctx.keys.macRow(POLICY_DOMAIN, [document, updatedAt]) });
+    await audit(tx, ctx, "policy.apply", "policy", { scopes: Object.keys(doc.scopes).sort() });
+  });
+  return policyFromCanonicalJson(document);
+}
+
+/**
+ * A scope given on the command line: the name of a stored scope, or the compact
+ * `secrets:read:prod/*` form.
+ */
+export async function resolveScope(ctx: VaultContext, spec: string): Promise<Scope> {
+  if (isCompactScope(spec)) return { name: spec, allow: parseCompactScope(spec), deny: [] };
+  const scope = getScope(await loadPolicy(ctx), spec);
+  if (!scope) throw new AuthyError("NOT_FOUND", `no scope named ${JSON.stringify(spec)}`, { hint: "see `authy policy show`, or give a compact scope like secrets:read:prod/*" });
+  return scope;
+}
+
+export async function testPolicy(ctx: VaultContext, scopeSpec: string, path: string, capability: Capability): Promise<Decision & { scope: string }> {
+  const scope = await resolveScope(ctx, scopeSpec);
+  return { scope: scope.name, ...decide(scope, path, capability) };
+}
