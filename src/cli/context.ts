@@ -6,6 +6,8 @@ import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { systemClock } from "../vault/clock.js";
 import type { Credential } from "../vault/key-slots.js";
 import { Vault } from "../vault/vault.js";
+import { directClient } from "../client/direct-client.js";
+import type { VaultClient } from "../client/vault-client.js";
 import { firstLine, promptSecret, readStdin } from "./input.js";
 import { Output } from "./output.js";
 
@@ -73,6 +75,18 @@ export class CliContext {
     }
     return Vault.unlock({ store, clock: systemClock }, await this.credential());
   }
+
+  /**
+   * The vault to talk to: the daemon when one is running (later), otherwise this process
+   * unlocks it directly. Commands print the same either way.
+   */
+  async client(): Promise<VaultClient> {
+    const vault = await this.unlock();
+    this.clientHandle = directClient(vault);
+    return this.clientHandle;
+  }
+
+  private clientHandle: VaultClient | undefined;
 
   async close(): Promise<void> {
     await this.store?.close();

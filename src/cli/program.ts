@@ -39,6 +39,8 @@ const keys = () => import("./commands/keys.js");
 const transfer = () => import("./commands/transfer.js");
 const policy = () => import("./commands/policy.js");
 const injectCmd = () => import("./commands/inject.js");
+const daemonCmds = () => import("./commands/daemon.js");
+const agents = () => import("./commands/agents.js");
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -70,7 +72,16 @@ export function buildProgram(): Command {
     .option("--no-passphrase", "no passphrase slot: only the recipients unlock the vault")
     .addOption(new Option("--work-factor <n>", "scrypt work factor (log2 N) for the passphrase slot").default("18"))
     .action(lazy(vaultCmds, "init"));
-  program.command("status").description("show whether a vault exists and how it can be unlocked").action(lazy(vaultCmds, "status"));
+  program.command("status").description("show whether a vault exists, and whether a daemon holds it unlocked").action(lazy(vaultCmds, "status"));
+  program
+    .command("unlock")
+    .description("start a daemon holding the unlocked vault; prints `export AUTHY_SESSION=…` (eval \"$(authy unlock)\")")
+    .option("--idle <duration>", "lock after this long without a request", "15m")
+    .option("--max <duration>", "lock this long after unlocking, whatever happens", "8h")
+    .option("--shell", "print only the export line, even on a terminal")
+    .action(lazy(daemonCmds, "unlock"));
+  program.command("lock").description("lock at once: stop the daemon, which forgets the key and every token").action(lazy(daemonCmds, "lock"));
+  program.command("__daemon", { hidden: true }).action(lazy(daemonCmds, "daemon"));
   program.command("doctor").description("check permissions, key slots and the integrity of every record").action(lazy(vaultCmds, "doctor"));
   program
     .command("passwd")
@@ -142,6 +153,28 @@ export function buildProgram(): Command {
   pol.command("apply <file>").description("validate and store a policy file (YAML)").action(lazy(policy, "apply"));
   pol.command("show").description("print the stored policy").action(lazy(policy, "show"));
   pol.command("test <scope> <path> <capability>").description("allow or deny, and the rule that decided (exit 4 on deny)").action(lazy(policy, "test"));
+
+  const ag = program.command("agents").description("named agents: a long-lived key exchanged for short-lived tokens");
+  ag.command("create <name>")
+    .description("create an agent and print its key once")
+    .option("--scope <scope>", "its maximum scope: a policy scope name or secrets:read:prod/*")
+    .option("--description <text>", "what it is for")
+    .action(lazy(agents, "create"));
+  ag.command("list").description("list agents").action(lazy(agents, "list"));
+  ag.command("revoke <name>").description("revoke an agent and all its tokens at once").action(lazy(agents, "revoke"));
+
+  const tk = program.command("tokens").description("short-lived scoped tokens (served by the daemon)");
+  tk.command("create")
+    .description("issue a token and print it once")
+    .option("--scope <scope>", "a policy scope name")
+    .option("--scopes <list>", 'compact scopes, e.g. "secrets:read:prod/*,secrets:list:prod/*"')
+    .option("--ttl <duration>", "lifetime (default 15m, at most 24h)")
+    .option("--uses <n>", "how many requests it may make")
+    .option("--agent <name>", "issue it to this agent")
+    .option("--label <text>", "a note shown in tokens list")
+    .action(lazy(agents, "createToken"));
+  tk.command("list").description("list tokens of the running daemon").action(lazy(agents, "listTokens"));
+  tk.command("revoke <id>").description("revoke a token (and every token it issued)").action(lazy(agents, "revokeToken"));
 
   const e = program.command("env").description("import and export namespaces as environment files");
   e.command("import <file>")

@@ -7,6 +7,11 @@
  * Reads may happen outside a transaction. Every write happens inside `write()`, which runs
  * one logical operation (new version + wrapped key + audit entry) all or nothing, serialized
  * against every other writer of the same vault, in this process or another.
+ *
+ * Pinned by the conformance suite: paths and resources compare in UTF-8 byte order (for
+ * PostgreSQL, COLLATE "C"); integers are exact up to Number.MAX_SAFE_INTEGER; null, 0 and ""
+ * stay apart; blobs of any length (0 included) come back byte for byte. Text never holds
+ * U+0000 (PostgreSQL text cannot), which the core's validation has to guarantee.
  */
 
 export interface VaultRow {
@@ -79,6 +84,40 @@ export interface PolicyRow {
   mac: Uint8Array;
 }
 
+export interface AgentRow {
+  name: string;
+  /** Public lookup id, part of the agent key. */
+  id: string;
+  /** HMAC of the key's secret part; the key itself is never stored. */
+  keyHash: Uint8Array;
+  /** Maximum scope: a stored scope name or a compact scope. */
+  scope: string;
+  description: string;
+  createdAt: number;
+  revokedAt: number | null;
+  mac: Uint8Array;
+}
+
+export interface TokenRow {
+  id: string;
+  secretHash: Uint8Array;
+  agent: string | null;
+  /** Canonical JSON of the token's (resolved) scope. */
+  scope: string;
+  label: string;
+  createdAt: number;
+  expiresAt: number;
+  maxUses: number | null;
+  uses: number;
+  revokedAt: number | null;
+  /** The daemon or server instance that honours it. */
+  instance: string;
+  parent: string | null;
+  pid: number | null;
+  mac: Uint8Array;
+}
+
+/** Every filter given must hold; matches are exact (no wildcards); seq order, oldest first. */
 export interface AuditQuery {
   afterSeq?: number;
   /** Newest first when true. */
@@ -86,8 +125,11 @@ export interface AuditQuery {
   limit?: number;
   action?: string;
   actor?: string;
+  /** The resource itself or anything below it: "prod" matches "prod" and "prod/X", never "production". */
   resourcePrefix?: string;
+  /** Inclusive. */
   since?: number;
+  /** Inclusive. */
   until?: number;
 }
 
@@ -99,9 +141,10 @@ export interface UnlockFailureRow {
 
 export interface StoreReader {
   getVault(): Promise<VaultRow | null>;
+  /** By createdAt, then id. */
   listSlots(): Promise<KeySlotRow[]>;
   getSecret(path: string): Promise<SecretRow | null>;
-  /** Every secret row, sorted by path (deleted ones included). */
+  /** Every secret row, sorted by path in byte order (deleted ones included). */
   listSecrets(): Promise<SecretRow[]>;
   /** The secret rows directly in one namespace (not below it), sorted by path. */
   listSecretsIn(namespace: string): Promise<SecretRow[]>;
@@ -112,11 +155,18 @@ export interface StoreReader {
    */
   listingText(): Promise<string>;
   getVersion(path: string, version: number): Promise<VersionRow | null>;
+  /** The versions of exactly this path, lowest version first. */
   listVersions(path: string): Promise<VersionRow[]>;
   auditHead(): Promise<AuditRow | null>;
   listAudit(query: AuditQuery): Promise<AuditRow[]>;
+  /** Oldest first. Ids are never reused, so clearing ids read earlier never clears a newer failure. */
   listUnlockFailures(): Promise<UnlockFailureRow[]>;
   getPolicy(): Promise<PolicyRow | null>;
+  getAgent(name: string): Promise<AgentRow | null>;
+  getAgentById(id: string): Promise<AgentRow | null>;
+  listAgents(): Promise<AgentRow[]>;
+  getToken(id: string): Promise<TokenRow | null>;
+  listTokens(): Promise<TokenRow[]>;
 }
 
 export interface StoreWriter extends StoreReader {
@@ -126,17 +176,27 @@ export interface StoreWriter extends StoreReader {
   deleteSlot(id: string): Promise<void>;
   putSecret(row: SecretRow): Promise<void>;
   deleteSecret(path: string): Promise<void>;
+  /** Inserts, or replaces the same (path, version): rotating the vault key rewraps DEKs. */
   putVersion(row: VersionRow): Promise<void>;
   appendAudit(row: AuditRow): Promise<void>;
   clearUnlockFailures(ids: number[]): Promise<void>;
   putPolicy(row: PolicyRow): Promise<void>;
+  putAgent(row: AgentRow): Promise<void>;
+  putToken(row: TokenRow): Promise<void>;
 }
 
 export interface Store extends StoreReader {
   readonly kind: string;
-  /** Runs `fn` as one atomic, serialized write. A throw rolls everything back. */
+  /**
+   * Runs `fn` as one atomic, serialized write. A throw rolls everything back, and so does a
+   * failed store call inside `fn` even if `fn` caught it. `tx` is valid only until `fn`
+   * settles; a write() from inside `fn` is refused (it would wait for itself).
+   */
   write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T>;
-  /** Failed unlocks are recorded outside the authenticated chain (no key is known yet). */
+  /**
+   * Failed unlocks are recorded outside the authenticated chain (no key is known yet), in a
+   * write of their own: a write in flight that rolls back does not take the record with it.
+   */
   recordUnlockFailure(ts: number, method: string): Promise<void>;
   close(): Promise<void>;
 }

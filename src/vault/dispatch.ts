@@ -3,7 +3,9 @@ import type { VaultContext } from "./context.js";
 import { validatePath } from "./path.js";
 import { resolveScope } from "./policies.js";
 import { decide, type Scope } from "./policy/index.js";
-import { audit, decryptVersion, listSecrets, loadMeta, tryAudit } from "./secrets.js";
+import { audit, tryAudit } from "./audit-log.js";
+import { authorize } from "./access.js";
+import { decryptVersion, listSecrets, loadMeta } from "./secrets.js";
 
 /**
  * Deciding what a process gets: the secrets a scope may read (named by their key), plus
@@ -97,6 +99,7 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
   }
   const secrets: DispatchedSecret[] = [];
   for (const ref of plan) {
+    await authorize(ctx, ref.path, "read", "secret.read");
     const meta = await loadMeta(ctx, ref.path);
     if (meta.expiresAt !== null && meta.expiresAt <= ctx.clock.now()) {
       throw new AuthyError("NOT_FOUND", `secret ${meta.path} expired at ${new Date(meta.expiresAt).toISOString()}`);

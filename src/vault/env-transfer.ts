@@ -2,7 +2,9 @@ import { AuthyError } from "../errors.js";
 import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
 import { openSecretRow } from "./secret-rows.js";
-import { audit, decryptVersion, refreshListing, writeVersion } from "./secrets.js";
+import { audit } from "./audit-log.js";
+import { authorize, mayList } from "./access.js";
+import { decryptVersion, refreshListing, writeVersion } from "./secrets.js";
 import type { Tier } from "./types.js";
 
 /** Moving whole namespaces in and out as NAME=value entries (dotenv and friends). */
@@ -75,6 +77,7 @@ export async function importEnv(
   const namespace = validateNamespace(opts.namespace);
   const paths = new Set(entries.map((e) => `${namespace}/${e.key}`));
   const plan = planImport(entries, await existingValues(ctx, namespace, paths), opts);
+  for (const item of plan.items) if (item.action !== "unchanged" && item.action !== "skip") await authorize(ctx, item.path, "write", "env.import");
   if (opts.dryRun) return plan;
   const byKey = new Map(entries.map((e) => [e.key, e.value]));
   await ctx.store.write(async (tx) => {
@@ -110,6 +113,8 @@ export async function exportEnv(ctx: VaultContext, namespace: string, opts: { ke
     const meta = openSecretRow(ctx.keys, row);
     if (meta.deletedAt !== null) continue;
     if (wanted && !wanted.has(meta.key)) continue;
+    if (!mayList(ctx, meta.path) && !wanted) continue;
+    await authorize(ctx, meta.path, "read", "env.export");
     found.add(meta.key);
     const value = await decryptVersion(ctx, meta);
     const text = Buffer.from(value).toString("utf8");

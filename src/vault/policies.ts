@@ -13,7 +13,7 @@ import {
   type PolicyDocument,
   type Scope,
 } from "./policy/index.js";
-import { audit } from "./secrets.js";
+import { audit } from "./audit-log.js";
 
 /**
  * The stored policy: authored as YAML, stored as canonical JSON with a MAC, so that a hand

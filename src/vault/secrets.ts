@@ -1,7 +1,8 @@
 import { openValue, randomChars, sealValue } from "../crypto/index.js";
 import { AuthyError, integrityError, isAuthyError } from "../errors.js";
 import type { StoreWriter } from "../store/store.js";
-import { appendAudit, type AuditEvent } from "./audit-chain.js";
+import { audit, tryAudit } from "./audit-log.js";
+import { authorize, mayList } from "./access.js";
 import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
 import { macListing, openSecretRow, parseListing, sealSecretRow, valueAad, verifyListing, versionInfo } from "./secret-rows.js";
@@ -69,6 +70,7 @@ export async function writeVersion(
 }
 
 export async function setSecret(ctx: VaultContext, path: string, value: Uint8Array, opts: SetOptions = {}): Promise<SecretMeta> {
+  await authorize(ctx, validatePath(path).path, "write", "secret.write");
   return ctx.store.write(async (tx) => {
     const now = ctx.clock.now();
     const meta = await writeVersion(tx, ctx, path, value, opts, now);
@@ -78,9 +80,6 @@ export async function setSecret(ctx: VaultContext, path: string, value: Uint8Arr
   });
 }
 
-export async function audit(tx: StoreWriter, ctx: VaultContext, action: string, resource: string, details?: Record<string, unknown>, outcome: AuditEvent["outcome"] = "ok"): Promise<void> {
-  await appendAudit(tx, ctx.keys, [{ ts: ctx.clock.now(), actor: actorName(ctx.actor), action, resource, outcome, details }]);
-}
 
 /** Loads and verifies a secret's metadata; NOT_FOUND if missing or (unless asked) deleted. */
 export async function loadMeta(ctx: VaultContext, path: string, opts: { includeDeleted?: boolean } = {}): Promise<SecretMeta> {
@@ -121,6 +120,7 @@ export interface GetOptions {
  */
 export async function getSecret(ctx: VaultContext, path: string, opts: GetOptions = {}): Promise<{ meta: SecretMeta; value: Uint8Array }> {
   let meta: SecretMeta | undefined;
+  await authorize(ctx, validatePath(path).path, "read", "secret.read");
   try {
     meta = await loadMeta(ctx, path);
     if (meta.expiresAt !== null && meta.expiresAt <= ctx.clock.now() && !opts.allowExpired) {
@@ -138,14 +138,6 @@ export async function getSecret(ctx: VaultContext, path: string, opts: GetOption
   }
 }
 
-/** Best-effort audit of a failure: the failure itself is what the caller reports. */
-export async function tryAudit(ctx: VaultContext, action: string, resource: string, details: Record<string, unknown>, outcome: AuditEvent["outcome"]): Promise<void> {
-  try {
-    await ctx.store.write((tx) => audit(tx, ctx, action, resource, details, outcome));
-  } catch {
-    // The log is not writable; the original error still fails the operation closed.
-  }
-}
 
 /** The authenticated listing, filtered. Never returns values. */
 export async function listSecrets(ctx: VaultContext, opts: ListOptions = {}): Promise<SecretSummary[]> {
@@ -154,7 +146,7 @@ export async function listSecrets(ctx: VaultContext, opts: ListOptions = {}): Pr
   if (!vault) throw integrityError("the vault header is missing");
   const text = await ctx.store.listingText();
   verifyListing(ctx.keys, text, vault.listingMac);
-  let items = parseListing(text);
+  let items = parseListing(text).filter((s) => mayList(ctx, s.path));
   if (!opts.includeDeleted) items = items.filter((s) => s.deletedAt === null);
   if (ns !== undefined) {
     const prefix = ns + "/";
@@ -166,6 +158,7 @@ export async function listSecrets(ctx: VaultContext, opts: ListOptions = {}): Pr
 }
 
 export async function deleteSecret(ctx: VaultContext, path: string, opts: { purge?: boolean } = {}): Promise<SecretMeta> {
+  await authorize(ctx, validatePath(path).path, "delete", "secret.delete");
   return ctx.store.write(async (tx) => {
     const p = validatePath(path);
     const row = await tx.getSecret(p.path);
@@ -189,6 +182,7 @@ export async function deleteSecret(ctx: VaultContext, path: string, opts: { purg
 }
 
 export async function restoreSecret(ctx: VaultContext, path: string): Promise<SecretMeta> {
+  await authorize(ctx, validatePath(path).path, "write", "secret.restore");
   return ctx.store.write(async (tx) => {
     const p = validatePath(path);
     const row = await tx.getSecret(p.path);
@@ -205,6 +199,7 @@ export async function restoreSecret(ctx: VaultContext, path: string): Promise<Se
 }
 
 export async function secretHistory(ctx: VaultContext, path: string): Promise<{ meta: SecretMeta; versions: VersionInfo[] }> {
+  await authorize(ctx, validatePath(path).path, "list", "secret.history");
   const meta = await loadMeta(ctx, path, { includeDeleted: true });
   const versions = (await ctx.store.listVersions(meta.path)).map((v) => versionInfo(v, meta.version));
   return { meta, versions };
@@ -212,6 +207,7 @@ export async function secretHistory(ctx: VaultContext, path: string): Promise<{ 
 
 /** Makes an older version's value current again, as a new version (history is never rewritten). */
 export async function rollbackSecret(ctx: VaultContext, path: string, version: number): Promise<SecretMeta> {
+  await authorize(ctx, validatePath(path).path, "write", "secret.rollback");
   const meta = await loadMeta(ctx, path);
   if (!Number.isInteger(version) || version < 1) throw new AuthyError("INVALID_INPUT", `not a version number: ${version}`);
   if (version === meta.version) throw new AuthyError("INVALID_INPUT", `version ${version} is already current`);

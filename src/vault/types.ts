@@ -6,8 +6,16 @@ export type SecretType = (typeof SECRET_TYPES)[number];
 export const TIERS = ["standard", "sensitive", "critical"] as const;
 export type Tier = (typeof TIERS)[number];
 
-/** Who is acting. Only the owner exists until agents and tokens arrive. */
-export type Actor = { kind: "owner" } | { kind: "agent"; name: string } | { kind: "token"; id: string; agent?: string };
+import type { Scope } from "./policy/index.js";
+
+/**
+ * Who is acting: the owner (passphrase, identity or owner session), an agent presenting its
+ * key (only to obtain tokens), or a token, which carries the scope it was limited to.
+ */
+export type Actor =
+  | { kind: "owner" }
+  | { kind: "agent"; name: string; scope: Scope }
+  | { kind: "token"; id: string; agent?: string; scope: Scope; expiresAt: number };
 
 export function actorName(actor: Actor): string {
   switch (actor.kind) {

@@ -13,17 +13,22 @@ import {
   sealVaultRow,
   slotInfo,
   verifySlot,
+  verifyVaultRow,
   type Credential,
   type SlotInfo,
 } from "./key-slots.js";
-import type { Keyring } from "./keyring.js";
+import { Keyring } from "./keyring.js";
 import { macListing } from "./secret-rows.js";
 import * as secrets from "./secrets.js";
+import { audit } from "./audit-log.js";
+import { requireOwner } from "./access.js";
 import { actorName, type Actor, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
 import { verifyVault, type VerifyReport } from "./verify.js";
 import { dispatch, type Dispatch, type DispatchRequest } from "./dispatch.js";
-import { applyPolicy, loadPolicy, testPolicy } from "./policies.js";
-import type { Capability, Decision, PolicyDocument } from "./policy/index.js";
+import { applyPolicy, loadPolicy, resolveScope, testPolicy } from "./policies.js";
+import type { Capability, Decision, PolicyDocument, Scope } from "./policy/index.js";
+import { createAgent, listAgents, revokeAgent, verifyAgentKey, type AgentInfo } from "./agents.js";
+import { createToken, listTokens, revokeToken, useToken, type CreateTokenOptions, type TokenCheck, type TokenInfo } from "./tokens.js";
 
 /** After this many failed unlocks in a row, each further attempt waits longer first. */
 export const UNLOCK_FREE_ATTEMPTS = 3;
@@ -141,6 +146,64 @@ export class Vault {
     return new Vault(ctx);
   }
 
+  /**
+   * Re-opens a vault from its raw key (the daemon receives it from `authy unlock` over a
+   * pipe). The header must verify under it.
+   */
+  static async fromKey(deps: VaultDeps, vaultKey: Uint8Array, actor: Actor = { kind: "owner" }): Promise<Vault> {
+    const vault = await deps.store.getVault();
+    if (!vault) throw new AuthyError("NOT_INITIALIZED", "no vault here yet", { hint: "run `authy init`" });
+    const keys = new Keyring(vaultKey, vault.vaultId);
+    verifyVaultRow(keys, vault);
+    return new Vault({ store: deps.store, clock: deps.clock, keys, actor });
+  }
+
+  /** The same unlocked vault, acting as someone else (the daemon's per-request principal). */
+  as(actor: Actor): Vault {
+    return new Vault({ ...this.ctx, actor });
+  }
+
+  /** The raw vault key, for handing to a daemon over a private pipe. */
+  exportKey(): Uint8Array {
+    return Uint8Array.from(this.ctx.keys.vaultKey);
+  }
+
+  createAgent(name: string, opts: { scope: string; description?: string }): Promise<{ agent: AgentInfo; key: string }> {
+    return createAgent(this.ctx, name, opts);
+  }
+
+  listAgents(): Promise<AgentInfo[]> {
+    return listAgents(this.ctx);
+  }
+
+  revokeAgent(name: string): Promise<AgentInfo> {
+    return revokeAgent(this.ctx, name);
+  }
+
+  verifyAgentKey(key: string): Promise<AgentInfo | null> {
+    return verifyAgentKey(this.ctx, key);
+  }
+
+  resolveScope(spec: string): Promise<Scope> {
+    return resolveScope(this.ctx, spec);
+  }
+
+  createToken(opts: CreateTokenOptions): Promise<{ token: TokenInfo; secret: string; notices: string[] }> {
+    return createToken(this.ctx, opts);
+  }
+
+  useToken(presented: string, instance: string): Promise<TokenCheck> {
+    return useToken(this.ctx, presented, instance);
+  }
+
+  listTokens(instance: string): Promise<TokenInfo[]> {
+    return listTokens(this.ctx, instance);
+  }
+
+  revokeToken(id: string): Promise<TokenInfo> {
+    return revokeToken(this.ctx, id);
+  }
+
   setSecret(path: string, value: Uint8Array, opts?: SetOptions): Promise<SecretMeta> {
     return secrets.setSecret(this.ctx, path, value, opts);
   }
@@ -183,23 +246,26 @@ export class Vault {
 
   /** Every secret's current value, for `export --to` (audited as one operation before release). */
   async exportAll(namespace?: string): Promise<{ path: string; value: Uint8Array }[]> {
+    requireOwner(this.ctx, "export the vault");
     const items = await this.listSecrets({ namespace, recursive: true });
     const out: { path: string; value: Uint8Array }[] = [];
     for (const item of items) {
       const meta = await secrets.loadMeta(this.ctx, item.path);
       out.push({ path: meta.path, value: await secrets.decryptVersion(this.ctx, meta) });
     }
-    await this.ctx.store.write((tx) => secrets.audit(tx, this.ctx, "vault.export", namespace ?? "vault", { count: out.length }));
+    await this.ctx.store.write((tx) => audit(tx, this.ctx, "vault.export", namespace ?? "vault", { count: out.length }));
     return out;
   }
 
   async listKeys(): Promise<SlotInfo[]> {
+    requireOwner(this.ctx, "manage keys");
     const rows = await this.ctx.store.listSlots();
     for (const r of rows) verifySlot(this.ctx.keys, r);
     return rows.map(slotInfo);
   }
 
   async addRecipient(recipient: string, label?: string): Promise<SlotInfo> {
+    requireOwner(this.ctx, "manage keys");
     return this.ctx.store.write(async (tx) => {
       const existing = await tx.listSlots();
       const slot = await recipientSlot(this.ctx.keys, recipient, label ?? recipient, this.ctx.clock.now());
@@ -207,29 +273,31 @@ export class Vault {
         throw new AuthyError("ALREADY_EXISTS", `${slot.recipient} can already unlock this vault`);
       }
       await tx.putSlot(slot);
-      await secrets.audit(tx, this.ctx, "key.add", slot.id, { kind: slot.kind, recipient: slot.recipient });
+      await audit(tx, this.ctx, "key.add", slot.id, { kind: slot.kind, recipient: slot.recipient });
       return slotInfo(slot);
     });
   }
 
   /** Removes a slot by id or recipient; the last slot can never be removed. */
   async removeKey(idOrRecipient: string): Promise<SlotInfo> {
+    requireOwner(this.ctx, "manage keys");
     return this.ctx.store.write(async (tx) => {
       const slots = await tx.listSlots();
       const slot = slots.find((s) => s.id === idOrRecipient || s.recipient === idOrRecipient);
       if (!slot) throw new AuthyError("NOT_FOUND", `no key slot ${idOrRecipient}`, { hint: "see `authy keys list`" });
       if (slots.length === 1) throw new AuthyError("INVALID_INPUT", "refusing to remove the last key slot: the vault could never be opened again");
       await tx.deleteSlot(slot.id);
-      await secrets.audit(tx, this.ctx, "key.remove", slot.id, { kind: slot.kind, recipient: slot.recipient });
+      await audit(tx, this.ctx, "key.remove", slot.id, { kind: slot.kind, recipient: slot.recipient });
       return slotInfo(slot);
     });
   }
 
   /** Rewraps the vault key under a new passphrase; secrets are untouched. */
   async changePassphrase(passphrase: string, workFactor?: number): Promise<SlotInfo> {
+    requireOwner(this.ctx, "change the passphrase");
     return this.ctx.store.write(async (tx) => {
       const slot = await rewrapPassphrase(tx, this.ctx.keys, passphrase, workFactor, this.ctx.clock.now());
-      await secrets.audit(tx, this.ctx, "vault.passwd", slot.id, { workFactor: slotInfo(slot).workFactor });
+      await audit(tx, this.ctx, "vault.passwd", slot.id, { workFactor: slotInfo(slot).workFactor });
       return slotInfo(slot);
     });
   }
@@ -253,12 +321,13 @@ export class Vault {
 
   /** Checks every authenticated row and the audit chain (for `doctor`). */
   verify(): Promise<VerifyReport> {
+    requireOwner(this.ctx, "verify the vault");
     return verifyVault(this.ctx);
   }
 
   /** Records an owner-level event that is not a secret operation (backup, restore, export). */
   async recordEvent(action: string, resource: string, details?: Record<string, unknown>): Promise<void> {
-    await this.ctx.store.write((tx) => secrets.audit(tx, this.ctx, action, resource, details));
+    await this.ctx.store.write((tx) => audit(tx, this.ctx, action, resource, details));
   }
 
   get actorName(): string {

@@ -16,7 +16,7 @@ const PROGRESS_THRESHOLD = 1000;
 export async function importEnv(ctx: CliContext, file: string, flags: { namespace: string; dryRun?: boolean; overwrite: boolean; tier?: Tier }): Promise<void> {
   const text = (file === "-" ? await readStdin("the .env file") : await readFileChecked(file, MAX_ENV_FILE_BYTES)).toString("utf8");
   const entries = parseDotenv(text, { source: file === "-" ? "stdin" : file });
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const bar = !flags.dryRun && entries.length >= PROGRESS_THRESHOLD ? progressBar(ctx, `importing ${entries.length} entries`) : null;
   const plan = await vault.importEnv(entries, {
     namespace: flags.namespace,
@@ -38,7 +38,7 @@ export async function importEnv(ctx: CliContext, file: string, flags: { namespac
 export async function exportEnv(ctx: CliContext, namespace: string, flags: { out?: string; keys?: string; format: ExportFormat }): Promise<void> {
   const keys = flags.keys?.split(",").map((k) => k.trim()).filter(Boolean);
   if (flags.keys !== undefined && (!keys || keys.length === 0)) throw new AuthyError("INVALID_INPUT", "--keys is empty");
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const entries = await vault.exportEnv(namespace, { keys });
   // Serialize before writing anything, so that a value the format cannot hold writes nothing.
   const text = serializeEnv(entries, flags.format);

@@ -12,7 +12,7 @@ export async function inject(ctx: CliContext, flags: { in: string; out?: string;
   const text = (flags.in === "-" ? await readStdin("the template") : await readFileChecked(flags.in, MAX_TEMPLATE_BYTES)).toString("utf8");
   const parts = parseTemplate(text, { source });
   const paths = templateReferences(parts);
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const { secrets } = await vault.dispatch({
     scope: flags.scope,
     refs: paths.map((path) => ({ name: path, path, source })),

@@ -4,14 +4,14 @@ import type { CliContext } from "../context.js";
 import { isoTime, table } from "../output.js";
 
 export async function add(ctx: CliContext, recipient: string, flags: { label?: string }): Promise<void> {
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const slot = await vault.addRecipient(recipient, flags.label);
   ctx.out.result(slot, () => "");
   ctx.out.info(`${slot.recipient} can now unlock this vault (slot ${slot.id})`);
 }
 
 export async function list(ctx: CliContext): Promise<void> {
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const slots = await vault.listKeys();
   ctx.out.result({ items: slots }, () =>
     table(
@@ -22,7 +22,7 @@ export async function list(ctx: CliContext): Promise<void> {
 }
 
 export async function remove(ctx: CliContext, id: string): Promise<void> {
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const slot = await vault.removeKey(id);
   ctx.out.result(slot, () => "");
   ctx.out.info(`removed key slot ${slot.id}`);

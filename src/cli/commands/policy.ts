@@ -6,7 +6,7 @@ import { readStdin } from "../input.js";
 
 export async function apply(ctx: CliContext, file: string): Promise<void> {
   const text = (file === "-" ? await readStdin("the policy") : await readFileChecked(file, MAX_POLICY_BYTES)).toString("utf8");
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const doc = await vault.applyPolicy(text, file === "-" ? "stdin" : file);
   const names = Object.keys(doc.scopes).sort();
   ctx.out.result({ scopes: names }, () => "");
@@ -14,14 +14,14 @@ export async function apply(ctx: CliContext, file: string): Promise<void> {
 }
 
 export async function show(ctx: CliContext): Promise<void> {
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const doc = await vault.policy();
   ctx.out.result(doc, () => (Object.keys(doc.scopes).length === 0 ? "# no policy applied yet (authy policy apply FILE)" : serializePolicy(doc)));
 }
 
 export async function test(ctx: CliContext, scope: string, path: string, capability: string): Promise<void> {
   if (!isCapability(capability)) throw new AuthyError("INVALID_INPUT", `unknown capability ${JSON.stringify(capability)}`, { hint: "one of read, list, write, delete, rotate" });
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const d = await vault.testPolicy(scope, path, capability);
   const why = d.rule.kind === "default" ? "no rule allows it (default deny)" : `${d.rule.kind} rule ${d.rule.index !== undefined ? `#${d.rule.index + 1} ` : ""}${JSON.stringify(d.rule.path)}`;
   ctx.out.result({ scope: d.scope, path, capability, allowed: d.allowed, rule: d.rule }, () => `${d.allowed ? "allow" : "deny"}: ${why}`);

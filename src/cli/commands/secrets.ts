@@ -58,20 +58,20 @@ export async function set(ctx: CliContext, path: string, flags: MetaFlags & { fr
   validatePath(path);
   const options = setOptions(flags);
   const value = await readValue(flags);
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   saved(ctx, await vault.setSecret(path, value, options));
 }
 
 export async function generate(ctx: CliContext, path: string, flags: MetaFlags & { length: string; charset: string; print?: boolean }): Promise<void> {
   const value = generateValue(parseLength(flags.length), flags.charset);
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const meta = await vault.setSecret(path, Buffer.from(value, "utf8"), setOptions(flags));
   if (flags.print) ctx.out.result({ ...metaJson(meta), value }, () => value);
   else saved(ctx, meta);
 }
 
 async function printValue(ctx: CliContext, path: string, flags: { revision?: string; allowExpired?: boolean }): Promise<void> {
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const { meta, value } = await vault.getSecret(path, {
     version: flags.revision === undefined ? undefined : parseVersion(flags.revision),
     allowExpired: flags.allowExpired,
@@ -99,7 +99,7 @@ export async function read(ctx: CliContext, reference: string, flags: object): P
 }
 
 export async function list(ctx: CliContext, namespace: string | undefined, flags: { recursive?: boolean; deleted?: boolean }): Promise<void> {
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const items = await vault.listSecrets({ namespace, recursive: flags.recursive || namespace === undefined, includeDeleted: flags.deleted });
   ctx.out.result({ namespace: namespace ?? null, items: items.map(summaryJson) }, () => {
     if (!process.stdout.isTTY) return items.map((i) => i.path).join("\n");
@@ -117,21 +117,21 @@ export async function remove(ctx: CliContext, path: string, flags: { yes?: boole
     const what = flags.purge ? `Erase ${path} and all its versions for good?` : `Delete ${path}?`;
     if (!(await confirm(what))) throw new AuthyError("INTERRUPTED", "nothing deleted");
   }
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const meta = await vault.deleteSecret(path, { purge: flags.purge });
   ctx.out.result({ ...metaJson(meta), purged: Boolean(flags.purge) }, () => "");
   ctx.out.info(flags.purge ? `purged ${meta.path}` : `deleted ${meta.path} (undo with \`authy secrets restore ${meta.path}\`)`);
 }
 
 export async function restore(ctx: CliContext, path: string): Promise<void> {
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const meta = await vault.restoreSecret(path);
   ctx.out.result(metaJson(meta), () => "");
   ctx.out.info(`restored ${meta.path}`);
 }
 
 export async function history(ctx: CliContext, path: string): Promise<void> {
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const { meta, versions } = await vault.history(path);
   ctx.out.result({ path: meta.path, versions }, () =>
     table(
@@ -142,7 +142,7 @@ export async function history(ctx: CliContext, path: string): Promise<void> {
 }
 
 export async function rollback(ctx: CliContext, path: string, version: string): Promise<void> {
-  const vault = await ctx.unlock();
+  const vault = await ctx.client();
   const meta = await vault.rollback(path, parseVersion(version));
   ctx.out.result(metaJson(meta), () => "");
   ctx.out.info(`${meta.path} now holds the value of version ${version} (as version ${meta.version})`);

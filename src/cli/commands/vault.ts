@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import { AuthyError } from "../../errors.js";
 import { ensurePrivateDir, readFileChecked } from "../../files/atomic-write.js";
+import { formatDuration } from "../../formats/duration.js";
 import { systemClock } from "../../vault/clock.js";
 import { Vault } from "../../vault/vault.js";
 import type { CliContext } from "../context.js";
@@ -55,11 +56,18 @@ export async function init(ctx: CliContext, flags: { recipient?: string[]; passp
 export async function status(ctx: CliContext): Promise<void> {
   const exists = await fs.lstat(ctx.vaultPath).catch(() => null);
   const s = exists ? await Vault.status(ctx.openStore()) : { initialized: false, vaultId: null, createdAt: null, slots: [] };
+  const { daemonStatus } = await import("../../daemon/control.js");
+  const d = s.initialized ? await daemonStatus(ctx.home, process.env.AUTHY_SESSION) : null;
+  const left = (ms: number | null) => (ms === null ? "?" : formatDuration(ms));
+  const state = d
+    ? [`state:    unlocked (daemon pid ${d.pid})`, `socket:   ${d.socket}`, `locks in: ${left(d.idleLeftMs)} if idle, ${left(d.lifetimeLeftMs)} at the latest`]
+    : [`state:    locked (no daemon; each command unlocks)`];
+  const daemon = d && { ...d, startedAt: d.startedAt === null ? null : isoTime(d.startedAt) };
   ctx.out.result(
-    { home: ctx.home, vault: ctx.vaultPath, initialized: s.initialized, vaultId: s.vaultId, createdAt: s.createdAt === null ? null : isoTime(s.createdAt), locked: true, daemon: null, slots: s.slots },
+    { home: ctx.home, vault: ctx.vaultPath, initialized: s.initialized, vaultId: s.vaultId, createdAt: s.createdAt === null ? null : isoTime(s.createdAt), locked: d === null, daemon, slots: s.slots },
     () =>
       s.initialized
-        ? [`vault:    ${ctx.vaultPath}`, `id:       ${s.vaultId}`, `created:  ${isoTime(s.createdAt)}`, `state:    locked (no daemon; each command unlocks)`, `unlocks:  ${s.slots.map((x) => (x.kind === "passphrase" ? "passphrase" : x.recipient)).join(", ")}`].join("\n")
+        ? [`vault:    ${ctx.vaultPath}`, `id:       ${s.vaultId}`, `created:  ${isoTime(s.createdAt)}`, ...state, `unlocks:  ${s.slots.map((x) => (x.kind === "passphrase" ? "passphrase" : x.recipient)).join(", ")}`].join("\n")
         : `no vault in ${ctx.home} (run \`authy init\`)`,
   );
   if (!s.initialized) process.exitCode = 6;

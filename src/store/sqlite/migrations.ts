@@ -78,4 +78,47 @@ export const MIGRATIONS: readonly string[] = [
     mac        BLOB    NOT NULL
   ) STRICT;
   `,
+  // 3: unlock failure ids are never reused (AUTOINCREMENT). An unlock lists the failures,
+  // waits and runs scrypt, then clears the ids it listed; with a reused id that late clear
+  // would erase a newer failure that was never audited.
+  `
+  CREATE TABLE unlock_failures_v3 (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts     INTEGER NOT NULL,
+    method TEXT    NOT NULL
+  ) STRICT;
+  INSERT INTO unlock_failures_v3 (id, ts, method) SELECT id, ts, method FROM unlock_failures;
+  DROP TABLE unlock_failures;
+  ALTER TABLE unlock_failures_v3 RENAME TO unlock_failures;
+  `,
+  // 4: agents and their tokens.
+  `
+  CREATE TABLE agents (
+    name        TEXT    PRIMARY KEY,
+    id          TEXT    NOT NULL UNIQUE,
+    key_hash    BLOB    NOT NULL,
+    scope       TEXT    NOT NULL,
+    description TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER,
+    mac         BLOB    NOT NULL
+  ) STRICT;
+  CREATE TABLE tokens (
+    id          TEXT    PRIMARY KEY,
+    secret_hash BLOB    NOT NULL,
+    agent       TEXT,
+    scope       TEXT    NOT NULL,
+    label       TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    max_uses    INTEGER,
+    uses        INTEGER NOT NULL,
+    revoked_at  INTEGER,
+    instance    TEXT    NOT NULL,
+    parent      TEXT,
+    pid         INTEGER,
+    mac         BLOB    NOT NULL
+  ) STRICT;
+  CREATE INDEX tokens_by_agent ON tokens (agent);
+  `,
 ];

@@ -1,5 +1,11 @@
 import { AuthyError, isAuthyError } from "../../errors.js";
 
+/** Another connection holds the lock we need: worth waiting and trying again. */
+export function isBusy(e: unknown): boolean {
+  const code = String((e as { code?: unknown } | null)?.code ?? "");
+  return code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED");
+}
+
 /** Turns a better-sqlite3 failure into an AuthyError: never a raw SQLITE_BUSY on screen. */
 export function translateSqliteError(e: unknown, doing: string): AuthyError {
   if (isAuthyError(e)) return e;
@@ -18,6 +24,13 @@ export function translateSqliteError(e: unknown, doing: string): AuthyError {
   }
   if (code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB") || code === "SQLITE_FORMAT") {
     return new AuthyError("INTEGRITY", `the vault file is corrupt or not a database (${doing})`, {
+      hint: "restore the vault from a backup (authy restore FILE)",
+      cause: e,
+    });
+  }
+  // A file that carries authy's mark but lacks its tables is a damaged vault, not a bug in authy.
+  if (code === "SQLITE_ERROR" && /^no such (table|column)\b/.test((e as Error)?.message ?? "")) {
+    return new AuthyError("INTEGRITY", `the vault file is missing part of its structure (${doing})`, {
       hint: "restore the vault from a backup (authy restore FILE)",
       cause: e,
     });

@@ -1,388 +1,406 @@
-import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { AuthyError } from "../../errors.js";
 import type {
-  AuditQuery,
+  AgentRow,
   AuditRow,
   KeySlotRow,
   PolicyRow,
   SecretRow,
   Store,
   StoreWriter,
-  UnlockFailureRow,
+  TokenRow,
   VaultRow,
   VersionRow,
 } from "../store.js";
 import { MIGRATIONS } from "./migrations.js";
-import { translateSqliteError } from "./sqlite-errors.js";
+import { isBusy, translateSqliteError } from "./sqlite-errors.js";
+import { Connection, SqliteReader } from "./sqlite-reader.js";
 
 /** 'AUTY': marks the file as an authy vault so that any other SQLite file is refused. */
 const APPLICATION_ID = 0x41555459;
 /** How long a writer waits for another process's transaction before saying "busy". */
 export const BUSY_TIMEOUT_MS = 10_000;
+/**
+ * Pauses between attempts to take the write lock: SQLite's own busy-handler schedule, but
+ * awaited instead of slept, so that the event loop keeps running while another connection
+ * (another process, or another store on the same file in this one) finishes its write.
+ */
+const WRITE_LOCK_RETRY_MS = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
 
 export interface SqliteStoreOptions {
   /** Create the file (and schema) when missing; otherwise a missing file is NOT_INITIALIZED. */
   create?: boolean;
   readonly?: boolean;
+  /** How long a write waits for another connection's write lock; BUSY_TIMEOUT_MS by default. */
+  busyTimeoutMs?: number;
 }
 
-type Row = Record<string, unknown>;
+/**
+ * The writes of one `write()`. Refuses to be used once that write() has settled (its
+ * statements would otherwise commit one by one, outside any transaction), and after any of
+ * its statements failed: SQLite may have undone just that statement or the whole
+ * transaction (SQLITE_FULL, SQLITE_IOERR), and either way committing the rest would leave
+ * half an operation on disk, even when the caller caught the error.
+ */
+class SqliteTransaction extends SqliteReader implements StoreWriter {
+  private open = true;
+  private failure: unknown = undefined;
 
-const bytes = (v: unknown): Uint8Array => v as Uint8Array;
-const num = (v: unknown): number => v as number;
-const numOrNull = (v: unknown): number | null => (v === null ? null : (v as number));
+  get active(): boolean {
+    return this.open;
+  }
 
-function toSecret(r: Row): SecretRow {
-  return {
-    path: r.path as string,
-    namespace: r.namespace as string,
-    type: r.type as string,
-    tier: r.tier as string,
-    description: r.description as string,
-    tags: r.tags as string,
-    expiresAt: numOrNull(r.expires_at),
-    currentVersion: num(r.current_version),
-    deletedAt: numOrNull(r.deleted_at),
-    createdAt: num(r.created_at),
-    updatedAt: num(r.updated_at),
-    mac: bytes(r.mac),
-  };
+  end(): void {
+    this.open = false;
+  }
+
+  protected override check(): void {
+    if (!this.open) throw new AuthyError("INTERNAL", "a store transaction was used after its write() had finished");
+    if (this.failure !== undefined) throw this.failure;
+    if (!this.conn.db.inTransaction) {
+      throw new AuthyError("UNAVAILABLE", "the write was rolled back after a storage error; nothing was written", { hint: "try again" });
+    }
+  }
+
+  protected override run<T>(doing: string, fn: (c: Connection) => T): T {
+    try {
+      return super.run(doing, fn);
+    } catch (e) {
+      this.failure ??= e;
+      throw e;
+    }
+  }
+
+  commit(): void {
+    this.run("committing a write", (c) => c.stmt("COMMIT").run());
+  }
+
+  async putVault(row: VaultRow): Promise<void> {
+    this.run("writing the vault", (c) =>
+      c
+        .stmt(
+          "INSERT INTO vault (id, vault_id, format, created_at, listing_mac, mac) VALUES (1, ?, ?, ?, ?, ?) " +
+            "ON CONFLICT (id) DO UPDATE SET vault_id = excluded.vault_id, format = excluded.format, " +
+            "created_at = excluded.created_at, listing_mac = excluded.listing_mac, mac = excluded.mac",
+        )
+        .run(row.vaultId, row.format, row.createdAt, row.listingMac, row.mac),
+    );
+  }
+
+  async setListingMac(mac: Uint8Array): Promise<void> {
+    this.run("writing the vault", (c) => c.stmt("UPDATE vault SET listing_mac = ? WHERE id = 1").run(mac));
+  }
+
+  async putSlot(row: KeySlotRow): Promise<void> {
+    this.run("writing a key slot", (c) =>
+      c
+        .stmt("INSERT OR REPLACE INTO key_slots (id, kind, label, recipient, slot, created_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .run(row.id, row.kind, row.label, row.recipient, row.slot, row.createdAt, row.mac),
+    );
+  }
+
+  async deleteSlot(id: string): Promise<void> {
+    this.run("removing a key slot", (c) => c.stmt("DELETE FROM key_slots WHERE id = ?").run(id));
+  }
+
+  async putSecret(r: SecretRow): Promise<void> {
+    this.run("writing a secret", (c) =>
+      c
+        .stmt(
+          "INSERT OR REPLACE INTO secrets (path, namespace, type, tier, description, tags, expires_at, current_version, " +
+            "deleted_at, created_at, updated_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .run(r.path, r.namespace, r.type, r.tier, r.description, r.tags, r.expiresAt, r.currentVersion, r.deletedAt, r.createdAt, r.updatedAt, r.mac),
+    );
+  }
+
+  async deleteSecret(path: string): Promise<void> {
+    this.run("purging a secret", (c) => {
+      c.stmt("DELETE FROM secret_versions WHERE path = ?").run(path);
+      c.stmt("DELETE FROM secrets WHERE path = ?").run(path);
+    });
+  }
+
+  async putVersion(r: VersionRow): Promise<void> {
+    this.run("writing a secret version", (c) =>
+      c
+        .stmt("INSERT OR REPLACE INTO secret_versions (path, version, type, tier, sealed, wrapped_dek, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .run(r.path, r.version, r.type, r.tier, r.sealed, r.wrappedDek, r.createdAt, r.actor),
+    );
+  }
+
+  async appendAudit(r: AuditRow): Promise<void> {
+    this.run("writing the audit log", (c) =>
+      c
+        .stmt("INSERT INTO audit (seq, ts, actor, action, resource, outcome, details, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .run(r.seq, r.ts, r.actor, r.action, r.resource, r.outcome, r.details, r.prevHash, r.hash, r.mac),
+    );
+  }
+
+  async clearUnlockFailures(ids: number[]): Promise<void> {
+    this.run("clearing unlock failures", (c) => {
+      const del = c.stmt("DELETE FROM unlock_failures WHERE id = ?");
+      for (const id of ids) del.run(id);
+    });
+  }
+
+  async putPolicy(row: PolicyRow): Promise<void> {
+    this.run("writing the policy", (c) =>
+      c
+        .stmt(
+          "INSERT INTO policy (id, document, updated_at, mac) VALUES (1, ?, ?, ?) " +
+            "ON CONFLICT (id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at, mac = excluded.mac",
+        )
+        .run(row.document, row.updatedAt, row.mac),
+    );
+  }
+
+  async putAgent(r: AgentRow): Promise<void> {
+    this.run("writing an agent", (c) =>
+      c
+        // An upsert on name, not INSERT OR REPLACE: REPLACE would silently delete another
+        // agent that holds the same id (UNIQUE), where a clash must fail instead.
+        .stmt(
+          "INSERT INTO agents (name, id, key_hash, scope, description, created_at, revoked_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?) " +
+            "ON CONFLICT (name) DO UPDATE SET id = excluded.id, key_hash = excluded.key_hash, scope = excluded.scope, " +
+            "description = excluded.description, created_at = excluded.created_at, revoked_at = excluded.revoked_at, mac = excluded.mac",
+        )
+        .run(r.name, r.id, r.keyHash, r.scope, r.description, r.createdAt, r.revokedAt, r.mac),
+    );
+  }
+
+  async putToken(r: TokenRow): Promise<void> {
+    this.run("writing a token", (c) =>
+      c
+        .stmt(
+          "INSERT OR REPLACE INTO tokens (id, secret_hash, agent, scope, label, created_at, expires_at, max_uses, uses, revoked_at, instance, parent, pid, mac) " +
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .run(r.id, r.secretHash, r.agent, r.scope, r.label, r.createdAt, r.expiresAt, r.maxUses, r.uses, r.revokedAt, r.instance, r.parent, r.pid, r.mac),
+    );
+  }
+
+  /** Not part of StoreWriter: failed unlocks are recorded by the store, outside the chain. */
+  recordUnlockFailure(ts: number, method: string): void {
+    this.run("recording a failed unlock", (c) => c.stmt("INSERT INTO unlock_failures (ts, method) VALUES (?, ?)").run(ts, method));
+  }
 }
 
-function toVersion(r: Row): VersionRow {
-  return {
-    path: r.path as string,
-    version: num(r.version),
-    type: r.type as string,
-    tier: r.tier as string,
-    sealed: bytes(r.sealed),
-    wrappedDek: bytes(r.wrapped_dek),
-    createdAt: num(r.created_at),
-    actor: r.actor as string,
-  };
+function notInitialized(file: string): AuthyError {
+  return new AuthyError("NOT_INITIALIZED", `no vault at ${file}`, { hint: "run `authy init` first" });
 }
 
-function toAudit(r: Row): AuditRow {
-  return {
-    seq: num(r.seq),
-    ts: num(r.ts),
-    actor: r.actor as string,
-    action: r.action as string,
-    resource: r.resource as string,
-    outcome: r.outcome as string,
-    details: r.details as string,
-    prevHash: bytes(r.prev_hash),
-    hash: bytes(r.hash),
-    mac: bytes(r.mac),
-  };
+const SQLITE_MAGIC = Buffer.from("SQLite format 3\u0000", "latin1");
+
+/**
+ * Refuses a file that cannot be a whole SQLite database, before SQLite sees it: SQLite
+ * reads a short file, or one cut inside its last page, as if the missing bytes were zeros,
+ * so a one-byte file opens as an empty database and a vault that lost its tail opens fine.
+ * While a WAL file holds frames the main file may legitimately be mid-checkpoint, so the
+ * size check is left to SQLite's recovery then.
+ */
+function checkFileShape(file: string): void {
+  const corrupt = () =>
+    new AuthyError("INTEGRITY", `${file} is corrupt, truncated or not a database`, { hint: "restore the vault from a backup (authy restore FILE)" });
+  let size: number;
+  let walSize: number;
+  const head = Buffer.alloc(100);
+  try {
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (!stat || stat.size === 0) return;
+    size = stat.size;
+    walSize = statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+    const fd = openSync(file, "r");
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw new AuthyError("UNAVAILABLE", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+      hint: "check the permissions of AUTHY_HOME",
+      cause: e,
+    });
+  }
+  const raw = head.readUInt16BE(16);
+  const pageSize = raw === 1 ? 65536 : raw;
+  const validPageSize = pageSize >= 512 && pageSize <= 65536 && (pageSize & (pageSize - 1)) === 0;
+  if (size < head.length || !head.subarray(0, 16).equals(SQLITE_MAGIC) || !validPageSize) throw corrupt();
+  if (walSize === 0 && size % pageSize !== 0) throw corrupt();
 }
 
-function toSlot(r: Row): KeySlotRow {
-  return {
-    id: r.id as string,
-    kind: r.kind as KeySlotRow["kind"],
-    label: r.label as string,
-    recipient: (r.recipient as string | null) ?? null,
-    slot: bytes(r.slot),
-    createdAt: num(r.created_at),
-    mac: bytes(r.mac),
-  };
+/** Refuses any file that is not an authy vault; only an empty database may become one. */
+function checkIsVault(db: Database.Database, file: string, options: SqliteStoreOptions): void {
+  const appId = db.pragma("application_id", { simple: true }) as number;
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (appId !== APPLICATION_ID) {
+    const empty = appId === 0 && version === 0 && db.prepare("SELECT count(*) FROM sqlite_schema").pluck().get() === 0;
+    if (!(empty && options.create)) {
+      throw new AuthyError("INTEGRITY", `${file} is not an authy vault`, {
+        hint: "point AUTHY_HOME at an authy vault, or restore one from a backup",
+      });
+    }
+  }
+  if (version > MIGRATIONS.length) {
+    throw new AuthyError("UNAVAILABLE", `this vault was written by a newer authy (schema ${version})`, { hint: "upgrade authy" });
+  }
+}
+
+/** Numbered migrations, run in one IMMEDIATE transaction; a second process waits, then finds them done. */
+function migrate(db: Database.Database): void {
+  if ((db.pragma("user_version", { simple: true }) as number) === MIGRATIONS.length) return;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const current = db.pragma("user_version", { simple: true }) as number;
+    for (let i = current; i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i]!);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+    db.exec("COMMIT");
+  } catch (e) {
+    if (db.inTransaction) db.exec("ROLLBACK");
+    throw e;
+  }
 }
 
 /**
  * The embedded store: one SQLite file in WAL mode, synchronous=FULL so that a write we
  * reported is on disk, BEGIN IMMEDIATE so that writers queue on the file lock instead of
  * failing half-way with SQLITE_BUSY.
+ *
+ * Two connections: writes go through one, in one transaction at a time (queued in this
+ * process, locked across processes); reads outside write() go through the other, which in
+ * WAL mode sees only committed data, never a write still in flight. (":memory:" has one
+ * connection, so there a read during a write sees that write.)
  */
-export class SqliteStore implements Store {
+export class SqliteStore extends SqliteReader implements Store {
   readonly kind = "sqlite";
-  private readonly db: Database.Database;
-  /** Serializes write() calls within this process: the connection has one transaction. */
-  private writeQueue: Promise<unknown> = Promise.resolve();
+  /** Serializes write() calls within this process: the write connection has one transaction. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The transaction whose callback is running, to refuse a write() nested inside it. */
+  private readonly current = new AsyncLocalStorage<SqliteTransaction>();
 
-  private constructor(db: Database.Database) {
-    this.db = db;
+  private constructor(
+    private readonly writer: Connection,
+    reader: Connection,
+    private readonly readonly: boolean,
+    private readonly busyTimeoutMs: number,
+  ) {
+    super(reader);
   }
 
   static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
-    if (!options.create && !existsSync(file)) {
-      throw new AuthyError("NOT_INITIALIZED", `no vault at ${file}`, { hint: "run `authy init` first" });
-    }
+    const memory = file === ":memory:" || file === "";
+    if (!options.create && !memory && !existsSync(file)) throw notInitialized(file);
+    const readonly = options.readonly ?? false;
+    if (!memory) checkFileShape(file);
     let db: Database.Database;
     try {
-      db = new Database(file, { fileMustExist: !options.create, readonly: options.readonly ?? false });
+      db = new Database(file, { fileMustExist: !options.create, readonly });
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === "SQLITE_CANTOPEN") {
-        throw new AuthyError("NOT_INITIALIZED", `no vault at ${file}`, { hint: "run `authy init` first" });
-      }
+      if ((e as { code?: string }).code === "SQLITE_CANTOPEN" && !existsSync(file)) throw notInitialized(file);
       throw translateSqliteError(e, "opening the vault");
     }
+    let readDb: Database.Database | undefined;
     try {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      const appId = db.pragma("application_id", { simple: true }) as number;
-      const version = db.pragma("user_version", { simple: true }) as number;
-      if (appId !== APPLICATION_ID && !(appId === 0 && version === 0 && options.create)) {
-        throw new AuthyError("INTEGRITY", `${file} is not an authy vault`, {
-          hint: "point AUTHY_HOME at an authy vault, or restore one from a backup",
-        });
-      }
-      if (!options.readonly) {
+      checkIsVault(db, file, options);
+      if (!readonly) {
         db.pragma("journal_mode = WAL");
         db.pragma("synchronous = FULL");
         db.pragma("foreign_keys = ON");
+        migrate(db);
       }
-      const store = new SqliteStore(db);
-      if (!options.readonly) store.migrate();
-      return store;
+      if (!readonly && !memory) {
+        readDb = new Database(file, { fileMustExist: true });
+        readDb.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        readDb.pragma("query_only = ON");
+        // Writes wait for the lock in begin(), asynchronously; never block the event loop.
+        db.pragma("busy_timeout = 0");
+      }
+      const writer = new Connection(db);
+      return new SqliteStore(writer, readDb ? new Connection(readDb) : writer, readonly, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
     } catch (e) {
+      readDb?.close();
       db.close();
       throw translateSqliteError(e, "opening the vault");
     }
   }
 
-  private migrate(): void {
-    const current = this.db.pragma("user_version", { simple: true }) as number;
-    if (current > MIGRATIONS.length) {
-      throw new AuthyError("UNAVAILABLE", `this vault was written by a newer authy (schema ${current})`, {
-        hint: "upgrade authy",
-      });
-    }
-    if (current === MIGRATIONS.length) return;
-    this.db.exec("BEGIN IMMEDIATE");
-    try {
-      const again = this.db.pragma("user_version", { simple: true }) as number;
-      for (let i = again; i < MIGRATIONS.length; i++) this.db.exec(MIGRATIONS[i]!);
-      this.db.pragma(`application_id = ${APPLICATION_ID}`);
-      this.db.pragma(`user_version = ${MIGRATIONS.length}`);
-      this.db.exec("COMMIT");
-    } catch (e) {
-      this.db.exec("ROLLBACK");
-      throw e;
-    }
-  }
-
-  private run<T>(what: string, fn: () => T): T {
-    try {
-      return fn();
-    } catch (e) {
-      throw translateSqliteError(e, what);
-    }
-  }
-
-  private stmtCache = new Map<string, Database.Statement>();
-  private stmt(sql: string): Database.Statement {
-    let s = this.stmtCache.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmtCache.set(sql, s);
-    }
-    return s;
-  }
-
-  async getVault(): Promise<VaultRow | null> {
-    const r = this.run("reading the vault", () => this.stmt("SELECT * FROM vault WHERE id = 1").get() as Row | undefined);
-    if (!r) return null;
-    return {
-      vaultId: bytes(r.vault_id),
-      format: num(r.format),
-      createdAt: num(r.created_at),
-      listingMac: (r.listing_mac as Uint8Array | null) ?? null,
-      mac: bytes(r.mac),
-    };
-  }
-
-  async listSlots(): Promise<KeySlotRow[]> {
-    const rows = this.run("reading key slots", () => this.stmt("SELECT * FROM key_slots ORDER BY created_at, id").all() as Row[]);
-    return rows.map(toSlot);
-  }
-
-  async getSecret(path: string): Promise<SecretRow | null> {
-    const r = this.run("reading a secret", () => this.stmt("SELECT * FROM secrets WHERE path = ?").get(path) as Row | undefined);
-    return r ? toSecret(r) : null;
-  }
-
-  async listSecrets(): Promise<SecretRow[]> {
-    const rows = this.run("listing secrets", () => this.stmt("SELECT * FROM secrets ORDER BY path").all() as Row[]);
-    return rows.map(toSecret);
-  }
-
-  async listSecretsIn(namespace: string): Promise<SecretRow[]> {
-    const rows = this.run("listing secrets", () => this.stmt("SELECT * FROM secrets WHERE namespace = ? ORDER BY path").all(namespace) as Row[]);
-    return rows.map(toSecret);
-  }
-
-  async listingText(): Promise<string> {
-    const sql = `SELECT group_concat(
-        length(CAST(path AS BLOB)) || ':' || path || char(31) || type || char(31) || tier || char(31) ||
-        current_version || char(31) || coalesce(deleted_at, '') || char(31) || updated_at || char(31) ||
-        coalesce(expires_at, ''), char(10) ORDER BY path) AS text FROM secrets`;
-    const text = this.run("listing secrets", () => this.stmt(sql).pluck().get() as string | null);
-    return text ?? "";
-  }
-
-  async getVersion(path: string, version: number): Promise<VersionRow | null> {
-    const r = this.run("reading a secret version", () =>
-      this.stmt("SELECT * FROM secret_versions WHERE path = ? AND version = ?").get(path, version) as Row | undefined,
-    );
-    return r ? toVersion(r) : null;
-  }
-
-  async listVersions(path: string): Promise<VersionRow[]> {
-    const rows = this.run("reading secret history", () =>
-      this.stmt("SELECT * FROM secret_versions WHERE path = ? ORDER BY version").all(path) as Row[],
-    );
-    return rows.map(toVersion);
-  }
-
-  async auditHead(): Promise<AuditRow | null> {
-    const r = this.run("reading the audit log", () => this.stmt("SELECT * FROM audit ORDER BY seq DESC LIMIT 1").get() as Row | undefined);
-    return r ? toAudit(r) : null;
-  }
-
-  async listAudit(q: AuditQuery): Promise<AuditRow[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.afterSeq !== undefined) (where.push("seq > ?"), args.push(q.afterSeq));
-    if (q.action !== undefined) (where.push("action = ?"), args.push(q.action));
-    if (q.actor !== undefined) (where.push("actor = ?"), args.push(q.actor));
-    if (q.since !== undefined) (where.push("ts >= ?"), args.push(q.since));
-    if (q.until !== undefined) (where.push("ts <= ?"), args.push(q.until));
-    if (q.resourcePrefix !== undefined) {
-      where.push("(resource = ? OR substr(resource, 1, ?) = ?)");
-      args.push(q.resourcePrefix, q.resourcePrefix.length + 1, q.resourcePrefix + "/");
-    }
-    const sql =
-      `SELECT * FROM audit${where.length ? " WHERE " + where.join(" AND ") : ""}` +
-      ` ORDER BY seq ${q.descending ? "DESC" : "ASC"}${q.limit !== undefined ? " LIMIT ?" : ""}`;
-    if (q.limit !== undefined) args.push(q.limit);
-    const rows = this.run("reading the audit log", () => this.db.prepare(sql).all(...args) as Row[]);
-    return rows.map(toAudit);
-  }
-
-  async listUnlockFailures(): Promise<UnlockFailureRow[]> {
-    const rows = this.run("reading unlock failures", () => this.stmt("SELECT * FROM unlock_failures ORDER BY id").all() as Row[]);
-    return rows.map((r) => ({ id: num(r.id), ts: num(r.ts), method: r.method as string }));
-  }
-
-  async getPolicy(): Promise<PolicyRow | null> {
-    const r = this.run("reading the policy", () => this.stmt("SELECT * FROM policy WHERE id = 1").get() as Row | undefined);
-    return r ? { document: r.document as string, updatedAt: num(r.updated_at), mac: bytes(r.mac) } : null;
-  }
-
   async recordUnlockFailure(ts: number, method: string): Promise<void> {
-    this.run("recording a failed unlock", () => this.stmt("INSERT INTO unlock_failures (ts, method) VALUES (?, ?)").run(ts, method));
+    await this.enqueue(async (tx) => tx.recordUnlockFailure(ts, method));
   }
 
   write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
-    const next = this.writeQueue.then(() => this.transaction(fn));
-    this.writeQueue = next.catch(() => undefined);
+    return this.enqueue(fn);
+  }
+
+  private enqueue<T>(fn: (tx: SqliteTransaction) => Promise<T>): Promise<T> {
+    if (this.current.getStore()?.active) {
+      // It would wait for the write it is part of: a deadlock. Fail loudly instead.
+      return Promise.reject(new AuthyError("INTERNAL", "write() was called inside another write(); use the transaction it was given"));
+    }
+    if (this.readonly) return Promise.reject(new AuthyError("UNAVAILABLE", "the vault was opened read-only"));
+    const next = this.queue.then(() => this.transaction(fn));
+    this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private async transaction<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
-    this.run("starting a write", () => this.stmt("BEGIN IMMEDIATE").run());
-    let result: T;
+  private async transaction<T>(fn: (tx: SqliteTransaction) => Promise<T>): Promise<T> {
+    await this.begin();
+    const tx = new SqliteTransaction(this.writer);
     try {
-      result = await fn(this.writer);
+      const result = await this.current.run(tx, () => fn(tx));
+      tx.commit();
+      return result;
     } catch (e) {
-      if (this.db.inTransaction) this.stmt("ROLLBACK").run();
+      if (this.writer.db.inTransaction) {
+        try {
+          this.writer.stmt("ROLLBACK").run();
+        } catch {
+          // The first error is the one worth reporting; SQLite rolls back on close anyway.
+        }
+      }
       throw e;
+    } finally {
+      tx.end();
     }
-    try {
-      this.stmt("COMMIT").run();
-    } catch (e) {
-      if (this.db.inTransaction) this.stmt("ROLLBACK").run();
-      throw translateSqliteError(e, "committing a write");
-    }
-    return result;
   }
 
-  private readonly writer: StoreWriter = Object.assign(Object.create(this) as SqliteStore, {
-    putVault: async (row: VaultRow) => {
-      this.run("writing the vault", () =>
-        this.stmt(
-          "INSERT INTO vault (id, vault_id, format, created_at, listing_mac, mac) VALUES (1, ?, ?, ?, ?, ?) " +
-            "ON CONFLICT (id) DO UPDATE SET vault_id = excluded.vault_id, format = excluded.format, " +
-            "created_at = excluded.created_at, listing_mac = excluded.listing_mac, mac = excluded.mac",
-        ).run(row.vaultId, row.format, row.createdAt, row.listingMac, row.mac),
-      );
-    },
-    setListingMac: async (mac: Uint8Array) => {
-      this.run("writing the vault", () => this.stmt("UPDATE vault SET listing_mac = ? WHERE id = 1").run(mac));
-    },
-    putSlot: async (row: KeySlotRow) => {
-      this.run("writing a key slot", () =>
-        this.stmt(
-          "INSERT OR REPLACE INTO key_slots (id, kind, label, recipient, slot, created_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        ).run(row.id, row.kind, row.label, row.recipient, row.slot, row.createdAt, row.mac),
-      );
-    },
-    deleteSlot: async (id: string) => {
-      this.run("removing a key slot", () => this.stmt("DELETE FROM key_slots WHERE id = ?").run(id));
-    },
-    putSecret: async (r: SecretRow) => {
-      this.run("writing a secret", () =>
-        this.stmt(
-          "INSERT OR REPLACE INTO secrets (path, namespace, type, tier, description, tags, expires_at, current_version, " +
-            "deleted_at, created_at, updated_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        ).run(r.path, r.namespace, r.type, r.tier, r.description, r.tags, r.expiresAt, r.currentVersion, r.deletedAt, r.createdAt, r.updatedAt, r.mac),
-      );
-    },
-    deleteSecret: async (path: string) => {
-      this.run("purging a secret", () => {
-        this.stmt("DELETE FROM secret_versions WHERE path = ?").run(path);
-        this.stmt("DELETE FROM secrets WHERE path = ?").run(path);
-      });
-    },
-    putVersion: async (r: VersionRow) => {
-      this.run("writing a secret version", () =>
-        this.stmt(
-          "INSERT OR REPLACE INTO secret_versions (path, version, type, tier, sealed, wrapped_dek, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        ).run(r.path, r.version, r.type, r.tier, r.sealed, r.wrappedDek, r.createdAt, r.actor),
-      );
-    },
-    appendAudit: async (r: AuditRow) => {
-      this.run("writing the audit log", () =>
-        this.stmt(
-          "INSERT INTO audit (seq, ts, actor, action, resource, outcome, details, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        ).run(r.seq, r.ts, r.actor, r.action, r.resource, r.outcome, r.details, r.prevHash, r.hash, r.mac),
-      );
-    },
-    putPolicy: async (row: PolicyRow) => {
-      this.run("writing the policy", () =>
-        this.stmt(
-          "INSERT INTO policy (id, document, updated_at, mac) VALUES (1, ?, ?, ?) " +
-            "ON CONFLICT (id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at, mac = excluded.mac",
-        ).run(row.document, row.updatedAt, row.mac),
-      );
-    },
-    clearUnlockFailures: async (ids: number[]) => {
-      this.run("clearing unlock failures", () => {
-        const del = this.stmt("DELETE FROM unlock_failures WHERE id = ?");
-        for (const id of ids) del.run(id);
-      });
-    },
-  });
+  /** BEGIN IMMEDIATE, waiting asynchronously while another connection holds the write lock. */
+  private async begin(): Promise<void> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.writer.stmt("BEGIN IMMEDIATE").run();
+        return;
+      } catch (e) {
+        if (!isBusy(e) || Date.now() >= deadline) throw translateSqliteError(e, "starting a write");
+      }
+      await sleep(WRITE_LOCK_RETRY_MS[Math.min(attempt, WRITE_LOCK_RETRY_MS.length - 1)]);
+    }
+  }
 
   /** PRAGMA integrity_check: "ok" or the problems SQLite found. */
   integrityCheck(): string[] {
-    const rows = this.run("checking the vault file", () => this.db.pragma("integrity_check") as { integrity_check: string }[]);
+    const rows = this.run("checking the vault file", (c) => c.db.pragma("integrity_check") as { integrity_check: string }[]);
     return rows.map((r) => r.integrity_check);
   }
 
-  /** A consistent copy of the whole database (still encrypted), via SQLite's backup API. */
+  /** A consistent copy of the whole database (still encrypted, committed data only), via SQLite's backup API. */
   async backupTo(file: string): Promise<void> {
     try {
-      await this.db.backup(file);
+      await this.conn.db.backup(file);
     } catch (e) {
       throw translateSqliteError(e, "writing the backup");
     }
   }
 
   async close(): Promise<void> {
-    await this.writeQueue;
-    if (this.db.open) this.db.close();
+    await this.queue;
+    if (this.conn !== this.writer && this.conn.db.open) this.conn.db.close();
+    if (this.writer.db.open) this.writer.db.close();
   }
 }

@@ -1,0 +1,24 @@
+import { AuthyError } from "../errors.js";
+import type { Vault } from "../vault/vault.js";
+import type { VaultClient } from "./vault-client.js";
+
+const METHODS = [
+  "setSecret", "getSecret", "describeSecret", "listSecrets", "deleteSecret", "restoreSecret", "history", "rollback",
+  "importEnv", "exportEnv", "exportAll", "listKeys", "addRecipient", "removeKey", "changePassphrase", "verify",
+  "recordEvent", "applyPolicy", "policy", "testPolicy", "dispatch", "createAgent", "listAgents", "revokeAgent",
+] as const;
+
+function needsDaemon(): never {
+  throw new AuthyError("UNAVAILABLE", "tokens only exist on a running daemon or server", { hint: "start one with `authy unlock`" });
+}
+
+/** Direct mode: the vault opened in this process. */
+export function directClient(vault: Vault): VaultClient {
+  const client = { mode: "direct" as const } as Record<string, unknown>;
+  for (const m of METHODS) client[m] = (vault[m] as (...a: unknown[]) => unknown).bind(vault);
+  client.issueToken = async () => needsDaemon();
+  client.listTokens = async () => needsDaemon();
+  client.revokeToken = async () => needsDaemon();
+  client.close = () => vault.close();
+  return client as unknown as VaultClient;
+}

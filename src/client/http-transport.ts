@@ -1,0 +1,185 @@
+import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import { AuthyError, type ErrorCode } from "../errors.js";
+
+/**
+ * JSON over HTTP to the daemon (Unix socket) or a team server (TCP). On the CLI's hot path:
+ * only node:http is loaded up front (node:https only for an https:// server). Error bodies
+ * become the same AuthyError the core threw, so the CLI prints the same thing either way.
+ */
+export interface TransportOptions {
+  socketPath?: string;
+  baseUrl?: string;
+  bearer?: string;
+  mode: "daemon" | "server";
+  /** How long a request may go without a byte from the other side. */
+  timeoutMs?: number;
+}
+
+export type Method = "GET" | "PUT" | "POST" | "DELETE";
+export type Query = Record<string, string | undefined>;
+
+/** Long enough for `doctor` on a large vault; an unresponsive daemon still fails in bounded time. */
+export const CLIENT_TIMEOUT_MS = 120_000;
+/** The largest response read: far above any real one (a dispatch of 1 MiB values), bounded against a rogue server. */
+export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+/** Idle keep-alive connections kept for the next request of this process. */
+const MAX_FREE_SOCKETS = 4;
+
+const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  "INTERNAL", "INVALID_INPUT", "NOT_FOUND", "ALREADY_EXISTS", "ACCESS_DENIED", "APPROVAL_REQUIRED",
+  "LOCKED", "NOT_INITIALIZED", "INTEGRITY", "UNAVAILABLE", "INTERRUPTED",
+]);
+
+type RequestFn = (options: RequestOptions, cb: (res: IncomingMessage) => void) => ClientRequest;
+
+export class HttpTransport {
+  private readonly agent: Agent;
+  private readonly base: URL | undefined;
+  private requestFn: RequestFn | undefined;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly opts: TransportOptions) {
+    if (!opts.socketPath && !opts.baseUrl) throw new AuthyError("INVALID_INPUT", "no daemon socket or server URL given");
+    if (opts.baseUrl) {
+      try {
+        this.base = new URL(opts.baseUrl);
+      } catch {
+        throw new AuthyError("INVALID_INPUT", "invalid server URL", { hint: "use http(s)://host:port, as in --api-url https://vault.example.com" });
+      }
+      if (this.base.protocol !== "http:" && this.base.protocol !== "https:") {
+        throw new AuthyError("INVALID_INPUT", `unsupported server URL scheme ${this.base.protocol}`, { hint: "use http:// or https://" });
+      }
+    }
+    this.timeoutMs = opts.timeoutMs ?? CLIENT_TIMEOUT_MS;
+    this.agent = new Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS });
+  }
+
+  /** Sends one request and returns its parsed JSON body; throws the server's AuthyError on failure. */
+  async call<T>(method: Method, path: string, options: { body?: unknown; query?: Query } = {}): Promise<T> {
+    const search = queryString(options.query);
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body), "utf8");
+    const send = await this.sender();
+    const headers: Record<string, string | number> = { accept: "application/json" };
+    if (this.opts.bearer !== undefined) headers.authorization = `Bearer ${this.opts.bearer}`;
+    if (payload) {
+      headers["content-type"] = "application/json";
+      headers["content-length"] = payload.length;
+    }
+    const prefix = this.base ? this.base.pathname.replace(/\/+$/, "") : "";
+    const target: RequestOptions = { method, path: `${prefix}${path}${search}`, headers, agent: this.agent };
+    if (this.base) {
+      target.protocol = this.base.protocol;
+      target.hostname = this.base.hostname.replace(/^\[|\]$/g, "");
+      if (this.base.port) target.port = Number(this.base.port);
+    } else {
+      target.socketPath = this.opts.socketPath!;
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.once(send, target, payload)) as T;
+      } catch (e) {
+        // A kept-alive socket the server closed meanwhile fails on first use: a GET is safe to resend.
+        if (attempt === 0 && method === "GET" && (e as { reused?: boolean }).reused) continue;
+        throw e;
+      }
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async sender(): Promise<RequestFn> {
+    if (!this.requestFn) {
+      this.requestFn = this.base?.protocol === "https:" ? ((await import("node:https")).request as RequestFn) : httpRequest;
+    }
+    return this.requestFn;
+  }
+
+  private once(send: RequestFn, target: RequestOptions, payload: Buffer | undefined): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const req = send(target, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            req.destroy();
+            reject(this.unexpected(`a response larger than ${MAX_RESPONSE_BYTES} bytes`));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on("error", (e) => reject(this.connectionError(e as NodeJS.ErrnoException)));
+        res.on("end", () => {
+          try {
+            resolve(this.decode(res.statusCode ?? 0, Buffer.concat(chunks)));
+          } catch (e) {
+            reject(e);
+          }
+        });
+      });
+      req.setTimeout(this.timeoutMs, () => {
+        req.destroy(Object.assign(new Error("timeout"), { code: "AUTHY_TIMEOUT" }));
+      });
+      req.on("error", (e: NodeJS.ErrnoException) => {
+        const err = this.connectionError(e);
+        if (req.reusedSocket && (e.code === "ECONNRESET" || e.code === "EPIPE")) Object.assign(err, { reused: true });
+        reject(err);
+      });
+      req.end(payload);
+    });
+  }
+
+  private decode(status: number, raw: Buffer): unknown {
+    if (status === 204) return undefined;
+    let body: unknown;
+    try {
+      body = raw.length === 0 ? undefined : JSON.parse(raw.toString("utf8"));
+    } catch {
+      throw this.unexpected(`a response that is not JSON (HTTP ${status})`);
+    }
+    if (status >= 200 && status < 300) return body;
+    const error = (body as { error?: { code?: unknown; message?: unknown; hint?: unknown; details?: unknown } } | undefined)?.error;
+    if (!error || typeof error.code !== "string" || !ERROR_CODES.has(error.code) || typeof error.message !== "string") {
+      throw this.unexpected(`HTTP ${status} without an authy error`);
+    }
+    return rethrow(error.code as ErrorCode, error.message, error.hint, error.details);
+  }
+
+  private get peer(): string {
+    return this.opts.mode === "daemon" ? "the daemon" : `the authy server at ${this.base?.origin ?? "?"}`;
+  }
+
+  private unexpected(what: string): AuthyError {
+    return new AuthyError("UNAVAILABLE", `${this.peer} sent ${what}`, { hint: "is this an authy daemon or server of the same version?" });
+  }
+
+  private connectionError(e: NodeJS.ErrnoException): AuthyError {
+    const code = e.code ?? "";
+    if (code === "AUTHY_TIMEOUT") return new AuthyError("UNAVAILABLE", `${this.peer} did not answer within ${Math.round(this.timeoutMs / 1000)}s`);
+    if (this.opts.mode === "daemon" && (code === "ENOENT" || code === "ECONNREFUSED")) {
+      return new AuthyError("UNAVAILABLE", "the daemon is not running", { hint: "start it with `authy unlock`" });
+    }
+    if (code === "EACCES" || code === "EPERM") return new AuthyError("UNAVAILABLE", `not allowed to connect to ${this.peer}`, { hint: "the socket belongs to another user" });
+    if (code === "ECONNRESET" || code === "EPIPE") return new AuthyError("UNAVAILABLE", `${this.peer} closed the connection`, { hint: "try again; if it persists, see `authy status`" });
+    if (this.opts.mode === "server") {
+      return new AuthyError("UNAVAILABLE", `cannot reach ${this.peer} (${code || "connection failed"})`, { hint: "check --api-url / AUTHY_API_URL, or `authy login`" });
+    }
+    return new AuthyError("UNAVAILABLE", `cannot talk to the daemon (${code || "connection failed"})`, { hint: "see `authy status`; restart it with `authy lock` then `authy unlock`" });
+  }
+}
+
+function rethrow(code: ErrorCode, message: string, hint: unknown, details: unknown): never {
+  throw new AuthyError(code, message, {
+    ...(typeof hint === "string" ? { hint } : {}),
+    ...(details !== null && typeof details === "object" && !Array.isArray(details) ? { details: details as Record<string, unknown> } : {}),
+  });
+}
+
+function queryString(query: Query | undefined): string {
+  if (!query) return "";
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  return parts.length === 0 ? "" : `?${parts.join("&")}`;
+}

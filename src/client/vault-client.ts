@@ -1,0 +1,61 @@
+import type { TokenInfo } from "../vault/tokens.js";
+import type { Vault } from "../vault/vault.js";
+
+/**
+ * What the CLI asks of a vault, whichever way it reaches it: the in-process `Vault` (direct
+ * mode) or the HTTP client (daemon on a Unix socket, or a team server). Both return the same
+ * shapes, so every command prints the same output and exits with the same code either way.
+ */
+export type VaultClient = Pick<
+  Vault,
+  | "setSecret"
+  | "getSecret"
+  | "describeSecret"
+  | "listSecrets"
+  | "deleteSecret"
+  | "restoreSecret"
+  | "history"
+  | "rollback"
+  | "importEnv"
+  | "exportEnv"
+  | "exportAll"
+  | "listKeys"
+  | "addRecipient"
+  | "removeKey"
+  | "changePassphrase"
+  | "verify"
+  | "recordEvent"
+  | "applyPolicy"
+  | "policy"
+  | "testPolicy"
+  | "dispatch"
+  | "createAgent"
+  | "listAgents"
+  | "revokeAgent"
+> & {
+  readonly mode: "direct" | "daemon" | "server";
+  /** Issues a token (daemon and server only: a token means nothing in direct mode). */
+  issueToken(opts: IssueTokenRequest): Promise<IssuedToken>;
+  listTokens(): Promise<TokenInfo[]>;
+  revokeToken(id: string): Promise<TokenInfo>;
+  close(): Promise<void>;
+};
+
+export interface IssueTokenRequest {
+  /** A stored scope name or compact scopes (`secrets:read:prod/*,…`); default: the caller's own. */
+  scope?: string;
+  ttlMs?: number;
+  uses?: number;
+  agent?: string;
+  label?: string;
+  /** Bind to a process: the daemon revokes the token when this pid is gone. */
+  pid?: number;
+}
+
+export interface IssuedToken {
+  token: string;
+  id: string;
+  expiresAt: number;
+  scope: string;
+  notices: string[];
+}

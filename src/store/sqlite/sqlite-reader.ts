@@ -1,0 +1,254 @@
+import type Database from "better-sqlite3";
+import type { AgentRow, AuditQuery, AuditRow, KeySlotRow, PolicyRow, TokenRow, SecretRow, StoreReader, UnlockFailureRow, VaultRow, VersionRow } from "../store.js";
+import { translateSqliteError } from "./sqlite-errors.js";
+
+/** One better-sqlite3 connection with its prepared statements, which are tied to it. */
+export class Connection {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(readonly db: Database.Database) {}
+
+  stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+}
+
+type Row = Record<string, unknown>;
+
+const num = (v: unknown): number => v as number;
+const numOrNull = (v: unknown): number | null => (v === null ? null : (v as number));
+const text = (v: unknown): string => v as string;
+const bytes = (v: unknown): Uint8Array => v as Uint8Array;
+
+function toAgent(r: Row): AgentRow {
+  return {
+    name: text(r.name),
+    id: text(r.id),
+    keyHash: bytes(r.key_hash),
+    scope: text(r.scope),
+    description: text(r.description),
+    createdAt: num(r.created_at),
+    revokedAt: numOrNull(r.revoked_at),
+    mac: bytes(r.mac),
+  };
+}
+
+function toToken(r: Row): TokenRow {
+  return {
+    id: text(r.id),
+    secretHash: bytes(r.secret_hash),
+    agent: r.agent === null ? null : text(r.agent),
+    scope: text(r.scope),
+    label: text(r.label),
+    createdAt: num(r.created_at),
+    expiresAt: num(r.expires_at),
+    maxUses: numOrNull(r.max_uses),
+    uses: num(r.uses),
+    revokedAt: numOrNull(r.revoked_at),
+    instance: text(r.instance),
+    parent: r.parent === null ? null : text(r.parent),
+    pid: numOrNull(r.pid),
+    mac: bytes(r.mac),
+  };
+}
+
+function toVault(r: Row): VaultRow {
+  return {
+    vaultId: bytes(r.vault_id),
+    format: num(r.format),
+    createdAt: num(r.created_at),
+    listingMac: r.listing_mac === null ? null : bytes(r.listing_mac),
+    mac: bytes(r.mac),
+  };
+}
+
+function toSlot(r: Row): KeySlotRow {
+  return {
+    id: text(r.id),
+    kind: r.kind as KeySlotRow["kind"],
+    label: text(r.label),
+    recipient: r.recipient === null ? null : text(r.recipient),
+    slot: bytes(r.slot),
+    createdAt: num(r.created_at),
+    mac: bytes(r.mac),
+  };
+}
+
+function toSecret(r: Row): SecretRow {
+  return {
+    path: text(r.path),
+    namespace: text(r.namespace),
+    type: text(r.type),
+    tier: text(r.tier),
+    description: text(r.description),
+    tags: text(r.tags),
+    expiresAt: numOrNull(r.expires_at),
+    currentVersion: num(r.current_version),
+    deletedAt: numOrNull(r.deleted_at),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+    mac: bytes(r.mac),
+  };
+}
+
+function toVersion(r: Row): VersionRow {
+  return {
+    path: text(r.path),
+    version: num(r.version),
+    type: text(r.type),
+    tier: text(r.tier),
+    sealed: bytes(r.sealed),
+    wrappedDek: bytes(r.wrapped_dek),
+    createdAt: num(r.created_at),
+    actor: text(r.actor),
+  };
+}
+
+function toAudit(r: Row): AuditRow {
+  return {
+    seq: num(r.seq),
+    ts: num(r.ts),
+    actor: text(r.actor),
+    action: text(r.action),
+    resource: text(r.resource),
+    outcome: text(r.outcome),
+    details: text(r.details),
+    prevHash: bytes(r.prev_hash),
+    hash: bytes(r.hash),
+    mac: bytes(r.mac),
+  };
+}
+
+/**
+ * The listing text built by SQLite in one pass. ORDER BY path uses the BINARY collation,
+ * i.e. memcmp of UTF-8: the byte order the contract asks for.
+ */
+const LISTING_SQL = `SELECT group_concat(
+    length(CAST(path AS BLOB)) || ':' || path || char(31) || type || char(31) || tier || char(31) ||
+    current_version || char(31) || coalesce(deleted_at, '') || char(31) || updated_at || char(31) ||
+    coalesce(expires_at, ''), char(10) ORDER BY path) FROM secrets`;
+
+/**
+ * StoreReader over one connection. The store reads through its own read connection (which
+ * sees committed data only); a transaction reads through the write connection (which sees
+ * its own writes). `check()` lets a transaction refuse use after it has ended.
+ */
+export class SqliteReader implements StoreReader {
+  constructor(protected readonly conn: Connection) {}
+
+  protected check(): void {}
+
+  protected run<T>(doing: string, fn: (c: Connection) => T): T {
+    this.check();
+    try {
+      return fn(this.conn);
+    } catch (e) {
+      throw translateSqliteError(e, doing);
+    }
+  }
+
+  async getVault(): Promise<VaultRow | null> {
+    const r = this.run("reading the vault", (c) => c.stmt("SELECT * FROM vault WHERE id = 1").get() as Row | undefined);
+    return r ? toVault(r) : null;
+  }
+
+  async listSlots(): Promise<KeySlotRow[]> {
+    const rows = this.run("reading key slots", (c) => c.stmt("SELECT * FROM key_slots ORDER BY created_at, id").all() as Row[]);
+    return rows.map(toSlot);
+  }
+
+  async getSecret(path: string): Promise<SecretRow | null> {
+    const r = this.run("reading a secret", (c) => c.stmt("SELECT * FROM secrets WHERE path = ?").get(path) as Row | undefined);
+    return r ? toSecret(r) : null;
+  }
+
+  async listSecrets(): Promise<SecretRow[]> {
+    const rows = this.run("listing secrets", (c) => c.stmt("SELECT * FROM secrets ORDER BY path").all() as Row[]);
+    return rows.map(toSecret);
+  }
+
+  async listSecretsIn(namespace: string): Promise<SecretRow[]> {
+    const rows = this.run("listing secrets", (c) => c.stmt("SELECT * FROM secrets WHERE namespace = ? ORDER BY path").all(namespace) as Row[]);
+    return rows.map(toSecret);
+  }
+
+  async listingText(): Promise<string> {
+    const listing = this.run("listing secrets", (c) => c.stmt(LISTING_SQL).pluck().get() as string | null);
+    return listing ?? "";
+  }
+
+  async getVersion(path: string, version: number): Promise<VersionRow | null> {
+    const r = this.run("reading a secret version", (c) =>
+      c.stmt("SELECT * FROM secret_versions WHERE path = ? AND version = ?").get(path, version) as Row | undefined,
+    );
+    return r ? toVersion(r) : null;
+  }
+
+  async listVersions(path: string): Promise<VersionRow[]> {
+    const rows = this.run("reading secret history", (c) => c.stmt("SELECT * FROM secret_versions WHERE path = ? ORDER BY version").all(path) as Row[]);
+    return rows.map(toVersion);
+  }
+
+  async auditHead(): Promise<AuditRow | null> {
+    const r = this.run("reading the audit log", (c) => c.stmt("SELECT * FROM audit ORDER BY seq DESC LIMIT 1").get() as Row | undefined);
+    return r ? toAudit(r) : null;
+  }
+
+  async listAudit(q: AuditQuery): Promise<AuditRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const when = (sql: string, ...values: unknown[]) => (where.push(sql), args.push(...values));
+    if (q.afterSeq !== undefined) when("seq > ?", q.afterSeq);
+    if (q.action !== undefined) when("action = ?", q.action);
+    if (q.actor !== undefined) when("actor = ?", q.actor);
+    if (q.since !== undefined) when("ts >= ?", q.since);
+    if (q.until !== undefined) when("ts <= ?", q.until);
+    // "p" itself or anything under "p/": in byte order those are exactly "p/" <= r < "p0"
+    // ('0' follows '/'). A character count (substr) would miscount astral characters.
+    if (q.resourcePrefix !== undefined) when("(resource = ? OR (resource >= ? AND resource < ?))", q.resourcePrefix, `${q.resourcePrefix}/`, `${q.resourcePrefix}0`);
+    if (q.limit !== undefined) args.push(q.limit);
+    const sql =
+      `SELECT * FROM audit${where.length ? ` WHERE ${where.join(" AND ")}` : ""}` +
+      ` ORDER BY seq ${q.descending ? "DESC" : "ASC"}${q.limit !== undefined ? " LIMIT ?" : ""}`;
+    const rows = this.run("reading the audit log", (c) => c.stmt(sql).all(...args) as Row[]);
+    return rows.map(toAudit);
+  }
+
+  async listUnlockFailures(): Promise<UnlockFailureRow[]> {
+    const rows = this.run("reading unlock failures", (c) => c.stmt("SELECT id, ts, method FROM unlock_failures ORDER BY id").all() as Row[]);
+    return rows.map((r) => ({ id: num(r.id), ts: num(r.ts), method: text(r.method) }));
+  }
+
+  async getAgent(name: string): Promise<AgentRow | null> {
+    const r = this.run("reading an agent", (c) => c.stmt("SELECT * FROM agents WHERE name = ?").get(name) as Row | undefined);
+    return r ? toAgent(r) : null;
+  }
+
+  async getAgentById(id: string): Promise<AgentRow | null> {
+    const r = this.run("reading an agent", (c) => c.stmt("SELECT * FROM agents WHERE id = ?").get(id) as Row | undefined);
+    return r ? toAgent(r) : null;
+  }
+
+  async listAgents(): Promise<AgentRow[]> {
+    return (this.run("reading agents", (c) => c.stmt("SELECT * FROM agents ORDER BY name").all()) as Row[]).map(toAgent);
+  }
+
+  async getToken(id: string): Promise<TokenRow | null> {
+    const r = this.run("reading a token", (c) => c.stmt("SELECT * FROM tokens WHERE id = ?").get(id) as Row | undefined);
+    return r ? toToken(r) : null;
+  }
+
+  async listTokens(): Promise<TokenRow[]> {
+    return (this.run("reading tokens", (c) => c.stmt("SELECT * FROM tokens ORDER BY created_at, id").all()) as Row[]).map(toToken);
+  }
+
+  async getPolicy(): Promise<PolicyRow | null> {
+    const r = this.run("reading the policy", (c) => c.stmt("SELECT * FROM policy WHERE id = 1").get() as Row | undefined);
+    return r ? { document: text(r.document), updatedAt: num(r.updated_at), mac: bytes(r.mac) } : null;
+  }
+}
