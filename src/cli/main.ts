@@ -38,10 +38,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.on("SIGINT", () => {
+function onInterrupt(): void {
+  // While `authy run` forwards signals to its child, the child decides; authy follows it.
+  if (process.listenerCount("SIGINT") > 1) return;
   process.stderr.write("\nauthy: interrupted\n");
   process.exit(EXIT_CODES.INTERRUPTED);
-});
+}
+process.on("SIGINT", onInterrupt);
 
 main(process.argv).then(
   (code) => {

@@ -41,6 +41,7 @@ const policy = () => import("./commands/policy.js");
 const injectCmd = () => import("./commands/inject.js");
 const daemonCmds = () => import("./commands/daemon.js");
 const agents = () => import("./commands/agents.js");
+const runCmd = () => import("./commands/run.js");
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -140,6 +141,21 @@ export function buildProgram(): Command {
     .command("read <reference>")
     .description("print the value of an authy://namespace/KEY reference")
     .action(lazy(secrets, "read"));
+
+  program
+    .command("run")
+    .description("run a command with secrets in its environment, its output masked")
+    .argument("<command...>", "the command and its arguments (after --)")
+    .option("--scope <scope>", "every secret this scope may read, named by its key")
+    .option("--env-file <file>", "a dotenv file whose authy:// values are resolved (repeatable)", collect)
+    .option("--env <NAME=authy://ns/KEY>", "one more variable (repeatable)", collect)
+    .option("--only <A,B>", "keep only these variables")
+    .option("--allow-env <NAME>", "allow a dangerous name such as LD_PRELOAD or PATH (repeatable)", collect)
+    .option("--no-mask", "do not mask secret values in the output")
+    .option("--no-tty", "never run the command on a pseudo-terminal")
+    .option("--mount <file>", "also write the secrets to this 0600 dotenv file, removed when the command exits")
+    .option("--pass-token", "give the command an AUTHY_TOKEN limited to the scope, revoked when it exits")
+    .action(lazy(runCmd, "run"));
 
   program
     .command("inject")

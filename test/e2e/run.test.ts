@@ -1,0 +1,98 @@
+import { existsSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { authy, initVault, tempHome, withPass } from "./cli.js";
+
+let t: ReturnType<typeof tempHome>;
+const run = (args: string[], env: Record<string, string | undefined> = withPass, input?: string) => authy(args, { home: t.home, env, input });
+
+beforeAll(async () => {
+  t = tempHome();
+  await initVault(t.home);
+  await run(["secrets", "set", "production/DB_PASSWORD"], withPass, "hunter2-prod-password");
+  await run(["secrets", "set", "production/API_KEY"], withPass, "sk-live-abcdef123456");
+  await run(["secrets", "set", "production/ROOT_TOKEN"], withPass, "root-token-never-share");
+  await run(["secrets", "set", "staging/API_KEY"], withPass, "sk-staging-999999");
+  await run(["secrets", "set", "production/PIN"], withPass, "1234");
+  const policy = path.join(t.dir, "policy.yaml");
+  writeFileSync(policy, `scopes:\n  deploy:\n    allow:\n      - { path: "production/*", capabilities: [read, list] }\n    deny:\n      - { path: "production/ROOT_*" }\n`);
+  await run(["policy", "apply", policy]);
+});
+afterAll(() => t.cleanup());
+
+describe("authy run", () => {
+  it("injects what the scope may read, named by key, and masks it in the output", async () => {
+    const r = await run(["run", "--scope", "deploy", "--", "sh", "-c", 'printf "%s|%s|%s" "$DB_PASSWORD" "$API_KEY" "${ROOT_TOKEN:-none}"']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("<authy:masked>|<authy:masked>|none");
+    expect(r.stdout).not.toContain("hunter2");
+  });
+
+  it("passes values through unmasked with --no-mask", async () => {
+    const r = await run(["run", "--no-mask", "--only", "DB_PASSWORD", "--scope", "deploy", "--", "sh", "-c", 'printf %s "$DB_PASSWORD"']);
+    expect(r.stdout).toBe("hunter2-prod-password");
+  });
+
+  it("warns about values too short to mask", async () => {
+    const r = await run(["run", "--only", "PIN", "--scope", "deploy", "--", "true"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/not masked: PIN/);
+  });
+
+  it("scrubs authy credentials from the child's environment", async () => {
+    const r = await run(["run", "--scope", "deploy", "--", "env"], { ...withPass, AUTHY_SOMETHING_ELSE: "x" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/^AUTHY_/m);
+  });
+
+  it("resolves --env-file references and passes plain values through", async () => {
+    const file = path.join(t.dir, "app.env");
+    writeFileSync(file, "DATABASE=authy://production/DB_PASSWORD\nMODE=plain-value\n");
+    const r = await run(["run", "--no-mask", "--env-file", file, "--", "sh", "-c", 'printf "%s %s" "$DATABASE" "$MODE"']);
+    expect(r.stdout).toBe("hunter2-prod-password plain-value");
+  });
+
+  it("refuses a reference the scope denies, with exit 4 and nothing started", async () => {
+    const r = await run(["run", "--scope", "deploy", "--env", "R=authy://production/ROOT_TOKEN", "--", "sh", "-c", "echo started"]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe("");
+  });
+
+  it("names both secrets when two map to one variable", async () => {
+    const r = await run(["run", "--scope", "secrets:read:*/API_KEY", "--", "true"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("production/API_KEY");
+    expect(r.stderr).toContain("staging/API_KEY");
+  });
+
+  it("refuses dangerous names unless allowed", async () => {
+    const refused = await run(["run", "--env", "LD_PRELOAD=authy://production/API_KEY", "--", "true"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("LD_PRELOAD");
+    expect(refused.stderr.trim().split("\n")).toHaveLength(1);
+    const allowed = await run(["run", "--no-mask", "--allow-env", "PATH", "--env", "PATH=authy://production/API_KEY", "--", "/bin/sh", "-c", 'printf %s "$PATH"']);
+    expect(allowed.stdout).toBe("sk-live-abcdef123456");
+  });
+
+  it.each([0, 1, 2, 255])("returns the child's exit code %i", async (code) => {
+    expect((await run(["run", "--scope", "deploy", "--", "sh", "-c", `exit ${code}`])).code).toBe(code);
+  });
+
+  it("returns 128+N when the child is killed by signal N, 127 when not found", async () => {
+    expect((await run(["run", "--scope", "deploy", "--", "sh", "-c", "kill -TERM $$"])).code).toBe(143);
+    expect((await run(["run", "--scope", "deploy", "--", "no-such-command-here"])).code).toBe(127);
+  });
+
+  it("mounts a 0600 dotenv file for the child and removes it afterwards", async () => {
+    const mount = path.join(t.dir, "mounted.env");
+    const r = await run(["run", "--no-mask", "--only", "API_KEY", "--scope", "deploy", "--mount", mount, "--", "sh", "-c", `stat -c %a ${mount}; cat ${mount}`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("600\nAPI_KEY=sk-live-abcdef123456\n");
+    expect(existsSync(mount)).toBe(false);
+  });
+
+  it("passes stdin through", async () => {
+    const r = await run(["run", "--scope", "deploy", "--", "cat"], withPass, "piped input\n");
+    expect(r.stdout).toBe("piped input\n");
+  });
+});
