@@ -1,0 +1,155 @@
+/**
+ * Running the child of `authy run`: no shell, its own session and process group (so signals
+ * reach everything it starts), signals forwarded, its exit status returned the way a shell
+ * reports it, output optionally masked, and a watchdog in case authy itself dies.
+ *
+ * The child is the leader of a new session (`detached`), which Node offers instead of a bare
+ * new process group. In pipe mode it therefore has no controlling terminal: it reads the
+ * inherited stdin as it is, but cannot open /dev/tty, and the terminal's Ctrl-C reaches it
+ * through authy's forwarding, once. In PTY mode the PTY is its controlling terminal.
+ *
+ * A background process the child leaves behind that keeps the output pipe open keeps `run`
+ * waiting for the end of the output, as a shell pipeline would.
+ */
+import { statSync } from "node:fs";
+import type { Readable, Writable } from "node:stream";
+import { AuthyError } from "../errors.js";
+import { resolveCommand } from "./command.js";
+import type { Masker } from "./masker.js";
+import { removeMountFile } from "./mount.js";
+import { startOnPipes } from "./pipes.js";
+import { exitStatus, killGroup, SignalForwarder } from "./process-group.js";
+import { loadNodePty, startOnPty, type PtyLoader, type PtyModule } from "./pty.js";
+import { startWatchdog } from "./watchdog.js";
+
+export interface RunChildOptions {
+  command: string;
+  args: readonly string[];
+  env: Record<string, string>;
+  cwd?: string;
+  /** Masks stdout and stderr (the PTY's output in PTY mode); null or absent: no masking. */
+  masker?: Masker | null;
+  /** Run on a pseudo-terminal (needs node-pty; falls back to pipes with a warning). */
+  pty?: boolean;
+  /** What the child reads: authy's own stdin (default), nothing, or a stream. */
+  stdin?: "inherit" | "ignore" | Readable;
+  /** Where output goes; default process.stdout and process.stderr. */
+  stdout?: Writable;
+  stderr?: Writable;
+  /** Files (mount files) removed once the child has exited, or by the watchdog if authy dies. */
+  cleanupFiles?: readonly string[];
+  /** Called once the child is running. If it throws, the child is killed and the error rethrown. */
+  onStart?(pid: number): void;
+  /** One-line diagnostics (command not found, PTY fallback); default: "authy: …" on stderr. */
+  onDiagnostic?(message: string): void;
+  /** Loads node-pty; replaced in tests. */
+  loadPty?: PtyLoader;
+}
+
+export interface RunChildResult {
+  /** The child's exit status; 128+N if killed by signal N; 127/126 if it could not start. */
+  exitCode: number;
+  signal: NodeJS.Signals | null;
+  durationMs: number;
+  /** Set when the child could not be started. */
+  failure?: "not-found" | "not-executable";
+  /** The reader of our stdout went away (EPIPE) before the child was done. */
+  stdoutClosed: boolean;
+}
+
+/** A child started by one of the modes (pipes.ts, pty.ts). */
+export interface Running {
+  pid: number;
+  /** Resolves once the child has exited and its output has been written. */
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stdoutClosed(): boolean;
+  /** Undoes what the mode changed in authy's process (raw mode, listeners). */
+  restore(): void;
+}
+
+export type Started = Running | { failure: "not-found" | "not-executable"; exitCode: number; message: string };
+
+/** What a mode needs to start the child. */
+export interface Launch {
+  path: string;
+  options: RunChildOptions;
+  cwd: string;
+  stdout: Writable;
+  stderr: Writable;
+  diagnose(message: string): void;
+}
+
+export async function runChild(options: RunChildOptions): Promise<RunChildResult> {
+  const startedAt = performance.now();
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const diagnose = options.onDiagnostic ?? ((message: string) => void stderr.write(`authy: ${message}\n`));
+  const cwd = options.cwd ?? process.cwd();
+  checkDirectory(cwd);
+  for (const arg of [options.command, ...options.args]) {
+    if (arg.includes("\0")) throw new AuthyError("INVALID_INPUT", "a command argument contains a NUL byte");
+  }
+  const elapsed = () => Math.round(performance.now() - startedAt);
+
+  const lookup = resolveCommand(options.command, options.env.PATH, cwd);
+  if (!lookup.ok) {
+    diagnose(lookup.message);
+    return { exitCode: lookup.exitCode, signal: null, durationMs: elapsed(), failure: lookup.reason, stdoutClosed: false };
+  }
+  let pty: PtyModule | null = null;
+  if (options.pty) {
+    pty = await (options.loadPty ?? loadNodePty)();
+    if (pty === null) diagnose("node-pty is not installed; running the command without a terminal");
+  }
+  const launch: Launch = { path: lookup.path, options, cwd, stdout, stderr, diagnose };
+  // Listening before the child starts: a signal in between must not kill authy alone.
+  const forwarder = new SignalForwarder();
+  let started: Started;
+  try {
+    started = pty ? startOnPty(pty, launch) : await startOnPipes(launch);
+  } catch (e) {
+    forwarder.stop();
+    throw e;
+  }
+  if (!("pid" in started)) {
+    forwarder.stop();
+    diagnose(started.message);
+    return { exitCode: started.exitCode, signal: null, durationMs: elapsed(), failure: started.failure, stdoutClosed: false };
+  }
+
+  const { pid } = started;
+  const watchdog = startWatchdog(pid, options.cleanupFiles ?? [], diagnose);
+  forwarder.forwardTo(pid);
+  try {
+    try {
+      options.onStart?.(pid);
+    } catch (e) {
+      killGroup(pid, "SIGKILL");
+      await started.done;
+      throw e;
+    }
+    const { code, signal } = await started.done;
+    return { exitCode: exitStatus(code, signal), signal, durationMs: elapsed(), stdoutClosed: started.stdoutClosed() };
+  } finally {
+    forwarder.stop();
+    started.restore();
+    watchdog.release();
+    for (const file of options.cleanupFiles ?? []) {
+      try {
+        removeMountFile(file);
+      } catch (e) {
+        diagnose(`could not remove ${file}: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+function checkDirectory(cwd: string): void {
+  let ok = false;
+  try {
+    ok = statSync(cwd).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!ok) throw new AuthyError("INVALID_INPUT", `cannot run the command in ${cwd}: not a directory`);
+}

@@ -1,0 +1,107 @@
+/**
+ * PTY mode: the child runs on a pseudo-terminal (its controlling terminal), authy's stdin is
+ * put in raw mode and copied to it, and its output is masked on the way to stdout. A terminal
+ * has one output, so the child's stderr arrives on stdout too.
+ *
+ * node-pty is an optional native dependency, loaded only when a PTY is asked for; the rest of
+ * the run machinery works, and is tested, without it (through the small interface below).
+ */
+import type { Readable } from "node:stream";
+import type { WriteStream } from "node:tty";
+import type { Launch, Started } from "./child.js";
+import { OutputSink } from "./output.js";
+import { killGroup, signalName } from "./process-group.js";
+
+/** node-pty's IPty, as far as we use it (data arrives as Buffers with `encoding: null`). */
+export interface PtyProcess {
+  readonly pid: number;
+  onData(listener: (data: Buffer | string) => void): unknown;
+  onExit(listener: (event: { exitCode: number; signal?: number }) => void): unknown;
+  write(data: string | Buffer): void;
+  resize(columns: number, rows: number): void;
+  pause(): void;
+  resume(): void;
+}
+
+export interface PtySpawnOptions {
+  name: string;
+  cols: number;
+  rows: number;
+  cwd: string;
+  env: Record<string, string>;
+  encoding: null;
+}
+
+export interface PtyModule {
+  spawn(file: string, args: string[], options: PtySpawnOptions): PtyProcess;
+}
+
+export type PtyLoader = () => Promise<PtyModule | null>;
+
+/** Loads node-pty, or returns null when it is not installed or does not load. */
+export const loadNodePty: PtyLoader = async () => {
+  const name = "node-pty"; // not a literal, so the type checker does not require the package
+  try {
+    const mod = (await import(name)) as Partial<PtyModule> & { default?: Partial<PtyModule> };
+    const pty = typeof mod.spawn === "function" ? mod : mod.default;
+    return typeof pty?.spawn === "function" ? (pty as PtyModule) : null;
+  } catch {
+    return null;
+  }
+};
+
+export function startOnPty(pty: PtyModule, { path, options, cwd, stdout }: Launch): Started {
+  const masker = options.masker ?? null;
+  const screen = stdout as Partial<WriteStream>;
+  const term = pty.spawn(path, [...options.args], {
+    name: options.env.TERM ?? "xterm-256color",
+    cols: screen.columns ?? 80,
+    rows: screen.rows ?? 24,
+    cwd,
+    env: options.env,
+    encoding: null,
+  });
+  const pid = term.pid;
+  // Nothing reads a PTY's output but us: when our reader goes away, hang up on the child.
+  const sink = new OutputSink(stdout, masker?.session() ?? null, () => killGroup(pid, "SIGHUP"));
+  term.onData((data) => {
+    const chunk = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    if (!sink.write(chunk, () => term.resume())) term.pause();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    term.onExit(({ exitCode, signal }) => {
+      const name = signal ? signalName(signal) : null;
+      resolve(name ? { code: null, signal: name } : { code: signal ? 128 + signal : exitCode, signal: null });
+    }),
+  );
+
+  const stdinOption = options.stdin ?? "inherit";
+  const input: Readable | null = stdinOption === "ignore" ? null : stdinOption === "inherit" ? process.stdin : stdinOption;
+  const tty = input as (Readable & { isTTY?: boolean; isRaw?: boolean; setRawMode?(raw: boolean): void }) | null;
+  const wasRaw = tty?.isRaw ?? false;
+  const raw = tty?.isTTY === true && typeof tty.setRawMode === "function";
+  if (raw) tty.setRawMode!(true); // keys go to the child's terminal as typed, Ctrl-C included
+  const onInput = (data: Buffer | string) => term.write(data);
+  const onInputEnd = () => term.write("\x04"); // end of input: the terminal's EOF character
+  input?.on("data", onInput);
+  input?.once("end", onInputEnd);
+  const onResize = () => term.resize(screen.columns ?? 80, screen.rows ?? 24);
+  if (screen.isTTY) stdout.on("resize", onResize);
+
+  return {
+    pid,
+    done: exited.then(async (status) => {
+      await sink.end();
+      return status;
+    }),
+    stdoutClosed: () => sink.closed,
+    restore: () => {
+      input?.off("data", onInput);
+      input?.off("end", onInputEnd);
+      if (raw) tty.setRawMode!(wasRaw);
+      input?.pause();
+      stdout.off("resize", onResize);
+    },
+  };
+}
+

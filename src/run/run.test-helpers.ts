@@ -1,0 +1,25 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+
+const root = resolve(import.meta.dirname, "../..");
+
+/** Path of the harness that runs runChild in a process of its own. */
+export const HARNESS = join(import.meta.dirname, "testdata", "harness.mjs");
+
+/**
+ * Compiles src/run (and what it imports) to a temporary directory, for scripts that run
+ * outside vitest: Node 20 cannot load TypeScript, and dist/ may not be built. Returns the
+ * path of the compiled run/index.js.
+ */
+export async function compileRunModule(): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), "authy-run-build-"));
+  writeFileSync(join(outDir, "package.json"), '{ "type": "module" }\n');
+  const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+  const flags = ["--outDir", outDir, "--rootDir", "src", "--module", "NodeNext", "--moduleResolution", "NodeNext"];
+  flags.push("--target", "ES2022", "--lib", "ES2023", "--types", "node", "--skipLibCheck", "--noCheck");
+  await promisify(execFile)(process.execPath, [tsc, ...flags, "src/run/index.ts"], { cwd: root });
+  return join(outDir, "run", "index.js");
+}
