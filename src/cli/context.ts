@@ -23,7 +23,12 @@ export interface GlobalOptions {
   home?: string;
   passphraseStdin?: boolean;
   identity?: string;
+  /** false with --no-daemon. */
+  daemon?: boolean;
 }
+
+/** An agent key is exchanged for a token that lives just long enough for one command. */
+const AGENT_COMMAND_TOKEN_TTL_MS = 10 * 60_000;
 
 /** Everything a command handler needs from the outside world, resolved once. */
 export class CliContext {
@@ -77,13 +82,51 @@ export class CliContext {
   }
 
   /**
-   * The vault to talk to: the daemon when one is running (later), otherwise this process
-   * unlocks it directly. Commands print the same either way.
+   * The vault to talk to. With a daemon running, commands go to it, acting as the owner
+   * (AUTHY_SESSION), a token (AUTHY_TOKEN) or an agent (AUTHY_AGENT_KEY, exchanged for a
+   * short-lived token first). A caller with none of those but its own passphrase or
+   * identity works directly; anyone else is refused, so an agent that merely shares the
+   * user's account cannot act as the owner. Without a daemon, this process unlocks the
+   * vault itself. Commands print the same either way.
    */
   async client(): Promise<VaultClient> {
-    const vault = await this.unlock();
-    this.clientHandle = directClient(vault);
+    this.clientHandle = await this.connect();
     return this.clientHandle;
+  }
+
+  private async connect(): Promise<VaultClient> {
+    const session = process.env.AUTHY_SESSION || undefined;
+    const token = process.env.AUTHY_TOKEN || undefined;
+    const agentKey = process.env.AUTHY_AGENT_KEY || undefined;
+    const socket = this.opts.daemon === false ? null : (await import("../daemon/paths.js")).daemonSocket(this.home);
+    if (socket) {
+      const { createHttpClient } = await import("../client/http-client.js");
+      const bearer = session ?? token;
+      if (bearer) return createHttpClient({ socketPath: socket, bearer, mode: "daemon" });
+      if (agentKey) {
+        const exchange = createHttpClient({ socketPath: socket, bearer: agentKey, mode: "daemon" });
+        const issued = await exchange.issueToken({ ttlMs: AGENT_COMMAND_TOKEN_TTL_MS, label: "cli" });
+        await exchange.close();
+        return createHttpClient({ socketPath: socket, bearer: issued.token, mode: "daemon" });
+      }
+      if (!this.hasOwnCredential()) {
+        throw new AuthyError("ACCESS_DENIED", "the vault is unlocked by a daemon, but this process has no session, token or key for it", {
+          hint: "owners: eval \"$(authy unlock)\" sets AUTHY_SESSION; agents: set AUTHY_TOKEN or AUTHY_AGENT_KEY",
+        });
+      }
+    } else if (token || agentKey) {
+      throw new AuthyError("UNAVAILABLE", `${token ? "AUTHY_TOKEN" : "AUTHY_AGENT_KEY"} is set, but no daemon is running to honour it`, {
+        hint: "the owner starts one with `authy unlock`",
+      });
+    }
+    return directClient(await this.unlock());
+  }
+
+  /** Whether this process can unlock the vault by itself (no prompt needed to know). */
+  private hasOwnCredential(): boolean {
+    return Boolean(
+      this.opts.identity || this.opts.passphraseStdin || process.env.AUTHY_IDENTITY || process.env.AUTHY_PASSPHRASE !== undefined || process.env.AUTHY_PASSPHRASE_FILE || process.stdin.isTTY,
+    );
   }
 
   private clientHandle: VaultClient | undefined;

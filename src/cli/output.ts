@@ -11,9 +11,12 @@ export interface OutputOptions {
 export class Output {
   constructor(readonly opts: OutputOptions) {}
 
-  /** The command's result, as JSON with --json, otherwise the text. */
+  /**
+   * The command's result, as JSON with --json, otherwise the text. Pass the JSON as a
+   * function when building it is costly (100,000 list items), so text output skips it.
+   */
   result(json: unknown, text: () => string): void {
-    if (this.opts.json) process.stdout.write(JSON.stringify(json, null, 2) + "\n");
+    if (this.opts.json) process.stdout.write(JSON.stringify(typeof json === "function" ? (json as () => unknown)() : json, null, 2) + "\n");
     else {
       const t = text();
       if (t !== "") process.stdout.write(t.endsWith("\n") ? t : t + "\n");

@@ -42,8 +42,16 @@ const injectCmd = () => import("./commands/inject.js");
 const daemonCmds = () => import("./commands/daemon.js");
 const agents = () => import("./commands/agents.js");
 const runCmd = () => import("./commands/run.js");
+const approvalsCmd = () => import("./commands/approvals.js");
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** For commands whose reads or writes may need the owner's approval (sensitive and critical tiers). */
+const approvalWait = (c: Command) =>
+  c
+    .option("--reason <text>", "why: shown to the owner if an approval is needed")
+    .option("--wait <duration>", "how long to wait for the owner's approval", "5m")
+    .option("--no-wait", "do not wait: exit 5 at once, printing the approval request id");
 
 export function buildProgram(): Command {
   const program = new Command("authy");
@@ -58,6 +66,7 @@ export function buildProgram(): Command {
     .option("--api-url <url>", "authy server or daemon URL (AUTHY_API_URL)")
     .option("--passphrase-stdin", "read the vault passphrase from standard input")
     .option("--identity <file>", "unlock with an age identity file (AUTHY_IDENTITY)")
+    .option("--no-daemon", "do not use a running daemon; unlock in this process")
     .addHelpText("after", `\n${EXIT_HELP}\n`)
     .showSuggestionAfterError()
     .exitOverride((err: CommanderError) => {
@@ -99,7 +108,7 @@ export function buildProgram(): Command {
       .option("--description <text>", "what the secret is for")
       .option("--tag <tag>", "a tag (repeatable)", collect)
       .option("--expires <when>", "expiry: a date (2027-01-31) or a duration from now (30d)");
-  meta(
+  approvalWait(meta(
     s
       .command("set <path>")
       .description("store a value (from stdin when piped, a no-echo prompt on a terminal, --from-file or --generate)")
@@ -107,7 +116,7 @@ export function buildProgram(): Command {
       .option("--generate", "generate a random value")
       .option("--length <n>", "length of a generated value", "32")
       .option("--charset <set>", "alnum, alpha, hex, numeric, symbols, base64url, or the characters to use", "alnum"),
-  ).action(lazy(secrets, "set"));
+  )).action(lazy(secrets, "set"));
   meta(
     s
       .command("generate <path>")
@@ -116,11 +125,13 @@ export function buildProgram(): Command {
       .option("--charset <set>", "alnum, alpha, hex, numeric, symbols, base64url, or the characters to use", "alnum")
       .option("--print", "also print the value"),
   ).action(lazy(secrets, "generate"));
-  s.command("get <path>")
-    .description("print a value (raw, no newline, when piped)")
-    .option("--revision <n>", "an older version (see `authy secrets history`)")
-    .option("--allow-expired", "read a secret past its expiry")
-    .action(lazy(secrets, "get"));
+  approvalWait(
+    s
+      .command("get <path>")
+      .description("print a value (raw, no newline, when piped)")
+      .option("--revision <n>", "an older version (see `authy secrets history`)")
+      .option("--allow-expired", "read a secret past its expiry"),
+  ).action(lazy(secrets, "get"));
   s.command("list [namespace]")
     .alias("ls")
     .description("list secret names (never values)")
@@ -137,10 +148,7 @@ export function buildProgram(): Command {
   s.command("history <path>").description("list a secret's versions").action(lazy(secrets, "history"));
   s.command("rollback <path> <version>").description("make an older version current (as a new version)").action(lazy(secrets, "rollback"));
 
-  program
-    .command("read <reference>")
-    .description("print the value of an authy://namespace/KEY reference")
-    .action(lazy(secrets, "read"));
+  approvalWait(program.command("read <reference>").description("print the value of an authy://namespace/KEY reference")).action(lazy(secrets, "read"));
 
   program
     .command("run")
@@ -157,13 +165,14 @@ export function buildProgram(): Command {
     .option("--pass-token", "give the command an AUTHY_TOKEN limited to the scope, revoked when it exits")
     .action(lazy(runCmd, "run"));
 
-  program
-    .command("inject")
-    .description("fill {{ authy://ns/KEY }} references in a template")
-    .requiredOption("-i, --in <file>", "the template (- for stdin)")
-    .option("-o, --out <file>", "write the result to a file (0600) instead of stdout")
-    .option("--scope <scope>", "only references this scope may read")
-    .action(lazy(injectCmd, "inject"));
+  approvalWait(
+    program
+      .command("inject")
+      .description("fill {{ authy://ns/KEY }} references in a template")
+      .requiredOption("-i, --in <file>", "the template (- for stdin)")
+      .option("-o, --out <file>", "write the result to a file (0600) instead of stdout")
+      .option("--scope <scope>", "only references this scope may read"),
+  ).action(lazy(injectCmd, "inject"));
 
   const pol = program.command("policy").description("scopes: who may do what to which paths");
   pol.command("apply <file>").description("validate and store a policy file (YAML)").action(lazy(policy, "apply"));
@@ -191,6 +200,26 @@ export function buildProgram(): Command {
     .action(lazy(agents, "createToken"));
   tk.command("list").description("list tokens of the running daemon").action(lazy(agents, "listTokens"));
   tk.command("revoke <id>").description("revoke a token (and every token it issued)").action(lazy(agents, "revokeToken"));
+
+  const ap = program.command("approvals").description("agents' requests to read sensitive or write critical secrets: list, approve, deny, watch");
+  ap.command("list")
+    .description("list requests (oldest first)")
+    .addOption(new Option("--status <status>", "only these").choices(["pending", "approved", "denied", "expired", "used"]))
+    .action(lazy(approvalsCmd, "list"));
+  ap.command("approve [id]")
+    .description("approve a request: single use, or for a time with --for")
+    .option("--all", "approve every pending request")
+    .option("--reason <text>", "why (audited)")
+    .option("--for <duration>", "a time-boxed grant for exactly that agent, action and path (at most 24h)")
+    .action(lazy(approvalsCmd, "approve"));
+  ap.command("deny <id>")
+    .description("deny a request; the agent is told the reason")
+    .requiredOption("--reason <text>", "why (shown to the agent, audited)")
+    .action(lazy(approvalsCmd, "deny"));
+  ap.command("watch")
+    .description("a live list where a approves and d denies (JSON lines of new requests when not a terminal)")
+    .option("--for <duration>", "make a approve for this long instead of once")
+    .action(lazy(approvalsCmd, "watch"));
 
   const e = program.command("env").description("import and export namespaces as environment files");
   e.command("import <file>")

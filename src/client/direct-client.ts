@@ -6,6 +6,8 @@ const METHODS = [
   "setSecret", "getSecret", "describeSecret", "listSecrets", "deleteSecret", "restoreSecret", "history", "rollback",
   "importEnv", "exportEnv", "exportAll", "listKeys", "addRecipient", "removeKey", "changePassphrase", "verify",
   "recordEvent", "applyPolicy", "policy", "testPolicy", "dispatch", "createAgent", "listAgents", "revokeAgent",
+  "listApprovals", "getApproval", "approve", "deny", "approveAll",
+  "queryAudit", "exportAudit", "verifyAudit", "auditCheckpoint",
 ] as const;
 
 function needsDaemon(): never {

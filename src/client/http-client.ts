@@ -2,6 +2,7 @@ import type { SlotInfo } from "../vault/key-slots.js";
 import type { Dispatch } from "../vault/dispatch.js";
 import type { EnvEntry, ImportPlan } from "../vault/env-transfer.js";
 import type { AgentInfo } from "../vault/agents.js";
+import type { ApprovalInfo } from "../vault/approval-rows.js";
 import type { PolicyDocument, Scope } from "../vault/policy/index.js";
 import type { TokenInfo } from "../vault/tokens.js";
 import type { SecretMeta, SecretSummary, VersionInfo } from "../vault/types.js";
@@ -55,7 +56,7 @@ export function createHttpClient(opts: HttpClientOptions): VaultClient {
 
     async getSecret(path, o = {}) {
       const b = await call<SecretMeta & { value?: string; valueBase64?: string }>("GET", itemUrl(path), {
-        query: { encoding: "base64", version: o.version === undefined ? undefined : String(o.version), allowExpired: flag(o.allowExpired) },
+        query: { encoding: "base64", version: o.version === undefined ? undefined : String(o.version), allowExpired: flag(o.allowExpired), reason: o.reason },
       });
       const bytes = b.valueBase64 !== undefined ? Buffer.from(b.valueBase64, "base64") : Buffer.from(b.value ?? "", "utf8");
       const value = new Uint8Array(bytes); // a copy of its own, not a view of Node's shared pool
@@ -116,6 +117,12 @@ export function createHttpClient(opts: HttpClientOptions): VaultClient {
     createAgent: (name, o) => call<{ agent: AgentInfo; key: string }>("POST", "/v1/agents", { body: { name, scope: o.scope, description: o.description } }),
     listAgents: async () => (await call<{ items: AgentInfo[] }>("GET", "/v1/agents")).items,
     revokeAgent: (name) => call<AgentInfo>("DELETE", `/v1/agents/${encodeURIComponent(name)}`),
+
+    listApprovals: async (o = {}) => (await call<{ items: ApprovalInfo[] }>("GET", "/v1/approvals", { query: { status: o.status } })).items,
+    getApproval: (id) => call<ApprovalInfo>("GET", `/v1/approvals/${encodeURIComponent(id)}`),
+    approve: (id, o = {}) => call<ApprovalInfo>("POST", `/v1/approvals/${encodeURIComponent(id)}/approve`, { body: { reason: o.reason, forMs: o.forMs } }),
+    deny: (id, reason) => call<ApprovalInfo>("POST", `/v1/approvals/${encodeURIComponent(id)}/deny`, { body: { reason } }),
+    approveAll: async (o = {}) => (await call<{ items: ApprovalInfo[] }>("POST", "/v1/approvals/approve-all", { body: { reason: o.reason, forMs: o.forMs } })).items,
 
     async issueToken(req) {
       const t = await call<IssuedToken>("POST", "/v1/tokens", {

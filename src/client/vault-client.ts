@@ -32,6 +32,21 @@ export type VaultClient = Pick<
   | "createAgent"
   | "listAgents"
   | "revokeAgent"
+  | "listApprovals"
+  | "getApproval"
+  | "approve"
+  | "deny"
+  | "approveAll"
+  // The audit log (owner only). Over HTTP these would be (not yet in src/api/routes.ts):
+  //   GET  /v1/audit?namespace=&agent=&actor=&action=&since=&until=&limit=&afterSeq=  → AuditPage
+  //   GET  /v1/audit/export?afterSeq=N&limit=M                                        → AuditPage
+  //   POST /v1/audit/verify { checkpoint? }                                           → AuditVerifyReport
+  //   POST /v1/audit/checkpoint                                                       → AuditCheckpoint
+  // (times in epoch ms; onProgress of verifyAudit stays on the caller's side.)
+  | "queryAudit"
+  | "exportAudit"
+  | "verifyAudit"
+  | "auditCheckpoint"
 > & {
   readonly mode: "direct" | "daemon" | "server";
   /** Issues a token (daemon and server only: a token means nothing in direct mode). */

@@ -1,8 +1,8 @@
 /**
- * Strict parser for the header of an age v1 file (https://c2sp.org/age). authy does not write
- * this format itself (typage does), but it parses every file it opens here first, so that
- * anything malformed is refused with INTEGRITY before any key is tried, and so that a slot's
- * scrypt work factor can be read without running scrypt.
+ * The header of an age v1 file (https://c2sp.org/age): a strict parser, the encoder, and the
+ * contracts between the file and its recipient types. Every file authy opens is parsed here
+ * first, so that anything malformed is refused with INTEGRITY before any key is tried, and so
+ * that a slot's scrypt work factor can be read without running scrypt.
  *
  *   age-encryption.org/v1 LF
  *   1* ( "-> " arg *(SP arg) LF  *(64 base64 chars LF)  (0-63 base64 chars) LF )
@@ -11,11 +11,28 @@
  *
  * Base64 is unpadded and must be canonical. Header lines are printable ASCII, LF-terminated.
  */
-import { integrityError } from "../errors.js";
+import { AuthyError, integrityError } from "../errors.js";
 
 export interface AgeStanza {
   readonly args: readonly string[];
   readonly body: Uint8Array;
+}
+
+/**
+ * The sending side of a recipient type: wraps a fresh file key into its stanzas. Throws only
+ * if the recipient itself is unusable.
+ */
+export interface Recipient {
+  wrapFileKey(fileKey: Uint8Array): Promise<AgeStanza[]>;
+}
+
+/**
+ * The receiving side of a recipient type. Returns the 16-byte file key, or `null` if no stanza
+ * is for this identity (or none opens under it); throws INTEGRITY only if a stanza is of its
+ * type and malformed. Sees every stanza, so that a type may refuse to be mixed with others.
+ */
+export interface Identity {
+  unwrapFileKey(stanzas: readonly AgeStanza[]): Promise<Uint8Array | null>;
 }
 
 export interface AgeHeader {
@@ -38,6 +55,8 @@ const PAYLOAD_NONCE_BYTES = 16;
 const MIN_PAYLOAD_BYTES = PAYLOAD_NONCE_BYTES + 16;
 const LF = 0x0a;
 const BASE64_CHARS = /^[A-Za-z0-9+/]*$/;
+/** A stanza argument: one or more visible ASCII characters (VCHAR). */
+const ARGUMENT = /^[\x21-\x7e]+$/;
 
 /** Parses an age header strictly; throws INTEGRITY if it is malformed in any way. */
 export function parseAgeHeader(file: Uint8Array): AgeHeader {
@@ -87,6 +106,31 @@ export function parseAgeHeader(file: Uint8Array): AgeHeader {
     }
     stanzas.push({ args, body: Buffer.concat(chunks) });
   }
+}
+
+/**
+ * The header for `stanzas`, ending with the MAC that `mac` computes over the header up to and
+ * including "---" (the file key schedule is age-file.ts's business, not the header's).
+ */
+export function encodeAgeHeader(stanzas: readonly AgeStanza[], mac: (headerNoMac: Uint8Array) => Uint8Array): Uint8Array {
+  if (stanzas.length === 0) throw new AuthyError("INTERNAL", "an age header needs at least one stanza");
+  if (stanzas.length > 1 && stanzas.some((s) => s.args[0] === "scrypt")) {
+    throw new AuthyError("INTERNAL", "an age scrypt stanza must be the only stanza in the header");
+  }
+  let text = VERSION_LINE + "\n";
+  for (const stanza of stanzas) {
+    if (stanza.args.length === 0 || !stanza.args.every((a) => ARGUMENT.test(a))) {
+      throw new AuthyError("INTERNAL", "age stanza argument is not printable ASCII");
+    }
+    text += STANZA_PREFIX + stanza.args.join(" ") + "\n";
+    const body = encodeBase64(stanza.body);
+    for (let i = 0; i < body.length; i += BODY_COLUMNS) text += body.slice(i, i + BODY_COLUMNS) + "\n";
+    // The body ends with a line shorter than 64 columns; after a full line that is an empty one.
+    if (body.length % BODY_COLUMNS === 0) text += "\n";
+  }
+  const headerNoMac = Buffer.from(text + MAC_PREFIX.trimEnd(), "latin1");
+  const macLine = Buffer.from(" " + encodeBase64(mac(headerNoMac)) + "\n", "latin1");
+  return new Uint8Array(Buffer.concat([headerNoMac, macLine]));
 }
 
 /**

@@ -92,6 +92,17 @@ describe("stock age reads what authy writes", () => {
     );
   });
 
+  it("decrypts exports at the chunk boundaries: empty, exactly 64 KiB, 64 KiB + 1", async () => {
+    const { recipient, file } = await keyFile("edge.key");
+    for (const size of [0, 64 * 1024, 64 * 1024 + 1]) {
+      const plaintext = randomBytes(size);
+      writeFileSync(path("edge.age"), await encryptToRecipients(plaintext, [recipient]));
+      expect(toHex(execFileSync("age", ["-d", "-i", file, path("edge.age")], { maxBuffer: 1 << 20 }))).toBe(
+        toHex(plaintext),
+      );
+    }
+  });
+
   it("decrypts a passphrase slot with age -d and the passphrase typed at its prompt", async () => {
     const vaultKey = generateVaultKey();
     writeFileSync(path("pass.age"), await wrapWithPassphrase(vaultKey, "hunter2 hunter2", 15));
@@ -131,6 +142,18 @@ describe("authy reads what stock age writes", () => {
     await expectCode(() => unwrapWithIdentities(readFileSync(path("r.age")), [identity!]), "INTEGRITY"); // armored is not a slot
     const stranger = await generateIdentity();
     await expectCode(() => decryptWithIdentities(readFileSync(path("r.age")), [stranger]), "LOCKED");
+  });
+
+  it("decrypts age -e files at the chunk boundaries: empty, 64 KiB, 64 KiB + 1, 128 KiB + 1", async () => {
+    execFileSync("age-keygen", ["-o", path("edge-r.key")], { stdio: "ignore" });
+    const [identity] = parseIdentityFile(readFileSync(path("edge-r.key"), "utf8"));
+    const recipient = execFileSync("age-keygen", ["-y", path("edge-r.key")]).toString().trim();
+    for (const size of [0, 64 * 1024, 64 * 1024 + 1, 128 * 1024 + 1]) {
+      const plaintext = randomBytes(size);
+      writeFileSync(path("edge.bin"), plaintext);
+      execFileSync("age", ["-e", "-r", recipient, "-o", path("edge-r.age"), path("edge.bin")]);
+      expect(toHex(await decryptWithIdentities(readFileSync(path("edge-r.age")), [identity!]))).toBe(toHex(plaintext));
+    }
   });
 
   it("unwraps a passphrase file written by age -p (work factor 18)", async () => {

@@ -90,3 +90,101 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+const INITIAL_WRITER_BYTES = 4096;
+const TWO_32 = 2 ** 32;
+
+/**
+ * The same layout as encodeFields, written field by field into one reusable buffer: for hot
+ * loops that encode a million rows (the audit verifier), where encodeFields' per-field
+ * arrays and copies cost more than the hashing. `mark()` remembers a prefix (the version byte
+ * and any fields common to every row) that `reset()` goes back to; `bytes()` is a view that is
+ * valid until the next write. Refuses exactly what encodeFields refuses.
+ */
+export class FieldWriter {
+  private buf: Buffer = Buffer.allocUnsafe(INITIAL_WRITER_BYTES);
+  private len = 0;
+  private markAt = 0;
+
+  constructor() {
+    this.buf[0] = VERSION;
+    this.len = 1;
+  }
+
+  /** Remembers the current length as where reset() returns to. */
+  mark(): this {
+    this.markAt = this.len;
+    return this;
+  }
+
+  reset(): this {
+    this.len = this.markAt;
+    return this;
+  }
+
+  string(s: string): this {
+    if (!isWellFormed(s)) throw new AuthyError("INVALID_INPUT", "text is not well-formed unicode (lone surrogate)");
+    // At most 3 UTF-8 bytes per UTF-16 unit; a surrogate pair is 2 units for 4 bytes.
+    this.reserve(5 + s.length * 3);
+    const n = this.buf.write(s, this.len + 5, "utf8");
+    this.head(TAG_STRING, n);
+    this.len += n;
+    return this;
+  }
+
+  integer(v: number): this {
+    if (!Number.isSafeInteger(v)) throw new AuthyError("INTERNAL", "numeric field must be a safe integer");
+    this.reserve(13);
+    this.head(TAG_INTEGER, 8);
+    // Two's complement in two 32-bit halves: no BigInt per field.
+    const hi = Math.floor(v / TWO_32);
+    this.buf.writeInt32BE(hi, this.len);
+    this.buf.writeUInt32BE(v - hi * TWO_32, this.len + 4);
+    this.len += 8;
+    return this;
+  }
+
+  /** A bytes field. */
+  blob(b: Uint8Array): this {
+    this.reserve(5 + b.length);
+    this.head(TAG_BYTES, b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+    return this;
+  }
+
+  /** A bytes field given as hex (an even number of hex digits, nothing else). */
+  hexBlob(hex: string): this {
+    const n = hex.length >>> 1;
+    this.reserve(5 + n);
+    if (hex.length % 2 !== 0 || this.buf.write(hex, this.len + 5, "hex") !== n) throw new AuthyError("INTERNAL", "bytes field is not hex");
+    this.head(TAG_BYTES, n);
+    this.len += n;
+    return this;
+  }
+
+  /** The bytes so far: a view into the buffer, valid until the next write. */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
+  private head(tag: number, bodyLength: number): void {
+    this.buf[this.len] = tag;
+    this.buf.writeUInt32BE(bodyLength, this.len + 1);
+    this.len += 5;
+  }
+
+  private reserve(extra: number): void {
+    const need = this.len + extra;
+    if (need <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+}
+
+/** String.prototype.isWellFormed (Node 20+), which is far cheaper than the regular expression. */
+const nativeWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
+function isWellFormed(s: string): boolean {
+  return nativeWellFormed ? nativeWellFormed.call(s) : !LONE_SURROGATE.test(s);
+}

@@ -15,6 +15,12 @@ const IDENTITY_HINT =
 
 /** Validates an age X25519 recipient (surrounding whitespace ignored) and returns it trimmed. */
 export function parseRecipient(s: string): string {
+  decodeRecipient(s);
+  return s.trim();
+}
+
+/** The 32-byte X25519 point of a recipient; INVALID_INPUT if malformed. */
+export function decodeRecipient(s: string): Uint8Array {
   const text = s.trim();
   const decoded = bech32Decode(text);
   if (
@@ -23,11 +29,15 @@ export function parseRecipient(s: string): string {
     decoded.hrp !== RECIPIENT_HRP ||
     decoded.data.length !== KEY_BYTES
   ) {
-    throw new AuthyError("INVALID_INPUT", "not an age X25519 recipient", {
-      hint: "an age recipient starts with age1 and is 62 characters long; age-keygen -y KEYFILE prints one",
-    });
+    throw notARecipient();
   }
-  return text;
+  return decoded.data;
+}
+
+function notARecipient(): AuthyError {
+  return new AuthyError("INVALID_INPUT", "not an age X25519 recipient", {
+    hint: "an age recipient starts with age1 and is 62 characters long; age-keygen -y KEYFILE prints one",
+  });
 }
 
 /** The 32-byte X25519 scalar of an identity; INVALID_INPUT if malformed. */

@@ -1,11 +1,12 @@
 /**
- * The only door to node:crypto and age-encryption. Everything else in authy asks for crypto
- * through these names.
+ * The only door to node:crypto. Everything else in authy asks for crypto through these names.
+ * Importing this loads node:crypto and nothing else heavy: age files are read and written here
+ * too (age-file.ts), so no command pays the startup cost of an age library.
  */
 export { randomBytes, randomToken, randomId, randomChars } from "./random.js";
-export { sha256, hmacSha256, constantTimeEqual } from "./hash.js";
+export { sha256, sha256Hex, hmacSha256, Hmac32, constantTimeEqual, constantTimeEqualHex } from "./hash.js";
 export { deriveKey, generateVaultKey, VAULT_KEY_BYTES, type KeyPurpose } from "./keys.js";
-export { encodeFields, type Field } from "./fields.js";
+export { encodeFields, FieldWriter, type Field } from "./fields.js";
 export { seal, open } from "./aead.js";
 export { sealValue, openValue, rewrapDek } from "./envelope.js";
 export {

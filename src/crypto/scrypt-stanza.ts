@@ -5,13 +5,10 @@
  *   -> scrypt <salt: 16 bytes, base64> <log2 N: decimal, no leading zero>
  *   <ChaCha20-Poly1305(key = scrypt(P = passphrase, S = "age-encryption.org/v1/scrypt" ‖ salt,
  *                                   N = 2^logN, r = 8, p = 1, dkLen = 32), file key)>
- *
- * These plug into typage's Encrypter/Decrypter as custom Recipient/Identity objects.
  */
 import * as nodeCrypto from "node:crypto";
-import { Stanza, type Identity, type Recipient } from "age-encryption";
 import { AuthyError, integrityError } from "../errors.js";
-import { decodeBase64, encodeBase64, type AgeStanza } from "./age-header.js";
+import { decodeBase64, encodeBase64, type AgeStanza, type Identity, type Recipient } from "./age-header.js";
 import { STANZA_BODY_BYTES, openFileKey, sealFileKey } from "./file-key.js";
 
 /** age's own default; about a second on a current laptop. */
@@ -75,10 +72,14 @@ export class ScryptRecipient implements Recipient {
     this.#logN = logN;
   }
 
-  async wrapFileKey(fileKey: Uint8Array): Promise<Stanza[]> {
+  async wrapFileKey(fileKey: Uint8Array): Promise<AgeStanza[]> {
     const salt = new Uint8Array(nodeCrypto.randomBytes(SALT_BYTES));
     const key = await scryptDerive(this.#passphrase, salt, this.#logN);
-    return [new Stanza([STANZA_TYPE, encodeBase64(salt), String(this.#logN)], sealFileKey(key, fileKey))];
+    try {
+      return [{ args: [STANZA_TYPE, encodeBase64(salt), String(this.#logN)], body: sealFileKey(key, fileKey) }];
+    } finally {
+      key.fill(0);
+    }
   }
 }
 

@@ -128,10 +128,26 @@ export class AhoCorasick {
    * `maxStart` ends: the longest one, since shorter ones ending there lie inside it.
    */
   findAll(bytes: Uint8Array, offset: number, maxStart: number, found: number[]): void {
+    // Hot loop when the gram index falls back to it: `step` inlined by hand, locals only.
+    const { denseAt, dense, label, firstChild, nextSibling, fail, out } = this;
     let s = 0;
     for (let i = 0; i < bytes.length; i++) {
-      s = this.step(s, bytes[i]!);
-      const length = this.out[s]!;
+      const b = bytes[i]!;
+      for (;;) {
+        const row = denseAt[s]!;
+        if (row >= 0) {
+          s = dense[row + b]!;
+          break;
+        }
+        let c = firstChild[s]!;
+        while (c >= 0 && label[c] !== b) c = nextSibling[c]!;
+        if (c >= 0) {
+          s = c;
+          break;
+        }
+        s = fail[s]!;
+      }
+      const length = out[s]!;
       if (length !== 0 && offset + i + 1 - length < maxStart) found.push(offset + i + 1 - length, offset + i + 1);
     }
   }

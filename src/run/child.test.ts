@@ -8,9 +8,11 @@ import { promisify } from "node:util";
 import { buildChildEnv } from "./env.js";
 import { createMasker, MASK_PLACEHOLDER as P } from "./masker.js";
 import { runChild, type RunChildOptions } from "./child.js";
-import type { PtyModule, PtySpawnOptions } from "./pty.js";
+import { loadNodePty, type PtyModule, type PtySpawnOptions } from "./pty.js";
 import { WATCHDOG_GRACE_MS } from "./watchdog.js";
 import { compileRunModule, HARNESS } from "./run.test-helpers.js";
+
+const nodePty = await loadNodePty(); // an optional dependency
 
 let dir: string;
 beforeAll(() => {
@@ -226,6 +228,23 @@ describe("runChild: masking", () => {
     expect(rssPeak - rssBefore).toBeLessThan(100 * 1024 * 1024);
   });
 
+  it("holds the child back when the reader is slow, instead of buffering its output", async () => {
+    let bytes = 0;
+    let queuedMax = 0;
+    const slow: Writable = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length;
+        queuedMax = Math.max(queuedMax, slow.writableLength);
+        setImmediate(callback);
+      },
+    });
+    const { result } = await run("head", ["-c", String(32 << 20), "/dev/zero"], { stdout: slow, masker: createMasker([secret]) });
+    expect(result.exitCode).toBe(0);
+    expect(bytes).toBe(32 << 20);
+    expect(queuedMax).toBeLessThan(256 * 1024); // the high-water mark plus a chunk or two
+  });
+
   it("ends cleanly when the reader of stdout goes away: the child gets SIGPIPE", async () => {
     let writes = 0;
     const closed = new Writable({
@@ -245,6 +264,13 @@ describe("runChild: masking", () => {
     writeFileSync(file, "X=1\n");
     const { stdout } = await run("cat", [file], { cleanupFiles: [file] });
     expect(stdout).toBe("X=1\n");
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it("removes the cleanup files when the command cannot be started", async () => {
+    const file = join(dir, "never-used.env");
+    writeFileSync(file, "X=1\n");
+    expect((await run("authy-no-such-command", [], { cleanupFiles: [file] })).result.exitCode).toBe(127);
     expect(existsSync(file)).toBe(false);
   });
 });
@@ -319,6 +345,18 @@ describe("runChild: PTY", () => {
     expect(calls.input).toBe("hello\n");
     expect(rawModes).toEqual([true, false]);
     expect(keyboard.listenerCount("data")).toBe(0);
+  });
+
+  it.runIf(nodePty !== null)("runs on a real terminal with node-pty, masked, with its exit status", async () => {
+    const secret = "real-pty-secret-0042";
+    const masker = createMasker([secret]);
+    const env = buildChildEnv(process.env, { S: secret });
+    const onTerminal = await run("sh", ["-c", 'echo "x $S y"; tty; printf "%s" "$S" >&2; exit 3'], { pty: true, masker, env });
+    expect(onTerminal.diagnostics).toEqual([]);
+    expect(onTerminal.result.exitCode).toBe(3);
+    // The terminal turns "\n" into "\r\n", and has one output: stderr arrives on stdout.
+    expect(onTerminal.stdout).toMatch(new RegExp(`^x ${P} y\\r\\n/dev/pts/\\d+\\r\\n${P}$`));
+    expect((await run("sh", ["-c", "kill -TERM $$"], { pty: true })).result).toMatchObject({ exitCode: 143, signal: "SIGTERM" });
   });
 
   it("falls back to pipes with a warning when node-pty is not available", async () => {

@@ -81,26 +81,41 @@ export interface Launch {
 
 export async function runChild(options: RunChildOptions): Promise<RunChildResult> {
   const startedAt = performance.now();
-  const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const diagnose = options.onDiagnostic ?? ((message: string) => void stderr.write(`authy: ${message}\n`));
+  try {
+    const outcome = await run(options, diagnose);
+    return { ...outcome, durationMs: Math.round(performance.now() - startedAt) };
+  } finally {
+    // On every path, the child started or not: mount files hold secrets.
+    for (const file of options.cleanupFiles ?? []) {
+      try {
+        removeMountFile(file);
+      } catch (e) {
+        diagnose(`could not remove ${file}: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+async function run(options: RunChildOptions, diagnose: (message: string) => void): Promise<Omit<RunChildResult, "durationMs">> {
   const cwd = options.cwd ?? process.cwd();
   checkDirectory(cwd);
   for (const arg of [options.command, ...options.args]) {
     if (arg.includes("\0")) throw new AuthyError("INVALID_INPUT", "a command argument contains a NUL byte");
   }
-  const elapsed = () => Math.round(performance.now() - startedAt);
-
   const lookup = resolveCommand(options.command, options.env.PATH, cwd);
   if (!lookup.ok) {
     diagnose(lookup.message);
-    return { exitCode: lookup.exitCode, signal: null, durationMs: elapsed(), failure: lookup.reason, stdoutClosed: false };
+    return { exitCode: lookup.exitCode, signal: null, failure: lookup.reason, stdoutClosed: false };
   }
   let pty: PtyModule | null = null;
   if (options.pty) {
     pty = await (options.loadPty ?? loadNodePty)();
     if (pty === null) diagnose("node-pty is not installed; running the command without a terminal");
   }
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
   const launch: Launch = { path: lookup.path, options, cwd, stdout, stderr, diagnose };
   // Listening before the child starts: a signal in between must not kill authy alone.
   const forwarder = new SignalForwarder();
@@ -114,7 +129,7 @@ export async function runChild(options: RunChildOptions): Promise<RunChildResult
   if (!("pid" in started)) {
     forwarder.stop();
     diagnose(started.message);
-    return { exitCode: started.exitCode, signal: null, durationMs: elapsed(), failure: started.failure, stdoutClosed: false };
+    return { exitCode: started.exitCode, signal: null, failure: started.failure, stdoutClosed: false };
   }
 
   const { pid } = started;
@@ -129,18 +144,11 @@ export async function runChild(options: RunChildOptions): Promise<RunChildResult
       throw e;
     }
     const { code, signal } = await started.done;
-    return { exitCode: exitStatus(code, signal), signal, durationMs: elapsed(), stdoutClosed: started.stdoutClosed() };
+    return { exitCode: exitStatus(code, signal), signal, stdoutClosed: started.stdoutClosed() };
   } finally {
     forwarder.stop();
     started.restore();
     watchdog.release();
-    for (const file of options.cleanupFiles ?? []) {
-      try {
-        removeMountFile(file);
-      } catch (e) {
-        diagnose(`could not remove ${file}: ${(e as Error).message}`);
-      }
-    }
   }
 }
 

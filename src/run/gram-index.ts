@@ -1,90 +1,117 @@
 /**
  * A q-gram filter for finding many patterns at once faster than one step per byte.
  *
- * Every pattern is at least `GRAM + step - 1` bytes long, so any occurrence contains a 4-byte
- * gram starting at a stream offset that is a multiple of `step`. Looking only at those grams
- * (one in `step` bytes), a 32 KiB bitmap of gram hashes rejects almost all of them; the rest
- * are looked up in an exact table listing (pattern, offset) pairs, which are then compared.
+ * Every pattern is at least `GRAM + step - 1` bytes long, so an occurrence always contains a
+ * 4-byte gram starting at a stream offset that is a multiple of `step`. Looking only at those
+ * grams (one in `step` bytes), a 32 KiB bitmap of gram hashes rejects almost all of them; the
+ * rest are looked up in an exact table of (pattern, offset) entries, which are then compared.
  * With secrets of ordinary length the step is tens of bytes, which is what lets masking keep
  * up with a pipe (a byte-at-a-time automaton in JavaScript cannot).
  *
- * Sampling offsets are absolute in the stream, so the same gram is never the only witness of
- * two different chunkings, and the result does not depend on how the stream is cut.
+ * The sampled grams inside an occurrence sit at offsets of one residue class modulo `step`
+ * (which one depends on where the occurrence starts), so each pattern needs one entry per
+ * residue, not one per offset: we index the gram of that class that is rarest across all
+ * patterns. Each occurrence is then compared exactly once, and a gram shared by many patterns
+ * (runs like "ssss", common prefixes) is avoided where the pattern allows. Where it cannot be
+ * (a gram with more than HOT_GRAM_ENTRIES entries), comparing every entry would be slow, so the
+ * window around that sample is handed to the Aho–Corasick automaton instead: the worst case is
+ * the automaton's speed, never worse.
+ *
+ * Sampling offsets are absolute in the stream, so results do not depend on how it is cut.
  */
+import type { AhoCorasick } from "./aho-corasick.js";
 
 /** Gram length in bytes: one 32-bit word. Patterns must be at least this long. */
 export const GRAM = 4;
 
 /** log2 of the bitmap size in bits: 2^18 bits = 32 KiB, small enough to stay in L1/L2. */
 const BITMAP_BITS = 18;
+/** A gram with more entries than this is scanned by the automaton rather than compared. */
+const HOT_GRAM_ENTRIES = 8;
 const HASH_MULTIPLIER = 0x9e3779b1; // Fibonacci hashing
 
-function hashGram(gram: number, bits: number): number {
-  return Math.imul(gram, HASH_MULTIPLIER) >>> (32 - bits);
+function gramAt(bytes: Uint8Array, i: number): number {
+  return bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
 }
 
 export class GramIndex {
   /** Distance between sampled offsets. */
   readonly step: number;
   private readonly patterns: readonly Uint8Array[];
+  private readonly maxLength: number;
   private readonly bitmap = new Int32Array(1 << (BITMAP_BITS - 5));
-  // Open-addressing table from gram to the head of a list of (pattern, offset) entries.
+  // Open-addressing table from gram to a list of (pattern, offset) entries.
   private readonly tableBits: number;
   private readonly keys: Int32Array;
   private readonly heads: Int32Array;
+  private readonly counts: Int32Array;
   private readonly entryPattern: Int32Array;
   private readonly entryOffset: Int32Array;
   private readonly entryNext: Int32Array;
 
-  constructor(patterns: readonly Uint8Array[]) {
+  constructor(
+    patterns: readonly Uint8Array[],
+    private readonly automaton: AhoCorasick,
+  ) {
     if (patterns.some((p) => p.length < GRAM)) throw new RangeError(`patterns must be at least ${GRAM} bytes`);
     this.patterns = patterns;
+    this.maxLength = patterns.reduce((max, p) => Math.max(max, p.length), 0);
     const minLength = patterns.reduce((min, p) => Math.min(min, p.length), Infinity);
-    this.step = patterns.length === 0 ? 1 : minLength - GRAM + 1;
+    const step = patterns.length === 0 ? 1 : minLength - GRAM + 1;
+    this.step = step;
 
-    const entries = patterns.reduce((n, p) => n + p.length - GRAM + 1, 0);
+    const frequency = new Map<number, number>();
+    for (const p of patterns) {
+      for (let o = 0; o + GRAM <= p.length; o++) frequency.set(gramAt(p, o), (frequency.get(gramAt(p, o)) ?? 0) + 1);
+    }
+    const entries = patterns.length * step;
     this.tableBits = Math.max(4, Math.ceil(Math.log2(entries * 2 + 1)));
     this.keys = new Int32Array(1 << this.tableBits);
     this.heads = new Int32Array(1 << this.tableBits).fill(-1);
+    this.counts = new Int32Array(1 << this.tableBits);
     this.entryPattern = new Int32Array(entries);
     this.entryOffset = new Int32Array(entries);
     this.entryNext = new Int32Array(entries);
-    const mask = (1 << this.tableBits) - 1;
     let e = 0;
     patterns.forEach((p, id) => {
-      for (let o = 0; o + GRAM <= p.length; o++) {
-        const gram = p[o]! | (p[o + 1]! << 8) | (p[o + 2]! << 16) | (p[o + 3]! << 24);
-        const bit = hashGram(gram, BITMAP_BITS);
-        this.bitmap[bit >>> 5]! |= 1 << (bit & 31);
-        let slot = hashGram(gram, this.tableBits);
-        while (this.heads[slot] !== -1 && this.keys[slot] !== gram) slot = (slot + 1) & mask;
-        this.keys[slot] = gram;
-        this.entryPattern[e] = id;
-        this.entryOffset[e] = o;
-        this.entryNext[e] = this.heads[slot]!;
-        this.heads[slot] = e++;
+      for (let residue = 0; residue < step; residue++) {
+        let best = residue;
+        for (let o = residue + step; o + GRAM <= p.length; o += step) {
+          if (frequency.get(gramAt(p, o))! < frequency.get(gramAt(p, best))!) best = o;
+        }
+        this.add(e++, gramAt(p, best), id, best);
       }
     });
   }
 
+  private add(entry: number, gram: number, pattern: number, offset: number): void {
+    const bit = Math.imul(gram, HASH_MULTIPLIER) >>> (32 - BITMAP_BITS);
+    this.bitmap[bit >>> 5]! |= 1 << (bit & 31);
+    const mask = (1 << this.tableBits) - 1;
+    let slot = Math.imul(gram, HASH_MULTIPLIER) >>> (32 - this.tableBits);
+    while (this.heads[slot] !== -1 && this.keys[slot] !== gram) slot = (slot + 1) & mask;
+    this.keys[slot] = gram;
+    this.entryPattern[entry] = pattern;
+    this.entryOffset[entry] = offset;
+    this.entryNext[entry] = this.heads[slot]!;
+    this.heads[slot] = entry;
+    this.counts[slot]!++;
+  }
+
   /**
    * Appends to `found` a (start, end) pair of stream offsets for every occurrence lying wholly
-   * inside `buf` (whose first byte is at stream offset `offset`) and starting before `maxStart`.
-   * `lastStart[id]` is the start of the last occurrence of pattern `id` reported; a repeat is
-   * skipped, which keeps a long pattern from being compared once per gram it contains.
+   * inside `buf` (whose first byte is at stream offset `offset`) and starting before
+   * `maxStart`. An occurrence may be reported more than once.
    */
-  find(
-    buf: Uint8Array,
-    offset: number,
-    maxStart: number,
-    lastStart: Float64Array,
-    found: number[],
-  ): void {
-    const { step, bitmap, keys, heads, entryPattern, entryOffset, entryNext, patterns } = this;
+  find(buf: Uint8Array, offset: number, maxStart: number, found: number[]): void {
+    const { step, bitmap, keys, heads, counts, entryPattern, entryOffset, entryNext, patterns } = this;
     if (patterns.length === 0) return;
     const tableShift = 32 - this.tableBits;
     const mask = (1 << this.tableBits) - 1;
     const last = buf.length - GRAM;
+    // The window [hotFrom, hotTo) of buf left to the automaton; windows of nearby hot samples merge.
+    let hotFrom = 0;
+    let hotTo = 0;
     // Hot loop: one gram per `step` bytes, rejected by the bitmap almost always.
     for (let i = (step - (offset % step)) % step; i <= last; i += step) {
       const gram = buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
@@ -92,19 +119,30 @@ export class GramIndex {
       if ((bitmap[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
       let slot = Math.imul(gram, HASH_MULTIPLIER) >>> tableShift;
       while (heads[slot] !== -1 && keys[slot] !== gram) slot = (slot + 1) & mask;
+      if (counts[slot]! > HOT_GRAM_ENTRIES) {
+        // Any occurrence through this sample lies within maxLength bytes of it.
+        const from = Math.max(0, i + GRAM - this.maxLength);
+        const to = Math.min(buf.length, i + this.maxLength);
+        if (from > hotTo) {
+          this.scan(buf, hotFrom, hotTo, offset, maxStart, found);
+          hotFrom = from;
+        }
+        hotTo = to;
+        continue;
+      }
       for (let e = heads[slot]!; e !== -1; e = entryNext[e]!) {
-        const id = entryPattern[e]!;
-        const p = patterns[id]!;
+        const p = patterns[entryPattern[e]!]!;
         const start = i - entryOffset[e]!;
         if (start < 0 || start + p.length > buf.length || offset + start >= maxStart) continue;
-        if (lastStart[id] === offset + start) continue;
         let j = 0;
         while (j < p.length && buf[start + j] === p[j]) j++;
-        if (j === p.length) {
-          lastStart[id] = offset + start;
-          found.push(offset + start, offset + start + p.length);
-        }
+        if (j === p.length) found.push(offset + start, offset + start + p.length);
       }
     }
+    this.scan(buf, hotFrom, hotTo, offset, maxStart, found);
+  }
+
+  private scan(buf: Uint8Array, from: number, to: number, offset: number, maxStart: number, found: number[]): void {
+    if (to > from) this.automaton.findAll(buf.subarray(from, to), offset + from, maxStart, found);
   }
 }

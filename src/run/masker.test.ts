@@ -231,6 +231,24 @@ describe("masker: streaming", () => {
     );
   });
 
+  it("matches whole-buffer masking when many secrets share the same runs of bytes", () => {
+    // Every gram of the "sss…" runs is shared by all 40 secrets: the index hands those
+    // stretches to the automaton rather than comparing 40 candidates at each sample.
+    const secrets = Array.from({ length: 40 }, (_, i) => `sk-${i}-${"s".repeat(24)}-${i % 7}`);
+    const m = createMasker(secrets);
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.nat({ max: 39 }), fc.constantFrom("s", "ssss", "sk-1", " ", "s".repeat(30))), { maxLength: 30 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (parts, cutSeeds) => {
+          const data = Buffer.from(parts.map((p) => (typeof p === "number" ? secrets[p]! : p)).join(""));
+          expect(maskChunked(m, data, cutSeeds.map((c) => c % (data.length + 1))).equals(referenceMask(data, secrets))).toBe(true);
+        },
+      ),
+      { numRuns: Number(process.env.MASK_RUNS ?? 200) },
+    );
+  });
+
   it("masks through a Transform stream", async () => {
     const m = createMasker(["stream-secret-1"]);
     const chunks: Buffer[] = [];

@@ -53,7 +53,7 @@ export class Masker {
   readonly placeholder: Buffer;
   /** @internal Finds complete occurrences. */
   readonly index: GramIndex;
-  /** @internal Measures how much of a chunk's end could be the start of one. */
+  /** @internal Measures how much of a chunk's end could be the start of one (and helps `index`). */
   readonly automaton: AhoCorasick;
   /** @internal Length of the longest pattern. */
   readonly maxLength: number;
@@ -77,8 +77,8 @@ export class Masker {
     const list = [...patterns.values()];
     this.unmasked = unmasked;
     this.patternCount = list.length;
-    this.index = new GramIndex(list);
     this.automaton = new AhoCorasick(list);
+    this.index = new GramIndex(list, this.automaton);
     this.maxLength = list.reduce((max, p) => Math.max(max, p.length), 0);
   }
 
@@ -119,12 +119,9 @@ export class MaskSession {
   private maskEnd = -1;
   /** Matches not returned yet: sorted, disjoint, not touching. */
   private pending: Span[] = [];
-  private readonly lastStart: Float64Array;
   private readonly found: number[] = [];
 
-  constructor(private readonly masker: Masker) {
-    this.lastStart = new Float64Array(masker.patternCount).fill(-1);
-  }
+  constructor(private readonly masker: Masker) {}
 
   /** Bytes received but not returned yet (a possible partial match). */
   get heldBytes(): number {
@@ -164,9 +161,9 @@ export class MaskSession {
     if (held.length > 0) {
       // A match starting in the held bytes ends within maxLength - 1 bytes of the chunk.
       const seam = Buffer.concat([held, chunk.subarray(0, maxLength - 1)]);
-      index.find(seam, chunkStart - held.length, chunkStart, this.lastStart, found);
+      index.find(seam, chunkStart - held.length, chunkStart, found);
     }
-    index.find(chunk, chunkStart, Infinity, this.lastStart, found);
+    index.find(chunk, chunkStart, Infinity, found);
     for (let i = 0; i < found.length; i += 2) this.addMatch(found[i]!, found[i + 1]!);
     // A partial match is shorter than the longest pattern: read the last maxLength - 1 bytes.
     let state = 0;

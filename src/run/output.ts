@@ -15,7 +15,10 @@ const EMPTY = Buffer.alloc(0);
 export class OutputSink {
   /** The destination is gone; output is discarded. */
   closed = false;
+  /** The caller's `resume`, while it waits for the destination to drain. */
+  private waiting: (() => void) | null = null;
   private readonly onError = (e: NodeJS.ErrnoException) => this.close(e);
+  private readonly onDrain = () => this.wake();
 
   constructor(
     private readonly dest: Writable,
@@ -37,7 +40,8 @@ export class OutputSink {
     let ok = true;
     for (const piece of pieces) ok = this.dest.write(piece);
     if (ok) return true;
-    this.dest.once("drain", resume);
+    this.waiting = resume;
+    this.dest.once("drain", this.onDrain);
     return false;
   }
 
@@ -56,6 +60,14 @@ export class OutputSink {
   private close(error: NodeJS.ErrnoException): void {
     if (this.closed) return;
     this.closed = true;
+    this.dest.off("drain", this.onDrain);
     this.onClosed(error);
+    this.wake(); // a paused source would wait forever for a drain that never comes
+  }
+
+  private wake(): void {
+    const resume = this.waiting;
+    this.waiting = null;
+    resume?.();
   }
 }

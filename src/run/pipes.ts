@@ -45,6 +45,7 @@ export async function startOnPipes({ path, options, cwd, stdout, stderr, diagnos
     );
   }
   const pid = child.pid;
+  child.on("error", () => {}); // once started, errors could only come from child.kill(), unused
   if (typeof stdin !== "string" && child.stdin) {
     child.stdin.on("error", () => {}); // the child may exit without reading all of it
     stdin.pipe(child.stdin);

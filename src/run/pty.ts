@@ -68,8 +68,10 @@ export function startOnPty(pty: PtyModule, { path, options, cwd, stdout }: Launc
     const chunk = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     if (!sink.write(chunk, () => term.resume())) term.pause();
   });
+  let running = true;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     term.onExit(({ exitCode, signal }) => {
+      running = false;
       const name = signal ? signalName(signal) : null;
       resolve(name ? { code: null, signal: name } : { code: signal ? 128 + signal : exitCode, signal: null });
     }),
@@ -81,8 +83,8 @@ export function startOnPty(pty: PtyModule, { path, options, cwd, stdout }: Launc
   const wasRaw = tty?.isRaw ?? false;
   const raw = tty?.isTTY === true && typeof tty.setRawMode === "function";
   if (raw) tty.setRawMode!(true); // keys go to the child's terminal as typed, Ctrl-C included
-  const onInput = (data: Buffer | string) => term.write(data);
-  const onInputEnd = () => term.write("\x04"); // end of input: the terminal's EOF character
+  const onInput = (data: Buffer | string) => running && term.write(data);
+  const onInputEnd = () => running && term.write("\x04"); // end of input: the terminal's EOF character
   input?.on("data", onInput);
   input?.once("end", onInputEnd);
   const onResize = () => term.resize(screen.columns ?? 80, screen.rows ?? 24);

@@ -117,14 +117,60 @@ export interface TokenRow {
   mac: Uint8Array;
 }
 
+/**
+ * An approval request (`apr_…`) and, once decided, the grant it became. Every column is
+ * covered by the row MAC: a status, window or path edited by hand is refused.
+ */
+export interface ApprovalRow {
+  id: string;
+  /** Who asked and who the grant is for: `agent:<name>`, or `token:<id>` for a token without an agent. */
+  principal: string;
+  agent: string | null;
+  /** The token that made the request. */
+  token: string;
+  /** `secret.read` or `secret.write`. */
+  action: string;
+  path: string;
+  tier: string;
+  /** The agent's `--reason` ("" when none was given). */
+  reason: string;
+  /** pending | approved | denied | expired | used */
+  status: string;
+  createdAt: number;
+  /** When a pending request lapses if nobody decides it. */
+  expiresAt: number;
+  decidedAt: number | null;
+  decisionReason: string | null;
+  /** `once` or `window`; null until approved. */
+  grantKind: string | null;
+  /** The end of the grant (exclusive); null until approved. */
+  grantUntil: number | null;
+  usedAt: number | null;
+  mac: Uint8Array;
+}
+
+/** Every filter given must hold, exactly; createdAt order, then id. */
+export interface ApprovalQuery {
+  status?: string;
+  principal?: string;
+  path?: string;
+}
+
 /** Every filter given must hold; matches are exact (no wildcards); seq order, oldest first. */
 export interface AuditQuery {
   afterSeq?: number;
   /** Newest first when true. */
   descending?: boolean;
+  /**
+   * "time": by ts, then seq (still oldest first unless descending). What a reader of the log
+   * asks for, and what the (action, ts) and (ts) indexes answer without sorting a million rows.
+   */
+  order?: "seq" | "time";
   limit?: number;
   action?: string;
   actor?: string;
+  /** The agent itself (actor `agent:NAME`) or any token issued to it (actor `token:ID(NAME)`). */
+  agent?: string;
   /** The resource itself or anything below it: "prod" matches "prod" and "prod/X", never "production". */
   resourcePrefix?: string;
   /** Inclusive. */
@@ -132,6 +178,20 @@ export interface AuditQuery {
   /** Inclusive. */
   until?: number;
 }
+
+/** An audit entry as the chain verifier reads it: AuditRow's fields in order, hashes as hex. */
+export type AuditChainRow = [
+  seq: number,
+  ts: number,
+  actor: string,
+  action: string,
+  resource: string,
+  outcome: string,
+  details: string,
+  prevHash: string,
+  hash: string,
+  mac: string,
+];
 
 export interface UnlockFailureRow {
   id: number;
@@ -159,6 +219,12 @@ export interface StoreReader {
   listVersions(path: string): Promise<VersionRow[]>;
   auditHead(): Promise<AuditRow | null>;
   listAudit(query: AuditQuery): Promise<AuditRow[]>;
+  /**
+   * Up to `limit` entries with seq > afterSeq, oldest first, as tuples with the three hashes
+   * in lowercase hex: what `audit verify` reads a million of. Turning three blobs per row into
+   * buffers cost more than all the hashing the verifier does.
+   */
+  listAuditChain(afterSeq: number, limit: number): Promise<AuditChainRow[]>;
   /** Oldest first. Ids are never reused, so clearing ids read earlier never clears a newer failure. */
   listUnlockFailures(): Promise<UnlockFailureRow[]>;
   getPolicy(): Promise<PolicyRow | null>;
@@ -167,6 +233,8 @@ export interface StoreReader {
   listAgents(): Promise<AgentRow[]>;
   getToken(id: string): Promise<TokenRow | null>;
   listTokens(): Promise<TokenRow[]>;
+  getApproval(id: string): Promise<ApprovalRow | null>;
+  listApprovals(query?: ApprovalQuery): Promise<ApprovalRow[]>;
 }
 
 export interface StoreWriter extends StoreReader {
@@ -183,6 +251,8 @@ export interface StoreWriter extends StoreReader {
   putPolicy(row: PolicyRow): Promise<void>;
   putAgent(row: AgentRow): Promise<void>;
   putToken(row: TokenRow): Promise<void>;
+  /** Inserts, or replaces the row with the same id. */
+  putApproval(row: ApprovalRow): Promise<void>;
 }
 
 export interface Store extends StoreReader {

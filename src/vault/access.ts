@@ -1,6 +1,7 @@
 import { AuthyError } from "../errors.js";
 import type { VaultContext } from "./context.js";
-import { decide, type Capability } from "./policy/index.js";
+import type { Capability } from "./policy/capability.js";
+import { decide } from "./policy/scope.js";
 import { tryAudit } from "./audit-log.js";
 import { appendAudit } from "./audit-chain.js";
 

@@ -1,4 +1,5 @@
 import type { Store } from "../store/store.js";
+import type { ApprovalSettings } from "./approvals.js";
 import type { Clock } from "./clock.js";
 import type { Keyring } from "./keyring.js";
 import type { Actor } from "./types.js";
@@ -9,4 +10,6 @@ export interface VaultContext {
   clock: Clock;
   keys: Keyring;
   actor: Actor;
+  /** How long requests wait, and who hears of new ones (the daemon's notifier). */
+  approvals?: ApprovalSettings;
 }

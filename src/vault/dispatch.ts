@@ -5,6 +5,7 @@ import { resolveScope } from "./policies.js";
 import { decide, type Scope } from "./policy/index.js";
 import { audit, tryAudit } from "./audit-log.js";
 import { authorize } from "./access.js";
+import { approvalRequired, passApprovals, readNeed, type ApprovalNeed } from "./approvals.js";
 import { decryptVersion, listSecrets, loadMeta } from "./secrets.js";
 
 /**
@@ -30,6 +31,8 @@ export interface DispatchRequest {
   details?: Record<string, unknown>;
   /** The audit action: `run.start` unless another command dispatches (`secret.inject`). */
   action?: string;
+  /** Why, shown to the owner when a secret's tier needs an approval. */
+  reason?: string;
 }
 
 export interface DispatchedSecret {
@@ -98,6 +101,7 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
     throw new AuthyError("NOT_FOUND", `no secret ${unknown.map((r) => `${r.path} (${r.source})`).join(", ")}`, { hint: "see `authy secrets list`" });
   }
   const secrets: DispatchedSecret[] = [];
+  const needs: ApprovalNeed[] = [];
   for (const ref of plan) {
     await authorize(ctx, ref.path, "read", "secret.read");
     const meta = await loadMeta(ctx, ref.path);
@@ -112,14 +116,21 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
       });
     }
     secrets.push({ name: ref.name, path: ref.path, value });
+    needs.push(await readNeed(ctx, meta));
   }
-  await ctx.store.write((tx) =>
-    audit(tx, ctx, req.action ?? "run.start", scope?.name ?? req.command, {
+  // Every approval the tiers ask for is asked at once (a run waits for all of them), and
+  // spent only together, in the transaction that records what the process was given.
+  const gate = await ctx.store.write(async (tx) => {
+    const g = await passApprovals(tx, ctx, needs, req.reason);
+    if (!g.ok) return g;
+    await audit(tx, ctx, req.action ?? "run.start", scope?.name ?? req.command, {
       command: req.command,
       scope: scope?.name ?? null,
       secrets: secrets.map((s) => ({ name: s.name, path: s.path })),
       ...req.details,
-    }),
-  );
+    });
+    return g;
+  });
+  if (!gate.ok) throw approvalRequired(ctx, gate);
   return { scope: scope?.name ?? null, secrets };
 }

@@ -1,10 +1,12 @@
-import { AuthyError } from "../errors.js";
+import { AuthyError, integrityError } from "../errors.js";
 import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
-import { openSecretRow } from "./secret-rows.js";
+import type { SecretRow } from "../store/store.js";
+import { openSecretRow, parseListing } from "./secret-rows.js";
 import { audit } from "./audit-log.js";
 import { authorize, mayList } from "./access.js";
-import { decryptVersion, refreshListing, writeVersion } from "./secrets.js";
+import { approvalRequired, passApprovals, readNeed, writeNeed, type ApprovalNeed } from "./approvals.js";
+import { decryptVersion, LISTING_READ_ATTEMPTS, readListing, refreshListing, writeVersion } from "./secrets.js";
 import type { Tier } from "./types.js";
 
 /** Moving whole namespaces in and out as NAME=value entries (dotenv and friends). */
@@ -80,10 +82,14 @@ export async function importEnv(
   for (const item of plan.items) if (item.action !== "unchanged" && item.action !== "skip") await authorize(ctx, item.path, "write", "env.import");
   if (opts.dryRun) return plan;
   const byKey = new Map(entries.map((e) => [e.key, e.value]));
-  await ctx.store.write(async (tx) => {
+  const gate = await ctx.store.write(async (tx) => {
     const now = ctx.clock.now();
     let done = 0;
     const todo = plan.items.filter((i) => i.action === "create" || i.action === "update");
+    const needs: ApprovalNeed[] = [];
+    for (const item of todo) needs.push(await writeNeed(tx, ctx, item.path, opts.tier));
+    const g = await passApprovals(tx, ctx, needs);
+    if (!g.ok) return g;
     for (const item of todo) {
       const value = Buffer.from(byKey.get(item.key)!, "utf8");
       await writeVersion(tx, ctx, item.path, value, opts.tier ? { tier: opts.tier } : {}, now);
@@ -96,8 +102,26 @@ export async function importEnv(
       updated: plan.items.filter((i) => i.action === "update").map((i) => i.key),
       counts: plan.counts,
     });
+    return g;
   });
+  if (!gate.ok) throw approvalRequired(ctx, gate);
   return plan;
+}
+
+/**
+ * The rows of a namespace, checked against the authenticated listing: which secrets a
+ * namespace holds is decided by the listing, not by the `namespace` column that selected the
+ * rows, so a row moved out, deleted or inserted by hand fails the export instead of silently
+ * changing it. (Rows and listing are separate reads: a create or purge committed in between
+ * is read again.)
+ */
+async function namespaceRows(ctx: VaultContext, ns: string): Promise<SecretRow[]> {
+  for (let attempt = 1; ; attempt++) {
+    const rows = await ctx.store.listSecretsIn(ns);
+    const listed = parseListing(await readListing(ctx)).filter((s) => s.namespace === ns).map((s) => s.path);
+    if (listed.length === rows.length && listed.every((p, i) => p === rows[i]!.path)) return rows;
+    if (attempt >= LISTING_READ_ATTEMPTS) throw integrityError(`the secrets of ${ns} do not match the authenticated list of secrets`);
+  }
 }
 
 /**
@@ -109,7 +133,8 @@ export async function exportEnv(ctx: VaultContext, namespace: string, opts: { ke
   const wanted = opts.keys ? new Set(opts.keys) : null;
   const out: EnvEntry[] = [];
   const found = new Set<string>();
-  for (const row of await ctx.store.listSecretsIn(ns)) {
+  const needs: ApprovalNeed[] = [];
+  for (const row of await namespaceRows(ctx, ns)) {
     const meta = openSecretRow(ctx.keys, row);
     if (meta.deletedAt !== null) continue;
     if (wanted && !wanted.has(meta.key)) continue;
@@ -124,9 +149,15 @@ export async function exportEnv(ctx: VaultContext, namespace: string, opts: { ke
       });
     }
     out.push({ key: meta.key, value: text });
+    needs.push(await readNeed(ctx, meta));
   }
   const missing = wanted ? [...wanted].filter((k) => !found.has(k)) : [];
   if (missing.length > 0) throw new AuthyError("NOT_FOUND", `no secret ${missing.map((k) => `${ns}/${k}`).join(", ")}`);
-  await ctx.store.write((tx) => audit(tx, ctx, "env.export", ns, { keys: out.map((e) => e.key) }));
+  const gate = await ctx.store.write(async (tx) => {
+    const g = await passApprovals(tx, ctx, needs);
+    if (g.ok) await audit(tx, ctx, "env.export", ns, { keys: out.map((e) => e.key) });
+    return g;
+  });
+  if (!gate.ok) throw approvalRequired(ctx, gate);
   return out;
 }

@@ -1,4 +1,4 @@
-import { deriveKey, encodeFields, hmacSha256, constantTimeEqual, type Field } from "../crypto/index.js";
+import { deriveKey, encodeFields, hmacSha256, constantTimeEqual, Hmac32, type Field } from "../crypto/index.js";
 import { integrityError } from "../errors.js";
 
 /**
@@ -37,6 +37,19 @@ export class Keyring {
 
   macAudit(hash: Uint8Array): Uint8Array {
     return hmacSha256(this.auditMac, hash);
+  }
+
+  /** macAudit for a million entries, hex in and out; the caller wipes it when done. */
+  auditMacer(): Hmac32 {
+    return new Hmac32(this.auditMac);
+  }
+
+  /**
+   * MAC of an audit checkpoint, under the audit key. Entry MACs are over exactly 32 bytes (a
+   * hash); this is over an encodeFields list, which is longer, so neither passes for the other.
+   */
+  macAuditCheckpoint(fields: readonly Field[]): Uint8Array {
+    return hmacSha256(this.auditMac, encodeFields(["authy/audit-checkpoint/v1", this.vaultId, ...fields]));
   }
 
   /** Overwrites the key material in memory (best effort: JS may have copied it). */

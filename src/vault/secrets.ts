@@ -2,6 +2,7 @@ import { openValue, randomChars, sealValue } from "../crypto/index.js";
 import { AuthyError, integrityError, isAuthyError } from "../errors.js";
 import type { StoreWriter } from "../store/store.js";
 import { audit, tryAudit } from "./audit-log.js";
+import { approvalRequired, passApprovals, readNeed, writeNeed } from "./approvals.js";
 import { authorize, mayList } from "./access.js";
 import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
@@ -70,14 +71,20 @@ export async function writeVersion(
 }
 
 export async function setSecret(ctx: VaultContext, path: string, value: Uint8Array, opts: SetOptions = {}): Promise<SecretMeta> {
-  await authorize(ctx, validatePath(path).path, "write", "secret.write");
-  return ctx.store.write(async (tx) => {
+  const p = validatePath(path);
+  await authorize(ctx, p.path, "write", "secret.write");
+  const done = await ctx.store.write(async (tx) => {
+    // A critical write by a token needs the owner's approval, spent in this transaction.
+    const gate = await passApprovals(tx, ctx, [await writeNeed(tx, ctx, p.path, opts.tier)], opts.reason);
+    if (!gate.ok) return gate;
     const now = ctx.clock.now();
     const meta = await writeVersion(tx, ctx, path, value, opts, now);
     await refreshListing(tx, ctx);
     await audit(tx, ctx, "secret.write", meta.path, { version: meta.version, type: meta.type, tier: meta.tier });
-    return meta;
+    return { ok: true as const, meta };
   });
+  if (!done.ok) throw approvalRequired(ctx, done);
+  return done.meta;
 }
 
 
@@ -112,6 +119,8 @@ export interface GetOptions {
   version?: number;
   /** Read a secret past its expiry (owner only). */
   allowExpired?: boolean;
+  /** Why, shown to the owner when the read needs an approval. */
+  reason?: string;
 }
 
 /**
@@ -130,7 +139,17 @@ export async function getSecret(ctx: VaultContext, path: string, opts: GetOption
     }
     const value = await decryptVersion(ctx, meta, opts.version);
     const m = meta;
-    await ctx.store.write((tx) => audit(tx, ctx, "secret.read", m.path, { version: opts.version ?? m.version }));
+    const need = await readNeed(ctx, m, opts.version);
+    // The approval (if the tier asks for one) is spent in the transaction that records the read.
+    const gate = await ctx.store.write(async (tx) => {
+      const g = await passApprovals(tx, ctx, [need], opts.reason);
+      if (g.ok) await audit(tx, ctx, "secret.read", m.path, { version: opts.version ?? m.version });
+      return g;
+    });
+    if (!gate.ok) {
+      value.fill(0);
+      throw approvalRequired(ctx, gate);
+    }
     return { meta, value };
   } catch (e) {
     if (isAuthyError(e) && e.code === "INTEGRITY") await tryAudit(ctx, "secret.read", meta?.path ?? path, { error: "INTEGRITY" }, "error");
@@ -139,13 +158,31 @@ export async function getSecret(ctx: VaultContext, path: string, opts: GetOption
 }
 
 
+/**
+ * The listing and its MAC are two reads, each seeing the latest commit: a write by another
+ * connection between them is read again, not reported as tampering.
+ */
+export const LISTING_READ_ATTEMPTS = 5;
+
+/** The authenticated listing text as of one moment; INTEGRITY if it does not verify. */
+export async function readListing(ctx: VaultContext): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const before = await ctx.store.getVault();
+    const text = await ctx.store.listingText();
+    const after = await ctx.store.getVault();
+    if (!before || !after) throw integrityError("the vault header is missing");
+    const settled = before.listingMac !== null && after.listingMac !== null && Buffer.from(before.listingMac).equals(after.listingMac);
+    if (settled || attempt >= LISTING_READ_ATTEMPTS) {
+      verifyListing(ctx.keys, text, after.listingMac);
+      return text;
+    }
+  }
+}
+
 /** The authenticated listing, filtered. Never returns values. */
 export async function listSecrets(ctx: VaultContext, opts: ListOptions = {}): Promise<SecretSummary[]> {
   const ns = opts.namespace === undefined || opts.namespace === "" ? undefined : validateNamespace(opts.namespace);
-  const vault = await ctx.store.getVault();
-  if (!vault) throw integrityError("the vault header is missing");
-  const text = await ctx.store.listingText();
-  verifyListing(ctx.keys, text, vault.listingMac);
+  const text = await readListing(ctx);
   let items = parseListing(text).filter((s) => mayList(ctx, s.path));
   if (!opts.includeDeleted) items = items.filter((s) => s.deletedAt === null);
   if (ns !== undefined) {
@@ -154,6 +191,8 @@ export async function listSecrets(ctx: VaultContext, opts: ListOptions = {}): Pr
   } else if (!opts.recursive && ns === undefined) {
     // No namespace: everything (a vault-wide listing is always recursive).
   }
+  // Listing is an operation like any other: it leaves an audit entry (names only, never values).
+  await ctx.store.write((tx) => audit(tx, ctx, "secret.list", ns ?? "vault", { count: items.length }));
   return items;
 }
 
@@ -213,13 +252,17 @@ export async function rollbackSecret(ctx: VaultContext, path: string, version: n
   if (version === meta.version) throw new AuthyError("INVALID_INPUT", `version ${version} is already current`);
   const value = await decryptVersion(ctx, meta, version);
   try {
-    return await ctx.store.write(async (tx) => {
+    const done = await ctx.store.write(async (tx) => {
+      const gate = await passApprovals(tx, ctx, [await writeNeed(tx, ctx, meta.path)]);
+      if (!gate.ok) return gate;
       const now = ctx.clock.now();
       const updated = await writeVersion(tx, ctx, meta.path, value, {}, now);
       await refreshListing(tx, ctx);
       await audit(tx, ctx, "secret.rollback", meta.path, { from: meta.version, to: version, version: updated.version });
-      return updated;
+      return { ok: true as const, updated };
     });
+    if (!done.ok) throw approvalRequired(ctx, done);
+    return done.updated;
   } finally {
     value.fill(0);
   }

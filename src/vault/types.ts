@@ -6,7 +6,7 @@ export type SecretType = (typeof SECRET_TYPES)[number];
 export const TIERS = ["standard", "sensitive", "critical"] as const;
 export type Tier = (typeof TIERS)[number];
 
-import type { Scope } from "./policy/index.js";
+import type { Scope } from "./policy/scope.js";
 
 /**
  * Who is acting: the owner (passphrase, identity or owner session), an agent presenting its
@@ -73,6 +73,8 @@ export interface SetOptions {
   tags?: string[];
   /** Epoch ms; null clears an expiry; undefined keeps the current one. */
   expiresAt?: number | null;
+  /** Why, shown to the owner when the write needs an approval (not stored with the secret). */
+  reason?: string;
 }
 
 export function isSecretType(s: string): s is SecretType {

@@ -24,11 +24,29 @@ import { audit } from "./audit-log.js";
 import { requireOwner } from "./access.js";
 import { actorName, type Actor, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
 import { verifyVault, type VerifyReport } from "./verify.js";
-import { dispatch, type Dispatch, type DispatchRequest } from "./dispatch.js";
-import { applyPolicy, loadPolicy, resolveScope, testPolicy } from "./policies.js";
-import type { Capability, Decision, PolicyDocument, Scope } from "./policy/index.js";
-import { createAgent, listAgents, revokeAgent, verifyAgentKey, type AgentInfo } from "./agents.js";
-import { createToken, listTokens, revokeToken, useToken, type CreateTokenOptions, type TokenCheck, type TokenInfo } from "./tokens.js";
+import type { Dispatch, DispatchRequest } from "./dispatch.js";
+import type { Capability } from "./policy/capability.js";
+import type { Decision, PolicyDocument, Scope } from "./policy/scope.js";
+import type { AgentInfo } from "./agents.js";
+import type { CreateTokenOptions, TokenCheck, TokenInfo } from "./tokens.js";
+import * as approvals from "./approvals.js";
+import type { ApprovalSettings, ApproveOptions } from "./approvals.js";
+import type { ApprovalInfo } from "./approval-rows.js";
+import type { AuditFilter, AuditPage } from "./audit-query.js";
+import type { AuditVerifyOptions, AuditVerifyReport } from "./audit-verify.js";
+import type { AuditCheckpoint } from "./audit-checkpoint.js";
+
+/*
+ * Policies, dispatch, agents and tokens pull in the YAML and schema libraries; they are
+ * loaded on first use so that `authy secrets get` does not pay for them (a bench target).
+ */
+const policies = () => import("./policies.js");
+const dispatching = () => import("./dispatch.js");
+const agents = () => import("./agents.js");
+const tokens = () => import("./tokens.js");
+const auditQuery = () => import("./audit-query.js");
+const auditVerify = () => import("./audit-verify.js");
+const auditCheckpoint = () => import("./audit-checkpoint.js");
 
 /** After this many failed unlocks in a row, each further attempt waits longer first. */
 export const UNLOCK_FREE_ATTEMPTS = 3;
@@ -45,6 +63,8 @@ export interface VaultDeps {
   clock: Clock;
   /** Waits; injected so that tests of the unlock back-off do not sleep. */
   sleep?: (ms: number) => Promise<void>;
+  /** Approval request lifetime and notifier (see approvals.ts). */
+  approvals?: ApprovalSettings;
 }
 
 export interface InitOptions {
@@ -86,7 +106,7 @@ export class Vault {
     }
     const now = deps.clock.now();
     const { keys, slots } = await createKeys(now, opts);
-    const ctx: VaultContext = { store: deps.store, clock: deps.clock, keys, actor: { kind: "owner" } };
+    const ctx: VaultContext = { store: deps.store, clock: deps.clock, keys, actor: { kind: "owner" }, approvals: deps.approvals };
     await deps.store.write(async (tx) => {
       if (await tx.getVault()) throw new AuthyError("ALREADY_EXISTS", "a vault already exists here");
       await tx.putVault(sealVaultRow(keys, now, macListing(keys, "")));
@@ -132,7 +152,7 @@ export class Vault {
       }
       throw e;
     }
-    const ctx: VaultContext = { store: deps.store, clock: deps.clock, keys, actor };
+    const ctx: VaultContext = { store: deps.store, clock: deps.clock, keys, actor, approvals: deps.approvals };
     if (failures.length > 0) {
       await deps.store.write(async (tx) => {
         await appendAudit(
@@ -155,7 +175,7 @@ export class Vault {
     if (!vault) throw new AuthyError("NOT_INITIALIZED", "no vault here yet", { hint: "run `authy init`" });
     const keys = new Keyring(vaultKey, vault.vaultId);
     verifyVaultRow(keys, vault);
-    return new Vault({ store: deps.store, clock: deps.clock, keys, actor });
+    return new Vault({ store: deps.store, clock: deps.clock, keys, actor, approvals: deps.approvals });
   }
 
   /** The same unlocked vault, acting as someone else (the daemon's per-request principal). */
@@ -169,39 +189,61 @@ export class Vault {
   }
 
   createAgent(name: string, opts: { scope: string; description?: string }): Promise<{ agent: AgentInfo; key: string }> {
-    return createAgent(this.ctx, name, opts);
+    return agents().then((m) => m.createAgent(this.ctx, name, opts));
   }
 
   listAgents(): Promise<AgentInfo[]> {
-    return listAgents(this.ctx);
+    return agents().then((m) => m.listAgents(this.ctx));
   }
 
   revokeAgent(name: string): Promise<AgentInfo> {
-    return revokeAgent(this.ctx, name);
+    return agents().then((m) => m.revokeAgent(this.ctx, name));
   }
 
   verifyAgentKey(key: string): Promise<AgentInfo | null> {
-    return verifyAgentKey(this.ctx, key);
+    return agents().then((m) => m.verifyAgentKey(this.ctx, key));
   }
 
   resolveScope(spec: string): Promise<Scope> {
-    return resolveScope(this.ctx, spec);
+    return policies().then((m) => m.resolveScope(this.ctx, spec));
   }
 
   createToken(opts: CreateTokenOptions): Promise<{ token: TokenInfo; secret: string; notices: string[] }> {
-    return createToken(this.ctx, opts);
+    return tokens().then((m) => m.createToken(this.ctx, opts));
   }
 
   useToken(presented: string, instance: string): Promise<TokenCheck> {
-    return useToken(this.ctx, presented, instance);
+    return tokens().then((m) => m.useToken(this.ctx, presented, instance));
   }
 
   listTokens(instance: string): Promise<TokenInfo[]> {
-    return listTokens(this.ctx, instance);
+    return tokens().then((m) => m.listTokens(this.ctx, instance));
   }
 
   revokeToken(id: string): Promise<TokenInfo> {
-    return revokeToken(this.ctx, id);
+    return tokens().then((m) => m.revokeToken(this.ctx, id));
+  }
+
+  /** Approval requests, oldest first (owner only). */
+  listApprovals(opts?: { status?: string }): Promise<ApprovalInfo[]> {
+    return approvals.listApprovals(this.ctx, opts);
+  }
+
+  /** One request: the owner sees any, a token only its own (what a waiting agent polls). */
+  getApproval(id: string): Promise<ApprovalInfo> {
+    return approvals.getApproval(this.ctx, id);
+  }
+
+  approve(id: string, opts?: ApproveOptions): Promise<ApprovalInfo> {
+    return approvals.approve(this.ctx, id, opts);
+  }
+
+  deny(id: string, reason: string): Promise<ApprovalInfo> {
+    return approvals.deny(this.ctx, id, reason);
+  }
+
+  approveAll(opts?: ApproveOptions): Promise<ApprovalInfo[]> {
+    return approvals.approveAll(this.ctx, opts);
   }
 
   setSecret(path: string, value: Uint8Array, opts?: SetOptions): Promise<SecretMeta> {
@@ -303,26 +345,46 @@ export class Vault {
   }
 
   applyPolicy(yamlText: string, source: string): Promise<PolicyDocument> {
-    return applyPolicy(this.ctx, yamlText, source);
+    return policies().then((m) => m.applyPolicy(this.ctx, yamlText, source));
   }
 
   policy(): Promise<PolicyDocument> {
-    return loadPolicy(this.ctx);
+    return policies().then((m) => m.loadPolicy(this.ctx));
   }
 
   testPolicy(scope: string, path: string, capability: Capability): Promise<Decision & { scope: string }> {
-    return testPolicy(this.ctx, scope, path, capability);
+    return policies().then((m) => m.testPolicy(this.ctx, scope, path, capability));
   }
 
   /** Resolves what a process gets and audits `run.start` before returning any value. */
   dispatch(req: DispatchRequest): Promise<Dispatch> {
-    return dispatch(this.ctx, req);
+    return dispatching().then((m) => m.dispatch(this.ctx, req));
   }
 
   /** Checks every authenticated row and the audit chain (for `doctor`). */
   verify(): Promise<VerifyReport> {
     requireOwner(this.ctx, "verify the vault");
     return verifyVault(this.ctx);
+  }
+
+  /** Audit entries matching a filter, each verified as it is read (owner only). */
+  queryAudit(filter: AuditFilter = {}): Promise<AuditPage> {
+    return auditQuery().then((m) => m.queryAudit(this.ctx, filter));
+  }
+
+  /** One page of the whole log after `afterSeq`, oldest first, verified as a stretch of the chain. */
+  exportAudit(page: { afterSeq: number; limit?: number }): Promise<AuditPage> {
+    return auditQuery().then((m) => m.exportAuditPage(this.ctx, page.afterSeq, page.limit));
+  }
+
+  /** Recomputes the whole chain and every MAC; with a checkpoint, also catches deleted newest entries. */
+  verifyAudit(opts: AuditVerifyOptions = {}): Promise<AuditVerifyReport> {
+    return auditVerify().then((m) => m.verifyAudit(this.ctx, opts));
+  }
+
+  /** The current head of the audit log, MACed, to keep elsewhere. */
+  auditCheckpoint(): Promise<AuditCheckpoint> {
+    return auditCheckpoint().then((m) => m.makeCheckpoint(this.ctx));
   }
 
   /** Records an owner-level event that is not a secret operation (backup, restore, export). */

@@ -3,8 +3,8 @@ import { isAuthyError } from "../errors.js";
 import { auditHash, GENESIS_HASH } from "./audit-chain.js";
 import type { VaultContext } from "./context.js";
 import { verifySlot } from "./key-slots.js";
-import { openSecretRow, verifyListing } from "./secret-rows.js";
-import { decryptVersion } from "./secrets.js";
+import { openSecretRow } from "./secret-rows.js";
+import { decryptVersion, readListing } from "./secrets.js";
 
 /** A full check of everything the vault key authenticates: what `authy doctor` reports. */
 export interface VerifyReport {
@@ -20,9 +20,8 @@ const AUDIT_PAGE = 5000;
 export async function verifyVault(ctx: VaultContext): Promise<VerifyReport> {
   const problems: string[] = [];
   const note = (e: unknown) => problems.push(isAuthyError(e) ? e.message : String(e));
-  const vault = await ctx.store.getVault();
   try {
-    verifyListing(ctx.keys, await ctx.store.listingText(), vault?.listingMac ?? null);
+    await readListing(ctx);
   } catch (e) {
     note(e);
   }

@@ -1,5 +1,6 @@
 import { writeFileAtomic, readFileChecked } from "../../files/atomic-write.js";
 import { parseTemplate, renderTemplate, templateReferences } from "../../formats/template.js";
+import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { readStdin } from "../input.js";
 
@@ -7,19 +8,22 @@ import { readStdin } from "../input.js";
 const MAX_TEMPLATE_BYTES = 16 * 1024 * 1024;
 
 /** `authy inject -i TEMPLATE [-o OUT]`: every reference resolved before anything is written. */
-export async function inject(ctx: CliContext, flags: { in: string; out?: string; scope?: string }): Promise<void> {
+export async function inject(ctx: CliContext, flags: { in: string; out?: string; scope?: string } & ApprovalFlags): Promise<void> {
   const source = flags.in === "-" ? "stdin" : flags.in;
   const text = (flags.in === "-" ? await readStdin("the template") : await readFileChecked(flags.in, MAX_TEMPLATE_BYTES)).toString("utf8");
   const parts = parseTemplate(text, { source });
   const paths = templateReferences(parts);
   const vault = await ctx.client();
-  const { secrets } = await vault.dispatch({
-    scope: flags.scope,
-    refs: paths.map((path) => ({ name: path, path, source })),
-    command: "inject",
-    action: "secret.inject",
-    details: { template: source, out: flags.out ?? null },
-  });
+  const { secrets } = await withApproval(ctx.out, vault, flags, () =>
+    vault.dispatch({
+      scope: flags.scope,
+      refs: paths.map((path) => ({ name: path, path, source })),
+      command: "inject",
+      action: "secret.inject",
+      details: { template: source, out: flags.out ?? null },
+      ...(flags.reason === undefined ? {} : { reason: flags.reason }),
+    }),
+  );
   const values = new Map(secrets.map((s) => [s.path, s.value]));
   const rendered = renderTemplate(parts, (path) => values.get(path)!);
   if (flags.out) {

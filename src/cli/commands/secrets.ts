@@ -5,6 +5,7 @@ import { parseReference } from "../../formats/reference.js";
 import { validatePath } from "../../vault/path.js";
 import { generateValue, MAX_VALUE_BYTES } from "../../vault/secrets.js";
 import type { SecretMeta, SecretType, SetOptions, Tier } from "../../vault/types.js";
+import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { confirm, promptSecret, readStdin, stdinIsTTY } from "../input.js";
 import { isoTime, table } from "../output.js";
@@ -54,12 +55,13 @@ function saved(ctx: CliContext, meta: SecretMeta): void {
   ctx.out.info(`saved ${meta.path} (version ${meta.version})`);
 }
 
-export async function set(ctx: CliContext, path: string, flags: MetaFlags & { fromFile?: string; generate?: boolean; length: string; charset: string }): Promise<void> {
+export async function set(ctx: CliContext, path: string, flags: MetaFlags & ApprovalFlags & { fromFile?: string; generate?: boolean; length: string; charset: string }): Promise<void> {
   validatePath(path);
   const options = setOptions(flags);
+  if (flags.reason !== undefined) options.reason = flags.reason;
   const value = await readValue(flags);
   const vault = await ctx.client();
-  saved(ctx, await vault.setSecret(path, value, options));
+  saved(ctx, await withApproval(ctx.out, vault, flags, () => vault.setSecret(path, value, options)));
 }
 
 export async function generate(ctx: CliContext, path: string, flags: MetaFlags & { length: string; charset: string; print?: boolean }): Promise<void> {
@@ -70,12 +72,15 @@ export async function generate(ctx: CliContext, path: string, flags: MetaFlags &
   else saved(ctx, meta);
 }
 
-async function printValue(ctx: CliContext, path: string, flags: { revision?: string; allowExpired?: boolean }): Promise<void> {
+async function printValue(ctx: CliContext, path: string, flags: { revision?: string; allowExpired?: boolean } & ApprovalFlags): Promise<void> {
   const vault = await ctx.client();
-  const { meta, value } = await vault.getSecret(path, {
-    version: flags.revision === undefined ? undefined : parseVersion(flags.revision),
-    allowExpired: flags.allowExpired,
-  });
+  const { meta, value } = await withApproval(ctx.out, vault, flags, () =>
+    vault.getSecret(path, {
+      version: flags.revision === undefined ? undefined : parseVersion(flags.revision),
+      allowExpired: flags.allowExpired,
+      ...(flags.reason === undefined ? {} : { reason: flags.reason }),
+    }),
+  );
   if (ctx.out.opts.json) {
     const text = Buffer.from(value).toString("utf8");
     const binary = !Buffer.from(text, "utf8").equals(Buffer.from(value));
@@ -90,18 +95,18 @@ async function printValue(ctx: CliContext, path: string, flags: { revision?: str
   if (process.stdout.isTTY) process.stdout.write("\n");
 }
 
-export async function get(ctx: CliContext, path: string, flags: { revision?: string; allowExpired?: boolean }): Promise<void> {
+export async function get(ctx: CliContext, path: string, flags: { revision?: string; allowExpired?: boolean } & ApprovalFlags): Promise<void> {
   await printValue(ctx, path, flags);
 }
 
-export async function read(ctx: CliContext, reference: string, flags: object): Promise<void> {
+export async function read(ctx: CliContext, reference: string, flags: ApprovalFlags): Promise<void> {
   await printValue(ctx, parseReference(reference).path, flags);
 }
 
 export async function list(ctx: CliContext, namespace: string | undefined, flags: { recursive?: boolean; deleted?: boolean }): Promise<void> {
   const vault = await ctx.client();
   const items = await vault.listSecrets({ namespace, recursive: flags.recursive || namespace === undefined, includeDeleted: flags.deleted });
-  ctx.out.result({ namespace: namespace ?? null, items: items.map(summaryJson) }, () => {
+  ctx.out.result(() => ({ namespace: namespace ?? null, items: items.map(summaryJson) }), () => {
     if (!process.stdout.isTTY) return items.map((i) => i.path).join("\n");
     if (items.length === 0) return "";
     return table(

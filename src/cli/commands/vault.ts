@@ -59,8 +59,9 @@ export async function status(ctx: CliContext): Promise<void> {
   const { daemonStatus } = await import("../../daemon/control.js");
   const d = s.initialized ? await daemonStatus(ctx.home, process.env.AUTHY_SESSION) : null;
   const left = (ms: number | null) => (ms === null ? "?" : formatDuration(ms));
+  const locksIn = d && (d.idleLeftMs !== null ? `${formatDuration(d.idleLeftMs)} if idle, ` : "");
   const state = d
-    ? [`state:    unlocked (daemon pid ${d.pid})`, `socket:   ${d.socket}`, `locks in: ${left(d.idleLeftMs)} if idle, ${left(d.lifetimeLeftMs)} at the latest`]
+    ? [`state:    unlocked (daemon pid ${d.pid})`, `socket:   ${d.socket}`, `locks in: ${locksIn}${left(d.lifetimeLeftMs)} at the latest${d.idleLeftMs === null ? " (AUTHY_SESSION shows the idle time left)" : ""}`]
     : [`state:    locked (no daemon; each command unlocks)`];
   const daemon = d && { ...d, startedAt: d.startedAt === null ? null : isoTime(d.startedAt) };
   ctx.out.result(

@@ -14,6 +14,7 @@
 import { afterEach, beforeEach, describe } from "vitest";
 import type { Store } from "../store.js";
 import { agentConformance } from "./agent-conformance.js";
+import { approvalConformance } from "./approval-conformance.js";
 import { auditConformance } from "./audit-conformance.js";
 import { rowConformance } from "./row-conformance.js";
 import { transactionConformance } from "./transaction-conformance.js";
@@ -38,6 +39,7 @@ export function describeStoreConformance(name: string, makeStore: StoreFactory):
     rowConformance(store);
     auditConformance(store);
     agentConformance(store);
+    approvalConformance(store);
     transactionConformance(store);
   });
 }

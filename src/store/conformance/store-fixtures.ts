@@ -3,7 +3,7 @@
  * distinct values, so that a column swapped or dropped by an adapter shows up as a diff.
  */
 import { expect } from "vitest";
-import type { AgentRow, AuditRow, KeySlotRow, SecretRow, TokenRow, VaultRow, VersionRow } from "../store.js";
+import type { AgentRow, ApprovalRow, AuditRow, KeySlotRow, SecretRow, TokenRow, VaultRow, VersionRow } from "../store.js";
 import { LISTING_FIELD_SEP, LISTING_LINE_SEP } from "../store.js";
 
 /** Every byte value once, then every byte value again in reverse. */
@@ -176,6 +176,29 @@ export function tokenRow(id: string, over: Partial<TokenRow> = {}): TokenRow {
     instance: "daemon-1",
     parent: null,
     pid: null,
+    mac: tag(),
+    ...over,
+  };
+}
+
+export function approvalRow(id: string, over: Partial<ApprovalRow> = {}): ApprovalRow {
+  return {
+    id,
+    principal: "agent:ci",
+    agent: "ci",
+    token: `tok-${id}`,
+    action: "secret.read",
+    path: "prod/DB_URL",
+    tier: "sensitive",
+    reason: `reason of ${id}`,
+    status: "pending",
+    createdAt: 1_700_000_000_007,
+    expiresAt: 1_700_000_600_007,
+    decidedAt: null,
+    decisionReason: null,
+    grantKind: null,
+    grantUntil: null,
+    usedAt: null,
     mac: tag(),
     ...over,
   };

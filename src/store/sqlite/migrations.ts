@@ -3,6 +3,17 @@
  * `PRAGMA user_version` records the last one applied. Never edit a migration that has
  * shipped: add a new one.
  */
+/**
+ * The agent an audit actor speaks for: NAME for `agent:NAME` and for a token issued to it,
+ * `token:ID(NAME)`; NULL otherwise. Migration 6 indexes this expression, and a query uses the
+ * index only when it repeats it exactly (sqlite-reader.ts does), so it must never change: a
+ * different expression needs a new index in a new migration.
+ */
+export const AUDIT_AGENT_EXPR =
+  "(CASE WHEN substr(actor, 1, 6) = 'agent:' THEN substr(actor, 7)" +
+  " WHEN substr(actor, 1, 6) = 'token:' AND substr(actor, -1, 1) = ')' AND instr(actor, '(') > 0" +
+  " THEN substr(actor, instr(actor, '(') + 1, length(actor) - instr(actor, '(') - 1) END)";
+
 export const MIGRATIONS: readonly string[] = [
   // 1: the vault, key slots, secrets with versions, the audit chain.
   `
@@ -120,5 +131,33 @@ export const MIGRATIONS: readonly string[] = [
     mac         BLOB    NOT NULL
   ) STRICT;
   CREATE INDEX tokens_by_agent ON tokens (agent);
+  `,
+  // 5: approval requests and the grants they become.
+  `
+  CREATE TABLE approvals (
+    id              TEXT    PRIMARY KEY,
+    principal       TEXT    NOT NULL,
+    agent           TEXT,
+    token           TEXT    NOT NULL,
+    action          TEXT    NOT NULL,
+    path            TEXT    NOT NULL,
+    tier            TEXT    NOT NULL,
+    reason          TEXT    NOT NULL,
+    status          TEXT    NOT NULL,
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL,
+    decided_at      INTEGER,
+    decision_reason TEXT,
+    grant_kind      TEXT,
+    grant_until     INTEGER,
+    used_at         INTEGER,
+    mac             BLOB    NOT NULL
+  ) STRICT;
+  CREATE INDEX approvals_by_principal ON approvals (principal, status);
+  CREATE INDEX approvals_by_status ON approvals (status, created_at);
+  `,
+  // 6: audit queries by agent, newest first, without a scan: `audit --agent ci --limit 50`.
+  `
+  CREATE INDEX audit_by_agent_ts ON audit (${AUDIT_AGENT_EXPR}, ts);
   `,
 ];

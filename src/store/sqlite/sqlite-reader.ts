@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
-import type { AgentRow, AuditQuery, AuditRow, KeySlotRow, PolicyRow, TokenRow, SecretRow, StoreReader, UnlockFailureRow, VaultRow, VersionRow } from "../store.js";
+import type { AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, KeySlotRow, PolicyRow, TokenRow, SecretRow, StoreReader, UnlockFailureRow, VaultRow, VersionRow } from "../store.js";
+import { AUDIT_AGENT_EXPR } from "./migrations.js";
 import { translateSqliteError } from "./sqlite-errors.js";
 
 /** One better-sqlite3 connection with its prepared statements, which are tied to it. */
@@ -53,6 +54,30 @@ function toToken(r: Row): TokenRow {
     instance: text(r.instance),
     parent: r.parent === null ? null : text(r.parent),
     pid: numOrNull(r.pid),
+    mac: bytes(r.mac),
+  };
+}
+
+const textOrNull = (v: unknown): string | null => (v === null ? null : (v as string));
+
+function toApproval(r: Row): ApprovalRow {
+  return {
+    id: text(r.id),
+    principal: text(r.principal),
+    agent: textOrNull(r.agent),
+    token: text(r.token),
+    action: text(r.action),
+    path: text(r.path),
+    tier: text(r.tier),
+    reason: text(r.reason),
+    status: text(r.status),
+    createdAt: num(r.created_at),
+    expiresAt: num(r.expires_at),
+    decidedAt: numOrNull(r.decided_at),
+    decisionReason: textOrNull(r.decision_reason),
+    grantKind: textOrNull(r.grant_kind),
+    grantUntil: numOrNull(r.grant_until),
+    usedAt: numOrNull(r.used_at),
     mac: bytes(r.mac),
   };
 }
@@ -123,6 +148,11 @@ function toAudit(r: Row): AuditRow {
     mac: bytes(r.mac),
   };
 }
+
+/** Hashes as hex text: a blob becomes a Buffer at about 1 µs each, a short string far cheaper. */
+const AUDIT_CHAIN_SQL =
+  "SELECT seq, ts, actor, action, resource, outcome, details, lower(hex(prev_hash)), lower(hex(hash)), lower(hex(mac))" +
+  " FROM audit WHERE seq > ? ORDER BY seq LIMIT ?";
 
 /**
  * The listing text built by SQLite in one pass. ORDER BY path uses the BINARY collation,
@@ -206,17 +236,27 @@ export class SqliteReader implements StoreReader {
     if (q.afterSeq !== undefined) when("seq > ?", q.afterSeq);
     if (q.action !== undefined) when("action = ?", q.action);
     if (q.actor !== undefined) when("actor = ?", q.actor);
+    // Written exactly as the index expression, so that SQLite uses audit_by_agent_ts.
+    if (q.agent !== undefined) when(`${AUDIT_AGENT_EXPR} = ?`, q.agent);
     if (q.since !== undefined) when("ts >= ?", q.since);
     if (q.until !== undefined) when("ts <= ?", q.until);
     // "p" itself or anything under "p/": in byte order those are exactly "p/" <= r < "p0"
     // ('0' follows '/'). A character count (substr) would miscount astral characters.
     if (q.resourcePrefix !== undefined) when("(resource = ? OR (resource >= ? AND resource < ?))", q.resourcePrefix, `${q.resourcePrefix}/`, `${q.resourcePrefix}0`);
     if (q.limit !== undefined) args.push(q.limit);
+    const dir = q.descending ? "DESC" : "ASC";
+    // (ts, seq) is the order of every ts index (seq is the rowid each index entry ends with),
+    // so "the newest 50 reads in the last hour" walks 50 index entries and sorts nothing.
+    const order = q.order === "time" ? `ts ${dir}, seq ${dir}` : `seq ${dir}`;
     const sql =
       `SELECT * FROM audit${where.length ? ` WHERE ${where.join(" AND ")}` : ""}` +
-      ` ORDER BY seq ${q.descending ? "DESC" : "ASC"}${q.limit !== undefined ? " LIMIT ?" : ""}`;
+      ` ORDER BY ${order}${q.limit !== undefined ? " LIMIT ?" : ""}`;
     const rows = this.run("reading the audit log", (c) => c.stmt(sql).all(...args) as Row[]);
     return rows.map(toAudit);
+  }
+
+  async listAuditChain(afterSeq: number, limit: number): Promise<AuditChainRow[]> {
+    return this.run("reading the audit log", (c) => c.stmt(AUDIT_CHAIN_SQL).raw(true).all(afterSeq, limit) as AuditChainRow[]);
   }
 
   async listUnlockFailures(): Promise<UnlockFailureRow[]> {
@@ -245,6 +285,21 @@ export class SqliteReader implements StoreReader {
 
   async listTokens(): Promise<TokenRow[]> {
     return (this.run("reading tokens", (c) => c.stmt("SELECT * FROM tokens ORDER BY created_at, id").all()) as Row[]).map(toToken);
+  }
+
+  async getApproval(id: string): Promise<ApprovalRow | null> {
+    const r = this.run("reading an approval", (c) => c.stmt("SELECT * FROM approvals WHERE id = ?").get(id) as Row | undefined);
+    return r ? toApproval(r) : null;
+  }
+
+  async listApprovals(q: ApprovalQuery = {}): Promise<ApprovalRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.status !== undefined) (where.push("status = ?"), args.push(q.status));
+    if (q.principal !== undefined) (where.push("principal = ?"), args.push(q.principal));
+    if (q.path !== undefined) (where.push("path = ?"), args.push(q.path));
+    const sql = `SELECT * FROM approvals${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, id`;
+    return (this.run("reading approvals", (c) => c.stmt(sql).all(...args)) as Row[]).map(toApproval);
   }
 
   async getPolicy(): Promise<PolicyRow | null> {

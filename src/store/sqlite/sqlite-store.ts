@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AuthyError } from "../../errors.js";
 import type {
   AgentRow,
+  ApprovalRow,
   AuditRow,
   KeySlotRow,
   PolicyRow,
@@ -180,6 +181,20 @@ class SqliteTransaction extends SqliteReader implements StoreWriter {
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .run(r.id, r.secretHash, r.agent, r.scope, r.label, r.createdAt, r.expiresAt, r.maxUses, r.uses, r.revokedAt, r.instance, r.parent, r.pid, r.mac),
+    );
+  }
+
+  async putApproval(r: ApprovalRow): Promise<void> {
+    this.run("writing an approval", (c) =>
+      c
+        .stmt(
+          "INSERT OR REPLACE INTO approvals (id, principal, agent, token, action, path, tier, reason, status, created_at, expires_at, " +
+            "decided_at, decision_reason, grant_kind, grant_until, used_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .run(
+          r.id, r.principal, r.agent, r.token, r.action, r.path, r.tier, r.reason, r.status, r.createdAt, r.expiresAt,
+          r.decidedAt, r.decisionReason, r.grantKind, r.grantUntil, r.usedAt, r.mac,
+        ),
     );
   }
 

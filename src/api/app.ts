@@ -1,0 +1,151 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { AuthyError, isAuthyError } from "../errors.js";
+import type { Vault } from "../vault/vault.js";
+import { authenticate, bearerOf, lockedError, missingCredentials, notForCaller, type ActorKind, type Caller } from "./auth.js";
+import { ApiError, errorBody, statusOf } from "./http-status.js";
+import { registerJsonParser } from "./json-body.js";
+import { DEFAULT_LIMITS, type ApiLimits } from "./limits.js";
+import { registerRoutes } from "./routes.js";
+
+/**
+ * The HTTP application: one fastify instance, served by the daemon on a Unix socket and by
+ * the team server on TCP. It knows nothing of listeners, sockets or idle timers; the caller
+ * gives it the vault (or null while locked) and a way to recognise the owner session.
+ */
+export interface ApiOptions {
+  /** The unlocked vault (owner actor), or null while locked. */
+  vault(): Vault | null;
+  /** Token instance id: tokens are honoured only by the instance that issued them. */
+  instance: string;
+  /** Constant-time check of the owner session secret (the daemon holds it). */
+  isOwnerSession(bearer: string): boolean;
+  /** Called on each authenticated request (the daemon's idle timer). */
+  onActivity?(): void;
+  /** `POST /v1/lock`. Without it the route answers UNAVAILABLE. */
+  lock?(): Promise<void>;
+  /** Merged into `GET /v1/status`. */
+  status(): Record<string, unknown>;
+  limits?: Partial<ApiLimits>;
+  /** Told about unexpected failures (answered as INTERNAL, without detail), for the daemon's log. */
+  onInternalError?(error: unknown): void;
+}
+
+export type Method = "GET" | "PUT" | "POST" | "DELETE";
+
+/** One route: who may call it, and what it does. Handlers return the JSON body. */
+export interface RouteSpec {
+  method: Method;
+  url: string;
+  /** The kinds of caller allowed; empty means no authentication at all (health). */
+  callers: readonly ActorKind[];
+  bodyLimit?: number;
+  handler(req: FastifyRequest, caller: Caller, reply: FastifyReply): Promise<unknown>;
+}
+
+export interface RouteDeps {
+  opts: ApiOptions;
+  limits: ApiLimits;
+}
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    callers?: readonly ActorKind[];
+  }
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+}
+
+/** The vault acting as the caller; LOCKED while there is none. */
+export function vaultOf(caller: Caller): Vault {
+  if (!caller.vault) throw lockedError();
+  return caller.vault;
+}
+
+export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
+  const limits: ApiLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const app = Fastify({
+    logger: false,
+    bodyLimit: limits.bodyLimit,
+    routerOptions: { maxParamLength: limits.maxParamLength },
+    connectionTimeout: limits.connectionTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    return503OnClosing: true,
+    // HEAD on a secret would run the read (and audit it) only to drop the value.
+    exposeHeadRoutes: false,
+  });
+  app.server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs || limits.headersTimeoutMs);
+  app.server.maxConnections = limits.maxConnections;
+
+  registerJsonParser(app, limits.maxJsonDepth);
+  app.decorateRequest("caller", null);
+
+  // Authentication runs before the body is read, so an unauthenticated client cannot make
+  // the server buffer megabytes.
+  app.addHook("onRequest", async (req) => {
+    const callers = req.routeOptions.config.callers;
+    if (!callers || callers.length === 0) return;
+    const bearer = bearerOf(req.headers.authorization);
+    if (bearer === undefined) throw missingCredentials();
+    const caller = await authenticate(opts, bearer);
+    opts.onActivity?.();
+    if (!callers.includes(caller.actor.kind)) throw notForCaller(caller.actor.kind);
+    req.caller = caller;
+  });
+
+  app.addHook("onSend", async (_req, reply) => {
+    // Responses carry values and credentials: no cache anywhere may keep them.
+    reply.header("cache-control", "no-store");
+  });
+
+  app.setErrorHandler((err: FastifyError | AuthyError, _req, reply) => {
+    const e = asAuthyError(err);
+    if (e.code === "INTERNAL" && !isAuthyError(err)) opts.onInternalError?.(err);
+    const status = statusOf(e);
+    if (status === 401) reply.header("www-authenticate", 'Bearer realm="authy"');
+    return reply.code(status).send(errorBody(e));
+  });
+
+  app.setNotFoundHandler((_req, reply) =>
+    reply.code(404).send(errorBody(new AuthyError("NOT_FOUND", "no such API route", { hint: "the API lives under /v1; see GET /v1/health" }))),
+  );
+
+  const add = (spec: RouteSpec): void => {
+    app.route({
+      method: spec.method,
+      url: spec.url,
+      ...(spec.bodyLimit === undefined ? {} : { bodyLimit: spec.bodyLimit }),
+      config: { callers: spec.callers },
+      handler: async (req, reply) => {
+        const caller: Caller = req.caller ?? { actor: { kind: "owner" }, vault: null };
+        return spec.handler(req, caller, reply);
+      },
+    });
+  };
+  registerRoutes(add, { opts, limits });
+  await app.ready();
+  return app;
+}
+
+/** What fastify itself refuses (body too large, bad JSON, bad URL) as AuthyErrors; anything else is INTERNAL. */
+function asAuthyError(err: FastifyError | AuthyError): AuthyError {
+  if (isAuthyError(err)) return err;
+  switch (err.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new ApiError(413, "INVALID_INPUT", "request body is too large", { hint: "values are at most 1 MiB; import a large namespace in parts" });
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new ApiError(415, "INVALID_INPUT", "unsupported content type", { hint: "send application/json" });
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new ApiError(400, "INVALID_INPUT", "request body is not valid JSON");
+    case "FST_ERR_BAD_URL":
+      return new ApiError(400, "INVALID_INPUT", "malformed URL");
+  }
+  const status = typeof err.statusCode === "number" ? err.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    // Fastify's own client errors: short, fixed messages that never quote the request body.
+    return new ApiError(status, "INVALID_INPUT", String(err.message).slice(0, 200));
+  }
+  return new AuthyError("INTERNAL", "internal error", { hint: "this is a bug in authy; the daemon log may say more" });
+}

@@ -1,0 +1,43 @@
+import type { FastifyInstance } from "fastify";
+import { ApiError } from "./http-status.js";
+
+/**
+ * JSON request bodies. Fastify's own parser (secure-json-parse, which refuses `__proto__` and
+ * `constructor.prototype`) does the parsing; in front of it, one linear pass refuses bodies
+ * nested deeper than the limit, because JSON.parse happily builds 100,000 levels that later
+ * recursive code (validation, canonical JSON, audit details) would then overflow on.
+ */
+
+/** Whether `text` opens more than `max` arrays or objects inside each other (strings are skipped). */
+export function jsonNestingExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+export function registerJsonParser(app: FastifyInstance, maxDepth: number): void {
+  const parse = app.getDefaultJsonParser("error", "error");
+  // JSON only: anything else (text/plain included, which fastify would accept) is 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    const text = body as string;
+    if (jsonNestingExceeds(text, maxDepth)) {
+      done(new ApiError(400, "INVALID_INPUT", `request body is nested deeper than ${maxDepth} levels`), undefined);
+      return;
+    }
+    parse(req, text, done);
+  });
+}

@@ -1,0 +1,114 @@
+import { z } from "zod";
+import { AuthyError } from "../errors.js";
+import { CAPABILITIES } from "../vault/policy/index.js";
+import { SECRET_TYPES, TIERS } from "../vault/types.js";
+
+/**
+ * Request shapes. These check only types and sizes; what the values mean (paths, scopes,
+ * versions, lifetimes) is checked by the core, so that a mistake gets the same message in
+ * direct mode and through the API. Unknown fields are refused rather than ignored: a
+ * misspelled `expiresAt` or an `ip_allowlist` we do not enforce must not pass silently.
+ */
+
+/** Longest free-text field (descriptions, labels, audit resources). */
+const MAX_TEXT = 4096;
+/** Most items in one list field (tags, refs, keys). */
+const MAX_ITEMS = 10_000;
+
+const text = z.string().max(MAX_TEXT);
+const base64 = z.string().regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, "must be standard base64");
+/** An audit action name such as `vault.backup` or `run.start`. */
+const action = z.string().regex(/^[a-z][a-z0-9_-]*(?:\.[a-z][a-z0-9_-]*)+$/, "must look like noun.verb").max(64);
+const details = z.record(z.string(), z.unknown());
+
+/** A value as UTF-8 text (`value`) or as bytes (`valueBase64`): exactly one of the two. */
+const valueFields = { value: z.string().optional(), valueBase64: base64.optional() };
+function oneValue(v: { value?: string | undefined; valueBase64?: string | undefined }): boolean {
+  return (v.value === undefined) !== (v.valueBase64 === undefined);
+}
+const ONE_VALUE = { message: "give exactly one of value and valueBase64" };
+
+export const secretWrite = z
+  .strictObject({
+    ...valueFields,
+    type: z.enum(SECRET_TYPES).optional(),
+    tier: z.enum(TIERS).optional(),
+    description: text.optional(),
+    tags: z.array(z.string().max(256)).max(256).optional(),
+    expiresAt: z.number().nullable().optional(),
+    /** Why, for the owner, when the write needs an approval. */
+    reason: text.optional(),
+  })
+  .refine(oneValue, ONE_VALUE);
+
+export const secretRotate = z.strictObject(valueFields).refine(oneValue, ONE_VALUE);
+
+export const rollback = z.strictObject({ version: z.number() });
+
+export const envImport = z.strictObject({
+  namespace: z.string(),
+  entries: z.array(z.strictObject({ key: z.string(), value: z.string() })).max(100_000),
+  noOverwrite: z.boolean().optional(),
+  tier: z.enum(TIERS).optional(),
+  dryRun: z.boolean().optional(),
+});
+
+export const policyApply = z.strictObject({ yaml: z.string(), source: text.optional() });
+
+export const policyTest = z.strictObject({ scope: z.string(), path: z.string(), capability: z.enum(CAPABILITIES) });
+
+export const dispatchRequest = z.strictObject({
+  scope: z.string().optional(),
+  refs: z.array(z.strictObject({ name: z.string(), path: z.string(), source: text })).max(MAX_ITEMS).optional(),
+  only: z.array(z.string()).max(MAX_ITEMS).optional(),
+  command: text,
+  // The core writes its own command/scope/secrets into the run.start entry; a caller's
+  // details must not overwrite the list of what it was given.
+  details: details.refine((d) => !["command", "scope", "secrets"].some((k) => Object.hasOwn(d, k)), "must not set command, scope or secrets").optional(),
+  action: action.optional(),
+  reason: text.optional(),
+});
+
+export const auditEvent = z.strictObject({ action, resource: text, details: details.optional() });
+
+export const agentCreate = z.strictObject({ name: z.string(), scope: z.string(), description: text.optional() });
+
+/**
+ * `POST /v1/tokens`. Agent Secret Store sends `{ scopes: [...], ttl: "1h", max_uses }`; authy's
+ * client sends `{ scope, ttlMs, uses }`. `ttl` is seconds when a number, a duration ("15m",
+ * "1h30m") when a string.
+ */
+export const tokenIssue = z.strictObject({
+  scope: z.string().optional(),
+  scopes: z.union([z.string(), z.array(z.string()).min(1).max(256)]).optional(),
+  ttl: z.union([z.number(), z.string().max(64)]).optional(),
+  ttlMs: z.number().optional(),
+  uses: z.number().optional(),
+  max_uses: z.number().optional(),
+  agent: z.string().optional(),
+  label: text.optional(),
+  description: text.optional(),
+  pid: z.number().int().positive().optional(),
+});
+
+export const keyAdd = z.strictObject({ recipient: z.string().max(MAX_TEXT), label: text.optional() });
+
+const flag = z.enum(["1", "0", "true", "false", ""]).optional();
+/** A query flag: `?recursive`, `?recursive=1` and `?recursive=true` are on; absent, `0` and `false` are off. */
+export function isSet(v: string | undefined): boolean {
+  return v === "1" || v === "true" || v === "";
+}
+
+export const listQuery = z.strictObject({ namespace: z.string().optional(), recursive: flag, deleted: flag });
+export const getQuery = z.strictObject({ version: z.string().max(32).optional(), allowExpired: flag, encoding: z.enum(["utf8", "base64"]).optional(), reason: text.optional() });
+export const deleteQuery = z.strictObject({ purge: flag });
+export const envExportQuery = z.strictObject({ keys: z.string().optional() });
+
+/** Parses untrusted input, or throws INVALID_INPUT naming the first problem (never the value). */
+export function parse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
+  const r = schema.safeParse(data ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+  throw new AuthyError("INVALID_INPUT", `invalid ${what}: ${where}${issue?.message ?? "malformed"}`);
+}

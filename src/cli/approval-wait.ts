@@ -1,0 +1,111 @@
+import { AuthyError, isAuthyError } from "../errors.js";
+import { formatDuration, parseDuration } from "../formats/duration.js";
+import type { VaultClient } from "../client/vault-client.js";
+import type { ApprovalInfo } from "../vault/approval-rows.js";
+import type { Output } from "./output.js";
+
+/**
+ * Waiting for the owner: what an agent's command does when the core answers
+ * APPROVAL_REQUIRED. It says on stderr what it waits for, polls the request(s) and runs the
+ * operation once more the moment everything is approved; a denial or a lapse ends it with
+ * exit 5 and the reason. `--no-wait` exits 5 at once with the request id(s) on stdout.
+ */
+
+/** How often a waiting command asks: a local request is cheap, and the agent proceeds within a second. */
+export const APPROVAL_POLL_INTERVAL_MS = 1_000;
+/** `--wait`'s default, as the issue asks. */
+export const DEFAULT_APPROVAL_WAIT = "5m";
+
+export interface ApprovalFlags {
+  reason?: string;
+  /** A duration, or false for `--no-wait`. */
+  wait?: string | boolean;
+}
+
+export interface WaitTiming {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realTiming: WaitTiming = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+
+type Pending = Pick<ApprovalInfo, "id" | "status" | "agent" | "principal" | "action" | "path" | "reason">;
+
+/** The requests an APPROVAL_REQUIRED error names, or null for any other error. */
+export function pendingRequests(e: unknown): Pending[] | null {
+  if (!isAuthyError(e) || e.code !== "APPROVAL_REQUIRED") return null;
+  const list = e.details?.approvals;
+  if (!Array.isArray(list) || list.length === 0) return null;
+  return list.filter((a): a is Pending => typeof a === "object" && a !== null && typeof (a as Pending).id === "string");
+}
+
+/** `agent deploy-bot wants to read prod/DB: "nightly backup"` */
+export function describeRequest(a: Pending): string {
+  const who = a.agent ? `agent ${a.agent}` : a.principal.replace(/^token:/, "token ");
+  const verb = a.action === "secret.write" ? "write" : "read";
+  return `${who} wants to ${verb} ${a.path}${a.reason ? `: ${JSON.stringify(a.reason)}` : ""}`;
+}
+
+function waitMs(flags: ApprovalFlags): number | null {
+  if (flags.wait === false) return null;
+  const ms = parseDuration(typeof flags.wait === "string" ? flags.wait : DEFAULT_APPROVAL_WAIT);
+  return ms;
+}
+
+function ended(a: ApprovalInfo): AuthyError {
+  const what = describeRequest(a);
+  if (a.status === "denied") {
+    return new AuthyError("APPROVAL_REQUIRED", `approval ${a.id} was denied: ${a.decisionReason ?? "no reason given"}`, { details: { approvalId: a.id, status: a.status }, hint: `the request was: ${what}` });
+  }
+  return new AuthyError("APPROVAL_REQUIRED", `approval ${a.id} expired before it was used`, {
+    details: { approvalId: a.id, status: a.status },
+    hint: "run the command again to ask again",
+  });
+}
+
+/**
+ * Runs `fn`; if it needs approvals, waits for them (or not, with `--no-wait`) and runs it once
+ * more. Anything but APPROVAL_REQUIRED passes straight through.
+ */
+export async function withApproval<T>(
+  out: Output,
+  client: Pick<VaultClient, "getApproval">,
+  flags: ApprovalFlags,
+  fn: () => Promise<T>,
+  timing: WaitTiming = realTiming,
+): Promise<T> {
+  let requests: Pending[] | null;
+  try {
+    return await fn();
+  } catch (e) {
+    requests = pendingRequests(e);
+    if (!requests) throw e;
+    const limit = waitMs(flags);
+    if (limit === null || limit === 0) {
+      // The ids on stdout, so that `ID=$(authy … --no-wait)` can hand them to the owner.
+      out.result({ approvals: requests.map((a) => ({ id: a.id, status: a.status, action: a.action, path: a.path })) }, () => requests!.map((a) => a.id).join("\n"));
+      throw e;
+    }
+    const deadline = timing.now() + limit;
+    if (!out.opts.quiet) for (const a of requests) process.stderr.write(`waiting for approval ${a.id} (${describeRequest(a)})\n`);
+    const waiting = new Set(requests.map((a) => a.id));
+    for (;;) {
+      for (const id of [...waiting]) {
+        const a = await client.getApproval(id);
+        if (a.status === "approved" || a.status === "used") waiting.delete(id);
+        else if (a.status === "denied" || a.status === "expired") throw ended(a);
+      }
+      if (waiting.size === 0) break;
+      if (timing.now() >= deadline) {
+        const ids = [...waiting].join(", ");
+        throw new AuthyError("APPROVAL_REQUIRED", `no decision on ${ids} within ${formatDuration(limit)}`, {
+          details: { approvalId: [...waiting][0], status: "pending" },
+          hint: "run the command again to keep waiting (the request stays pending), or use --wait with a longer time",
+        });
+      }
+      await timing.sleep(Math.min(APPROVAL_POLL_INTERVAL_MS, Math.max(0, deadline - timing.now())));
+    }
+    if (!out.opts.quiet) process.stderr.write(`approved; continuing\n`);
+  }
+  return fn();
+}

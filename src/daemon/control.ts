@@ -1,0 +1,126 @@
+/**
+ * What `authy status` and `authy lock` ask of a running daemon.
+ */
+import { readFileSync } from "node:fs";
+import { daemonPaths, inspectSocketPath, runningDaemon } from "./paths.js";
+import { readLockHolder } from "./lock.js";
+import { identityAlive } from "./process.js";
+import { SHUTDOWN_GRACE_MS } from "./lifetime.js";
+import { socketRequest } from "./socket-client.js";
+
+/** How long `authy lock` waits for the daemon to exit: its shutdown grace, plus closing up. */
+export const LOCK_WAIT_MS = SHUTDOWN_GRACE_MS + 5_000;
+const LOCK_POLL_MS = 25;
+
+export interface DaemonInfo {
+  pid: number;
+  socket: string;
+  /** Epoch ms. */
+  startedAt: number | null;
+  idleTimeoutMs: number | null;
+  maxLifetimeMs: number | null;
+  /** Null when the daemon would not say (status needs the owner session) and it cannot be derived. */
+  idleLeftMs: number | null;
+  lifetimeLeftMs: number | null;
+}
+
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+function fromRecord(pid: number, socket: string, r: Record<string, unknown>, now: number): DaemonInfo {
+  const startedAt = num(r.startedAt);
+  const maxLifetimeMs = num(r.maxLifetimeMs);
+  const derivedLifetime = startedAt !== null && maxLifetimeMs !== null ? Math.max(0, startedAt + maxLifetimeMs - now) : null;
+  return {
+    pid,
+    socket,
+    startedAt,
+    idleTimeoutMs: num(r.idleTimeoutMs),
+    maxLifetimeMs,
+    idleLeftMs: num(r.idleLeftMs),
+    lifetimeLeftMs: num(r.lifetimeLeftMs) ?? derivedLifetime,
+  };
+}
+
+/** The status body's daemon fields, wherever the API put them. */
+function statusRecord(body: unknown): Record<string, unknown> | null {
+  if (typeof body !== "object" || body === null) return null;
+  const b = body as Record<string, unknown>;
+  for (const candidate of [b, b.daemon, b.status]) {
+    if (typeof candidate === "object" && candidate !== null && "idleLeftMs" in candidate) return candidate as Record<string, unknown>;
+  }
+  return null;
+}
+
+/**
+ * The running daemon's state, or null when none runs. Asks GET /v1/status (with the owner
+ * session when there is one); a daemon that will not tell is described from its state file.
+ */
+export async function daemonStatus(home: string, bearer?: string): Promise<DaemonInfo | null> {
+  const running = runningDaemon(home);
+  if (!running) return null;
+  try {
+    const r = await socketRequest(running.socket, "GET", "/v1/status", { bearer });
+    const rec = r.status === 200 ? statusRecord(r.body) : null;
+    if (rec) return fromRecord(running.pid, running.socket, rec, Date.now());
+  } catch {
+    // Fall back to the state file.
+  }
+  let state: Record<string, unknown> = {};
+  try {
+    state = JSON.parse(readFileSync(daemonPaths(home).state, "utf8")) as Record<string, unknown>;
+  } catch {
+    // Not written yet (still starting): pid and socket are all we know.
+  }
+  return fromRecord(running.pid, running.socket, { ...state, idleLeftMs: null, lifetimeLeftMs: null }, Date.now());
+}
+
+export interface Stopped {
+  pid: number;
+  /** How it was stopped: asked over the socket, SIGTERM, or SIGKILL when it did not exit in time. */
+  how: "request" | "signal" | "killed";
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Locks the vault: asks the daemon over its socket (POST /v1/lock, with the owner session if
+ * there is one), or sends it SIGTERM when it does not accept the request. Any process of the
+ * user could send that signal anyway, and locking only ever takes access away, so it needs no
+ * credential. Waits until the daemon has exited (SIGKILL after LOCK_WAIT_MS). Null when no
+ * daemon was running.
+ */
+export async function stopDaemon(home: string, bearer?: string): Promise<Stopped | null> {
+  const paths = daemonPaths(home);
+  const holder = readLockHolder(paths.lock);
+  if (holder === null || !identityAlive(holder)) return null;
+  let how: Stopped["how"] = "signal";
+  try {
+    if (inspectSocketPath(paths.socket) === "socket") {
+      const r = await socketRequest(paths.socket, "POST", "/v1/lock", { bearer, body: {} });
+      if (r.status >= 200 && r.status < 300) how = "request";
+    }
+  } catch {
+    // Not answering, or not a socket: the signal below does it.
+  }
+  if (how === "signal") signal(holder.pid, "SIGTERM");
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  while (identityAlive(holder)) {
+    if (Date.now() >= deadline) {
+      signal(holder.pid, "SIGKILL");
+      how = "killed";
+      // The kernel frees its memory, key included; the socket and lock it leaves are cleaned at the next start.
+      while (identityAlive(holder) && Date.now() < deadline + 2_000) await sleep(LOCK_POLL_MS);
+      break;
+    }
+    await sleep(LOCK_POLL_MS);
+  }
+  return { pid: holder.pid, how };
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // Already gone.
+  }
+}

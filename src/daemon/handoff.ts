@@ -1,0 +1,70 @@
+/**
+ * What `authy unlock` and the daemon it starts say to each other over private pipes, never
+ * argv or the environment (both readable by other processes of the user in /proc).
+ *
+ * Handoff (CLI → daemon stdin): one JSON line
+ *   {"v":1,"key":<base64 vault key>,"sessionHash":<base64 SHA-256 of the owner session>,
+ *    "idleMs":n,"maxMs":n,"home":<AUTHY_HOME>,"vault":<vault file>}
+ * The daemon never learns the owner session itself, only its hash.
+ *
+ * Ready (daemon stdout → CLI): one JSON line, then stdout is closed:
+ *   {"ok":true,"pid":n,"socket":path}  or  {"ok":false,"error":{"code","message","hint"}}
+ */
+import { z } from "zod";
+import { AuthyError, type ErrorCode } from "../errors.js";
+
+export const HANDOFF_VERSION = 1;
+/** A handoff is a few hundred bytes; the limit only stops a runaway writer. */
+export const MAX_HANDOFF_BYTES = 64 * 1024;
+
+const handoffSchema = z.object({
+  v: z.literal(HANDOFF_VERSION),
+  key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/),
+  sessionHash: z.string().regex(/^[A-Za-z0-9+/]{43}=$/),
+  idleMs: z.number().int().positive(),
+  maxMs: z.number().int().positive(),
+  home: z.string().min(1),
+  vault: z.string().min(1),
+});
+
+export type Handoff = z.infer<typeof handoffSchema>;
+
+export function encodeHandoff(h: Omit<Handoff, "v">): string {
+  return JSON.stringify({ v: HANDOFF_VERSION, ...h }) + "\n";
+}
+
+/** Parses a handoff line; the message never echoes the input (it holds the key). */
+export function parseHandoff(text: string): Handoff {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new AuthyError("INVALID_INPUT", "the daemon's start message is not JSON", { hint: "the daemon is started by `authy unlock`, not by hand" });
+  }
+  const parsed = handoffSchema.safeParse(raw);
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join(".")))].join(", ");
+    throw new AuthyError("INVALID_INPUT", `the daemon's start message is malformed (${fields})`, { hint: "the daemon is started by `authy unlock`, not by hand" });
+  }
+  return parsed.data;
+}
+
+export type Ready = { ok: true; pid: number; socket: string } | { ok: false; error: { code: ErrorCode; message: string; hint: string | null } };
+
+export function encodeReady(r: Ready): string {
+  return JSON.stringify(r) + "\n";
+}
+
+const ERROR_CODES = new Set<ErrorCode>(["INTERNAL", "INVALID_INPUT", "NOT_FOUND", "ALREADY_EXISTS", "ACCESS_DENIED", "APPROVAL_REQUIRED", "LOCKED", "NOT_INITIALIZED", "INTEGRITY", "UNAVAILABLE", "INTERRUPTED"]);
+
+/** Parses the daemon's ready line; anything unexpected is an INTERNAL error. */
+export function parseReady(line: string): Ready {
+  try {
+    const r = JSON.parse(line) as Ready;
+    if (r.ok === true && Number.isSafeInteger(r.pid) && typeof r.socket === "string") return r;
+    if (r.ok === false && ERROR_CODES.has(r.error?.code) && typeof r.error.message === "string") return r;
+  } catch {
+    // Fall through.
+  }
+  return { ok: false, error: { code: "INTERNAL", message: "the daemon answered something unexpected while starting", hint: null } };
+}

@@ -1,0 +1,83 @@
+/**
+ * The few requests the CLI makes to the daemon itself (health, status, lock), over its Unix
+ * socket. Everything else goes through the HTTP VaultClient.
+ */
+import http from "node:http";
+import net from "node:net";
+import { AuthyError } from "../errors.js";
+
+/** A local daemon answers health and status in milliseconds; this only bounds a hung one. */
+export const SOCKET_REQUEST_TIMEOUT_MS = 5_000;
+/** Responses to these requests are small; a larger one is not from our daemon. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+export interface SocketResponse {
+  status: number;
+  body: unknown;
+}
+
+export interface SocketRequestOptions {
+  bearer?: string;
+  body?: unknown;
+  timeoutMs?: number;
+}
+
+function unavailable(socket: string, e: unknown): AuthyError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new AuthyError("UNAVAILABLE", `the daemon is not answering on ${socket}${code ? ` (${code})` : ""}`, {
+    hint: "start it with `authy unlock`; if it is stuck, `authy lock` stops it",
+    cause: e,
+  });
+}
+
+export function socketRequest(socket: string, method: string, urlPath: string, opts: SocketRequestOptions = {}): Promise<SocketResponse> {
+  return new Promise((resolve, reject) => {
+    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (opts.bearer) headers.authorization = `Bearer ${opts.bearer}`;
+    if (payload) {
+      headers["content-type"] = "application/json";
+      headers["content-length"] = String(payload.length);
+    }
+    const req = http.request({ socketPath: socket, method, path: urlPath, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      res.on("data", (c: Buffer) => {
+        total += c.length;
+        if (total > MAX_RESPONSE_BYTES) req.destroy(new Error("response too large"));
+        else chunks.push(c);
+      });
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let body: unknown = text;
+        try {
+          body = text === "" ? null : JSON.parse(text);
+        } catch {
+          // Not JSON: keep the text.
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+      res.on("error", (e) => reject(unavailable(socket, e)));
+    });
+    req.setTimeout(opts.timeoutMs ?? SOCKET_REQUEST_TIMEOUT_MS, () => req.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })));
+    req.on("error", (e) => reject(unavailable(socket, e)));
+    req.end(payload);
+  });
+}
+
+/**
+ * Whether something accepts connections on a socket: "live", or "refused" when the socket
+ * file is left over from a daemon that died (nothing listens on it).
+ */
+export function probeSocket(socket: string, timeoutMs = SOCKET_REQUEST_TIMEOUT_MS): Promise<"live" | "refused"> {
+  return new Promise((resolve) => {
+    const conn = net.connect({ path: socket });
+    const done = (r: "live" | "refused") => {
+      conn.destroy();
+      resolve(r);
+    };
+    conn.setTimeout(timeoutMs, () => done("live")); // a listener too busy to accept is still a listener
+    conn.on("connect", () => done("live"));
+    conn.on("error", (e: NodeJS.ErrnoException) => done(e.code === "EAGAIN" ? "live" : "refused"));
+  });
+}

@@ -1,0 +1,88 @@
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { AuthyError } from "../errors.js";
+import { readFileChecked } from "../files/atomic-write.js";
+import { parseDuration } from "../formats/duration.js";
+
+/**
+ * `$AUTHY_HOME/config.yaml`: settings that are not secrets and not access decisions.
+ *
+ *   notify:
+ *     webhook: https://hooks.example.com/authy   # JSON POST for each new approval request
+ *     desktop: true                             # notify-send, where present (default true)
+ *   approvals:
+ *     expiry: 10m                               # how long a request waits for the owner
+ *
+ * A missing file means the defaults. Unknown keys are refused rather than ignored, so that a
+ * misspelled `webhok` is not silently a vault that tells nobody.
+ */
+export const CONFIG_FILE = "config.yaml";
+/** A configuration file larger than this is not one. */
+const MAX_CONFIG_BYTES = 64 * 1024;
+/** Bounds on `approvals.expiry`: long enough to notice, short enough not to pile up. */
+export const MIN_APPROVAL_EXPIRY_MS = 60_000;
+export const MAX_APPROVAL_EXPIRY_MS = 24 * 60 * 60_000;
+
+const webhookUrl = z
+  .string()
+  .max(2048)
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === "http:" || u.protocol === "https:") && u.username === "" && u.password === "";
+    } catch {
+      return false;
+    }
+  }, "must be an http:// or https:// URL without user:password@");
+
+const schema = z.strictObject({
+  notify: z.strictObject({ webhook: webhookUrl.optional(), desktop: z.boolean().optional() }).optional(),
+  approvals: z.strictObject({ expiry: z.string().max(64).optional() }).optional(),
+});
+
+export interface AuthyConfig {
+  notify: { webhook: string | null; desktop: boolean };
+  approvals: { expiryMs: number | null };
+}
+
+export const DEFAULT_CONFIG: AuthyConfig = { notify: { webhook: null, desktop: true }, approvals: { expiryMs: null } };
+
+/** Parses and checks the file's text; `source` names it in errors. */
+export function parseConfig(text: string, source: string): AuthyConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { maxAliasCount: 10 });
+  } catch (e) {
+    throw new AuthyError("INVALID_INPUT", `${source} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+  }
+  const r = schema.safeParse(doc ?? {});
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+    throw new AuthyError("INVALID_INPUT", `${source}: ${where}${issue?.message ?? "malformed"}`, { hint: "see `notify` and `approvals` in the README" });
+  }
+  let expiryMs: number | null = null;
+  if (r.data.approvals?.expiry !== undefined) {
+    expiryMs = parseDuration(r.data.approvals.expiry);
+    if (expiryMs < MIN_APPROVAL_EXPIRY_MS || expiryMs > MAX_APPROVAL_EXPIRY_MS) {
+      throw new AuthyError("INVALID_INPUT", `${source}: approvals.expiry must be between 1m and 24h`);
+    }
+  }
+  return {
+    notify: { webhook: r.data.notify?.webhook ?? null, desktop: r.data.notify?.desktop ?? true },
+    approvals: { expiryMs },
+  };
+}
+
+export async function loadConfig(home: string): Promise<AuthyConfig> {
+  const file = path.join(home, CONFIG_FILE);
+  let text: string;
+  try {
+    text = (await readFileChecked(file, MAX_CONFIG_BYTES)).toString("utf8");
+  } catch (e) {
+    if (e instanceof AuthyError && e.code === "NOT_FOUND") return DEFAULT_CONFIG;
+    throw e;
+  }
+  return parseConfig(text, file);
+}

@@ -1,0 +1,92 @@
+/**
+ * Approvals end to end: an agent's token reads through the daemon (on its socket) and is told
+ * to wait; the owner decides with the built CLI in another process; the token's next read
+ * gets the value. Also the owner commands' exit codes and `approvals watch` as a JSON stream.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { authy, withPass } from "./cli.js";
+import { request, socketOf, stopDaemons, unlock, vaultHome } from "./daemon-helpers.js";
+
+afterEach(stopDaemons);
+
+const json = (s: string) => JSON.parse(s) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A vault with a sensitive secret, a daemon, and a token of agent deploy-bot. */
+async function agentSetup(): Promise<{ home: string; socket: string; session: string; token: string }> {
+  const home = await vaultHome();
+  for (const [p, v, tier] of [["prod/DB", "db-canary-7f3a", "sensitive"], ["prod/PLAIN", "plain-1", "standard"]] as const) {
+    const r = await authy(["secrets", "set", p, "--tier", tier], { home, env: withPass, input: v });
+    expect(r.code, r.stderr).toBe(0);
+  }
+  const { session } = await unlock(home);
+  const socket = await socketOf(home);
+  expect((await request(socket, "POST", "/v1/agents", { bearer: session, body: JSON.stringify({ name: "deploy-bot", scope: "secrets:read:prod/*" }) })).status).toBe(201);
+  const t = await request(socket, "POST", "/v1/tokens", { bearer: session, body: JSON.stringify({ agent: "deploy-bot", ttl: "1h" }) });
+  expect(t.status, t.body).toBe(201);
+  return { home, socket, session, token: json(t.body).token as string };
+}
+
+describe("authy approvals", () => {
+  it("lists nothing, approves nothing, and refuses bad usage with the documented exit codes", async () => {
+    const home = await vaultHome();
+    const list = await authy(["approvals", "list", "--json"], { home, env: withPass });
+    expect(list.code, list.stderr).toBe(0);
+    expect(json(list.stdout)).toEqual({ items: [] });
+    const all = await authy(["approvals", "approve", "--all"], { home, env: withPass });
+    expect(all.code).toBe(0);
+    expect(all.stderr).toContain("nothing was pending");
+    expect((await authy(["approvals", "approve"], { home, env: withPass })).code).toBe(2);
+    expect((await authy(["approvals", "approve", "apr_nope"], { home, env: withPass })).code).toBe(3);
+    expect((await authy(["approvals", "deny", "apr_nope"], { home, env: withPass })).code).toBe(2);
+    expect((await authy(["approvals", "approve", "apr_nope", "--for", "2d"], { home, env: withPass })).code).toBe(2);
+    expect((await authy(["approvals", "list", "--status", "maybe"], { home, env: withPass })).code).toBe(2);
+  });
+
+  it("an agent's sensitive read waits for the owner, who approves it from the CLI for 15 minutes", async () => {
+    const { home, socket, token } = await agentSetup();
+    const plain = await request(socket, "GET", "/v1/secrets/prod/PLAIN", { bearer: token });
+    expect(plain.status).toBe(200);
+    const asked = await request(socket, "GET", "/v1/secrets/prod/DB?reason=nightly%20backup", { bearer: token });
+    expect(asked.status).toBe(409);
+    expect(asked.body).not.toContain("db-canary-7f3a");
+    const id = json(asked.body).error.details.approvalId as string;
+
+    const listed = await authy(["approvals", "list", "--status", "pending", "--json"], { home, env: withPass });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(json(listed.stdout).items).toMatchObject([{ id, agent: "deploy-bot", action: "secret.read", path: "prod/DB", tier: "sensitive", reason: "nightly backup", status: "pending" }]);
+    const table = await authy(["approvals", "list"], { home, env: withPass });
+    expect(table.stdout).toMatch(new RegExp(`${id}\\s+pending\\s+deploy-bot\\s+read\\s+prod/DB\\s+sensitive`));
+
+    const approved = await authy(["approvals", "approve", id, "--for", "15m", "--reason", "ok for tonight"], { home, env: withPass });
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stderr).toContain(`approved ${id} until`);
+    for (let i = 0; i < 2; i++) {
+      const r = await request(socket, "GET", "/v1/secrets/prod/DB", { bearer: token });
+      expect(r.status).toBe(200);
+      expect(json(r.body).value).toBe("db-canary-7f3a");
+    }
+    const status = await request(socket, "GET", `/v1/approvals/${id}`, { bearer: token });
+    expect(json(status.body)).toMatchObject({ status: "approved", grant: "window", decisionReason: "ok for tonight" });
+  });
+
+  it("a denial reaches the waiting agent with its reason; the audit log has every step and never the value", async () => {
+    const { home, socket, token } = await agentSetup();
+    const id = json((await request(socket, "GET", "/v1/secrets/prod/DB", { bearer: token })).body).error.details.approvalId as string;
+    const denied = await authy(["approvals", "deny", id, "--reason", "not during the freeze", "--json"], { home, env: withPass });
+    expect(denied.code, denied.stderr).toBe(0);
+    expect(json(denied.stdout)).toMatchObject({ id, status: "denied", decisionReason: "not during the freeze" });
+    const seen = await request(socket, "GET", `/v1/approvals/${id}`, { bearer: token });
+    expect(json(seen.body)).toMatchObject({ status: "denied", decisionReason: "not during the freeze" });
+    expect((await authy(["approvals", "approve", id], { home, env: withPass })).code).toBe(2);
+    const db = await authy(["doctor"], { home, env: withPass });
+    expect(db.stdout + db.stderr).not.toContain("db-canary-7f3a");
+  });
+
+  it("watch prints one JSON line per pending request when not on a terminal", async () => {
+    const { home, socket, token } = await agentSetup();
+    const a = json((await request(socket, "GET", "/v1/secrets/prod/DB", { bearer: token })).body).error.details.approvalId as string;
+    const w = await authy(["approvals", "watch"], { home, env: withPass, timeoutMs: 4000 });
+    const lines = w.stdout.trim().split("\n").map(json);
+    expect(lines).toEqual([expect.objectContaining({ event: "approval.request", id: a, agent: "deploy-bot", path: "prod/DB", status: "pending" })]);
+  });
+});
