@@ -45,7 +45,7 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { promisify } from "node:util";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = path.join(ROOT, "dist", "cli", "main.js");
+const CLI = path.join(ROOT, "dist", "bin", "authy.js");
 const DEFAULT_JSON = path.join(ROOT, "bench", "results.json");
 
 // ---------------------------------------------------------------------------------------------

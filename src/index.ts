@@ -19,6 +19,8 @@ export type { Clock } from "./vault/clock.js";
 export type { Store, StoreWriter, StoreReader } from "./store/store.js";
 export type { SecretMeta, SecretSummary, SecretType, Tier, VersionInfo, SetOptions, Actor } from "./vault/types.js";
 export { validatePath, validateNamespace } from "./vault/path.js";
+export type { ApprovalInfo, ApprovalStatus, ApprovalAction } from "./vault/approval-rows.js";
+export type { ApprovalNotifier, ApprovalSettings, ApproveOptions } from "./vault/approvals.js";
 
 export interface OpenVaultOptions {
   /** The vault directory; defaults to AUTHY_HOME or ~/.authy. */

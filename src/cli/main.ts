@@ -5,7 +5,7 @@
  */
 import { AuthyError, isAuthyError } from "../errors.js";
 import { EXIT_CODES } from "./exit-codes.js";
-import { buildProgram, CommanderExit } from "./program.js";
+import { buildProgram, commandWord, CommanderExit } from "./program.js";
 
 function report(e: AuthyError, json: boolean, verbose: boolean): void {
   if (json) {
@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
   const json = argv.includes("--json");
   const verbose = argv.includes("--verbose");
   try {
-    const program = buildProgram();
+    const program = buildProgram(commandWord(argv.slice(2)));
     await program.parseAsync(argv);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (e) {

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { CliContext, type GlobalOptions } from "./context.js";
+import type { GlobalOptions } from "./context.js";
 import { EXIT_HELP } from "./exit-codes.js";
 
 /** Thrown (instead of exiting) when commander has printed help, the version or a usage error. */
@@ -11,7 +11,26 @@ export class CommanderExit extends Error {
 
 export const VERSION = "0.1.0";
 
-type Handler = (ctx: CliContext, ...args: unknown[]) => Promise<void>;
+/** Every top-level command word (kept in step with buildProgram by a test). */
+export const KNOWN_COMMANDS = new Set([
+  "init", "status", "unlock", "lock", "__daemon", "doctor", "passwd", "secrets", "read", "run", "inject", "policy", "agents", "tokens", "approvals", "env", "keys", "export", "backup", "restore", "audit"
+]);
+
+/** Global options that take a value, so that the command word can be found after them. */
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(["--home", "--api-url", "--identity"]);
+
+/** The command word of an argv (after the node binary and script), if any. */
+export function commandWord(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") return undefined;
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(a)) i++;
+    else if (!a.startsWith("-")) return a;
+  }
+  return undefined;
+}
+
+type Handler = (ctx: import("./context.js").CliContext, ...args: unknown[]) => Promise<void>;
 
 /**
  * Commands are declared here and their handlers imported only when they run, so that
@@ -20,6 +39,7 @@ type Handler = (ctx: CliContext, ...args: unknown[]) => Promise<void>;
 function lazy(load: () => Promise<Record<string, unknown>>, name: string) {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
+    const { CliContext } = await import("./context.js");
     const ctx = new CliContext(command.optsWithGlobals() as GlobalOptions);
     try {
       const mod = await load();
@@ -43,6 +63,7 @@ const daemonCmds = () => import("./commands/daemon.js");
 const agents = () => import("./commands/agents.js");
 const runCmd = () => import("./commands/run.js");
 const approvalsCmd = () => import("./commands/approvals.js");
+const auditCmds = () => import("./commands/audit.js");
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -53,7 +74,13 @@ const approvalWait = (c: Command) =>
     .option("--wait <duration>", "how long to wait for the owner's approval", "5m")
     .option("--no-wait", "do not wait: exit 5 at once, printing the approval request id");
 
-export function buildProgram(): Command {
+/**
+ * Builds the command tree. Given the command word, only that command's branch is declared:
+ * declaring every option of every command costs more than running `secrets get` itself.
+ * Help, a missing or unknown word, or completion get the whole tree.
+ */
+export function buildProgram(only?: string): Command {
+  const want = (name: string) => only === undefined || !KNOWN_COMMANDS.has(only) || name === only;
   const program = new Command("authy");
   program
     .description("a local-first secrets vault for AI agents")
@@ -74,189 +101,267 @@ export function buildProgram(): Command {
       throw new CommanderExit(helpish ? 0 : 2);
     });
   program.configureOutput({ outputError: (str, write) => write(str.startsWith("error:") ? `authy: ${str.slice(7)}` : str) });
+  if (want("init")) {
 
-  program
-    .command("init")
-    .description("create a new vault")
-    .option("--recipient <age1…>", "also let this age recipient unlock the vault (repeatable)", collect)
-    .option("--no-passphrase", "no passphrase slot: only the recipients unlock the vault")
-    .addOption(new Option("--work-factor <n>", "scrypt work factor (log2 N) for the passphrase slot").default("18"))
-    .action(lazy(vaultCmds, "init"));
-  program.command("status").description("show whether a vault exists, and whether a daemon holds it unlocked").action(lazy(vaultCmds, "status"));
-  program
-    .command("unlock")
-    .description("start a daemon holding the unlocked vault; prints `export AUTHY_SESSION=…` (eval \"$(authy unlock)\")")
-    .option("--idle <duration>", "lock after this long without a request", "15m")
-    .option("--max <duration>", "lock this long after unlocking, whatever happens", "8h")
-    .option("--shell", "print only the export line, even on a terminal")
-    .action(lazy(daemonCmds, "unlock"));
-  program.command("lock").description("lock at once: stop the daemon, which forgets the key and every token").action(lazy(daemonCmds, "lock"));
-  program.command("__daemon", { hidden: true }).action(lazy(daemonCmds, "daemon"));
-  program.command("doctor").description("check permissions, key slots and the integrity of every record").action(lazy(vaultCmds, "doctor"));
-  program
-    .command("passwd")
-    .description("change the vault passphrase (rewraps the vault key only)")
-    .option("--new-passphrase-file <file>", "read the new passphrase from a file")
-    .option("--work-factor <n>", "scrypt work factor (log2 N)", "18")
-    .action(lazy(vaultCmds, "passwd"));
-
-  const s = program.command("secrets").description("read and write secrets");
-  const meta = (c: Command) =>
-    c
-      .addOption(new Option("--type <type>", "secret type").choices(["api_key", "oauth_token", "db_credential", "ssh_key", "certificate", "custom"]))
-      .addOption(new Option("--tier <tier>", "who must approve reads").choices(["standard", "sensitive", "critical"]))
-      .option("--description <text>", "what the secret is for")
-      .option("--tag <tag>", "a tag (repeatable)", collect)
-      .option("--expires <when>", "expiry: a date (2027-01-31) or a duration from now (30d)");
-  approvalWait(meta(
-    s
-      .command("set <path>")
-      .description("store a value (from stdin when piped, a no-echo prompt on a terminal, --from-file or --generate)")
-      .option("--from-file <file>", "read the value from a file")
-      .option("--generate", "generate a random value")
-      .option("--length <n>", "length of a generated value", "32")
-      .option("--charset <set>", "alnum, alpha, hex, numeric, symbols, base64url, or the characters to use", "alnum"),
-  )).action(lazy(secrets, "set"));
-  meta(
-    s
-      .command("generate <path>")
-      .description("store a new random value")
-      .option("--length <n>", "length", "32")
-      .option("--charset <set>", "alnum, alpha, hex, numeric, symbols, base64url, or the characters to use", "alnum")
-      .option("--print", "also print the value"),
-  ).action(lazy(secrets, "generate"));
-  approvalWait(
-    s
-      .command("get <path>")
-      .description("print a value (raw, no newline, when piped)")
-      .option("--revision <n>", "an older version (see `authy secrets history`)")
-      .option("--allow-expired", "read a secret past its expiry"),
-  ).action(lazy(secrets, "get"));
-  s.command("list [namespace]")
-    .alias("ls")
-    .description("list secret names (never values)")
-    .option("-r, --recursive", "include nested namespaces")
-    .option("--deleted", "include deleted secrets")
-    .action(lazy(secrets, "list"));
-  s.command("delete <path>")
-    .alias("rm")
-    .description("delete a secret (soft; undo with restore)")
-    .option("-y, --yes", "do not ask")
-    .option("--purge", "erase every version for good")
-    .action(lazy(secrets, "remove"));
-  s.command("restore <path>").description("undo a delete").action(lazy(secrets, "restore"));
-  s.command("history <path>").description("list a secret's versions").action(lazy(secrets, "history"));
-  s.command("rollback <path> <version>").description("make an older version current (as a new version)").action(lazy(secrets, "rollback"));
-
-  approvalWait(program.command("read <reference>").description("print the value of an authy://namespace/KEY reference")).action(lazy(secrets, "read"));
-
-  program
-    .command("run")
-    .description("run a command with secrets in its environment, its output masked")
-    .argument("<command...>", "the command and its arguments (after --)")
-    .option("--scope <scope>", "every secret this scope may read, named by its key")
-    .option("--env-file <file>", "a dotenv file whose authy:// values are resolved (repeatable)", collect)
-    .option("--env <NAME=authy://ns/KEY>", "one more variable (repeatable)", collect)
-    .option("--only <A,B>", "keep only these variables")
-    .option("--allow-env <NAME>", "allow a dangerous name such as LD_PRELOAD or PATH (repeatable)", collect)
-    .option("--no-mask", "do not mask secret values in the output")
-    .option("--no-tty", "never run the command on a pseudo-terminal")
-    .option("--mount <file>", "also write the secrets to this 0600 dotenv file, removed when the command exits")
-    .option("--pass-token", "give the command an AUTHY_TOKEN limited to the scope, revoked when it exits")
-    .action(lazy(runCmd, "run"));
-
-  approvalWait(
     program
-      .command("inject")
-      .description("fill {{ authy://ns/KEY }} references in a template")
-      .requiredOption("-i, --in <file>", "the template (- for stdin)")
-      .option("-o, --out <file>", "write the result to a file (0600) instead of stdout")
-      .option("--scope <scope>", "only references this scope may read"),
-  ).action(lazy(injectCmd, "inject"));
+      .command("init")
+      .description("create a new vault")
+      .option("--recipient <age1…>", "also let this age recipient unlock the vault (repeatable)", collect)
+      .option("--no-passphrase", "no passphrase slot: only the recipients unlock the vault")
+      .addOption(new Option("--work-factor <n>", "scrypt work factor (log2 N) for the passphrase slot").default("18"))
+      .action(lazy(vaultCmds, "init"));
+  }
 
-  const pol = program.command("policy").description("scopes: who may do what to which paths");
-  pol.command("apply <file>").description("validate and store a policy file (YAML)").action(lazy(policy, "apply"));
-  pol.command("show").description("print the stored policy").action(lazy(policy, "show"));
-  pol.command("test <scope> <path> <capability>").description("allow or deny, and the rule that decided (exit 4 on deny)").action(lazy(policy, "test"));
+  if (want("status")) {
+    program.command("status").description("show whether a vault exists, and whether a daemon holds it unlocked").action(lazy(vaultCmds, "status"));
+  }
 
-  const ag = program.command("agents").description("named agents: a long-lived key exchanged for short-lived tokens");
-  ag.command("create <name>")
-    .description("create an agent and print its key once")
-    .option("--scope <scope>", "its maximum scope: a policy scope name or secrets:read:prod/*")
-    .option("--description <text>", "what it is for")
-    .action(lazy(agents, "create"));
-  ag.command("list").description("list agents").action(lazy(agents, "list"));
-  ag.command("revoke <name>").description("revoke an agent and all its tokens at once").action(lazy(agents, "revoke"));
+  if (want("unlock")) {
+    program
+      .command("unlock")
+      .description("start a daemon holding the unlocked vault; prints `export AUTHY_SESSION=…` (eval \"$(authy unlock)\")")
+      .option("--idle <duration>", "lock after this long without a request", "15m")
+      .option("--max <duration>", "lock this long after unlocking, whatever happens", "8h")
+      .option("--shell", "print only the export line, even on a terminal")
+      .action(lazy(daemonCmds, "unlock"));
+  }
 
-  const tk = program.command("tokens").description("short-lived scoped tokens (served by the daemon)");
-  tk.command("create")
-    .description("issue a token and print it once")
-    .option("--scope <scope>", "a policy scope name")
-    .option("--scopes <list>", 'compact scopes, e.g. "secrets:read:prod/*,secrets:list:prod/*"')
-    .option("--ttl <duration>", "lifetime (default 15m, at most 24h)")
-    .option("--uses <n>", "how many requests it may make")
-    .option("--agent <name>", "issue it to this agent")
-    .option("--label <text>", "a note shown in tokens list")
-    .action(lazy(agents, "createToken"));
-  tk.command("list").description("list tokens of the running daemon").action(lazy(agents, "listTokens"));
-  tk.command("revoke <id>").description("revoke a token (and every token it issued)").action(lazy(agents, "revokeToken"));
+  if (want("lock")) {
+    program.command("lock").description("lock at once: stop the daemon, which forgets the key and every token").action(lazy(daemonCmds, "lock"));
+  }
 
-  const ap = program.command("approvals").description("agents' requests to read sensitive or write critical secrets: list, approve, deny, watch");
-  ap.command("list")
-    .description("list requests (oldest first)")
-    .addOption(new Option("--status <status>", "only these").choices(["pending", "approved", "denied", "expired", "used"]))
-    .action(lazy(approvalsCmd, "list"));
-  ap.command("approve [id]")
-    .description("approve a request: single use, or for a time with --for")
-    .option("--all", "approve every pending request")
-    .option("--reason <text>", "why (audited)")
-    .option("--for <duration>", "a time-boxed grant for exactly that agent, action and path (at most 24h)")
-    .action(lazy(approvalsCmd, "approve"));
-  ap.command("deny <id>")
-    .description("deny a request; the agent is told the reason")
-    .requiredOption("--reason <text>", "why (shown to the agent, audited)")
-    .action(lazy(approvalsCmd, "deny"));
-  ap.command("watch")
-    .description("a live list where a approves and d denies (JSON lines of new requests when not a terminal)")
-    .option("--for <duration>", "make a approve for this long instead of once")
-    .action(lazy(approvalsCmd, "watch"));
+  if (want("__daemon")) {
+    program.command("__daemon", { hidden: true }).action(lazy(daemonCmds, "daemon"));
+  }
 
-  const e = program.command("env").description("import and export namespaces as environment files");
-  e.command("import <file>")
-    .description("import a .env file (- for stdin) into a namespace, all or nothing")
-    .requiredOption("--namespace <ns>", "target namespace")
-    .option("--dry-run", "show what would change, write nothing")
-    .option("--no-overwrite", "keep existing secrets")
-    .addOption(new Option("--tier <tier>", "tier of imported secrets").choices(["standard", "sensitive", "critical"]))
-    .action(lazy(env, "importEnv"));
-  e.command("export <namespace>")
-    .description("print a namespace as dotenv, json, yaml, shell or docker-env")
-    .option("--out <file>", "write to a file (0600) instead of stdout")
-    .option("--keys <a,b>", "only these keys")
-    .addOption(new Option("--format <format>", "output format").choices(["dotenv", "json", "yaml", "shell", "docker-env"]).default("dotenv"))
-    .action(lazy(env, "exportEnv"));
+  if (want("doctor")) {
+    program.command("doctor").description("check permissions, key slots and the integrity of every record").action(lazy(vaultCmds, "doctor"));
+  }
 
-  const k = program.command("keys").description("manage who can unlock the vault (age key slots)");
-  k.command("add <recipient>").description("let an age recipient (age1…) unlock the vault").option("--label <text>", "a name for this key").action(lazy(keys, "add"));
-  k.command("list").description("list key slots").action(lazy(keys, "list"));
-  k.command("remove <id>").description("remove a key slot (by id or recipient)").action(lazy(keys, "remove"));
-  k.command("generate").description("create a new age identity file").option("--out <file>", "write it to this file (0600)").action(lazy(keys, "generate"));
+  if (want("passwd")) {
+    program
+      .command("passwd")
+      .description("change the vault passphrase (rewraps the vault key only)")
+      .option("--new-passphrase-file <file>", "read the new passphrase from a file")
+      .option("--work-factor <n>", "scrypt work factor (log2 N)", "18")
+      .action(lazy(vaultCmds, "passwd"));
+  }
 
-  program
-    .command("export")
-    .description("write secrets to a standard age file that the stock `age` tool decrypts")
-    .requiredOption("--to <recipient>", "age recipient (age1…), repeatable", collect)
-    .option("--namespace <ns>", "only this namespace (recursive)")
-    .addOption(new Option("--format <format>", "inside the age file").choices(["json", "dotenv"]).default("json"))
-    .option("--armor", "PEM-style ASCII armor")
-    .option("--out <file>", "write to a file (0600) instead of stdout")
-    .action(lazy(transfer, "exportAge"));
-  program.command("backup [file]").description("write a consistent, still-encrypted copy of the vault").action(lazy(transfer, "backup"));
-  program
-    .command("restore <file>")
-    .description("replace the vault with a backup (the current one is kept aside)")
-    .option("-y, --yes", "do not ask")
-    .action(lazy(transfer, "restore"));
+  if (want("secrets")) {
+    const s = program.command("secrets").description("read and write secrets");
+    const meta = (c: Command) =>
+      c
+        .addOption(new Option("--type <type>", "secret type").choices(["api_key", "oauth_token", "db_credential", "ssh_key", "certificate", "custom"]))
+        .addOption(new Option("--tier <tier>", "who must approve reads").choices(["standard", "sensitive", "critical"]))
+        .option("--description <text>", "what the secret is for")
+        .option("--tag <tag>", "a tag (repeatable)", collect)
+        .option("--expires <when>", "expiry: a date (2027-01-31) or a duration from now (30d)");
+    approvalWait(meta(
+      s
+        .command("set <path>")
+        .description("store a value (from stdin when piped, a no-echo prompt on a terminal, --from-file or --generate)")
+        .option("--from-file <file>", "read the value from a file")
+        .option("--generate", "generate a random value")
+        .option("--length <n>", "length of a generated value", "32")
+        .option("--charset <set>", "alnum, alpha, hex, numeric, symbols, base64url, or the characters to use", "alnum"),
+    )).action(lazy(secrets, "set"));
+    meta(
+      s
+        .command("generate <path>")
+        .description("store a new random value")
+        .option("--length <n>", "length", "32")
+        .option("--charset <set>", "alnum, alpha, hex, numeric, symbols, base64url, or the characters to use", "alnum")
+        .option("--print", "also print the value"),
+    ).action(lazy(secrets, "generate"));
+    approvalWait(
+      s
+        .command("get <path>")
+        .description("print a value (raw, no newline, when piped)")
+        .option("--revision <n>", "an older version (see `authy secrets history`)")
+        .option("--allow-expired", "read a secret past its expiry"),
+    ).action(lazy(secrets, "get"));
+    s.command("list [namespace]")
+      .alias("ls")
+      .description("list secret names (never values)")
+      .option("-r, --recursive", "include nested namespaces")
+      .option("--deleted", "include deleted secrets")
+      .action(lazy(secrets, "list"));
+    s.command("delete <path>")
+      .alias("rm")
+      .description("delete a secret (soft; undo with restore)")
+      .option("-y, --yes", "do not ask")
+      .option("--purge", "erase every version for good")
+      .action(lazy(secrets, "remove"));
+    s.command("restore <path>").description("undo a delete").action(lazy(secrets, "restore"));
+    s.command("history <path>").description("list a secret's versions").action(lazy(secrets, "history"));
+    s.command("rollback <path> <version>").description("make an older version current (as a new version)").action(lazy(secrets, "rollback"));
+  }
+
+  if (want("read")) {
+    approvalWait(program.command("read <reference>").description("print the value of an authy://namespace/KEY reference")).action(lazy(secrets, "read"));
+  }
+
+  if (want("run")) {
+    program
+      .command("run")
+      .description("run a command with secrets in its environment, its output masked")
+      .argument("<command...>", "the command and its arguments (after --)")
+      .option("--scope <scope>", "every secret this scope may read, named by its key")
+      .option("--env-file <file>", "a dotenv file whose authy:// values are resolved (repeatable)", collect)
+      .option("--env <NAME=authy://ns/KEY>", "one more variable (repeatable)", collect)
+      .option("--only <A,B>", "keep only these variables")
+      .option("--allow-env <NAME>", "allow a dangerous name such as LD_PRELOAD or PATH (repeatable)", collect)
+      .option("--no-mask", "do not mask secret values in the output")
+      .option("--no-tty", "never run the command on a pseudo-terminal")
+      .option("--mount <file>", "also write the secrets to this 0600 dotenv file, removed when the command exits")
+      .option("--pass-token", "give the command an AUTHY_TOKEN limited to the scope, revoked when it exits")
+      .action(lazy(runCmd, "run"));
+  }
+
+  if (want("inject")) {
+    approvalWait(
+      program
+        .command("inject")
+        .description("fill {{ authy://ns/KEY }} references in a template")
+        .requiredOption("-i, --in <file>", "the template (- for stdin)")
+        .option("-o, --out <file>", "write the result to a file (0600) instead of stdout")
+        .option("--scope <scope>", "only references this scope may read"),
+    ).action(lazy(injectCmd, "inject"));
+  }
+
+  if (want("policy")) {
+    const pol = program.command("policy").description("scopes: who may do what to which paths");
+    pol.command("apply <file>").description("validate and store a policy file (YAML)").action(lazy(policy, "apply"));
+    pol.command("show").description("print the stored policy").action(lazy(policy, "show"));
+    pol.command("test <scope> <path> <capability>").description("allow or deny, and the rule that decided (exit 4 on deny)").action(lazy(policy, "test"));
+  }
+
+  if (want("agents")) {
+    const ag = program.command("agents").description("named agents: a long-lived key exchanged for short-lived tokens");
+    ag.command("create <name>")
+      .description("create an agent and print its key once")
+      .option("--scope <scope>", "its maximum scope: a policy scope name or secrets:read:prod/*")
+      .option("--description <text>", "what it is for")
+      .action(lazy(agents, "create"));
+    ag.command("list").description("list agents").action(lazy(agents, "list"));
+    ag.command("revoke <name>").description("revoke an agent and all its tokens at once").action(lazy(agents, "revoke"));
+  }
+
+  if (want("tokens")) {
+    const tk = program.command("tokens").description("short-lived scoped tokens (served by the daemon)");
+    tk.command("create")
+      .description("issue a token and print it once")
+      .option("--scope <scope>", "a policy scope name")
+      .option("--scopes <list>", 'compact scopes, e.g. "secrets:read:prod/*,secrets:list:prod/*"')
+      .option("--ttl <duration>", "lifetime (default 15m, at most 24h)")
+      .option("--uses <n>", "how many requests it may make")
+      .option("--agent <name>", "issue it to this agent")
+      .option("--label <text>", "a note shown in tokens list")
+      .action(lazy(agents, "createToken"));
+    tk.command("list").description("list tokens of the running daemon").action(lazy(agents, "listTokens"));
+    tk.command("revoke <id>").description("revoke a token (and every token it issued)").action(lazy(agents, "revokeToken"));
+  }
+
+  if (want("approvals")) {
+    const ap = program.command("approvals").description("agents' requests to read sensitive or write critical secrets: list, approve, deny, watch");
+    ap.command("list")
+      .description("list requests (oldest first)")
+      .addOption(new Option("--status <status>", "only these").choices(["pending", "approved", "denied", "expired", "used"]))
+      .action(lazy(approvalsCmd, "list"));
+    ap.command("approve [id]")
+      .description("approve a request: single use, or for a time with --for")
+      .option("--all", "approve every pending request")
+      .option("--reason <text>", "why (audited)")
+      .option("--for <duration>", "a time-boxed grant for exactly that agent, action and path (at most 24h)")
+      .action(lazy(approvalsCmd, "approve"));
+    ap.command("deny <id>")
+      .description("deny a request; the agent is told the reason")
+      .requiredOption("--reason <text>", "why (shown to the agent, audited)")
+      .action(lazy(approvalsCmd, "deny"));
+    ap.command("watch")
+      .description("a live list where a approves and d denies (JSON lines of new requests when not a terminal)")
+      .option("--for <duration>", "make a approve for this long instead of once")
+      .action(lazy(approvalsCmd, "watch"));
+  }
+
+  if (want("env")) {
+    const e = program.command("env").description("import and export namespaces as environment files");
+    e.command("import <file>")
+      .description("import a .env file (- for stdin) into a namespace, all or nothing")
+      .requiredOption("--namespace <ns>", "target namespace")
+      .option("--dry-run", "show what would change, write nothing")
+      .option("--no-overwrite", "keep existing secrets")
+      .addOption(new Option("--tier <tier>", "tier of imported secrets").choices(["standard", "sensitive", "critical"]))
+      .action(lazy(env, "importEnv"));
+    e.command("export <namespace>")
+      .description("print a namespace as dotenv, json, yaml, shell or docker-env")
+      .option("--out <file>", "write to a file (0600) instead of stdout")
+      .option("--keys <a,b>", "only these keys")
+      .addOption(new Option("--format <format>", "output format").choices(["dotenv", "json", "yaml", "shell", "docker-env"]).default("dotenv"))
+      .action(lazy(env, "exportEnv"));
+  }
+
+  if (want("keys")) {
+    const k = program.command("keys").description("manage who can unlock the vault (age key slots)");
+    k.command("add <recipient>").description("let an age recipient (age1…) unlock the vault").option("--label <text>", "a name for this key").action(lazy(keys, "add"));
+    k.command("list").description("list key slots").action(lazy(keys, "list"));
+    k.command("remove <id>").description("remove a key slot (by id or recipient)").action(lazy(keys, "remove"));
+    k.command("generate").description("create a new age identity file").option("--out <file>", "write it to this file (0600)").action(lazy(keys, "generate"));
+  }
+
+  if (want("export")) {
+    program
+      .command("export")
+      .description("write secrets to a standard age file that the stock `age` tool decrypts")
+      .requiredOption("--to <recipient>", "age recipient (age1…), repeatable", collect)
+      .option("--namespace <ns>", "only this namespace (recursive)")
+      .addOption(new Option("--format <format>", "inside the age file").choices(["json", "dotenv"]).default("json"))
+      .option("--armor", "PEM-style ASCII armor")
+      .option("--out <file>", "write to a file (0600) instead of stdout")
+      .action(lazy(transfer, "exportAge"));
+  }
+
+  if (want("backup")) {
+    program.command("backup [file]").description("write a consistent, still-encrypted copy of the vault").action(lazy(transfer, "backup"));
+  }
+
+  if (want("restore")) {
+    program
+      .command("restore <file>")
+      .description("replace the vault with a backup (the current one is kept aside)")
+      .option("-y, --yes", "do not ask")
+      .action(lazy(transfer, "restore"));
+  }
+
+  if (want("audit")) {
+    // `audit` with no subcommand is the query; commander runs this action only when the first
+    // word is not one of the subcommands, and refuses any other word (no positional arguments).
+    const au = program
+      .command("audit")
+      .description("the tamper-evident audit log: the newest entries (default), verify, checkpoint, export")
+      .option("--namespace <ns>", "entries for this namespace or path and anything below it")
+      .option("--agent <name>", "entries by this agent or any of its tokens")
+      .option("--actor <actor>", "entries by exactly this actor (owner, agent:NAME, token:ID(NAME))")
+      .option("--action <action>", "entries of this action (secret.read, token.issue, …)")
+      .option("--since <time>", "from this time: 2026-01-31, 2026-01-31T09:30Z, or a duration ago (1h, 7d)")
+      .option("--until <time>", "up to this time (same forms)")
+      .option("--limit <n>", "at most this many, the newest (default 50, at most 10000; see export)")
+      .option("-f, --follow", "keep printing new entries until Ctrl-C (JSON lines with --json)")
+      .action(lazy(auditCmds, "query"));
+    au.command("verify")
+      .description("recompute the hash chain and every MAC; exit 7 naming the first bad entry")
+      .option("--checkpoint <file>", "also check against a checkpoint: catches deleted newest entries")
+      .action(lazy(auditCmds, "verify"));
+    au.command("checkpoint")
+      .description("print (or write) the current head, MACed, to keep elsewhere")
+      .option("--out <file>", "write it to this file (0600) instead of stdout")
+      .action(lazy(auditCmds, "checkpoint"));
+    au.command("export")
+      .description("the whole log, oldest first, verified as it streams")
+      .addOption(new Option("--format <format>", "json (one array), jsonl (one entry per line) or csv").choices(["json", "jsonl", "csv"]).default("json"))
+      .option("--out <file>", "write to a file (0600) instead of stdout")
+      .action(lazy(auditCmds, "exportLog"));
+  }
 
   return program;
 }

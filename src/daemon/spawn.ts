@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, constants, existsSync, lstatSync, openSync, renameSync } from "node:fs";
 import type { Readable } from "node:stream";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AuthyError } from "../errors.js";
 import { encodeHandoff, parseReady, type Ready } from "./handoff.js";
@@ -71,7 +72,8 @@ function daemonEnv(): NodeJS.ProcessEnv {
 }
 
 function launch(logFd: number): ChildProcess {
-  const main = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+  // The daemon is the program that is running now (the bundle, or dist/cli/main.js in development).
+  const main = process.argv[1] ? path.resolve(process.argv[1]) : fileURLToPath(new URL("../cli/main.js", import.meta.url));
   const args = [process.execPath, main, "__daemon"];
   const [cmd, argv] = existsSync(SHELL) ? [SHELL, ["-c", NO_CORE_SCRIPT, ...args]] : [args[0]!, args.slice(1)];
   return spawn(cmd, argv, { detached: true, stdio: ["pipe", "ignore", logFd, "pipe"], env: daemonEnv(), cwd: "/" });

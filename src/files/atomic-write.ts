@@ -29,6 +29,53 @@ export async function writeFileAtomic(dest: string, data: Uint8Array | string, m
   }
 }
 
+/** A file being written piece by piece with writeFileAtomic's guarantees: nothing at `dest` until commit(). */
+export interface AtomicFile {
+  write(data: Uint8Array | string): Promise<void>;
+  /** fsync, rename over the destination, fsync the directory. */
+  commit(): Promise<void>;
+  /** Removes the temporary file; `dest` is left as it was. */
+  abort(): Promise<void>;
+}
+
+/** writeFileAtomic for output too large to hold at once (`audit export` of a million entries). */
+export async function openFileAtomic(dest: string, mode = 0o600): Promise<AtomicFile> {
+  await refuseSymlink(dest);
+  const dir = path.dirname(path.resolve(dest));
+  const tmp = path.join(dir, `.${path.basename(dest)}.${Buffer.from(randomBytes(6)).toString("hex")}.tmp`);
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, mode);
+  } catch (e) {
+    throw fileError(e, dest);
+  }
+  const h = handle;
+  const abort = async () => {
+    await h.close().catch(() => undefined);
+    await fs.unlink(tmp).catch(() => undefined);
+  };
+  const guarded = async (fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      await abort();
+      throw fileError(e, dest);
+    }
+  };
+  return {
+    // writeFile on a handle writes all of it at the current position (write() may write less).
+    write: (data) => guarded(() => h.writeFile(data)),
+    commit: () =>
+      guarded(async () => {
+        await h.sync();
+        await h.close();
+        await fs.rename(tmp, dest);
+        await syncDir(dir);
+      }),
+    abort,
+  };
+}
+
 export async function refuseSymlink(dest: string): Promise<void> {
   try {
     const st = await fs.lstat(dest);

@@ -369,9 +369,11 @@ describe("runChild: PTY", () => {
 
 describe("runChild in its own process", () => {
   let modulePath: string;
+  let removeBuild = () => {};
   beforeAll(async () => {
-    modulePath = await compileRunModule();
+    ({ modulePath, remove: removeBuild } = await compileRunModule());
   });
+  afterAll(() => removeBuild());
 
   function startHarness(config: object) {
     const proc = spawn(process.execPath, [HARNESS, modulePath, JSON.stringify(config)], { stdio: ["ignore", "pipe", "pipe"] });

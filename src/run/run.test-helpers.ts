@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -12,14 +12,14 @@ export const HARNESS = join(import.meta.dirname, "testdata", "harness.mjs");
 /**
  * Compiles src/run (and what it imports) to a temporary directory, for scripts that run
  * outside vitest: Node 20 cannot load TypeScript, and dist/ may not be built. Returns the
- * path of the compiled run/index.js.
+ * path of the compiled run/index.js, and how to remove the build.
  */
-export async function compileRunModule(): Promise<string> {
+export async function compileRunModule(): Promise<{ modulePath: string; remove(): void }> {
   const outDir = mkdtempSync(join(tmpdir(), "authy-run-build-"));
   writeFileSync(join(outDir, "package.json"), '{ "type": "module" }\n');
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
   const flags = ["--outDir", outDir, "--rootDir", "src", "--module", "NodeNext", "--moduleResolution", "NodeNext"];
   flags.push("--target", "ES2022", "--lib", "ES2023", "--types", "node", "--skipLibCheck", "--noCheck");
   await promisify(execFile)(process.execPath, [tsc, ...flags, "src/run/index.ts"], { cwd: root });
-  return join(outDir, "run", "index.js");
+  return { modulePath: join(outDir, "run", "index.js"), remove: () => rmSync(outDir, { recursive: true, force: true }) };
 }

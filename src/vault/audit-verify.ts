@@ -31,14 +31,23 @@ export interface AuditVerifyOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export async function verifyAudit(ctx: VaultContext, opts: AuditVerifyOptions = {}): Promise<AuditVerifyReport> {
-  requireOwner(ctx, "verify the audit log");
-  const cp = opts.checkpoint;
-  if (cp) verifyCheckpointMac(ctx.keys, cp);
+/** What walking the chain found; `hashAt` is the hash the chain holds at the seq asked about. */
+export interface ChainWalk {
+  entries: number;
+  head: { seq: number; hash: string } | null;
+  firstBad: BadEntry | null;
+  hashAt: string | null;
+}
+
+/**
+ * Walks the whole chain from entry 1 and stops at the first bad entry. No access check: the
+ * callers (verifyAudit, and verifyVault for doctor) are owner-only.
+ */
+export async function walkAuditChain(ctx: VaultContext, opts: { hashAtSeq?: number; onProgress?: AuditVerifyOptions["onProgress"] } = {}): Promise<ChainWalk> {
   const total = (await ctx.store.auditHead())?.seq ?? 0;
   const walker = new ChainWalker(ctx.keys);
   let firstBad: BadEntry | null = null;
-  let cpHash: string | null = null;
+  let hashAt: string | null = null;
   try {
     pages: for (;;) {
       const page = await ctx.store.listAuditChain(walker.last.seq, AUDIT_VERIFY_PAGE);
@@ -46,7 +55,7 @@ export async function verifyAudit(ctx: VaultContext, opts: AuditVerifyOptions = 
       for (const row of page) {
         firstBad = walker.check(row);
         if (firstBad) break pages;
-        if (cp && row[0] === cp.seq) cpHash = row[8];
+        if (row[0] === opts.hashAtSeq) hashAt = row[8];
       }
       opts.onProgress?.(walker.last.seq, Math.max(total, walker.last.seq));
     }
@@ -54,12 +63,20 @@ export async function verifyAudit(ctx: VaultContext, opts: AuditVerifyOptions = 
     walker.wipe();
   }
   const last = walker.last;
-  const checkpoint = cp ? { seq: cp.seq, ts: cp.ts, ...checkpointHolds(cp, last.seq, cpHash, firstBad) } : null;
+  return { entries: last.seq, head: last.seq === 0 ? null : last, firstBad, hashAt };
+}
+
+export async function verifyAudit(ctx: VaultContext, opts: AuditVerifyOptions = {}): Promise<AuditVerifyReport> {
+  requireOwner(ctx, "verify the audit log");
+  const cp = opts.checkpoint;
+  if (cp) verifyCheckpointMac(ctx.keys, cp);
+  const walk = await walkAuditChain(ctx, { hashAtSeq: cp?.seq, onProgress: opts.onProgress });
+  const checkpoint = cp ? { seq: cp.seq, ts: cp.ts, ...checkpointHolds(cp, walk.entries, walk.hashAt, walk.firstBad) } : null;
   return {
-    ok: firstBad === null && (checkpoint === null || checkpoint.ok),
-    entries: last.seq,
-    head: last.seq === 0 ? null : last,
-    firstBad,
+    ok: walk.firstBad === null && (checkpoint === null || checkpoint.ok),
+    entries: walk.entries,
+    head: walk.head,
+    firstBad: walk.firstBad,
     checkpoint,
   };
 }

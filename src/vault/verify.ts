@@ -1,6 +1,5 @@
-import { constantTimeEqual } from "../crypto/index.js";
 import { isAuthyError } from "../errors.js";
-import { auditHash, GENESIS_HASH } from "./audit-chain.js";
+import { walkAuditChain } from "./audit-verify.js";
 import type { VaultContext } from "./context.js";
 import { verifySlot } from "./key-slots.js";
 import { openSecretRow } from "./secret-rows.js";
@@ -13,9 +12,6 @@ export interface VerifyReport {
   auditEntries: number;
   problems: string[];
 }
-
-/** Audit entries are checked in pages so that a million-entry log never sits in memory at once. */
-const AUDIT_PAGE = 5000;
 
 export async function verifyVault(ctx: VaultContext): Promise<VerifyReport> {
   const problems: string[] = [];
@@ -62,24 +58,6 @@ export interface ChainReport {
 
 /** Recomputes the chain and each MAC; names the first entry that does not verify. */
 export async function verifyAuditChain(ctx: VaultContext): Promise<ChainReport> {
-  let prev: Uint8Array = GENESIS_HASH;
-  let expectSeq = 1;
-  let entries = 0;
-  let head: ChainReport["head"] = null;
-  for (;;) {
-    const page = await ctx.store.listAudit({ afterSeq: expectSeq - 1, limit: AUDIT_PAGE });
-    if (page.length === 0) break;
-    for (const e of page) {
-      if (e.seq !== expectSeq) return { entries, head, firstBad: { seq: expectSeq, reason: `missing (next is ${e.seq})` } };
-      if (!constantTimeEqual(e.prevHash, prev)) return { entries, head, firstBad: { seq: e.seq, reason: "does not follow the entry before it" } };
-      const hash = auditHash(ctx.keys.vaultId, e);
-      if (!constantTimeEqual(hash, e.hash)) return { entries, head, firstBad: { seq: e.seq, reason: "was modified" } };
-      if (!constantTimeEqual(ctx.keys.macAudit(hash), e.mac)) return { entries, head, firstBad: { seq: e.seq, reason: "was not written by this vault" } };
-      prev = e.hash;
-      head = { seq: e.seq, hash: e.hash };
-      expectSeq++;
-      entries++;
-    }
-  }
-  return { entries, head, firstBad: null };
+  const walk = await walkAuditChain(ctx);
+  return { entries: walk.entries, head: walk.head && { seq: walk.head.seq, hash: Buffer.from(walk.head.hash, "hex") }, firstBad: walk.firstBad };
 }

@@ -90,3 +90,45 @@ describe("authy approvals", () => {
     expect(lines).toEqual([expect.objectContaining({ event: "approval.request", id: a, agent: "deploy-bot", path: "prod/DB", status: "pending" })]);
   });
 });
+
+/** node-pty, when it is installed (an optional dependency): the watch view needs a real terminal. */
+const pty = await import("node-pty").then((m) => (m.default ?? m) as typeof import("node-pty")).catch(() => null);
+
+describe.runIf(pty !== null)("authy approvals watch on a terminal", () => {
+  it("approves the selected request with a, and denies the next with d and a typed reason", async () => {
+    const { home, socket, token } = await agentSetup();
+    const first = json((await request(socket, "GET", "/v1/secrets/prod/DB", { bearer: token })).body).error.details.approvalId as string;
+    const { CLI, baseEnv } = await import("./cli.js");
+    const term = pty!.spawn(process.execPath, [CLI, "approvals", "watch"], { cols: 160, rows: 30, env: { ...baseEnv(home), ...withPass } });
+    let screen = "";
+    term.onData((d) => (screen += d));
+    const exited = new Promise<number>((r) => term.onExit((e) => r(e.exitCode)));
+    const until = async (text: string) => {
+      const start = Date.now();
+      while (!screen.includes(text)) {
+        if (Date.now() - start > 15_000) throw new Error(`never saw ${JSON.stringify(text)} in:\n${screen.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      await until(`${first}  sensitive  agent deploy-bot wants to read prod/DB`);
+      term.write("a");
+      await until(`approved ${first}`);
+      const second = json((await request(socket, "GET", "/v1/secrets/prod/DB", { bearer: token })).body);
+      // The single-use approval was spent by that read; the next read asks again.
+      expect(second.value).toBe("db-canary-7f3a");
+      const third = json((await request(socket, "GET", "/v1/secrets/prod/DB", { bearer: token })).body).error.details.approvalId as string;
+      await until(third);
+      term.write("d");
+      await until(`reason for denying ${third}`);
+      term.write("not now\r");
+      await until(`denied ${third}`);
+      term.write("q");
+      expect(await exited).toBe(0);
+    } finally {
+      term.kill();
+    }
+    const listed = json((await authy(["approvals", "list", "--json"], { home, env: withPass })).stdout).items as { id: string; status: string; decisionReason: string | null }[];
+    expect(listed.map((a) => [a.status, a.decisionReason])).toEqual([["used", null], ["denied", "not now"]]);
+  });
+});

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 
 /** Helpers for end-to-end tests: they spawn the built CLI with a temporary AUTHY_HOME. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI = path.join(ROOT, "dist/cli/main.js");
+export const CLI = path.join(ROOT, "dist/bin/authy.js");
 /** The lowest work factor authy accepts: keeps tests fast, still a real scrypt. */
 export const TEST_WORK_FACTOR = "15";
 export const PASSPHRASE = "correct horse battery staple";

@@ -45,7 +45,7 @@ function decided(ctx: CliContext, a: ApprovalInfo): void {
 }
 
 export async function approve(ctx: CliContext, id: string | undefined, flags: { all?: boolean; reason?: string; for?: string }): Promise<void> {
-  if (flags.all === (id !== undefined)) throw new AuthyError("INVALID_INPUT", "give a request id or --all (not both)", { hint: "see `authy approvals list`" });
+  if (Boolean(flags.all) === (id !== undefined)) throw new AuthyError("INVALID_INPUT", "give a request id or --all (not both)", { hint: "see `authy approvals list`" });
   const opts = { reason: flags.reason, forMs: forFlag(flags.for) };
   const client = await ctx.client();
   if (id !== undefined) {

@@ -46,7 +46,7 @@ export async function backup(ctx: CliContext, file: string | undefined): Promise
   await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
   await refuseSymlink(dest);
   if (await fs.lstat(dest).catch(() => null)) throw new AuthyError("ALREADY_EXISTS", `${dest} already exists`, { hint: "choose another file name" });
-  const store = ctx.openStore();
+  const store = await ctx.openStore();
   if (!(await store.getVault())) throw new AuthyError("NOT_INITIALIZED", `no vault in ${ctx.home}`);
   const tmp = `${dest}.partial`;
   await fs.unlink(tmp).catch(() => undefined);

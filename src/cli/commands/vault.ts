@@ -40,12 +40,12 @@ export async function init(ctx: CliContext, flags: { recipient?: string[]; passp
   if (passphrase !== undefined && passphrase.length === 0) throw new AuthyError("INVALID_INPUT", "the passphrase is empty");
   let vault: Vault;
   try {
-    const store = ctx.openStore({ create: true });
+    const store = await ctx.openStore({ create: true });
     await fs.chmod(ctx.vaultPath, 0o600);
     vault = await Vault.init({ store, clock: systemClock }, { passphrase, workFactor: wf, recipients });
   } catch (e) {
     // Leave nothing half-made behind: a failed init must not look like a vault.
-    await ctx.close();
+    await ctx.closeStore();
     for (const f of [ctx.vaultPath, `${ctx.vaultPath}-wal`, `${ctx.vaultPath}-shm`]) await fs.unlink(f).catch(() => undefined);
     throw e;
   }
@@ -55,7 +55,7 @@ export async function init(ctx: CliContext, flags: { recipient?: string[]; passp
 
 export async function status(ctx: CliContext): Promise<void> {
   const exists = await fs.lstat(ctx.vaultPath).catch(() => null);
-  const s = exists ? await Vault.status(ctx.openStore()) : { initialized: false, vaultId: null, createdAt: null, slots: [] };
+  const s = exists ? await Vault.status(await ctx.openStore()) : { initialized: false, vaultId: null, createdAt: null, slots: [] };
   const { daemonStatus } = await import("../../daemon/control.js");
   const d = s.initialized ? await daemonStatus(ctx.home, process.env.AUTHY_SESSION) : null;
   const left = (ms: number | null) => (ms === null ? "?" : formatDuration(ms));
@@ -90,7 +90,7 @@ export async function doctor(ctx: CliContext): Promise<void> {
   const file = await fs.lstat(ctx.vaultPath).catch(() => null);
   if (!file) throw new AuthyError("NOT_INITIALIZED", `no vault in ${ctx.home}`, { hint: "run `authy init`" });
   add("vault file is private (0600)", (file.mode & 0o077) === 0, `mode ${(file.mode & 0o777).toString(8)}`, "warning");
-  const store = ctx.openStore();
+  const store = await ctx.openStore();
   const sqlite = store.integrityCheck();
   add("database structure (PRAGMA integrity_check)", sqlite.length === 1 && sqlite[0] === "ok", sqlite.slice(0, 3).join("; "));
   const st = await Vault.status(store);

@@ -1,3 +1,5 @@
+import { createRequire } from "node:module";
+import path from "node:path";
 import Database from "better-sqlite3";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
@@ -290,6 +292,19 @@ function migrate(db: Database.Database): void {
  * WAL mode sees only committed data, never a write still in flight. (":memory:" has one
  * connection, so there a read during a write sees that write.)
  */
+/**
+ * The compiled addon, found directly: better-sqlite3's default lookup (the `bindings`
+ * package) probes a dozen paths and walks a stack trace on every start of the CLI.
+ */
+const NATIVE_BINDING: string | undefined = (() => {
+  try {
+    const file = path.join(path.dirname(createRequire(import.meta.url).resolve("better-sqlite3")), "..", "build", "Release", "better_sqlite3.node");
+    return existsSync(file) ? file : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
 export class SqliteStore extends SqliteReader implements Store {
   readonly kind = "sqlite";
   /** Serializes write() calls within this process: the write connection has one transaction. */
@@ -313,7 +328,7 @@ export class SqliteStore extends SqliteReader implements Store {
     if (!memory) checkFileShape(file);
     let db: Database.Database;
     try {
-      db = new Database(file, { fileMustExist: !options.create, readonly });
+      db = new Database(file, { fileMustExist: !options.create, readonly, nativeBinding: NATIVE_BINDING });
     } catch (e) {
       if ((e as { code?: string }).code === "SQLITE_CANTOPEN" && !existsSync(file)) throw notInitialized(file);
       throw translateSqliteError(e, "opening the vault");
@@ -329,7 +344,7 @@ export class SqliteStore extends SqliteReader implements Store {
         migrate(db);
       }
       if (!readonly && !memory) {
-        readDb = new Database(file, { fileMustExist: true });
+        readDb = new Database(file, { fileMustExist: true, nativeBinding: NATIVE_BINDING });
         readDb.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
         readDb.pragma("query_only = ON");
         // Writes wait for the lock in begin(), asynchronously; never block the event loop.

@@ -1,0 +1,81 @@
+import type { AuditEntry } from "../../vault/audit-query.js";
+import type { AuditVerifyReport } from "../../vault/audit-verify.js";
+import { isoTime, type Output } from "../output.js";
+
+/**
+ * How audit entries are shown. The --json shape of one entry (also one line of `--follow
+ * --json`, one element of `export --format json`, one line of `--format jsonl`):
+ *
+ *   { "seq": 42, "time": "2026-01-31T09:30:00.123Z", "ts": 1769851800123, "actor": "agent:ci",
+ *     "action": "secret.read", "resource": "prod/DB_URL", "outcome": "ok",
+ *     "details": { "version": 3 }, "prevHash": "<64 hex>", "hash": "<64 hex>" }
+ */
+export function entryJson(e: AuditEntry) {
+  return {
+    seq: e.seq,
+    time: new Date(e.ts).toISOString(),
+    ts: e.ts,
+    actor: e.actor,
+    action: e.action,
+    resource: e.resource,
+    outcome: e.outcome,
+    details: e.details,
+    prevHash: e.prevHash,
+    hash: e.hash,
+  };
+}
+
+/** `version=3 scope=deploy`: plain words as they are, anything else as JSON. */
+export function detailsText(details: Record<string, unknown>): string {
+  return Object.entries(details)
+    .map(([k, v]) => `${k}=${typeof v === "string" && /^[\w.:/@+-]+$/.test(v) ? v : JSON.stringify(v)}`)
+    .join(" ");
+}
+
+/** ANSI colour per outcome: failures stand out, pending approvals are yellow. */
+const OUTCOME_COLOR: Record<string, string> = { ok: "32", denied: "31", error: "31", pending: "33" };
+
+const HEADERS = ["TIME", "OUTCOME", "ACTOR", "ACTION", "RESOURCE", "DETAILS"];
+
+/**
+ * Aligned rows, the outcome coloured when colour is on. The widths grow as longer cells come
+ * (`--follow` prints rows as they arrive), so later rows may sit wider than the header.
+ */
+export class EntryTable {
+  private readonly widths = HEADERS.map((h) => h.length);
+
+  constructor(private readonly out: Output) {}
+
+  /** The rows, after the header when asked for (which is then as wide as these rows). */
+  rows(entries: readonly AuditEntry[], header = false): string {
+    const cells = entries.map((e) => [isoTime(e.ts), e.outcome, e.actor, e.action, e.resource, detailsText(e.details)]);
+    for (const row of cells) row.forEach((c, i) => (this.widths[i] = Math.max(this.widths[i]!, c.length)));
+    const lines = cells.map((c) => this.line(c, true));
+    return (header ? [this.line(HEADERS, false), ...lines] : lines).join("\n");
+  }
+
+  private line(cells: string[], paint: boolean): string {
+    const padded = cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(this.widths[i]!)));
+    const color = OUTCOME_COLOR[cells[1]!];
+    if (paint && color) padded[1] = this.out.paint(color, padded[1]!);
+    return padded.join("  ").trimEnd();
+  }
+}
+
+/** RFC 4180: quoted only when needed, quotes doubled; details as compact JSON. */
+export const CSV_HEADER = "seq,time,ts,actor,action,resource,outcome,details,prev_hash,hash\r\n";
+
+function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvRow(e: AuditEntry): string {
+  const j = entryJson(e);
+  return [String(j.seq), j.time, String(j.ts), j.actor, j.action, j.resource, j.outcome, JSON.stringify(j.details), j.prevHash, j.hash].map(csvField).join(",") + "\r\n";
+}
+
+export function verifyText(r: AuditVerifyReport): string {
+  const lines = [r.head ? `audit log intact: ${r.entries.toLocaleString("en-US")} entries, head ${r.head.seq} (${r.head.hash.slice(0, 16)}…)` : "audit log intact: no entries"];
+  if (r.checkpoint?.ok) lines.push(`checkpoint of entry ${r.checkpoint.seq} (taken ${isoTime(r.checkpoint.ts)}) holds`);
+  return lines.join("\n");
+}
