@@ -10,6 +10,7 @@
  * version), far below the 2^32 limit for random 96-bit nonces.
  */
 import * as nodeCrypto from "node:crypto";
+import { randomBytes } from "./random.js";
 import { AuthyError, integrityError } from "../errors.js";
 
 const VERSION = 0x01;
@@ -22,7 +23,7 @@ export const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
 
 export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
   checkKey(key);
-  const nonce = nodeCrypto.randomBytes(NONCE_BYTES);
+  const nonce = randomBytes(NONCE_BYTES);
   const cipher = nodeCrypto.createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);

@@ -158,10 +158,11 @@ const AUDIT_CHAIN_SQL =
  * The listing text built by SQLite in one pass. ORDER BY path uses the BINARY collation,
  * i.e. memcmp of UTF-8: the byte order the contract asks for.
  */
-const LISTING_SQL = `SELECT group_concat(
-    length(CAST(path AS BLOB)) || ':' || path || char(31) || type || char(31) || tier || char(31) ||
-    current_version || char(31) || coalesce(deleted_at, '') || char(31) || updated_at || char(31) ||
-    coalesce(expires_at, ''), char(10) ORDER BY path) FROM secrets`;
+/**
+ * The stored listing lines (migration 7), in path order: the table is clustered by path, so
+ * the inner query is one ordered scan and the concatenation keeps that order.
+ */
+const LISTING_SQL = "SELECT group_concat(listing, char(10)) FROM (SELECT listing FROM secrets ORDER BY path)";
 
 /**
  * StoreReader over one connection. The store reads through its own read connection (which
