@@ -16,10 +16,16 @@ export default tseslint.config(
     files: ["src/vault/**/*.ts"],
     ignores: ["src/vault/**/*.test.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [
-        { group: ["better-sqlite3", "pg", "node:http", "node:child_process", "node:fs", "node:fs/promises", "fastify", "commander", "../cli/*", "../store/sqlite/*", "../store/postgres/*"], message: "the core knows nothing of I/O, the CLI or a concrete store" },
-        { group: ["node:crypto", "crypto", "age-encryption"], message: "only src/crypto imports node:crypto and age-encryption" },
-      ] }],
+      "no-restricted-imports": ["error", {
+        paths: [
+          ...["better-sqlite3", "pg", "node:http", "node:child_process", "node:fs", "node:fs/promises", "fastify", "commander"].map((name) => ({
+            name,
+            message: "the core knows nothing of I/O, the CLI or a concrete store",
+          })),
+          ...["node:crypto", "crypto", "age-encryption"].map((name) => ({ name, message: "only src/crypto imports node:crypto and age-encryption" })),
+        ],
+        patterns: [{ group: ["../cli/*", "../store/sqlite/*", "../store/postgres/*"], message: "the core knows nothing of the CLI or a concrete store" }],
+      }],
       "no-console": "error",
     },
   },

@@ -5,7 +5,9 @@ export default defineConfig({
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // e2e tests spawn the CLI and do scrypt; two cores, so keep parallelism modest.
+    // e2e tests spawn the CLI, daemons and scrypt; two cores, so keep parallelism modest.
     maxWorkers: 2,
+    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
+    reporters: ["default", ["json", { outputFile: "test-results.json" }]],
   },
 });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeFields, type Field } from "./index.js";
+import { encodeFields, FieldWriter, type Field } from "./index.js";
 import { expectCodeSync, toHex } from "./crypto.test-helpers.js";
 
 describe("encodeFields", () => {
@@ -80,5 +80,47 @@ describe("encodeFields", () => {
     expectCodeSync(() => encodeFields(["a\uD800"]), "INVALID_INPUT");
     expectCodeSync(() => encodeFields(["\uDC00b"]), "INVALID_INPUT");
     expect(toHex(encodeFields(["\uD83D\uDE00"]))).toBe("01" + "01" + "00000004" + "f09f9880");
+  });
+});
+
+describe("FieldWriter", () => {
+  type Spec = { kind: "string"; v: string } | { kind: "integer"; v: number } | { kind: "blob"; v: Uint8Array } | { kind: "hex"; v: Uint8Array };
+  const spec: fc.Arbitrary<Spec> = fc.oneof(
+    fc.string({ unit: "grapheme", maxLength: 40 }).map((v) => ({ kind: "string" as const, v })),
+    fc.string({ unit: "binary", maxLength: 8 }).filter((v) => !/[\uD800-\uDFFF]/.test(v)).map((v) => ({ kind: "string" as const, v })),
+    fc.oneof(fc.maxSafeInteger(), fc.integer(), fc.constantFrom(0, -1, 2 ** 32, -(2 ** 32), 2 ** 32 - 1, Number.MIN_SAFE_INTEGER)).map((v) => ({ kind: "integer" as const, v })),
+    fc.uint8Array({ maxLength: 40 }).map((v) => ({ kind: "blob" as const, v })),
+    fc.uint8Array({ maxLength: 40 }).map((v) => ({ kind: "hex" as const, v })),
+  );
+  const write = (w: FieldWriter, s: Spec) =>
+    s.kind === "string" ? w.string(s.v) : s.kind === "integer" ? w.integer(s.v) : s.kind === "blob" ? w.blob(s.v) : w.hexBlob(toHex(s.v));
+
+  it("writes exactly what encodeFields writes, prefix and all, row after row", () => {
+    fc.assert(
+      fc.property(fc.array(spec, { maxLength: 4 }), fc.array(fc.array(spec, { maxLength: 8 }), { minLength: 1, maxLength: 4 }), (prefix, rows) => {
+        const w = new FieldWriter();
+        for (const s of prefix) write(w, s);
+        w.mark();
+        for (const row of rows) {
+          w.reset();
+          for (const s of row) write(w, s);
+          expect(toHex(w.bytes())).toBe(toHex(encodeFields([...prefix, ...row].map((s) => s.v))));
+        }
+      }),
+    );
+  });
+
+  it("grows past its first buffer for long fields", () => {
+    const long = "ключ😀".repeat(2000);
+    const w = new FieldWriter().string(long).blob(new Uint8Array(10_000).fill(7)).integer(-5);
+    expect(toHex(w.bytes())).toBe(toHex(encodeFields([long, new Uint8Array(10_000).fill(7), -5])));
+  });
+
+  it("refuses what encodeFields refuses", () => {
+    expectCodeSync(() => new FieldWriter().string("a\uD800b"), "INVALID_INPUT", /lone surrogate/);
+    expectCodeSync(() => new FieldWriter().integer(2 ** 53), "INTERNAL");
+    expectCodeSync(() => new FieldWriter().integer(1.5), "INTERNAL");
+    expectCodeSync(() => new FieldWriter().hexBlob("abc"), "INTERNAL");
+    expectCodeSync(() => new FieldWriter().hexBlob("zz"), "INTERNAL");
   });
 });

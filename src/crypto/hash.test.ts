@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { constantTimeEqual, hmacSha256, sha256 } from "./index.js";
+import { constantTimeEqual, constantTimeEqualHex, Hmac32, hmacSha256, sha256, sha256Hex } from "./index.js";
 import { hex, toHex, utf8 } from "./crypto.test-helpers.js";
 
 describe("sha256", () => {
@@ -50,5 +50,45 @@ describe("constantTimeEqual", () => {
         expect(constantTimeEqual(a, b)).toBe(Buffer.from(a).equals(Buffer.from(b)));
       }),
     );
+  });
+});
+
+describe("sha256Hex", () => {
+  it("is sha256 in lowercase hex", () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (data) => expect(sha256Hex(data)).toBe(toHex(sha256(data)))));
+  });
+});
+
+describe("Hmac32", () => {
+  it("gives hmacSha256's MAC for any key and any 32-byte message, call after call", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 150 }), fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: 1, maxLength: 5 }), (key, messages) => {
+        const mac = new Hmac32(key);
+        for (const m of messages) expect(mac.macHex(toHex(m))).toBe(toHex(hmacSha256(key, m)));
+      }),
+    );
+  });
+
+  it("refuses a message that is not 32 bytes of hex", () => {
+    const mac = new Hmac32(new Uint8Array(32));
+    expect(() => mac.macHex("00".repeat(31))).toThrow(/32 bytes/);
+    expect(() => mac.macHex("zz".repeat(32))).toThrow(/32 bytes/);
+  });
+
+  it("forgets its key pads when wiped", () => {
+    const key = hex("0b".repeat(32));
+    const mac = new Hmac32(key);
+    const before = mac.macHex("00".repeat(32));
+    mac.wipe();
+    expect(mac.macHex("00".repeat(32))).not.toBe(before);
+  });
+});
+
+describe("constantTimeEqualHex", () => {
+  it("is true only for identical strings", () => {
+    expect(constantTimeEqualHex("00ff", "00ff")).toBe(true);
+    expect(constantTimeEqualHex("00ff", "00fe")).toBe(false);
+    expect(constantTimeEqualHex("00ff", "00f")).toBe(false);
+    expect(constantTimeEqualHex("", "")).toBe(true);
   });
 });

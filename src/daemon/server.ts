@@ -15,6 +15,7 @@ import { chmodSync, closeSync, lstatSync, unlinkSync, writeSync } from "node:fs"
 import type { FastifyInstance } from "fastify";
 import { buildApi } from "../api/index.js";
 import { randomId } from "../crypto/index.js";
+import { approvalSettings } from "../notify/notifier.js";
 import { AuthyError, isAuthyError } from "../errors.js";
 import { writeFileAtomic } from "../files/atomic-write.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
@@ -142,6 +143,7 @@ export async function runDaemon(): Promise<void> {
   let locked = false;
   let store: SqliteStore | undefined;
   let vault: Vault | undefined;
+  let approvals: Awaited<ReturnType<typeof approvalSettings>> | undefined;
   const key = Buffer.from(handoff.key, "base64");
   try {
     prepareDaemonDirs(paths);
@@ -150,8 +152,10 @@ export async function runDaemon(): Promise<void> {
     locked = true;
     await clearStaleSocket(paths.socket);
     store = SqliteStore.open(handoff.vault);
+    // Approval requests notify the owner (webhook, desktop) per $AUTHY_HOME/config.yaml.
+    approvals = await approvalSettings(handoff.home, (m) => log(`notification: ${m}`));
     // The keyring keeps this buffer and wipes it when the vault locks.
-    vault = await Vault.fromKey({ store, clock: systemClock }, new Uint8Array(key.buffer, key.byteOffset, key.byteLength));
+    vault = await Vault.fromKey({ store, clock: systemClock, approvals }, new Uint8Array(key.buffer, key.byteOffset, key.byteLength));
   } catch (e) {
     key.fill(0);
     vault?.lock();
@@ -162,7 +166,7 @@ export async function runDaemon(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  await serve(handoff, paths, store, vault);
+  await serve(handoff, paths, store, vault, approvals);
 }
 
 function errorOf(e: unknown): { code: AuthyError["code"]; message: string; hint: string | null } {
@@ -170,7 +174,13 @@ function errorOf(e: unknown): { code: AuthyError["code"]; message: string; hint:
   return { code: "INTERNAL", message: `the daemon failed to start: ${describe(e)}`, hint: "see the daemon log" };
 }
 
-async function serve(handoff: Handoff, paths: DaemonPaths, store: SqliteStore, vault: Vault): Promise<void> {
+async function serve(
+  handoff: Handoff,
+  paths: DaemonPaths,
+  store: SqliteStore,
+  vault: Vault,
+  approvals: Awaited<ReturnType<typeof approvalSettings>> | undefined,
+): Promise<void> {
   const sessionHash = Buffer.from(handoff.sessionHash, "base64");
   const instance = randomId("dmn_");
   const lifetime = new Lifetime(handoff.idleMs, handoff.maxMs);
@@ -195,6 +205,7 @@ async function serve(handoff: Handoff, paths: DaemonPaths, store: SqliteStore, v
       if (started) await vault.recordEvent("vault.lock", "vault", { mode: "daemon", reason }).catch((e) => log(`could not audit the lock: ${describe(e)}`));
       vault.lock();
       sessionHash.fill(0);
+      await approvals?.notifier.flush().catch((e: unknown) => log(`notifications: ${describe(e)}`));
       await store.close().catch((e) => log(`closing the store: ${describe(e)}`));
       unlinkOwnSocket(paths.socket, socketIno);
       try {

@@ -123,7 +123,7 @@ export function principalOf(actor: Actor): string | null {
  * Reasons are shown on the owner's terminal (`approvals watch`) and in desktop notifications,
  * so characters that could move the cursor, rewrite the screen or reorder text are refused.
  */
-const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
+const UNSHOWABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 export function checkReason(reason: string | undefined, who: string): string {
   const r = (reason ?? "").trim();

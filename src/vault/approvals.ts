@@ -14,7 +14,6 @@ import {
   verifyApproval,
   type ApprovalAction,
   type ApprovalInfo,
-  type ApprovalStatus,
 } from "./approval-rows.js";
 import { audit } from "./audit-log.js";
 import type { VaultContext } from "./context.js";
@@ -319,9 +318,4 @@ export async function approveAll(ctx: VaultContext, opts: ApproveOptions = {}): 
     for (const row of rows) if (row.status === "pending") out.push(await decide(tx, ctx, row, now, "approved", note, forMs));
     return out;
   });
-}
-
-/** Who is asking, for messages: `agent deploy-bot` or `token t1`. */
-export function requesterName(a: Pick<ApprovalInfo, "agent" | "principal">): string {
-  return a.agent !== null ? `agent ${a.agent}` : a.principal.replace(/^token:/, "token ");
 }

@@ -133,6 +133,12 @@ function flipBit(bytes: Uint8Array, i: number): Buffer {
   return copy;
 }
 
+/** The columns an INSERT or UPDATE may name: generated columns are SQLite's to compute. */
+function writableColumns(db: Database.Database, table: string): string[] {
+  const columns = db.prepare("SELECT name, hidden FROM pragma_table_xinfo(?)").all(table) as { name: string; hidden: number }[];
+  return columns.filter((c) => c.hidden === 0).map((c) => c.name);
+}
+
 function ctxOf(store: Store, keys: Keyring): VaultContext {
   return { store, clock, keys, actor: { kind: "owner" } };
 }
@@ -190,10 +196,9 @@ describe("hand edits of a secret's metadata row", () => {
     const db = new Database(file);
     try {
       const original = db.prepare("SELECT * FROM secrets WHERE path = 'prod/B'").get() as Record<string, unknown>;
-      const restore = () => db.prepare("DELETE FROM secrets WHERE path <> 'prod/A' AND path <> 'staging/C'").run() &&
-        db.prepare(`INSERT INTO secrets (${Object.keys(original).join(", ")}) VALUES (${Object.keys(original).map((k) => "@" + k).join(", ")})`).run(original);
       let variants = 0;
-      for (const [column, value] of Object.entries(original)) {
+      for (const column of writableColumns(db, "secrets")) {
+        const value = original[column];
         const forms: unknown[] = [];
         if (typeof value === "string") {
           const raw = utf8(value);
@@ -202,16 +207,22 @@ describe("hand edits of a secret's metadata row", () => {
           for (let bit = 0; bit < 48; bit++) forms.push(Number(BigInt(value) ^ (1n << BigInt(bit))));
         } else if (value instanceof Uint8Array) {
           for (let i = 0; i < value.length; i++) forms.push(flipBit(value, i));
+        } else if (value === null) {
+          forms.push(0, 1, Date.now());
         }
+        const cast = typeof value === "string" ? "CAST(? AS TEXT)" : "?";
         for (const form of forms) {
-          const cast = typeof value === "string" ? "CAST(? AS TEXT)" : "?";
           db.prepare(`UPDATE secrets SET ${column} = ${cast} WHERE path = 'prod/B'`).run(form);
           variants++;
           // A flipped path renames the row: the old name is gone and the listing no longer matches.
           const expected = column === "path" ? "NOT_FOUND" : "INTEGRITY";
           expect(`${column}: ${await outcome(vault.getSecret("prod/B"))}`).toBe(`${column}: ${expected}`);
-          if (column === "path") expect(await outcome(vault.listSecrets())).toBe("INTEGRITY");
-          restore();
+          if (column === "path") {
+            expect(await outcome(vault.listSecrets())).toBe("INTEGRITY");
+            db.prepare("UPDATE secrets SET path = 'prod/B' WHERE path = CAST(? AS TEXT)").run(form);
+          } else {
+            db.prepare(`UPDATE secrets SET ${column} = ? WHERE path = 'prod/B'`).run(value);
+          }
         }
       }
       expect(variants).toBeGreaterThan(200);
@@ -385,7 +396,10 @@ describe("ciphertext moved to another row, version or vault", () => {
     sql(file, (db) => {
       db.exec(`ATTACH '${otherTemplate}' AS src`);
       db.exec("DELETE FROM secrets WHERE path = 'prod/B'; DELETE FROM secret_versions WHERE path = 'prod/B'");
-      db.exec("INSERT INTO secrets SELECT * FROM src.secrets WHERE path = 'prod/B'; INSERT INTO secret_versions SELECT * FROM src.secret_versions WHERE path = 'prod/B'");
+      for (const table of ["secrets", "secret_versions"]) {
+        const columns = writableColumns(db, table).join(", ");
+        db.exec(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM src.${table} WHERE path = 'prod/B'`);
+      }
     });
     const vault = await unlock(file);
     expect(await outcome(vault.getSecret("prod/B"))).toBe("INTEGRITY");
@@ -563,6 +577,19 @@ describe("a key slot replaced by one someone else made", () => {
   });
 });
 
+describe("SQL planted in the vault file", () => {
+  it.each([
+    ["drops each new audit entry", "CREATE TRIGGER hide AFTER INSERT ON audit BEGIN DELETE FROM audit WHERE seq = NEW.seq; END"],
+    ["rewrites each new version", "CREATE TRIGGER swap AFTER INSERT ON secret_versions BEGIN UPDATE secret_versions SET actor = 'x' WHERE path = NEW.path; END"],
+  ])("refuses a vault holding a trigger that %s", async (_what, trigger) => {
+    // A trigger runs inside authy's own transactions: one that deletes every audit entry as it
+    // is written leaves a chain that verifies, and no checkpoint can catch what never existed.
+    const file = copyOf();
+    sql(file, (db) => db.exec(trigger));
+    expect(await outcome((async () => unlock(file))())).toBe("INTEGRITY");
+  });
+});
+
 describe("the audit log", () => {
   const count = (file: string) => {
     const db = new Database(file, { readonly: true });
@@ -633,8 +660,10 @@ describe("the audit log", () => {
     return { file, rows, verify };
   }
 
-  const insert = (db: Database.Database, row: Record<string, unknown>) =>
-    db.prepare(`INSERT INTO audit (${Object.keys(row).join(", ")}) VALUES (${Object.keys(row).map((k) => "@" + k).join(", ")})`).run(row);
+  const insert = (db: Database.Database, row: Record<string, unknown>) => {
+    const columns = writableColumns(db, "audit");
+    db.prepare(`INSERT INTO audit (${columns.join(", ")}) VALUES (${columns.map((k) => "@" + k).join(", ")})`).run(Object.fromEntries(columns.map((c) => [c, row[c]])));
+  };
   /** Moves entries from `seq` on up (delta 1) or down (delta -1), via negative numbers to dodge the key. */
   const shift = (db: Database.Database, from: number, delta: number) => {
     db.prepare("UPDATE audit SET seq = -seq WHERE seq >= ?").run(from);
@@ -667,7 +696,8 @@ describe("the audit log", () => {
     const db = new Database(file);
     try {
       let variants = 0;
-      for (const [column, value] of Object.entries(original)) {
+      for (const column of writableColumns(db, "audit")) {
+        const value = original[column];
         if (column === "seq") continue;
         const forms: unknown[] = [];
         if (typeof value === "string") for (let i = 0; i < utf8(value).length; i++) forms.push(flipBit(utf8(value), i));

@@ -212,7 +212,12 @@ export async function revokeToken(ctx: VaultContext, id: string): Promise<TokenI
     // Children, grandchildren…: revoking a token revokes what it issued.
     for (let grew = true; grew; ) {
       grew = false;
-      for (const r of all) if (r.parent !== null && doomed.has(r.parent) && !doomed.has(r.id)) (doomed.add(r.id), (grew = true));
+      for (const r of all) {
+        if (r.parent !== null && doomed.has(r.parent) && !doomed.has(r.id)) {
+          doomed.add(r.id);
+          grew = true;
+        }
+      }
     }
     for (const r of all) {
       if (!doomed.has(r.id) || r.revokedAt !== null) continue;

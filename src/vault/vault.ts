@@ -258,8 +258,11 @@ export class Vault {
     return secrets.loadMeta(this.ctx, path, { includeDeleted: true });
   }
 
-  listSecrets(opts?: secrets.ListOptions): Promise<SecretSummary[]> {
-    return secrets.listSecrets(this.ctx, opts);
+  /** Names, never values; audited like every other operation. */
+  async listSecrets(opts?: secrets.ListOptions): Promise<SecretSummary[]> {
+    const items = await secrets.listSecrets(this.ctx, opts);
+    await this.ctx.store.write((tx) => audit(tx, this.ctx, "secret.list", opts?.namespace || "vault", { count: items.length }));
+    return items;
   }
 
   deleteSecret(path: string, opts?: { purge?: boolean }): Promise<SecretMeta> {
@@ -289,7 +292,7 @@ export class Vault {
   /** Every secret's current value, for `export --to` (audited as one operation before release). */
   async exportAll(namespace?: string): Promise<{ path: string; value: Uint8Array }[]> {
     requireOwner(this.ctx, "export the vault");
-    const items = await this.listSecrets({ namespace, recursive: true });
+    const items = await secrets.listSecrets(this.ctx, { namespace, recursive: true });
     const out: { path: string; value: Uint8Array }[] = [];
     for (const item of items) {
       const meta = await secrets.loadMeta(this.ctx, item.path);

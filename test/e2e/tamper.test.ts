@@ -137,7 +137,11 @@ describe("a vault file edited by hand", () => {
       ),
     );
     expectRefused(await authy(["secrets", "get", "prod/B"], { home, env: byId() }), 7);
-    expectRefused(await authy(["secrets", "get", "prod/B", "--json"], { home, env: byId() }), 7);
+    const json = await authy(["secrets", "get", "prod/B", "--json"], { home, env: byId() });
+    expect(json.code).toBe(7);
+    expect(json.stdout).toBe("");
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: "INTEGRITY" } });
+    for (const v of VALUES) expect(json.stderr).not.toContain(v);
     expectRefused(await authy(["env", "export", "prod"], { home, env: byId() }), 7);
     expectRefused(await authy(["read", "authy://prod/B"], { home, env: byId() }), 7);
   });
@@ -160,7 +164,8 @@ describe("a vault file edited by hand", () => {
     sql(db, (d) => {
       d.exec(`ATTACH '${otherTemplate}' AS other`);
       d.exec("DELETE FROM secret_versions WHERE path = 'prod/A' AND version = 2");
-      d.exec("INSERT INTO secret_versions SELECT * FROM other.secret_versions WHERE path = 'prod/A' AND version = 2");
+      const columns = "path, version, type, tier, sealed, wrapped_dek, created_at, actor";
+      d.exec(`INSERT INTO secret_versions (${columns}) SELECT ${columns} FROM other.secret_versions WHERE path = 'prod/A' AND version = 2`);
     });
     expectRefused(await authy(getA, { home, env: byId() }), 7);
   });

@@ -264,6 +264,13 @@ function checkIsVault(db: Database.Database, file: string, options: SqliteStoreO
   if (version > MIGRATIONS.length) {
     throw new AuthyError("UNAVAILABLE", `this vault was written by a newer authy (schema ${version})`, { hint: "upgrade authy" });
   }
+  // authy creates no triggers. One planted in the file would run inside authy's own writes
+  // (deleting each audit entry as it is written, say), so such a file is refused.
+  if (db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'").pluck().get() !== 0) {
+    throw new AuthyError("INTEGRITY", `${file} holds SQL triggers that authy did not create`, {
+      hint: "the vault was modified outside authy; restore it from a backup (authy restore FILE)",
+    });
+  }
 }
 
 /** Numbered migrations, run in one IMMEDIATE transaction; a second process waits, then finds them done. */
