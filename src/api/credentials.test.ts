@@ -147,7 +147,7 @@ describe("tokens", () => {
 
   it("is refused by owner-only routes and by status while the vault is locked", async () => {
     const t = await token({ scope: "secrets:read:prod/*" });
-    for (const [method, url] of [["GET", "/v1/policy"], ["GET", "/v1/agents"], ["GET", "/v1/tokens"], ["GET", "/v1/keys"], ["POST", "/v1/verify"], ["POST", "/v1/lock"]]) {
+    for (const [method, url] of [["GET", "/v1/policy"], ["GET", "/v1/agents"], ["GET", "/v1/tokens"], ["GET", "/v1/keys"], ["POST", "/v1/verify"], ["POST", "/v1/lock"], ["GET", "/v1/audit"], ["POST", "/v1/audit/checkpoint"]]) {
       const r = await h.req(method!, url!, { bearer: t.token });
       expect(r.status, url).toBe(403);
       expect(r.body.error.message).toBe("only the owner can do this");

@@ -247,6 +247,21 @@ describe("the vault as a whole", () => {
     expect((await h.req("POST", "/v1/events", { body: { action: "Not An Action", resource: "x" } })).status).toBe(400);
   });
 
+  it("serves the audit log: query, export, checkpoint, verify", async () => {
+    await put("p/K", { value: "v" });
+    const q = await h.req("GET", "/v1/audit?action=secret.write&namespace=p");
+    expect(q.body.entries.map((e: { action: string; resource: string }) => `${e.action} ${e.resource}`)).toEqual(["secret.write p/K"]);
+    expect((await h.req("GET", "/v1/audit?limit=0")).status).toBe(400);
+    const page = await h.req("GET", "/v1/audit/export?afterSeq=0&limit=1");
+    expect(page.body.entries).toHaveLength(1);
+    expect((await h.req("GET", "/v1/audit/export")).status).toBe(400);
+    const cp = await h.req("POST", "/v1/audit/checkpoint");
+    const v = await h.req("POST", "/v1/audit/verify", { body: { checkpoint: cp.body } });
+    expect(v.body).toMatchObject({ ok: true, checkpoint: { ok: true } });
+    const bad = await h.req("POST", "/v1/audit/verify", { body: { checkpoint: { format: "nope" } } });
+    expect(bad.status).toBe(400);
+  });
+
   it("keeps passphrase changes and whole-vault exports in direct mode", async () => {
     for (const url of ["/v1/passwd", "/v1/export"]) {
       const r = await h.req("POST", url, { body: { passphrase: "new" } });

@@ -1,6 +1,7 @@
 import type { RouteDeps, RouteSpec } from "./app.js";
 import { accessRoutes } from "./routes/access.js";
 import { approvalRoutes } from "./routes/approvals.js";
+import { auditRoutes } from "./routes/audit.js";
 import { envRoutes } from "./routes/env.js";
 import { policyRoutes } from "./routes/policy.js";
 import { secretRoutes } from "./routes/secrets.js";
@@ -59,11 +60,10 @@ import { vaultRoutes } from "./routes/vault.js";
  *                                                                       value at once, never travels over the API)
  *
  *  (approvals: see routes/approvals.ts; `reason` travels as ?reason= on reads, in the body on
- *  writes and dispatch.)
+ *  writes and dispatch. Audit log: see routes/audit.ts.)
  *
- * Next: a long-poll GET /v1/approvals/:id?wait=… (it will need its own connection timeout) and audit
- * (GET /v1/audit?namespace&agent&action&since&until&limit, /v1/audit/verify, /v1/audit/checkpoint).
+ * Next: a long-poll GET /v1/approvals/:id?wait=… (it will need its own connection timeout).
  */
 export function registerRoutes(add: (spec: RouteSpec) => void, deps: RouteDeps): void {
-  for (const spec of [...vaultRoutes(deps), ...secretRoutes, ...envRoutes(deps), ...policyRoutes, ...accessRoutes(deps), ...approvalRoutes]) add(spec);
+  for (const spec of [...vaultRoutes(deps), ...secretRoutes, ...envRoutes(deps), ...policyRoutes, ...accessRoutes(deps), ...approvalRoutes, ...auditRoutes]) add(spec);
 }

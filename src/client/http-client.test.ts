@@ -149,6 +149,27 @@ describe("writes return exactly what the direct client returns", () => {
   });
 });
 
+describe("the audit log reads the same either way", () => {
+  it("queryAudit, exportAudit, auditCheckpoint, verifyAudit (with a checkpoint and progress)", async () => {
+    for (const f of [undefined, {}, { action: "secret.read" }, { namespace: "prod", limit: 3 }, { afterSeq: 2, limit: 5 }, { since: START, until: START + 1 }]) {
+      expect(await http.queryAudit(f), JSON.stringify(f)).toStrictEqual(await direct.queryAudit(f));
+    }
+    expect(await http.exportAudit({ afterSeq: 0, limit: 4 })).toStrictEqual(await direct.exportAudit({ afterSeq: 0, limit: 4 }));
+    const cp = await http.auditCheckpoint();
+    expect(cp).toStrictEqual(await direct.auditCheckpoint());
+    const seen: number[][] = [];
+    const report = await http.verifyAudit({ checkpoint: cp, onProgress: (...a) => seen.push(a) });
+    expect(report).toStrictEqual(await direct.verifyAudit({ checkpoint: cp }));
+    expect(report.ok).toBe(true);
+    expect(seen).toEqual([[report.entries, report.entries]]);
+    for (const bad of [{ limit: 0 }, { since: 5, until: 1 }, { namespace: "a//b" }]) {
+      expect(await failure(http.queryAudit(bad))).toStrictEqual(await failure(direct.queryAudit(bad)));
+    }
+    const forged = { ...cp, mac: "0".repeat(64) };
+    expect(await failure(http.verifyAudit({ checkpoint: forged }))).toStrictEqual(await failure(direct.verifyAudit({ checkpoint: forged })));
+  });
+});
+
 describe("errors come back as the same AuthyError", () => {
   it("for not found, invalid input, already exists and access denied", async () => {
     const cases: ((c: VaultClient) => Promise<unknown>)[] = [

@@ -3,6 +3,9 @@ import type { Dispatch } from "../vault/dispatch.js";
 import type { EnvEntry, ImportPlan } from "../vault/env-transfer.js";
 import type { AgentInfo } from "../vault/agents.js";
 import type { ApprovalInfo } from "../vault/approval-rows.js";
+import type { AuditCheckpoint } from "../vault/audit-checkpoint.js";
+import type { AuditPage } from "../vault/audit-query.js";
+import type { AuditVerifyReport } from "../vault/audit-verify.js";
 import type { PolicyDocument, Scope } from "../vault/policy/index.js";
 import type { TokenInfo } from "../vault/tokens.js";
 import type { SecretMeta, SecretSummary, VersionInfo } from "../vault/types.js";
@@ -132,6 +135,20 @@ export function createHttpClient(opts: HttpClientOptions): VaultClient {
     },
     listTokens: async () => (await call<{ items: TokenInfo[] }>("GET", "/v1/tokens")).items,
     revokeToken: (id) => call<TokenInfo>("DELETE", `/v1/tokens/${encodeURIComponent(id)}`),
+
+    queryAudit: (f = {}) => {
+      const num = (v: number | undefined) => (v === undefined ? undefined : String(v));
+      const query = { namespace: f.namespace, agent: f.agent, actor: f.actor, action: f.action, since: num(f.since), until: num(f.until), limit: num(f.limit), afterSeq: num(f.afterSeq) };
+      return call<AuditPage>("GET", "/v1/audit", { query });
+    },
+    exportAudit: (page) => call<AuditPage>("GET", "/v1/audit/export", { query: { afterSeq: String(page.afterSeq), limit: page.limit === undefined ? undefined : String(page.limit) } }),
+    async verifyAudit(o = {}) {
+      const report = await call<AuditVerifyReport>("POST", "/v1/audit/verify", { body: { checkpoint: o.checkpoint } });
+      // The daemon walks the chain in one request: progress is reported once, at the end.
+      o.onProgress?.(report.entries, report.entries);
+      return report;
+    },
+    auditCheckpoint: () => call<AuditCheckpoint>("POST", "/v1/audit/checkpoint"),
 
     close: async () => http.close(),
   };

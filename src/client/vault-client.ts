@@ -37,7 +37,7 @@ export type VaultClient = Pick<
   | "approve"
   | "deny"
   | "approveAll"
-  // The audit log (owner only). Over HTTP these would be (not yet in src/api/routes.ts):
+  // The audit log (owner only). Over HTTP (src/api/routes/audit.ts):
   //   GET  /v1/audit?namespace=&agent=&actor=&action=&since=&until=&limit=&afterSeq=  → AuditPage
   //   GET  /v1/audit/export?afterSeq=N&limit=M                                        → AuditPage
   //   POST /v1/audit/verify { checkpoint? }                                           → AuditVerifyReport

@@ -55,7 +55,11 @@ describe("constantTimeEqual", () => {
 
 describe("sha256Hex", () => {
   it("is sha256 in lowercase hex", () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (data) => expect(sha256Hex(data)).toBe(toHex(sha256(data)))));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (data) => {
+        expect(sha256Hex(data)).toBe(toHex(sha256(data)));
+      }),
+    );
   });
 });
 

@@ -6,7 +6,7 @@ import { decide, type Scope } from "./policy/index.js";
 import { audit, tryAudit } from "./audit-log.js";
 import { authorize } from "./access.js";
 import { approvalRequired, passApprovals, readNeed, type ApprovalNeed } from "./approvals.js";
-import { decryptVersion, listSecrets, loadMeta } from "./secrets.js";
+import { decryptVersion, listAll, loadMeta } from "./secrets.js";
 
 /**
  * Deciding what a process gets: the secrets a scope may read (named by their key), plus
@@ -71,8 +71,12 @@ export async function planDispatch(ctx: VaultContext, req: DispatchRequest): Pro
     byName.set(ref.name, ref);
   };
   if (scope) {
-    for (const s of await listSecrets(ctx, { recursive: true })) {
-      if (decide(scope, s.path, "read").allowed) add({ name: s.key, path: s.path, source: `scope ${scope.name}` }, true);
+    // A token running with a scope gets what both the scope and its own scope let it read;
+    // names it may not read are left out silently, as a listing would.
+    const actor = ctx.actor;
+    const actorMayRead = (path: string) => actor.kind === "owner" || (actor.kind === "token" && decide(actor.scope, path, "read").allowed);
+    for (const s of await listAll(ctx, { recursive: true })) {
+      if (decide(scope, s.path, "read").allowed && actorMayRead(s.path)) add({ name: s.key, path: s.path, source: `scope ${scope.name}` }, true);
     }
   }
   for (const ref of req.refs ?? []) {
@@ -95,7 +99,7 @@ export async function planDispatch(ctx: VaultContext, req: DispatchRequest): Pro
 
 export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise<Dispatch> {
   const { scope, plan } = await planDispatch(ctx, req);
-  const existing = new Set((await listSecrets(ctx, { recursive: true })).map((s) => s.path));
+  const existing = new Set((await listAll(ctx, { recursive: true })).map((s) => s.path));
   const unknown = plan.filter((r) => !existing.has(r.path));
   if (unknown.length > 0) {
     throw new AuthyError("NOT_FOUND", `no secret ${unknown.map((r) => `${r.path} (${r.source})`).join(", ")}`, { hint: "see `authy secrets list`" });
@@ -124,10 +128,11 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
     const g = await passApprovals(tx, ctx, needs, req.reason);
     if (!g.ok) return g;
     await audit(tx, ctx, req.action ?? "run.start", scope?.name ?? req.command, {
+      // The caller's details first: they can add to the record, never rewrite what was given.
+      ...req.details,
       command: req.command,
       scope: scope?.name ?? null,
       secrets: secrets.map((s) => ({ name: s.name, path: s.path })),
-      ...req.details,
     });
     return g;
   });

@@ -186,9 +186,17 @@ export async function readListing(ctx: VaultContext): Promise<string> {
 
 /** The authenticated listing, filtered. Never returns values. */
 export async function listSecrets(ctx: VaultContext, opts: ListOptions = {}): Promise<SecretSummary[]> {
+  return (await listAll(ctx, opts)).filter((s) => mayList(ctx, s.path));
+}
+
+/**
+ * The authenticated listing, filtered by namespace but NOT by what the actor may list: for
+ * the core's own decisions (does a referenced secret exist), never shown to a caller as is.
+ */
+export async function listAll(ctx: VaultContext, opts: ListOptions = {}): Promise<SecretSummary[]> {
   const ns = opts.namespace === undefined || opts.namespace === "" ? undefined : validateNamespace(opts.namespace);
   const text = await readListing(ctx);
-  let items = parseListing(text).filter((s) => mayList(ctx, s.path));
+  let items = parseListing(text);
   if (!opts.includeDeleted) items = items.filter((s) => s.deletedAt === null);
   if (ns !== undefined) {
     const prefix = ns + "/";

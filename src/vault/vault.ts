@@ -21,7 +21,8 @@ import { Keyring } from "./keyring.js";
 import { macListing } from "./secret-rows.js";
 import * as secrets from "./secrets.js";
 import { audit } from "./audit-log.js";
-import { requireOwner } from "./access.js";
+import { authorize, requireOwner } from "./access.js";
+import { validatePath } from "./path.js";
 import { actorName, type Actor, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
 import { verifyVault, type VerifyReport } from "./verify.js";
 import type { Dispatch, DispatchRequest } from "./dispatch.js";
@@ -193,6 +194,7 @@ export class Vault {
   }
 
   listAgents(): Promise<AgentInfo[]> {
+    requireOwner(this.ctx, "list agents");
     return agents().then((m) => m.listAgents(this.ctx));
   }
 
@@ -254,7 +256,8 @@ export class Vault {
     return secrets.getSecret(this.ctx, path, opts);
   }
 
-  describeSecret(path: string): Promise<SecretMeta> {
+  async describeSecret(path: string): Promise<SecretMeta> {
+    await authorize(this.ctx, validatePath(path).path, "list", "secret.describe");
     return secrets.loadMeta(this.ctx, path, { includeDeleted: true });
   }
 
@@ -352,10 +355,12 @@ export class Vault {
   }
 
   policy(): Promise<PolicyDocument> {
+    requireOwner(this.ctx, "read the policy");
     return policies().then((m) => m.loadPolicy(this.ctx));
   }
 
   testPolicy(scope: string, path: string, capability: Capability): Promise<Decision & { scope: string }> {
+    requireOwner(this.ctx, "test the policy");
     return policies().then((m) => m.testPolicy(this.ctx, scope, path, capability));
   }
 
@@ -392,6 +397,8 @@ export class Vault {
 
   /** Records an owner-level event that is not a secret operation (backup, restore, export). */
   async recordEvent(action: string, resource: string, details?: Record<string, unknown>): Promise<void> {
+    // A token may close the record of its own run; every other event is the owner's to write.
+    if (!(action === "run.end" && this.ctx.actor.kind === "token")) requireOwner(this.ctx, "record events");
     await this.ctx.store.write((tx) => audit(tx, this.ctx, action, resource, details));
   }
 
