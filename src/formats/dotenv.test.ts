@@ -2,19 +2,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AuthyError } from "../errors.js";
 import { KEY_PATTERN, parseDotenv, serializeDotenv } from "./dotenv.js";
+import { thrown } from "../errors.test-helpers.js";
 
 const pairs = (text: string, source?: string) =>
   parseDotenv(text, source === undefined ? {} : { source }).map(({ key, value }) => [key, value]);
 
-function thrown(fn: () => unknown): AuthyError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AuthyError);
-    return e as AuthyError;
-  }
-  throw new Error("expected an AuthyError, nothing was thrown");
-}
 
 const REALISTIC = [
   "# Application settings", //                                               1

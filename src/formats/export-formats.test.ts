@@ -2,19 +2,10 @@ import { spawnSync } from "node:child_process";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml, parseDocument } from "yaml";
-import { AuthyError } from "../errors.js";
 import { parseDotenv } from "./dotenv.js";
 import { EXPORT_FORMATS, serializeEnv, type EnvEntry, type ExportFormat } from "./export-formats.js";
+import { thrown } from "../errors.test-helpers.js";
 
-function thrown(fn: () => unknown): AuthyError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AuthyError);
-    return e as AuthyError;
-  }
-  throw new Error("expected an AuthyError, nothing was thrown");
-}
 
 /** Runs the shell output in a real POSIX sh and reads the variables back, NUL-separated. */
 function shellRoundTrip(entries: readonly EnvEntry[]): string[] {

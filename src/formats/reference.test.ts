@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { AuthyError } from "../errors.js";
 import { isReference, parseReference, REFERENCE_SCHEME } from "./reference.js";
+import { thrown } from "../errors.test-helpers.js";
 
-function thrown(fn: () => unknown): AuthyError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AuthyError);
-    return e as AuthyError;
-  }
-  throw new Error("expected an AuthyError, nothing was thrown");
-}
 
 describe("references", () => {
   it("uses the authy:// scheme", () => {

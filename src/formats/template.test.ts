@@ -1,17 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AuthyError } from "../errors.js";
 import { parseTemplate, renderTemplate, templateReferences } from "./template.js";
+import { thrown } from "../errors.test-helpers.js";
 
-function thrown(fn: () => unknown): AuthyError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AuthyError);
-    return e as AuthyError;
-  }
-  throw new Error("expected an AuthyError, nothing was thrown");
-}
 
 const render = (text: string, values: Record<string, string>) =>
   renderTemplate(parseTemplate(text), (path) => {

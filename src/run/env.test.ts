@@ -8,16 +8,8 @@ import {
   validateEnvName,
   validateEnvValue,
 } from "./env.js";
+import { thrown } from "../errors.test-helpers.js";
 
-function thrown(fn: () => unknown): AuthyError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AuthyError);
-    return e as AuthyError;
-  }
-  throw new Error("expected an AuthyError");
-}
 
 describe("buildChildEnv", () => {
   const parent = {

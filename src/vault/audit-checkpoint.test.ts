@@ -11,7 +11,6 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isAuthyError } from "../errors.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
-import { appendAudit } from "./audit-chain.js";
 import { CHECKPOINT_FORMAT, parseCheckpoint, type AuditCheckpoint } from "./audit-checkpoint.js";
 import type { Clock } from "./clock.js";
 import { Keyring } from "./keyring.js";

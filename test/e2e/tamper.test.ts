@@ -74,7 +74,7 @@ function sql(file: string, fn: (db: Database.Database) => void): void {
 
 /** A refusal as the design wants it: the exit code, one line on stderr, nothing on stdout, no value anywhere. */
 function expectRefused(r: Result, code: number, message?: RegExp): void {
-  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code });
+  expect(r.code, `exit ${r.code}, stderr: ${r.stderr}`).toBe(code);
   expect(r.stdout).toBe("");
   expect(r.stderr).toMatch(/^authy: [^\n]+\n$/);
   expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -111,11 +111,11 @@ const EDITS: Edit[] = [
 ];
 
 describe("a vault file edited by hand", () => {
-  it.each(EDITS)("exits $code after $table.$column is edited ($args)", async ({ table, set, where, args, code }) => {
+  it.each(EDITS.map((e) => ({ ...e, code: e.code ?? 7, command: e.args.join(" "), what: `${e.table}.${e.column}` })))("exits $code from `$command` after $what is edited", async ({ table, set, where, args, code }) => {
     const { home, db } = homeWith();
     sql(db, (d) => expect(d.prepare(`UPDATE ${table} SET ${set} WHERE ${where}`).run().changes).toBe(1));
     const r = await authy(args, { home, env: byId() });
-    expectRefused(r, code ?? 7, code === 6 ? /wrong passphrase or identity/ : undefined);
+    expectRefused(r, code, code === 6 ? /wrong passphrase or identity/ : undefined);
   });
 
   it.each([

@@ -16,6 +16,22 @@ const FOLLOW_BATCH = 1000;
 const MAX_CHECKPOINT_FILE_BYTES = 64 * 1024;
 /** Export output is gathered into chunks of about this size before each write. */
 const EXPORT_CHUNK_CHARS = 256 * 1024;
+/** A progress bar is redrawn at most this often: a million entries arrive in 500 pages. */
+const PROGRESS_EVERY_MS = 100;
+
+function progress(ctx: CliContext, label: string): { update(done: number, total: number): void; done(): void } {
+  const bar = progressBar(ctx, label);
+  let last = 0;
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (now - last < PROGRESS_EVERY_MS && done < total) return;
+      last = now;
+      bar.update(done, total);
+    },
+    done: () => bar.done(),
+  };
+}
 
 interface QueryFlags {
   namespace?: string;
@@ -67,10 +83,11 @@ export async function query(ctx: CliContext, flags: QueryFlags): Promise<void> {
   print(page.entries);
   let after = page.headSeq;
   let stopped = false;
-  let wake: () => void = () => {};
+  let pause: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   const stop = () => {
     stopped = true;
-    wake();
+    if (pause) clearTimeout(pause.timer);
+    pause?.resolve();
   };
   process.once("SIGINT", stop);
   try {
@@ -78,7 +95,9 @@ export async function query(ctx: CliContext, flags: QueryFlags): Promise<void> {
       const next = await client.queryAudit({ ...filter, limit: FOLLOW_BATCH, afterSeq: after });
       print(next.entries);
       after = next.entries.length === FOLLOW_BATCH ? next.entries[next.entries.length - 1]!.seq : next.headSeq;
-      if (next.entries.length < FOLLOW_BATCH && !stopped) await new Promise<void>((resolve) => ((wake = resolve), setTimeout(resolve, FOLLOW_POLL_MS)));
+      if (next.entries.length === FOLLOW_BATCH || stopped) continue;
+      await new Promise<void>((resolve) => (pause = { resolve, timer: setTimeout(resolve, FOLLOW_POLL_MS) }));
+      pause = undefined;
     }
   } finally {
     process.removeListener("SIGINT", stop);
@@ -99,7 +118,7 @@ async function readCheckpoint(file: string) {
 export async function verify(ctx: CliContext, flags: { checkpoint?: string }): Promise<void> {
   const checkpoint = flags.checkpoint === undefined ? undefined : await readCheckpoint(flags.checkpoint);
   const client = await ctx.client();
-  const bar = progressBar(ctx, "verifying the audit log");
+  const bar = progress(ctx, "verifying the audit log");
   const report = await client.verifyAudit({ checkpoint, onProgress: (done, total) => bar.update(done, total) }).finally(() => bar.done());
   ctx.out.result(report, () => (report.ok ? verifyText(report) : ""));
   if (report.firstBad) throw new AuthyError("INTEGRITY", `audit entry ${report.firstBad.seq}: ${report.firstBad.reason}`, { hint: "the audit log was modified outside authy; restore from a backup, and keep checkpoints" });
@@ -167,7 +186,7 @@ type ExportFormat = "json" | "jsonl" | "csv";
 export async function exportLog(ctx: CliContext, flags: { format: ExportFormat; out?: string }): Promise<void> {
   const client = await ctx.client();
   const sink = await ExportSink.open(flags.out);
-  const bar = progressBar(ctx, "exporting the audit log");
+  const bar = progress(ctx, "exporting the audit log");
   let count = 0;
   let head = 0;
   try {
