@@ -25,7 +25,6 @@ const TAG_STRING = 1;
 const TAG_INTEGER = 2;
 const TAG_BYTES = 3;
 const TAG_BOOLEAN = 4;
-/** A field's length must fit the u32 length prefix. */
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -6,7 +6,7 @@ import { openSecretRow, parseListing } from "./secret-rows.js";
 import { audit } from "./audit-log.js";
 import { authorize, mayList } from "./access.js";
 import { approvalRequired, passApprovals, readNeed, writeNeed, type ApprovalNeed } from "./approvals.js";
-import { decryptVersion, LISTING_READ_ATTEMPTS, readListing, refreshListing, writeVersion } from "./secrets.js";
+import { checkListingBefore, decryptVersion, LISTING_READ_ATTEMPTS, readListing, refreshListing, writeVersion } from "./secrets.js";
 import type { Tier } from "./types.js";
 
 /** Moving whole namespaces in and out as NAME=value entries (dotenv and friends). */
@@ -86,6 +86,7 @@ export async function importEnv(
     const now = ctx.clock.now();
     let done = 0;
     const todo = plan.items.filter((i) => i.action === "create" || i.action === "update");
+    if (todo.length > 0) await checkListingBefore(tx, ctx);
     const needs: ApprovalNeed[] = [];
     for (const item of todo) needs.push(await writeNeed(tx, ctx, item.path, opts.tier));
     const g = await passApprovals(tx, ctx, needs);

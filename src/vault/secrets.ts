@@ -28,6 +28,16 @@ function checkValue(value: Uint8Array): void {
   }
 }
 
+/**
+ * Called at the start of every write that will change the secrets table: the listing must
+ * still be the one the vault authenticated, or a row inserted or deleted by hand would be
+ * laundered into the new listing MAC by the owner's next write.
+ */
+export async function checkListingBefore(tx: StoreWriter, ctx: VaultContext): Promise<void> {
+  const vault = await tx.getVault();
+  verifyListing(ctx.keys, await tx.listingText(), vault?.listingMac ?? null);
+}
+
 /** After any change to the secrets table, the authenticated listing is recomputed in the same transaction. */
 export async function refreshListing(tx: StoreWriter, ctx: VaultContext): Promise<void> {
   await tx.setListingMac(macListing(ctx.keys, await tx.listingText()));
@@ -79,6 +89,7 @@ export async function setSecret(ctx: VaultContext, path: string, value: Uint8Arr
   const p = validatePath(path);
   await authorize(ctx, p.path, "write", "secret.write");
   const done = await ctx.store.write(async (tx) => {
+    await checkListingBefore(tx, ctx);
     // A critical write by a token needs the owner's approval, spent in this transaction.
     const gate = await passApprovals(tx, ctx, [await writeNeed(tx, ctx, p.path, opts.tier)], opts.reason);
     if (!gate.ok) return gate;
@@ -210,6 +221,7 @@ export async function listAll(ctx: VaultContext, opts: ListOptions = {}): Promis
 export async function deleteSecret(ctx: VaultContext, path: string, opts: { purge?: boolean } = {}): Promise<SecretMeta> {
   await authorize(ctx, validatePath(path).path, "delete", "secret.delete");
   return ctx.store.write(async (tx) => {
+    await checkListingBefore(tx, ctx);
     const p = validatePath(path);
     const row = await tx.getSecret(p.path);
     if (!row) throw notFound(p.path);
@@ -234,6 +246,7 @@ export async function deleteSecret(ctx: VaultContext, path: string, opts: { purg
 export async function restoreSecret(ctx: VaultContext, path: string): Promise<SecretMeta> {
   await authorize(ctx, validatePath(path).path, "write", "secret.restore");
   return ctx.store.write(async (tx) => {
+    await checkListingBefore(tx, ctx);
     const p = validatePath(path);
     const row = await tx.getSecret(p.path);
     if (!row) throw notFound(p.path, " (purged secrets cannot be restored)");
@@ -264,6 +277,7 @@ export async function rollbackSecret(ctx: VaultContext, path: string, version: n
   const value = await decryptVersion(ctx, meta, version);
   try {
     const done = await ctx.store.write(async (tx) => {
+      await checkListingBefore(tx, ctx);
       const gate = await passApprovals(tx, ctx, [await writeNeed(tx, ctx, meta.path)]);
       if (!gate.ok) return gate;
       const now = ctx.clock.now();

@@ -250,6 +250,20 @@ describe("hand edits of a secret's metadata row", () => {
     expect(await outcome(vault.exportAll())).toBe("INTEGRITY");
     expect((await vault.verify()).problems.length).toBeGreaterThan(0);
   });
+
+  it("refuses the owner's next write after a row was inserted or deleted by hand, so it is never laundered into the listing", async () => {
+    for (const edit of [
+      "INSERT INTO secrets SELECT 'prod/FORGED', namespace, type, tier, description, tags, expires_at, current_version, deleted_at, created_at, updated_at, mac FROM secrets WHERE path = 'prod/B'",
+      "DELETE FROM secrets WHERE path = 'prod/B'",
+    ]) {
+      const file = copyOf();
+      sql(file, (db) => db.prepare(edit).run());
+      const vault = await unlock(file);
+      expect(await outcome(vault.setSecret("staging/NEW", Buffer.from("value")))).toBe("INTEGRITY");
+      expect(await outcome(vault.importEnv([{ key: "K", value: "v" }], { namespace: "other" }))).toBe("INTEGRITY");
+      expect(await outcome(vault.listSecrets())).toBe("INTEGRITY");
+    }
+  });
 });
 
 describe("hand edits of a stored version", () => {
