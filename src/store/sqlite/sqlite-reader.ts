@@ -296,9 +296,13 @@ export class SqliteReader implements StoreReader {
   async listApprovals(q: ApprovalQuery = {}): Promise<ApprovalRow[]> {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.status !== undefined) (where.push("status = ?"), args.push(q.status));
-    if (q.principal !== undefined) (where.push("principal = ?"), args.push(q.principal));
-    if (q.path !== undefined) (where.push("path = ?"), args.push(q.path));
+    const when = (clause: string, value: unknown) => {
+      where.push(clause);
+      args.push(value);
+    };
+    if (q.status !== undefined) when("status = ?", q.status);
+    if (q.principal !== undefined) when("principal = ?", q.principal);
+    if (q.path !== undefined) when("path = ?", q.path);
     const sql = `SELECT * FROM approvals${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, id`;
     return (this.run("reading approvals", (c) => c.stmt(sql).all(...args)) as Row[]).map(toApproval);
   }
