@@ -95,7 +95,21 @@ describe("FieldWriter", () => {
   const write = (w: FieldWriter, s: Spec) =>
     s.kind === "string" ? w.string(s.v) : s.kind === "integer" ? w.integer(s.v) : s.kind === "blob" ? w.blob(s.v) : w.hexBlob(toHex(s.v));
 
-  it("writes exactly what encodeFields writes, prefix and all, row after row", () => {
+  /** The documented layout, built the slow and obvious way, independently of both encoders. */
+  const reference = (fields: (string | number | Uint8Array)[]): string => {
+    const parts = [Buffer.of(1)];
+    for (const f of fields) {
+      const body = typeof f === "string" ? Buffer.from(f, "utf8") : typeof f === "number" ? Buffer.alloc(8) : Buffer.from(f);
+      if (typeof f === "number") body.writeBigInt64BE(BigInt(f));
+      const head = Buffer.alloc(5);
+      head[0] = typeof f === "string" ? 1 : typeof f === "number" ? 2 : 3;
+      head.writeUInt32BE(body.length, 1);
+      parts.push(head, body);
+    }
+    return Buffer.concat(parts).toString("hex");
+  };
+
+  it("writes the documented layout, and what encodeFields writes, prefix and all, row after row", () => {
     fc.assert(
       fc.property(fc.array(spec, { maxLength: 4 }), fc.array(fc.array(spec, { maxLength: 8 }), { minLength: 1, maxLength: 4 }), (prefix, rows) => {
         const w = new FieldWriter();
@@ -104,7 +118,9 @@ describe("FieldWriter", () => {
         for (const row of rows) {
           w.reset();
           for (const s of row) write(w, s);
-          expect(toHex(w.bytes())).toBe(toHex(encodeFields([...prefix, ...row].map((s) => s.v))));
+          const fields = [...prefix, ...row].map((s) => s.v);
+          expect(toHex(w.bytes())).toBe(reference(fields));
+          expect(toHex(w.bytes())).toBe(toHex(encodeFields(fields)));
         }
       }),
     );

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, execFile } from "node:child_process";
+import { spawn, execFile, execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -413,6 +413,18 @@ describe("runChild in its own process", () => {
     expect(await waitFor(() => existsSync(pids) && readFileSync(pids, "utf8").includes(" "), 10_000)).toBe(true);
     const [child, grandchild] = readFileSync(pids, "utf8").trim().split(" ").map(Number) as [number, number];
     expect(isGone(child)).toBe(false);
+    // The watchdog starts just after the child; kill authy only once it is watching (on a
+    // loaded machine the child's script can run before the watchdog has started).
+    const watching = () => {
+      try {
+        return execFileSync("sh", ["-c", 'for f in /proc/[0-9]*/cmdline; do tr "\\0" " " < "$f" 2>/dev/null; echo; done'])
+          .toString()
+          .includes(`authy-watchdog ${child}`);
+      } catch {
+        return false;
+      }
+    };
+    expect(await waitFor(watching, 10_000)).toBe(true);
     harness.proc.kill("SIGKILL");
     await harness.exited;
     // SIGTERM reaches the group at once; the child, which ignores it, gets SIGKILL after the grace.
