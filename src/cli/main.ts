@@ -5,7 +5,7 @@
  */
 import { AuthyError, isAuthyError } from "../errors.js";
 import { EXIT_CODES } from "./exit-codes.js";
-import { buildProgram, commandWord, CommanderExit } from "./program.js";
+import { buildProgram, commandExitStatus, commandWord, CommanderExit } from "./program.js";
 
 function report(e: AuthyError, json: boolean, verbose: boolean): void {
   if (json) {
@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const program = buildProgram(commandWord(argv.slice(2)));
     await program.parseAsync(argv);
-    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+    return commandExitStatus();
   } catch (e) {
     if (e instanceof CommanderExit) return e.exitCode;
     const err = isAuthyError(e)

@@ -30,7 +30,14 @@ export function commandWord(args: readonly string[]): string | undefined {
   return undefined;
 }
 
-type Handler = (ctx: import("./context.js").CliContext, ...args: unknown[]) => Promise<void>;
+/** A handler returns nothing (success) or the exit status it decided (`run`, `policy test`). */
+type Handler = (ctx: import("./context.js").CliContext, ...args: unknown[]) => Promise<void | number>;
+
+let commandStatus = 0;
+/** The exit status the command that ran asked for; main.ts ends the process with it. */
+export function commandExitStatus(): number {
+  return commandStatus;
+}
 
 /**
  * Commands are declared here and their handlers imported only when they run, so that
@@ -45,7 +52,8 @@ function lazy(load: () => Promise<Record<string, unknown>>, name: string) {
       const mod = await load();
       const handler = mod[name] as Handler;
       // commander passes (...positionals, options, command); handlers take (ctx, ...positionals, options).
-      await handler(ctx, ...args.slice(0, -1));
+      const status = await handler(ctx, ...args.slice(0, -1));
+      if (typeof status === "number") commandStatus = status;
     } finally {
       await ctx.close();
     }

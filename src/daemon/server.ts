@@ -127,7 +127,7 @@ const SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
  * Runs the daemon until it locks. Resolves when everything is closed; the process then
  * exits on its own (nothing is left on the event loop).
  */
-export async function runDaemon(): Promise<void> {
+export async function runDaemon(): Promise<number> {
   process.umask(0o077);
   process.title = "authy-daemon"; // what ps shows, instead of node and a path
   let handoff: Handoff;
@@ -136,8 +136,7 @@ export async function runDaemon(): Promise<void> {
   } catch (e) {
     log(`not starting: ${describe(e)}`);
     sendReady({ ok: false, error: errorOf(e) });
-    process.exitCode = 2;
-    return;
+    return 2;
   }
   const paths = daemonPaths(handoff.home);
   let locked = false;
@@ -163,10 +162,9 @@ export async function runDaemon(): Promise<void> {
     if (locked) releaseLock(paths.lock);
     log(`not starting: ${describe(e)}`);
     sendReady({ ok: false, error: errorOf(e) });
-    process.exitCode = 1;
-    return;
+    return 1;
   }
-  await serve(handoff, paths, store, vault, approvals);
+  return serve(handoff, paths, store, vault, approvals);
 }
 
 function errorOf(e: unknown): { code: AuthyError["code"]; message: string; hint: string | null } {
@@ -180,7 +178,7 @@ async function serve(
   store: SqliteStore,
   vault: Vault,
   approvals: Awaited<ReturnType<typeof approvalSettings>> | undefined,
-): Promise<void> {
+): Promise<number> {
   const sessionHash = Buffer.from(handoff.sessionHash, "base64");
   const instance = randomId("dmn_");
   const lifetime = new Lifetime(handoff.idleMs, handoff.maxMs);
@@ -253,10 +251,9 @@ async function serve(
     started = true;
   } catch (e) {
     log(`not starting: ${describe(e)}`);
-    process.exitCode = 1;
     await shutdown("failed to start");
     sendReady({ ok: false, error: errorOf(e) });
-    return;
+    return 1;
   }
 
   // Only now: a signal while starting ends the process at once (the key dies with it, and
@@ -282,10 +279,11 @@ async function serve(
   if (!sendReady({ ok: true, pid: process.pid, socket: paths.socket })) {
     // Whoever started us is gone and never printed the session: nobody could use this daemon.
     await shutdown("the `authy unlock` that started it went away");
-    return;
+    return 0;
   }
   // Until something calls shutdown() (a timer, POST /v1/lock or a signal) and it completes.
   await stopped;
+  return 0;
 }
 
 /** Stops accepting, waits for in-flight requests up to SHUTDOWN_GRACE_MS, then cuts the rest. */

@@ -1,7 +1,6 @@
 import { AuthyError } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { appendAudit } from "./audit-chain.js";
-import type { Clock } from "./clock.js";
 import type { VaultContext } from "./context.js";
 import { exportEnv, importEnv, type EnvEntry, type ImportOptions, type ImportPlan } from "./env-transfer.js";
 import {
@@ -18,6 +17,9 @@ import {
   type SlotInfo,
 } from "./key-slots.js";
 import { Keyring } from "./keyring.js";
+import { unlockDelayMs, type InitOptions, type VaultDeps, type VaultStatus } from "./vault-options.js";
+
+export { UNLOCK_FREE_ATTEMPTS, UNLOCK_MAX_DELAY_MS, unlockDelayMs, type InitOptions, type VaultDeps, type VaultStatus } from "./vault-options.js";
 import { macListing } from "./secret-rows.js";
 import * as secrets from "./secrets.js";
 import { audit } from "./audit-log.js";
@@ -31,7 +33,7 @@ import type { Decision, PolicyDocument, Scope } from "./policy/scope.js";
 import type { AgentInfo } from "./agents.js";
 import type { CreateTokenOptions, TokenCheck, TokenInfo } from "./tokens.js";
 import * as approvals from "./approvals.js";
-import type { ApprovalSettings, ApproveOptions } from "./approvals.js";
+import type { ApproveOptions } from "./approvals.js";
 import type { ApprovalInfo } from "./approval-rows.js";
 import type { AuditFilter, AuditPage } from "./audit-query.js";
 import type { AuditVerifyOptions, AuditVerifyReport } from "./audit-verify.js";
@@ -48,38 +50,6 @@ const tokens = () => import("./tokens.js");
 const auditQuery = () => import("./audit-query.js");
 const auditVerify = () => import("./audit-verify.js");
 const auditCheckpoint = () => import("./audit-checkpoint.js");
-
-/** After this many failed unlocks in a row, each further attempt waits longer first. */
-export const UNLOCK_FREE_ATTEMPTS = 3;
-/** The longest wait before an unlock attempt, however many failures came before. */
-export const UNLOCK_MAX_DELAY_MS = 30_000;
-
-export function unlockDelayMs(failures: number): number {
-  if (failures < UNLOCK_FREE_ATTEMPTS) return 0;
-  return Math.min(UNLOCK_MAX_DELAY_MS, 1000 * 2 ** (failures - UNLOCK_FREE_ATTEMPTS));
-}
-
-export interface VaultDeps {
-  store: Store;
-  clock: Clock;
-  /** Waits; injected so that tests of the unlock back-off do not sleep. */
-  sleep?: (ms: number) => Promise<void>;
-  /** Approval request lifetime and notifier (see approvals.ts). */
-  approvals?: ApprovalSettings;
-}
-
-export interface InitOptions {
-  passphrase?: string;
-  workFactor?: number;
-  recipients?: string[];
-}
-
-export interface VaultStatus {
-  initialized: boolean;
-  vaultId: string | null;
-  createdAt: number | null;
-  slots: SlotInfo[];
-}
 
 /**
  * An unlocked vault: the one door to the core. Every method is one logical operation, with

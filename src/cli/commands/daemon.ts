@@ -59,7 +59,7 @@ export async function lock(ctx: CliContext): Promise<void> {
 }
 
 /** The hidden `__daemon` command: the daemon process itself (see src/daemon/server.ts). */
-export async function daemon(): Promise<void> {
+export async function daemon(): Promise<number> {
   const { runDaemon } = await import("../../daemon/server.js");
-  await runDaemon();
+  return runDaemon();
 }

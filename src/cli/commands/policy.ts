@@ -19,12 +19,12 @@ export async function show(ctx: CliContext): Promise<void> {
   ctx.out.result(doc, () => (Object.keys(doc.scopes).length === 0 ? "# no policy applied yet (authy policy apply FILE)" : serializePolicy(doc)));
 }
 
-export async function test(ctx: CliContext, scope: string, path: string, capability: string): Promise<void> {
+export async function test(ctx: CliContext, scope: string, path: string, capability: string): Promise<number> {
   if (!isCapability(capability)) throw new AuthyError("INVALID_INPUT", `unknown capability ${JSON.stringify(capability)}`, { hint: "one of read, list, write, delete, rotate" });
   const vault = await ctx.client();
   const d = await vault.testPolicy(scope, path, capability);
   const why = d.rule.kind === "default" ? "no rule allows it (default deny)" : `${d.rule.kind} rule ${d.rule.index !== undefined ? `#${d.rule.index + 1} ` : ""}${JSON.stringify(d.rule.path)}`;
   ctx.out.result({ scope: d.scope, path, capability, allowed: d.allowed, rule: d.rule }, () => `${d.allowed ? "allow" : "deny"}: ${why}`);
   // Like `test(1)`: scripts can branch on the answer.
-  if (!d.allowed) process.exitCode = 4;
+  return d.allowed ? 0 : 4;
 }

@@ -48,7 +48,7 @@ async function collectReferences(flags: RunFlags): Promise<{ refs: EnvReference[
  * before any value is released), start the child with a scrubbed environment and masked
  * output, and return its exit status.
  */
-export async function run(ctx: CliContext, command: string[], flags: RunFlags): Promise<void> {
+export async function run(ctx: CliContext, command: string[], flags: RunFlags): Promise<number> {
   const [program, ...args] = command;
   if (!program) throw new AuthyError("INVALID_INPUT", "no command to run", { hint: "authy run --scope deploy -- ./deploy.sh" });
   if (!flags.scope && !flags.envFile?.length && !flags.env?.length) {
@@ -101,5 +101,5 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
       pid: process.pid,
     })
     .catch((e: unknown) => ctx.out.warn(`could not record run.end: ${(e as Error).message}`));
-  process.exitCode = result.exitCode;
+  return result.exitCode;
 }

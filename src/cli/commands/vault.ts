@@ -53,7 +53,7 @@ export async function init(ctx: CliContext, flags: { recipient?: string[]; passp
   ctx.out.info(`created a vault in ${ctx.home}`);
 }
 
-export async function status(ctx: CliContext): Promise<void> {
+export async function status(ctx: CliContext): Promise<number> {
   const exists = await fs.lstat(ctx.vaultPath).catch(() => null);
   const s = exists ? await Vault.status(await ctx.openStore()) : { initialized: false, vaultId: null, createdAt: null, slots: [] };
   const { daemonStatus } = await import("../../daemon/control.js");
@@ -71,7 +71,7 @@ export async function status(ctx: CliContext): Promise<void> {
         ? [`vault:    ${ctx.vaultPath}`, `id:       ${s.vaultId}`, `created:  ${isoTime(s.createdAt)}`, ...state, `unlocks:  ${s.slots.map((x) => (x.kind === "passphrase" ? "passphrase" : x.recipient)).join(", ")}`].join("\n")
         : `no vault in ${ctx.home} (run \`authy init\`)`,
   );
-  if (!s.initialized) process.exitCode = 6;
+  return s.initialized ? 0 : 6;
 }
 
 interface Check {
