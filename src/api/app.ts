@@ -38,6 +38,8 @@ export interface RouteSpec {
   url: string;
   /** The kinds of caller allowed; empty means no authentication at all (health). */
   callers: readonly ActorKind[];
+  /** Checking on an approval or the status spends none of a limited token's uses. */
+  free?: boolean;
   bodyLimit?: number;
   handler(req: FastifyRequest, caller: Caller, reply: FastifyReply): Promise<unknown>;
 }
@@ -50,6 +52,7 @@ export interface RouteDeps {
 declare module "fastify" {
   interface FastifyContextConfig {
     callers?: readonly ActorKind[];
+    free?: boolean;
   }
   interface FastifyRequest {
     caller: Caller | null;
@@ -88,7 +91,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     if (!callers || callers.length === 0) return;
     const bearer = bearerOf(req.headers.authorization);
     if (bearer === undefined) throw missingCredentials();
-    const caller = await authenticate(opts, bearer);
+    const caller = await authenticate(opts, bearer, { spend: !req.routeOptions.config.free });
     opts.onActivity?.();
     if (!callers.includes(caller.actor.kind)) throw notForCaller(caller.actor.kind);
     req.caller = caller;
@@ -116,7 +119,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       method: spec.method,
       url: spec.url,
       ...(spec.bodyLimit === undefined ? {} : { bodyLimit: spec.bodyLimit }),
-      config: { callers: spec.callers },
+      config: { callers: spec.callers, free: spec.free ?? false },
       handler: async (req, reply) => {
         const caller: Caller = req.caller ?? { actor: { kind: "owner" }, vault: null };
         return spec.handler(req, caller, reply);

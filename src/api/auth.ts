@@ -56,7 +56,7 @@ export function bearerOf(header: string | undefined): string | undefined {
   return m[1]!;
 }
 
-export async function authenticate(auth: Authenticator, bearer: string): Promise<Caller> {
+export async function authenticate(auth: Authenticator, bearer: string, opts: { spend?: boolean } = {}): Promise<Caller> {
   if (bearer.length > MAX_CREDENTIAL_LENGTH) throw badCredentials();
   if (auth.isOwnerSession(bearer)) {
     const vault = auth.vault();
@@ -67,7 +67,7 @@ export async function authenticate(auth: Authenticator, bearer: string): Promise
   const owner = auth.vault();
   if (!owner) throw lockedError(); // tokens and keys can only be checked with the vault key
   if (isToken) {
-    const check = await owner.useToken(bearer, auth.instance);
+    const check = await owner.useToken(bearer, auth.instance, { spend: opts.spend ?? true });
     if (!check.ok) throw badCredentials();
     const t = check.token;
     const actor: Actor = { kind: "token", id: t.id, scope: t.scope, expiresAt: t.expiresAt };

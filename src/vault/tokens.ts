@@ -154,9 +154,10 @@ function parseToken(token: string): { id: string; secret: string } | null {
 /**
  * Checks a presented token and, if it is limited in uses, spends one use atomically (so a
  * single-use token used 100 times at once succeeds exactly once). Callers must answer every
- * failure the same way; the reason is for the audit log only.
+ * failure the same way; the reason is for the audit log only. With `spend: false` (checking on
+ * an approval request) the token is checked but no use is spent.
  */
-export async function useToken(ctx: VaultContext, presented: string, instance: string): Promise<TokenCheck> {
+export async function useToken(ctx: VaultContext, presented: string, instance: string, opts: { spend?: boolean } = {}): Promise<TokenCheck> {
   const parsed = parseToken(presented);
   const hash = secretHash(ctx, parsed ? parsed.secret : presented);
   const check = async (row: TokenRow | null): Promise<TokenCheck> => {
@@ -174,7 +175,7 @@ export async function useToken(ctx: VaultContext, presented: string, instance: s
   };
   const first = await check(parsed ? await ctx.store.getToken(parsed.id) : null);
   const result: TokenCheck =
-    !first.ok || first.token.maxUses === null
+    !first.ok || first.token.maxUses === null || opts.spend === false
       ? first
       : await ctx.store.write(async (tx): Promise<TokenCheck> => {
           const row = await tx.getToken(parsed!.id);

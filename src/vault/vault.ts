@@ -184,8 +184,8 @@ export class Vault {
     return tokens().then((m) => m.createToken(this.ctx, opts));
   }
 
-  useToken(presented: string, instance: string): Promise<TokenCheck> {
-    return tokens().then((m) => m.useToken(this.ctx, presented, instance));
+  useToken(presented: string, instance: string, opts?: { spend?: boolean }): Promise<TokenCheck> {
+    return tokens().then((m) => m.useToken(this.ctx, presented, instance, opts));
   }
 
   listTokens(instance: string): Promise<TokenInfo[]> {

@@ -45,7 +45,7 @@ export const approvalRoutes: RouteSpec[] = [
     callers: ["owner"],
     handler: async (req, caller) => ({ items: await vaultOf(caller).approveAll(approveOptions(req.body)) }),
   },
-  { method: "GET", url: "/v1/approvals/:id", callers: ["owner", "token"], handler: async (req, caller) => vaultOf(caller).getApproval(idOf(req.params)) },
+  { method: "GET", url: "/v1/approvals/:id", callers: ["owner", "token"], free: true, handler: async (req, caller) => vaultOf(caller).getApproval(idOf(req.params)) },
   {
     method: "POST",
     url: "/v1/approvals/:id/approve",
