@@ -44,7 +44,11 @@ export async function exportEnv(ctx: CliContext, namespace: string, flags: { out
   const text = serializeEnv(entries, flags.format);
   if (flags.out) {
     await writeFileAtomic(flags.out, text);
+    ctx.out.result({ namespace, format: flags.format, out: flags.out, keys: entries.map((e) => e.key) }, () => "");
     ctx.out.info(`wrote ${entries.length} secrets to ${flags.out}`);
+  } else if (ctx.out.opts.json) {
+    // --json: the values as a JSON document whatever --format says (the format was checked above).
+    ctx.out.result({ namespace, entries }, () => "");
   } else {
     process.stdout.write(text);
   }
