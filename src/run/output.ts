@@ -37,8 +37,9 @@ export class OutputSink {
     const pieces: Uint8Array[] = [];
     if (this.session) this.session.write(chunk, pieces);
     else pieces.push(chunk);
-    let ok = true;
-    for (const piece of pieces) ok = this.dest.write(piece);
+    // One write per chunk: masking splits a chunk into pieces, and a write call per piece
+    // (a syscall each on a pipe or file) cost more than the search itself.
+    const ok = pieces.length === 0 ? true : this.dest.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
     if (ok) return true;
     this.waiting = resume;
     this.dest.once("drain", this.onDrain);
@@ -50,7 +51,7 @@ export class OutputSink {
     if (!this.closed) {
       const pieces: Uint8Array[] = [];
       this.session?.end(pieces);
-      for (const piece of pieces) this.dest.write(piece);
+      if (pieces.length > 0) this.dest.write(Buffer.concat(pieces));
       await new Promise<void>((resolve) => this.dest.write(EMPTY, () => resolve()));
     }
     // A destination that failed may still report errors; keep swallowing them then.

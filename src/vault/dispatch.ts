@@ -2,7 +2,7 @@ import { AuthyError } from "../errors.js";
 import type { VaultContext } from "./context.js";
 import { validatePath } from "./path.js";
 import { resolveScope } from "./policies.js";
-import { decide, type Scope } from "./policy/index.js";
+import { decide, type Scope } from "./policy/scope.js";
 import { audit, tryAudit } from "./audit-log.js";
 import { authorize } from "./access.js";
 import { approvalRequired, passApprovals, readNeed, type ApprovalNeed } from "./approvals.js";

@@ -1,18 +1,16 @@
 import { AuthyError } from "../errors.js";
 import type { VaultContext } from "./context.js";
-import {
-  canonicalPolicyJson,
-  decide,
-  getScope,
-  isCompactScope,
-  parseCompactScope,
-  parsePolicyYaml,
-  policyFromCanonicalJson,
-  type Capability,
-  type Decision,
-  type PolicyDocument,
-  type Scope,
-} from "./policy/index.js";
+import type { Capability } from "./policy/capability.js";
+import { isCompactScope, parseCompactScope } from "./policy/compact.js";
+import { getScope } from "./policy/policy-document.js";
+import { decide, type Decision, type PolicyDocument, type Scope } from "./policy/scope.js";
+
+/*
+ * The policy file formats need the YAML and schema libraries; they load only when a stored
+ * policy is read or written, so `authy run --scope secrets:read:ns/*` never pays for them.
+ */
+const policyJson = () => import("./policy/policy-json.js");
+const policyYaml = () => import("./policy/policy-yaml.js");
 import { audit } from "./audit-log.js";
 
 /**
@@ -27,13 +25,14 @@ export async function loadPolicy(ctx: VaultContext): Promise<PolicyDocument> {
   const row = await ctx.store.getPolicy();
   if (!row) return EMPTY_POLICY;
   ctx.keys.verifyRow(POLICY_DOMAIN, [row.document, row.updatedAt], row.mac, "the stored policy was modified outside authy");
-  return policyFromCanonicalJson(row.document);
+  return (await policyJson()).policyFromCanonicalJson(row.document);
 }
 
 /** Validates a policy file and stores it (owner only). Returns the stored document. */
 export async function applyPolicy(ctx: VaultContext, yamlText: string, source: string): Promise<PolicyDocument> {
   if (ctx.actor.kind !== "owner") throw new AuthyError("ACCESS_DENIED", "only the owner can change the policy");
-  const doc = parsePolicyYaml(yamlText, source);
+  const { canonicalPolicyJson, policyFromCanonicalJson } = await policyJson();
+  const doc = (await policyYaml()).parsePolicyYaml(yamlText, source);
   const document = canonicalPolicyJson(doc);
   await ctx.store.write(async (tx) => {
     const updatedAt = ctx.clock.now();
