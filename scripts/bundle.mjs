@@ -2,7 +2,10 @@
 // of ~150 small modules is what lets `authy secrets get` start in about the time of
 // `node -e 0`. Native modules and the server-only stack stay external.
 import { build } from "esbuild";
-import { chmodSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
+
+// Chunk names change with their content: start from an empty directory.
+rmSync("dist/bin", { recursive: true, force: true });
 
 await build({
   entryPoints: { authy: "src/cli/main.ts" },
