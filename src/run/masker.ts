@@ -48,38 +48,65 @@ export interface MaskerOptions {
 export class Masker {
   /** Indexes (into the values given) of non-empty values too short to be masked. */
   readonly unmasked: readonly number[];
-  /** Number of distinct byte patterns searched for. */
-  readonly patternCount: number;
   readonly placeholder: Buffer;
-  /** @internal Finds complete occurrences. */
-  readonly index: GramIndex;
-  /** @internal Measures how much of a chunk's end could be the start of one (and helps `index`). */
-  readonly automaton: AhoCorasick;
-  /** @internal Length of the longest pattern. */
-  readonly maxLength: number;
+  private readonly values: readonly (string | Uint8Array)[];
+  private readonly minLength: number;
+  private compiled: { index: GramIndex; automaton: AhoCorasick; maxLength: number; patternCount: number } | undefined;
 
   constructor(values: readonly (string | Uint8Array)[], options: MaskerOptions = {}) {
-    const minLength = Math.max(GRAM, options.minLength ?? MASK_MIN_LENGTH);
+    this.minLength = Math.max(GRAM, options.minLength ?? MASK_MIN_LENGTH);
     this.placeholder = Buffer.from(options.placeholder ?? MASK_PLACEHOLDER, "utf8");
+    this.values = values;
     const unmasked: number[] = [];
-    const patterns = new Map<string, Uint8Array>();
     values.forEach((value, index) => {
-      const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
-      if (bytes.length === 0) return; // nothing to hide, nothing to warn about
-      if (bytes.length < minLength) {
-        unmasked.push(index);
-        return;
-      }
-      for (const form of secretForms(bytes, minLength)) {
-        patterns.set(Buffer.from(form).toString("latin1"), form);
-      }
+      const length = typeof value === "string" ? Buffer.byteLength(value, "utf8") : value.length;
+      // Empty: nothing to hide, nothing to warn about.
+      if (length > 0 && length < this.minLength) unmasked.push(index);
     });
-    const list = [...patterns.values()];
     this.unmasked = unmasked;
-    this.patternCount = list.length;
-    this.automaton = new AhoCorasick(list);
-    this.index = new GramIndex(list, this.automaton);
-    this.maxLength = list.reduce((max, p) => Math.max(max, p.length), 0);
+  }
+
+  /**
+   * The patterns are compiled on first use: building the search structures for 1,000
+   * secrets costs more than starting a program that never prints anything.
+   */
+  private compile(): NonNullable<Masker["compiled"]> {
+    if (this.compiled) return this.compiled;
+    const patterns = new Map<string, Uint8Array>();
+    for (const value of this.values) {
+      const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
+      if (bytes.length < this.minLength) continue;
+      for (const form of secretForms(bytes, this.minLength)) patterns.set(Buffer.from(form).toString("latin1"), form);
+    }
+    const list = [...patterns.values()];
+    const automaton = new AhoCorasick(list);
+    this.compiled = {
+      index: new GramIndex(list, automaton),
+      automaton,
+      maxLength: list.reduce((max, p) => Math.max(max, p.length), 0),
+      patternCount: list.length,
+    };
+    return this.compiled;
+  }
+
+  /** Number of distinct byte patterns searched for. */
+  get patternCount(): number {
+    return this.compile().patternCount;
+  }
+
+  /** @internal Finds complete occurrences. */
+  get index(): GramIndex {
+    return this.compile().index;
+  }
+
+  /** @internal Measures how much of a chunk's end could be the start of one. */
+  get automaton(): AhoCorasick {
+    return this.compile().automaton;
+  }
+
+  /** @internal Length of the longest pattern. */
+  get maxLength(): number {
+    return this.compile().maxLength;
   }
 
   /** A fresh streaming state over these patterns (one per output stream). */
