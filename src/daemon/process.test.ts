@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { currentIdentity, identityAlive, processAlive } from "./process.js";
 
@@ -21,6 +21,8 @@ describe("processAlive", () => {
     const sh = spawn("/bin/sh", ["-c", "sleep 30 & echo $!; exec sleep 5"], { stdio: ["ignore", "pipe", "ignore"] });
     const pid = Number(await new Promise<string>((resolve) => sh.stdout.once("data", (d: Buffer) => resolve(d.toString()))));
     expect(processAlive(pid)).toBe(true);
+    // Kill only once the shell has become `sleep 5`: a shell that is still a shell reaps it.
+    for (let i = 0; i < 250 && readFileSync(`/proc/${sh.pid}/comm`, "utf8").trim() !== "sleep"; i++) await new Promise((r) => setTimeout(r, 20));
     process.kill(pid, "SIGKILL");
     for (let i = 0; i < 100 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
     expect(processAlive(pid)).toBe(false);
