@@ -86,9 +86,9 @@ export class CliContext {
   }
 
   /**
-   * The vault to talk to. With a daemon running, commands go to it, acting as the owner
-   * (AUTHY_SESSION), a token (AUTHY_TOKEN) or an agent (AUTHY_AGENT_KEY, exchanged for a
-   * short-lived token first). A caller with none of those but its own passphrase or
+   * The vault to talk to. With a daemon running, commands go to it, acting as a token
+   * (AUTHY_TOKEN), an agent (AUTHY_AGENT_KEY, exchanged for a short-lived token first) or the
+   * owner (AUTHY_SESSION), in that order. A caller with none of those but its own passphrase or
    * identity works directly; anyone else is refused, so an agent that merely shares the
    * user's account cannot act as the owner. Without a daemon, this process unlocks the
    * vault itself. Commands print the same either way.
@@ -105,14 +105,15 @@ export class CliContext {
     const socket = this.opts.daemon === false ? null : (await import("../daemon/paths.js")).daemonSocket(this.home);
     if (socket) {
       const { createHttpClient } = await import("../client/http-client.js");
-      const bearer = session ?? token;
-      if (bearer) return createHttpClient({ socketPath: socket, bearer, mode: "daemon" });
+      // The narrowest credential wins: in an owner's shell, `AUTHY_TOKEN=… authy …` acts as the token.
+      if (token) return createHttpClient({ socketPath: socket, bearer: token, mode: "daemon" });
       if (agentKey) {
         const exchange = createHttpClient({ socketPath: socket, bearer: agentKey, mode: "daemon" });
         const issued = await exchange.issueToken({ ttlMs: AGENT_COMMAND_TOKEN_TTL_MS, label: "cli" });
         await exchange.close();
         return createHttpClient({ socketPath: socket, bearer: issued.token, mode: "daemon" });
       }
+      if (session) return createHttpClient({ socketPath: socket, bearer: session, mode: "daemon" });
       if (!this.hasOwnCredential()) {
         throw new AuthyError("ACCESS_DENIED", "the vault is unlocked by a daemon, but this process has no session, token or key for it", {
           hint: "owners: eval \"$(authy unlock)\" sets AUTHY_SESSION; agents: set AUTHY_TOKEN or AUTHY_AGENT_KEY",
