@@ -10,23 +10,9 @@ import { AuthyError } from "../errors.js";
  * writing through it, and we refuse before that so the user learns of it).
  */
 export async function writeFileAtomic(dest: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
-  await refuseSymlink(dest);
-  const dir = path.dirname(path.resolve(dest));
-  const tmp = path.join(dir, `.${path.basename(dest)}.${Buffer.from(randomBytes(6)).toString("hex")}.tmp`);
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, mode);
-    await handle.writeFile(data);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fs.rename(tmp, dest);
-    await syncDir(dir);
-  } catch (e) {
-    await handle?.close().catch(() => undefined);
-    await fs.unlink(tmp).catch(() => undefined);
-    throw fileError(e, dest);
-  }
+  const file = await openFileAtomic(dest, mode);
+  await file.write(data);
+  await file.commit();
 }
 
 /** A file being written piece by piece with writeFileAtomic's guarantees: nothing at `dest` until commit(). */

@@ -9,12 +9,12 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isAuthyError } from "../errors.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { CHECKPOINT_FORMAT, parseCheckpoint, type AuditCheckpoint } from "./audit-checkpoint.js";
 import type { Clock } from "./clock.js";
 import { Keyring } from "./keyring.js";
 import { Vault } from "./vault.js";
+import { codeOf } from "../errors.test-helpers.js";
 
 const T0 = Date.UTC(2030, 0, 1);
 const CANARY = "canary-7Hq2-ZZ-do-not-log-9f31c0";
@@ -74,15 +74,6 @@ async function firstBad(v = vault): Promise<string | null> {
   return r.firstBad && `${r.firstBad.seq}: ${r.firstBad.reason}`;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (isAuthyError(e)) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-}
 
 describe("audit verify", () => {
   it("passes an untouched log and reports its head", async () => {

@@ -8,7 +8,6 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isAuthyError } from "../errors.js";
 import { Connection } from "../store/sqlite/sqlite-reader.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { appendAudit, type AuditEvent } from "./audit-chain.js";
@@ -17,6 +16,7 @@ import type { Clock } from "./clock.js";
 import { Keyring } from "./keyring.js";
 import type { Actor } from "./types.js";
 import { Vault } from "./vault.js";
+import { codeOf } from "../errors.test-helpers.js";
 
 const T0 = Date.UTC(2030, 0, 1);
 const MINUTE = 60_000;
@@ -58,15 +58,6 @@ function sql(fn: (db: Database.Database) => void): void {
   }
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (isAuthyError(e)) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-}
 
 const seqs = async (f: Parameters<Vault["queryAudit"]>[0]) => (await vault.queryAudit(f)).entries.map((e) => e.seq);
 
