@@ -324,6 +324,87 @@ describe("SqliteStore", () => {
     });
   });
 
+  describe("group commit", () => {
+    /** Counts the COMMITs the write connection runs: one per transaction, so one fsync each. */
+    function countCommits(store: SqliteStore): { commits: number } {
+      const w = (store as unknown as { writer: Connection }).writer;
+      const stmt = w.stmt.bind(w);
+      const counter = { commits: 0 };
+      w.stmt = (sql: string) => {
+        if (sql === "COMMIT") counter.commits++;
+        return stmt(sql);
+      };
+      return counter;
+    }
+
+    it("commits writes that queue up together, each all or nothing, and resolves none before its COMMIT", async () => {
+      const store = openStore({ create: true });
+      const other = openStore();
+      const counter = countCommits(store);
+      const seenByOtherConnection: boolean[] = [];
+      const writes = Array.from({ length: 40 }, (_, i) =>
+        store
+          .write(async (tx) => {
+            await tx.putSecret(secretRow(`g/K${i}`));
+            await new Promise((r) => setImmediate(r));
+            if (i % 10 === 7) throw new AuthyError("INVALID_INPUT", `refused ${i}`);
+            return i;
+          })
+          .then(async (v) => {
+            // Resolved means committed: another connection (another process) sees it already.
+            seenByOtherConnection.push((await other.getSecret(`g/K${i}`)) !== null);
+            return v;
+          }),
+      );
+      const results = await Promise.allSettled(writes);
+      expect(results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.message)).toEqual(["refused 7", "refused 17", "refused 27", "refused 37"]);
+      expect(seenByOtherConnection).toHaveLength(36);
+      expect(seenByOtherConnection.every(Boolean)).toBe(true);
+      for (let i = 0; i < 40; i++) expect((await store.getSecret(`g/K${i}`)) !== null).toBe(i % 10 !== 7);
+      // The first write ran alone; the 39 queued behind it shared transactions.
+      expect(counter.commits).toBeGreaterThanOrEqual(2);
+      expect(counter.commits).toBeLessThanOrEqual(3);
+    });
+
+    it("keeps the audit chain whole when many appends share a transaction", async () => {
+      const store = openStore({ create: true });
+      await Promise.all(Array.from({ length: 100 }, () => store.write(increment)));
+      expect((await store.auditHead())?.seq).toBe(100);
+      expect((await store.getSecret(COUNTER))?.currentVersion).toBe(100);
+    });
+
+    it("fails every write of a group whose transaction is lost, and runs the ones not yet started in the next", async () => {
+      const store = openStore({ create: true });
+      await store.write((tx) => tx.putSecret(secretRow("first/K")));
+      const { writer } = connections(store);
+      const pages = writer.pragma("page_count", { simple: true }) as number;
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      // Holds the connection so that the next three queue up as one group.
+      const holder = store.write(async () => held);
+      const small = store.write((tx) => tx.putSecret(secretRow("small/K")));
+      const big = store.write(async (tx) => {
+        writer.pragma(`max_page_count = ${pages}`);
+        try {
+          await tx.putVersion(versionRow("big/K", 1, { sealed: noise(1024 * 1024, 5) }));
+        } finally {
+          writer.pragma("max_page_count = 1073741823");
+        }
+      });
+      const after = store.write((tx) => tx.putSecret(secretRow("after/K")));
+      release();
+      await holder;
+      expect(await failure(() => big)).toBe("UNAVAILABLE");
+      // SQLite undid the whole transaction on SQLITE_FULL: the write before it in the group was
+      // lost too, and says so; it is never reported as written.
+      expect(await failure(() => small)).toBe("UNAVAILABLE");
+      expect(await store.getSecret("small/K")).toBeNull();
+      expect(await failure(() => after)).toBe("resolved");
+      expect(await store.getSecret("after/K")).not.toBeNull();
+      expect(store.integrityCheck()).toEqual(["ok"]);
+    });
+  });
+
   it("takes a backup of committed data only, which opens as a vault", async () => {
     const store = openStore({ create: true });
     await store.write((tx) => tx.putSecret(secretRow("a/K")));

@@ -137,10 +137,21 @@ const NATIVE_BINDING: string | undefined = (() => {
   }
 })();
 
+/** The most write() calls committed together (see SqliteStore.drain). */
+export const MAX_GROUP_COMMIT = 64;
+
+interface PendingWrite {
+  fn: (tx: SqliteTransaction) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 export class SqliteStore extends SqliteReader implements Store {
   readonly kind = "sqlite";
-  /** Serializes write() calls within this process: the write connection has one transaction. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /** write() calls waiting for the write connection, which has one transaction at a time. */
+  private readonly pending: PendingWrite[] = [];
+  /** Settles when the writes under way (if any) are done: close() waits for it. */
+  private draining: Promise<void> | null = null;
   /** The transaction whose callback is running, to refuse a write() nested inside it. */
   private readonly current = new AsyncLocalStorage<SqliteTransaction>();
 
@@ -205,29 +216,93 @@ export class SqliteStore extends SqliteReader implements Store {
       return Promise.reject(new AuthyError("INTERNAL", "write() was called inside another write(); use the transaction it was given"));
     }
     if (this.readonly) return Promise.reject(new AuthyError("UNAVAILABLE", "the vault was opened read-only"));
-    const next = this.queue.then(() => this.transaction(fn));
-    this.queue = next.catch(() => undefined);
-    return next;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.draining ??= this.drain();
+    });
   }
 
-  private async transaction<T>(fn: (tx: SqliteTransaction) => Promise<T>): Promise<T> {
-    await this.begin();
+  /**
+   * Group commit. The write() calls that queued up while the last transaction ran are
+   * committed together: one BEGIN, each call in a savepoint of its own (all or nothing, and a
+   * failing call undoes only itself), one COMMIT, so one fsync for all of them. No call
+   * resolves before that COMMIT: a value whose audit entry is not durable is never released.
+   * Alone, a call is one transaction as before; under load (the daemon serving many agents)
+   * the fsyncs are shared.
+   */
+  private async drain(): Promise<void> {
+    for (;;) {
+      if (this.pending.length === 0) {
+        // Said in the same tick as the last check: a write() queued from now on starts a new drain.
+        this.draining = null;
+        return;
+      }
+      const group = this.pending.splice(0, MAX_GROUP_COMMIT);
+      try {
+        await this.begin();
+      } catch (e) {
+        for (const w of group) w.reject(e);
+        continue;
+      }
+      const settled: { w: PendingWrite; ok: boolean; value: unknown }[] = [];
+      let lost: unknown = undefined;
+      for (const w of group) {
+        if (lost !== undefined) {
+          // The transaction is gone: the rest run in the next one.
+          this.pending.unshift(...group.slice(settled.length));
+          break;
+        }
+        const r = await this.savepoint(w.fn);
+        settled.push({ w, ...r });
+        if (!r.ok && !this.writer.db.inTransaction) lost = r.value;
+      }
+      if (lost === undefined) {
+        try {
+          this.writer.stmt("COMMIT").run();
+        } catch (e) {
+          lost = translateSqliteError(e, "committing a write");
+          this.rollback();
+        }
+      }
+      for (const { w, ok, value } of settled) {
+        if (!ok) w.reject(value);
+        else if (lost !== undefined) w.reject(lost);
+        else w.resolve(value);
+      }
+    }
+  }
+
+  /** Runs one write() call inside the open transaction; its changes are undone if it fails. */
+  private async savepoint(fn: (tx: SqliteTransaction) => Promise<unknown>): Promise<{ ok: boolean; value: unknown }> {
     const tx = new SqliteTransaction(this.writer);
     try {
-      const result = await this.current.run(tx, () => fn(tx));
-      tx.commit();
-      return result;
+      this.writer.stmt("SAVEPOINT authy_write").run();
+      const value = await this.current.run(tx, () => fn(tx));
+      tx.checkUsable();
+      this.writer.stmt("RELEASE authy_write").run();
+      return { ok: true, value };
     } catch (e) {
       if (this.writer.db.inTransaction) {
         try {
-          this.writer.stmt("ROLLBACK").run();
+          this.writer.stmt("ROLLBACK TO authy_write").run();
+          this.writer.stmt("RELEASE authy_write").run();
         } catch {
-          // The first error is the one worth reporting; SQLite rolls back on close anyway.
+          // Cannot undo just this call: give up the whole transaction.
+          this.rollback();
         }
       }
-      throw e;
+      return { ok: false, value: e };
     } finally {
       tx.end();
+    }
+  }
+
+  private rollback(): void {
+    if (!this.writer.db.inTransaction) return;
+    try {
+      this.writer.stmt("ROLLBACK").run();
+    } catch {
+      // The first error is the one worth reporting; SQLite rolls back on close anyway.
     }
   }
 
@@ -261,7 +336,7 @@ export class SqliteStore extends SqliteReader implements Store {
   }
 
   async close(): Promise<void> {
-    await this.queue;
+    while (this.draining) await this.draining;
     if (this.conn !== this.writer && this.conn.db.open) this.conn.db.close();
     if (this.writer.db.open) this.writer.db.close();
   }

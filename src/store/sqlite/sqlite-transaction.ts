@@ -38,8 +38,9 @@ export class SqliteTransaction extends SqliteReader implements StoreWriter {
     }
   }
 
-  commit(): void {
-    this.run("committing a write", (c) => c.stmt("COMMIT").run());
+  /** Throws if a statement of this write failed (even if the caller caught it): it must not commit. */
+  checkUsable(): void {
+    this.check();
   }
 
   async putVault(row: VaultRow): Promise<void> {
