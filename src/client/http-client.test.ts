@@ -265,8 +265,8 @@ describe("server mode over TCP", () => {
     await gone.close();
   });
 
-  it("reuses one keep-alive connection for many calls", async () => {
-    const c = createHttpClient({ socketPath, bearer: SESSION, mode: "daemon" });
+  it("serves many calls at once, on kept-alive connections", async () => {
+    const c = createHttpClient({ baseUrl: url, bearer: SESSION, mode: "server" });
     const results = await Promise.all(Array.from({ length: 50 }, () => c.describeSecret("prod/API_KEY")));
     expect(new Set(results.map((r) => r.version)).size).toBe(1);
     for (let i = 0; i < 20; i++) await c.listSecrets();
@@ -288,9 +288,9 @@ describe("the client is light", () => {
     return seen;
   }
 
-  it("imports node:http and a few small modules, never fastify, zod, SQLite or crypto", () => {
+  it("imports node:net and a few small modules, never node:http (until a server is used), fastify, zod, SQLite or crypto", () => {
     const here = path.dirname(fileURLToPath(import.meta.url));
     const deps = [...runtimeImports(path.join(here, "http-client.ts"))].map((d) => (path.isAbsolute(d) ? path.relative(path.join(here, ".."), d) : d)).sort();
-    expect(deps).toEqual(["client/http-client.ts", "client/http-transport.ts", "errors.ts", "node:http", "vault/path.ts"]);
+    expect(deps).toEqual(["client/http-client.ts", "client/http-transport.ts", "client/unix-http.ts", "errors.ts", "node:net", "vault/path.ts"]);
   });
 });

@@ -1,10 +1,11 @@
-import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 import { AuthyError, type ErrorCode } from "../errors.js";
+import { unixRequest } from "./unix-http.js";
 
 /**
- * JSON over HTTP to the daemon (Unix socket) or a team server (TCP). On the CLI's hot path:
- * only node:http is loaded up front (node:https only for an https:// server). Error bodies
- * become the same AuthyError the core threw, so the CLI prints the same thing either way.
+ * JSON over HTTP to the daemon (Unix socket, see unix-http.ts) or a team server (TCP, node:http
+ * or node:https, loaded only then). Error bodies become the same AuthyError the core threw, so
+ * the CLI prints the same thing either way.
  */
 export interface TransportOptions {
   socketPath?: string;
@@ -33,7 +34,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
 type RequestFn = (options: RequestOptions, cb: (res: IncomingMessage) => void) => ClientRequest;
 
 export class HttpTransport {
-  private readonly agent: Agent;
+  private agent: Agent | undefined;
   private readonly base: URL | undefined;
   private requestFn: RequestFn | undefined;
   private readonly timeoutMs: number;
@@ -51,29 +52,24 @@ export class HttpTransport {
       }
     }
     this.timeoutMs = opts.timeoutMs ?? CLIENT_TIMEOUT_MS;
-    this.agent = new Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS });
   }
 
   /** Sends one request and returns its parsed JSON body; throws the server's AuthyError on failure. */
   async call<T>(method: Method, path: string, options: { body?: unknown; query?: Query } = {}): Promise<T> {
     const search = queryString(options.query);
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body), "utf8");
-    const send = await this.sender();
     const headers: Record<string, string | number> = { accept: "application/json" };
     if (this.opts.bearer !== undefined) headers.authorization = `Bearer ${this.opts.bearer}`;
     if (payload) {
       headers["content-type"] = "application/json";
       headers["content-length"] = payload.length;
     }
-    const prefix = this.base ? this.base.pathname.replace(/\/+$/, "") : "";
-    const target: RequestOptions = { method, path: `${prefix}${path}${search}`, headers, agent: this.agent };
-    if (this.base) {
-      target.protocol = this.base.protocol;
-      target.hostname = this.base.hostname.replace(/^\[|\]$/g, "");
-      if (this.base.port) target.port = Number(this.base.port);
-    } else {
-      target.socketPath = this.opts.socketPath!;
-    }
+    if (!this.base) return this.overSocket(this.opts.socketPath!, method, `${path}${search}`, headers, payload) as Promise<T>;
+    const send = await this.sender();
+    const target: RequestOptions = { method, path: `${this.base.pathname.replace(/\/+$/, "")}${path}${search}`, headers, agent: this.agent };
+    target.protocol = this.base.protocol;
+    target.hostname = this.base.hostname.replace(/^\[|\]$/g, "");
+    if (this.base.port) target.port = Number(this.base.port);
     for (let attempt = 0; ; attempt++) {
       try {
         return (await this.once(send, target, payload)) as T;
@@ -86,12 +82,27 @@ export class HttpTransport {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
+  }
+
+  private async overSocket(socketPath: string, method: Method, target: string, headers: Record<string, string | number>, payload: Buffer | undefined): Promise<unknown> {
+    let res;
+    try {
+      res = await unixRequest(socketPath, { method, path: target, headers, body: payload, timeoutMs: this.timeoutMs, maxBytes: MAX_RESPONSE_BYTES });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === "AUTHY_BAD_HEADER") throw new AuthyError("INVALID_INPUT", `the credential for the daemon is malformed (${err.message})`);
+      if (err.code === "AUTHY_TOO_LARGE" || err.code === "AUTHY_BAD_RESPONSE") throw this.unexpected(err.message);
+      throw this.connectionError(err);
+    }
+    return this.decode(res.status, res.body);
   }
 
   private async sender(): Promise<RequestFn> {
     if (!this.requestFn) {
-      this.requestFn = this.base?.protocol === "https:" ? ((await import("node:https")).request as RequestFn) : httpRequest;
+      const http = this.base?.protocol === "https:" ? await import("node:https") : await import("node:http");
+      this.agent = new http.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS });
+      this.requestFn = http.request as RequestFn;
     }
     return this.requestFn;
   }
