@@ -1,23 +1,70 @@
-// Bundles the CLI into dist/bin/authy.js (+ lazily loaded chunks). Loading one file instead
-// of ~150 small modules is what lets `authy secrets get` start in about the time of
-// `node -e 0`. Native modules and the server-only stack stay external.
+// Bundles the CLI for start-up speed. dist/bin/ holds:
+//   authy.js       the executable: a small loader (src/bin/boot.ts)
+//   cli.js         the CLI: commands, client, output (src/cli/main.ts and what it imports)
+//   engine.js      what only direct mode and the daemon need (src/cli/engine.ts): the core,
+//                  SQLite, crypto, the server; loaded by cli.js on its first import() of them
+//   *.js.cache     V8 code caches for both, trained by scripts/train-code-cache.mjs
+// All CommonJS (dist/bin/package.json says so): Node starts a CommonJS file faster than an
+// ES module, and only a script compiled through node:vm can use a code cache on Node 20.
+// Native modules and the server-only stack stay external.
 import { build } from "esbuild";
-import { chmodSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 
-// Chunk names change with their content: start from an empty directory.
-rmSync("dist/bin", { recursive: true, force: true });
+const OUT = "dist/bin";
+const EXTERNAL = ["better-sqlite3", "node-pty", "fastify", "pg"];
+/** Modules that the CLI only ever import()s: src/cli/engine.ts lists them and loads them. */
+const ENGINE_MODULES = new Set(
+  [...readFileSync("src/cli/engine.ts", "utf8").matchAll(/^ {2}"(src\/[^"]+\.ts)": /gm)].map((m) => path.resolve(m[1])),
+);
+if (ENGINE_MODULES.size === 0) throw new Error("bundle: no engine modules found in src/cli/engine.ts");
 
-await build({
-  entryPoints: { authy: "src/cli/main.ts" },
-  outdir: "dist/bin",
+// Caches and bundles change together: start from an empty directory.
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+writeFileSync(path.join(OUT, "package.json"), '{ "type": "commonjs" }\n');
+
+/** Answers the CLI's import() of an engine module with engine.js, loaded through boot.ts. */
+const engineBoundary = {
+  name: "engine-boundary",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (args.kind !== "dynamic-import") return undefined;
+      const target = path.resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts"));
+      return ENGINE_MODULES.has(target) ? { path: path.relative(process.cwd(), target), namespace: "authy-engine" } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: "authy-engine" }, (args) => ({
+      contents: `module.exports = __authyLoad("engine").load(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
+
+const common = {
   bundle: true,
-  splitting: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20",
-  external: ["better-sqlite3", "node-pty", "fastify", "pg"],
-  // CommonJS dependencies inside an ES module bundle still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __authyRequire } from 'node:module'; const require = __authyRequire(import.meta.url);" },
+  external: EXTERNAL,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // CommonJS has no import.meta; the two modules that use import.meta.url get this file's URL.
+  define: { "import.meta.url": "__authyUrl" },
+  banner: { js: "const __authyUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: "warning",
-});
-chmodSync("dist/bin/authy.js", 0o755);
+};
+
+const bundles = [
+  { name: "cli", entry: "src/cli/main.ts", plugins: [engineBoundary] },
+  { name: "engine", entry: "src/cli/engine.ts", plugins: [] },
+];
+for (const { name, entry, plugins } of bundles) {
+  await build({ ...common, entryPoints: [entry], outfile: path.join(OUT, `${name}.js`), plugins, footer: { js: `//# authy-build=${randomBytes(16).toString("hex")}` } });
+}
+await build({ ...common, entryPoints: ["src/bin/boot.ts"], outfile: path.join(OUT, "authy.js"), define: {}, banner: { js: "#!/usr/bin/env node" } });
+chmodSync(path.join(OUT, "authy.js"), 0o755);
+for (const { name } of bundles) {
+  const size = readFileSync(path.join(OUT, `${name}.js`)).length;
+  process.stdout.write(`bundle: ${OUT}/${name}.js ${(size / 1024).toFixed(0)} KiB\n`);
+}

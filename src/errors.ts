@@ -23,7 +23,19 @@ export interface AuthyErrorOptions {
   details?: Record<string, unknown>;
 }
 
+/**
+ * Marks every AuthyError, whichever copy of this module made it: the CLI's bundle and the
+ * engine bundle it loads (scripts/bundle.mjs) each hold one, and `instanceof` must hold across both.
+ */
+const BRAND = Symbol.for("authy.AuthyError");
+
 export class AuthyError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses (ApiError) keep the ordinary prototype-chain test.
+    if (this !== AuthyError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
   readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
@@ -36,6 +48,7 @@ export class AuthyError extends Error {
     this.details = options.details;
   }
 }
+Object.defineProperty(AuthyError.prototype, BRAND, { value: true });
 
 export function isAuthyError(e: unknown): e is AuthyError {
   return e instanceof AuthyError;

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The authy command. This file is the only place that ends the process: handlers throw
  * AuthyErrors, and they become one line on stderr and an exit status from one table.

@@ -9,7 +9,7 @@
  */
 import { chmodSync, lstatSync, mkdirSync, realpathSync } from "node:fs";
 import path from "node:path";
-import { sha256 } from "../crypto/hash.js";
+import { sha256OnDemand } from "../crypto/lazy-hash.js";
 import { AuthyError } from "../errors.js";
 import { readLockHolder } from "./lock.js";
 import { identityAlive } from "./process.js";
@@ -60,7 +60,7 @@ export function daemonPaths(home: string): DaemonPaths {
   } catch {
     // Not created yet: the resolved spelling is all there is.
   }
-  const hash = Buffer.from(sha256(Buffer.from(canonical, "utf8"))).toString("hex").slice(0, FALLBACK_HASH_HEX);
+  const hash = Buffer.from(sha256OnDemand(Buffer.from(canonical, "utf8"))).toString("hex").slice(0, FALLBACK_HASH_HEX);
   const socketDir = path.join(FALLBACK_ROOT, `authy-${uid()}`);
   return { ...files, socket: path.join(socketDir, `${hash}.sock`), socketDir, fallback: true };
 }

@@ -1,6 +1,5 @@
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
-import { randomBytes } from "../crypto/index.js";
 import { AuthyError } from "../errors.js";
 
 /**
@@ -28,6 +27,8 @@ export interface AtomicFile {
 export async function openFileAtomic(dest: string, mode = 0o600): Promise<AtomicFile> {
   await refuseSymlink(dest);
   const dir = path.dirname(path.resolve(dest));
+  // Loaded here, not at the top: reading a file (readFileChecked) must not load node:crypto.
+  const { randomBytes } = await import("../crypto/random.js");
   const tmp = path.join(dir, `.${path.basename(dest)}.${Buffer.from(randomBytes(6)).toString("hex")}.tmp`);
   let handle: fs.FileHandle | undefined;
   try {

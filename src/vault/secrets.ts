@@ -1,4 +1,4 @@
-import { openValue, randomChars, sealValue } from "../crypto/index.js";
+import { openValue, sealValue } from "../crypto/index.js";
 import { AuthyError, integrityError, isAuthyError } from "../errors.js";
 import type { StoreWriter } from "../store/store.js";
 import { audit, tryAudit } from "./audit-log.js";
@@ -7,10 +7,9 @@ import { authorize, mayList } from "./access.js";
 import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
 import { macListing, openSecretRow, parseListing, sealSecretRow, valueAad, verifyListing, versionInfo } from "./secret-rows.js";
-import { actorName, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
+import { actorName, MAX_VALUE_BYTES, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
 
-/** The largest value authy stores: enough for certificates and keys, small enough to keep in memory. */
-export const MAX_VALUE_BYTES = 1024 * 1024;
+export { MAX_VALUE_BYTES };
 
 export interface ListOptions {
   namespace?: string;
@@ -293,21 +292,4 @@ export async function rollbackSecret(ctx: VaultContext, path: string, version: n
   }
 }
 
-export const CHARSETS = {
-  alnum: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
-  alpha: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-  hex: "0123456789abcdef",
-  numeric: "0123456789",
-  symbols: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&()*+,-./:;<=>?@[]^_{|}~",
-  base64url: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-} as const;
-export type Charset = keyof typeof CHARSETS;
-export const MAX_GENERATED_LENGTH = 4096;
-
-export function generateValue(length: number, charset: Charset | string): string {
-  if (!Number.isInteger(length) || length < 1 || length > MAX_GENERATED_LENGTH) {
-    throw new AuthyError("INVALID_INPUT", `length must be a whole number from 1 to ${MAX_GENERATED_LENGTH}`);
-  }
-  const alphabet = charset in CHARSETS ? CHARSETS[charset as Charset] : charset;
-  return randomChars(length, alphabet);
-}
+export { CHARSETS, generateValue, MAX_GENERATED_LENGTH, type Charset } from "./generate.js";

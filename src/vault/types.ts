@@ -3,6 +3,9 @@
 export const SECRET_TYPES = ["api_key", "oauth_token", "db_credential", "ssh_key", "certificate", "custom"] as const;
 export type SecretType = (typeof SECRET_TYPES)[number];
 
+/** The largest value authy stores: enough for certificates and keys, small enough to keep in memory. */
+export const MAX_VALUE_BYTES = 1024 * 1024;
+
 export const TIERS = ["standard", "sensitive", "critical"] as const;
 export type Tier = (typeof TIERS)[number];
 

@@ -3,7 +3,6 @@ import { stopDaemon } from "../../daemon/control.js";
 import { MAX_LIFETIME_LIMIT_MS } from "../../daemon/lifetime.js";
 import { runningDaemon } from "../../daemon/paths.js";
 import { newOwnerSession } from "../../daemon/session.js";
-import { checkDaemonPaths, startDaemon } from "../../daemon/spawn.js";
 import { formatDuration, parseDuration } from "../../formats/duration.js";
 import type { CliContext } from "../context.js";
 
@@ -28,6 +27,7 @@ export async function unlock(ctx: CliContext, flags: { idle: string; max: string
       hint: "use the AUTHY_SESSION it printed, or run `authy lock` and then `authy unlock` again",
     });
   }
+  const { checkDaemonPaths, startDaemon } = await import("../../daemon/spawn.js");
   checkDaemonPaths(ctx.home); // a planted file at the socket path is refused before the passphrase is asked
   const vault = await ctx.unlock();
   const key = vault.exportKey();

@@ -1,7 +1,7 @@
 import { AuthyError } from "../../errors.js";
 import { readFileChecked, writeFileAtomic } from "../../files/atomic-write.js";
 import { parseDotenv } from "../../formats/dotenv.js";
-import { serializeEnv, type ExportFormat } from "../../formats/export-formats.js";
+import type { ExportFormat } from "../../formats/export-formats.js";
 import type { Tier } from "../../vault/types.js";
 import type { CliContext } from "../context.js";
 import { readStdin } from "../input.js";
@@ -41,6 +41,7 @@ export async function exportEnv(ctx: CliContext, namespace: string, flags: { out
   const vault = await ctx.client();
   const entries = await vault.exportEnv(namespace, { keys });
   // Serialize before writing anything, so that a value the format cannot hold writes nothing.
+  const { serializeEnv } = await import("../../formats/export-formats.js");
   const text = serializeEnv(entries, flags.format);
   if (flags.out) {
     await writeFileAtomic(flags.out, text);

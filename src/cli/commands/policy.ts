@@ -1,6 +1,7 @@
 import { AuthyError } from "../../errors.js";
 import { readFileChecked } from "../../files/atomic-write.js";
-import { isCapability, MAX_POLICY_BYTES, serializePolicy } from "../../vault/policy/index.js";
+import { isCapability } from "../../vault/policy/capability.js";
+import { MAX_POLICY_BYTES } from "../../vault/policy/policy-document.js";
 import type { CliContext } from "../context.js";
 import { readStdin } from "../input.js";
 
@@ -16,7 +17,8 @@ export async function apply(ctx: CliContext, file: string): Promise<void> {
 export async function show(ctx: CliContext): Promise<void> {
   const vault = await ctx.client();
   const doc = await vault.policy();
-  ctx.out.result(doc, () => (Object.keys(doc.scopes).length === 0 ? "# no policy applied yet (authy policy apply FILE)" : serializePolicy(doc)));
+  const { serializePolicy: serialize } = await import("../../vault/policy/policy-yaml.js");
+  ctx.out.result(doc, () => (Object.keys(doc.scopes).length === 0 ? "# no policy applied yet (authy policy apply FILE)" : serialize(doc)));
 }
 
 export async function test(ctx: CliContext, scope: string, path: string, capability: string): Promise<number> {

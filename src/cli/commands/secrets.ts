@@ -3,8 +3,7 @@ import { readFileChecked } from "../../files/atomic-write.js";
 import { parseExpiry } from "../../formats/duration.js";
 import { parseReference } from "../../formats/reference.js";
 import { validatePath } from "../../vault/path.js";
-import { generateValue, MAX_VALUE_BYTES } from "../../vault/secrets.js";
-import type { SecretMeta, SecretType, SetOptions, Tier } from "../../vault/types.js";
+import { MAX_VALUE_BYTES, type SecretMeta, type SecretType, type SetOptions, type Tier } from "../../vault/types.js";
 import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { confirm, promptSecret, readStdin, stdinIsTTY } from "../input.js";
@@ -29,6 +28,9 @@ function setOptions(flags: MetaFlags): SetOptions {
   return opts;
 }
 
+/** Generating values needs node:crypto, which reading one through the daemon does not. */
+const generator = async () => (await import("../../vault/generate.js")).generateValue;
+
 function parseLength(s: string): number {
   const n = Number(s);
   if (!/^\d+$/.test(s) || !Number.isSafeInteger(n)) throw new AuthyError("INVALID_INPUT", `--length must be a whole number, not ${JSON.stringify(s)}`);
@@ -38,7 +40,7 @@ function parseLength(s: string): number {
 /** Secret values never come from argv: a file, stdin when piped, or a no-echo prompt. */
 async function readValue(flags: { fromFile?: string; generate?: boolean; length: string; charset: string }): Promise<Uint8Array> {
   if (flags.generate && flags.fromFile) throw new AuthyError("INVALID_INPUT", "use either --generate or --from-file, not both");
-  if (flags.generate) return Buffer.from(generateValue(parseLength(flags.length), flags.charset), "utf8");
+  if (flags.generate) return Buffer.from((await generator())(parseLength(flags.length), flags.charset), "utf8");
   if (flags.fromFile) return readFileChecked(flags.fromFile, MAX_VALUE_BYTES);
   if (!stdinIsTTY()) {
     const value = await readStdin("the value");
@@ -65,7 +67,7 @@ export async function set(ctx: CliContext, path: string, flags: MetaFlags & Appr
 }
 
 export async function generate(ctx: CliContext, path: string, flags: MetaFlags & { length: string; charset: string; print?: boolean }): Promise<void> {
-  const value = generateValue(parseLength(flags.length), flags.charset);
+  const value = (await generator())(parseLength(flags.length), flags.charset);
   const vault = await ctx.client();
   const meta = await vault.setSecret(path, Buffer.from(value, "utf8"), setOptions(flags));
   if (flags.print) ctx.out.result({ ...metaJson(meta), value }, () => value);

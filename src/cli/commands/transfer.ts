@@ -3,10 +3,8 @@ import path from "node:path";
 import { encryptToRecipients, parseRecipient } from "../../crypto/index.js";
 import { AuthyError } from "../../errors.js";
 import { refuseSymlink, syncDir, writeFileAtomic } from "../../files/atomic-write.js";
-import { serializeEnv } from "../../formats/export-formats.js";
-import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
+import type { SqliteStore } from "../../store/sqlite/sqlite-store.js";
 import { systemClock } from "../../vault/clock.js";
-import { Vault } from "../../vault/vault.js";
 import type { CliContext } from "../context.js";
 import { confirm, stdinIsTTY } from "../input.js";
 
@@ -25,6 +23,7 @@ export async function exportAge(ctx: CliContext, flags: { to: string[]; namespac
     plain = JSON.stringify({ vault: vault.vaultId, exportedAt: new Date().toISOString(), secrets: obj }, null, 2) + "\n";
   } else {
     // dotenv names must be unique: use the full path with "/" as "__" (documented).
+    const { serializeEnv } = await import("../../formats/export-formats.js");
     plain = serializeEnv(items.map((i) => ({ key: i.path.replaceAll("/", "__").replaceAll(".", "_").replaceAll("-", "_"), value: Buffer.from(i.value).toString("utf8") })), "dotenv");
   }
   const file = await encryptToRecipients(Buffer.from(plain, "utf8"), recipients, { armor: flags.armor });
@@ -67,6 +66,8 @@ export async function backup(ctx: CliContext, file: string | undefined): Promise
  */
 export async function restore(ctx: CliContext, file: string, flags: { yes?: boolean }): Promise<void> {
   const src = path.resolve(file);
+  const { SqliteStore } = await import("../../store/sqlite/sqlite-store.js");
+  const { Vault } = await import("../../vault/vault.js");
   let candidate: SqliteStore;
   try {
     candidate = SqliteStore.open(src, { readonly: true });

@@ -3,10 +3,13 @@ import { AuthyError } from "../../errors.js";
 import { ensurePrivateDir, readFileChecked } from "../../files/atomic-write.js";
 import { formatDuration } from "../../formats/duration.js";
 import { systemClock } from "../../vault/clock.js";
-import { Vault } from "../../vault/vault.js";
 import type { CliContext } from "../context.js";
 import { firstLine, promptSecret, stdinIsTTY } from "../input.js";
 import { isoTime, table } from "../output.js";
+import type { Vault } from "../../vault/vault.js";
+
+/** The core, loaded when a command needs it (scripts/bundle.mjs keeps it out of the CLI bundle). */
+const loadVault = async () => (await import("../../vault/vault.js")).Vault;
 
 function workFactor(s: string): number {
   if (!/^\d+$/.test(s)) throw new AuthyError("INVALID_INPUT", `--work-factor must be a whole number, not ${JSON.stringify(s)}`);
@@ -42,7 +45,7 @@ export async function init(ctx: CliContext, flags: { recipient?: string[]; passp
   try {
     const store = await ctx.openStore({ create: true });
     await fs.chmod(ctx.vaultPath, 0o600);
-    vault = await Vault.init({ store, clock: systemClock }, { passphrase, workFactor: wf, recipients });
+    vault = await (await loadVault()).init({ store, clock: systemClock }, { passphrase, workFactor: wf, recipients });
   } catch (e) {
     // Leave nothing half-made behind: a failed init must not look like a vault.
     await ctx.closeStore();
@@ -55,7 +58,7 @@ export async function init(ctx: CliContext, flags: { recipient?: string[]; passp
 
 export async function status(ctx: CliContext): Promise<number> {
   const exists = await fs.lstat(ctx.vaultPath).catch(() => null);
-  const s = exists ? await Vault.status(await ctx.openStore()) : { initialized: false, vaultId: null, createdAt: null, slots: [] };
+  const s = exists ? await (await loadVault()).status(await ctx.openStore()) : { initialized: false, vaultId: null, createdAt: null, slots: [] };
   const { daemonStatus } = await import("../../daemon/control.js");
   const d = s.initialized ? await daemonStatus(ctx.home, process.env.AUTHY_SESSION) : null;
   const left = (ms: number | null) => (ms === null ? "?" : formatDuration(ms));
@@ -93,7 +96,7 @@ export async function doctor(ctx: CliContext): Promise<void> {
   const store = await ctx.openStore();
   const sqlite = store.integrityCheck();
   add("database structure (PRAGMA integrity_check)", sqlite.length === 1 && sqlite[0] === "ok", sqlite.slice(0, 3).join("; "));
-  const st = await Vault.status(store);
+  const st = await (await loadVault()).status(store);
   for (const slot of st.slots.filter((x) => x.kind === "passphrase")) {
     add(`passphrase slot work factor`, slot.workFactor !== null && slot.workFactor >= 15 && slot.workFactor <= 20, `scrypt log2 N = ${slot.workFactor ?? "unreadable"}`);
   }

@@ -1,5 +1,8 @@
 import type { PolicyDocument, Scope } from "./scope.js";
 
+/** Policy files are hand-written and small; this bounds parsing work on a hostile one. */
+export const MAX_POLICY_BYTES = 1024 * 1024;
+
 /** Scope names: what `--scope NAME` and `policy test NAME` accept. */
 export const SCOPE_NAME = /^[A-Za-z0-9._-]+$/;
 /** Longest scope name: it appears in tokens, audit entries and error messages. */

@@ -2,7 +2,9 @@ import { Document, LineCounter, isMap, isScalar, isSeq, parseDocument, visit, ty
 import { z } from "zod";
 import { AuthyError } from "../../errors.js";
 import { CAPABILITIES, type Capability } from "./capability.js";
-import { emptyScopes, scopeNameProblem } from "./policy-document.js";
+import { emptyScopes, MAX_POLICY_BYTES, scopeNameProblem } from "./policy-document.js";
+
+export { MAX_POLICY_BYTES };
 import { patternProblem } from "./pattern.js";
 import type { PolicyDocument, Rule, Scope } from "./scope.js";
 
@@ -20,9 +22,6 @@ import type { PolicyDocument, Rule, Scope } from "./scope.js";
 // line of the message, and as details.errors. Unknown keys, duplicate keys, unknown
 // capabilities, invalid patterns and scope names, and scopes that allow nothing are errors.
 // `scopes: {}` is a valid (empty) policy; a file without a `scopes` map is not.
-
-/** Policy files are hand-written and small; this bounds parsing work on a hostile one. */
-export const MAX_POLICY_BYTES = 1024 * 1024;
 
 export interface PolicyProblem {
   line: number;
