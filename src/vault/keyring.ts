@@ -11,6 +11,7 @@ export class Keyring {
   private readonly rowMac: Uint8Array;
   private readonly auditMac: Uint8Array;
   private readonly slotMac: Uint8Array;
+  private tokenHashKey: Uint8Array | undefined;
   readonly vaultKey: Uint8Array;
 
   constructor(vaultKey: Uint8Array, vaultId: Uint8Array) {
@@ -20,6 +21,12 @@ export class Keyring {
     this.rowMac = deriveKey(vaultKey, "row-mac");
     this.auditMac = deriveKey(vaultKey, "audit-mac");
     this.slotMac = deriveKey(vaultKey, "slot-mac");
+  }
+
+  /** The key that hashes token and agent-key secrets (derived once: the daemon checks one per request). */
+  get tokenHash(): Uint8Array {
+    this.tokenHashKey ??= deriveKey(this.vaultKey, "token-hash");
+    return this.tokenHashKey;
   }
 
   /** MAC over a row: the domain names the table, the vault id binds it to this vault. */
@@ -54,6 +61,6 @@ export class Keyring {
 
   /** Overwrites the key material in memory (best effort: JS may have copied it). */
   wipe(): void {
-    for (const k of [this.vaultKey, this.dekWrap, this.rowMac, this.auditMac, this.slotMac]) k.fill(0);
+    for (const k of [this.vaultKey, this.dekWrap, this.rowMac, this.auditMac, this.slotMac, this.tokenHashKey]) k?.fill(0);
   }
 }

@@ -227,11 +227,15 @@ export class SqliteStore extends SqliteReader implements Store {
    * committed together: one BEGIN, each call in a savepoint of its own (all or nothing, and a
    * failing call undoes only itself), one COMMIT, so one fsync for all of them. No call
    * resolves before that COMMIT: a value whose audit entry is not durable is never released.
-   * Alone, a call is one transaction as before; under load (the daemon serving many agents)
-   * the fsyncs are shared.
+   * Alone, a call is one transaction as before (a tick later); under load (the daemon serving
+   * many agents) the fsyncs are shared.
    */
   private async drain(): Promise<void> {
     for (;;) {
+      // Let the requests that arrived with this one (the rest of this turn of the event loop)
+      // reach write() first. better-sqlite3 blocks while it commits, so nothing else would
+      // join a group otherwise.
+      await new Promise((resolve) => setImmediate(resolve));
       if (this.pending.length === 0) {
         // Said in the same tick as the last check: a write() queued from now on starts a new drain.
         this.draining = null;
