@@ -62,30 +62,40 @@ export function verifyListing(keys: Keyring, text: string, mac: Uint8Array | nul
 }
 
 const FIELD = "\u001f";
+const FIELD_CODE = 0x1f;
 
-function int(s: string | undefined, nullable: boolean): number | null {
-  if (s === undefined) throw integrityError("malformed listing");
-  if (s === "" && nullable) return null;
-  if (!/^-?\d+$/.test(s)) throw integrityError("malformed listing");
-  return Number(s);
-}
 
 /** Parses the authenticated listing text (see Store.listingText) into summaries. */
 export function parseListing(text: string): SecretSummary[] {
-  if (text === "") return [];
+  // One pass with indexOf and no intermediate arrays: `secrets list` of 100,000 names spends
+  // most of its time here. The text is MAC-verified before it is parsed; the checks below
+  // only keep a malformed one from turning into wrong summaries.
   const out: SecretSummary[] = [];
+  const n = text.length;
   let at = 0;
-  while (at < text.length) {
+  while (at < n) {
     const colon = text.indexOf(":", at);
-    const lengthBytes = Number(text.slice(at, colon));
+    if (colon === -1) throw malformedListing();
+    const lengthBytes = intIn(text, at, colon, false)!;
     // Paths are ASCII by construction (validatePath), so bytes = UTF-16 units; anything else is tampering.
-    const path = text.slice(colon + 1, colon + 1 + lengthBytes);
-    let end = text.indexOf("\n", colon + 1 + lengthBytes);
-    if (end === -1) end = text.length;
-    const fields = text.slice(colon + 1 + lengthBytes, end).split(FIELD);
-    if (colon === -1 || !Number.isInteger(lengthBytes) || fields.length !== 7 || fields[0] !== "") throw integrityError("malformed listing");
-    const [, type, tier, version, deletedAt, updatedAt, expiresAt] = fields as [string, string, string, string, string, string, string];
-    if (!isSecretType(type) || !isTier(tier)) throw integrityError("malformed listing");
+    const pathEnd = colon + 1 + lengthBytes;
+    if (text.charCodeAt(pathEnd) !== FIELD_CODE) throw malformedListing();
+    let lineEnd = text.indexOf("\n", pathEnd);
+    if (lineEnd === -1) lineEnd = n;
+    const ends: number[] = [];
+    let from = pathEnd + 1;
+    for (let i = 0; i < 5; i++) {
+      const sep = text.indexOf(FIELD, from);
+      if (sep === -1 || sep > lineEnd) throw malformedListing();
+      ends.push(sep);
+      from = sep + 1;
+    }
+    const last = text.indexOf(FIELD, from);
+    if (last !== -1 && last < lineEnd) throw malformedListing();
+    const type = text.slice(pathEnd + 1, ends[0]);
+    const tier = text.slice(ends[0]! + 1, ends[1]);
+    if (!isSecretType(type) || !isTier(tier)) throw malformedListing();
+    const path = text.slice(colon + 1, pathEnd);
     const cut = path.lastIndexOf("/");
     out.push({
       path,
@@ -93,12 +103,36 @@ export function parseListing(text: string): SecretSummary[] {
       key: path.slice(cut + 1),
       type,
       tier,
-      version: int(version, false)!,
-      deletedAt: int(deletedAt, true),
-      updatedAt: int(updatedAt, false)!,
-      expiresAt: int(expiresAt, true),
+      version: intIn(text, ends[1]! + 1, ends[2]!, false)!,
+      deletedAt: intIn(text, ends[2]! + 1, ends[3]!, true),
+      updatedAt: intIn(text, ends[3]! + 1, ends[4]!, false)!,
+      expiresAt: intIn(text, ends[4]! + 1, lineEnd, true),
     });
-    at = end + 1;
+    at = lineEnd + 1;
   }
   return out;
+}
+
+function malformedListing(): Error {
+  return integrityError("malformed listing");
+}
+
+/** The integer written in text[start, end): optionally signed decimal digits, or nothing when nullable. */
+function intIn(text: string, start: number, end: number, nullable: boolean): number | null {
+  if (start === end) {
+    if (nullable) return null;
+    throw malformedListing();
+  }
+  let i = start;
+  const negative = text.charCodeAt(i) === 0x2d; // "-"
+  if (negative) i++;
+  if (i === end || end - i > 16) throw malformedListing();
+  let value = 0;
+  for (; i < end; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) throw malformedListing();
+    value = value * 10 + digit;
+  }
+  if (!Number.isSafeInteger(value)) throw malformedListing();
+  return negative ? -value : value;
 }
