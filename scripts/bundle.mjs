@@ -41,6 +41,23 @@ const engineBoundary = {
   },
 };
 
+/**
+ * commander requires node:child_process at load for executable subcommands, which authy does
+ * not use; loading it costs every command start-up. Its one use (spawn) loads it on demand.
+ */
+const lazyChildProcessForCommander = {
+  name: "commander-lazy-child-process",
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      args.importer.includes(`${path.sep}commander${path.sep}`) ? { path: "child_process", namespace: "authy-lazy" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "authy-lazy" }, () => ({
+      contents: "module.exports = { spawn: (...args) => require('node:child_process').spawn(...args) };",
+      loader: "js",
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   format: "cjs",
@@ -56,7 +73,7 @@ const common = {
 };
 
 const bundles = [
-  { name: "cli", entry: "src/cli/main.ts", plugins: [engineBoundary] },
+  { name: "cli", entry: "src/cli/main.ts", plugins: [engineBoundary, lazyChildProcessForCommander] },
   { name: "engine", entry: "src/cli/engine.ts", plugins: [] },
 ];
 for (const { name, entry, plugins } of bundles) {

@@ -10,10 +10,12 @@
  *
  * The caller's `aad` (vault id, path, version, type, tier, …) is bound to both. The domain
  * labels keep a sealed value and a wrapped DEK from ever being accepted in each other's place.
+ * (The domain-wrapped additional data is encoded without a copy: the cipher takes it at once.
+ * `aad` itself must be a copy of its own, as encodeFields returns, never a transient view.)
  */
 import { integrityError } from "../errors.js";
 import { open, seal } from "./aead.js";
-import { encodeFields } from "./fields.js";
+import { encodeFieldsTransient as encodeFields } from "./fields.js";
 import { randomBytes } from "./random.js";
 
 const DEK_BYTES = 32;

@@ -40,6 +40,16 @@ export function encodeFields(fields: readonly Field[]): Uint8Array {
   return Uint8Array.prototype.slice.call(shared.bytes());
 }
 
+/**
+ * encodeFields without the copy: a view that is valid only until the next encoding, for bytes
+ * that are consumed at once (a MAC computed over them, additional data handed to a cipher).
+ */
+export function encodeFieldsTransient(fields: readonly Field[]): Uint8Array {
+  shared.reset();
+  for (const field of fields) shared.field(field);
+  return shared.bytes();
+}
+
 function encodeField(field: Field): [number, Uint8Array] {
   if (field === null) return [TAG_NULL, new Uint8Array(0)];
   if (typeof field === "string") {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { constantTimeEqual, constantTimeEqualHex, Hmac32, hmacSha256, sha256, sha256Hex } from "./index.js";
+import { constantTimeEqual, constantTimeEqualHex, Hmac32, HmacKey, hmacSha256, sha256, sha256Hex } from "./index.js";
 import { hex, toHex, utf8 } from "./crypto.test-helpers.js";
 
 describe("sha256", () => {
@@ -85,6 +85,32 @@ describe("Hmac32", () => {
     const before = mac.macHex("00".repeat(32));
     mac.wipe();
     expect(mac.macHex("00".repeat(32))).not.toBe(before);
+  });
+});
+
+describe("HmacKey", () => {
+  it("gives hmacSha256's MAC for any key and any message, call after call, short and long", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 150 }), fc.array(fc.uint8Array({ maxLength: 3000 }), { minLength: 1, maxLength: 6 }), (key, messages) => {
+        const mac = new HmacKey(key);
+        for (const m of messages) expect(toHex(mac.mac(m))).toBe(toHex(hmacSha256(key, m)));
+      }),
+    );
+  });
+
+  it("matches RFC 4231 test case 2", () => {
+    const mac = new HmacKey(new TextEncoder().encode("Jefe"));
+    expect(toHex(mac.mac(new TextEncoder().encode("what do ya want for nothing?")))).toBe("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  });
+
+  it("returns a MAC of its own, not a view of its scratch space, and forgets its pads when wiped", () => {
+    const mac = new HmacKey(hex("0b".repeat(32)));
+    const first = mac.mac(hex("00"));
+    const copy = Uint8Array.from(first);
+    mac.mac(hex("ff".repeat(40)));
+    expect(first).toEqual(copy);
+    mac.wipe();
+    expect(mac.mac(hex("00"))).not.toEqual(copy);
   });
 });
 

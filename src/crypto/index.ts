@@ -4,9 +4,9 @@
  * too (age-file.ts), so no command pays the startup cost of an age library.
  */
 export { randomBytes, randomToken, randomId, randomChars } from "./random.js";
-export { sha256, sha256Hex, hmacSha256, Hmac32, constantTimeEqual, constantTimeEqualHex } from "./hash.js";
+export { sha256, sha256Hex, hmacSha256, Hmac32, HmacKey, constantTimeEqual, constantTimeEqualHex } from "./hash.js";
 export { deriveKey, generateVaultKey, VAULT_KEY_BYTES, type KeyPurpose } from "./keys.js";
-export { encodeFields, FieldWriter, type Field } from "./fields.js";
+export { encodeFields, encodeFieldsTransient, FieldWriter, type Field } from "./fields.js";
 export { seal, open } from "./aead.js";
 export { sealValue, openValue, rewrapDek } from "./envelope.js";
 export {

@@ -1,4 +1,4 @@
-import { constantTimeEqual, hmacSha256, randomId, randomToken } from "../crypto/index.js";
+import { constantTimeEqual, randomId, randomToken } from "../crypto/index.js";
 import { AuthyError } from "../errors.js";
 import type { AgentRow } from "../store/store.js";
 import type { VaultContext } from "./context.js";
@@ -32,7 +32,7 @@ function agentFields(r: Omit<AgentRow, "mac">) {
 }
 
 export function secretHash(ctx: VaultContext, secret: string): Uint8Array {
-  return hmacSha256(ctx.keys.tokenHash, Buffer.from(secret, "utf8"));
+  return ctx.keys.hashTokenSecret(Buffer.from(secret, "utf8"));
 }
 
 export function openAgentRow(ctx: VaultContext, r: AgentRow): AgentInfo {

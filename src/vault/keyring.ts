@@ -1,4 +1,4 @@
-import { deriveKey, encodeFields, hmacSha256, constantTimeEqual, Hmac32, type Field } from "../crypto/index.js";
+import { deriveKey, encodeFieldsTransient, constantTimeEqual, Hmac32, HmacKey, type Field } from "../crypto/index.js";
 import { integrityError } from "../errors.js";
 
 /**
@@ -11,7 +11,11 @@ export class Keyring {
   private readonly rowMac: Uint8Array;
   private readonly auditMac: Uint8Array;
   private readonly slotMac: Uint8Array;
-  private tokenHashKey: Uint8Array | undefined;
+  private tokenHashKey: HmacKey | undefined;
+  /** The MAC keys with their HMAC pads ready: a MAC per row, thousands per import. */
+  private readonly rowMacKey: HmacKey;
+  private readonly auditMacKey: HmacKey;
+  private readonly slotMacKey: HmacKey;
   readonly vaultKey: Uint8Array;
 
   constructor(vaultKey: Uint8Array, vaultId: Uint8Array) {
@@ -21,17 +25,24 @@ export class Keyring {
     this.rowMac = deriveKey(vaultKey, "row-mac");
     this.auditMac = deriveKey(vaultKey, "audit-mac");
     this.slotMac = deriveKey(vaultKey, "slot-mac");
+    this.rowMacKey = new HmacKey(this.rowMac);
+    this.auditMacKey = new HmacKey(this.auditMac);
+    this.slotMacKey = new HmacKey(this.slotMac);
   }
 
-  /** The key that hashes token and agent-key secrets (derived once: the daemon checks one per request). */
-  get tokenHash(): Uint8Array {
-    this.tokenHashKey ??= deriveKey(this.vaultKey, "token-hash");
-    return this.tokenHashKey;
+  /** The hash of a token or agent-key secret (keyed; derived once: the daemon checks one per request). */
+  hashTokenSecret(secret: Uint8Array): Uint8Array {
+    if (!this.tokenHashKey) {
+      const key = deriveKey(this.vaultKey, "token-hash");
+      this.tokenHashKey = new HmacKey(key);
+      key.fill(0);
+    }
+    return this.tokenHashKey.mac(secret);
   }
 
   /** MAC over a row: the domain names the table, the vault id binds it to this vault. */
   macRow(domain: string, fields: readonly Field[]): Uint8Array {
-    return hmacSha256(this.rowMac, encodeFields([domain, this.vaultId, ...fields]));
+    return this.rowMacKey.mac(encodeFieldsTransient([domain, this.vaultId, ...fields]));
   }
 
   verifyRow(domain: string, fields: readonly Field[], mac: Uint8Array, what: string): void {
@@ -39,11 +50,11 @@ export class Keyring {
   }
 
   macSlot(fields: readonly Field[]): Uint8Array {
-    return hmacSha256(this.slotMac, encodeFields(["authy/slot/v1", this.vaultId, ...fields]));
+    return this.slotMacKey.mac(encodeFieldsTransient(["authy/slot/v1", this.vaultId, ...fields]));
   }
 
   macAudit(hash: Uint8Array): Uint8Array {
-    return hmacSha256(this.auditMac, hash);
+    return this.auditMacKey.mac(hash);
   }
 
   /** macAudit for a million entries, hex in and out; the caller wipes it when done. */
@@ -56,11 +67,12 @@ export class Keyring {
    * hash); this is over an encodeFields list, which is longer, so neither passes for the other.
    */
   macAuditCheckpoint(fields: readonly Field[]): Uint8Array {
-    return hmacSha256(this.auditMac, encodeFields(["authy/audit-checkpoint/v1", this.vaultId, ...fields]));
+    return this.auditMacKey.mac(encodeFieldsTransient(["authy/audit-checkpoint/v1", this.vaultId, ...fields]));
   }
 
   /** Overwrites the key material in memory (best effort: JS may have copied it). */
   wipe(): void {
-    for (const k of [this.vaultKey, this.dekWrap, this.rowMac, this.auditMac, this.slotMac, this.tokenHashKey]) k?.fill(0);
+    for (const k of [this.vaultKey, this.dekWrap, this.rowMac, this.auditMac, this.slotMac]) k.fill(0);
+    for (const m of [this.rowMacKey, this.auditMacKey, this.slotMacKey, this.tokenHashKey]) m?.wipe();
   }
 }
