@@ -1,6 +1,6 @@
 import { openValue, sealValue } from "../crypto/index.js";
 import { AuthyError, integrityError, isAuthyError } from "../errors.js";
-import type { StoreWriter } from "../store/store.js";
+import type { SecretRow, StoreWriter } from "../store/store.js";
 import { audit, tryAudit } from "./audit-log.js";
 import { approvalRequired, passApprovals, readNeed, writeNeed } from "./approvals.js";
 import { authorize, mayList } from "./access.js";
@@ -32,9 +32,11 @@ function checkValue(value: Uint8Array): void {
  * still be the one the vault authenticated, or a row inserted or deleted by hand would be
  * laundered into the new listing MAC by the owner's next write.
  */
-export async function checkListingBefore(tx: StoreWriter, ctx: VaultContext): Promise<void> {
+export async function checkListingBefore(tx: StoreWriter, ctx: VaultContext): Promise<string> {
   const vault = await tx.getVault();
-  verifyListing(ctx.keys, await tx.listingText(), vault?.listingMac ?? null);
+  const text = await tx.listingText();
+  verifyListing(ctx.keys, text, vault?.listingMac ?? null);
+  return text;
 }
 
 /** After any change to the secrets table, the authenticated listing is recomputed in the same transaction. */
@@ -50,10 +52,12 @@ export async function writeVersion(
   value: Uint8Array,
   opts: SetOptions,
   now: number,
+  /** The secret's current row, when the caller read it in this transaction already (null: none). */
+  current?: SecretRow | null,
 ): Promise<SecretMeta> {
   const p = validatePath(path);
   checkValue(value);
-  const existingRow = await tx.getSecret(p.path);
+  const existingRow = current === undefined ? await tx.getSecret(p.path) : current;
   const existing = existingRow ? openSecretRow(ctx.keys, existingRow) : null;
   const version = existing ? existing.version + 1 : 1;
   const type = opts.type ?? existing?.type ?? "custom";
