@@ -38,6 +38,17 @@ export function sha256Hex(data: Uint8Array): string {
 const HMAC_BLOCK = 64;
 const SHA256_BYTES = 32;
 
+/** The HMAC inner and outer key pads (RFC 2104), into the first block of each buffer. */
+function writePads(key: Uint8Array, inner: Buffer, outer: Buffer): void {
+  const k = Buffer.alloc(HMAC_BLOCK);
+  k.set(key.length > HMAC_BLOCK ? sha256(key) : key);
+  for (let i = 0; i < HMAC_BLOCK; i++) {
+    inner[i] = k[i]! ^ 0x36;
+    outer[i] = k[i]! ^ 0x5c;
+  }
+  k.fill(0);
+}
+
 /**
  * HMAC-SHA-256 (RFC 2104) of many 32-byte messages under one key, in and out as lowercase
  * hex: the audit verifier's hot loop, a million MACs. createHmac per message builds an object
@@ -50,13 +61,7 @@ export class Hmac32 {
   private readonly outer = Buffer.alloc(HMAC_BLOCK + SHA256_BYTES);
 
   constructor(key: Uint8Array) {
-    const k = Buffer.alloc(HMAC_BLOCK);
-    k.set(key.length > HMAC_BLOCK ? sha256(key) : key);
-    for (let i = 0; i < HMAC_BLOCK; i++) {
-      this.inner[i] = k[i]! ^ 0x36;
-      this.outer[i] = k[i]! ^ 0x5c;
-    }
-    k.fill(0);
+    writePads(key, this.inner, this.outer);
   }
 
   /** The MAC of the 32 bytes written as 64 hex digits. */
@@ -94,13 +99,7 @@ export class HmacKey {
 
   constructor(key: Uint8Array) {
     this.inner = Buffer.alloc(HMAC_BLOCK + 1024);
-    const k = Buffer.alloc(HMAC_BLOCK);
-    k.set(key.length > HMAC_BLOCK ? sha256(key) : key);
-    for (let i = 0; i < HMAC_BLOCK; i++) {
-      this.inner[i] = k[i]! ^ 0x36;
-      this.outer[i] = k[i]! ^ 0x5c;
-    }
-    k.fill(0);
+    writePads(key, this.inner, this.outer);
   }
 
   mac(message: Uint8Array): Uint8Array {
