@@ -13,7 +13,8 @@
  *               multi-line values, so a value with a line break cannot be written. (docker
  *               compose's `env_file:` uses a dotenv parser instead; give it --format dotenv.)
  */
-import { Document, YAMLMap } from "yaml";
+import { createRequire } from "node:module";
+import type { YAMLMap } from "yaml";
 import { AuthyError } from "../errors.js";
 import { serializeDotenv } from "./dotenv.js";
 
@@ -67,8 +68,14 @@ function serializeJson(entries: readonly EnvEntry[]): string {
   return `{\n${lines.join(",\n")}\n}\n`;
 }
 
+/** The yaml package, loaded when YAML is asked for: every other format, and start-up, go without it. */
+function yamlLibrary(): typeof import("yaml") {
+  return createRequire(import.meta.url)("yaml") as typeof import("yaml");
+}
+
 function serializeYaml(entries: readonly EnvEntry[]): string {
   if (entries.length === 0) return "{}\n";
+  const { Document, YAMLMap } = yamlLibrary();
   const doc = new Document(new YAMLMap(), { compat: "yaml-1.1" });
   const map = doc.contents as YAMLMap<unknown, unknown>;
   for (const { key, value } of entries) map.add(doc.createPair(key, value));
