@@ -193,6 +193,11 @@ export type AuditChainRow = [
   mac: string,
 ];
 
+export interface CurrentRows {
+  secret: SecretRow;
+  version: VersionRow | null;
+}
+
 export interface UnlockFailureRow {
   id: number;
   ts: number;
@@ -215,6 +220,12 @@ export interface StoreReader {
    */
   listingText(): Promise<string>;
   getVersion(path: string, version: number): Promise<VersionRow | null>;
+  /**
+   * For each of these paths that has a secret row: that row, and the version row its
+   * currentVersion names (null if there is none), in the order the paths were given. One read
+   * for the many secrets `run` and `env export` decrypt, instead of two per secret.
+   */
+  readCurrent(paths: readonly string[]): Promise<CurrentRows[]>;
   /** The versions of exactly this path, lowest version first. */
   listVersions(path: string): Promise<VersionRow[]>;
   auditHead(): Promise<AuditRow | null>;

@@ -6,7 +6,7 @@ import { decide, type Scope } from "./policy/scope.js";
 import { audit, tryAudit } from "./audit-log.js";
 import { authorize } from "./access.js";
 import { approvalRequired, passApprovals, readNeed, type ApprovalNeed } from "./approvals.js";
-import { decryptVersion, listAll, loadMeta } from "./secrets.js";
+import { decryptVersion, listAll, loadMeta, openMeta } from "./secrets.js";
 
 /**
  * Deciding what a process gets: the secrets a scope may read (named by their key), plus
@@ -106,13 +106,16 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
   }
   const secrets: DispatchedSecret[] = [];
   const needs: ApprovalNeed[] = [];
+  // Every row in one read (a scope of 1,000 secrets: 2,000 reads otherwise).
+  const current = new Map((await ctx.store.readCurrent(plan.map((r) => r.path))).map((c) => [c.secret.path, c]));
   for (const ref of plan) {
     await authorize(ctx, ref.path, "read", "secret.read");
-    const meta = await loadMeta(ctx, ref.path);
+    const read = current.get(ref.path);
+    const meta = read ? openMeta(ctx, read.secret) : await loadMeta(ctx, ref.path);
     if (meta.expiresAt !== null && meta.expiresAt <= ctx.clock.now()) {
       throw new AuthyError("NOT_FOUND", `secret ${meta.path} expired at ${new Date(meta.expiresAt).toISOString()}`);
     }
-    const bytes = Buffer.from(await decryptVersion(ctx, meta));
+    const bytes = Buffer.from(await decryptVersion(ctx, meta, undefined, read?.version));
     const value = bytes.toString("utf8");
     if (!Buffer.from(value, "utf8").equals(bytes) || value.includes("\0")) {
       throw new AuthyError("INVALID_INPUT", `${meta.path} holds binary data that cannot go into an environment variable`, {

@@ -141,14 +141,17 @@ export async function exportEnv(ctx: VaultContext, namespace: string, opts: { ke
   const out: EnvEntry[] = [];
   const found = new Set<string>();
   const needs: ApprovalNeed[] = [];
-  for (const row of await namespaceRows(ctx, ns)) {
+  const rows = await namespaceRows(ctx, ns);
+  // The current versions in one read; a version that moved on since is read again by itself.
+  const versions = new Map((await ctx.store.readCurrent(rows.map((r) => r.path))).map((c) => [c.secret.path, c.version]));
+  for (const row of rows) {
     const meta = openSecretRow(ctx.keys, row);
     if (meta.deletedAt !== null) continue;
     if (wanted && !wanted.has(meta.key)) continue;
     if (!mayList(ctx, meta.path) && !wanted) continue;
     await authorize(ctx, meta.path, "read", "env.export");
     found.add(meta.key);
-    const value = await decryptVersion(ctx, meta);
+    const value = await decryptVersion(ctx, meta, undefined, versions.get(meta.path));
     const text = Buffer.from(value).toString("utf8");
     if (!Buffer.from(text, "utf8").equals(value)) {
       throw new AuthyError("INVALID_INPUT", `${meta.path} holds binary data that text formats cannot represent`, {

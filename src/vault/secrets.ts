@@ -1,6 +1,6 @@
 import { openValue, sealValue } from "../crypto/index.js";
 import { AuthyError, integrityError, isAuthyError } from "../errors.js";
-import type { SecretRow, StoreWriter } from "../store/store.js";
+import type { SecretRow, StoreWriter, VersionRow } from "../store/store.js";
 import { audit, tryAudit } from "./audit-log.js";
 import { approvalRequired, passApprovals, readNeed, writeNeed } from "./approvals.js";
 import { authorize, mayList } from "./access.js";
@@ -112,17 +112,25 @@ export async function loadMeta(ctx: VaultContext, path: string, opts: { includeD
   const p = validatePath(path);
   const row = await ctx.store.getSecret(p.path);
   if (!row) throw notFound(p.path);
+  return openMeta(ctx, row, opts);
+}
+
+/** loadMeta for a row already read. */
+export function openMeta(ctx: VaultContext, row: SecretRow, opts: { includeDeleted?: boolean } = {}): SecretMeta {
   const meta = openSecretRow(ctx.keys, row);
   if (meta.deletedAt !== null && !opts.includeDeleted) {
-    throw new AuthyError("NOT_FOUND", `secret ${p.path} is deleted`, { hint: `restore it with \`authy secrets restore ${p.path}\`` });
+    throw new AuthyError("NOT_FOUND", `secret ${meta.path} is deleted`, { hint: `restore it with \`authy secrets restore ${meta.path}\`` });
   }
   return meta;
 }
 
-/** Decrypts one version of a secret (the current one by default). */
-export async function decryptVersion(ctx: VaultContext, meta: SecretMeta, version?: number): Promise<Uint8Array> {
+/**
+ * Decrypts one version of a secret (the current one by default). `read` is a version row read
+ * earlier with others (Store.readCurrent); it is used only if it is the version wanted.
+ */
+export async function decryptVersion(ctx: VaultContext, meta: SecretMeta, version?: number, read?: VersionRow | null): Promise<Uint8Array> {
   const wanted = version ?? meta.version;
-  const vrow = await ctx.store.getVersion(meta.path, wanted);
+  const vrow = read && read.path === meta.path && read.version === wanted ? read : await ctx.store.getVersion(meta.path, wanted);
   if (!vrow) {
     if (version !== undefined) throw new AuthyError("NOT_FOUND", `secret ${meta.path} has no version ${version}`);
     throw integrityError(`the current version of ${meta.path} is missing`);

@@ -266,6 +266,37 @@ export function rowConformance(store: () => Store): void {
       expectBytes(got.wrappedDek, backing.slice(10, 30));
     });
 
+    it("reads many secrets with their current versions at once, in the order asked, skipping unknown paths", async () => {
+      const a = secretRow("r/A", { currentVersion: 2 });
+      const b = secretRow("r/B");
+      const orphan = secretRow("r/NO_VERSION", { currentVersion: 7 });
+      const versions = [versionRow("r/A", 1), versionRow("r/A", 2, { sealed: everyByte() }), versionRow("r/B", 1, { actor: "" }), versionRow("r/NO_VERSION", 6)];
+      await store().write(async (tx) => {
+        for (const r of [a, b, orphan]) await tx.putSecret(r);
+        for (const v of versions) await tx.putVersion(v);
+      });
+      const got = await store().readCurrent(["r/B", "nobody/X", "r/NO_VERSION", "r/A", "r/a"]);
+      expect(got.map((g) => g.secret.path)).toEqual(["r/B", "r/NO_VERSION", "r/A"]);
+      expectRow(got[0]!.secret, b);
+      expectRow(got[0]!.version, versions[2]!);
+      expect(got[1]!.version).toBeNull();
+      expectRow(got[2]!.secret, a);
+      expectRow(got[2]!.version, versions[1]!);
+      expect(await store().readCurrent([])).toEqual([]);
+    });
+
+    it("reads paths that look like SQL or JSON as plain text", async () => {
+      const odd = ["q/it's", 'q/"x"', "q/%", "q/_", "q/\\", "q/ü"];
+      await store().write(async (tx) => {
+        for (const p of odd) {
+          await tx.putSecret(secretRow(p));
+          await tx.putVersion(versionRow(p, 1));
+        }
+      });
+      expect((await store().readCurrent(odd)).map((g) => g.secret.path)).toEqual(odd);
+      expect(await store().readCurrent(["q/*", "q/%25"])).toEqual([]);
+    });
+
     it("lists the versions of one path only, in numeric order", async () => {
       await store().write(async (tx) => {
         for (const v of [10, 2, 1, 100, 9]) await tx.putVersion(versionRow("a/K", v));

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import type { AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, KeySlotRow, PolicyRow, TokenRow, SecretRow, StoreReader, UnlockFailureRow, VaultRow, VersionRow } from "../store.js";
+import type { AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, CurrentRows, KeySlotRow, PolicyRow, TokenRow, SecretRow, StoreReader, UnlockFailureRow, VaultRow, VersionRow } from "../store.js";
 import { AUDIT_AGENT_EXPR } from "./migrations.js";
 import { translateSqliteError } from "./sqlite-errors.js";
 
@@ -162,6 +162,15 @@ const AUDIT_CHAIN_SQL =
  * The stored listing lines (migration 7), in path order: the table is clustered by path, so
  * the inner query is one ordered scan and the concatenation keeps that order.
  */
+/** The secret rows of a JSON array of paths, in its order, each with its current version's row. */
+const READ_CURRENT_SQL = `
+  SELECT s.*, v.version AS v_version, v.type AS v_type, v.tier AS v_tier, v.sealed AS v_sealed,
+         v.wrapped_dek AS v_wrapped_dek, v.created_at AS v_created_at, v.actor AS v_actor
+  FROM json_each(?) AS j
+  JOIN secrets AS s ON s.path = j.value
+  LEFT JOIN secret_versions AS v ON v.path = s.path AND v.version = s.current_version
+  ORDER BY j.key`;
+
 const LISTING_SQL = "SELECT group_concat(listing, char(10)) FROM (SELECT listing FROM secrets ORDER BY path)";
 
 /**
@@ -211,6 +220,18 @@ export class SqliteReader implements StoreReader {
   async listingText(): Promise<string> {
     const listing = this.run("listing secrets", (c) => c.stmt(LISTING_SQL).pluck().get() as string | null);
     return listing ?? "";
+  }
+
+  async readCurrent(paths: readonly string[]): Promise<CurrentRows[]> {
+    if (paths.length === 0) return [];
+    const rows = this.run("reading secrets", (c) => c.stmt(READ_CURRENT_SQL).all(JSON.stringify(paths)) as Row[]);
+    return rows.map((r) => ({
+      secret: toSecret(r),
+      version:
+        r.v_version === null
+          ? null
+          : toVersion({ path: r.path, version: r.v_version, type: r.v_type, tier: r.v_tier, sealed: r.v_sealed, wrapped_dek: r.v_wrapped_dek, created_at: r.v_created_at, actor: r.v_actor }),
+    }));
   }
 
   async getVersion(path: string, version: number): Promise<VersionRow | null> {
