@@ -76,6 +76,9 @@ export function createHttpClient(opts: HttpClientOptions): VaultClient {
       return (await call<{ items: SecretSummary[] }>("GET", url, { query })).items;
     },
 
+    // The API lists summaries; the paths are taken from them.
+    listSecretPaths: async (o = {}) => (await client.listSecrets(o)).map((s) => s.path),
+
     deleteSecret: (path, o = {}) => call<SecretMeta>("DELETE", itemUrl(path), { query: { purge: flag(o.purge) } }),
     restoreSecret: (path) => call<SecretMeta>("POST", itemUrl(path, "/restore")),
     history: (path) => call<{ meta: SecretMeta; versions: VersionInfo[] }>("GET", itemUrl(path, "/history")),

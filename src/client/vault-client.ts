@@ -12,6 +12,7 @@ export type VaultClient = Pick<
   | "getSecret"
   | "describeSecret"
   | "listSecrets"
+  | "listSecretPaths"
   | "deleteSecret"
   | "restoreSecret"
   | "history"

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { thrown } from "../errors.test-helpers.js";
-import { parseListing } from "./secret-rows.js";
+import { listedPaths, parseListing } from "./secret-rows.js";
 import type { SecretSummary } from "./types.js";
 
 const F = "\u001f";
@@ -37,6 +37,14 @@ describe("parseListing", () => {
     expect(parseListing(text)).toEqual(items);
   });
 
+  it("gives the same paths as the summaries, deleted ones only when asked", () => {
+    const items = Array.from({ length: 2_000 }, (_, i) => summary(`ns${i % 7}/KEY_${i}`, { deletedAt: i % 3 === 0 ? 1_700_000_000_000 + i : null, expiresAt: i % 5 === 0 ? i : null }));
+    const text = items.map(line).join("\n");
+    expect(listedPaths(text)).toEqual(items.filter((i) => i.deletedAt === null).map((i) => i.path));
+    expect(listedPaths(text, { includeDeleted: true })).toEqual(items.map((i) => i.path));
+    expect(listedPaths("")).toEqual([]);
+  });
+
   it("refuses every malformed line with INTEGRITY", () => {
     const good = line(summary("prod/API_KEY"));
     const bad = [
@@ -57,5 +65,7 @@ describe("parseListing", () => {
       `${good}\n${good.slice(0, 20)}`, // a second line cut short
     ];
     for (const text of bad) expect(thrown(() => parseListing(text)).message, JSON.stringify(text)).toBe("integrity check failed: malformed listing");
+    // Reading paths only, the line's frame is still checked.
+    for (const text of [bad[0]!, bad[1]!, bad[2]!, bad[3]!, bad[4]!]) expect(thrown(() => listedPaths(text)).code, JSON.stringify(text)).toBe("INTEGRITY");
   });
 });

@@ -113,6 +113,37 @@ export function parseListing(text: string): SecretSummary[] {
   return out;
 }
 
+/**
+ * Only the paths of the listing text, and only those not deleted unless asked: what
+ * `secrets list` prints to a pipe. No summary objects, so 100,000 names cost 100,000 strings.
+ */
+export function listedPaths(text: string, opts: { includeDeleted?: boolean } = {}): string[] {
+  const out: string[] = [];
+  const n = text.length;
+  let at = 0;
+  while (at < n) {
+    const colon = text.indexOf(":", at);
+    if (colon === -1) throw malformedListing();
+    const pathEnd = colon + 1 + intIn(text, at, colon, false)!;
+    if (text.charCodeAt(pathEnd) !== FIELD_CODE) throw malformedListing();
+    let lineEnd = text.indexOf("\n", pathEnd);
+    if (lineEnd === -1) lineEnd = n;
+    let keep = true;
+    if (!opts.includeDeleted) {
+      // deletedAt is the fourth field after the path (type, tier, version, deletedAt, …).
+      let sep = pathEnd;
+      for (let i = 0; i < 3; i++) {
+        sep = text.indexOf(FIELD, sep + 1);
+        if (sep === -1 || sep > lineEnd) throw malformedListing();
+      }
+      keep = text.charCodeAt(sep + 1) === FIELD_CODE;
+    }
+    if (keep) out.push(text.slice(colon + 1, pathEnd));
+    at = lineEnd + 1;
+  }
+  return out;
+}
+
 function malformedListing(): Error {
   return integrityError("malformed listing");
 }

@@ -6,7 +6,7 @@ import { approvalRequired, passApprovals, readNeed, writeNeed } from "./approval
 import { authorize, mayList } from "./access.js";
 import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
-import { macListing, openSecretRow, parseListing, sealSecretRow, valueAad, verifyListing, versionInfo } from "./secret-rows.js";
+import { listedPaths, macListing, openSecretRow, parseListing, sealSecretRow, valueAad, verifyListing, versionInfo } from "./secret-rows.js";
 import { actorName, MAX_VALUE_BYTES, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
 
 export { MAX_VALUE_BYTES };
@@ -209,6 +209,20 @@ export async function readListing(ctx: VaultContext): Promise<string> {
 /** The authenticated listing, filtered. Never returns values. */
 export async function listSecrets(ctx: VaultContext, opts: ListOptions = {}): Promise<SecretSummary[]> {
   return (await listAll(ctx, opts)).filter((s) => mayList(ctx, s.path));
+}
+
+/** listSecrets, paths only (see listedPaths). */
+export async function listSecretPaths(ctx: VaultContext, opts: ListOptions = {}): Promise<string[]> {
+  const ns = opts.namespace === undefined || opts.namespace === "" ? undefined : validateNamespace(opts.namespace);
+  let paths = listedPaths(await readListing(ctx), { includeDeleted: opts.includeDeleted });
+  if (ns !== undefined) {
+    const prefix = ns + "/";
+    paths = paths.filter((p) => {
+      const namespace = p.slice(0, p.lastIndexOf("/"));
+      return namespace === ns || (opts.recursive === true && namespace.startsWith(prefix));
+    });
+  }
+  return ctx.actor.kind === "owner" ? paths : paths.filter((p) => mayList(ctx, p));
 }
 
 /**

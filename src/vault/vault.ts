@@ -238,6 +238,13 @@ export class Vault {
     return items;
   }
 
+  /** listSecrets, the paths only: for output that prints nothing else. */
+  async listSecretPaths(opts?: secrets.ListOptions): Promise<string[]> {
+    const paths = await secrets.listSecretPaths(this.ctx, opts);
+    await this.ctx.store.write((tx) => audit(tx, this.ctx, "secret.list", opts?.namespace || "vault", { count: paths.length }));
+    return paths;
+  }
+
   deleteSecret(path: string, opts?: { purge?: boolean }): Promise<SecretMeta> {
     return secrets.deleteSecret(this.ctx, path, opts);
   }

@@ -107,7 +107,14 @@ export async function read(ctx: CliContext, reference: string, flags: ApprovalFl
 
 export async function list(ctx: CliContext, namespace: string | undefined, flags: { recursive?: boolean; deleted?: boolean }): Promise<void> {
   const vault = await ctx.client();
-  const items = await vault.listSecrets({ namespace, recursive: flags.recursive || namespace === undefined, includeDeleted: flags.deleted });
+  const opts = { namespace, recursive: flags.recursive || namespace === undefined, includeDeleted: flags.deleted };
+  if (!ctx.out.opts.json && !process.stdout.isTTY) {
+    // Into a pipe or a file: one path per line, and nothing else to build.
+    const paths = await vault.listSecretPaths(opts);
+    ctx.out.result({}, () => paths.join("\n"));
+    return;
+  }
+  const items = await vault.listSecrets(opts);
   ctx.out.result(() => ({ namespace: namespace ?? null, items: items.map(summaryJson) }), () => {
     if (!process.stdout.isTTY) return items.map((i) => i.path).join("\n");
     if (items.length === 0) return "";
