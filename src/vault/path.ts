@@ -43,8 +43,18 @@ function invalid(message: string, value: string): AuthyError {
   });
 }
 
+/** Two or more segments of allowed characters (ASCII only, so characters are bytes)… */
+const CANONICAL_PATH = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)+$/;
+/** …none of them "." or "..". */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
 /** Validates a full secret path; throws INVALID_INPUT unless it is canonical. */
 export function validatePath(path: string): SecretPath {
+  // The common case in one test (an import validates 10,000 paths); the rest says what is wrong.
+  if (path.length <= MAX_PATH_BYTES && CANONICAL_PATH.test(path) && !DOT_SEGMENT.test(path)) {
+    const cut = path.lastIndexOf("/");
+    return { path, namespace: path.slice(0, cut), key: path.slice(cut + 1) };
+  }
   const segments = checkSegments(path, "secret path");
   if (segments.length < 2) {
     throw new AuthyError("INVALID_INPUT", `invalid secret path: ${describe(path)} has no namespace`, {
