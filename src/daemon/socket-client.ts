@@ -1,9 +1,9 @@
 /**
  * The few requests the CLI makes to the daemon itself (health, status, lock), over its Unix
- * socket. Everything else goes through the HTTP VaultClient.
+ * socket (with the same small HTTP client as the VaultClient, client/unix-http.ts).
  */
-import http from "node:http";
 import net from "node:net";
+import { unixRequest } from "../client/unix-http.js";
 import { AuthyError } from "../errors.js";
 
 /** A local daemon answers health and status in milliseconds; this only bounds a hung one. */
@@ -24,45 +24,33 @@ export interface SocketRequestOptions {
 
 function unavailable(socket: string, e: unknown): AuthyError {
   const code = (e as NodeJS.ErrnoException).code;
-  return new AuthyError("UNAVAILABLE", `the daemon is not answering on ${socket}${code ? ` (${code})` : ""}`, {
+  // Node's codes (ECONNREFUSED) as they are; unix-http's own (AUTHY_TIMEOUT, …) by what they mean.
+  const why = code?.startsWith("AUTHY_") ? (e as Error).message : code;
+  return new AuthyError("UNAVAILABLE", `the daemon is not answering on ${socket}${why ? ` (${why})` : ""}`, {
     hint: "start it with `authy unlock`; if it is stuck, `authy lock` stops it",
     cause: e,
   });
 }
 
-export function socketRequest(socket: string, method: string, urlPath: string, opts: SocketRequestOptions = {}): Promise<SocketResponse> {
-  return new Promise((resolve, reject) => {
-    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (opts.bearer) headers.authorization = `Bearer ${opts.bearer}`;
-    if (payload) {
-      headers["content-type"] = "application/json";
-      headers["content-length"] = String(payload.length);
-    }
-    const req = http.request({ socketPath: socket, method, path: urlPath, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      let total = 0;
-      res.on("data", (c: Buffer) => {
-        total += c.length;
-        if (total > MAX_RESPONSE_BYTES) req.destroy(new Error("response too large"));
-        else chunks.push(c);
-      });
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let body: unknown = text;
-        try {
-          body = text === "" ? null : JSON.parse(text);
-        } catch {
-          // Not JSON: keep the text.
-        }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-      res.on("error", (e) => reject(unavailable(socket, e)));
-    });
-    req.setTimeout(opts.timeoutMs ?? SOCKET_REQUEST_TIMEOUT_MS, () => req.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })));
-    req.on("error", (e) => reject(unavailable(socket, e)));
-    req.end(payload);
-  });
+export async function socketRequest(socket: string, method: string, urlPath: string, opts: SocketRequestOptions = {}): Promise<SocketResponse> {
+  const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (opts.bearer) headers.authorization = `Bearer ${opts.bearer}`;
+  if (payload) headers["content-type"] = "application/json";
+  let res;
+  try {
+    res = await unixRequest(socket, { method, path: urlPath, headers, body: payload, timeoutMs: opts.timeoutMs ?? SOCKET_REQUEST_TIMEOUT_MS, maxBytes: MAX_RESPONSE_BYTES });
+  } catch (e) {
+    throw unavailable(socket, e);
+  }
+  const text = res.body.toString("utf8");
+  let body: unknown = text;
+  try {
+    body = text === "" ? null : JSON.parse(text);
+  } catch {
+    // Not JSON: keep the text.
+  }
+  return { status: res.status, body };
 }
 
 /**
