@@ -201,6 +201,15 @@ describe("the daemon's lifetime", () => {
     expect((await request(socket, "GET", "/v1/status", { bearer: second.session })).status).toBe(200);
   });
 
+  it("refuses a token with a line break (no header smuggled to the daemon), with exit 2", async () => {
+    const home = await vaultHome();
+    const { session } = await unlock(home);
+    const r = await authy(["secrets", "list"], { home, env: { AUTHY_TOKEN: `authy_tk_x\r\nAuthorization: Bearer ${session}` } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("authy: the credential for the daemon is malformed (invalid characters in the authorization header)\n");
+    expect(r.stdout).toBe("");
+  });
+
   it("revokes a process-bound token when its process exits", async () => {
     const home = await vaultHome();
     const u = await unlock(home);
