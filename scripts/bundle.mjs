@@ -3,7 +3,8 @@
 //   cli.js         the CLI: commands, client, output (src/cli/main.ts and what it imports)
 //   engine.js      what only direct mode and the daemon need (src/cli/engine.ts): the core,
 //                  SQLite, crypto, the server; loaded by cli.js on its first import() of them
-//   *.js.cache     V8 code caches for both, trained by scripts/train-code-cache.mjs
+//   libs.js        zod and yaml (src/cli/libs.ts), loaded on their first use
+//   *.js.cache     V8 code caches for each, trained by scripts/train-code-cache.mjs
 // All CommonJS (dist/bin/package.json says so): Node starts a CommonJS file faster than an
 // ES module, and only a script compiled through node:vm can use a code cache on Node 20.
 // Native modules and the server-only stack stay external.
