@@ -26,21 +26,32 @@ rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
 writeFileSync(path.join(OUT, "package.json"), '{ "type": "commonjs" }\n');
 
-/** Answers the CLI's import() of an engine module with engine.js, loaded through boot.ts. */
-const engineBoundary = {
-  name: "engine-boundary",
-  setup(b) {
-    b.onResolve({ filter: /^\.\.?\// }, (args) => {
-      if (args.kind !== "dynamic-import") return undefined;
-      const target = path.resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts"));
-      return ENGINE_MODULES.has(target) ? { path: path.relative(process.cwd(), target), namespace: "authy-engine" } : undefined;
-    });
-    b.onLoad({ filter: /.*/, namespace: "authy-engine" }, (args) => ({
-      contents: `module.exports = __authyLoad("engine").load(${JSON.stringify(args.path)});`,
-      loader: "js",
-    }));
-  },
-};
+/**
+ * A plugin that answers imports chosen by `pick` (which returns the name the other bundle knows
+ * the module by, or undefined) with that module from `bundle`, loaded through boot.ts.
+ */
+function boundary(bundle, filter, pick) {
+  return {
+    name: `${bundle}-boundary`,
+    setup(b) {
+      b.onResolve({ filter }, (args) => {
+        const name = pick(args);
+        return name === undefined ? undefined : { path: name, namespace: `authy-${bundle}` };
+      });
+      b.onLoad({ filter: /.*/, namespace: `authy-${bundle}` }, (args) => ({
+        contents: `module.exports = __authyLoad(${JSON.stringify(bundle)}).load(${JSON.stringify(args.path)});`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
+/** The CLI's import() of an engine module is answered by engine.js. */
+const engineBoundary = boundary("engine", /^\.\.?\//, (args) => {
+  if (args.kind !== "dynamic-import") return undefined;
+  const target = path.resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts"));
+  return ENGINE_MODULES.has(target) ? path.relative(process.cwd(), target) : undefined;
+});
 
 /**
  * commander requires node:child_process at load for executable subcommands, which authy does
@@ -64,16 +75,7 @@ const lazyChildProcessForCommander = {
  * only when a policy, a token's scope, the daemon's handoff or a YAML export needs them.
  */
 const LIBS = ["zod", "yaml"];
-const libsBoundary = {
-  name: "libs-boundary",
-  setup(b) {
-    b.onResolve({ filter: new RegExp(`^(${LIBS.join("|")})$`) }, (args) => ({ path: args.path, namespace: "authy-libs" }));
-    b.onLoad({ filter: /.*/, namespace: "authy-libs" }, (args) => ({
-      contents: `module.exports = __authyLoad("libs").load(${JSON.stringify(args.path)});`,
-      loader: "js",
-    }));
-  },
-};
+const libsBoundary = boundary("libs", new RegExp(`^(${LIBS.join("|")})$`), (args) => args.path);
 
 const common = {
   bundle: true,

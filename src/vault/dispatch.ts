@@ -1,5 +1,6 @@
 import { AuthyError } from "../errors.js";
 import type { VaultContext } from "./context.js";
+import type { SecretSummary } from "./types.js";
 import { validatePath } from "./path.js";
 import { resolveScope } from "./policies.js";
 import { decide, type Scope } from "./policy/scope.js";
@@ -53,7 +54,11 @@ function deny(ctx: VaultContext, scope: Scope, path: string, rule: string): Prom
 }
 
 /** Which variable gets which path, before anything is decrypted. */
-export async function planDispatch(ctx: VaultContext, req: DispatchRequest): Promise<{ scope: Scope | null; plan: EnvReference[] }> {
+export async function planDispatch(
+  ctx: VaultContext,
+  req: DispatchRequest,
+  listing: () => Promise<SecretSummary[]> = () => listAll(ctx, { recursive: true }),
+): Promise<{ scope: Scope | null; plan: EnvReference[] }> {
   const scope = req.scope ? await resolveScope(ctx, req.scope) : null;
   const byName = new Map<string, EnvReference>();
   const add = (ref: EnvReference, fromScope: boolean) => {
@@ -75,7 +80,7 @@ export async function planDispatch(ctx: VaultContext, req: DispatchRequest): Pro
     // names it may not read are left out silently, as a listing would.
     const actor = ctx.actor;
     const actorMayRead = (path: string) => actor.kind === "owner" || (actor.kind === "token" && decide(actor.scope, path, "read").allowed);
-    for (const s of await listAll(ctx, { recursive: true })) {
+    for (const s of await listing()) {
       if (decide(scope, s.path, "read").allowed && actorMayRead(s.path)) add({ name: s.key, path: s.path, source: `scope ${scope.name}` }, true);
     }
   }
@@ -98,8 +103,11 @@ export async function planDispatch(ctx: VaultContext, req: DispatchRequest): Pro
 }
 
 export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise<Dispatch> {
-  const { scope, plan } = await planDispatch(ctx, req);
-  const existing = new Set((await listAll(ctx, { recursive: true })).map((s) => s.path));
+  // One authenticated listing for both the scope's names and the existence check.
+  let listed: Promise<SecretSummary[]> | undefined;
+  const listing = () => (listed ??= listAll(ctx, { recursive: true }));
+  const { scope, plan } = await planDispatch(ctx, req, listing);
+  const existing = new Set((await listing()).map((s) => s.path));
   const unknown = plan.filter((r) => !existing.has(r.path));
   if (unknown.length > 0) {
     throw new AuthyError("NOT_FOUND", `no secret ${unknown.map((r) => `${r.path} (${r.source})`).join(", ")}`, { hint: "see `authy secrets list`" });

@@ -2,7 +2,7 @@ import { AuthyError, integrityError } from "../errors.js";
 import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
 import type { SecretRow } from "../store/store.js";
-import { openSecretRow, parseListing } from "./secret-rows.js";
+import { listedPaths, openSecretRow, parseListing } from "./secret-rows.js";
 import { audit } from "./audit-log.js";
 import { authorize, mayList } from "./access.js";
 import { approvalRequired, passApprovals, readNeed, writeNeed, type ApprovalNeed } from "./approvals.js";
@@ -94,7 +94,7 @@ export async function importEnv(
     // Which secrets exist is what the verified listing says; their rows come in one read, not
     // one per key (10,000 keys: a fifth of the import). A listed path whose row is not among
     // the namespace's rows is read by itself.
-    const exists = new Set(parseListing(listing).map((s) => s.path));
+    const exists = new Set(listedPaths(listing, { includeDeleted: true }));
     const rows = new Map((todo.length > 0 ? await tx.listSecretsIn(namespace) : []).map((r) => [r.path, r]));
     for (const item of todo) {
       const value = Buffer.from(byKey.get(item.key)!, "utf8");

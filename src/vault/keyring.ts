@@ -1,4 +1,4 @@
-import { deriveKey, encodeFieldsTransient, constantTimeEqual, Hmac32, HmacKey, type Field } from "../crypto/index.js";
+import { deriveKey, encodeFieldsTransient, constantTimeEqual, Hmac32, HmacKey, type Field, type KeyPurpose } from "../crypto/index.js";
 import { integrityError } from "../errors.js";
 
 /**
@@ -8,9 +8,8 @@ import { integrityError } from "../errors.js";
 export class Keyring {
   readonly vaultId: Uint8Array;
   readonly dekWrap: Uint8Array;
-  private readonly rowMac: Uint8Array;
+  /** Kept raw for the audit verifier's Hmac32; the other MAC keys live only as HmacKey pads. */
   private readonly auditMac: Uint8Array;
-  private readonly slotMac: Uint8Array;
   private tokenHashKey: HmacKey | undefined;
   /** The MAC keys with their HMAC pads ready: a MAC per row, thousands per import. */
   private readonly rowMacKey: HmacKey;
@@ -22,21 +21,15 @@ export class Keyring {
     this.vaultKey = vaultKey;
     this.vaultId = vaultId;
     this.dekWrap = deriveKey(vaultKey, "dek-wrap");
-    this.rowMac = deriveKey(vaultKey, "row-mac");
     this.auditMac = deriveKey(vaultKey, "audit-mac");
-    this.slotMac = deriveKey(vaultKey, "slot-mac");
-    this.rowMacKey = new HmacKey(this.rowMac);
+    this.rowMacKey = macKey(vaultKey, "row-mac");
     this.auditMacKey = new HmacKey(this.auditMac);
-    this.slotMacKey = new HmacKey(this.slotMac);
+    this.slotMacKey = macKey(vaultKey, "slot-mac");
   }
 
   /** The hash of a token or agent-key secret (keyed; derived once: the daemon checks one per request). */
   hashTokenSecret(secret: Uint8Array): Uint8Array {
-    if (!this.tokenHashKey) {
-      const key = deriveKey(this.vaultKey, "token-hash");
-      this.tokenHashKey = new HmacKey(key);
-      key.fill(0);
-    }
+    this.tokenHashKey ??= macKey(this.vaultKey, "token-hash");
     return this.tokenHashKey.mac(secret);
   }
 
@@ -72,7 +65,17 @@ export class Keyring {
 
   /** Overwrites the key material in memory (best effort: JS may have copied it). */
   wipe(): void {
-    for (const k of [this.vaultKey, this.dekWrap, this.rowMac, this.auditMac, this.slotMac]) k.fill(0);
+    for (const k of [this.vaultKey, this.dekWrap, this.auditMac]) k.fill(0);
     for (const m of [this.rowMacKey, this.auditMacKey, this.slotMacKey, this.tokenHashKey]) m?.wipe();
+  }
+}
+
+/** An HMAC key derived for one purpose, held only as its pads (the derived bytes are wiped). */
+function macKey(vaultKey: Uint8Array, purpose: KeyPurpose): HmacKey {
+  const key = deriveKey(vaultKey, purpose);
+  try {
+    return new HmacKey(key);
+  } finally {
+    key.fill(0);
   }
 }
