@@ -71,6 +71,17 @@ describe("seal", () => {
     expect(Buffer.concat([d.update(sealed.subarray(13, sealed.length - 16)), d.final()]).toString()).toBe("sk-live-123");
   });
 
+  it("returns plaintext in memory of its own, so that wiping one result touches nothing else", () => {
+    const sealed = seal(key, utf8("wipe me"), aad);
+    const first = open(key, sealed, aad);
+    const second = open(key, sealed, aad);
+    expect(first.byteOffset).toBe(0);
+    expect(first.buffer.byteLength).toBe(first.length);
+    first.fill(0);
+    expect(Buffer.from(second).toString()).toBe("wipe me");
+    expect(Buffer.from(open(key, sealed, aad)).toString()).toBe("wipe me");
+  });
+
   it("uses a fresh nonce every time", () => {
     const nonces = new Set(Array.from({ length: 1000 }, () => toHex(seal(key, utf8("x"), aad).subarray(1, 13))));
     expect(nonces.size).toBe(1000);

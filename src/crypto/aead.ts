@@ -10,7 +10,7 @@
  * version), far below the 2^32 limit for random 96-bit nonces.
  */
 import * as nodeCrypto from "node:crypto";
-import { randomBytes } from "./random.js";
+import { randomFill } from "./random.js";
 import { AuthyError, integrityError } from "../errors.js";
 
 const VERSION = 0x01;
@@ -23,16 +23,15 @@ export const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
 
 export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
   checkKey(key);
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = nodeCrypto.createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(aad);
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  const tag = cipher.getAuthTag();
+  // Written in place: env import seals 20,000 of these, and every intermediate buffer costs.
   const out = new Uint8Array(SEAL_OVERHEAD + plaintext.length);
   out[0] = VERSION;
-  out.set(nonce, 1);
-  out.set(body, 1 + NONCE_BYTES);
-  out.set(tag, 1 + NONCE_BYTES + body.length);
+  const nonce = randomFill(out.subarray(1, 1 + NONCE_BYTES));
+  const cipher = nodeCrypto.createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  out.set(cipher.update(plaintext), 1 + NONCE_BYTES);
+  cipher.final(); // GCM is a stream mode: final() only computes the tag
+  out.set(cipher.getAuthTag(), 1 + NONCE_BYTES + plaintext.length);
   return out;
 }
 
@@ -45,16 +44,18 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint
   const nonce = sealed.subarray(1, 1 + NONCE_BYTES);
   const body = sealed.subarray(1 + NONCE_BYTES, sealed.length - TAG_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  let plaintext: Buffer;
   try {
     const decipher = nodeCrypto.createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
     decipher.setAAD(aad);
     decipher.setAuthTag(tag);
-    const head = decipher.update(body);
-    const tail = decipher.final(); // throws here if the tag does not match; `head` is then dropped
-    return new Uint8Array(Buffer.concat([head, tail]));
+    plaintext = decipher.update(body);
+    decipher.final(); // throws here if the tag does not match
   } catch {
     throw integrityError("sealed data failed authentication");
   }
+  // A buffer of its own (not a slice of a shared pool), so that callers may wipe it.
+  return plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength ? plaintext : new Uint8Array(plaintext);
 }
 
 function checkKey(key: Uint8Array): void {

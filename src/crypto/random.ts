@@ -20,7 +20,7 @@ const BASE32_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
  * call into the OS generator per ~100 keys instead of three per secret version, which is
  * most of the cost of importing 10,000 secrets. Bytes handed out are wiped from the pool.
  */
-const POOL_BYTES = 4096;
+const POOL_BYTES = 16384;
 const POOLED_MAX = 64;
 let pool = Buffer.alloc(0);
 let poolOffset = 0;
@@ -30,15 +30,21 @@ export function randomBytes(n: number): Uint8Array {
     throw new AuthyError("INTERNAL", "random byte count must be a non-negative integer");
   }
   if (n > POOLED_MAX) return new Uint8Array(nodeCrypto.randomBytes(n));
+  return randomFill(new Uint8Array(n));
+}
+
+/** Fills `target` with random bytes (from the pool when it is small); returns it. */
+export function randomFill<T extends Uint8Array>(target: T): T {
+  const n = target.length;
+  if (n > POOLED_MAX) return nodeCrypto.randomFillSync(target);
   if (poolOffset + n > pool.length) {
-    pool = nodeCrypto.randomFillSync(Buffer.allocUnsafe(POOL_BYTES));
+    pool = nodeCrypto.randomFillSync(Buffer.allocUnsafeSlow(POOL_BYTES));
     poolOffset = 0;
   }
-  const out = new Uint8Array(n);
-  out.set(pool.subarray(poolOffset, poolOffset + n));
+  target.set(pool.subarray(poolOffset, poolOffset + n));
   pool.fill(0, poolOffset, poolOffset + n);
   poolOffset += n;
-  return out;
+  return target;
 }
 
 /** A bearer token: `bytes` random bytes as base64url without padding. */

@@ -254,9 +254,13 @@ export interface StoreWriter extends StoreReader {
   putSlot(row: KeySlotRow): Promise<void>;
   deleteSlot(id: string): Promise<void>;
   putSecret(row: SecretRow): Promise<void>;
+  /** putSecret for many rows at once (`env import` writes 10,000), in order. */
+  putSecrets(rows: readonly SecretRow[]): Promise<void>;
   deleteSecret(path: string): Promise<void>;
   /** Inserts, or replaces the same (path, version): rotating the vault key rewraps DEKs. */
   putVersion(row: VersionRow): Promise<void>;
+  /** putVersion for many rows at once, in order. */
+  putVersions(rows: readonly VersionRow[]): Promise<void>;
   appendAudit(row: AuditRow): Promise<void>;
   clearUnlockFailures(ids: number[]): Promise<void>;
   putPolicy(row: PolicyRow): Promise<void>;

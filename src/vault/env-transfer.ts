@@ -6,7 +6,7 @@ import { listedPaths, openSecretRow, parseListing } from "./secret-rows.js";
 import { audit } from "./audit-log.js";
 import { authorize, mayList } from "./access.js";
 import { approvalRequired, passApprovals, readNeed, writeNeed, type ApprovalNeed } from "./approvals.js";
-import { checkListingBefore, decryptVersion, LISTING_READ_ATTEMPTS, readListing, refreshListing, writeVersion } from "./secrets.js";
+import { checkListingBefore, decryptVersion, LISTING_READ_ATTEMPTS, readListing, refreshListing, writeVersions } from "./secrets.js";
 import type { Tier } from "./types.js";
 
 /** Moving whole namespaces in and out as NAME=value entries (dotenv and friends). */
@@ -84,7 +84,6 @@ export async function importEnv(
   const byKey = new Map(entries.map((e) => [e.key, e.value]));
   const gate = await ctx.store.write(async (tx) => {
     const now = ctx.clock.now();
-    let done = 0;
     const todo = plan.items.filter((i) => i.action === "create" || i.action === "update");
     const listing = todo.length > 0 ? await checkListingBefore(tx, ctx) : "";
     const needs: ApprovalNeed[] = [];
@@ -96,12 +95,12 @@ export async function importEnv(
     // the namespace's rows is read by itself.
     const exists = new Set(listedPaths(listing, { includeDeleted: true }));
     const rows = new Map((todo.length > 0 ? await tx.listSecretsIn(namespace) : []).map((r) => [r.path, r]));
+    const writes = [];
     for (const item of todo) {
-      const value = Buffer.from(byKey.get(item.key)!, "utf8");
-      const current = exists.has(item.path) ? rows.get(item.path) : null;
-      await writeVersion(tx, ctx, item.path, value, opts.tier ? { tier: opts.tier } : {}, now, current);
-      if (++done % 500 === 0) opts.onProgress?.(done, todo.length);
+      const current = exists.has(item.path) ? (rows.get(item.path) ?? (await tx.getSecret(item.path))) : null;
+      writes.push({ path: item.path, value: Buffer.from(byKey.get(item.key)!, "utf8"), current });
     }
+    await writeVersions(tx, ctx, writes, opts.tier ? { tier: opts.tier } : {}, now, opts.onProgress);
     opts.onProgress?.(todo.length, todo.length);
     if (todo.length > 0) await refreshListing(tx, ctx);
     await audit(tx, ctx, "env.import", namespace, {

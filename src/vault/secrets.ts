@@ -44,28 +44,26 @@ export async function refreshListing(tx: StoreWriter, ctx: VaultContext): Promis
   await tx.setListingMac(macListing(ctx.keys, await tx.listingText()));
 }
 
-/** Writes a new version inside `tx`; returns the new metadata. No audit entry (the caller's operation has one). */
-export async function writeVersion(
-  tx: StoreWriter,
-  ctx: VaultContext,
-  path: string,
-  value: Uint8Array,
-  opts: SetOptions,
-  now: number,
-  /** The secret's current row, when the caller read it in this transaction already (null: none). */
-  current?: SecretRow | null,
-): Promise<SecretMeta> {
+/** A new version of one secret, sealed and ready to store: the version row and the secret's row. */
+interface SealedWrite {
+  version: VersionRow;
+  row: SecretRow;
+  meta: SecretMeta;
+}
+
+/**
+ * Seals `value` as the next version of `path`. `existingRow` is the secret's current row
+ * (verified here), or null for a new secret. Nothing is stored.
+ */
+function sealWrite(ctx: VaultContext, path: string, value: Uint8Array, opts: SetOptions, now: number, existingRow: SecretRow | null): SealedWrite {
   const p = validatePath(path);
   checkValue(value);
-  const existingRow = current === undefined ? await tx.getSecret(p.path) : current;
   const existing = existingRow ? openSecretRow(ctx.keys, existingRow) : null;
   const version = existing ? existing.version + 1 : 1;
   const type = opts.type ?? existing?.type ?? "custom";
   const tier = opts.tier ?? existing?.tier ?? "standard";
-  const actor = actorName(ctx.actor);
-  const vrow = { path: p.path, version, type, tier, createdAt: now, actor };
+  const vrow = { path: p.path, version, type, tier, createdAt: now, actor: actorName(ctx.actor) };
   const { sealed, wrappedDek } = sealValue(ctx.keys.dekWrap, value, valueAad(ctx.keys, vrow));
-  await tx.putVersion({ ...vrow, sealed, wrappedDek });
   const row = sealSecretRow(ctx.keys, {
     path: p.path,
     namespace: p.namespace,
@@ -79,14 +77,57 @@ export async function writeVersion(
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
   });
-  await tx.putSecret(row);
-  // Built from what we just wrote rather than re-verified: an import writes 10,000 of these.
-  return {
+  // Built from what was just sealed rather than re-verified: an import writes 10,000 of these.
+  const meta: SecretMeta = {
     path: p.path, namespace: p.namespace, key: p.key, type, tier, description: row.description,
     tags: opts.tags ?? existing?.tags ?? [], expiresAt: row.expiresAt, version, deletedAt: null,
     createdAt: row.createdAt, updatedAt: now,
   };
+  return { version: { ...vrow, sealed, wrappedDek }, row, meta };
 }
+
+/** Writes a new version inside `tx`; returns the new metadata. No audit entry (the caller's operation has one). */
+export async function writeVersion(
+  tx: StoreWriter,
+  ctx: VaultContext,
+  path: string,
+  value: Uint8Array,
+  opts: SetOptions,
+  now: number,
+  /** The secret's current row, when the caller read it in this transaction already (null: none). */
+  current?: SecretRow | null,
+): Promise<SecretMeta> {
+  const existingRow = current === undefined ? await tx.getSecret(validatePath(path).path) : current;
+  const w = sealWrite(ctx, path, value, opts, now, existingRow);
+  await tx.putVersion(w.version);
+  await tx.putSecret(w.row);
+  return w.meta;
+}
+
+/**
+ * writeVersion for many secrets (`env import`): each `current` is the secret's row as read in
+ * this transaction (null: a new secret). All are sealed first, then stored with one call per
+ * table, so 10,000 writes are not 20,000 round trips through the store.
+ */
+export async function writeVersions(
+  tx: StoreWriter,
+  ctx: VaultContext,
+  writes: readonly { path: string; value: Uint8Array; current: SecretRow | null }[],
+  opts: SetOptions,
+  now: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<void> {
+  // In batches: sealed rows that are stored soon die young, and the garbage collector is cheap
+  // for those; 10,000 of them held at once cost more to collect than to write.
+  for (let from = 0; from < writes.length; from += WRITE_BATCH) {
+    const batch = writes.slice(from, from + WRITE_BATCH).map((w) => sealWrite(ctx, w.path, w.value, opts, now, w.current));
+    await tx.putVersions(batch.map((w) => w.version));
+    await tx.putSecrets(batch.map((w) => w.row));
+    if (from + WRITE_BATCH < writes.length) onProgress?.(from + WRITE_BATCH, writes.length);
+  }
+}
+
+const WRITE_BATCH = 250;
 
 export async function setSecret(ctx: VaultContext, path: string, value: Uint8Array, opts: SetOptions = {}): Promise<SecretMeta> {
   const p = validatePath(path);

@@ -157,6 +157,16 @@ export function rowConformance(store: () => Store): void {
       expect(await store().listSecretsIn("prod/")).toEqual([]);
     });
 
+    it("stores many rows with one putSecrets call, the same as one putSecret each, later rows replacing earlier ones", async () => {
+      const rows = TRICKY_PATHS.map((p, i) => secretRow(p, { currentVersion: i + 1, mac: everyByte() }));
+      const replaced = secretRow(TRICKY_PATHS[0]!, { currentVersion: 99, description: "second" });
+      await store().write((tx) => tx.putSecrets([...rows, replaced]));
+      const expected = [replaced, ...rows.slice(1)].sort((a, b) => byteOrder(a.path, b.path));
+      expectRows(await store().listSecrets(), expected);
+      await store().write((tx) => tx.putSecrets([]));
+      expectRows(await store().listSecrets(), expected);
+    });
+
     it("returns the full row from listSecretsIn", async () => {
       const row = secretRow("ns/K", { mac: everyByte(), expiresAt: 0 });
       await store().write((tx) => tx.putSecret(row));
@@ -264,6 +274,16 @@ export function rowConformance(store: () => Store): void {
       const got = (await store().getVersion("v/K", 1))!;
       expectBytes(got.sealed, backing.slice(100, 150));
       expectBytes(got.wrappedDek, backing.slice(10, 30));
+    });
+
+    it("stores many versions with one putVersions call, each (path, version) once, the last put winning", async () => {
+      const rows = [versionRow("m/A", 1), versionRow("m/A", 2, { sealed: everyByte() }), versionRow("m/B", 1, { actor: "agent:x" })];
+      const rewrapped = versionRow("m/A", 1, { wrappedDek: everyByte().reverse() });
+      await store().write((tx) => tx.putVersions([...rows, rewrapped]));
+      expectRows(await store().listVersions("m/A"), [rewrapped, rows[1]!]);
+      expectRows(await store().listVersions("m/B"), [rows[2]!]);
+      await store().write((tx) => tx.putVersions([]));
+      expectRows(await store().listVersions("m/A"), [rewrapped, rows[1]!]);
     });
 
     it("reads many secrets with their current versions at once, in the order asked, skipping unknown paths", async () => {

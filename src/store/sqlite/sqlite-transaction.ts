@@ -72,14 +72,19 @@ export class SqliteTransaction extends SqliteReader implements StoreWriter {
   }
 
   async putSecret(r: SecretRow): Promise<void> {
-    this.run("writing a secret", (c) =>
-      c
-        .stmt(
-          "INSERT OR REPLACE INTO secrets (path, namespace, type, tier, description, tags, expires_at, current_version, " +
-            "deleted_at, created_at, updated_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .run(r.path, r.namespace, r.type, r.tier, r.description, r.tags, r.expiresAt, r.currentVersion, r.deletedAt, r.createdAt, r.updatedAt, r.mac),
-    );
+    await this.putSecrets([r]);
+  }
+
+  async putSecrets(rows: readonly SecretRow[]): Promise<void> {
+    this.run("writing a secret", (c) => {
+      const insert = c.stmt(
+        "INSERT OR REPLACE INTO secrets (path, namespace, type, tier, description, tags, expires_at, current_version, " +
+          "deleted_at, created_at, updated_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      );
+      for (const r of rows) {
+        insert.run(r.path, r.namespace, r.type, r.tier, r.description, r.tags, r.expiresAt, r.currentVersion, r.deletedAt, r.createdAt, r.updatedAt, r.mac);
+      }
+    });
   }
 
   async deleteSecret(path: string): Promise<void> {
@@ -90,11 +95,14 @@ export class SqliteTransaction extends SqliteReader implements StoreWriter {
   }
 
   async putVersion(r: VersionRow): Promise<void> {
-    this.run("writing a secret version", (c) =>
-      c
-        .stmt("INSERT OR REPLACE INTO secret_versions (path, version, type, tier, sealed, wrapped_dek, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-        .run(r.path, r.version, r.type, r.tier, r.sealed, r.wrappedDek, r.createdAt, r.actor),
-    );
+    await this.putVersions([r]);
+  }
+
+  async putVersions(rows: readonly VersionRow[]): Promise<void> {
+    this.run("writing a secret version", (c) => {
+      const insert = c.stmt("INSERT OR REPLACE INTO secret_versions (path, version, type, tier, sealed, wrapped_dek, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      for (const r of rows) insert.run(r.path, r.version, r.type, r.tier, r.sealed, r.wrappedDek, r.createdAt, r.actor);
+    });
   }
 
   async appendAudit(r: AuditRow): Promise<void> {
