@@ -226,6 +226,8 @@ export interface StoreReader {
    * for the many secrets `run` and `env export` decrypt, instead of two per secret.
    */
   readCurrent(paths: readonly string[]): Promise<CurrentRows[]>;
+  /** readCurrent for every secret directly in one namespace (as listSecretsIn selects them), sorted by path. */
+  readCurrentIn(namespace: string): Promise<CurrentRows[]>;
   /** The versions of exactly this path, lowest version first. */
   listVersions(path: string): Promise<VersionRow[]>;
   auditHead(): Promise<AuditRow | null>;

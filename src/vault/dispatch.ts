@@ -8,6 +8,7 @@ import { audit, tryAudit } from "./audit-log.js";
 import { authorize } from "./access.js";
 import { approvalRequired, passApprovals, readNeed, type ApprovalNeed } from "./approvals.js";
 import { decryptVersion, listAll, loadMeta, openMeta } from "./secrets.js";
+import { utf8Text } from "./utf8-text.js";
 
 /**
  * Deciding what a process gets: the secrets a scope may read (named by their key), plus
@@ -123,9 +124,8 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
     if (meta.expiresAt !== null && meta.expiresAt <= ctx.clock.now()) {
       throw new AuthyError("NOT_FOUND", `secret ${meta.path} expired at ${new Date(meta.expiresAt).toISOString()}`);
     }
-    const bytes = Buffer.from(await decryptVersion(ctx, meta, undefined, read?.version));
-    const value = bytes.toString("utf8");
-    if (!Buffer.from(value, "utf8").equals(bytes) || value.includes("\0")) {
+    const value = utf8Text(await decryptVersion(ctx, meta, undefined, read?.version));
+    if (value === null || value.includes("\0")) {
       throw new AuthyError("INVALID_INPUT", `${meta.path} holds binary data that cannot go into an environment variable`, {
         hint: "use --mount or read it with `authy secrets get` into a file",
       });

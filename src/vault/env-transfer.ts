@@ -1,13 +1,14 @@
 import { AuthyError, integrityError } from "../errors.js";
 import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
-import type { SecretRow } from "../store/store.js";
+import type { CurrentRows } from "../store/store.js";
 import { listedPaths, openSecretRow, parseListing } from "./secret-rows.js";
 import { audit } from "./audit-log.js";
 import { authorize, mayList } from "./access.js";
 import { approvalRequired, passApprovals, readNeed, writeNeed, type ApprovalNeed } from "./approvals.js";
 import { checkListingBefore, decryptVersion, LISTING_READ_ATTEMPTS, readListing, refreshListing, writeVersions } from "./secrets.js";
 import type { Tier } from "./types.js";
+import { utf8Text } from "./utf8-text.js";
 
 /** Moving whole namespaces in and out as NAME=value entries (dotenv and friends). */
 
@@ -121,11 +122,11 @@ export async function importEnv(
  * changing it. (Rows and listing are separate reads: a create or purge committed in between
  * is read again.)
  */
-async function namespaceRows(ctx: VaultContext, ns: string): Promise<SecretRow[]> {
+async function namespaceRows(ctx: VaultContext, ns: string): Promise<CurrentRows[]> {
   for (let attempt = 1; ; attempt++) {
-    const rows = await ctx.store.listSecretsIn(ns);
+    const rows = await ctx.store.readCurrentIn(ns);
     const listed = parseListing(await readListing(ctx)).filter((s) => s.namespace === ns).map((s) => s.path);
-    if (listed.length === rows.length && listed.every((p, i) => p === rows[i]!.path)) return rows;
+    if (listed.length === rows.length && listed.every((p, i) => p === rows[i]!.secret.path)) return rows;
     if (attempt >= LISTING_READ_ATTEMPTS) throw integrityError(`the secrets of ${ns} do not match the authenticated list of secrets`);
   }
 }
@@ -140,19 +141,17 @@ export async function exportEnv(ctx: VaultContext, namespace: string, opts: { ke
   const out: EnvEntry[] = [];
   const found = new Set<string>();
   const needs: ApprovalNeed[] = [];
-  const rows = await namespaceRows(ctx, ns);
-  // The current versions in one read; a version that moved on since is read again by itself.
-  const versions = new Map((await ctx.store.readCurrent(rows.map((r) => r.path))).map((c) => [c.secret.path, c.version]));
-  for (const row of rows) {
+  // Each secret with its current version, in one read.
+  for (const { secret: row, version } of await namespaceRows(ctx, ns)) {
     const meta = openSecretRow(ctx.keys, row);
     if (meta.deletedAt !== null) continue;
     if (wanted && !wanted.has(meta.key)) continue;
     if (!mayList(ctx, meta.path) && !wanted) continue;
     await authorize(ctx, meta.path, "read", "env.export");
     found.add(meta.key);
-    const value = await decryptVersion(ctx, meta, undefined, versions.get(meta.path));
-    const text = Buffer.from(value).toString("utf8");
-    if (!Buffer.from(text, "utf8").equals(value)) {
+    const value = await decryptVersion(ctx, meta, undefined, version);
+    const text = utf8Text(value);
+    if (text === null) {
       throw new AuthyError("INVALID_INPUT", `${meta.path} holds binary data that text formats cannot represent`, {
         hint: `read it with \`authy secrets get ${meta.path} > FILE\``,
       });

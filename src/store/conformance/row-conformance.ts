@@ -305,6 +305,23 @@ export function rowConformance(store: () => Store): void {
       expect(await store().readCurrent([])).toEqual([]);
     });
 
+    it("reads the secrets of one namespace with their current versions, in path order", async () => {
+      const rows = [secretRow("n/B", { currentVersion: 2 }), secretRow("n/A"), secretRow("n/sub/C"), secretRow("nX/D"), secretRow("n/NO_VERSION", { currentVersion: 4 })];
+      const versions = [versionRow("n/A", 1), versionRow("n/B", 1), versionRow("n/B", 2, { sealed: everyByte() }), versionRow("n/sub/C", 1), versionRow("nX/D", 1)];
+      await store().write(async (tx) => {
+        await tx.putSecrets(rows);
+        await tx.putVersions(versions);
+      });
+      const got = await store().readCurrentIn("n");
+      expect(got.map((g) => g.secret.path)).toEqual(["n/A", "n/B", "n/NO_VERSION"]);
+      expectRow(got[0]!.secret, rows[1]!);
+      expectRow(got[0]!.version, versions[0]!);
+      expectRow(got[1]!.version, versions[2]!);
+      expect(got[2]!.version).toBeNull();
+      expect(await store().readCurrentIn("n/sub")).toHaveLength(1);
+      expect(await store().readCurrentIn("nobody")).toEqual([]);
+    });
+
     it("reads paths that look like SQL or JSON as plain text", async () => {
       const odd = ["q/it's", 'q/"x"', "q/%", "q/_", "q/\\", "q/ü"];
       await store().write(async (tx) => {

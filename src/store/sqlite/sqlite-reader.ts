@@ -134,6 +134,17 @@ function toVersion(r: Row): VersionRow {
   };
 }
 
+/** A secret row joined with its current version's columns (prefixed v_; all null if there is none). */
+function toCurrent(r: Row): CurrentRows {
+  return {
+    secret: toSecret(r),
+    version:
+      r.v_version === null
+        ? null
+        : toVersion({ path: r.path, version: r.v_version, type: r.v_type, tier: r.v_tier, sealed: r.v_sealed, wrapped_dek: r.v_wrapped_dek, created_at: r.v_created_at, actor: r.v_actor }),
+  };
+}
+
 function toAudit(r: Row): AuditRow {
   return {
     seq: num(r.seq),
@@ -163,13 +174,23 @@ const AUDIT_CHAIN_SQL =
  * the inner query is one ordered scan and the concatenation keeps that order.
  */
 /** The secret rows of a JSON array of paths, in its order, each with its current version's row. */
+const CURRENT_VERSION_COLUMNS = `
+  s.*, v.version AS v_version, v.type AS v_type, v.tier AS v_tier, v.sealed AS v_sealed,
+  v.wrapped_dek AS v_wrapped_dek, v.created_at AS v_created_at, v.actor AS v_actor`;
+
 const READ_CURRENT_SQL = `
-  SELECT s.*, v.version AS v_version, v.type AS v_type, v.tier AS v_tier, v.sealed AS v_sealed,
-         v.wrapped_dek AS v_wrapped_dek, v.created_at AS v_created_at, v.actor AS v_actor
+  SELECT ${CURRENT_VERSION_COLUMNS}
   FROM json_each(?) AS j
   JOIN secrets AS s ON s.path = j.value
   LEFT JOIN secret_versions AS v ON v.path = s.path AND v.version = s.current_version
   ORDER BY j.key`;
+
+const READ_CURRENT_IN_SQL = `
+  SELECT ${CURRENT_VERSION_COLUMNS}
+  FROM secrets AS s
+  LEFT JOIN secret_versions AS v ON v.path = s.path AND v.version = s.current_version
+  WHERE s.namespace = ?
+  ORDER BY s.path`;
 
 const LISTING_SQL = "SELECT group_concat(listing, char(10)) FROM (SELECT listing FROM secrets ORDER BY path)";
 
@@ -224,14 +245,11 @@ export class SqliteReader implements StoreReader {
 
   async readCurrent(paths: readonly string[]): Promise<CurrentRows[]> {
     if (paths.length === 0) return [];
-    const rows = this.run("reading secrets", (c) => c.stmt(READ_CURRENT_SQL).all(JSON.stringify(paths)) as Row[]);
-    return rows.map((r) => ({
-      secret: toSecret(r),
-      version:
-        r.v_version === null
-          ? null
-          : toVersion({ path: r.path, version: r.v_version, type: r.v_type, tier: r.v_tier, sealed: r.v_sealed, wrapped_dek: r.v_wrapped_dek, created_at: r.v_created_at, actor: r.v_actor }),
-    }));
+    return this.run("reading secrets", (c) => c.stmt(READ_CURRENT_SQL).all(JSON.stringify(paths)) as Row[]).map(toCurrent);
+  }
+
+  async readCurrentIn(namespace: string): Promise<CurrentRows[]> {
+    return this.run("reading secrets", (c) => c.stmt(READ_CURRENT_IN_SQL).all(namespace) as Row[]).map(toCurrent);
   }
 
   async getVersion(path: string, version: number): Promise<VersionRow | null> {
