@@ -7,14 +7,15 @@
 //   *.js.cache     V8 code caches for each, trained by scripts/train-code-cache.mjs
 // All CommonJS (dist/bin/package.json says so): Node starts a CommonJS file faster than an
 // ES module, and only a script compiled through node:vm can use a code cache on Node 20.
-// Native modules and the server-only stack stay external.
+// Native modules and the server-only stack stay external; better-sqlite3's JavaScript is bundled
+// (ten files resolved and compiled without a code cache on every start), its addon is not.
 import { build } from "esbuild";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const OUT = "dist/bin";
-const EXTERNAL = ["better-sqlite3", "node-pty", "fastify", "pg"];
+const EXTERNAL = ["node-pty", "fastify", "pg", "bindings"];
 /** Modules that the CLI only ever import()s: src/cli/engine.ts lists them and loads them. */
 const ENGINE_MODULES = new Set(
   [...readFileSync("src/cli/engine.ts", "utf8").matchAll(/^ {2}"(src\/[^"]+\.ts)": /gm)].map((m) => path.resolve(m[1])),

@@ -126,16 +126,25 @@ function migrate(db: Database.Database): void {
  */
 /**
  * The compiled addon, found directly: better-sqlite3's default lookup (the `bindings`
- * package) probes a dozen paths and walks a stack trace on every start of the CLI.
+ * package) probes a dozen paths and walks a stack trace on every start of the CLI. (The CLI
+ * bundles better-sqlite3's JavaScript, so that lookup would also start from the wrong
+ * directory: where the addon is not in build/Release, `bindings` is asked from the package's
+ * own directory.)
  */
-const NATIVE_BINDING: string | undefined = (() => {
+// better-sqlite3 takes the addon itself too, though its types only say string.
+const NATIVE_BINDING = ((): string | object | undefined => {
+  let main: string;
   try {
-    const file = path.join(path.dirname(createRequire(import.meta.url).resolve("better-sqlite3")), "..", "build", "Release", "better_sqlite3.node");
-    return existsSync(file) ? file : undefined;
+    main = createRequire(import.meta.url).resolve("better-sqlite3");
   } catch {
     return undefined;
   }
-})();
+  const root = path.join(path.dirname(main), "..");
+  const file = path.join(root, "build", "Release", "better_sqlite3.node");
+  if (existsSync(file)) return file;
+  const bindings = createRequire(main)("bindings") as (opts: { bindings: string; module_root: string }) => object;
+  return bindings({ bindings: "better_sqlite3.node", module_root: root });
+})() as string | undefined;
 
 /** The most write() calls committed together (see SqliteStore.drain). */
 export const MAX_GROUP_COMMIT = 64;
