@@ -61,12 +61,12 @@ const DEFAULT_JSON = path.join(ROOT, "bench", "results.json");
 
 function usage(message) {
   if (message) process.stderr.write(`bench: ${message}\n`);
-  process.stderr.write("usage: node bench/run.mjs [--smoke] [--strict] [--json FILE] [--runs N] [--keep]\n");
+  process.stderr.write("usage: node bench/run.mjs [--smoke] [--strict] [--json FILE] [--runs N] [--only ID,ID...] [--keep]\n");
   process.exit(message ? 2 : 0);
 }
 
 function parseArgs(argv) {
-  const opts = { smoke: false, strict: false, json: DEFAULT_JSON, runs: undefined, keep: false };
+  const opts = { smoke: false, strict: false, json: DEFAULT_JSON, runs: undefined, keep: false, only: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--smoke") opts.smoke = true;
@@ -79,6 +79,9 @@ function parseArgs(argv) {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1) usage("--runs needs a positive whole number");
       opts.runs = n;
+    } else if (a === "--only") {
+      if (!argv[i + 1]) usage("--only needs figure ids, comma-separated");
+      opts.only = new Set(argv[++i].split(","));
     } else if (a === "-h" || a === "--help") usage();
     else usage(`unknown option ${a}`);
   }
@@ -388,6 +391,33 @@ const FIGURES = [
       check(r.stdout.includes(valueFor("exp", 123)), "env export is missing a value");
     },
   }),
+  {
+    // Not authy: the least any implementation of the design must do for export-1k (see
+    // bench/floor-export.cjs), measured the same way, to show how much of its ratio is ours.
+    id: "floor-export-1k",
+    title: `floor under env export: ${EXPORT_SECRETS.toLocaleString("en-US")} x (read, row MAC, 2 AES-GCM opens), no CLI`,
+    target: null,
+    baselineLabel: "node -e 0",
+    runs: CONFIG.runs,
+    warmup: CONFIG.warmup,
+    async run(fx, fig) {
+      const file = path.join(tmpRoot, "floor-export.db");
+      const script = path.join(ROOT, "bench", "floor-export.cjs");
+      spawnCmdTimed(process.execPath, [script, "setup", file, String(EXPORT_SECRETS)], { env: childEnv({}) });
+      const env = childEnv({});
+      return measure({
+        runs: fig.runs,
+        warmup: fig.warmup,
+        baseline: () => spawnTimed(["-e", "0"], { env }).ms,
+        subject: () => {
+          const r = spawnTimed([script, "run", file], { env });
+          const lines = r.stdout.split("\n").filter((l) => l.includes("="));
+          check(lines.length === EXPORT_SECRETS, `the export floor printed ${lines.length} entries, expected ${EXPORT_SECRETS}`);
+          return r.ms;
+        },
+      });
+    },
+  },
   cliFigure({
     id: "import-10k",
     title: `env import, ${IMPORT_LINES.toLocaleString("en-US")} lines (fresh vault copy)`,
@@ -1032,6 +1062,8 @@ async function main() {
   const started = now();
   const startedAt = new Date().toISOString();
   const loadBefore = os.loadavg();
+  const unknown = opts.only ? [...opts.only].filter((id) => !SECTIONS.some((s) => s.figures.some((f) => f.id === id))) : [];
+  if (unknown.length > 0) usage(`no figure ${unknown.join(", ")}`);
   if (!fs.existsSync(CLI)) {
     process.stderr.write(`bench: ${path.relative(process.cwd(), CLI)} does not exist; run \`npm run build\` first\n`);
     return 1;
@@ -1051,6 +1083,9 @@ async function main() {
 
   const results = [];
   for (const section of SECTIONS) {
+    // --only: the figures asked for (setup still runs for their sections).
+    const figures = section.figures.filter((f) => !opts.only || opts.only.has(f.id));
+    if (figures.length === 0) continue;
     if (section.setup) {
       const t0 = now();
       await section.setup(fx);
@@ -1058,7 +1093,7 @@ async function main() {
       setupMs += ms;
       process.stdout.write(`  setup ${section.name}: ${(ms / 1000).toFixed(1)} s\n`);
     }
-    for (const fig of section.figures) results.push(await runFigure(fx, fig));
+    for (const fig of figures) results.push(await runFigure(fx, fig));
     // On success only: after a failure, cleanup() stops whatever is left.
     section.teardown?.(fx);
   }
