@@ -22,10 +22,19 @@ function encode(fields) {
   for (const f of fields) {
     const head = at;
     at += 5;
-    if (f === null) scratch[head] = 0;
-    else if (typeof f === "string") (scratch[head] = 1), (at += scratch.write(f, at, "utf8"));
-    else if (typeof f === "number") (scratch[head] = 2), (at = scratch.writeBigInt64BE(BigInt(f), at));
-    else (scratch[head] = 3), scratch.set(f, at), (at += f.length);
+    if (f === null) {
+      scratch[head] = 0;
+    } else if (typeof f === "string") {
+      scratch[head] = 1;
+      at += scratch.write(f, at, "utf8");
+    } else if (typeof f === "number") {
+      scratch[head] = 2;
+      at = scratch.writeBigInt64BE(BigInt(f), at);
+    } else {
+      scratch[head] = 3;
+      scratch.set(f, at);
+      at += f.length;
+    }
     scratch.writeUInt32BE(at - head - 5, head + 1);
   }
   return Buffer.from(scratch.subarray(0, at));
