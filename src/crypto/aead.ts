@@ -41,9 +41,11 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint
   if (sealed.length < SEAL_OVERHEAD || sealed[0] !== VERSION) {
     throw integrityError("sealed data is malformed");
   }
-  const nonce = sealed.subarray(1, 1 + NONCE_BYTES);
-  const body = sealed.subarray(1 + NONCE_BYTES, sealed.length - TAG_BYTES);
-  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  // Views through a plain Uint8Array: a Buffer's subarray() runs Buffer's constructor each time.
+  const bytes = new Uint8Array(sealed.buffer, sealed.byteOffset, sealed.length);
+  const nonce = bytes.subarray(1, 1 + NONCE_BYTES);
+  const body = bytes.subarray(1 + NONCE_BYTES, bytes.length - TAG_BYTES);
+  const tag = bytes.subarray(bytes.length - TAG_BYTES);
   let plaintext: Buffer;
   try {
     const decipher = nodeCrypto.createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });

@@ -84,25 +84,26 @@ describe("encodeFields", () => {
 });
 
 describe("FieldWriter", () => {
-  type Spec = { kind: "string"; v: string } | { kind: "integer"; v: number } | { kind: "blob"; v: Uint8Array } | { kind: "hex"; v: Uint8Array };
+  type Spec = { kind: "string"; v: string } | { kind: "integer"; v: number } | { kind: "blob"; v: Uint8Array } | { kind: "hex"; v: Uint8Array } | { kind: "null"; v: null };
   const spec: fc.Arbitrary<Spec> = fc.oneof(
     fc.string({ unit: "grapheme", maxLength: 40 }).map((v) => ({ kind: "string" as const, v })),
     fc.string({ unit: "binary", maxLength: 8 }).filter((v) => !/[\uD800-\uDFFF]/.test(v)).map((v) => ({ kind: "string" as const, v })),
     fc.oneof(fc.maxSafeInteger(), fc.integer(), fc.constantFrom(0, -1, 2 ** 32, -(2 ** 32), 2 ** 32 - 1, Number.MIN_SAFE_INTEGER)).map((v) => ({ kind: "integer" as const, v })),
     fc.uint8Array({ maxLength: 40 }).map((v) => ({ kind: "blob" as const, v })),
     fc.uint8Array({ maxLength: 40 }).map((v) => ({ kind: "hex" as const, v })),
+    fc.constant({ kind: "null" as const, v: null }),
   );
   const write = (w: FieldWriter, s: Spec) =>
-    s.kind === "string" ? w.string(s.v) : s.kind === "integer" ? w.integer(s.v) : s.kind === "blob" ? w.blob(s.v) : w.hexBlob(toHex(s.v));
+    s.kind === "string" ? w.string(s.v) : s.kind === "integer" ? w.integer(s.v) : s.kind === "blob" ? w.blob(s.v) : s.kind === "null" ? w.nul() : w.hexBlob(toHex(s.v));
 
   /** The documented layout, built the slow and obvious way, independently of both encoders. */
-  const reference = (fields: (string | number | Uint8Array)[]): string => {
+  const reference = (fields: (string | number | Uint8Array | null)[]): string => {
     const parts = [Buffer.of(1)];
     for (const f of fields) {
-      const body = typeof f === "string" ? Buffer.from(f, "utf8") : typeof f === "number" ? Buffer.alloc(8) : Buffer.from(f);
+      const body = f === null ? Buffer.alloc(0) : typeof f === "string" ? Buffer.from(f, "utf8") : typeof f === "number" ? Buffer.alloc(8) : Buffer.from(f);
       if (typeof f === "number") body.writeBigInt64BE(BigInt(f));
       const head = Buffer.alloc(5);
-      head[0] = typeof f === "string" ? 1 : typeof f === "number" ? 2 : 3;
+      head[0] = f === null ? 0 : typeof f === "string" ? 1 : typeof f === "number" ? 2 : 3;
       head.writeUInt32BE(body.length, 1);
       parts.push(head, body);
     }

@@ -39,7 +39,7 @@ const HMAC_BLOCK = 64;
 const SHA256_BYTES = 32;
 
 /** The HMAC inner and outer key pads (RFC 2104), into the first block of each buffer. */
-function writePads(key: Uint8Array, inner: Buffer, outer: Buffer): void {
+function writePads(key: Uint8Array, inner: Uint8Array, outer: Uint8Array): void {
   const k = Buffer.alloc(HMAC_BLOCK);
   k.set(key.length > HMAC_BLOCK ? sha256(key) : key);
   for (let i = 0; i < HMAC_BLOCK; i++) {
@@ -94,19 +94,20 @@ const sha256Buffer: (data: Uint8Array) => Buffer =
  * never a value); `wipe()` clears it and the pads.
  */
 export class HmacKey {
-  private inner: Buffer;
-  private readonly outer = Buffer.alloc(HMAC_BLOCK + SHA256_BYTES);
+  // Plain Uint8Arrays, not Buffers: a Buffer's subarray() runs Buffer's JavaScript constructor,
+  // which is cold code in every short-lived CLI process.
+  private inner = new Uint8Array(HMAC_BLOCK + 1024);
+  private readonly outer = new Uint8Array(HMAC_BLOCK + SHA256_BYTES);
 
   constructor(key: Uint8Array) {
-    this.inner = Buffer.alloc(HMAC_BLOCK + 1024);
     writePads(key, this.inner, this.outer);
   }
 
   mac(message: Uint8Array): Uint8Array {
     const length = HMAC_BLOCK + message.length;
     if (length > this.inner.length) {
-      const bigger = Buffer.alloc(Math.max(length, 2 * this.inner.length));
-      this.inner.copy(bigger, 0, 0, HMAC_BLOCK);
+      const bigger = new Uint8Array(Math.max(length, 2 * this.inner.length));
+      bigger.set(this.inner.subarray(0, HMAC_BLOCK));
       this.inner.fill(0);
       this.inner = bigger;
     }

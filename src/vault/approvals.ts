@@ -67,12 +67,17 @@ const PASS: ApprovalGate = { ok: true };
  * and the current one, so lowering a tier never opens the values written under the old one.
  */
 export async function readNeed(ctx: VaultContext, meta: SecretMeta, version?: number): Promise<ApprovalNeed> {
-  let tier = meta.tier;
+  const need = currentReadNeed(meta);
   if (version !== undefined && principalOf(ctx.actor) !== null) {
     const old = await ctx.store.getVersion(meta.path, version);
-    if (old && isTier(old.tier)) tier = strictestTier(tier, old.tier);
+    if (old && isTier(old.tier)) need.tier = strictestTier(need.tier, old.tier);
   }
-  return { path: meta.path, tier, action: "secret.read" };
+  return need;
+}
+
+/** readNeed for the current version, which needs nothing read. */
+export function currentReadNeed(meta: SecretMeta): ApprovalNeed {
+  return { path: meta.path, tier: meta.tier, action: "secret.read" };
 }
 
 /** What writing `path` asks for: the stricter of the stored tier and the tier being set. */

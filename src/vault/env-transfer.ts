@@ -4,9 +4,9 @@ import { validateNamespace, validatePath } from "./path.js";
 import type { CurrentRows } from "../store/store.js";
 import { listedPaths, openSecretRow, parseListing } from "./secret-rows.js";
 import { audit } from "./audit-log.js";
-import { authorize, mayList } from "./access.js";
-import { approvalRequired, passApprovals, readNeed, writeNeed, type ApprovalNeed } from "./approvals.js";
-import { checkListingBefore, decryptVersion, LISTING_READ_ATTEMPTS, readListing, refreshListing, writeVersions } from "./secrets.js";
+import { authorize, authorizeEach, mayList } from "./access.js";
+import { approvalRequired, currentReadNeed, passApprovals, writeNeed, type ApprovalNeed } from "./approvals.js";
+import { checkListingBefore, decryptVersion, LISTING_READ_ATTEMPTS, openCurrent, readListing, refreshListing, writeVersions } from "./secrets.js";
 import type { Tier } from "./types.js";
 import { utf8Text } from "./utf8-text.js";
 
@@ -147,17 +147,17 @@ export async function exportEnv(ctx: VaultContext, namespace: string, opts: { ke
     if (meta.deletedAt !== null) continue;
     if (wanted && !wanted.has(meta.key)) continue;
     if (!mayList(ctx, meta.path) && !wanted) continue;
-    await authorize(ctx, meta.path, "read", "env.export");
+    const check = authorizeEach(ctx, meta.path, "read", "env.export");
+    if (check) await check;
     found.add(meta.key);
-    const value = await decryptVersion(ctx, meta, undefined, version);
-    const text = utf8Text(value);
+    const text = utf8Text(openCurrent(ctx, meta, version));
     if (text === null) {
       throw new AuthyError("INVALID_INPUT", `${meta.path} holds binary data that text formats cannot represent`, {
         hint: `read it with \`authy secrets get ${meta.path} > FILE\``,
       });
     }
     out.push({ key: meta.key, value: text });
-    needs.push(await readNeed(ctx, meta));
+    needs.push(currentReadNeed(meta));
   }
   const missing = wanted ? [...wanted].filter((k) => !found.has(k)) : [];
   if (missing.length > 0) throw new AuthyError("NOT_FOUND", `no secret ${missing.map((k) => `${ns}/${k}`).join(", ")}`);
