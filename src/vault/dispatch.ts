@@ -5,9 +5,9 @@ import { validatePath } from "./path.js";
 import { resolveScope } from "./policies.js";
 import { decide, type Scope } from "./policy/scope.js";
 import { audit, tryAudit } from "./audit-log.js";
-import { authorize } from "./access.js";
-import { approvalRequired, passApprovals, readNeed, type ApprovalNeed } from "./approvals.js";
-import { decryptVersion, listAll, loadMeta, openMeta } from "./secrets.js";
+import { authorizeEach } from "./access.js";
+import { approvalRequired, currentReadNeed, passApprovals, type ApprovalNeed } from "./approvals.js";
+import { decryptVersion, listAll, loadMeta, openCurrent, openMeta } from "./secrets.js";
 import { utf8Text } from "./utf8-text.js";
 
 /**
@@ -118,20 +118,21 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
   // Every row in one read (a scope of 1,000 secrets: 2,000 reads otherwise).
   const current = new Map((await ctx.store.readCurrent(plan.map((r) => r.path))).map((c) => [c.secret.path, c]));
   for (const ref of plan) {
-    await authorize(ctx, ref.path, "read", "secret.read");
+    const check = authorizeEach(ctx, ref.path, "read", "secret.read");
+    if (check) await check;
     const read = current.get(ref.path);
     const meta = read ? openMeta(ctx, read.secret) : await loadMeta(ctx, ref.path);
     if (meta.expiresAt !== null && meta.expiresAt <= ctx.clock.now()) {
       throw new AuthyError("NOT_FOUND", `secret ${meta.path} expired at ${new Date(meta.expiresAt).toISOString()}`);
     }
-    const value = utf8Text(await decryptVersion(ctx, meta, undefined, read?.version));
+    const value = utf8Text(read ? openCurrent(ctx, meta, read.version) : await decryptVersion(ctx, meta));
     if (value === null || value.includes("\0")) {
       throw new AuthyError("INVALID_INPUT", `${meta.path} holds binary data that cannot go into an environment variable`, {
         hint: "use --mount or read it with `authy secrets get` into a file",
       });
     }
     secrets.push({ name: ref.name, path: ref.path, value });
-    needs.push(await readNeed(ctx, meta));
+    needs.push(currentReadNeed(meta));
   }
   // Every approval the tiers ask for is asked at once (a run waits for all of them), and
   // spent only together, in the transaction that records what the process was given.
