@@ -75,6 +75,7 @@ describe("seal", () => {
     const sealed = seal(key, utf8("wipe me"), aad);
     const first = open(key, sealed, aad);
     const second = open(key, sealed, aad);
+    expect(Object.getPrototypeOf(first)).toBe(Uint8Array.prototype);
     expect(first.byteOffset).toBe(0);
     expect(first.buffer.byteLength).toBe(first.length);
     first.fill(0);

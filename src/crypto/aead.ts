@@ -56,8 +56,10 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint
   } catch {
     throw integrityError("sealed data failed authentication");
   }
-  // A buffer of its own (not a slice of a shared pool), so that callers may wipe it.
-  return plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength ? plaintext : new Uint8Array(plaintext);
+  // A plain Uint8Array (not a Buffer, which serializes differently) over memory of its own
+  // (not a slice of a shared pool), so that callers may wipe it.
+  const own = plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength;
+  return own ? new Uint8Array(plaintext.buffer, 0, plaintext.length) : new Uint8Array(plaintext);
 }
 
 function checkKey(key: Uint8Array): void {

@@ -174,8 +174,10 @@ const AUDIT_CHAIN_SQL =
  * the inner query is one ordered scan and the concatenation keeps that order.
  */
 /** The secret rows of a JSON array of paths, in its order, each with its current version's row. */
+/** A secret's columns (not its stored listing line) and its current version's, prefixed v_. */
 const CURRENT_VERSION_COLUMNS = `
-  s.*, v.version AS v_version, v.type AS v_type, v.tier AS v_tier, v.sealed AS v_sealed,
+  s.path, s.namespace, s.type, s.tier, s.description, s.tags, s.expires_at, s.current_version,
+  s.deleted_at, s.created_at, s.updated_at, s.mac, v.version AS v_version, v.type AS v_type, v.tier AS v_tier, v.sealed AS v_sealed,
   v.wrapped_dek AS v_wrapped_dek, v.created_at AS v_created_at, v.actor AS v_actor`;
 
 const READ_CURRENT_SQL = `
