@@ -106,8 +106,8 @@ export async function writeVersion(
 
 /**
  * writeVersion for many secrets (`env import`): each `current` is the secret's row as read in
- * this transaction (null: a new secret). All are sealed first, then stored with one call per
- * table, so 10,000 writes are not 20,000 round trips through the store.
+ * this transaction (null: a new secret). Sealed and stored in batches, one store call per
+ * table per batch, so 10,000 writes are not 20,000 round trips through the store.
  */
 export async function writeVersions(
   tx: StoreWriter,

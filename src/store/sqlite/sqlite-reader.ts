@@ -165,21 +165,13 @@ const AUDIT_CHAIN_SQL =
   "SELECT seq, ts, actor, action, resource, outcome, details, lower(hex(prev_hash)), lower(hex(hash)), lower(hex(mac))" +
   " FROM audit WHERE seq > ? ORDER BY seq LIMIT ?";
 
-/**
- * The listing text built by SQLite in one pass. ORDER BY path uses the BINARY collation,
- * i.e. memcmp of UTF-8: the byte order the contract asks for.
- */
-/**
- * The stored listing lines (migration 7), in path order: the table is clustered by path, so
- * the inner query is one ordered scan and the concatenation keeps that order.
- */
-/** The secret rows of a JSON array of paths, in its order, each with its current version's row. */
 /** A secret's columns (not its stored listing line) and its current version's, prefixed v_. */
 const CURRENT_VERSION_COLUMNS = `
   s.path, s.namespace, s.type, s.tier, s.description, s.tags, s.expires_at, s.current_version,
   s.deleted_at, s.created_at, s.updated_at, s.mac, v.version AS v_version, v.type AS v_type, v.tier AS v_tier, v.sealed AS v_sealed,
   v.wrapped_dek AS v_wrapped_dek, v.created_at AS v_created_at, v.actor AS v_actor`;
 
+/** The secret rows of a JSON array of paths, in its order, each with its current version's row. */
 const READ_CURRENT_SQL = `
   SELECT ${CURRENT_VERSION_COLUMNS}
   FROM json_each(?) AS j
@@ -187,6 +179,7 @@ const READ_CURRENT_SQL = `
   LEFT JOIN secret_versions AS v ON v.path = s.path AND v.version = s.current_version
   ORDER BY j.key`;
 
+/** The secret rows of one namespace, in path order, each with its current version's row. */
 const READ_CURRENT_IN_SQL = `
   SELECT ${CURRENT_VERSION_COLUMNS}
   FROM secrets AS s
@@ -194,6 +187,12 @@ const READ_CURRENT_IN_SQL = `
   WHERE s.namespace = ?
   ORDER BY s.path`;
 
+/**
+ * The listing text built by SQLite in one pass, from the stored listing lines (migration 7).
+ * ORDER BY path uses the BINARY collation, i.e. memcmp of UTF-8: the byte order the contract
+ * asks for; the table is clustered by path, so the inner query is one ordered scan and the
+ * concatenation keeps that order.
+ */
 const LISTING_SQL = "SELECT group_concat(listing, char(10)) FROM (SELECT listing FROM secrets ORDER BY path)";
 
 /**
