@@ -332,6 +332,45 @@ describe("writers killed with SIGKILL at random moments", () => {
   }, 180_000);
 });
 
+describe("a large import killed with SIGKILL", () => {
+  // 3,000 keys: a dozen of the import's sealing batches, all inside one transaction.
+  const KEYS = 3_000;
+  const KILLS = 6;
+
+  it("is all or nothing even when killed between its batches", async () => {
+    const home = await newVault();
+    const imported = new Map<string, number>(); // completed imports: tag → run number
+    let lifeMs = 0;
+    for (let n = 0, kills = 0; kills < KILLS && n < 2 + 4 * KILLS; n++) {
+      const tag = `R${n}`;
+      const envFile = path.join(t.dir, `big-${tag}.env`);
+      writeFileSync(envFile, Array.from({ length: KEYS }, (_, k) => `K${String(k).padStart(5, "0")}=${tag}-${k}`).join("\n") + "\n");
+      const p = start(["env", "import", envFile, "--namespace", "big/imp"], home, "");
+      // The first two runs go uninterrupted: the second (an update, as all later ones are)
+      // tells how long one takes. Then kills land in the last 40% of a run, where its
+      // transaction is (start-up, unlock and comparing against the stored values come first).
+      const timer = n < 2 ? undefined : setTimeout(() => p.child.kill("SIGKILL"), (0.6 + 0.4 * Math.random()) * lifeMs);
+      const r = await p.done;
+      clearTimeout(timer);
+      if (r.signal === "SIGKILL") kills++;
+      else expect(r.code, r.stderr).toBe(0);
+      if (n === 1) lifeMs = Date.now() - p.started;
+      if (r.code === 0) imported.set(tag, n);
+    }
+    expect(integrityCheck(path.join(home, "vault.db"))).toBe("ok");
+    // Every key holds the value of one and the same import: the last one that completed, or a
+    // later one killed after its commit; never a mix.
+    const out = JSON.parse((await ok(["env", "export", "big/imp", "--format", "json"], home)).stdout) as Record<string, string>;
+    expect(Object.keys(out)).toHaveLength(KEYS);
+    const tags = new Set(Object.values(out).map((v) => v.split("-")[0]!));
+    expect(tags.size).toBe(1);
+    const lastDone = Math.max(...imported.values());
+    expect(Number([...tags][0]!.slice(1))).toBeGreaterThanOrEqual(lastDone);
+    const doctor = await authy(["doctor"], { home, env: byId() });
+    expect(doctor.code, doctor.stderr + doctor.stdout).toBe(0);
+  }, 180_000);
+});
+
 describe("a disk that fills up mid-write", () => {
   let mnt: string | null = null;
 
