@@ -29,8 +29,9 @@ export class OutputSink {
   }
 
   /**
-   * Writes a chunk of output. Returns false when the destination is full: the caller pauses
-   * its source, and `resume` is called once it has drained.
+   * Writes a chunk of output, which the sink takes over: it may be rewritten in place. Returns
+   * false when the destination is full: the caller pauses its source, and `resume` is called
+   * once it has drained.
    */
   write(chunk: Uint8Array, resume: () => void): boolean {
     if (this.closed) return true;
@@ -38,8 +39,9 @@ export class OutputSink {
     if (this.session) this.session.write(chunk, pieces);
     else pieces.push(chunk);
     // One write per chunk: masking splits a chunk into pieces, and a write call per piece
-    // (a syscall each on a pipe or file) cost more than the search itself.
-    const ok = pieces.length === 0 ? true : this.dest.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+    // (a syscall each on a pipe or file) cost more than the search itself. The pieces are
+    // put back together inside the chunk where they fit, else copied into a new buffer.
+    const ok = pieces.length === 0 ? true : this.dest.write(pieces.length === 1 ? pieces[0]! : (compactInto(chunk, pieces) ?? Buffer.concat(pieces)));
     if (ok) return true;
     this.waiting = resume;
     this.dest.once("drain", this.onDrain);
@@ -71,4 +73,72 @@ export class OutputSink {
     this.waiting = null;
     resume?.();
   }
+}
+
+/**
+ * Writes `pieces` (in order) back into `chunk` and returns the view of `chunk` that holds
+ * them, or null, with `chunk` untouched, when they do not fit. A masked chunk's pieces are
+ * views of the chunk itself in increasing order, with placeholders (and bytes held over from
+ * the previous chunk) between them; where a placeholder is shorter than what it replaces, the
+ * output is shorter than the chunk and can be moved into place, front to back or back to
+ * front, without overwriting a byte before it is moved. That spares a copy into a new buffer
+ * for every chunk, a tenth of what masking costs.
+ */
+export function compactInto(chunk: Uint8Array, pieces: readonly Uint8Array[]): Uint8Array | null {
+  // Where each piece is read from in the chunk, or -1 for bytes from elsewhere. A piece that
+  // only partly lies in the chunk could be overwritten before it is read: no compaction then.
+  const start = chunk.byteOffset;
+  const end = start + chunk.length;
+  const from: number[] = [];
+  for (const p of pieces) {
+    const inside = p.buffer === chunk.buffer && p.byteOffset < end && p.byteOffset + p.length > start;
+    if (inside && (p.byteOffset < start || p.byteOffset + p.length > end)) return null;
+    from.push(inside ? p.byteOffset - start : -1);
+  }
+  if (fitsForward(chunk.length, pieces, from)) {
+    let at = 0;
+    pieces.forEach((p, i) => {
+      if (from[i]! >= 0) chunk.copyWithin(at, from[i]!, from[i]! + p.length);
+      else chunk.set(p, at);
+      at += p.length;
+    });
+    return chunk.subarray(0, at);
+  }
+  if (fitsBackward(chunk.length, pieces, from)) {
+    let at = chunk.length;
+    for (let i = pieces.length - 1; i >= 0; i--) {
+      const p = pieces[i]!;
+      at -= p.length;
+      if (from[i]! >= 0) chunk.copyWithin(at, from[i]!, from[i]! + p.length);
+      else chunk.set(p, at);
+    }
+    return chunk.subarray(at);
+  }
+  return null;
+}
+
+/*
+ * Moving pieces one by one, the bytes written so far cover [0, at) front to back, or
+ * [at + length of the piece, end) back to front. A piece read from the chunk is intact, and
+ * moving it overwrites nothing still to be read, exactly when it is read from at or after `at`
+ * (front to back) or at or before `at` (back to front): memmove does the rest. Any other
+ * order of writes that clobbers a piece still to be moved makes that test fail for it, so the
+ * test on the chunk's own pieces is the whole plan.
+ */
+function fitsForward(length: number, pieces: readonly Uint8Array[], from: readonly number[]): boolean {
+  let at = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    if (from[i]! >= 0 && from[i]! < at) return false;
+    at += pieces[i]!.length;
+  }
+  return at <= length;
+}
+
+function fitsBackward(length: number, pieces: readonly Uint8Array[], from: readonly number[]): boolean {
+  let at = length;
+  for (let i = pieces.length - 1; i >= 0; i--) {
+    at -= pieces[i]!.length;
+    if (at < 0 || (from[i]! >= 0 && from[i]! > at)) return false;
+  }
+  return true;
 }
