@@ -724,6 +724,10 @@ async function setupDaemon(fx) {
   fx.homes.daemon = home;
   initVault(home, fx.recipient);
   authy(["secrets", "set", "dmn/ONE"], fx.env(home), DAEMON_SECRET);
+  // 1,000 more, in their own namespace, for the run figure that matches run-1k.
+  const many = path.join(tmpRoot, "daemon-1k.env");
+  writeDotenv(many, "dmnk", 0, RUN_1K_SECRETS);
+  authy(["env", "import", many, "--namespace", "dmnk"], fx.env(home));
   // Registered before it exists, so that a failure from here on still stops it.
   const d = { home, env: childEnv({ AUTHY_HOME: home }), pid: null };
   daemons.push(d);
@@ -806,6 +810,21 @@ const DAEMON_FIGURES = [
     envOf: (fx) => fx.daemon.env,
     args: () => runArgs("secrets:read:dmn/*", ["true"]),
     precheck: (fx, env) => check(authy(runArgs("secrets:read:dmn/*", ["sh", "-c", 'printf %s "${#ONE}"']), env).stdout === String(DAEMON_SECRET.length), "authy run through the daemon: $ONE is not the secret"),
+  }),
+  cliFigure({
+    // run-1k's work with the key held by the daemon: what the 2.0x run-1k target would cost
+    // there (direct mode cannot reach it; see the export floor). No target of its own.
+    id: "daemon-run-1k",
+    title: `run -- true through the daemon, ${RUN_1K_SECRETS.toLocaleString("en-US")} secrets`,
+    target: null,
+    envOf: (fx) => fx.daemon.env,
+    args: () => runArgs("secrets:read:dmnk/*", ["true"]),
+    precheck: (fx, env) => {
+      const probe = keyFor(RUN_1K_SECRETS - 1);
+      // Its length: the value itself would come out masked.
+      const r = authy(runArgs("secrets:read:dmnk/*", ["sh", "-c", `printf %s "\${#${probe}}"`]), env);
+      check(r.stdout === String(valueFor("dmnk", RUN_1K_SECRETS - 1).length), `authy run through the daemon: $${probe} is not its secret`);
+    },
   }),
   {
     /**
