@@ -322,11 +322,11 @@ async function setup(dir) {
 // Figures
 
 /**
- * A CLI figure: `authy …args` against `node -e 0`, both spawned with the same env: the
+ * A CLI figure: `authy …args` (or another node `program`) against `node -e 0`, both spawned with the same env: the
  * identity env of `home`, or `envOf(fx)` (the daemon figures). `precheck(fx, env)` runs once,
  * untimed, before measuring.
  */
-function cliFigure({ id, title, target, home, envOf, args, verify, prepare, precheck, runs }) {
+function cliFigure({ id, title, target, home, envOf, args, verify, prepare, precheck, runs, program = CLI }) {
   return {
     id,
     title,
@@ -343,7 +343,7 @@ function cliFigure({ id, title, target, home, envOf, args, verify, prepare, prec
         baseline: () => spawnTimed(["-e", "0"], { env: fixedEnv }).ms,
         subject: (i) => {
           const env = prepare ? prepare(fx, i) : fixedEnv;
-          const r = spawnTimed([CLI, ...args(fx)], { env });
+          const r = spawnTimed([program, ...args(fx)], { env });
           verify?.(r, fx, env, i);
           return r.ms;
         },
@@ -351,6 +351,9 @@ function cliFigure({ id, title, target, home, envOf, args, verify, prepare, prec
     },
   };
 }
+
+const FLOOR_SCRIPT = path.join(ROOT, "bench", "floor-export.cjs");
+const floorFile = () => path.join(tmpRoot, "floor-export.db");
 
 const FIGURES = [
   cliFigure({
@@ -392,33 +395,21 @@ const FIGURES = [
       check(r.stdout.includes(valueFor("exp", 123)), "env export is missing a value");
     },
   }),
-  {
+  cliFigure({
     // Not authy: the least any implementation of the design must do for export-1k (see
     // bench/floor-export.cjs), measured the same way, to show how much of its ratio is ours.
     id: "floor-export-1k",
     title: `floor under env export: ${EXPORT_SECRETS.toLocaleString("en-US")} x (read, row MAC, 2 AES-GCM opens), no CLI`,
     target: null,
-    baselineLabel: "node -e 0",
-    runs: CONFIG.runs,
-    warmup: CONFIG.warmup,
-    async run(fx, fig) {
-      const file = path.join(tmpRoot, "floor-export.db");
-      const script = path.join(ROOT, "bench", "floor-export.cjs");
-      spawnCmdTimed(process.execPath, [script, "setup", file, String(EXPORT_SECRETS)], { env: childEnv({}) });
-      const env = childEnv({});
-      return measure({
-        runs: fig.runs,
-        warmup: fig.warmup,
-        baseline: () => spawnTimed(["-e", "0"], { env }).ms,
-        subject: () => {
-          const r = spawnTimed([script, "run", file], { env });
-          const lines = r.stdout.split("\n").filter((l) => l.includes("="));
-          check(lines.length === EXPORT_SECRETS, `the export floor printed ${lines.length} entries, expected ${EXPORT_SECRETS}`);
-          return r.ms;
-        },
-      });
+    program: FLOOR_SCRIPT,
+    envOf: () => childEnv({}),
+    precheck: (fx, env) => spawnCmdTimed(process.execPath, [FLOOR_SCRIPT, "setup", floorFile(), String(EXPORT_SECRETS)], { env }),
+    args: () => ["run", floorFile()],
+    verify: (r) => {
+      const lines = r.stdout.split("\n").filter((l) => l.includes("="));
+      check(lines.length === EXPORT_SECRETS, `the export floor printed ${lines.length} entries, expected ${EXPORT_SECRETS}`);
     },
-  },
+  }),
   cliFigure({
     id: "import-10k",
     title: `env import, ${IMPORT_LINES.toLocaleString("en-US")} lines (fresh vault copy)`,

@@ -67,10 +67,11 @@ export class Masker {
   }
 
   /**
-   * The patterns are compiled on first use: building the search structures for 1,000
-   * secrets costs more than starting a program that never prints anything.
+   * @internal The compiled search structures: `index` finds complete occurrences, `automaton`
+   * measures how much of a chunk's end could be the start of one. Built on first use: for
+   * 1,000 secrets that costs more than starting a program that never prints anything.
    */
-  private compile(): NonNullable<Masker["compiled"]> {
+  search(): NonNullable<Masker["compiled"]> {
     if (this.compiled) return this.compiled;
     const patterns = new Map<string, Uint8Array>();
     for (const value of this.values) {
@@ -91,22 +92,12 @@ export class Masker {
 
   /** Number of distinct byte patterns searched for. */
   get patternCount(): number {
-    return this.compile().patternCount;
+    return this.search().patternCount;
   }
 
-  /** @internal Finds complete occurrences. */
-  get index(): GramIndex {
-    return this.compile().index;
-  }
-
-  /** @internal Measures how much of a chunk's end could be the start of one. */
-  get automaton(): AhoCorasick {
-    return this.compile().automaton;
-  }
-
-  /** @internal Length of the longest pattern. */
+  /** Length of the longest pattern. */
   get maxLength(): number {
-    return this.compile().maxLength;
+    return this.search().maxLength;
   }
 
   /** A fresh streaming state over these patterns (one per output stream). */
@@ -175,7 +166,7 @@ export class MaskSession {
   /** Like `push`, but appends the output pieces to `out` rather than copying them together. */
   write(chunk: Uint8Array, out: Uint8Array[]): void {
     if (chunk.length === 0) return;
-    const { index, automaton, maxLength, patternCount } = this.masker;
+    const { index, automaton, maxLength, patternCount } = this.masker.search();
     const chunkStart = this.pos;
     this.pos += chunk.length;
     if (patternCount === 0) {

@@ -74,14 +74,9 @@ export function parseListing(text: string): SecretSummary[] {
   const n = text.length;
   let at = 0;
   while (at < n) {
-    const colon = text.indexOf(":", at);
-    if (colon === -1) throw malformedListing();
-    const lengthBytes = intIn(text, at, colon, false)!;
-    // Paths are ASCII by construction (validatePath), so bytes = UTF-16 units; anything else is tampering.
-    const pathEnd = colon + 1 + lengthBytes;
-    if (text.charCodeAt(pathEnd) !== FIELD_CODE) throw malformedListing();
-    let lineEnd = text.indexOf("\n", pathEnd);
-    if (lineEnd === -1) lineEnd = n;
+    const colon = colonAt(text, at);
+    const pathEnd = pathEndAt(text, at, colon);
+    const lineEnd = lineEndAt(text, pathEnd);
     const ends: number[] = [];
     let from = pathEnd + 1;
     for (let i = 0; i < 5; i++) {
@@ -122,12 +117,9 @@ export function listedPaths(text: string, opts: { includeDeleted?: boolean } = {
   const n = text.length;
   let at = 0;
   while (at < n) {
-    const colon = text.indexOf(":", at);
-    if (colon === -1) throw malformedListing();
-    const pathEnd = colon + 1 + intIn(text, at, colon, false)!;
-    if (text.charCodeAt(pathEnd) !== FIELD_CODE) throw malformedListing();
-    let lineEnd = text.indexOf("\n", pathEnd);
-    if (lineEnd === -1) lineEnd = n;
+    const colon = colonAt(text, at);
+    const pathEnd = pathEndAt(text, at, colon);
+    const lineEnd = lineEndAt(text, pathEnd);
     let keep = true;
     if (!opts.includeDeleted) {
       // deletedAt is the fourth field after the path (type, tier, version, deletedAt, …).
@@ -142,6 +134,28 @@ export function listedPaths(text: string, opts: { includeDeleted?: boolean } = {
     at = lineEnd + 1;
   }
   return out;
+}
+
+/*
+ * A listing line starts "<path length>:<path>" and a field separator; the helpers below find
+ * those positions (line starting at `at`) for both parsers.
+ */
+function colonAt(text: string, at: number): number {
+  const colon = text.indexOf(":", at);
+  if (colon === -1) throw malformedListing();
+  return colon;
+}
+
+function pathEndAt(text: string, at: number, colon: number): number {
+  // Paths are ASCII by construction (validatePath), so bytes = UTF-16 units; anything else is tampering.
+  const pathEnd = colon + 1 + intIn(text, at, colon, false)!;
+  if (text.charCodeAt(pathEnd) !== FIELD_CODE) throw malformedListing();
+  return pathEnd;
+}
+
+function lineEndAt(text: string, from: number): number {
+  const lineEnd = text.indexOf("\n", from);
+  return lineEnd === -1 ? text.length : lineEnd;
 }
 
 function malformedListing(): Error {

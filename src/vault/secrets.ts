@@ -165,20 +165,12 @@ export function openMeta(ctx: VaultContext, row: SecretRow, opts: { includeDelet
   return meta;
 }
 
-/**
- * Decrypts one version of a secret (the current one by default). `read` is a version row read
- * earlier with others (Store.readCurrent); it is used only if it is the version wanted.
- */
-export async function decryptVersion(ctx: VaultContext, meta: SecretMeta, version?: number, read?: VersionRow | null): Promise<Uint8Array> {
-  const wanted = version ?? meta.version;
-  if (version === undefined && read && read.path === meta.path && read.version === wanted) return openCurrent(ctx, meta, read);
-  const vrow = read && read.path === meta.path && read.version === wanted ? read : await ctx.store.getVersion(meta.path, wanted);
-  if (!vrow) {
-    if (version !== undefined) throw new AuthyError("NOT_FOUND", `secret ${meta.path} has no version ${version}`);
-    throw integrityError(`the current version of ${meta.path} is missing`);
-  }
-  if (vrow.path !== meta.path || vrow.version !== wanted) throw integrityError(`version row of ${meta.path} does not match`);
+/** Decrypts one version of a secret (the current one by default). */
+export async function decryptVersion(ctx: VaultContext, meta: SecretMeta, version?: number): Promise<Uint8Array> {
+  const vrow = await ctx.store.getVersion(meta.path, version ?? meta.version);
   if (version === undefined) return openCurrent(ctx, meta, vrow);
+  if (!vrow) throw new AuthyError("NOT_FOUND", `secret ${meta.path} has no version ${version}`);
+  if (vrow.path !== meta.path || vrow.version !== version) throw integrityError(`version row of ${meta.path} does not match`);
   return openValue(ctx.keys.dekWrap, vrow.sealed, vrow.wrappedDek, valueAad(ctx.keys, vrow));
 }
 
@@ -264,15 +256,9 @@ export async function listSecrets(ctx: VaultContext, opts: ListOptions = {}): Pr
 
 /** listSecrets, paths only (see listedPaths). */
 export async function listSecretPaths(ctx: VaultContext, opts: ListOptions = {}): Promise<string[]> {
-  const ns = opts.namespace === undefined || opts.namespace === "" ? undefined : validateNamespace(opts.namespace);
+  const listed = namespaceFilter(opts);
   let paths = listedPaths(await readListing(ctx), { includeDeleted: opts.includeDeleted });
-  if (ns !== undefined) {
-    const prefix = ns + "/";
-    paths = paths.filter((p) => {
-      const namespace = p.slice(0, p.lastIndexOf("/"));
-      return namespace === ns || (opts.recursive === true && namespace.startsWith(prefix));
-    });
-  }
+  if (listed) paths = paths.filter((p) => listed(p.slice(0, p.lastIndexOf("/"))));
   return ctx.actor.kind === "owner" ? paths : paths.filter((p) => mayList(ctx, p));
 }
 
@@ -281,17 +267,21 @@ export async function listSecretPaths(ctx: VaultContext, opts: ListOptions = {})
  * the core's own decisions (does a referenced secret exist), never shown to a caller as is.
  */
 export async function listAll(ctx: VaultContext, opts: ListOptions = {}): Promise<SecretSummary[]> {
-  const ns = opts.namespace === undefined || opts.namespace === "" ? undefined : validateNamespace(opts.namespace);
-  const text = await readListing(ctx);
-  let items = parseListing(text);
+  const listed = namespaceFilter(opts);
+  let items = parseListing(await readListing(ctx));
   if (!opts.includeDeleted) items = items.filter((s) => s.deletedAt === null);
-  if (ns !== undefined) {
-    const prefix = ns + "/";
-    items = items.filter((s) => s.namespace === ns || (opts.recursive && s.namespace.startsWith(prefix)));
-  } else if (!opts.recursive && ns === undefined) {
-    // No namespace: everything (a vault-wide listing is always recursive).
-  }
-  return items;
+  return listed ? items.filter((s) => listed(s.namespace)) : items;
+}
+
+/**
+ * Which namespaces a listing with these options shows (the namespace asked for, and those
+ * below it when recursive), or null for all of them. Validates the namespace first.
+ */
+function namespaceFilter(opts: ListOptions): ((namespace: string) => boolean) | null {
+  if (opts.namespace === undefined || opts.namespace === "") return null;
+  const ns = validateNamespace(opts.namespace);
+  const prefix = ns + "/";
+  return (namespace) => namespace === ns || (opts.recursive === true && namespace.startsWith(prefix));
 }
 
 export async function deleteSecret(ctx: VaultContext, path: string, opts: { purge?: boolean } = {}): Promise<SecretMeta> {

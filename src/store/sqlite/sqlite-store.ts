@@ -115,16 +115,6 @@ function migrate(db: Database.Database): void {
 }
 
 /**
- * The embedded store: one SQLite file in WAL mode, synchronous=FULL so that a write we
- * reported is on disk, BEGIN IMMEDIATE so that writers queue on the file lock instead of
- * failing half-way with SQLITE_BUSY.
- *
- * Two connections: writes go through one, in one transaction at a time (queued in this
- * process, locked across processes); reads outside write() go through the other, which in
- * WAL mode sees only committed data, never a write still in flight. (":memory:" has one
- * connection, so there a read during a write sees that write.)
- */
-/**
  * The compiled addon, found directly: better-sqlite3's default lookup (the `bindings`
  * package) probes a dozen paths and walks a stack trace on every start of the CLI. (The CLI
  * bundles better-sqlite3's JavaScript, so that lookup would also start from the wrong
@@ -155,6 +145,16 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
+/**
+ * The embedded store: one SQLite file in WAL mode, synchronous=FULL so that a write we
+ * reported is on disk, BEGIN IMMEDIATE so that writers queue on the file lock instead of
+ * failing half-way with SQLITE_BUSY.
+ *
+ * Two connections: writes go through one, in one transaction at a time (queued in this
+ * process, locked across processes); reads outside write() go through the other, which in
+ * WAL mode sees only committed data, never a write still in flight. (":memory:" has one
+ * connection, so there a read during a write sees that write.)
+ */
 export class SqliteStore extends SqliteReader implements Store {
   readonly kind = "sqlite";
   /** write() calls waiting for the write connection, which has one transaction at a time. */
