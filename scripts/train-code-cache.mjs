@@ -1,6 +1,6 @@
-// Writes dist/bin/cli.js.cache and engine.js.cache (see src/bin/boot.ts) by running the
-// commands people run most, in a throwaway vault: each run starts from the cache the last
-// one wrote and adds the code it compiled. A failure here only costs start-up speed, so it
+// Writes the V8 code caches beside the bundles (dist/bin/cli.js.cache, engine.js.cache and
+// libs.js.cache; see src/bin/boot.ts) by running the commands people run most, in a throwaway
+// vault: each run starts from the cache the last one wrote and adds the code it compiled. A failure here only costs start-up speed, so it
 // is reported and the build goes on.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
