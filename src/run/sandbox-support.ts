@@ -53,15 +53,17 @@ export function checkSandboxSupport(probe: SupportProbe = hostSupportProbe): str
   }
   const bwrap = probe.findBwrap();
   if (bwrap === null) {
-    throw new AuthyError("UNAVAILABLE", "--sandbox needs bwrap (bubblewrap), which is not installed", {
-      hint: `install the ${BWRAP_PACKAGE} package: sudo apt-get install ${BWRAP_PACKAGE} (dnf, pacman: the same name)`,
+    throw new AuthyError("UNAVAILABLE", `--sandbox needs bwrap, which is not installed: install the ${BWRAP_PACKAGE} package (apt-get install ${BWRAP_PACKAGE})`, {
+      hint: `dnf and pacman call the package ${BWRAP_PACKAGE} too`,
     });
   }
   for (const { file, off } of USERNS_SWITCHES) {
     if (probe.readSysctl(file) === off) {
-      throw new AuthyError("UNAVAILABLE", `--sandbox needs unprivileged user namespaces, which this system turns off (${file} is ${off})`, {
-        hint: `check with \`cat ${file}\` and \`unshare --user --map-root-user true\`; an administrator can turn them on with sysctl`,
-      });
+      throw new AuthyError(
+        "UNAVAILABLE",
+        `--sandbox needs unprivileged user namespaces, which this system turns off (${file} is ${off}; check with \`unshare --user --map-root-user true\`)`,
+        { hint: `an administrator can turn them on: sysctl ${file.slice("/proc/sys/".length).replaceAll("/", ".")}=<a non-zero value>` },
+      );
     }
   }
   return bwrap;
