@@ -651,6 +651,32 @@ const RUN_FIGURES = [
       };
     },
   },
+  {
+    /**
+     * `run --sandbox -- true` against `run -- true` (issue 11), both 1 secret, direct mode, in
+     * the same rounds: what bubblewrap's namespaces and mounts add to a run.
+     */
+    id: "run-sandbox",
+    title: "run --sandbox -- true vs run -- true, 1 secret",
+    target: 1.5,
+    baselineLabel: "run -- true",
+    runs: CONFIG.runs,
+    warmup: CONFIG.warmup,
+    async run(fx, fig) {
+      const env = fx.env(fx.homes.run1);
+      const plain = runArgs("secrets:read:bench/*", ["true"]);
+      const boxed = ["run", "--sandbox", ...plain.slice(1)];
+      // Untimed: the sandbox is really there (the child is pid 2 of its own namespace).
+      const probe = authy(["run", "--sandbox", ...runArgs("secrets:read:bench/*", ["sh", "-c", "echo $$"]).slice(1)], env);
+      check(probe.stdout.trim() === "2", `authy run --sandbox: the child is not in its own pid namespace (${probe.stderr.trim()})`);
+      return measure({
+        runs: fig.runs,
+        warmup: fig.warmup,
+        baseline: () => spawnTimed([CLI, ...plain], { env }).ms,
+        subject: () => spawnTimed([CLI, ...boxed], { env }).ms,
+      });
+    },
+  },
 ];
 
 // =============================================================================================

@@ -64,9 +64,17 @@ export const dispatchRequest = z.strictObject({
   command: text,
   // The core writes its own command/scope/secrets into the run.start entry; a caller's
   // details must not overwrite the list of what it was given.
-  details: details.refine((d) => !["command", "scope", "secrets"].some((k) => Object.hasOwn(d, k)), "must not set command, scope or secrets").optional(),
+  details: details.refine((d) => !["command", "scope", "secrets", "sandboxed", "sandbox"].some((k) => Object.hasOwn(d, k)), "must not set command, scope, secrets or sandbox").optional(),
   action: action.optional(),
   reason: text.optional(),
+  sandbox: z
+    .strictObject({
+      write: z.array(text).max(MAX_ITEMS),
+      read: z.array(text).max(MAX_ITEMS),
+      hosts: z.array(text).max(MAX_ITEMS),
+      network: z.enum(["host", "none"]),
+    })
+    .optional(),
 });
 
 export const auditEvent = z.strictObject({ action, resource: text, details: details.optional() });

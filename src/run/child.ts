@@ -44,6 +44,8 @@ export interface RunChildOptions {
   onDiagnostic?(message: string): void;
   /** Loads node-pty; replaced in tests. */
   loadPty?: PtyLoader;
+  /** Runs the resolved command inside another (the sandbox: sandbox.ts's sandboxCommand). */
+  wrap?(path: string, args: readonly string[]): { path: string; args: string[] };
 }
 
 export interface RunChildResult {
@@ -116,7 +118,9 @@ async function run(options: RunChildOptions, diagnose: (message: string) => void
   }
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
-  const launch: Launch = { path: lookup.path, options, cwd, stdout, stderr, diagnose };
+  const wrapped = options.wrap?.(lookup.path, options.args);
+  const launched = wrapped ? { ...options, command: wrapped.path, args: wrapped.args } : options;
+  const launch: Launch = { path: wrapped?.path ?? lookup.path, options: launched, cwd, stdout, stderr, diagnose };
   // Listening before the child starts: a signal in between must not kill authy alone.
   const forwarder = new SignalForwarder();
   let started: Started;

@@ -35,6 +35,17 @@ export interface DispatchRequest {
   action?: string;
   /** Why, shown to the owner when a secret's tier needs an approval. */
   reason?: string;
+  /** Set when the values go to a child of `authy run --sandbox`: what its flags allow. */
+  sandbox?: RunSandbox;
+}
+
+/** A sandboxed run's allowances: paths (absolute, or as a scope wrote them) and HOST[:PORT]s. */
+export interface RunSandbox {
+  write: string[];
+  read: string[];
+  hosts: string[];
+  /** "none": `--no-network`, which wins over any host. */
+  network: "host" | "none";
 }
 
 export interface DispatchedSecret {
@@ -46,6 +57,34 @@ export interface DispatchedSecret {
 export interface Dispatch {
   scope: string | null;
   secrets: DispatchedSecret[];
+  /** The sandbox to run in: the request's, plus the scope's defaults; absent if not sandboxed. */
+  sandbox?: RunSandbox;
+}
+
+const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b])];
+
+/**
+ * The sandbox a dispatch goes to: the request's allowances plus the scope's defaults. A scope
+ * that requires a sandbox is refused to an unsandboxed request (and the refusal audited).
+ */
+async function sandboxFor(ctx: VaultContext, scope: Scope | null, req: DispatchRequest): Promise<RunSandbox | undefined> {
+  const rule = scope?.sandbox;
+  if (!req.sandbox) {
+    if (rule?.required) {
+      await tryAudit(ctx, "run.denied", scope!.name, { scope: scope!.name, command: req.command, reason: "sandbox required" }, "denied");
+      throw new AuthyError("ACCESS_DENIED", `scope ${scope!.name} may only be given to a sandboxed command`, {
+        hint: `run it with \`authy run --sandbox --scope ${scope!.name} -- …\``,
+      });
+    }
+    return undefined;
+  }
+  const none = req.sandbox.network === "none";
+  return {
+    write: union(req.sandbox.write, rule?.write ?? []),
+    read: union(req.sandbox.read, rule?.read ?? []),
+    hosts: none ? [] : union(req.sandbox.hosts, rule?.hosts ?? []),
+    network: req.sandbox.network,
+  };
 }
 
 function deny(ctx: VaultContext, scope: Scope, path: string, rule: string): Promise<never> {
@@ -108,6 +147,7 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
   let listed: Promise<SecretSummary[]> | undefined;
   const listing = () => (listed ??= listAll(ctx, { recursive: true }));
   const { scope, plan } = await planDispatch(ctx, req, listing);
+  const sandbox = await sandboxFor(ctx, scope, req);
   const existing = new Set((await listing()).map((s) => s.path));
   const unknown = plan.filter((r) => !existing.has(r.path));
   if (unknown.length > 0) {
@@ -145,9 +185,11 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
       command: req.command,
       scope: scope?.name ?? null,
       secrets: secrets.map((s) => ({ name: s.name, path: s.path })),
+      sandboxed: sandbox !== undefined,
+      ...(sandbox ? { sandbox } : {}),
     });
     return g;
   });
   if (!gate.ok) throw approvalRequired(ctx, gate);
-  return { scope: scope?.name ?? null, secrets };
+  return { scope: scope?.name ?? null, secrets, ...(sandbox ? { sandbox } : {}) };
 }

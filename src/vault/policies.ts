@@ -3,7 +3,7 @@ import type { VaultContext } from "./context.js";
 import type { Capability } from "./policy/capability.js";
 import { isCompactScope, parseCompactScope } from "./policy/compact.js";
 import { getScope } from "./policy/policy-document.js";
-import { decide, type Decision, type PolicyDocument, type Scope } from "./policy/scope.js";
+import { decide, type Decision, type PolicyDocument, type Scope, type ScopeSandbox } from "./policy/scope.js";
 
 /*
  * The policy file formats need the YAML and schema libraries; they load only when a stored
@@ -53,7 +53,12 @@ export async function resolveScope(ctx: VaultContext, spec: string): Promise<Sco
   return scope;
 }
 
-export async function testPolicy(ctx: VaultContext, scopeSpec: string, path: string, capability: Capability): Promise<Decision & { scope: string }> {
+export async function testPolicy(
+  ctx: VaultContext,
+  scopeSpec: string,
+  path: string,
+  capability: Capability,
+): Promise<Decision & { scope: string; sandbox?: ScopeSandbox }> {
   const scope = await resolveScope(ctx, scopeSpec);
-  return { scope: scope.name, ...decide(scope, path, capability) };
+  return { scope: scope.name, ...decide(scope, path, capability), ...(scope.sandbox ? { sandbox: scope.sandbox } : {}) };
 }

@@ -29,7 +29,7 @@ import { actorName, type Actor, type SecretMeta, type SecretSummary, type SetOpt
 import { verifyVault, type VerifyReport } from "./verify.js";
 import type { Dispatch, DispatchRequest } from "./dispatch.js";
 import type { Capability } from "./policy/capability.js";
-import type { Decision, PolicyDocument, Scope } from "./policy/scope.js";
+import type { Decision, PolicyDocument, Scope, ScopeSandbox } from "./policy/scope.js";
 import type { AgentInfo } from "./agents.js";
 import type { CreateTokenOptions, TokenCheck, TokenInfo } from "./tokens.js";
 import * as approvals from "./approvals.js";
@@ -336,7 +336,7 @@ export class Vault {
     return policies().then((m) => m.loadPolicy(this.ctx));
   }
 
-  testPolicy(scope: string, path: string, capability: Capability): Promise<Decision & { scope: string }> {
+  testPolicy(scope: string, path: string, capability: Capability): Promise<Decision & { scope: string; sandbox?: ScopeSandbox }> {
     requireOwner(this.ctx, "test the policy");
     return policies().then((m) => m.testPolicy(this.ctx, scope, path, capability));
   }
@@ -374,8 +374,9 @@ export class Vault {
 
   /** Records an owner-level event that is not a secret operation (backup, restore, export). */
   async recordEvent(action: string, resource: string, details?: Record<string, unknown>): Promise<void> {
-    // A token may close the record of its own run; every other event is the owner's to write.
-    if (!(action === "run.end" && this.ctx.actor.kind === "token")) requireOwner(this.ctx, "record events");
+    // A token may close the record of its own run (and note the hosts its sandbox refused);
+    // every other event is the owner's to write.
+    if (!((action === "run.end" || action === "run.network.denied") && this.ctx.actor.kind === "token")) requireOwner(this.ctx, "record events");
     await this.ctx.store.write((tx) => audit(tx, this.ctx, action, resource, details));
   }
 

@@ -26,7 +26,11 @@ export async function test(ctx: CliContext, scope: string, path: string, capabil
   const vault = await ctx.client();
   const d = await vault.testPolicy(scope, path, capability);
   const why = d.rule.kind === "default" ? "no rule allows it (default deny)" : `${d.rule.kind} rule ${d.rule.index !== undefined ? `#${d.rule.index + 1} ` : ""}${JSON.stringify(d.rule.path)}`;
-  ctx.out.result({ scope: d.scope, path, capability, allowed: d.allowed, rule: d.rule }, () => `${d.allowed ? "allow" : "deny"}: ${why}`);
+  const box = d.sandbox;
+  const sandbox = box
+    ? `\nsandbox: ${box.required ? "required" : "optional"}${box.write.length ? `; write ${box.write.join(", ")}` : ""}${box.read.length ? `; read ${box.read.join(", ")}` : ""}${box.hosts.length ? `; hosts ${box.hosts.join(", ")}` : ""}`
+    : "";
+  ctx.out.result({ scope: d.scope, path, capability, allowed: d.allowed, rule: d.rule, sandbox: box ?? null }, () => `${d.allowed ? "allow" : "deny"}: ${why}${sandbox}`);
   // Like `test(1)`: scripts can branch on the answer.
   return d.allowed ? 0 : 4;
 }

@@ -6,11 +6,12 @@ import { isReference, parseReference } from "../../formats/reference.js";
 import { buildChildEnv, createMasker, runChild, writeMountFile } from "../../run/index.js";
 import type { EnvReference } from "../../vault/dispatch.js";
 import type { CliContext } from "../context.js";
+import { sandboxRequest, startSandbox, type SandboxFlags, type StartedSandbox } from "./run-sandbox.js";
 
 /** An --env-file larger than this is not one. */
 const MAX_ENV_FILE_BYTES = 4 * 1024 * 1024;
 
-export interface RunFlags {
+export interface RunFlags extends SandboxFlags {
   scope?: string;
   envFile?: string[];
   env?: string[];
@@ -55,9 +56,17 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
     throw new AuthyError("INVALID_INPUT", "nothing to inject: give --scope, --env-file or --env");
   }
   const { refs, plain } = await collectReferences(flags);
+  const boxed = sandboxRequest(ctx, flags);
   const only = flags.only?.split(",").map((s) => s.trim()).filter(Boolean);
   const client = await ctx.client();
-  const dispatched = await client.dispatch({ scope: flags.scope, refs, only, command: path.basename(program), details: { pid: process.pid } });
+  const dispatched = await client.dispatch({
+    scope: flags.scope,
+    refs,
+    only,
+    command: path.basename(program),
+    details: { pid: process.pid },
+    ...(boxed ? { sandbox: boxed.request } : {}),
+  });
   const values = new Map(plain);
   for (const s of dispatched.secrets) values.set(s.name, s.value);
   const passThrough: string[] = [];
@@ -72,6 +81,12 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
   const masker = flags.mask ? createMasker(dispatched.secrets.map((s) => s.value)) : null;
   if (masker && masker.unmasked.length > 0) {
     ctx.out.warn(`too short to mask safely, not masked: ${masker.unmasked.map((i) => dispatched.secrets[i]!.name).join(", ")}`);
+  }
+  let sandbox: StartedSandbox | null = null;
+  if (boxed) {
+    // The scope's defaults come back with the dispatch; never run unsandboxed when asked not to.
+    sandbox = await startSandbox(ctx, client, dispatched.sandbox ?? boxed.request, boxed.bwrap, dispatched.scope ?? path.basename(program));
+    Object.assign(env, sandbox.env);
   }
   const cleanupFiles: string[] = [];
   if (flags.mount) {
@@ -88,8 +103,10 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
       pty: flags.tty && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY),
       cleanupFiles,
       onDiagnostic: (m) => process.stderr.write(`authy: ${m}\n`),
+      ...(sandbox ? { wrap: sandbox.wrap } : {}),
     });
   } finally {
+    await sandbox?.close();
     if (tokenId) await client.revokeToken(tokenId).catch(() => undefined);
   }
   await client

@@ -3,7 +3,7 @@ import { integrityError } from "../../errors.js";
 import { CAPABILITIES, sortCapabilities } from "./capability.js";
 import { emptyScopes, scopeNameProblem } from "./policy-document.js";
 import { patternProblem } from "./pattern.js";
-import type { PolicyDocument, Rule, Scope } from "./scope.js";
+import type { PolicyDocument, Rule, Scope, ScopeSandbox } from "./scope.js";
 
 // The canonical JSON form of a policy, which the vault MACs and stores. Version 1:
 //
@@ -12,7 +12,9 @@ import type { PolicyDocument, Rule, Scope } from "./scope.js";
 //
 // No whitespace; scopes sorted by name (UTF-16 code units); keys always in the order shown;
 // "description" present only when set; rules kept in their order (it names the deciding rule);
-// each rule's capabilities in the order of CAPABILITIES, deny defaults written out in full.
+// each rule's capabilities in the order of CAPABILITIES, deny defaults written out in full;
+// "sandbox" present only when set, as {"required":…,"write":[…],"read":[…],"hosts":[…]}
+// (a policy without one has the same bytes as before sandboxes existed).
 // Two documents that mean the same have the same bytes, and policyFromCanonicalJson accepts
 // only bytes that canonicalPolicyJson itself would produce.
 
@@ -20,6 +22,10 @@ export const POLICY_JSON_VERSION = 1;
 
 function canonicalRule(rule: Rule): { path: string; capabilities: string[] } {
   return { path: rule.path, capabilities: sortCapabilities(rule.capabilities) };
+}
+
+function canonicalSandbox(s: ScopeSandbox): ScopeSandbox {
+  return { required: s.required, write: [...s.write], read: [...s.read], hosts: [...s.hosts] };
 }
 
 /** The canonical, deterministic JSON of a policy. */
@@ -32,6 +38,7 @@ export function canonicalPolicyJson(policy: PolicyDocument): string {
       ...(scope.description === undefined ? {} : { description: scope.description }),
       allow: scope.allow.map(canonicalRule),
       deny: scope.deny.map(canonicalRule),
+      ...(scope.sandbox === undefined ? {} : { sandbox: canonicalSandbox(scope.sandbox) }),
     };
   });
   return JSON.stringify({ v: POLICY_JSON_VERSION, scopes });
@@ -49,6 +56,9 @@ const stored = z.strictObject({
       description: z.string().optional(),
       allow: z.array(rule),
       deny: z.array(rule),
+      sandbox: z
+        .strictObject({ required: z.boolean(), write: z.array(z.string()), read: z.array(z.string()), hosts: z.array(z.string()) })
+        .optional(),
     }),
   ),
 });
@@ -70,6 +80,7 @@ export function policyFromCanonicalJson(json: string): PolicyDocument {
   for (const s of parsed.data.scopes) {
     const scope: Scope = { name: s.name, allow: s.allow, deny: s.deny };
     if (s.description !== undefined) scope.description = s.description;
+    if (s.sandbox !== undefined) scope.sandbox = s.sandbox;
     scopes[s.name] = scope;
   }
   const policy = { scopes };

@@ -1,6 +1,7 @@
 import { Document, LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Node } from "yaml";
 import { z } from "zod";
 import { AuthyError } from "../../errors.js";
+import { allowedHostProblem } from "../../formats/allowed-host.js";
 import { CAPABILITIES, type Capability } from "./capability.js";
 import { emptyScopes, MAX_POLICY_BYTES, scopeNameProblem } from "./policy-document.js";
 
@@ -17,6 +18,11 @@ import type { PolicyDocument, Rule, Scope } from "./scope.js";
 //         - { path: "production/*", capabilities: [read, list] }
 //       deny:
 //         - { path: "production/ROOT_*" }          # capabilities default to all five
+//       sandbox:                                   # optional: see ScopeSandbox
+//         required: true
+//         write: ["~/.cache/deploy"]
+//         read: ["~/.ssh/known_hosts"]
+//         hosts: ["api.example.com:443"]
 //
 // Every problem is reported with its line, all at once: "<source>:<line>: <problem>", one per
 // line of the message, and as details.errors. Unknown keys, duplicate keys, unknown
@@ -42,11 +48,31 @@ const capabilities = z
   });
 const allowRule = z.strictObject({ path: pattern, capabilities });
 const denyRule = z.strictObject({ path: pattern, capabilities: capabilities.optional() });
+/** A sandbox path: long enough for any real one, never a NUL. */
+const MAX_SANDBOX_PATH_LENGTH = 4096;
+const sandboxPath = z.string().min(1).max(MAX_SANDBOX_PATH_LENGTH).refine((p) => !p.includes("\0"), "a path cannot contain a NUL byte");
+const sandboxHost = z.string().superRefine((value, ctx) => {
+  const problem = allowedHostProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
+const sandboxSchema = z.strictObject({
+  required: z.boolean().optional(),
+  write: z.array(sandboxPath).optional(),
+  read: z.array(sandboxPath).optional(),
+  hosts: z.array(sandboxHost).optional(),
+});
 const scopeSchema = z.strictObject({
   description: z.string().optional(),
   allow: z.array(allowRule).optional(),
   deny: z.array(denyRule).optional(),
+  sandbox: sandboxSchema.optional(),
 });
+/** The keys each level accepts, for "unknown key" messages. */
+function knownKeys(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "description, allow, deny, sandbox";
+  if (path[0] === "sandbox") return "required, write, read, hosts";
+  return "path, capabilities";
+}
 /** Aliases expand on conversion; this bounds a "billion laughs" file. */
 const MAX_ALIAS_COUNT = 100;
 
@@ -130,7 +156,7 @@ function problemsFromZod(
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
-        const known = issue.path.length === 0 ? "description, allow, deny" : "path, capabilities";
+        const known = knownKeys(issue.path);
         out.push({ line: lineOf([...issue.path, key], true), message: `${where([...prefix, ...issue.path, key])}: unknown key ${JSON.stringify(key)} (expected ${known})` });
       }
       continue;
@@ -246,6 +272,8 @@ export function parsePolicyYaml(text: string, source = "policy"): PolicyDocument
     }
     const scope: Scope = { name, allow, deny: (parsed.data.deny ?? []).map(toRule) };
     if (parsed.data.description !== undefined) scope.description = parsed.data.description;
+    const box = parsed.data.sandbox;
+    if (box !== undefined) scope.sandbox = { required: box.required ?? false, write: box.write ?? [], read: box.read ?? [], hosts: box.hosts ?? [] };
     if (!Object.hasOwn(scopes, name)) scopes[name] = scope;
   }
   if (problems.length > 0) fail(source, problems);
@@ -262,6 +290,10 @@ export function serializePolicy(policy: PolicyDocument): string {
     if (scope.description !== undefined) out.description = scope.description;
     out.allow = scope.allow.map((r) => rule(r, false));
     if (scope.deny.length > 0) out.deny = scope.deny.map((r) => rule(r, true));
+    if (scope.sandbox !== undefined) {
+      const { required, write, read, hosts } = scope.sandbox;
+      out.sandbox = { required, ...(write.length ? { write } : {}), ...(read.length ? { read } : {}), ...(hosts.length ? { hosts } : {}) };
+    }
     plain.set(name, out);
   }
   const doc = new Document({ scopes: plain });

@@ -9,6 +9,18 @@ export interface Rule {
 }
 
 /**
+ * Where a scope's secrets may go (`sandbox:` in the policy file): with `required`, only to a
+ * child of `authy run --sandbox`; the paths and hosts are that sandbox's defaults, added to
+ * its flags. Paths are kept as written (`~/…`, absolute or relative to the working directory).
+ */
+export interface ScopeSandbox {
+  required: boolean;
+  write: string[];
+  read: string[];
+  hosts: string[];
+}
+
+/**
  * A named set of rules. Deny beats allow for every capability, including `list`; anything
  * no rule allows is denied. Rules are treated as immutable once built.
  */
@@ -17,6 +29,7 @@ export interface Scope {
   description?: string;
   allow: Rule[];
   deny: Rule[];
+  sandbox?: ScopeSandbox;
 }
 
 export interface PolicyDocument {
