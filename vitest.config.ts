@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // e2e tests spawn the CLI, daemons and scrypt; two cores, so keep parallelism modest.
     maxWorkers: 2,
+    // Says once when the stock `age` tool is missing (its interop tests are then skipped).
+    globalSetup: ["test/setup/stock-age.ts"],
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
     reporters: ["default", ["json", { outputFile: "test-results.json" }]],
   },

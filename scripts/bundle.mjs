@@ -90,7 +90,19 @@ const common = {
   define: { "import.meta.url": "__authyUrl" },
   banner: { js: "const __authyUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: "warning",
+  // boot.ts compiles each bundle through node:vm, where import() has no loader (see there):
+  // every import() of the bundles becomes a require() wrapped in a promise.
+  supported: { "dynamic-import": false },
+  metafile: true,
 };
+
+/** Fails the build if a bundle still holds an import(): it would fail at run time. */
+function assertNoDynamicImport(result, name) {
+  for (const [file, output] of Object.entries(result.metafile.outputs)) {
+    const dynamic = output.imports.filter((i) => i.kind === "dynamic-import").map((i) => i.path);
+    if (dynamic.length > 0) throw new Error(`bundle: ${file} (${name}) keeps import() of ${dynamic.join(", ")}; require() it instead`);
+  }
+}
 
 const bundles = [
   { name: "cli", entry: "src/cli/main.ts", plugins: [engineBoundary, lazyChildProcessForCommander, libsBoundary] },
@@ -98,7 +110,8 @@ const bundles = [
   { name: "libs", entry: "src/cli/libs.ts", plugins: [] },
 ];
 for (const { name, entry, plugins } of bundles) {
-  await build({ ...common, entryPoints: [entry], outfile: path.join(OUT, `${name}.js`), plugins, footer: { js: `//# authy-build=${randomBytes(16).toString("hex")}` } });
+  const result = await build({ ...common, entryPoints: [entry], outfile: path.join(OUT, `${name}.js`), plugins, footer: { js: `//# authy-build=${randomBytes(16).toString("hex")}` } });
+  assertNoDynamicImport(result, name);
 }
 await build({ ...common, entryPoints: ["src/bin/boot.ts"], outfile: path.join(OUT, "authy.js"), define: {}, banner: { js: "#!/usr/bin/env node" } });
 chmodSync(path.join(OUT, "authy.js"), 0o755);

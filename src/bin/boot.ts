@@ -41,7 +41,9 @@ function load(name: string): unknown {
   const script = new vm.Script(HEAD + source + TAIL, {
     filename: file,
     cachedData,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    // No importModuleDynamically: a script compiled with a code cache loses it on Node 20
+    // (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), and the option itself is experimental. The
+    // bundles therefore contain no import(): scripts/bundle.mjs turns each into a require().
   });
   if (training && id) {
     process.once("exit", () => {

@@ -1,4 +1,5 @@
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node:http";
+import { createRequire } from "node:module";
 import { AuthyError, type ErrorCode } from "../errors.js";
 import { unixRequest } from "./unix-http.js";
 
@@ -65,7 +66,7 @@ export class HttpTransport {
       headers["content-length"] = payload.length;
     }
     if (!this.base) return this.overSocket(this.opts.socketPath!, method, `${path}${search}`, headers, payload) as Promise<T>;
-    const send = await this.sender();
+    const send = this.sender();
     const target: RequestOptions = { method, path: `${this.base.pathname.replace(/\/+$/, "")}${path}${search}`, headers, agent: this.agent };
     target.protocol = this.base.protocol;
     target.hostname = this.base.hostname.replace(/^\[|\]$/g, "");
@@ -98,9 +99,11 @@ export class HttpTransport {
     return this.decode(res.status, res.body);
   }
 
-  private async sender(): Promise<RequestFn> {
+  private sender(): RequestFn {
     if (!this.requestFn) {
-      const http = this.base?.protocol === "https:" ? await import("node:https") : await import("node:http");
+      // require(), not import(): the bundled CLI runs in a node:vm script without an import() loader.
+      const load = createRequire(import.meta.url);
+      const http = (this.base?.protocol === "https:" ? load("node:https") : load("node:http")) as typeof import("node:http");
       this.agent = new http.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS });
       this.requestFn = http.request as RequestFn;
     }

@@ -1,7 +1,8 @@
 /**
  * Interoperability with the stock `age` tool (FiloSottile/age, the Debian package) and with
  * typage's own passphrase code. `age` reads passphrases only from a terminal, so those runs go
- * through util-linux `script`, which gives it a pseudo-terminal fed from our stdin.
+ * through util-linux `script`, which gives it a pseudo-terminal fed from our stdin. Without the
+ * stock tool only typage's part runs (see stock-age.test-helpers.ts).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,20 +24,12 @@ import {
   wrapWithPassphrase,
 } from "./index.js";
 import { expectCode, toHex } from "./crypto.test-helpers.js";
+import { describeStockAge } from "./stock-age.test-helpers.js";
 
 let dir = "";
 const path = (name: string) => join(dir, name);
 
-function requireTool(tool: string, install: string): void {
-  if (spawnSync("which", [tool]).status !== 0) {
-    throw new Error(`the stock \`${tool}\` tool is needed for the age interop tests but is not on PATH; install it (${install})`);
-  }
-}
-
 beforeAll(() => {
-  requireTool("age", "apt-get install age");
-  requireTool("age-keygen", "apt-get install age");
-  requireTool("script", "apt-get install util-linux");
   dir = mkdtempSync(join(tmpdir(), "authy-age-"));
 });
 
@@ -58,7 +51,7 @@ async function keyFile(name: string): Promise<{ identity: string; recipient: str
   return { identity, recipient: await identityToRecipient(identity), file };
 }
 
-describe("stock age reads what authy writes", () => {
+describeStockAge("stock age reads what authy writes", () => {
   it("decrypts an identity slot with age -d -i", async () => {
     const { recipient, file } = await keyFile("slot.key");
     const vaultKey = generateVaultKey();
@@ -117,7 +110,7 @@ describe("stock age reads what authy writes", () => {
   });
 });
 
-describe("authy reads what stock age writes", () => {
+describeStockAge("authy reads what stock age writes", () => {
   it("parses an age-keygen identity file and derives its recipient", async () => {
     execFileSync("age-keygen", ["-o", path("keygen.key")], { stdio: "ignore" });
     const identities = parseIdentityFile(readFileSync(path("keygen.key"), "utf8"));

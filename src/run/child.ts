@@ -113,8 +113,11 @@ async function run(options: RunChildOptions, diagnose: (message: string) => void
   }
   let pty: PtyModule | null = null;
   if (options.pty) {
-    pty = await (options.loadPty ?? loadNodePty)();
-    if (pty === null) diagnose("node-pty is not installed; running the command without a terminal");
+    try {
+      pty = await (options.loadPty ?? loadNodePty)();
+    } catch (e) {
+      diagnose(`${(e as Error).message}; running the command without a terminal`);
+    }
   }
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;

@@ -6,6 +6,7 @@
  * node-pty is an optional native dependency, loaded only when a PTY is asked for; the rest of
  * the run machinery works, and is tested, without it (through the small interface below).
  */
+import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
 import type { WriteStream } from "node:tty";
 import type { Launch, Started } from "./child.js";
@@ -36,19 +37,30 @@ export interface PtyModule {
   spawn(file: string, args: string[], options: PtySpawnOptions): PtyProcess;
 }
 
-export type PtyLoader = () => Promise<PtyModule | null>;
+/** Returns node-pty, or throws an Error saying why it could not be loaded. */
+export type PtyLoader = () => PtyModule | Promise<PtyModule>;
 
-/** Loads node-pty, or returns null when it is not installed or does not load. */
-export const loadNodePty: PtyLoader = async () => {
-  const name = "node-pty"; // not a literal, so the type checker does not require the package
+/**
+ * Loads node-pty with require(): it is CommonJS, and the bundled CLI runs in a node:vm script
+ * whose import() has no loader. A failure names what failed (not installed, or its compiled
+ * addon did not load, and why).
+ */
+export const loadNodePty: PtyLoader = () => {
+  let mod: Partial<PtyModule>;
   try {
-    const mod = (await import(name)) as Partial<PtyModule> & { default?: Partial<PtyModule> };
-    const pty = typeof mod.spawn === "function" ? mod : mod.default;
-    return typeof pty?.spawn === "function" ? (pty as PtyModule) : null;
-  } catch {
-    return null;
+    mod = createRequire(import.meta.url)("node-pty") as Partial<PtyModule>;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const missing = err.code === "MODULE_NOT_FOUND" && /['"]node-pty['"]/.test(err.message);
+    throw new Error(missing ? "node-pty is not installed" : `node-pty did not load: ${firstLine(err.message)}`);
   }
+  if (typeof mod.spawn !== "function") throw new Error("node-pty did not load: it has no spawn()");
+  return mod as PtyModule;
 };
+
+function firstLine(text: string): string {
+  return text.split("\n", 1)[0] ?? text;
+}
 
 export function startOnPty(pty: PtyModule, { path, options, cwd, stdout }: Launch): Started {
   const masker = options.masker ?? null;

@@ -3,9 +3,11 @@
  * to wait; the owner decides with the built CLI in another process; the token's next read
  * gets the value. Also the owner commands' exit codes and `approvals watch` as a JSON stream.
  */
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { authy, withPass } from "./cli.js";
+import { authy, PASSPHRASE, withPass } from "./cli.js";
 import { request, socketOf, stopDaemons, unlock, vaultHome } from "./daemon-helpers.js";
+import { hasTmux, Terminal } from "./terminal.js";
 
 afterEach(stopDaemons);
 
@@ -129,4 +131,26 @@ describe.runIf(pty !== null)("authy approvals watch on a terminal", () => {
     const listed = json((await authy(["approvals", "list", "--json"], { home, env: withPass })).stdout).items as { id: string; status: string; decisionReason: string | null }[];
     expect(listed.map((a) => [a.status, a.decisionReason])).toEqual([["used", null], ["denied", "not now"]]);
   });
+});
+
+describe.runIf(hasTmux)("authy approvals watch after a passphrase prompt (direct mode, tmux)", () => {
+  // The watch script: the terminal's settings before and after must be the same.
+  const script = 'before=$(stty -g); authy approvals watch; rc=$?; [ "$(stty -g)" = "$before" ] && echo "terminal as it was"; (exit $rc)';
+
+  for (const [key, how] of [["q", "q"], ["C-c", "Ctrl-C"]] as const) {
+    it(`takes keys after the prompt, quits on ${how}, and leaves the terminal as it was`, async () => {
+      const home = await vaultHome();
+      const term = new Terminal(path.dirname(home), home, script);
+      try {
+        await term.waitFor(/Vault passphrase/);
+        term.type([PASSPHRASE], true);
+        term.type(["Enter"]);
+        await term.waitFor(/no pending requests; waiting/);
+        term.type([key]);
+        expect(await term.waitFor(/\[exit \d+\]/)).toMatch(/stopped watching\nterminal as it was\n\[exit 0\]$/);
+      } finally {
+        term.close();
+      }
+    });
+  }
 });

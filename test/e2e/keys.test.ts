@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describeStockAge } from "../../src/crypto/stock-age.test-helpers.js";
 import { authy, initVault, tempHome, withPass } from "./cli.js";
 
 let t: ReturnType<typeof tempHome>;
@@ -65,7 +66,7 @@ describe("identity slots", () => {
   });
 });
 
-describe("the stock age tool opens what authy writes", () => {
+describeStockAge("the stock age tool opens what authy writes", () => {
   it("decrypts an identity key slot with age -d", async () => {
     const id = await identity("id.txt");
     await authy(["init", "--no-passphrase", "--recipient", id.recipient], { home: t.home });

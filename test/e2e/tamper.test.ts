@@ -4,10 +4,10 @@
  * secret's value); a wrong passphrase or identity exits 6 with the same line every time,
  * slows down after a few tries, and is audited at the next unlock.
  */
-import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { Decrypter, Encrypter } from "age-encryption";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { wrapWithPassphrase } from "../../src/crypto/index.js";
 import { authy, PASSPHRASE, tempHome, TEST_WORK_FACTOR, type Result } from "./cli.js";
@@ -181,12 +181,16 @@ describe("a vault file edited by hand", () => {
 });
 
 describe("a key slot replaced by one someone else made", () => {
-  it("refuses an identity slot written with the stock age tool to the vault's own recipient", async () => {
+  it("refuses an identity slot written with another age implementation (typage) to the vault's own recipient", async () => {
     const { home, db } = homeWith();
     // Anyone can do this: the recipient is public. The slot opens, but its MAC does not verify.
-    const forged = execFileSync("age", ["-r", recipient], { input: Buffer.alloc(32, 7) });
+    const encrypter = new Encrypter();
+    encrypter.addRecipient(recipient);
+    const forged = Buffer.from(await encrypter.encrypt(Buffer.alloc(32, 7)));
     sql(db, (d) => d.prepare("UPDATE key_slots SET slot = ? WHERE kind = 'x25519'").run(forged));
-    expect(execFileSync("age", ["-d", "-i", idFile], { input: forged }).equals(Buffer.alloc(32, 7))).toBe(true);
+    const decrypter = new Decrypter();
+    decrypter.addIdentity(readFileSync(idFile, "utf8").split("\n").find((l) => l.startsWith("AGE-SECRET-KEY-"))!);
+    expect(Buffer.from(await decrypter.decrypt(forged)).equals(Buffer.alloc(32, 7))).toBe(true);
     expectRefused(await authy(list, { home, env: byId() }), 7, /key slot/);
     // The passphrase slot still opens; doctor then names the forged slot.
     const r = await authy(["doctor"], { home, env: byPass() });

@@ -10,6 +10,8 @@ import { isoTime, table } from "../output.js";
 
 /** How often `approvals watch` looks for new requests. */
 export const WATCH_INTERVAL_MS = 1_000;
+/** Signals that end `approvals watch` the way q does, restoring the terminal. */
+const WATCH_SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
 
 /** The stable --json shape of a request (times as ISO-8601 UTC, like every other command). */
 export function approvalJson(a: ApprovalInfo) {
@@ -131,16 +133,23 @@ async function watchTerminal(ctx: CliContext, client: VaultClient, forMs: number
     if (r.command) carryOut(r.command).catch(failed);
   };
 
+  // Killed rather than quit: leave the terminal as it was all the same.
+  const onSignal = () => done();
   emitKeypressEvents(process.stdin);
   process.stdin.setRawMode(true);
   process.stdout.write("\u001b[?1049h\u001b[?25l"); // the alternate screen, no cursor
   process.stdin.on("keypress", onKeypress);
+  // A passphrase prompt before this point (direct mode) paused stdin when it closed; a paused
+  // stream does not start flowing again when a listener is added, so no key would arrive.
+  process.stdin.resume();
+  for (const signal of WATCH_SIGNALS) process.on(signal, onSignal);
   const timer = setInterval(() => void refresh().catch(failed), WATCH_INTERVAL_MS);
   try {
     await refresh();
     await finished;
   } finally {
     clearInterval(timer);
+    for (const signal of WATCH_SIGNALS) process.off(signal, onSignal);
     process.stdin.off("keypress", onKeypress);
     process.stdin.setRawMode(false);
     process.stdin.pause();
