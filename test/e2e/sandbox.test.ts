@@ -243,6 +243,19 @@ describe("inside authy run --sandbox", () => {
     expect(fromRoot.stderr).toMatch(/cannot run from \//);
   });
 
+  it("refuses, releasing nothing, where bwrap cannot set up a sandbox", async () => {
+    // A bwrap that fails as the real one does where user namespaces are restricted (AppArmor).
+    const fake = path.join(dir, "fakebin");
+    mkdirSync(fake, { recursive: true, mode: 0o755 });
+    writeFileSync(path.join(fake, "bwrap"), '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n', { mode: 0o755 });
+    const before = (await cli(["audit", "--json", "--action", "run.start"])).stdout;
+    const r = await runScript(["--sandbox"], "echo RAN", [], { PATH: `${fake}:/usr/bin:/bin` });
+    expect(r.code).toBe(8);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^authy: bwrap cannot set up a sandbox here: bwrap: setting up uid map: Permission denied\n/);
+    expect((await cli(["audit", "--json", "--action", "run.start"])).stdout).toBe(before);
+  });
+
   it("refuses, without running anything, where bwrap is missing", async () => {
     const r = await runScript(["--sandbox"], "echo RAN", [], { PATH: "/nonexistent" });
     expect(r.code).toBe(8);

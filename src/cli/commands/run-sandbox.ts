@@ -11,7 +11,7 @@ import path from "node:path";
 import { daemonPaths } from "../../daemon/paths.js";
 import { AuthyError } from "../../errors.js";
 import { formatAllowedHost, parseAllowedHost } from "../../formats/allowed-host.js";
-import { checkSandboxSupport } from "../../run/sandbox-support.js";
+import { checkSandboxSupport, probeSandbox } from "../../run/sandbox-support.js";
 import { planMounts, resolveSandboxPath, type MountPlanInput } from "../../run/sandbox-mounts.js";
 import { proxyEnv, sandboxCommand } from "../../run/sandbox.js";
 import type { RunSandbox } from "../../vault/dispatch.js";
@@ -65,6 +65,7 @@ export function sandboxRequest(ctx: CliContext, flags: SandboxFlags): { request:
     throw new AuthyError("INVALID_INPUT", "--no-network and --allow-host contradict each other", { hint: "keep one of them" });
   }
   const bwrap = checkSandboxSupport();
+  probeSandbox(bwrap);
   const home = os.homedir();
   const request: RunSandbox = {
     write: (flags.allowWrite ?? []).map((p) => resolveSandboxPath(p, home, process.cwd())),
