@@ -85,6 +85,12 @@ export function planMounts(input: MountPlanInput, probe: PathProbe = hostProbe):
     return probe.real(p);
   };
   const cwd = probe.real(input.cwd);
+  if (cwd === "/") {
+    // The working directory is writable: from / that would be the whole file system.
+    throw new AuthyError("INVALID_INPUT", "the sandbox cannot run from /: the working directory is writable in it", {
+      hint: "cd to the project's directory first",
+    });
+  }
   const write = input.write.map((p) => need("--allow-write", p));
   const read = input.read.map((p) => need("--allow-read", p));
   const named = new Set([...write, ...read]);

@@ -5,6 +5,7 @@
  * Not Linux: usage (2), as no setting makes it work yet. No bwrap, or user namespaces turned
  * off: UNAVAILABLE (8), which the administrator can fix.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { AuthyError } from "../errors.js";
 import { resolveCommand } from "./command.js";
@@ -43,6 +44,34 @@ export const hostSupportProbe: SupportProbe = {
     return found.ok ? found.path : null;
   },
 };
+
+/** A sandbox that cannot be set up in this long is not going to be. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * Sets up an empty sandbox once (namespaces, the signal handling of sandbox.ts) and throws if
+ * that fails: bwrap's own failure would otherwise look like the child's exit status 1, after
+ * the secrets were released. Catches what no switch in /proc/sys shows (AppArmor's
+ * restriction of user namespaces on Ubuntu, a seccomp filter, an `env` that is not GNU's).
+ */
+export function probeSandbox(bwrap: string, env = systemCommand("env")): void {
+  const args = ["--ignore-signal=INT", bwrap, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--ro-bind", "/", "/", "--", env, "--default-signal=INT", "true"];
+  const r = spawnSync(env, args, { stdio: ["ignore", "ignore", "pipe"], timeout: PROBE_TIMEOUT_MS, env: { PATH: "/usr/bin:/bin" } });
+  if (r.status === 0) return;
+  const said = (r.stderr?.toString("utf8") ?? "").trim().split("\n")[0] ?? "";
+  if (said.startsWith("env:") || r.error) {
+    throw new AuthyError("UNAVAILABLE", `--sandbox needs GNU env (coreutils 8.31 or later) at ${env}: ${said || r.error?.message}`);
+  }
+  throw new AuthyError("UNAVAILABLE", `bwrap cannot set up a sandbox here: ${said || `exit status ${r.status ?? r.signal}`}`, {
+    hint: "unprivileged user namespaces may be off or restricted (Ubuntu: sysctl kernel.apparmor_restrict_unprivileged_userns); check with `unshare --user --map-root-user true`",
+  });
+}
+
+/** A system program on the search path (`env`, `bwrap`), or where Debian keeps it. */
+export function systemCommand(name: string): string {
+  const found = resolveCommand(name, process.env.PATH, "/");
+  return found.ok ? found.path : `/usr/bin/${name}`;
+}
 
 /** The path of bwrap; throws if the sandbox cannot run here. */
 export function checkSandboxSupport(probe: SupportProbe = hostSupportProbe): string {

@@ -17,7 +17,7 @@
  * new session of its own (with no controlling terminal in pipe mode, and authy's private PTY
  * in PTY mode), so the child cannot push keystrokes into the user's terminal (TIOCSTI).
  */
-import { resolveCommand } from "./command.js";
+import { systemCommand } from "./sandbox-support.js";
 import { mountArguments, planMounts, type MountPlanInput, type PathProbe } from "./sandbox-mounts.js";
 
 /** The signals authy forwards (process-group.ts), which bwrap's own processes must survive. */
@@ -79,14 +79,9 @@ export function proxyEnv(): Record<string, string> {
   return env;
 }
 
-function which(name: string): string {
-  const found = resolveCommand(name, process.env.PATH, "/");
-  return found.ok ? found.path : `/usr/bin/${name}`;
-}
-
 /** The command that runs `path args` in the sandbox. */
 export function sandboxCommand(path: string, args: readonly string[], options: SandboxOptions): { path: string; args: string[] } {
-  const env = which("env");
+  const env = systemCommand("env");
   const bwrap = [options.bwrap, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"];
   if (options.network.kind !== "host") bwrap.push("--unshare-net");
   bwrap.push("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc");

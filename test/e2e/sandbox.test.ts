@@ -101,6 +101,9 @@ describe("inside authy run --sandbox", () => {
       expect(boxed.stdout).not.toContain("PRIVATE-KEY-MATERIAL");
       expect(boxed.stdout).toContain("token: <authy:masked>");
       expect(boxed.stdout).not.toContain(SECRET);
+
+      const allowed = await runScript(["--allow-read", "~/.ssh"], 'cat "$HOME/.ssh/id_ed25519"', [], env, dir);
+      expect(allowed.stdout).toContain("PRIVATE-KEY-MATERIAL"); // named exactly: shown
     } finally {
       await cli(["lock"], { env });
     }
@@ -167,6 +170,10 @@ describe("inside authy run --sandbox", () => {
       const entry = (JSON.parse(start.stdout) as { entries: { details: Record<string, unknown> }[] }).entries[0]!;
       expect(entry.details.sandboxed).toBe(true);
       expect(entry.details.sandbox).toEqual({ write: [], read: [], hosts: [`127.0.0.2:${port}`], network: "host" });
+
+      const none = await runScript(["--no-network"], `curl -sS --max-time 10 --noproxy '*' http://127.0.0.2:${port}/; echo done`);
+      expect(none.stdout).toContain("done");
+      expect(none.stdout).not.toContain("hello from");
     } finally {
       allowed.close();
       other.close();
@@ -218,6 +225,35 @@ describe("inside authy run --sandbox", () => {
     expect(test.stdout).toContain(`sandbox: required; write ${extra}; hosts api.example.com:443`);
     const denied = await cli(["audit", "--json", "--action", "run.denied"]);
     expect(denied.stdout).toContain("sandbox required");
+  });
+
+  it("refuses flags it cannot honour, without running anything", async () => {
+    for (const flags of [
+      ["--no-network", "--allow-host", "example.com"],
+      ["--sandbox", "--pass-token"],
+      ["--allow-host", "not a host"],
+      ["--allow-write", path.join(dir, "no-such-dir")],
+    ]) {
+      const r = await runScript(flags, "echo RAN");
+      expect(r.code, flags.join(" ")).toBe(2);
+      expect(r.stdout).toBe("");
+    }
+    const fromRoot = await cli(["run", "--sandbox", "--env", "TOKEN=authy://app/TOKEN", "--", "/bin/true"], { cwd: "/" });
+    expect(fromRoot.code).toBe(2);
+    expect(fromRoot.stderr).toMatch(/cannot run from \//);
+  });
+
+  it("refuses, releasing nothing, where bwrap cannot set up a sandbox", async () => {
+    // A bwrap that fails as the real one does where user namespaces are restricted (AppArmor).
+    const fake = path.join(dir, "fakebin");
+    mkdirSync(fake, { recursive: true, mode: 0o755 });
+    writeFileSync(path.join(fake, "bwrap"), '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n', { mode: 0o755 });
+    const before = (await cli(["audit", "--json", "--action", "run.start"])).stdout;
+    const r = await runScript(["--sandbox"], "echo RAN", [], { PATH: `${fake}:/usr/bin:/bin` });
+    expect(r.code).toBe(8);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^authy: bwrap cannot set up a sandbox here: bwrap: setting up uid map: Permission denied\n/);
+    expect((await cli(["audit", "--json", "--action", "run.start"])).stdout).toBe(before);
   });
 
   it("refuses, without running anything, where bwrap is missing", async () => {

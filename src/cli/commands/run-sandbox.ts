@@ -11,7 +11,7 @@ import path from "node:path";
 import { daemonPaths } from "../../daemon/paths.js";
 import { AuthyError } from "../../errors.js";
 import { formatAllowedHost, parseAllowedHost } from "../../formats/allowed-host.js";
-import { checkSandboxSupport } from "../../run/sandbox-support.js";
+import { checkSandboxSupport, probeSandbox } from "../../run/sandbox-support.js";
 import { planMounts, resolveSandboxPath, type MountPlanInput } from "../../run/sandbox-mounts.js";
 import { proxyEnv, sandboxCommand } from "../../run/sandbox.js";
 import type { RunSandbox } from "../../vault/dispatch.js";
@@ -25,6 +25,7 @@ export interface SandboxFlags {
   allowHost?: string[];
   /** false with --no-network. */
   network?: boolean;
+  passToken?: boolean;
 }
 
 /** Paths the child must not see that only the CLI knows: authy's own, and the user's agents. */
@@ -54,10 +55,17 @@ function mountInput(ctx: CliContext, box: { write: string[]; read: string[] }): 
 export function sandboxRequest(ctx: CliContext, flags: SandboxFlags): { request: RunSandbox; bwrap: string } | undefined {
   const wanted = flags.sandbox || flags.network === false || Boolean(flags.allowWrite?.length || flags.allowRead?.length || flags.allowHost?.length);
   if (!wanted) return undefined;
+  if (flags.passToken) {
+    // The daemon's socket is hidden in the sandbox; a socket made for the run is not there yet.
+    throw new AuthyError("INVALID_INPUT", "--pass-token does not work with --sandbox yet: the sandbox hides the daemon's socket", {
+      hint: "leave out --pass-token, or run without --sandbox",
+    });
+  }
   if (flags.network === false && flags.allowHost?.length) {
     throw new AuthyError("INVALID_INPUT", "--no-network and --allow-host contradict each other", { hint: "keep one of them" });
   }
   const bwrap = checkSandboxSupport();
+  probeSandbox(bwrap);
   const home = os.homedir();
   const request: RunSandbox = {
     write: (flags.allowWrite ?? []).map((p) => resolveSandboxPath(p, home, process.cwd())),
