@@ -110,7 +110,7 @@ export function isSet(v: string | undefined): boolean {
 export const listQuery = z.strictObject({ namespace: z.string().optional(), recursive: flag, deleted: flag });
 export const getQuery = z.strictObject({ version: z.string().max(32).optional(), allowExpired: flag, encoding: z.enum(["utf8", "base64"]).optional(), reason: text.optional() });
 export const deleteQuery = z.strictObject({ purge: flag });
-export const envExportQuery = z.strictObject({ keys: z.string().optional() });
+export const envExportQuery = z.strictObject({ keys: z.string().optional(), reason: text.optional() });
 
 /** Parses untrusted input, or throws INVALID_INPUT naming the first problem (never the value). */
 export function parse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {

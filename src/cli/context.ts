@@ -93,35 +93,54 @@ export class CliContext {
    * user's account cannot act as the owner. Without a daemon, this process unlocks the
    * vault itself. Commands print the same either way.
    */
-  async client(): Promise<VaultClient> {
-    this.clientHandle = await this.connect();
+  async client(opts: { issuesTokens?: boolean } = {}): Promise<VaultClient> {
+    this.clientHandle = await this.connect(opts.issuesTokens === true);
     return this.clientHandle;
   }
 
-  private async connect(): Promise<VaultClient> {
+  /**
+   * The token an agent key was exchanged for, for this one command: revoked when the command
+   * ends (close), so that they do not pile up as active.
+   */
+  private commandToken: { id: string } | undefined;
+
+  private async connect(issuesTokens: boolean): Promise<VaultClient> {
+    // An empty AUTHY_SESSION is a cleared one; an empty token or agent key is a mistake to name.
     const session = process.env.AUTHY_SESSION || undefined;
-    const token = process.env.AUTHY_TOKEN || undefined;
-    const agentKey = process.env.AUTHY_AGENT_KEY || undefined;
+    for (const name of ["AUTHY_TOKEN", "AUTHY_AGENT_KEY"] as const) {
+      if (process.env[name] === "") {
+        throw new AuthyError("INVALID_INPUT", `${name} is set but empty`, {
+          hint: name === "AUTHY_TOKEN" ? "the owner prints a token with `authy tokens create`; or unset it" : "the owner prints an agent key once, with `authy agents create NAME --scope S`; or unset it",
+        });
+      }
+    }
+    const token = process.env.AUTHY_TOKEN;
+    const agentKey = process.env.AUTHY_AGENT_KEY;
     const socket = this.opts.daemon === false ? null : (await import("../daemon/paths.js")).daemonSocket(this.home);
     if (socket) {
       const { createHttpClient } = await import("../client/http-client.js");
       // The narrowest credential wins: in an owner's shell, `AUTHY_TOKEN=… authy …` acts as the token.
-      if (token) return createHttpClient({ socketPath: socket, bearer: token, mode: "daemon" });
+      if (token) return createHttpClient({ socketPath: socket, bearer: token, mode: "daemon", credential: "AUTHY_TOKEN" });
       if (agentKey) {
-        const exchange = createHttpClient({ socketPath: socket, bearer: agentKey, mode: "daemon" });
+        const exchange = createHttpClient({ socketPath: socket, bearer: agentKey, mode: "daemon", credential: "AUTHY_AGENT_KEY" });
+        // `tokens create` as an agent issues with the key itself: a token issued under the
+        // command's own token would die with it.
+        if (issuesTokens) return exchange;
         const issued = await exchange.issueToken({ ttlMs: AGENT_COMMAND_TOKEN_TTL_MS, label: "cli" });
         await exchange.close();
-        return createHttpClient({ socketPath: socket, bearer: issued.token, mode: "daemon" });
+        this.commandToken = { id: issued.id };
+        return createHttpClient({ socketPath: socket, bearer: issued.token, mode: "daemon", credential: "AUTHY_AGENT_KEY" });
       }
-      if (session) return createHttpClient({ socketPath: socket, bearer: session, mode: "daemon" });
+      if (session) return createHttpClient({ socketPath: socket, bearer: session, mode: "daemon", credential: "AUTHY_SESSION" });
       if (!this.hasOwnCredential()) {
         throw new AuthyError("ACCESS_DENIED", "the vault is unlocked by a daemon, but this process has no session, token or key for it", {
           hint: "owners: eval \"$(authy unlock)\" sets AUTHY_SESSION; agents: set AUTHY_TOKEN or AUTHY_AGENT_KEY",
         });
       }
     } else if (token || agentKey) {
-      throw new AuthyError("UNAVAILABLE", `${token ? "AUTHY_TOKEN" : "AUTHY_AGENT_KEY"} is set, but no daemon is running to honour it`, {
-        hint: "the owner starts one with `authy unlock`",
+      // Name the home: a daemon may well be running, for the vault in another one.
+      throw new AuthyError("UNAVAILABLE", `${token ? "AUTHY_TOKEN" : "AUTHY_AGENT_KEY"} is set, but no daemon is running for the vault in ${this.home}`, {
+        hint: "is AUTHY_HOME (or --home) the owner's? If it is, the owner starts the daemon with `authy unlock`",
       });
     }
     const { directClient } = await import("../client/direct-client.js");
@@ -143,6 +162,10 @@ export class CliContext {
    * connection would checkpoint the WAL with more fsyncs, a third of a short command's time.
    */
   async close(): Promise<void> {
+    if (this.commandToken && this.clientHandle) {
+      await this.clientHandle.revokeToken(this.commandToken.id).catch(() => undefined); // it lapses by itself anyway
+      this.commandToken = undefined;
+    }
     if (this.clientHandle?.mode !== "direct") await this.clientHandle?.close();
   }
 

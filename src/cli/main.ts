@@ -12,7 +12,8 @@ function report(e: AuthyError, json: boolean, verbose: boolean): void {
     return;
   }
   process.stderr.write(`authy: ${e.message}\n`);
-  if (e.hint && (verbose || process.stderr.isTTY)) process.stderr.write(`hint: ${e.hint}\n`);
+  // Always, terminal or not: agents and CI read stderr too, and the hint is what to do next.
+  if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
   if (verbose && e.code === "INTERNAL" && e.cause instanceof Error) process.stderr.write(`${e.cause.stack}\n`);
 }
 

@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
+import { AuthyError } from "../errors.js";
 import type { GlobalOptions } from "./context.js";
 import { EXIT_HELP } from "./exit-codes.js";
 
@@ -46,6 +47,7 @@ export function commandExitStatus(): number {
 function lazy(load: () => Promise<Record<string, unknown>>, name: string) {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
+    refuseApiUrl(command.optsWithGlobals());
     const { CliContext } = await import("./context.js");
     const ctx = new CliContext(command.optsWithGlobals() as GlobalOptions);
     try {
@@ -75,6 +77,22 @@ const auditCmds = () => import("./commands/audit.js");
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+function valueOnCommandLine(): AuthyError {
+  return new AuthyError("INVALID_INPUT", "secret values are never taken from the command line, where shell history and `ps` would show them", {
+    hint: 'pipe it in (printf %s "$VALUE" | authy secrets set PATH), type it at the prompt, or use --from-file FILE or --generate',
+  });
+}
+
+/** Until a team server exists, a URL to one can only be a mistake: say so rather than ignore it. */
+function refuseApiUrl(opts: { apiUrl?: string }): void {
+  const given = opts.apiUrl !== undefined ? "--api-url" : process.env.AUTHY_API_URL ? "AUTHY_API_URL" : null;
+  if (given) {
+    throw new AuthyError("INVALID_INPUT", `${given} is not supported yet: there is no authy team server to talk to`, {
+      hint: `authy works on the vault in --home (AUTHY_HOME), directly or through its daemon; ${given === "--api-url" ? "drop --api-url" : "unset AUTHY_API_URL"}`,
+    });
+  }
+}
+
 /** For commands whose reads or writes may need the owner's approval (sensitive and critical tiers). */
 const approvalWait = (c: Command) =>
   c
@@ -98,7 +116,7 @@ export function buildProgram(only?: string): Command {
     .option("--no-color", "no colours (also NO_COLOR)")
     .option("--verbose", "more detail on stderr")
     .option("--home <dir>", "vault directory (AUTHY_HOME, default ~/.authy)")
-    .option("--api-url <url>", "authy server or daemon URL (AUTHY_API_URL)")
+    .option("--api-url <url>", "a team server's URL (AUTHY_API_URL; not supported yet)")
     .option("--passphrase-stdin", "read the vault passphrase from standard input")
     .option("--identity <file>", "unlock with an age identity file (AUTHY_IDENTITY)")
     .option("--no-daemon", "do not use a running daemon; unlock in this process")
@@ -168,6 +186,11 @@ export function buildProgram(only?: string): Command {
       s
         .command("set <path>")
         .description("store a value (from stdin when piped, a no-echo prompt on a terminal, --from-file or --generate)")
+        // `secrets set PATH VALUE` is what people try first: say why not, and how, rather than "too many arguments".
+        .allowExcessArguments(true)
+        .hook("preAction", (cmd) => {
+          if (cmd.args.length > 1) throw valueOnCommandLine();
+        })
         .option("--from-file <file>", "read the value from a file")
         .option("--generate", "generate a random value")
         .option("--length <n>", "length of a generated value", "32")
@@ -210,8 +233,7 @@ export function buildProgram(only?: string): Command {
   }
 
   if (want("run")) {
-    program
-      .command("run")
+    approvalWait(program.command("run"))
       .description("run a command with secrets in its environment, its output masked")
       .argument("<command...>", "the command and its arguments (after --)")
       .option("--scope <scope>", "every secret this scope may read, named by its key")
@@ -306,7 +328,7 @@ export function buildProgram(only?: string): Command {
       .option("--no-overwrite", "keep existing secrets")
       .addOption(new Option("--tier <tier>", "tier of imported secrets").choices(["standard", "sensitive", "critical"]))
       .action(lazy(env, "importEnv"));
-    e.command("export <namespace>")
+    approvalWait(e.command("export <namespace>"))
       .description("print a namespace as dotenv, json, yaml, shell or docker-env")
       .option("--out <file>", "write to a file (0600) instead of stdout")
       .option("--keys <a,b>", "only these keys")

@@ -98,7 +98,7 @@ export function createHttpClient(opts: HttpClientOptions): VaultClient {
 
     async exportEnv(namespace, o = {}) {
       const url = `/v1/env/${encodeURIComponent(validateNamespace(namespace))}`;
-      return (await call<{ entries: EnvEntry[] }>("GET", url, { query: { keys: o.keys?.join(",") } })).entries;
+      return (await call<{ entries: EnvEntry[] }>("GET", url, { query: { keys: o.keys?.join(","), reason: o.reason } })).entries;
     },
 
     // Direct mode only; the API says so (400 with a hint). Nothing secret is sent.

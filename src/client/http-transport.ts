@@ -15,7 +15,27 @@ export interface TransportOptions {
   mode: "daemon" | "server";
   /** How long a request may go without a byte from the other side. */
   timeoutMs?: number;
+  /** Where the bearer came from, so that a refused one is explained in the caller's terms. */
+  credential?: Credential;
 }
+
+/** The environment variable a bearer came from. */
+export type Credential = "AUTHY_SESSION" | "AUTHY_TOKEN" | "AUTHY_AGENT_KEY";
+
+/**
+ * What a refused credential (HTTP 401) means to the one who sent it: the daemon answers the
+ * same for every bad credential (so as not to tell an attacker which part was wrong), but the
+ * CLI knows which variable it used.
+ */
+const REFUSED: Record<Credential, { code: ErrorCode; message: string; hint: string }> = {
+  AUTHY_SESSION: {
+    code: "LOCKED",
+    message: "this shell's AUTHY_SESSION is no longer valid: the vault was locked, or the daemon restarted, since it was issued",
+    hint: 'run `eval "$(authy unlock)"` again for a new session, or `unset AUTHY_SESSION` to use the passphrase',
+  },
+  AUTHY_TOKEN: { code: "ACCESS_DENIED", message: "AUTHY_TOKEN was refused: it is unknown, expired, used up or revoked", hint: "ask the owner for a new one (`authy tokens create`)" },
+  AUTHY_AGENT_KEY: { code: "ACCESS_DENIED", message: "AUTHY_AGENT_KEY was refused: it is unknown, or its agent was revoked", hint: "the owner can check with `authy agents list`" },
+};
 
 export type Method = "GET" | "PUT" | "POST" | "DELETE";
 export type Query = Record<string, string | undefined>;
@@ -154,6 +174,10 @@ export class HttpTransport {
       throw this.unexpected(`a response that is not JSON (HTTP ${status})`);
     }
     if (status >= 200 && status < 300) return body;
+    if (status === 401 && this.opts.credential) {
+      const refused = REFUSED[this.opts.credential];
+      throw new AuthyError(refused.code, refused.message, { hint: refused.hint });
+    }
     const error = (body as { error?: { code?: unknown; message?: unknown; hint?: unknown; details?: unknown } } | undefined)?.error;
     if (!error || typeof error.code !== "string" || !ERROR_CODES.has(error.code) || typeof error.message !== "string") {
       throw this.unexpected(`HTTP ${status} without an authy error`);

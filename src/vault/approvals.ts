@@ -189,7 +189,7 @@ export function approvalRequired(ctx: VaultContext, gate: { requests: ApprovalIn
   const what = gate.requests.map((a) => `${a.action === "secret.read" ? "read" : "write"} ${a.path} (${a.tier})`).join(", ");
   const ids = gate.requests.map((a) => a.id).join(", ");
   return new AuthyError("APPROVAL_REQUIRED", `the owner's approval is needed to ${what}: ${gate.requests.length === 1 ? "request" : "requests"} ${ids} pending`, {
-    hint: `wait for it (--wait), or ask the owner to run \`authy approvals approve ${first.id}\``,
+    hint: `wait for ${gate.requests.length === 1 ? "it" : "them"} (--wait), or ask the owner to run ${gate.requests.map((a) => `\`authy approvals approve ${a.id}\``).join(" and ")}`,
     details: {
       approvalId: first.id,
       status: first.status,

@@ -99,7 +99,9 @@ export async function planDispatch(
   req: DispatchRequest,
   listing: () => Promise<SecretSummary[]> = () => listAll(ctx, { recursive: true }),
 ): Promise<{ scope: Scope | null; plan: EnvReference[] }> {
-  const scope = req.scope ? await resolveScope(ctx, req.scope) : null;
+  // A token or agent that names nothing gets what its own scope may read, as a listing would.
+  const own = ctx.actor.kind === "owner" || req.refs?.length ? null : ctx.actor.scope;
+  const scope = req.scope ? await resolveScope(ctx, req.scope) : own;
   const byName = new Map<string, EnvReference>();
   const add = (ref: EnvReference, fromScope: boolean) => {
     const prior = byName.get(ref.name);

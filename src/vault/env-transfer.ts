@@ -135,7 +135,7 @@ async function namespaceRows(ctx: VaultContext, ns: string): Promise<CurrentRows
  * The namespace's current values, in key order. The audit entry is committed before any
  * value is returned.
  */
-export async function exportEnv(ctx: VaultContext, namespace: string, opts: { keys?: string[] } = {}): Promise<EnvEntry[]> {
+export async function exportEnv(ctx: VaultContext, namespace: string, opts: { keys?: string[]; reason?: string } = {}): Promise<EnvEntry[]> {
   const ns = validateNamespace(namespace);
   const wanted = opts.keys ? new Set(opts.keys) : null;
   const out: EnvEntry[] = [];
@@ -161,8 +161,12 @@ export async function exportEnv(ctx: VaultContext, namespace: string, opts: { ke
   }
   const missing = wanted ? [...wanted].filter((k) => !found.has(k)) : [];
   if (missing.length > 0) throw new AuthyError("NOT_FOUND", `no secret ${missing.map((k) => `${ns}/${k}`).join(", ")}`);
+  // Nothing to export is an error, not an empty file (`> .env` would silently write one).
+  if (!wanted && out.length === 0) {
+    throw new AuthyError("NOT_FOUND", `no secrets in ${ns}`, { hint: "namespaces hold only the secrets directly in them; see `authy secrets list --recursive`" });
+  }
   const gate = await ctx.store.write(async (tx) => {
-    const g = await passApprovals(tx, ctx, needs);
+    const g = await passApprovals(tx, ctx, needs, opts.reason);
     if (g.ok) await audit(tx, ctx, "env.export", ns, { keys: out.map((e) => e.key) });
     return g;
   });

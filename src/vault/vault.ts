@@ -265,7 +265,7 @@ export class Vault {
     return importEnv(this.ctx, entries, opts);
   }
 
-  exportEnv(namespace: string, opts?: { keys?: string[] }): Promise<EnvEntry[]> {
+  exportEnv(namespace: string, opts?: { keys?: string[]; reason?: string }): Promise<EnvEntry[]> {
     return exportEnv(this.ctx, namespace, opts);
   }
 

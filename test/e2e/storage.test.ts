@@ -68,7 +68,7 @@ async function allVersions(vault: LibVault, p: string): Promise<Map<number, stri
 function expectCleanFailure(r: Result, code: number): void {
   expect(r.code, `exit ${r.code}, stderr: ${r.stderr}`).toBe(code);
   expect(r.stdout).toBe("");
-  expect(r.stderr).toMatch(/^authy: [^\n]+\n$/);
+  expect(r.stderr).toMatch(/^authy: [^\n]+\n(hint: [^\n]+\n)?$/); // one line, and what to do next
   expect(r.stderr).not.toMatch(/\n\s+at |SQLITE_BUSY|database is locked/i);
 }
 

@@ -76,7 +76,7 @@ function sql(file: string, fn: (db: Database.Database) => void): void {
 function expectRefused(r: Result, code: number, message?: RegExp): void {
   expect(r.code, `exit ${r.code}, stderr: ${r.stderr}`).toBe(code);
   expect(r.stdout).toBe("");
-  expect(r.stderr).toMatch(/^authy: [^\n]+\n$/);
+  expect(r.stderr).toMatch(/^authy: [^\n]+\n(hint: [^\n]+\n)?$/); // one line, and what to do next
   expect(r.stderr).not.toMatch(/\n\s+at /);
   if (message) expect(r.stderr).toMatch(message);
   for (const v of VALUES) expect(r.stderr).not.toContain(v);

@@ -29,7 +29,7 @@ export class Terminal {
     const file = path.join(dir, `terminal-${sessions}.sh`);
     const authy = `authy() { "${process.execPath}" "${CLI}" "$@"; }`;
     writeFileSync(file, `${authy}\n${script}\nprintf '[exit %d]' $?\nexec sleep 600\n`, { mode: 0o700 });
-    const env = { ...baseEnv(home), ...opts.env, TERM: "xterm-256color" };
+    const env: Record<string, string> = { ...baseEnv(home), ...opts.env, TERM: "xterm-256color" };
     delete env.NO_COLOR;
     delete env.TMUX;
     const size = ["-x", String(opts.cols ?? 80), "-y", String(opts.rows ?? 24)];

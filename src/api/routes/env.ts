@@ -29,7 +29,10 @@ export function envRoutes({ limits }: RouteDeps): RouteSpec[] {
         const q = parse(envExportQuery, req.query, "query");
         // `?keys=` (present but empty) asks for no keys at all, which is not the same as all keys.
         const keys = q.keys === undefined ? undefined : q.keys === "" ? [] : q.keys.split(",");
-        const entries = await vaultOf(caller).exportEnv(namespace, keys === undefined ? {} : { keys });
+        const entries = await vaultOf(caller).exportEnv(namespace, {
+          ...(keys === undefined ? {} : { keys }),
+          ...(q.reason === undefined ? {} : { reason: q.reason }),
+        });
         return { namespace, entries };
       },
     },

@@ -31,7 +31,7 @@ export async function createToken(ctx: CliContext, flags: { scope?: string; scop
   if (flags.scope && flags.scopes) throw new AuthyError("INVALID_INPUT", "use either --scope or --scopes");
   const uses = flags.uses === undefined ? undefined : Number(flags.uses);
   if (flags.uses !== undefined && (!/^\d+$/.test(flags.uses) || uses! < 1)) throw new AuthyError("INVALID_INPUT", "--uses must be a whole number of at least 1");
-  const client = await ctx.client();
+  const client = await ctx.client({ issuesTokens: true });
   const issued = await client.issueToken({
     scope: flags.scope ?? flags.scopes,
     ttlMs: flags.ttl === undefined ? undefined : parseDuration(flags.ttl),

@@ -3,6 +3,7 @@ import { readFileChecked, writeFileAtomic } from "../../files/atomic-write.js";
 import { parseDotenv } from "../../formats/dotenv.js";
 import type { ExportFormat } from "../../formats/export-formats.js";
 import type { Tier } from "../../vault/types.js";
+import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { readStdin } from "../input.js";
 import { table } from "../output.js";
@@ -35,11 +36,11 @@ export async function importEnv(ctx: CliContext, file: string, flags: { namespac
   );
 }
 
-export async function exportEnv(ctx: CliContext, namespace: string, flags: { out?: string; keys?: string; format: ExportFormat }): Promise<void> {
+export async function exportEnv(ctx: CliContext, namespace: string, flags: { out?: string; keys?: string; format: ExportFormat } & ApprovalFlags): Promise<void> {
   const keys = flags.keys?.split(",").map((k) => k.trim()).filter(Boolean);
   if (flags.keys !== undefined && (!keys || keys.length === 0)) throw new AuthyError("INVALID_INPUT", "--keys is empty");
   const vault = await ctx.client();
-  const entries = await vault.exportEnv(namespace, { keys });
+  const entries = await withApproval(ctx.out, vault, flags, () => vault.exportEnv(namespace, { keys, reason: flags.reason }));
   // Serialize before writing anything, so that a value the format cannot hold writes nothing.
   const { serializeEnv } = await import("../../formats/export-formats.js");
   const text = serializeEnv(entries, flags.format);

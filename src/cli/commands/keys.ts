@@ -1,9 +1,10 @@
-import { generateIdentity, identityToRecipient } from "../../crypto/index.js";
+import { generateIdentity, identityToRecipient, parseRecipient } from "../../crypto/index.js";
 import { writeFileAtomic } from "../../files/atomic-write.js";
 import type { CliContext } from "../context.js";
 import { isoTime, table } from "../output.js";
 
 export async function add(ctx: CliContext, recipient: string, flags: { label?: string }): Promise<void> {
+  parseRecipient(recipient); // before the passphrase is asked for, not after
   const vault = await ctx.client();
   const slot = await vault.addRecipient(recipient, flags.label);
   ctx.out.result(slot, () => "");

@@ -5,13 +5,14 @@ import { parseDotenv, serializeDotenv } from "../../formats/dotenv.js";
 import { isReference, parseReference } from "../../formats/reference.js";
 import { buildChildEnv, createMasker, runChild, writeMountFile } from "../../run/index.js";
 import type { EnvReference } from "../../vault/dispatch.js";
+import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { sandboxRequest, startSandbox, type SandboxFlags, type StartedSandbox } from "./run-sandbox.js";
 
 /** An --env-file larger than this is not one. */
 const MAX_ENV_FILE_BYTES = 4 * 1024 * 1024;
 
-export interface RunFlags extends SandboxFlags {
+export interface RunFlags extends SandboxFlags, ApprovalFlags {
   scope?: string;
   envFile?: string[];
   env?: string[];
@@ -52,21 +53,29 @@ async function collectReferences(flags: RunFlags): Promise<{ refs: EnvReference[
 export async function run(ctx: CliContext, command: string[], flags: RunFlags): Promise<number> {
   const [program, ...args] = command;
   if (!program) throw new AuthyError("INVALID_INPUT", "no command to run", { hint: "authy run --scope deploy -- ./deploy.sh" });
-  if (!flags.scope && !flags.envFile?.length && !flags.env?.length) {
+  // A token or agent without any of these runs with its own scope (the core decides).
+  const credential = Boolean(process.env.AUTHY_TOKEN || process.env.AUTHY_AGENT_KEY);
+  if (!flags.scope && !flags.envFile?.length && !flags.env?.length && !credential) {
     throw new AuthyError("INVALID_INPUT", "nothing to inject: give --scope, --env-file or --env");
   }
   const { refs, plain } = await collectReferences(flags);
   const boxed = sandboxRequest(ctx, flags);
   const only = flags.only?.split(",").map((s) => s.trim()).filter(Boolean);
   const client = await ctx.client();
-  const dispatched = await client.dispatch({
+  const request = {
     scope: flags.scope,
     refs,
     only,
     command: path.basename(program),
     details: { pid: process.pid },
+    reason: flags.reason,
     ...(boxed ? { sandbox: boxed.request } : {}),
-  });
+  };
+  const dispatched = await withApproval(ctx.out, client, flags, () => client.dispatch(request));
+  const named = new Set(refs.map((r) => r.name));
+  if (dispatched.scope !== null && !dispatched.secrets.some((s) => !named.has(s.name))) {
+    ctx.out.warn(`scope ${dispatched.scope} gives the command no secret: it matches none that this caller may read`);
+  }
   const values = new Map(plain);
   for (const s of dispatched.secrets) values.set(s.name, s.value);
   const passThrough: string[] = [];

@@ -38,7 +38,7 @@ function parseLength(s: string): number {
 }
 
 /** Secret values never come from argv: a file, stdin when piped, or a no-echo prompt. */
-async function readValue(flags: { fromFile?: string; generate?: boolean; length: string; charset: string }): Promise<Uint8Array> {
+async function readValue(path: string, flags: { fromFile?: string; generate?: boolean; length: string; charset: string }): Promise<Uint8Array> {
   if (flags.generate && flags.fromFile) throw new AuthyError("INVALID_INPUT", "use either --generate or --from-file, not both");
   if (flags.generate) return Buffer.from((await generator())(parseLength(flags.length), flags.charset), "utf8");
   if (flags.fromFile) return readFileChecked(flags.fromFile, MAX_VALUE_BYTES);
@@ -47,7 +47,7 @@ async function readValue(flags: { fromFile?: string; generate?: boolean; length:
     if (value.length === 0) throw new AuthyError("INVALID_INPUT", "the value on standard input is empty", { hint: "pipe the value in, e.g. `printf %s \"$VALUE\" | authy secrets set ns/KEY`" });
     return value;
   }
-  const value = await promptSecret("Value:");
+  const value = await promptSecret(`Value for ${path}:`);
   if (value === "") throw new AuthyError("INVALID_INPUT", "empty value");
   return Buffer.from(value, "utf8");
 }
@@ -61,7 +61,7 @@ export async function set(ctx: CliContext, path: string, flags: MetaFlags & Appr
   validatePath(path);
   const options = setOptions(flags);
   if (flags.reason !== undefined) options.reason = flags.reason;
-  const value = await readValue(flags);
+  const value = await readValue(path, flags);
   const vault = await ctx.client();
   saved(ctx, await withApproval(ctx.out, vault, flags, () => vault.setSecret(path, value, options)));
 }

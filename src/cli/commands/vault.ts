@@ -16,14 +16,20 @@ function workFactor(s: string): number {
   return Number(s);
 }
 
+/** Typing a new passphrase twice may go wrong; after this many mismatches, start over. */
+const NEW_PASSPHRASE_ATTEMPTS = 3;
+
 async function askNewPassphrase(): Promise<string> {
   if (!stdinIsTTY()) {
     throw new AuthyError("INVALID_INPUT", "no new passphrase given", { hint: "pass --new-passphrase-file FILE or set AUTHY_NEW_PASSPHRASE" });
   }
-  const a = await promptSecret("New passphrase:");
-  const b = await promptSecret("Repeat it:");
-  if (a !== b) throw new AuthyError("INVALID_INPUT", "the passphrases do not match");
-  return a;
+  for (let attempt = 1; ; attempt++) {
+    const a = await promptSecret("New passphrase:");
+    const b = await promptSecret("Repeat it:");
+    if (a === b) return a;
+    if (attempt === NEW_PASSPHRASE_ATTEMPTS) throw new AuthyError("INVALID_INPUT", "the passphrases do not match");
+    process.stderr.write("the passphrases do not match; try again\n");
+  }
 }
 
 /** A new vault's passphrase: from the usual sources, or asked twice on a terminal. */

@@ -1,0 +1,161 @@
+/**
+ * What a new user is told when something is not as they thought: hints always printed, no
+ * silent empty results, credential errors that point the right way, values never from argv,
+ * and approvals for `run` and `env export` as for `secrets get`. All through the built CLI,
+ * with stderr a pipe (as agents and CI run it).
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { authy, withPass } from "./cli.js";
+import { stopDaemons, unlock, vaultHome } from "./daemon-helpers.js";
+
+afterEach(stopDaemons);
+
+const json = (s: string) => JSON.parse(s) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function withSecrets(home: string, secrets: [string, string, string?][]): Promise<void> {
+  for (const [p, v, tier] of secrets) {
+    const r = await authy(["secrets", "set", p, ...(tier ? ["--tier", tier] : [])], { home, env: withPass, input: v });
+    expect(r.code, r.stderr).toBe(0);
+  }
+}
+
+describe("direct mode", () => {
+  it("prints the hint on a second line even when stderr is not a terminal", async () => {
+    const home = await vaultHome();
+    const r = await authy(["secrets", "get", "prod/NOPE"], { home, env: withPass });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^authy: [^\n]+\nhint: [^\n]+\n$/);
+  });
+
+  it("refuses a value on the command line, saying why and where values come from, and stores nothing", async () => {
+    const home = await vaultHome();
+    const r = await authy(["secrets", "set", "prod/KEY", "sk-on-argv-123"], { home, env: withPass });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/shell history and `ps`/);
+    expect(r.stderr).toMatch(/^hint: .*printf %s.*--from-file.*--generate/m);
+    expect((await authy(["secrets", "get", "prod/KEY"], { home, env: withPass })).code).toBe(3);
+  });
+
+  it("refuses --api-url and AUTHY_API_URL clearly (there is no team server yet)", async () => {
+    const home = await vaultHome();
+    for (const r of [
+      await authy(["--api-url", "https://vault.example.com", "secrets", "list"], { home, env: withPass }),
+      await authy(["secrets", "list"], { home, env: { ...withPass, AUTHY_API_URL: "https://vault.example.com" } }),
+    ]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^authy: (--api-url|AUTHY_API_URL) is not supported yet/);
+    }
+  });
+
+  it("exits 3 for `env export` of a namespace with no secrets, and writes no file", async () => {
+    const home = await vaultHome();
+    await withSecrets(home, [["prod/app/A", "alpha"]]);
+    const out = path.join(path.dirname(home), "prod.env");
+    const r = await authy(["env", "export", "prod", "--out", out], { home, env: withPass });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^authy: no secrets in prod\nhint: .*--recursive/);
+    expect(existsSync(out)).toBe(false);
+    expect((await authy(["env", "export", "nowhere"], { home, env: withPass })).stdout).toBe("");
+  });
+
+  it("warns when `run --scope` gives the command no secret", async () => {
+    const home = await vaultHome();
+    await withSecrets(home, [["prod/A", "alpha-value-1"]]);
+    const r = await authy(["run", "--scope", "secrets:read:staging/*", "--", "true"], { home, env: withPass });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: scope secrets:read:staging\/\* gives the command no secret/);
+    const some = await authy(["run", "--scope", "secrets:read:prod/*", "--", "true"], { home, env: withPass });
+    expect(some.stderr).not.toMatch(/warning/);
+  });
+
+  it("checks a recipient before asking for the passphrase", async () => {
+    const home = await vaultHome();
+    // No passphrase anywhere: had it asked first, this would be exit 6 (no terminal to ask on).
+    const r = await authy(["keys", "add", "age1notarecipient"], { home });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^authy: not an age X25519 recipient/);
+  });
+
+  it("names an empty AUTHY_AGENT_KEY or AUTHY_TOKEN instead of sending the user to `authy init`", async () => {
+    const home = await vaultHome();
+    for (const name of ["AUTHY_AGENT_KEY", "AUTHY_TOKEN"]) {
+      const r = await authy(["secrets", "list"], { home, env: { [name]: "" } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^authy: ${name} is set but empty\\n`));
+    }
+  });
+});
+
+describe("through the daemon", () => {
+  it("says a stale session is stale (exit 6, unlock again), not a token problem", async () => {
+    const home = await vaultHome();
+    const { session } = await unlock(home);
+    expect((await authy(["lock"], { home })).code).toBe(0);
+    await unlock(home);
+    const r = await authy(["secrets", "list"], { home, env: { AUTHY_SESSION: session } });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/AUTHY_SESSION is no longer valid/);
+    expect(r.stderr).toMatch(/^hint: .*authy unlock/m);
+    expect(r.stderr).not.toMatch(/AUTHY_TOKEN/);
+  });
+
+  it("names the home when an agent key finds no daemon there (while another home has one)", async () => {
+    const home = await vaultHome();
+    const { session } = await unlock(home);
+    const key = (await authy(["agents", "create", "bot", "--scope", "secrets:read:prod/*"], { home, env: { AUTHY_SESSION: session } })).stdout.trim();
+    const other = path.join(path.dirname(home), "elsewhere");
+    const r = await authy(["secrets", "list"], { home: other, env: { AUTHY_AGENT_KEY: key } });
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain(`no daemon is running for the vault in ${other}`);
+    expect(r.stderr).toMatch(/^hint: is AUTHY_HOME/m);
+  });
+
+  it("runs a token without --scope with the token's own scope", async () => {
+    const home = await vaultHome();
+    await withSecrets(home, [["prod/A", "alpha-value-1"], ["staging/B", "beta-value-2"]]);
+    const { session } = await unlock(home);
+    const token = (await authy(["tokens", "create", "--scopes", "secrets:read:prod/*", "--ttl", "5m"], { home, env: { AUTHY_SESSION: session } })).stdout.trim();
+    const r = await authy(["run", "--no-mask", "--", "sh", "-c", 'echo "A=$A B=$B"'], { home, env: { AUTHY_TOKEN: token } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("A=alpha-value-1 B=\n");
+  });
+
+  it("revokes an agent's per-command token when the command ends", async () => {
+    const home = await vaultHome();
+    await withSecrets(home, [["prod/A", "alpha-value-1"]]);
+    const { session } = await unlock(home);
+    const owner = { AUTHY_SESSION: session };
+    const key = (await authy(["agents", "create", "bot", "--scope", "secrets:read:prod/*"], { home, env: owner })).stdout.trim();
+    for (let i = 0; i < 2; i++) expect((await authy(["secrets", "get", "prod/A"], { home, env: { AUTHY_AGENT_KEY: key } })).stdout).toBe("alpha-value-1");
+    const made = await authy(["tokens", "create", "--ttl", "5m"], { home, env: { AUTHY_AGENT_KEY: key } });
+    expect(made.code, made.stderr).toBe(0);
+    const items = json((await authy(["tokens", "list", "--json"], { home, env: owner })).stdout).items as { id: string; revokedAt: number | null; label: string | null }[];
+    const perCommand = items.filter((t) => t.label === "cli");
+    expect(perCommand.length).toBeGreaterThanOrEqual(2);
+    expect(perCommand.every((t) => t.revokedAt !== null)).toBe(true);
+    // A token the agent asked for with `tokens create` is not one of them: it still works.
+    expect((await authy(["secrets", "get", "prod/A"], { home, env: { AUTHY_TOKEN: made.stdout.trim() } })).stdout).toBe("alpha-value-1");
+  });
+
+  it("gives `run` and `env export` --no-wait and --reason, naming every pending request", async () => {
+    const home = await vaultHome();
+    await withSecrets(home, [["prod/A", "alpha-value-1", "sensitive"], ["prod/B", "beta-value-2", "sensitive"]]);
+    const { session } = await unlock(home);
+    const token = (await authy(["tokens", "create", "--scopes", "secrets:read:prod/*", "--ttl", "5m"], { home, env: { AUTHY_SESSION: session } })).stdout.trim();
+    const asToken = { AUTHY_TOKEN: token };
+    const run = await authy(["run", "--scope", "secrets:read:prod/*", "--no-wait", "--reason", "deploy", "--", "true"], { home, env: asToken });
+    expect(run.code).toBe(5);
+    const ids = run.stdout.trim().split("\n");
+    expect(ids).toHaveLength(2);
+    for (const id of ids) expect(run.stderr).toContain(`authy approvals approve ${id}`);
+    // Another token: the same one would be pointed at the requests it already has pending.
+    const other = (await authy(["tokens", "create", "--scopes", "secrets:read:prod/*", "--ttl", "5m"], { home, env: { AUTHY_SESSION: session } })).stdout.trim();
+    const exported = await authy(["env", "export", "prod", "--keys", "A,B", "--no-wait", "--reason", "backup"], { home, env: { AUTHY_TOKEN: other } });
+    expect(exported.code).toBe(5);
+    expect(exported.stdout.trim().split("\n")).toHaveLength(2);
+    const listed = json((await authy(["approvals", "list", "--json"], { home, env: { AUTHY_SESSION: session } })).stdout).items as { reason: string | null }[];
+    expect(listed.map((a) => a.reason).sort()).toEqual(["backup", "backup", "deploy", "deploy"]);
+  });
+});
