@@ -1,14 +1,11 @@
 import path from "node:path";
 import { AuthyError } from "../../errors.js";
-import { readFileChecked } from "../../files/atomic-write.js";
+import { DOTENV_LIMIT, readFileBounded } from "../../files/bounded-read.js";
 import { parseDotenv, serializeDotenv } from "../../formats/dotenv.js";
 import { isReference, parseReference } from "../../formats/reference.js";
 import { buildChildEnv, checkInjectedName, createMasker, runChild, writeMountFile } from "../../run/index.js";
 import type { EnvReference } from "../../vault/dispatch.js";
 import type { CliContext } from "../context.js";
-
-/** An --env-file larger than this is not one. */
-const MAX_ENV_FILE_BYTES = 4 * 1024 * 1024;
 
 export interface RunFlags {
   scope?: string;
@@ -33,7 +30,7 @@ async function collectReferences(flags: RunFlags): Promise<{ refs: EnvReference[
   const plain = new Map<string, string>();
   const sources = new Map<string, string>();
   for (const file of flags.envFile ?? []) {
-    const text = (await readFileChecked(file, MAX_ENV_FILE_BYTES)).toString("utf8");
+    const text = (await readFileBounded(file, DOTENV_LIMIT)).toString("utf8");
     for (const e of parseDotenv(text, { source: file })) {
       const source = `${file}:${e.line}`;
       checkInjectedName(e.key, source, flags.allowEnv);

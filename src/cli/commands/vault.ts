@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import { AuthyError } from "../../errors.js";
-import { ensurePrivateDir, readFileChecked } from "../../files/atomic-write.js";
+import { ensurePrivateDir } from "../../files/atomic-write.js";
+import { PASSPHRASE_LIMIT, readFileBounded } from "../../files/bounded-read.js";
 import { formatDuration } from "../../formats/duration.js";
 import { systemClock } from "../../vault/clock.js";
 import type { CliContext } from "../context.js";
@@ -114,7 +115,7 @@ export async function passwd(ctx: CliContext, flags: { newPassphraseFile?: strin
   const wf = workFactor(flags.workFactor);
   const vault = await ctx.unlock();
   const next = flags.newPassphraseFile
-    ? firstLine(await readFileChecked(flags.newPassphraseFile, 64 * 1024))
+    ? firstLine(await readFileBounded(flags.newPassphraseFile, PASSPHRASE_LIMIT))
     : process.env.AUTHY_NEW_PASSPHRASE ?? (await askNewPassphrase());
   if (next.length === 0) throw new AuthyError("INVALID_INPUT", "the new passphrase is empty");
   const slot = await vault.changePassphrase(next, wf);
