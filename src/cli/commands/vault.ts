@@ -85,6 +85,18 @@ interface Check {
   severity: "error" | "warning";
 }
 
+/** How doctor names each authenticated table (src/vault/verify.ts). */
+const TABLE_NAMES: Record<string, string> = {
+  key_slots: "key slots",
+  secrets: "secrets and their listing",
+  secret_versions: "secret versions, old and current",
+  policy: "the policy",
+  agents: "agents",
+  tokens: "tokens",
+  approvals: "approvals",
+  audit: "audit chain entries",
+};
+
 export async function doctor(ctx: CliContext): Promise<void> {
   const checks: Check[] = [];
   const add = (name: string, ok: boolean, detail: string, severity: Check["severity"] = "error") => checks.push({ name, ok, detail, severity });
@@ -103,7 +115,9 @@ export async function doctor(ctx: CliContext): Promise<void> {
   }
   const vault = await ctx.unlock();
   const report = await vault.verify();
-  add("every record authenticates (secrets, versions, slots, audit chain)", report.problems.length === 0, report.problems.length ? report.problems.slice(0, 5).join("; ") : `${report.secrets} secrets, ${report.versions} versions, ${report.auditEntries} audit entries`);
+  for (const [table, r] of Object.entries(report.tables)) {
+    add(`${TABLE_NAMES[table] ?? table} authenticate`, r.problems.length === 0, r.problems.length ? r.problems.slice(0, 5).join("; ") : `${r.rows} checked`);
+  }
   ctx.out.result({ ok: checks.every((c) => c.ok || c.severity === "warning"), checks }, () =>
     table(["", "CHECK", "DETAIL"], checks.map((c) => [c.ok ? "ok" : c.severity === "error" ? "FAIL" : "warn", c.name, c.detail])),
   );
