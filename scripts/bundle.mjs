@@ -113,7 +113,18 @@ for (const { name, entry, plugins } of bundles) {
   const result = await build({ ...common, entryPoints: [entry], outfile: path.join(OUT, `${name}.js`), plugins, footer: { js: `//# authy-build=${randomBytes(16).toString("hex")}` } });
   assertNoDynamicImport(result, name);
 }
-await build({ ...common, entryPoints: ["src/bin/boot.ts"], outfile: path.join(OUT, "authy.js"), define: {}, banner: { js: "#!/usr/bin/env node" } });
+/**
+ * The executable starts Node.js as `node -- authy.js ARGS`. Node.js 20 and 22 read
+ * `--env-file` (and `--env-file-if-exists`) anywhere in their arguments up to the first `--`,
+ * the script's own included: without the `--`, `authy run --env-file .env -- cmd` would have
+ * Node.js load .env into this process before authy starts (a NODE_OPTIONS line in it runs
+ * code in the process that holds the vault key), or exit 9 when it is missing.
+ * `#!/usr/bin/env -S node --` says the same, but BusyBox's env (Alpine) has no -S; this line
+ * is a shell script that execs node and, to Node.js, a string and a comment. It costs one
+ * exec of /bin/sh, as `env` did.
+ */
+const SHEBANG = `#!/bin/sh\n':' //; exec node -- "$0" "$@"`;
+await build({ ...common, entryPoints: ["src/bin/boot.ts"], outfile: path.join(OUT, "authy.js"), define: {}, banner: { js: SHEBANG } });
 chmodSync(path.join(OUT, "authy.js"), 0o755);
 for (const { name } of bundles) {
   const size = readFileSync(path.join(OUT, `${name}.js`)).length;

@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { AuthyError } from "../errors.js";
-import { readFileChecked } from "../files/atomic-write.js";
+import { IDENTITY_LIMIT, PASSPHRASE_LIMIT, readFileBounded } from "../files/bounded-read.js";
 import type { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { systemClock } from "../vault/clock.js";
 import type { Credential } from "../vault/key-slots.js";
@@ -11,8 +11,6 @@ import { firstLine, promptSecret, readStdin } from "./input.js";
 import { Output } from "./output.js";
 
 export const VAULT_FILE = "vault.db";
-/** An identity or passphrase file larger than this is not one. */
-const MAX_CREDENTIAL_FILE_BYTES = 64 * 1024;
 
 export interface GlobalOptions {
   json?: boolean;
@@ -56,23 +54,23 @@ export class CliContext {
   async credential(purpose = "vault passphrase"): Promise<Credential> {
     const identityFile = this.opts.identity ?? process.env.AUTHY_IDENTITY;
     if (this.opts.identity) return this.identities(this.opts.identity);
-    if (this.opts.passphraseStdin) return { passphrase: firstLine(await readStdin("the passphrase")) };
+    if (this.opts.passphraseStdin) return { passphrase: firstLine(await readStdin("the passphrase", PASSPHRASE_LIMIT)) };
     if (identityFile) return this.identities(identityFile);
     return { passphrase: await this.passphrase(purpose) };
   }
 
   /** A passphrase from the environment, a file, or a no-echo prompt. */
   async passphrase(purpose = "vault passphrase"): Promise<string> {
-    if (this.opts.passphraseStdin) return firstLine(await readStdin("the passphrase"));
+    if (this.opts.passphraseStdin) return firstLine(await readStdin("the passphrase", PASSPHRASE_LIMIT));
     if (process.env.AUTHY_PASSPHRASE !== undefined) return process.env.AUTHY_PASSPHRASE;
     const file = process.env.AUTHY_PASSPHRASE_FILE;
-    if (file) return firstLine(await readFileChecked(file, MAX_CREDENTIAL_FILE_BYTES));
+    if (file) return firstLine(await readFileBounded(file, PASSPHRASE_LIMIT));
     return promptSecret(`${purpose[0]!.toUpperCase()}${purpose.slice(1)}:`);
   }
 
   private async identities(file: string): Promise<Credential> {
     const { parseIdentityFile } = await import("../crypto/index.js");
-    const text = (await readFileChecked(file, MAX_CREDENTIAL_FILE_BYTES)).toString("utf8");
+    const text = (await readFileBounded(file, IDENTITY_LIMIT)).toString("utf8");
     return { identities: parseIdentityFile(text) };
   }
 

@@ -1,24 +1,18 @@
 import { AuthyError } from "../errors.js";
+import { readStreamBounded, type InputLimit } from "../files/bounded-read.js";
 
-/** The most authy reads from standard input: generous for certificates and .env files. */
+/** The most authy reads from standard input when the caller names no limit of its own. */
 export const MAX_STDIN_BYTES = 64 * 1024 * 1024;
 
 let consumed = false;
 
-/** Reads all of standard input once; a second caller gets an error rather than nothing. */
-export async function readStdin(what: string): Promise<Buffer> {
+/** Reads all of standard input once, up to `limit`; a second caller gets an error rather than nothing. */
+export async function readStdin(what: string, limit: InputLimit = { what, bytes: MAX_STDIN_BYTES }): Promise<Buffer> {
   if (consumed) throw new AuthyError("INVALID_INPUT", `standard input was already used; cannot also read ${what} from it`, {
     hint: "pass the passphrase with AUTHY_PASSPHRASE_FILE, or the value with --from-file",
   });
   consumed = true;
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of process.stdin) {
-    total += (chunk as Buffer).length;
-    if (total > MAX_STDIN_BYTES) throw new AuthyError("INVALID_INPUT", `${what} on standard input is larger than ${MAX_STDIN_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  return readStreamBounded(process.stdin, "standard input", limit);
 }
 
 export function stdinIsTTY(): boolean {

@@ -1,7 +1,7 @@
 /**
  * What `authy status` and `authy lock` ask of a running daemon.
  */
-import { readFileSync } from "node:fs";
+import { DAEMON_STATE_LIMIT, readFileBounded } from "../files/bounded-read.js";
 import { daemonPaths, inspectSocketPath, runningDaemon } from "./paths.js";
 import { readLockHolder } from "./lock.js";
 import { identityAlive } from "./process.js";
@@ -67,7 +67,7 @@ export async function daemonStatus(home: string, bearer?: string): Promise<Daemo
   }
   let state: Record<string, unknown> = {};
   try {
-    state = JSON.parse(readFileSync(daemonPaths(home).state, "utf8")) as Record<string, unknown>;
+    state = JSON.parse((await readFileBounded(daemonPaths(home).state, DAEMON_STATE_LIMIT)).toString("utf8")) as Record<string, unknown>;
   } catch {
     // Not written yet (still starting): pid and socket are all we know.
   }

@@ -112,16 +112,13 @@ export function fileError(e: unknown, file: string): AuthyError {
   }
 }
 
-/** Reads a whole file, turning errors into clear AuthyErrors. */
+/**
+ * Reads a whole file up to `maxBytes`, turning errors into clear AuthyErrors. Prefer
+ * readFileBounded (bounded-read.ts) with a named limit; this is it, with a generic name.
+ */
 export async function readFileChecked(file: string, maxBytes: number): Promise<Buffer> {
-  try {
-    const st = await fs.stat(file);
-    if (st.isDirectory()) throw new AuthyError("INVALID_INPUT", `${file} is a directory`);
-    if (st.size > maxBytes) throw new AuthyError("INVALID_INPUT", `${file} is larger than ${maxBytes} bytes`);
-    return await fs.readFile(file);
-  } catch (e) {
-    throw fileError(e, file);
-  }
+  const { readFileBounded } = await import("./bounded-read.js");
+  return readFileBounded(file, { what: "this input", bytes: maxBytes });
 }
 
 /** Creates AUTHY_HOME as a 0700 directory. */

@@ -2,7 +2,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { AuthyError } from "../errors.js";
-import { readFileChecked } from "../files/atomic-write.js";
+import { CONFIG_LIMIT, readFileBounded } from "../files/bounded-read.js";
 import { parseDuration } from "../formats/duration.js";
 
 /**
@@ -18,8 +18,6 @@ import { parseDuration } from "../formats/duration.js";
  * misspelled `webhok` is not silently a vault that tells nobody.
  */
 export const CONFIG_FILE = "config.yaml";
-/** A configuration file larger than this is not one. */
-const MAX_CONFIG_BYTES = 64 * 1024;
 /** Bounds on `approvals.expiry`: long enough to notice, short enough not to pile up. */
 export const MIN_APPROVAL_EXPIRY_MS = 60_000;
 export const MAX_APPROVAL_EXPIRY_MS = 24 * 60 * 60_000;
@@ -79,7 +77,7 @@ export async function loadConfig(home: string): Promise<AuthyConfig> {
   const file = path.join(home, CONFIG_FILE);
   let text: string;
   try {
-    text = (await readFileChecked(file, MAX_CONFIG_BYTES)).toString("utf8");
+    text = (await readFileBounded(file, CONFIG_LIMIT)).toString("utf8");
   } catch (e) {
     if (e instanceof AuthyError && e.code === "NOT_FOUND") return DEFAULT_CONFIG;
     throw e;

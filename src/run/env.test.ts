@@ -4,6 +4,7 @@ import {
   AUTHY_CREDENTIAL_VARS,
   MAX_ENV_STRING_BYTES,
   buildChildEnv,
+  checkInjectedName,
   isDangerousEnvName,
   validateEnvName,
   validateEnvValue,
@@ -64,6 +65,15 @@ describe("buildChildEnv", () => {
       expect(buildChildEnv({}, { [name]: "/tmp/ok" }, { allow: [name] })[name]).toBe("/tmp/ok");
     });
   }
+
+  it("names where a refused name came from", () => {
+    const error = thrown(() => buildChildEnv({}, { NODE_OPTIONS: "--require /tmp/x" }, { sources: new Map([["NODE_OPTIONS", "app.env:3"]]) }));
+    expect(error.message).toBe("refusing to inject NODE_OPTIONS (from app.env:3): it can change which code the child runs");
+    expect(thrown(() => checkInjectedName("LD_PRELOAD", "--env")).message).toContain("(from --env)");
+    expect(thrown(() => checkInjectedName("A-B", "app.env:9")).message).toContain("(from app.env:9)");
+    expect(() => checkInjectedName("LD_PRELOAD", "--env", ["LD_PRELOAD"])).not.toThrow();
+    expect(() => checkInjectedName("OPENAI_API_KEY", "app.env:1")).not.toThrow();
+  });
 
   it("keeps a dangerous variable that comes from the parent", () => {
     expect(buildChildEnv({ LD_LIBRARY_PATH: "/opt/lib" }, {}).LD_LIBRARY_PATH).toBe("/opt/lib");

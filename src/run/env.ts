@@ -120,6 +120,29 @@ export interface ChildEnvOptions {
   allow?: readonly string[];
   /** `AUTHY_*` variables of the parent to keep (e.g. AUTHY_HOME for `--pass-token`). */
   passThrough?: readonly string[];
+  /** Where each injected name came from (`deploy.env:3`, `--env`, `secret prod/X`), for errors. */
+  sources?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The rule every name authy puts in a child's environment follows, whatever its source (a
+ * scope, a reference, a plain value in an env file, `--env`): a valid name, and a dangerous one
+ * only when explicitly allowed. The refusal says where the name came from.
+ */
+export function checkInjectedName(name: string, source: string | undefined, allow: readonly string[] = []): void {
+  const from = source ? ` (from ${source})` : "";
+  try {
+    validateEnvName(name);
+  } catch (e) {
+    if (e instanceof AuthyError && source) throw new AuthyError(e.code, `${e.message}${from}`, { hint: e.hint, details: { ...e.details, source } });
+    throw e;
+  }
+  if (isDangerousEnvName(name) && !allow.includes(name)) {
+    throw new AuthyError("INVALID_INPUT", `refusing to inject ${name}${from}: it can change which code the child runs`, {
+      hint: `pass --allow-env ${name} to allow it`,
+      details: source ? { name, source } : { name },
+    });
+  }
 }
 
 /**
@@ -132,7 +155,7 @@ export function buildChildEnv(
   secrets: ReadonlyMap<string, string> | Readonly<Record<string, string>>,
   options: ChildEnvOptions = {},
 ): Record<string, string> {
-  const allow = new Set(options.allow ?? []);
+  const allow = options.allow ?? [];
   const passThrough = new Set(options.passThrough ?? []);
   // No prototype: a secret named __proto__ is just a variable.
   const env: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -143,13 +166,7 @@ export function buildChildEnv(
   }
   const entries = secrets instanceof Map ? [...secrets] : Object.entries(secrets);
   for (const [name, value] of entries) {
-    validateEnvName(name);
-    if (isDangerousEnvName(name) && !allow.has(name)) {
-      throw new AuthyError("INVALID_INPUT", `refusing to inject ${name}: it can change which code the child runs`, {
-        hint: `pass --allow-env ${name} to allow it`,
-        details: { name },
-      });
-    }
+    checkInjectedName(name, options.sources?.get(name), allow);
     validateEnvValue(name, value);
     env[name] = value;
   }

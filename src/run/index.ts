@@ -8,6 +8,7 @@ export {
   AUTHY_ENV_PREFIX,
   MAX_ENV_STRING_BYTES,
   buildChildEnv,
+  checkInjectedName,
   isDangerousEnvName,
   validateEnvName,
   validateEnvValue,

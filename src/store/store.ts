@@ -230,6 +230,11 @@ export interface StoreReader {
   readCurrentIn(namespace: string): Promise<CurrentRows[]>;
   /** The versions of exactly this path, lowest version first. */
   listVersions(path: string): Promise<VersionRow[]>;
+  /**
+   * Every path that has a version row, each once, in byte order, with how many versions it
+   * has: what lets a full check find version rows that no secret row owns.
+   */
+  listVersionPaths(): Promise<{ path: string; versions: number }[]>;
   auditHead(): Promise<AuditRow | null>;
   listAudit(query: AuditQuery): Promise<AuditRow[]>;
   /**

@@ -85,6 +85,11 @@ function parseScopeJson(id: string, json: string): Scope {
   return { ...scope, name };
 }
 
+/** Verifies a token row's MAC and scope (for `doctor` and `restore`); INTEGRITY if either fails. */
+export function verifyTokenRow(ctx: VaultContext, r: TokenRow): void {
+  open(ctx, r);
+}
+
 function open(ctx: VaultContext, r: TokenRow): TokenInfo {
   ctx.keys.verifyRow(TOKEN_DOMAIN, tokenFields(r), r.mac, `token ${r.id} was modified outside authy`);
   const scope = scopeFromJson(r.id, r.scope);

@@ -40,7 +40,7 @@ export function authy(args: string[], opts: RunOptions & { home: string }): Prom
   return new Promise((resolve, reject) => {
     const env = { ...baseEnv(opts.home), ...opts.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    const child = spawn(process.execPath, [opts.cli ?? CLI, ...args], { env: env as Record<string, string>, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--", opts.cli ?? CLI, ...args], { env: env as Record<string, string>, stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (d: Buffer) => out.push(d));

@@ -74,6 +74,36 @@ describe("authy run", () => {
     expect(allowed.stdout).toBe("sk-live-abcdef123456");
   });
 
+  it("refuses a dangerous name with a plain value in an --env-file, naming the file and line, before the vault is asked", async () => {
+    const file = path.join(t.dir, "plain-danger.env");
+    writeFileSync(file, "MODE=plain\nDATABASE=authy://production/DB_PASSWORD\nNODE_OPTIONS=--require /tmp/x.js\n");
+    const before = (await run(["audit", "--action", "run.start", "--json"])).stdout;
+    const r = await run(["run", "--env-file", file, "--", "sh", "-c", 'echo "started $NODE_OPTIONS"']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.split("\n")[0]).toBe(`authy: refusing to inject NODE_OPTIONS (from ${file}:3): it can change which code the child runs`);
+    expect((await run(["audit", "--action", "run.start", "--json"])).stdout).toBe(before);
+    const allowed = await run(["run", "--allow-env", "NODE_OPTIONS", "--env-file", file, "--", "sh", "-c", 'printf %s "$NODE_OPTIONS"']);
+    expect(allowed.stdout).toBe("--require /tmp/x.js");
+  });
+
+  it("applies the rule to every source: LD_LIBRARY_PATH, DYLD_*, PATH, BASH_ENV, ENV, PYTHONPATH, by --env and by scope", async () => {
+    for (const name of ["LD_LIBRARY_PATH", "DYLD_INSERT_LIBRARIES", "PATH", "BASH_ENV", "ENV", "PYTHONPATH"]) {
+      const file = path.join(t.dir, `${name}.env`);
+      writeFileSync(file, `# a comment\n${name}=/tmp/evil\n`);
+      const r = await run(["run", "--env-file", file, "--", "true"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`refusing to inject ${name} (from ${file}:2)`);
+    }
+    const byEnv = await run(["run", "--env", "BASH_ENV=authy://production/API_KEY", "--", "true"]);
+    expect(byEnv.stderr).toContain("refusing to inject BASH_ENV (from --env)");
+    await run(["secrets", "set", "danger/LD_PRELOAD"], withPass, "/tmp/evil.so");
+    const byScope = await run(["run", "--scope", "secrets:read:danger/*", "--", "sh", "-c", "echo started"]);
+    expect(byScope.code).toBe(2);
+    expect(byScope.stdout).toBe("");
+    expect(byScope.stderr).toContain("refusing to inject LD_PRELOAD (from secret danger/LD_PRELOAD in scope secrets:read:danger/*)");
+  });
+
   it.each([0, 1, 2, 255])("returns the child's exit code %i", async (code) => {
     expect((await run(["run", "--scope", "deploy", "--", "sh", "-c", `exit ${code}`])).code).toBe(code);
   });

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { AuthyError } from "../../errors.js";
-import { openFileAtomic, readFileChecked, writeFileAtomic, type AtomicFile } from "../../files/atomic-write.js";
+import { openFileAtomic, writeFileAtomic, type AtomicFile } from "../../files/atomic-write.js";
+import { CHECKPOINT_LIMIT, readFileBounded } from "../../files/bounded-read.js";
 import { parseTimeSpec } from "../../formats/duration.js";
 import { parseCheckpoint } from "../../vault/audit-checkpoint.js";
 import type { AuditEntry, AuditFilter } from "../../vault/audit-query.js";
@@ -12,8 +13,6 @@ import { csvRow, CSV_HEADER, EntryTable, entryJson, verifyText } from "./audit-r
 export const FOLLOW_POLL_MS = 500;
 /** Entries per `--follow` poll; a burst larger than this is read in several polls without waiting. */
 const FOLLOW_BATCH = 1000;
-/** A checkpoint file is a few hundred bytes; anything this large is not one. */
-const MAX_CHECKPOINT_FILE_BYTES = 64 * 1024;
 /** Export output is gathered into chunks of about this size before each write. */
 const EXPORT_CHUNK_CHARS = 256 * 1024;
 /** A progress bar is redrawn at most this often: a million entries arrive in 500 pages. */
@@ -105,7 +104,7 @@ export async function query(ctx: CliContext, flags: QueryFlags): Promise<void> {
 }
 
 async function readCheckpoint(file: string) {
-  const text = (await readFileChecked(file, MAX_CHECKPOINT_FILE_BYTES)).toString("utf8");
+  const text = (await readFileBounded(file, CHECKPOINT_LIMIT)).toString("utf8");
   try {
     return parseCheckpoint(JSON.parse(text));
   } catch (e) {

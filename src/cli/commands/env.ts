@@ -1,5 +1,6 @@
 import { AuthyError } from "../../errors.js";
-import { readFileChecked, writeFileAtomic } from "../../files/atomic-write.js";
+import { writeFileAtomic } from "../../files/atomic-write.js";
+import { DOTENV_LIMIT, readFileBounded } from "../../files/bounded-read.js";
 import { parseDotenv } from "../../formats/dotenv.js";
 import type { ExportFormat } from "../../formats/export-formats.js";
 import type { Tier } from "../../vault/types.js";
@@ -9,13 +10,11 @@ import { readStdin } from "../input.js";
 import { table } from "../output.js";
 import { progressBar } from "../progress.js";
 
-/** A .env file larger than this is not one. */
-const MAX_ENV_FILE_BYTES = 64 * 1024 * 1024;
 /** Imports smaller than this finish too fast for a progress bar to help. */
 const PROGRESS_THRESHOLD = 1000;
 
 export async function importEnv(ctx: CliContext, file: string, flags: { namespace: string; dryRun?: boolean; overwrite: boolean; tier?: Tier }): Promise<void> {
-  const text = (file === "-" ? await readStdin("the .env file") : await readFileChecked(file, MAX_ENV_FILE_BYTES)).toString("utf8");
+  const text = (file === "-" ? await readStdin("the .env file", DOTENV_LIMIT) : await readFileBounded(file, DOTENV_LIMIT)).toString("utf8");
   const entries = parseDotenv(text, { source: file === "-" ? "stdin" : file });
   const vault = await ctx.client();
   const bar = !flags.dryRun && entries.length >= PROGRESS_THRESHOLD ? progressBar(ctx, `importing ${entries.length} entries`) : null;

@@ -1,12 +1,11 @@
 import { AuthyError } from "../../errors.js";
-import { readFileChecked } from "../../files/atomic-write.js";
+import { POLICY_LIMIT, readFileBounded } from "../../files/bounded-read.js";
 import { isCapability } from "../../vault/policy/capability.js";
-import { MAX_POLICY_BYTES } from "../../vault/policy/policy-document.js";
 import type { CliContext } from "../context.js";
 import { readStdin } from "../input.js";
 
 export async function apply(ctx: CliContext, file: string): Promise<void> {
-  const text = (file === "-" ? await readStdin("the policy") : await readFileChecked(file, MAX_POLICY_BYTES)).toString("utf8");
+  const text = (file === "-" ? await readStdin("the policy", POLICY_LIMIT) : await readFileBounded(file, POLICY_LIMIT)).toString("utf8");
   const vault = await ctx.client();
   const doc = await vault.applyPolicy(text, file === "-" ? "stdin" : file);
   const names = Object.keys(doc.scopes).sort();

@@ -1,16 +1,13 @@
 import path from "node:path";
 import { AuthyError } from "../../errors.js";
-import { readFileChecked } from "../../files/atomic-write.js";
+import { DOTENV_LIMIT, readFileBounded } from "../../files/bounded-read.js";
 import { parseDotenv, serializeDotenv } from "../../formats/dotenv.js";
 import { isReference, parseReference } from "../../formats/reference.js";
-import { buildChildEnv, createMasker, runChild, writeMountFile } from "../../run/index.js";
+import { buildChildEnv, checkInjectedName, createMasker, runChild, writeMountFile } from "../../run/index.js";
 import type { EnvReference } from "../../vault/dispatch.js";
 import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { sandboxRequest, startSandbox, type SandboxFlags, type StartedSandbox } from "./run-sandbox.js";
-
-/** An --env-file larger than this is not one. */
-const MAX_ENV_FILE_BYTES = 4 * 1024 * 1024;
 
 export interface RunFlags extends SandboxFlags, ApprovalFlags {
   scope?: string;
@@ -24,14 +21,23 @@ export interface RunFlags extends SandboxFlags, ApprovalFlags {
   passToken?: boolean;
 }
 
-/** What to inject, from --env NAME=authy://… and --env-file files (plain values pass through). */
-async function collectReferences(flags: RunFlags): Promise<{ refs: EnvReference[]; plain: Map<string, string> }> {
+/**
+ * What to inject, from --env NAME=authy://… and --env-file files (plain values pass through),
+ * and where each name came from. Every name is checked here, before the vault is asked for
+ * anything: a dangerous one is refused naming its file and line, whether its value is a
+ * reference or plain text.
+ */
+async function collectReferences(flags: RunFlags): Promise<{ refs: EnvReference[]; plain: Map<string, string>; sources: Map<string, string> }> {
   const refs: EnvReference[] = [];
   const plain = new Map<string, string>();
+  const sources = new Map<string, string>();
   for (const file of flags.envFile ?? []) {
-    const text = (await readFileChecked(file, MAX_ENV_FILE_BYTES)).toString("utf8");
+    const text = (await readFileBounded(file, DOTENV_LIMIT)).toString("utf8");
     for (const e of parseDotenv(text, { source: file })) {
-      if (isReference(e.value)) refs.push({ name: e.key, path: parseReference(e.value).path, source: `${file}:${e.line}` });
+      const source = `${file}:${e.line}`;
+      checkInjectedName(e.key, source, flags.allowEnv);
+      sources.set(e.key, source);
+      if (isReference(e.value)) refs.push({ name: e.key, path: parseReference(e.value).path, source });
       else plain.set(e.key, e.value);
     }
   }
@@ -40,9 +46,12 @@ async function collectReferences(flags: RunFlags): Promise<{ refs: EnvReference[
     if (eq <= 0) throw new AuthyError("INVALID_INPUT", `--env takes NAME=authy://namespace/KEY, not ${JSON.stringify(spec.slice(0, 60))}`);
     const value = spec.slice(eq + 1);
     if (!isReference(value)) throw new AuthyError("INVALID_INPUT", `--env ${spec.slice(0, eq)}: the value must be an authy:// reference`, { hint: "secret values never go on the command line" });
-    refs.push({ name: spec.slice(0, eq), path: parseReference(value).path, source: "--env" });
+    const name = spec.slice(0, eq);
+    checkInjectedName(name, "--env", flags.allowEnv);
+    sources.set(name, "--env");
+    refs.push({ name, path: parseReference(value).path, source: "--env" });
   }
-  return { refs, plain };
+  return { refs, plain, sources };
 }
 
 /**
@@ -58,7 +67,7 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
   if (!flags.scope && !flags.envFile?.length && !flags.env?.length && !credential) {
     throw new AuthyError("INVALID_INPUT", "nothing to inject: give --scope, --env-file or --env");
   }
-  const { refs, plain } = await collectReferences(flags);
+  const { refs, plain, sources } = await collectReferences(flags);
   const boxed = sandboxRequest(ctx, flags);
   const only = flags.only?.split(",").map((s) => s.trim()).filter(Boolean);
   const client = await ctx.client();
@@ -77,7 +86,10 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
     ctx.out.warn(`scope ${dispatched.scope} gives the command no secret: it matches none that this caller may read`);
   }
   const values = new Map(plain);
-  for (const s of dispatched.secrets) values.set(s.name, s.value);
+  for (const s of dispatched.secrets) {
+    values.set(s.name, s.value);
+    if (!sources.has(s.name)) sources.set(s.name, `secret ${s.path}${dispatched.scope ? ` in scope ${dispatched.scope}` : ""}`);
+  }
   const passThrough: string[] = [];
   let tokenId: string | null = null;
   if (flags.passToken) {
@@ -85,7 +97,7 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
     values.set("AUTHY_TOKEN", issued.token);
     tokenId = issued.id;
   }
-  const env = buildChildEnv(process.env, values, { allow: flags.allowEnv, passThrough });
+  const env = buildChildEnv(process.env, values, { allow: flags.allowEnv, passThrough, sources });
   if (flags.passToken) env.AUTHY_TOKEN = values.get("AUTHY_TOKEN")!;
   const masker = flags.mask ? createMasker(dispatched.secrets.map((s) => s.value)) : null;
   if (masker && masker.unmasked.length > 0) {

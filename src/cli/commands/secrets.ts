@@ -1,9 +1,9 @@
 import { AuthyError } from "../../errors.js";
-import { readFileChecked } from "../../files/atomic-write.js";
+import { readFileBounded, SECRET_VALUE_LIMIT } from "../../files/bounded-read.js";
 import { parseExpiry } from "../../formats/duration.js";
 import { parseReference } from "../../formats/reference.js";
 import { validatePath } from "../../vault/path.js";
-import { MAX_VALUE_BYTES, type SecretMeta, type SecretType, type SetOptions, type Tier } from "../../vault/types.js";
+import { type SecretMeta, type SecretType, type SetOptions, type Tier } from "../../vault/types.js";
 import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { confirm, promptSecret, readStdin, stdinIsTTY } from "../input.js";
@@ -41,9 +41,9 @@ function parseLength(s: string): number {
 async function readValue(path: string, flags: { fromFile?: string; generate?: boolean; length: string; charset: string }): Promise<Uint8Array> {
   if (flags.generate && flags.fromFile) throw new AuthyError("INVALID_INPUT", "use either --generate or --from-file, not both");
   if (flags.generate) return Buffer.from((await generator())(parseLength(flags.length), flags.charset), "utf8");
-  if (flags.fromFile) return readFileChecked(flags.fromFile, MAX_VALUE_BYTES);
+  if (flags.fromFile) return readFileBounded(flags.fromFile, SECRET_VALUE_LIMIT);
   if (!stdinIsTTY()) {
-    const value = await readStdin("the value");
+    const value = await readStdin("the value", SECRET_VALUE_LIMIT);
     if (value.length === 0) throw new AuthyError("INVALID_INPUT", "the value on standard input is empty", { hint: "pipe the value in, e.g. `printf %s \"$VALUE\" | authy secrets set ns/KEY`" });
     return value;
   }

@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import { AuthyError } from "../../errors.js";
-import { ensurePrivateDir, readFileChecked } from "../../files/atomic-write.js";
+import { ensurePrivateDir } from "../../files/atomic-write.js";
+import { PASSPHRASE_LIMIT, readFileBounded } from "../../files/bounded-read.js";
 import { formatDuration } from "../../formats/duration.js";
 import { systemClock } from "../../vault/clock.js";
 import type { CliContext } from "../context.js";
@@ -90,6 +91,18 @@ interface Check {
   severity: "error" | "warning";
 }
 
+/** How doctor names each authenticated table (src/vault/verify.ts). */
+const TABLE_NAMES: Record<string, string> = {
+  key_slots: "key slots",
+  secrets: "secrets and their listing",
+  secret_versions: "secret versions, old and current",
+  policy: "the policy",
+  agents: "agents",
+  tokens: "tokens",
+  approvals: "approvals",
+  audit: "audit chain entries",
+};
+
 export async function doctor(ctx: CliContext): Promise<void> {
   const checks: Check[] = [];
   const add = (name: string, ok: boolean, detail: string, severity: Check["severity"] = "error") => checks.push({ name, ok, detail, severity });
@@ -108,7 +121,9 @@ export async function doctor(ctx: CliContext): Promise<void> {
   }
   const vault = await ctx.unlock();
   const report = await vault.verify();
-  add("every record authenticates (secrets, versions, slots, audit chain)", report.problems.length === 0, report.problems.length ? report.problems.slice(0, 5).join("; ") : `${report.secrets} secrets, ${report.versions} versions, ${report.auditEntries} audit entries`);
+  for (const [table, r] of Object.entries(report.tables)) {
+    add(`${TABLE_NAMES[table] ?? table} authenticate`, r.problems.length === 0, r.problems.length ? r.problems.slice(0, 5).join("; ") : `${r.rows} checked`);
+  }
   ctx.out.result({ ok: checks.every((c) => c.ok || c.severity === "warning"), checks }, () =>
     table(["", "CHECK", "DETAIL"], checks.map((c) => [c.ok ? "ok" : c.severity === "error" ? "FAIL" : "warn", c.name, c.detail])),
   );
@@ -120,7 +135,7 @@ export async function passwd(ctx: CliContext, flags: { newPassphraseFile?: strin
   const wf = workFactor(flags.workFactor);
   const vault = await ctx.unlock();
   const next = flags.newPassphraseFile
-    ? firstLine(await readFileChecked(flags.newPassphraseFile, 64 * 1024))
+    ? firstLine(await readFileBounded(flags.newPassphraseFile, PASSPHRASE_LIMIT))
     : process.env.AUTHY_NEW_PASSPHRASE ?? (await askNewPassphrase());
   if (next.length === 0) throw new AuthyError("INVALID_INPUT", "the new passphrase is empty");
   const slot = await vault.changePassphrase(next, wf);

@@ -243,6 +243,16 @@ export function rowConformance(store: () => Store): void {
       expect(await store().listVersions("a/OTHER")).toEqual([]);
     });
 
+    it("lists every path that has versions, once each in byte order, with their count", async () => {
+      expect(await store().listVersionPaths()).toEqual([]);
+      await store().write((tx) => tx.putVersions([versionRow("p/b", 1), versionRow("p/B", 1), versionRow("p/B", 2), versionRow("p/ORPHAN", 7)]));
+      expect(await store().listVersionPaths()).toEqual([
+        { path: "p/B", versions: 2 },
+        { path: "p/ORPHAN", versions: 1 },
+        { path: "p/b", versions: 1 },
+      ]);
+    });
+
     it("round-trips sealed values with every byte value, empty, and 1 MiB", async () => {
       const rows = [
         versionRow("v/K", 1, { sealed: everyByte(), wrappedDek: everyByte().reverse() }),

@@ -265,6 +265,12 @@ export class SqliteReader implements StoreReader {
     return rows.map(toVersion);
   }
 
+  async listVersionPaths(): Promise<{ path: string; versions: number }[]> {
+    return this.run("reading secret history", (c) =>
+      c.stmt("SELECT path, count(*) AS versions FROM secret_versions GROUP BY path ORDER BY path").all() as { path: string; versions: number }[],
+    );
+  }
+
   async auditHead(): Promise<AuditRow | null> {
     const r = this.run("reading the audit log", (c) => c.stmt("SELECT * FROM audit ORDER BY seq DESC LIMIT 1").get() as Row | undefined);
     return r ? toAudit(r) : null;
