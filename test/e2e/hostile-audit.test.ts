@@ -91,15 +91,24 @@ const same = (a: Result, b: Result, nameA: string, nameB: string) => {
 };
 
 describe("hostile: token arithmetic", () => {
-  it("a 5-use token family makes exactly 5 reads, however it issues children; refused and missing reads spend nothing", async () => {
+  it("refused and not-found calls spend none of a token's uses", async () => {
     const h = await unlockedVault([["prod/A", "value-a-123456"], ["other/B", "value-b-123456"]]);
+    const t = await tokenFor(h, ["--scope", "secrets:read:prod/*", "--uses", "2"]);
+    const asToken = as(h, { AUTHY_TOKEN: t.token });
+    for (let i = 0; i < 3; i++) {
+      expect((await asToken(["secrets", "get", "other/B"])).code).toBe(4);
+      expect((await asToken(["secrets", "get", "prod/MISSING"])).code).toBe(3);
+    }
+    const listed = JSON.parse((await asOwner(h)(["tokens", "list", "--json"])).stdout) as { items: { id: string; uses: number; status: string }[] };
+    expect(listed.items.find((x) => x.id === t.id)).toMatchObject({ uses: 0, status: "active" });
+    for (let i = 0; i < 2; i++) expect((await asToken(["secrets", "get", "prod/A"])).stdout).toBe("value-a-123456");
+    expect((await asToken(["secrets", "get", "prod/A"])).code).toBe(4);
+  });
+
+  it("a 5-use token family makes exactly 5 reads, however it issues children, and shows as spent", async () => {
+    const h = await unlockedVault([["prod/A", "value-a-123456"]]);
     const parent = await tokenFor(h, ["--scope", "secrets:read:prod/*", "--uses", "5"]);
     const asParent = as(h, { AUTHY_TOKEN: parent.token });
-    // Refused and not-found calls first: none of them may cost a use.
-    for (let i = 0; i < 3; i++) {
-      expect((await asParent(["secrets", "get", "other/B"])).code).toBe(4);
-      expect((await asParent(["secrets", "get", "prod/MISSING"])).code).toBe(3);
-    }
     const child = JSON.parse((await asParent(["tokens", "create", "--json", "--scope", "secrets:read:prod/*", "--uses", "5"])).stdout) as { token: string; id: string };
     const grandchild = JSON.parse((await as(h, { AUTHY_TOKEN: child.token })(["tokens", "create", "--json", "--scope", "secrets:read:prod/*"])).stdout) as { token: string; id: string };
     const family = [parent, child, grandchild, child, parent, grandchild];
