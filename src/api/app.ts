@@ -1,7 +1,9 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { AuthyError, isAuthyError } from "../errors.js";
 import type { Vault } from "../vault/vault.js";
-import { authenticate, bearerOf, lockedError, missingCredentials, notForCaller, type ActorKind, type Caller } from "./auth.js";
+import { actorName } from "../vault/types.js";
+import { authenticate, badCredentials, bearerOf, lockedError, missingCredentials, notForCaller, type ActorKind, type Caller } from "./auth.js";
+import { RefusalLog, REFUSAL_WINDOW_MS } from "./refusal-log.js";
 import { ApiError, errorBody, statusOf } from "./http-status.js";
 import { registerJsonParser } from "./json-body.js";
 import { DEFAULT_LIMITS, type ApiLimits } from "./limits.js";
@@ -47,6 +49,8 @@ export interface RouteSpec {
 export interface RouteDeps {
   opts: ApiOptions;
   limits: ApiLimits;
+  /** Where refusals outside the core are written, bounded (refusal-log.ts). */
+  refusals: RefusalLog;
 }
 
 declare module "fastify" {
@@ -84,16 +88,47 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   registerJsonParser(app, limits.maxJsonDepth);
   app.decorateRequest("caller", null);
 
+  const refusals = new RefusalLog(async (who, action, resource, details) => {
+    const vault = opts.vault();
+    if (!vault) throw lockedError();
+    await vault.recordRefusal(who, action, resource, details);
+  });
+  // Counts of repeated refusals are written when their window closes, and before the vault
+  // locks (the server closes first: onClose runs while the vault is still there).
+  const flushTimer = setInterval(() => void refusals.flushExpired(), REFUSAL_WINDOW_MS);
+  flushTimer.unref();
+  app.addHook("onClose", async () => {
+    clearInterval(flushTimer);
+    await refusals.flushAll();
+  });
+
   // Authentication runs before the body is read, so an unauthenticated client cannot make
-  // the server buffer megabytes.
+  // the server buffer megabytes. Every refusal here is audited (bounded): the route is named
+  // by its pattern, never by the URL as sent.
   app.addHook("onRequest", async (req) => {
     const callers = req.routeOptions.config.callers;
     if (!callers || callers.length === 0) return;
-    const bearer = bearerOf(req.headers.authorization);
-    if (bearer === undefined) throw missingCredentials();
-    const caller = await authenticate(opts, bearer, { spend: !req.routeOptions.config.free });
+    const resource = `${req.method} ${req.routeOptions.url ?? "?"}`;
+    let bearer: string | undefined;
+    try {
+      bearer = bearerOf(req.headers.authorization);
+    } catch (e) {
+      await refusals.note({ actor: "bearer:unknown", action: "auth.denied", resource, reason: "malformed authorization header" });
+      throw e;
+    }
+    if (bearer === undefined) {
+      await refusals.note({ actor: "bearer:none", action: "auth.denied", resource, reason: "no credentials" });
+      throw missingCredentials();
+    }
+    const caller = await authenticate(opts, bearer, { spend: false, refused: (r) => refusals.note(r), resource });
     opts.onActivity?.();
-    if (!callers.includes(caller.actor.kind)) throw notForCaller(caller.actor.kind);
+    if (!callers.includes(caller.actor.kind)) {
+      await refusals.note({ actor: actorName(caller.actor), action: "request.denied", resource, reason: caller.actor.kind === "agent" ? "agent keys only obtain tokens" : "owner only" });
+      throw notForCaller(caller.actor.kind);
+    }
+    // A use is spent only now that the route is the caller's, and given back if the request
+    // releases nothing (handler below): what a token's uses count is what it obtained.
+    if (caller.uses && !req.routeOptions.config.free && !(await caller.uses.spend())) throw badCredentials();
     req.caller = caller;
   });
 
@@ -122,11 +157,17 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       config: { callers: spec.callers, free: spec.free ?? false },
       handler: async (req, reply) => {
         const caller: Caller = req.caller ?? { actor: { kind: "owner" }, vault: null };
-        return spec.handler(req, caller, reply);
+        try {
+          return await spec.handler(req, caller, reply);
+        } catch (e) {
+          // Refused, not found, waiting for an approval, bad input: nothing was released.
+          if (caller.uses && !spec.free) await caller.uses.refund().catch(() => undefined);
+          throw e;
+        }
       },
     });
   };
-  registerRoutes(add, { opts, limits });
+  registerRoutes(add, { opts, limits, refusals });
   await app.ready();
   return app;
 }

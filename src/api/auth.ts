@@ -1,9 +1,10 @@
 import { AuthyError } from "../errors.js";
 import { AGENT_KEY_PREFIX } from "../vault/agents.js";
-import { TOKEN_PREFIX, type TokenInfo } from "../vault/tokens.js";
+import { presentedTokenId, TOKEN_PREFIX, type TokenInfo } from "../vault/tokens.js";
 import type { Actor } from "../vault/types.js";
 import type { Vault } from "../vault/vault.js";
 import { ApiError } from "./http-status.js";
+import type { Refusal } from "./refusal-log.js";
 
 /**
  * Who is calling. `Authorization: Bearer <credential>`, where the credential is one of
@@ -20,6 +21,11 @@ export interface Caller {
   vault: Vault | null;
   /** The token presented, when the caller is a token. */
   token?: TokenInfo;
+  /**
+   * For a token with a number of uses (its own or its family's): spends one use (false when
+   * none is left by now), and gives it back when the request released nothing.
+   */
+  uses?: { spend(): Promise<boolean>; refund(): Promise<void> };
 }
 
 export interface Authenticator {
@@ -56,26 +62,63 @@ export function bearerOf(header: string | undefined): string | undefined {
   return m[1]!;
 }
 
-export async function authenticate(auth: Authenticator, bearer: string, opts: { spend?: boolean } = {}): Promise<Caller> {
-  if (bearer.length > MAX_CREDENTIAL_LENGTH) throw badCredentials();
+/** The prefix of owner sessions (src/daemon/session.ts): a wrong one is a guessed owner session. */
+const OWNER_SESSION_PREFIX = "authy_os_";
+
+/**
+ * Who the bearer is, or the one 401. Every refusal is noted (`refused`, bounded by the
+ * caller: src/api/refusal-log.ts) under a name that is never text from the request: a
+ * credential nobody issued is `token:unknown`, `agent-key:unknown`, `session:unknown` or
+ * `bearer:unknown`. With `spend`, one use of a limited token is spent here; the API spends
+ * it later instead (app.ts), once the route is known to be for the caller.
+ */
+export async function authenticate(
+  auth: Authenticator,
+  bearer: string,
+  opts: { spend?: boolean; refused?: (r: Refusal) => Promise<void>; resource?: string } = {},
+): Promise<Caller> {
+  const resource = opts.resource ?? "api";
+  const refuse = async (actor: string, action: string, reason: string): Promise<never> => {
+    await opts.refused?.({ actor, action, resource, reason });
+    throw badCredentials();
+  };
+  if (bearer.length > MAX_CREDENTIAL_LENGTH) return refuse("bearer:unknown", "auth.denied", "too long");
   if (auth.isOwnerSession(bearer)) {
     const vault = auth.vault();
     return { actor: vault ? vault.actor : { kind: "owner" }, vault };
   }
+  if (bearer.startsWith(OWNER_SESSION_PREFIX)) return refuse("session:unknown", "auth.denied", "not the owner session");
   const isToken = bearer.startsWith(TOKEN_PREFIX);
-  if (!isToken && !bearer.startsWith(AGENT_KEY_PREFIX)) throw badCredentials();
+  if (!isToken && !bearer.startsWith(AGENT_KEY_PREFIX)) return refuse("bearer:unknown", "auth.denied", "no known kind of credential");
   const owner = auth.vault();
   if (!owner) throw lockedError(); // tokens and keys can only be checked with the vault key
   if (isToken) {
     const check = await owner.useToken(bearer, auth.instance, { spend: opts.spend ?? true });
-    if (!check.ok) throw badCredentials();
+    if (!check.ok) {
+      // A token that exists (its secret matched) is named; any other is "unknown".
+      const id = check.reason === "unknown" ? null : presentedTokenId(bearer);
+      return refuse(id ? `token:${id}` : "token:unknown", "token.use.denied", check.reason);
+    }
     const t = check.token;
     const actor: Actor = { kind: "token", id: t.id, scope: t.scope, expiresAt: t.expiresAt };
     if (t.agent !== null) actor.agent = t.agent;
-    return { actor, vault: owner.as(actor), token: t };
+    if (t.agentId !== null) actor.agentId = t.agentId;
+    const caller: Caller = { actor, vault: owner.as(actor), token: t };
+    if (check.limited) {
+      caller.uses = {
+        spend: async () => {
+          const spent = await owner.useToken(bearer, auth.instance, { spend: true });
+          if (!spent.ok) await opts.refused?.({ actor: `token:${t.id}`, action: "token.use.denied", resource, reason: spent.reason });
+          return spent.ok;
+        },
+        refund: () => owner.refundUse(t.id),
+      };
+    }
+    return caller;
   }
-  const agent = await owner.verifyAgentKey(bearer);
-  if (!agent) throw badCredentials();
+  const check = await owner.verifyAgentKey(bearer);
+  if (!check.ok) return refuse(check.who, "agent.auth.denied", check.reason);
+  const agent = check.agent;
   let scope;
   try {
     scope = await owner.resolveScope(agent.scope);
@@ -85,7 +128,7 @@ export async function authenticate(auth: Authenticator, bearer: string, opts: { 
       hint: "the owner can restore it in the policy (`authy policy apply`) or recreate the agent",
     });
   }
-  const actor: Actor = { kind: "agent", name: agent.name, scope };
+  const actor: Actor = { kind: "agent", name: agent.name, id: agent.id, scope };
   return { actor, vault: owner.as(actor) };
 }
 

@@ -175,9 +175,28 @@ describe("policy and dispatch", () => {
     await put("prod/ROOT_PW", { value: "root" });
     const d = await h.req("POST", "/v1/dispatch", { body: { scope: "deploy", command: "deploy.sh", details: { pid: 7 } } });
     expect(d.status).toBe(200);
-    expect(d.body).toEqual({ scope: "deploy", secrets: [{ name: "DB_URL", path: "prod/DB_URL", value: "postgres://" }] });
+    expect(d.body).toEqual({ scope: "deploy", secrets: [{ name: "DB_URL", path: "prod/DB_URL", value: "postgres://" }], run: expect.stringMatching(/^run_/), ticket: expect.any(String) });
     const [entry] = await h.audit("run.start");
-    expect(JSON.parse(entry!.details)).toMatchObject({ command: "deploy.sh", pid: 7, secrets: [{ name: "DB_URL", path: "prod/DB_URL" }] });
+    expect(JSON.parse(entry!.details)).toMatchObject({ command: "deploy.sh", pid: 7, run: d.body.run, secrets: [{ name: "DB_URL", path: "prod/DB_URL" }] });
+  });
+
+  it("records run.end once per run, with the ticket's actor and resource whatever the caller sends; a forged ticket is refused and audited", async () => {
+    await h.req("PUT", "/v1/policy", { body: { yaml, source: "p.yaml" } });
+    const d = await h.req("POST", "/v1/dispatch", { body: { scope: "deploy", command: "deploy.sh" } });
+    const end = { ticket: d.body.ticket, exitCode: 3, signal: null, durationMs: 12 };
+    const r = await h.req("POST", "/v1/runs/end", { body: end, bearer: null });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect((await h.req("POST", "/v1/runs/end", { body: end, bearer: null })).status).toBe(400);
+    const [entry] = await h.audit("run.end");
+    expect(entry).toMatchObject({ actor: "owner", resource: "deploy", outcome: "ok" });
+    expect(JSON.parse(entry!.details)).toMatchObject({ run: d.body.run, command: "deploy.sh", exitCode: 3 });
+    const [body, mac] = (d.body.ticket as string).split(".");
+    const forged = Buffer.from(JSON.stringify([d.body.run, "owner", "forged", "rm -rf", 1])).toString("base64url");
+    for (const ticket of [`${forged}.${mac}`, `${body}.${mac}x`, "nonsense"]) {
+      expect((await h.req("POST", "/v1/runs/end", { body: { ...end, ticket }, bearer: null })).status).toBe(403);
+    }
+    expect(await h.audit("run.end")).toHaveLength(1);
+    expect(await h.audit("run.end.denied")).toHaveLength(1); // three forgeries in one window: one entry
   });
 
   it("does not let dispatch details overwrite what the audit entry says was given out", async () => {

@@ -40,7 +40,10 @@ import { vaultRoutes } from "./routes/vault.js";
  *          (item routes: owner, token, agent key — the core refuses agent keys)
  *  POST    /v1/env/import                         owner, token        { namespace, entries: [{key,value}], noOverwrite?, tier?, dryRun? } → ImportPlan
  *  GET     /v1/env/:ns[?keys=A,B]                 owner, token        → { namespace, entries: [{key,value}] }
- *  POST    /v1/dispatch                           owner, token        DispatchRequest → Dispatch
+ *  POST    /v1/dispatch                           owner, token        DispatchRequest (purpose: run | inject fixes the audit
+ *                                                                     action) → Dispatch + { run, ticket }
+ *  POST    /v1/runs/end                           anyone with the run's ticket  { ticket, exitCode, signal, durationMs, pid? }
+ *                                                                     → { recorded, run } (run.end, once per run, as who started it)
  *  GET     /v1/policy                             owner               → PolicyDocument
  *  PUT     /v1/policy                             owner               { yaml, source? } → PolicyDocument
  *  POST    /v1/policy/test                        owner               { scope, path, capability } → Decision & { scope }
@@ -48,8 +51,9 @@ import { vaultRoutes } from "./routes/vault.js";
  *  POST    /v1/agents                             owner               { name, scope, description? } → 201 { agent, key }
  *  DELETE  /v1/agents/:name                       owner               → AgentInfo (its tokens stop working at once)
  *  POST    /v1/tokens                             owner, token, agent { scope | scopes, ttl (s or "15m") | ttlMs, uses | max_uses, agent?, label | description, pid? }
+ *                                                                     (spends no use: a child shares its family's budget)
  *                                                                     → 201 { token, id, expiresAt, expires_at, scope, agent, maxUses, notices }
- *  GET     /v1/tokens                             owner               → { items: TokenInfo[] } (this instance's)
+ *  GET     /v1/tokens                             owner               → { items: (TokenInfo & { status: active | spent | expired | revoked })[] } (this instance's)
  *  DELETE  /v1/tokens/:id                         owner, token        → TokenInfo (and every token it issued)
  *  GET     /v1/keys                               owner               → { items: SlotInfo[] }
  *  POST    /v1/keys                               owner               { recipient, label? } → 201 SlotInfo
@@ -58,6 +62,10 @@ import { vaultRoutes } from "./routes/vault.js";
  *  POST    /v1/events                             owner               { action, resource, details? } → { recorded: true }
  *  POST    /v1/passwd, /v1/export                 owner               → 400: direct mode only (a passphrase, or every
  *                                                                       value at once, never travels over the API)
+ *
+ *  A limited token spends one use per request that releases something: a refused, missing or
+ *  pending read spends none. Refusals before the core (bad or missing credentials, a route not
+ *  for the caller's kind) are audited, bounded per actor and reason (refusal-log.ts).
  *
  *  (approvals: see routes/approvals.ts; `reason` travels as ?reason= on reads, in the body on
  *  writes and dispatch. Audit log: see routes/audit.ts.)

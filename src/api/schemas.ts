@@ -2,6 +2,8 @@ import { z } from "zod";
 import { AuthyError } from "../errors.js";
 import { CAPABILITIES } from "../vault/policy/index.js";
 import { SECRET_TYPES, TIERS } from "../vault/types.js";
+import { DISPATCH_PURPOSES } from "../vault/dispatch.js";
+import { MAX_RUN_TICKET_LENGTH } from "../vault/run-record.js";
 
 /**
  * Request shapes. These check only types and sizes; what the values mean (paths, scopes,
@@ -65,7 +67,9 @@ export const dispatchRequest = z.strictObject({
   // The core writes its own command/scope/secrets into the run.start entry; a caller's
   // details must not overwrite the list of what it was given.
   details: details.refine((d) => !["command", "scope", "secrets", "sandboxed", "sandbox"].some((k) => Object.hasOwn(d, k)), "must not set command, scope, secrets or sandbox").optional(),
-  action: action.optional(),
+  // What the values are for; it fixes the audit action (run.start, secret.inject): a caller
+  // never names the action of its own read.
+  purpose: z.enum(DISPATCH_PURPOSES).optional(),
   reason: text.optional(),
   sandbox: z
     .strictObject({
@@ -75,6 +79,15 @@ export const dispatchRequest = z.strictObject({
       network: z.enum(["host", "none"]),
     })
     .optional(),
+});
+
+/** `POST /v1/runs/end`: the ticket from the dispatch, and how the run ended. */
+export const runEnd = z.strictObject({
+  ticket: z.string().max(MAX_RUN_TICKET_LENGTH),
+  exitCode: z.number().int(),
+  signal: z.string().max(32).nullable(),
+  durationMs: z.number().nonnegative(),
+  pid: z.number().int().positive().optional(),
 });
 
 export const auditEvent = z.strictObject({ action, resource: text, details: details.optional() });

@@ -3,6 +3,7 @@ import { formatDuration, parseDuration } from "../formats/duration.js";
 import type { VaultClient } from "../client/vault-client.js";
 import type { ApprovalInfo } from "../vault/approval-rows.js";
 import type { Output } from "./output.js";
+import { visible } from "./visible-text.js";
 
 /**
  * Waiting for the owner: what an agent's command does when the core answers
@@ -41,9 +42,11 @@ export function pendingRequests(e: unknown): Pending[] | null {
 
 /** `agent deploy-bot wants to read prod/DB: "nightly backup"` */
 export function describeRequest(a: Pending): string {
-  const who = a.agent ? `agent ${a.agent}` : a.principal.replace(/^token:/, "token ");
+  // Shown on the owner's terminal (watch, approve) and the agent's: the reason is the agent's
+  // own text, shown visibly so that padding or escapes cannot fake a line of their own.
+  const who = visible(a.agent ? `agent ${a.agent}` : a.principal.replace(/^token:/, "token "));
   const verb = a.action === "secret.write" ? "write" : "read";
-  return `${who} wants to ${verb} ${a.path}${a.reason ? `: ${JSON.stringify(a.reason)}` : ""}`;
+  return `${who} wants to ${verb} ${visible(a.path)}${a.reason ? `: "${visible(a.reason)}"` : ""}`;
 }
 
 function waitMs(flags: ApprovalFlags): number | null {

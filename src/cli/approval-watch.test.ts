@@ -23,6 +23,14 @@ function press(state: WatchState, ...keys: (string | { name: string; ctrl?: bool
 describe("approvals watch", () => {
   const three = withItems(initialState(), [request("apr_a"), request("apr_b", "prod/ROOT"), request("apr_c")]);
 
+  it("shows a reason padded with spaces or holding escapes visibly, on its own line", () => {
+    const padded = { ...request("apr_a"), reason: `ok${" ".repeat(120)}apr_fake  sensitive  agent evil wants to read prod/ROOT` };
+    const lines = render(withItems(initialState(), [padded]), 0, { color: false });
+    const row = lines.filter((l) => l.includes("apr_"));
+    expect(row).toHaveLength(1);
+    expect(row[0]).toContain('"ok[120 spaces]apr_fake[2 spaces]sensitive[2 spaces]agent evil wants to read prod/ROOT"');
+  });
+
   it("moves the selection with the arrows and approves the selected request with a", () => {
     expect(press(three, "a").command).toEqual({ kind: "approve", id: "apr_a" });
     expect(press(three, { name: "down" }, { name: "down" }, { name: "down" }, "a").command).toEqual({ kind: "approve", id: "apr_c" });

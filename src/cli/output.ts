@@ -1,3 +1,5 @@
+import { jsonVisible, visible } from "./visible-text.js";
+
 /**
  * Where things are printed: results on stdout (so pipes stay clean), everything else on stderr.
  */
@@ -16,7 +18,7 @@ export class Output {
    * function when building it is costly (100,000 list items), so text output skips it.
    */
   result(json: unknown, text: () => string): void {
-    if (this.opts.json) process.stdout.write(JSON.stringify(typeof json === "function" ? (json as () => unknown)() : json, null, 2) + "\n");
+    if (this.opts.json) process.stdout.write(jsonVisible(JSON.stringify(typeof json === "function" ? (json as () => unknown)() : json, null, 2)) + "\n");
     else {
       const t = text();
       if (t !== "") process.stdout.write(t.endsWith("\n") ? t : t + "\n");
@@ -41,8 +43,9 @@ export class Output {
   }
 }
 
-/** Renders rows as aligned columns. */
-export function table(headers: string[], rows: string[][]): string {
+/** Renders rows as aligned columns; every cell is shown visibly (src/cli/visible-text.ts), as it may hold anyone's text. */
+export function table(headers: string[], cells: string[][]): string {
+  const rows = cells.map((r) => r.map((c) => visible(c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
   return [line(headers), ...rows.map(line)].join("\n");

@@ -119,6 +119,8 @@ export function createHttpClient(opts: HttpClientOptions): VaultClient {
     testPolicy: (scope, path, capability) => call("POST", "/v1/policy/test", { body: { scope, path, capability } }),
 
     dispatch: (req) => call<Dispatch>("POST", "/v1/dispatch", { body: req }),
+    // The ticket is the proof (a token may be spent by now); the bearer is sent but not needed.
+    endRun: (ticket, end) => call<{ run: string }>("POST", "/v1/runs/end", { body: { ticket, ...end } }),
 
     createAgent: (name, o) => call<{ agent: AgentInfo; key: string }>("POST", "/v1/agents", { body: { name, scope: o.scope, description: o.description } }),
     listAgents: async () => (await call<{ items: AgentInfo[] }>("GET", "/v1/agents")).items,

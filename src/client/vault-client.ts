@@ -30,6 +30,7 @@ export type VaultClient = Pick<
   | "policy"
   | "testPolicy"
   | "dispatch"
+  | "endRun"
   | "createAgent"
   | "listAgents"
   | "revokeAgent"

@@ -88,6 +88,14 @@ describe("masker: forms", () => {
     expect(masked(`/path/${rfc3986}`)).toBe(`/path/${P}`);
   });
 
+  it("masks lower-case percent-encoding (%2f), which RFC 3986 makes equivalent to %2F", () => {
+    const lower = (t: string) => t.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase());
+    expect(masked(`?q=${lower(encodeURIComponent(secret))}&x=1`)).toBe(`?q=${P}&x=1`);
+    expect(masked(lower(new URLSearchParams({ q: secret }).toString()))).toBe(`q=${P}`);
+    const rfc3986 = encodeURIComponent(secret).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16));
+    expect(masked(`/path/${lower(rfc3986)}`)).toBe(`/path/${P}`);
+  });
+
   it("masks JSON-escaped forms, including escaped slashes and \\u escapes", () => {
     const value = 'ab"c\\d/e\tfé\u2028'; // quote, backslash, slash, tab, non-ASCII, U+2028
     const m = createMasker([value]);

@@ -58,13 +58,19 @@ const URI_COMPONENT_SAFE = /[A-Za-z0-9\-_.!~*'()]/; // encodeURIComponent
 const RFC3986_SAFE = /[A-Za-z0-9\-_.~]/; // Python quote(safe=""), Go url.QueryEscape
 const FORM_SAFE = /[A-Za-z0-9*\-._]/; // WHATWG application/x-www-form-urlencoded
 
+/**
+ * Each flavour with upper-case hex digits (RFC 3986's recommendation, and what most encoders
+ * write) and with lower-case ones (`%2f`: RFC 3986 makes them equivalent, and some encoders and
+ * proxies write them). A value encoded with mixed-case digits is not covered.
+ */
 function percentEncodings(value: Buffer): string[] {
-  return [
+  const upper = [
     percentEncode(value, URI_COMPONENT_SAFE, false),
     percentEncode(value, RFC3986_SAFE, false),
     percentEncode(value, RFC3986_SAFE, true),
     percentEncode(value, FORM_SAFE, true),
   ];
+  return [...upper, ...upper.map((form) => form.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()))];
 }
 
 function percentEncode(value: Buffer, safe: RegExp, spaceAsPlus: boolean): string {

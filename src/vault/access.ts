@@ -49,13 +49,13 @@ export function requireOwner(ctx: VaultContext, what: string): void {
 }
 
 /**
- * Best-effort audit of a refused credential (unknown, expired or revoked token or agent key).
- * The acting context is the daemon's own (the owner), which is not who knocked, so the
- * entry names the presented credential instead.
+ * Best-effort audit of a refused credential (unknown, expired or revoked token or agent key)
+ * or of a request refused before the core. The acting context is the daemon's own (the
+ * owner), which is not who knocked, so the entry names the presented credential instead.
  */
-export async function auditRefusedCredential(ctx: VaultContext, who: string, action: string, details: Record<string, unknown>): Promise<void> {
+export async function auditRefusedCredential(ctx: VaultContext, who: string, action: string, resource: string, details: Record<string, unknown>): Promise<void> {
   try {
-    await ctx.store.write((tx) => appendAudit(tx, ctx.keys, [{ ts: ctx.clock.now(), actor: who, action, resource: who, outcome: "denied", details }]));
+    await ctx.store.write((tx) => appendAudit(tx, ctx.keys, [{ ts: ctx.clock.now(), actor: who, action, resource, outcome: "denied", details }]));
   } catch {
     // The log is not writable; the refusal stands either way.
   }

@@ -4,7 +4,8 @@ import type { AgentRow } from "../store/store.js";
 import type { VaultContext } from "./context.js";
 import { resolveScope } from "./policies.js";
 import { audit } from "./audit-log.js";
-import { auditRefusedCredential } from "./access.js";
+import { endGrantsOf } from "./approvals.js";
+import { agentPrincipal } from "./approval-rows.js";
 
 /**
  * Agents: named identities with a long-lived key and a maximum scope. The key is shown once
@@ -68,7 +69,10 @@ export async function listAgents(ctx: VaultContext): Promise<AgentInfo[]> {
   return (await ctx.store.listAgents()).map((r) => openAgentRow(ctx, r));
 }
 
-/** Revokes an agent; its tokens stop working at once (token checks look at their agent). */
+/**
+ * Revokes an agent; its tokens stop working at once (token checks look at their agent by its
+ * id), and its grants and pending requests end with it.
+ */
 export async function revokeAgent(ctx: VaultContext, name: string): Promise<AgentInfo> {
   ownerOnly(ctx, "revoke agents");
   return ctx.store.write(async (tx) => {
@@ -79,30 +83,29 @@ export async function revokeAgent(ctx: VaultContext, name: string): Promise<Agen
     const { mac: _mac, ...rest } = row;
     const updated = sealAgent(ctx, { ...rest, revokedAt: ctx.clock.now() });
     await tx.putAgent(updated);
-    await audit(tx, ctx, "agent.revoke", `agent:${name}`);
+    await audit(tx, ctx, "agent.revoke", `agent:${name}`, { id: agent.id });
+    await endGrantsOf(tx, ctx, agentPrincipal(agent.name, agent.id));
     return openAgentRow(ctx, updated);
   });
 }
 
+export type AgentKeyCheck = { ok: true; agent: AgentInfo } | { ok: false; reason: "unknown" | "revoked"; who: string };
+
 /**
  * Checks an agent key. Unknown agents, wrong secrets and revoked agents give the same
- * answer, so a caller learns nothing about which agents exist.
+ * answer to the caller, so it learns nothing about which agents exist; `who` and `reason`
+ * are for the audit entry the caller writes (an unknown key is `agent-key:unknown`: the id
+ * in it was chosen by whoever sent it).
  */
-export async function verifyAgentKey(ctx: VaultContext, key: string): Promise<AgentInfo | null> {
+export async function verifyAgentKey(ctx: VaultContext, key: string): Promise<AgentKeyCheck> {
   const m = /^authy_ak_([a-z2-7]+)_([A-Za-z0-9_-]+)$/.exec(key);
   const presented = secretHash(ctx, m ? m[2]! : key);
-  const row = m ? await ctx.store.getAgentById(m[1]!) : null;
+  const row = m && m[1]!.length <= 32 ? await ctx.store.getAgentById(m[1]!) : null;
   // Compare against something either way so that an unknown id costs the same.
   const ok = constantTimeEqual(presented, row ? row.keyHash : new Uint8Array(presented.length)) && row !== null;
-  const who = m && m[1]!.length <= 32 ? `agent-key:${m[1]!}` : "agent-key:unknown";
-  if (!ok || !row) {
-    await auditRefusedCredential(ctx, who, "agent.auth.denied", { reason: "unknown" });
-    return null;
-  }
+  if (!row) return { ok: false, reason: "unknown", who: "agent-key:unknown" };
   const agent = openAgentRow(ctx, row);
-  if (agent.revokedAt !== null) {
-    await auditRefusedCredential(ctx, `agent:${agent.name}`, "agent.auth.denied", { reason: "revoked" });
-    return null;
-  }
-  return agent;
+  if (!ok) return { ok: false, reason: "unknown", who: `agent:${agent.name}` };
+  if (agent.revokedAt !== null) return { ok: false, reason: "revoked", who: `agent:${agent.name}` };
+  return { ok: true, agent };
 }

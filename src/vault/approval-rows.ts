@@ -107,16 +107,26 @@ export function approvalInfo(r: ApprovalRow, now: number): ApprovalInfo {
  * a grant outlives the short-lived token that asked and covers the agent's next token; a
  * token issued without an agent asks as itself, and its grant covers that token only (not
  * the tokens it issues). The owner is never asked: null.
+ *
+ * An agent is named with its id, `agent:<name>#<id>`: a grant given to agent `x` does not
+ * serve a new agent created later under the name `x` (with a new key, so a new id).
  */
 export function principalOf(actor: Actor): string | null {
   switch (actor.kind) {
     case "owner":
       return null;
     case "agent":
-      return `agent:${actor.name}`;
+      return agentPrincipal(actor.name, actor.id);
     case "token":
-      return actor.agent ? `agent:${actor.agent}` : `token:${actor.id}`;
+      if (!actor.agent) return `token:${actor.id}`;
+      // A token of an agent always knows the agent's id (tokens.ts); one that does not is refused, never granted by name.
+      if (!actor.agentId) throw new AuthyError("ACCESS_DENIED", "this token does not name its agent's identity", { hint: "obtain a new token" });
+      return agentPrincipal(actor.agent, actor.agentId);
   }
+}
+
+export function agentPrincipal(name: string, id: string): string {
+  return `agent:${name}#${id}`;
 }
 
 /**

@@ -32,7 +32,7 @@ let notified: ApprovalInfo[];
 async function tokenFor(agent: string | null, id: string): Promise<Vault> {
   const scope = await owner.resolveScope(SCOPE);
   const actor: Actor = { kind: "token", id, scope, expiresAt: T0 + 365 * 24 * 60 * MINUTE };
-  if (agent !== null) actor.agent = agent;
+  if (agent !== null) Object.assign(actor, { agent, agentId: `${agent}-id` });
   return owner.as(actor);
 }
 
@@ -98,7 +98,7 @@ describe("the tier table, for tokens", () => {
     const [a, ...rest] = await owner.listApprovals();
     expect(rest).toEqual([]);
     expect(a).toMatchObject({
-      id: r.id, principal: "agent:deploy-bot", agent: "deploy-bot", token: "t1", action: "secret.read", path: "prod/DB", tier: "sensitive",
+      id: r.id, principal: "agent:deploy-bot#deploy-bot-id", agent: "deploy-bot", token: "t1", action: "secret.read", path: "prod/DB", tier: "sensitive",
       reason: "nightly migration", status: "pending", createdAt: T0, expiresAt: T0 + APPROVAL_PENDING_TTL_MS, grant: null, grantUntil: null,
     });
     const entry = (await auditActions()).find((e) => e.action === "approval.request")!;
@@ -181,11 +181,11 @@ describe("requests", () => {
       await requested(ask(await tokenFor(agent, "t1")));
     }
     expect((await owner.listApprovals()).map((a) => `${a.principal} ${a.action} ${a.path}`)).toEqual([
-      "agent:deploy-bot secret.read prod/DB",
-      "agent:deploy-bot secret.read prod/OTHER",
-      "agent:other-bot secret.read prod/DB",
-      "agent:deploy-bot secret.write prod/ROOT",
-      "agent:deploy-bot secret.read prod/ROOT",
+      "agent:deploy-bot#deploy-bot-id secret.read prod/DB",
+      "agent:deploy-bot#deploy-bot-id secret.read prod/OTHER",
+      "agent:other-bot#other-bot-id secret.read prod/DB",
+      "agent:deploy-bot#deploy-bot-id secret.write prod/ROOT",
+      "agent:deploy-bot#deploy-bot-id secret.read prod/ROOT",
     ]);
   });
 
@@ -217,7 +217,7 @@ describe("requests", () => {
     expect((await bot.getApproval(id)).status).toBe("expired");
     expect(await outcome(owner.approve(id))).toBe("INVALID_INPUT");
     expect((await auditActions()).filter((e) => e.action === "approval.expire").map((e) => e.details)).toEqual([
-      { id, principal: "agent:deploy-bot", action: "secret.read", lapsed: "request" },
+      { id, principal: "agent:deploy-bot#deploy-bot-id", action: "secret.read", lapsed: "request" },
     ]);
     const next = await requested(bot.getSecret("prod/DB"));
     expect(next.id).not.toBe(id);

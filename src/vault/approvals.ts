@@ -110,6 +110,19 @@ async function recordLapses(tx: StoreWriter, ctx: VaultContext, rows: ApprovalRo
 }
 
 /**
+ * Ends every grant and pending request of a principal (an agent being revoked), inside the
+ * caller's transaction: each becomes `expired`, audited as `approval.expire` with why.
+ */
+export async function endGrantsOf(tx: StoreWriter, ctx: VaultContext, principal: string): Promise<void> {
+  for (const found of await tx.listApprovals({ principal })) {
+    const row = verifyApproval(ctx, found);
+    if (row.status !== "approved" && row.status !== "pending") continue;
+    await tx.putApproval(reseal(ctx, row, { status: "expired" }));
+    await audit(tx, ctx, "approval.expire", row.path, { id: row.id, principal: row.principal, action: row.action, lapsed: "agent-revoked" });
+  }
+}
+
+/**
  * The approval check for the acting principal, inside the caller's write transaction. Passes
  * at once for the owner and for needs the tier table does not cover.
  */

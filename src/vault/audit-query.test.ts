@@ -107,7 +107,7 @@ describe("audit queries", () => {
   it("filters by agent: the agent's own entries and its tokens', through real operations", async () => {
     await vault.setSecret("prod/K", utf8("value-0123456789"));
     const scope = await vault.resolveScope("secrets:read:prod/*");
-    const token = (id: string, agent?: string): Actor => ({ kind: "token", id, scope, expiresAt: T0 + 60 * MINUTE, ...(agent ? { agent } : {}) });
+    const token = (id: string, agent?: string): Actor => ({ kind: "token", id, scope, expiresAt: T0 + 60 * MINUTE, ...(agent ? { agent, agentId: `${agent}-id` } : {}) });
     await vault.as(token("tk1", "ci")).getSecret("prod/K");
     await vault.as(token("tk2", "cid")).getSecret("prod/K");
     await vault.as(token("tk3")).getSecret("prod/K");

@@ -9,6 +9,7 @@ import { authorizeEach } from "./access.js";
 import { approvalRequired, currentReadNeed, passApprovals, type ApprovalNeed } from "./approvals.js";
 import { decryptVersion, listAll, loadMeta, openCurrent, openMeta } from "./secrets.js";
 import { utf8Text } from "./utf8-text.js";
+import { startRun } from "./run-record.js";
 
 /**
  * Deciding what a process gets: the secrets a scope may read (named by their key), plus
@@ -31,8 +32,11 @@ export interface DispatchRequest {
   command: string;
   /** Extra non-secret details for the audit entry (pid, mounts). */
   details?: Record<string, unknown>;
-  /** The audit action: `run.start` unless another command dispatches (`secret.inject`). */
-  action?: string;
+  /**
+   * What the values are for, which fixes the audit action: `run` (`run.start`, the default) or
+   * `inject` (`secret.inject`). The caller never names the action itself.
+   */
+  purpose?: DispatchPurpose;
   /** Why, shown to the owner when a secret's tier needs an approval. */
   reason?: string;
   /** Set when the values go to a child of `authy run --sandbox`: what its flags allow. */
@@ -54,11 +58,18 @@ export interface DispatchedSecret {
   value: string;
 }
 
+export const DISPATCH_PURPOSES = ["run", "inject"] as const;
+export type DispatchPurpose = (typeof DISPATCH_PURPOSES)[number];
+const ACTION_OF: Record<DispatchPurpose, string> = { run: "run.start", inject: "secret.inject" };
+
 export interface Dispatch {
   scope: string | null;
   secrets: DispatchedSecret[];
   /** The sandbox to run in: the request's, plus the scope's defaults; absent if not sandboxed. */
   sandbox?: RunSandbox;
+  /** The run's id (in its `run.start` entry) and the ticket that records its end (run-record.ts). */
+  run: string;
+  ticket: string;
 }
 
 const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b])];
@@ -150,9 +161,18 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
   const listing = () => (listed ??= listAll(ctx, { recursive: true }));
   const { scope, plan } = await planDispatch(ctx, req, listing);
   const sandbox = await sandboxFor(ctx, scope, req);
+  const action = ACTION_OF[req.purpose ?? "run"];
+  // What the caller may not read is refused before anything is said about what exists, so
+  // that a missing name and a forbidden one get the same answer.
+  for (const ref of plan) {
+    const check = authorizeEach(ctx, ref.path, "read", "secret.read");
+    if (check) await check;
+  }
   const existing = new Set((await listing()).map((s) => s.path));
   const unknown = plan.filter((r) => !existing.has(r.path));
   if (unknown.length > 0) {
+    // A probe for names that do not exist is written down like any other refusal.
+    await tryAudit(ctx, action, scope?.name ?? req.command, { command: req.command, error: "NOT_FOUND", missing: unknown.map((r) => r.path) }, "error");
     throw new AuthyError("NOT_FOUND", `no secret ${unknown.map((r) => `${r.path} (${r.source})`).join(", ")}`, { hint: "see `authy secrets list`" });
   }
   const secrets: DispatchedSecret[] = [];
@@ -160,8 +180,6 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
   // Every row in one read (a scope of 1,000 secrets: 2,000 reads otherwise).
   const current = new Map((await ctx.store.readCurrent(plan.map((r) => r.path))).map((c) => [c.secret.path, c]));
   for (const ref of plan) {
-    const check = authorizeEach(ctx, ref.path, "read", "secret.read");
-    if (check) await check;
     const read = current.get(ref.path);
     const meta = read ? openMeta(ctx, read.secret) : await loadMeta(ctx, ref.path);
     if (meta.expiresAt !== null && meta.expiresAt <= ctx.clock.now()) {
@@ -178,14 +196,16 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
   }
   // Every approval the tiers ask for is asked at once (a run waits for all of them), and
   // spent only together, in the transaction that records what the process was given.
+  const run = startRun(ctx, scope?.name ?? req.command, req.command);
   const gate = await ctx.store.write(async (tx) => {
     const g = await passApprovals(tx, ctx, needs, req.reason);
     if (!g.ok) return g;
-    await audit(tx, ctx, req.action ?? "run.start", scope?.name ?? req.command, {
+    await audit(tx, ctx, action, scope?.name ?? req.command, {
       // The caller's details first: they can add to the record, never rewrite what was given.
       ...req.details,
       command: req.command,
       scope: scope?.name ?? null,
+      run: run.run,
       secrets: secrets.map((s) => ({ name: s.name, path: s.path })),
       sandboxed: sandbox !== undefined,
       ...(sandbox ? { sandbox } : {}),
@@ -193,5 +213,5 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
     return g;
   });
   if (!gate.ok) throw approvalRequired(ctx, gate);
-  return { scope: scope?.name ?? null, secrets, ...(sandbox ? { sandbox } : {}) };
+  return { scope: scope?.name ?? null, secrets, ...run, ...(sandbox ? { sandbox } : {}) };
 }

@@ -3,7 +3,7 @@ import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
 import type { CurrentRows } from "../store/store.js";
 import { listedPaths, openSecretRow, parseListing } from "./secret-rows.js";
-import { audit } from "./audit-log.js";
+import { audit, tryAudit } from "./audit-log.js";
 import { authorize, authorizeEach, mayList } from "./access.js";
 import { approvalRequired, currentReadNeed, passApprovals, writeNeed, type ApprovalNeed } from "./approvals.js";
 import { checkListingBefore, decryptVersion, LISTING_READ_ATTEMPTS, openCurrent, readListing, refreshListing, writeVersions } from "./secrets.js";
@@ -138,6 +138,9 @@ async function namespaceRows(ctx: VaultContext, ns: string): Promise<CurrentRows
 export async function exportEnv(ctx: VaultContext, namespace: string, opts: { keys?: string[]; reason?: string } = {}): Promise<EnvEntry[]> {
   const ns = validateNamespace(namespace);
   const wanted = opts.keys ? new Set(opts.keys) : null;
+  // Each key asked for by name is authorized before anything is said about whether it exists:
+  // a forbidden name and a missing one get the same refusal.
+  for (const key of wanted ?? []) await authorize(ctx, validatePath(`${ns}/${key}`).path, "read", "env.export");
   const out: EnvEntry[] = [];
   const found = new Set<string>();
   const needs: ApprovalNeed[] = [];
@@ -160,7 +163,10 @@ export async function exportEnv(ctx: VaultContext, namespace: string, opts: { ke
     needs.push(currentReadNeed(meta));
   }
   const missing = wanted ? [...wanted].filter((k) => !found.has(k)) : [];
-  if (missing.length > 0) throw new AuthyError("NOT_FOUND", `no secret ${missing.map((k) => `${ns}/${k}`).join(", ")}`);
+  if (missing.length > 0) {
+    await tryAudit(ctx, "env.export", ns, { error: "NOT_FOUND", missing }, "error");
+    throw new AuthyError("NOT_FOUND", `no secret ${missing.map((k) => `${ns}/${k}`).join(", ")}`);
+  }
   // Nothing to export is an error, not an empty file (`> .env` would silently write one).
   if (!wanted && out.length === 0) {
     throw new AuthyError("NOT_FOUND", `no secrets in ${ns}`, { hint: "namespaces hold only the secrets directly in them; see `authy secrets list --recursive`" });

@@ -11,7 +11,10 @@ import { decide, type Decision, type PolicyDocument, type Scope, type ScopeSandb
  */
 const policyJson = () => import("./policy/policy-json.js");
 const policyYaml = () => import("./policy/policy-yaml.js");
-import { audit } from "./audit-log.js";
+import { audit, tryAudit } from "./audit-log.js";
+
+/** How much of a refused scope name the audit entry keeps: a name, not whatever was sent. */
+const MAX_AUDITED_SCOPE_NAME = 128;
 
 /**
  * The stored policy: authored as YAML, stored as canonical JSON with a MAC, so that a hand
@@ -45,9 +48,21 @@ export async function applyPolicy(ctx: VaultContext, yamlText: string, source: s
 /**
  * A scope given on the command line: the name of a stored scope, or the compact
  * `secrets:read:prod/*` form.
+ *
+ * Which scopes the policy holds is the owner's to know: a token or an agent may name only its
+ * own scope (or give a compact one), and any other name is refused the same way whether or
+ * not a scope of that name exists, and audited.
  */
 export async function resolveScope(ctx: VaultContext, spec: string): Promise<Scope> {
   if (isCompactScope(spec)) return { name: spec, allow: parseCompactScope(spec), deny: [] };
+  const actor = ctx.actor;
+  if (actor.kind !== "owner") {
+    if (spec === actor.scope.name) return actor.scope;
+    await tryAudit(ctx, "scope.use.denied", "policy", { scope: spec.slice(0, MAX_AUDITED_SCOPE_NAME), reason: "not the caller's own scope" }, "denied");
+    throw new AuthyError("ACCESS_DENIED", "a token can name only its own scope, or give a compact scope such as secrets:read:prod/*", {
+      hint: `this token's scope is ${JSON.stringify(actor.scope.name)}`,
+    });
+  }
   const scope = getScope(await loadPolicy(ctx), spec);
   if (!scope) throw new AuthyError("NOT_FOUND", `no scope named ${JSON.stringify(spec)}`, { hint: "see `authy policy show`, or give a compact scope like secrets:read:prod/*" });
   return scope;

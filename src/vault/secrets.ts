@@ -222,7 +222,8 @@ export async function getSecret(ctx: VaultContext, path: string, opts: GetOption
     }
     return { meta, value };
   } catch (e) {
-    if (isAuthyError(e) && e.code === "INTEGRITY") await tryAudit(ctx, "secret.read", meta?.path ?? path, { error: "INTEGRITY" }, "error");
+    // A failed read is written down too: a probe for a name that does not exist leaves a trace.
+    if (isAuthyError(e) && (e.code === "INTEGRITY" || e.code === "NOT_FOUND")) await tryAudit(ctx, "secret.read", meta?.path ?? path, { error: e.code }, "error");
     throw e;
   }
 }

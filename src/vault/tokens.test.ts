@@ -36,4 +36,24 @@ describe("token uses", () => {
     expect((await vault.useToken(secret, INSTANCE)).ok).toBe(true);
     expect(await vault.useToken(secret, "dmn_restarted")).toEqual({ ok: false, reason: "unknown" });
   });
+
+  it("gives a family of tokens one budget: a child's uses are spent from its ancestors too, and a refund gives back to all", async () => {
+    const scope = await vault.resolveScope("secrets:read:prod/*");
+    const parent = await vault.createToken({ scope, uses: 3, instance: INSTANCE });
+    const asParent = vault.as({ kind: "token", id: parent.token.id, scope, expiresAt: parent.token.expiresAt });
+    const child = await asParent.createToken({ scope, uses: 10, instance: INSTANCE });
+    expect(child.token.maxUses).toBe(3);
+    expect(child.notices).toContain("uses clamped to the 3 left to the issuing token");
+    const asChild = vault.as({ kind: "token", id: child.token.id, scope, expiresAt: child.token.expiresAt });
+    const grandchild = await asChild.createToken({ scope, instance: INSTANCE });
+    expect((await vault.useToken(grandchild.secret, INSTANCE)).ok).toBe(true);
+    expect((await vault.useToken(child.secret, INSTANCE)).ok).toBe(true);
+    await vault.refundUse(child.token.id);
+    expect((await vault.useToken(parent.secret, INSTANCE)).ok).toBe(true);
+    expect((await vault.useToken(child.secret, INSTANCE)).ok).toBe(true);
+    for (const t of [parent, child, grandchild]) expect(await vault.useToken(t.secret, INSTANCE)).toEqual({ ok: false, reason: "exhausted" });
+    const listed = await vault.listTokens(INSTANCE);
+    expect(listed.map((t) => t.status)).toEqual(["spent", "spent", "spent"]);
+    expect(listed.find((t) => t.id === parent.token.id)?.uses).toBe(3);
+  });
 });

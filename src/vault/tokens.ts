@@ -1,7 +1,7 @@
 import { constantTimeEqual, randomId, randomToken } from "../crypto/index.js";
 import { AuthyError, integrityError } from "../errors.js";
 import type { TokenRow } from "../store/store.js";
-import { auditRefusedCredential, requireOwner } from "./access.js";
+import { requireOwner } from "./access.js";
 import { secretHash, openAgentRow } from "./agents.js";
 import { audit, tryAudit } from "./audit-log.js";
 import type { VaultContext } from "./context.js";
@@ -20,7 +20,9 @@ const TOKEN_DOMAIN = "authy/token/v1";
 
 export interface TokenInfo {
   id: string;
+  /** The agent it was issued to (its name), and that agent's id. */
   agent: string | null;
+  agentId: string | null;
   scope: Scope;
   label: string;
   createdAt: number;
@@ -30,9 +32,36 @@ export interface TokenInfo {
   revokedAt: number | null;
   parent: string | null;
   pid: number | null;
+  /** What `tokens list` shows; `spent` when its uses, or its family's, are all spent. */
+  status?: TokenStatus;
 }
 
-export type TokenCheck = { ok: true; token: TokenInfo } | { ok: false; reason: "unknown" | "expired" | "revoked" | "exhausted" | "agent-revoked" };
+export type TokenStatus = "active" | "spent" | "expired" | "revoked";
+
+/**
+ * Tokens issue tokens; a chain longer than this is refused rather than walked (each use walks
+ * it, to spend from every limited ancestor).
+ */
+export const MAX_TOKEN_DEPTH = 16;
+
+/**
+ * The agent a token was issued to, as stored in its row: `<name>#<id>`. The id tells apart
+ * agents that had the same name: revoking agent `x` and creating a new `x` must not bring the
+ * old one's tokens back. A row without an id (written before ids were kept) names no agent
+ * that can be checked, and is refused.
+ */
+function agentRef(name: string, id: string): string {
+  return `${name}#${id}`;
+}
+
+function parseAgentRef(ref: string | null): { name: string; id: string | null } | null {
+  if (ref === null) return null;
+  const hash = ref.lastIndexOf("#");
+  return hash < 0 ? { name: ref, id: null } : { name: ref.slice(0, hash), id: ref.slice(hash + 1) };
+}
+
+/** `limited`: the token, or one of its ancestors, has a number of uses (so a use is spent per request). */
+export type TokenCheck = { ok: true; token: TokenInfo; limited: boolean } | { ok: false; reason: "unknown" | "expired" | "revoked" | "exhausted" | "agent-revoked" };
 
 function tokenFields(r: Omit<TokenRow, "mac">) {
   return [r.id, r.secretHash, r.agent, r.scope, r.label, r.createdAt, r.expiresAt, r.maxUses, r.uses, r.revokedAt, r.instance, r.parent, r.pid];
@@ -93,7 +122,8 @@ export function verifyTokenRow(ctx: VaultContext, r: TokenRow): void {
 function open(ctx: VaultContext, r: TokenRow): TokenInfo {
   ctx.keys.verifyRow(TOKEN_DOMAIN, tokenFields(r), r.mac, `token ${r.id} was modified outside authy`);
   const scope = scopeFromJson(r.id, r.scope);
-  return { id: r.id, agent: r.agent, scope, label: r.label, createdAt: r.createdAt, expiresAt: r.expiresAt, maxUses: r.maxUses, uses: r.uses, revokedAt: r.revokedAt, parent: r.parent, pid: r.pid };
+  const agent = parseAgentRef(r.agent);
+  return { id: r.id, agent: agent?.name ?? null, agentId: agent?.id ?? null, scope, label: r.label, createdAt: r.createdAt, expiresAt: r.expiresAt, maxUses: r.maxUses, uses: r.uses, revokedAt: r.revokedAt, parent: r.parent, pid: r.pid };
 }
 
 export interface CreateTokenOptions {
@@ -123,7 +153,9 @@ export async function createToken(ctx: VaultContext, opts: CreateTokenOptions): 
   }
   if (opts.uses !== undefined && (!Number.isSafeInteger(opts.uses) || opts.uses < 1)) throw new AuthyError("INVALID_INPUT", "--uses must be a whole number of at least 1");
   let expiresAt = now + ttl;
-  let agent = opts.agent ?? null;
+  /** The agent as stored in the row (`name#id`), and its name alone. */
+  let agent: string | null = null;
+  let agentName: string | null = opts.agent ?? null;
   let parent: string | null = null;
   let maxUses = opts.uses ?? null;
   const actor = ctx.actor;
@@ -132,8 +164,10 @@ export async function createToken(ctx: VaultContext, opts: CreateTokenOptions): 
       await tryAudit(ctx, "token.issue.denied", "token", { reason: "wider scope" }, "denied");
       throw new AuthyError("ACCESS_DENIED", "a token can only be issued for a scope within the issuer's own", { hint: "ask the owner for a wider token" });
     }
-    agent = actor.kind === "agent" ? actor.name : (actor.agent ?? null);
-    if (opts.agent !== undefined && opts.agent !== agent) throw new AuthyError("ACCESS_DENIED", "cannot issue a token for another agent");
+    agentName = actor.kind === "agent" ? actor.name : (actor.agent ?? null);
+    const agentId = actor.kind === "agent" ? actor.id : (actor.agentId ?? null);
+    if (opts.agent !== undefined && opts.agent !== agentName) throw new AuthyError("ACCESS_DENIED", "cannot issue a token for another agent");
+    agent = agentName !== null && agentId !== null ? agentRef(agentName, agentId) : null;
   }
   if (actor.kind === "token") {
     parent = actor.id;
@@ -141,19 +175,19 @@ export async function createToken(ctx: VaultContext, opts: CreateTokenOptions): 
       expiresAt = actor.expiresAt;
       notices.push("lifetime clamped to the issuing token's");
     }
-    const parentRow = await ctx.store.getToken(actor.id);
-    const p = parentRow ? open(ctx, parentRow) : null;
-    if (p && p.maxUses !== null) {
-      const left = p.maxUses - p.uses;
-      if (maxUses === null || maxUses > left) {
-        maxUses = left;
-        notices.push(`uses clamped to the issuing token's ${left}`);
-      }
+    // One budget for the family: a child can never have more uses than its ancestors have
+    // left, and every use it makes is spent from them too (useToken).
+    const left = familyUsesLeft(await family(ctx, (id) => ctx.store.getToken(id), actor.id));
+    if (left !== null && (maxUses === null || maxUses > left)) {
+      maxUses = left;
+      notices.push(`uses clamped to the ${left} left to the issuing token`);
     }
   }
-  if (agent !== null && actor.kind === "owner") {
-    const row = await ctx.store.getAgent(agent);
-    if (!row || openAgentRow(ctx, row).revokedAt !== null) throw new AuthyError("NOT_FOUND", `no agent ${agent}`);
+  if (agentName !== null && actor.kind === "owner") {
+    const row = await ctx.store.getAgent(agentName);
+    const found = row ? openAgentRow(ctx, row) : null;
+    if (!found || found.revokedAt !== null) throw new AuthyError("NOT_FOUND", `no agent ${agentName}`);
+    agent = agentRef(found.name, found.id);
   }
   const id = randomId("", 10);
   const secret = randomToken(32);
@@ -163,7 +197,7 @@ export async function createToken(ctx: VaultContext, opts: CreateTokenOptions): 
   });
   await ctx.store.write(async (tx) => {
     await tx.putToken(row);
-    await audit(tx, ctx, "token.issue", `token:${id}`, { agent, scope: opts.scope.name, expiresAt, maxUses, parent, pid: opts.pid ?? null });
+    await audit(tx, ctx, "token.issue", `token:${id}`, { agent: agentName, scope: opts.scope.name, expiresAt, maxUses, parent, pid: opts.pid ?? null });
   });
   return { token: open(ctx, row), secret: `${TOKEN_PREFIX}${id}_${secret}`, notices };
 }
@@ -174,50 +208,113 @@ function parseToken(token: string): { id: string; secret: string } | null {
 }
 
 /**
- * Checks a presented token and, if it is limited in uses, spends one use atomically (so a
- * single-use token used 100 times at once succeeds exactly once). Callers must answer every
- * failure the same way; the reason is for the audit log only. With `spend: false` (checking on
- * an approval request) the token is checked but no use is spent.
+ * A token and its ancestors, nearest first, each verified (the token issued by a token issued
+ * by …). Null when the token, or one of its ancestors, is gone.
+ */
+async function family(ctx: VaultContext, get: (id: string) => Promise<TokenRow | null>, id: string): Promise<{ row: TokenRow; token: TokenInfo }[] | null> {
+  const chain: { row: TokenRow; token: TokenInfo }[] = [];
+  for (let next: string | null = id; next !== null; ) {
+    if (chain.length >= MAX_TOKEN_DEPTH) return null;
+    const row = await get(next);
+    if (!row) return null;
+    const token = open(ctx, row);
+    chain.push({ row, token });
+    next = token.parent;
+  }
+  return chain;
+}
+
+/** The uses the family has left: the fewest left to any limited member; null when none is limited. */
+function familyUsesLeft(chain: { token: TokenInfo }[] | null): number | null {
+  let left: number | null = null;
+  for (const { token: t } of chain ?? []) if (t.maxUses !== null) left = Math.min(left ?? Infinity, Math.max(0, t.maxUses - t.uses));
+  return left;
+}
+
+/** Why a token (with its ancestors) cannot be used now, or null when it can. */
+async function refusal(ctx: VaultContext, chain: { token: TokenInfo }[] | null): Promise<Exclude<TokenCheck, { ok: true }>["reason"] | null> {
+  if (!chain) return "revoked";
+  const now = ctx.clock.now();
+  for (const { token: t } of chain) {
+    if (t.revokedAt !== null) return "revoked";
+    if (now >= t.expiresAt) return "expired";
+    if (t.maxUses !== null && t.uses >= t.maxUses) return "exhausted";
+  }
+  const t = chain[0]!.token;
+  if (t.agent !== null) {
+    if (t.agentId === null) return "agent-revoked";
+    const agentRow = await ctx.store.getAgentById(t.agentId);
+    const agent = agentRow ? openAgentRow(ctx, agentRow) : null;
+    if (!agent || agent.name !== t.agent || agent.revokedAt !== null) return "agent-revoked";
+  }
+  return null;
+}
+
+/** The id of a presented token, when it has the shape of one. */
+export function presentedTokenId(presented: string): string | null {
+  const parsed = parseToken(presented);
+  return parsed && parsed.id.length <= 32 ? parsed.id : null;
+}
+
+/**
+ * Checks a presented token and, with `spend` (the default), spends one use of it and of every
+ * limited ancestor, atomically: a family of tokens shares one budget, and a single-use token
+ * used 100 times at once succeeds exactly once. Callers must answer every failure the same
+ * way; the reason is for the audit log only (which the caller writes: see src/api). With
+ * `spend: false` (status, approval polls, issuing a child) nothing is spent.
  */
 export async function useToken(ctx: VaultContext, presented: string, instance: string, opts: { spend?: boolean } = {}): Promise<TokenCheck> {
   const parsed = parseToken(presented);
   const hash = secretHash(ctx, parsed ? parsed.secret : presented);
-  const check = async (row: TokenRow | null): Promise<TokenCheck> => {
+  const check = async (get: (id: string) => Promise<TokenRow | null>): Promise<{ result: TokenCheck; chain: { row: TokenRow; token: TokenInfo }[] }> => {
+    const row = parsed ? await get(parsed.id) : null;
     const match = constantTimeEqual(hash, row ? row.secretHash : new Uint8Array(hash.length));
-    if (!row || !match || row.instance !== instance) return { ok: false, reason: "unknown" };
-    const t = open(ctx, row);
-    if (t.revokedAt !== null) return { ok: false, reason: "revoked" };
-    if (ctx.clock.now() >= t.expiresAt) return { ok: false, reason: "expired" };
-    if (t.maxUses !== null && t.uses >= t.maxUses) return { ok: false, reason: "exhausted" };
-    if (t.agent !== null) {
-      const agentRow = await ctx.store.getAgent(t.agent);
-      if (!agentRow || openAgentRow(ctx, agentRow).revokedAt !== null) return { ok: false, reason: "agent-revoked" };
-    }
-    return { ok: true, token: t };
+    if (!row || !match || row.instance !== instance) return { result: { ok: false, reason: "unknown" }, chain: [] };
+    const chain = await family(ctx, get, row.id);
+    const reason = await refusal(ctx, chain);
+    return reason ? { result: { ok: false, reason }, chain: [] } : { result: { ok: true, token: chain![0]!.token, limited: familyUsesLeft(chain) !== null }, chain: chain! };
   };
-  const first = await check(parsed ? await ctx.store.getToken(parsed.id) : null);
-  const result: TokenCheck =
-    !first.ok || first.token.maxUses === null || opts.spend === false
-      ? first
-      : await ctx.store.write(async (tx): Promise<TokenCheck> => {
-          const row = await tx.getToken(parsed!.id);
-          const again = await check(row);
-          if (!again.ok || !row) return again;
-          const { mac: _mac, ...rest } = row;
-          await tx.putToken(seal(ctx, { ...rest, uses: rest.uses + 1 }));
-          return { ok: true, token: { ...again.token, uses: again.token.uses + 1 } };
-        });
-  if (!result.ok) {
-    // Every refusal is written down; the id is shown only if it has the shape of one.
-    const who = parsed && parsed.id.length <= 32 ? `token:${parsed.id}` : "token:unknown";
-    await auditRefusedCredential(ctx, who, "token.use.denied", { reason: result.reason });
-  }
-  return result;
+  const first = await check((id) => ctx.store.getToken(id));
+  if (!first.result.ok || opts.spend === false || !first.result.limited) return first.result;
+  return ctx.store.write(async (tx): Promise<TokenCheck> => {
+    const again = await check((id) => tx.getToken(id));
+    if (!again.result.ok) return again.result;
+    for (const { row } of again.chain) {
+      if (row.maxUses === null) continue;
+      const { mac: _mac, ...rest } = row;
+      await tx.putToken(seal(ctx, { ...rest, uses: rest.uses + 1 }));
+    }
+    const t = again.result.token;
+    return { ok: true, limited: true, token: { ...t, uses: t.uses + (t.maxUses === null ? 0 : 1) } };
+  });
 }
 
+/**
+ * Gives back the use a request spent when it released nothing (refused, not found, waiting
+ * for an approval): what a token's uses count is what it obtained.
+ */
+export async function refundUse(ctx: VaultContext, id: string): Promise<void> {
+  await ctx.store.write(async (tx) => {
+    for (const { row } of (await family(ctx, (t) => tx.getToken(t), id)) ?? []) {
+      if (row.maxUses === null || row.uses === 0) continue;
+      const { mac: _mac, ...rest } = row;
+      await tx.putToken(seal(ctx, { ...rest, uses: rest.uses - 1 }));
+    }
+  });
+}
+
+/** This instance's tokens, each with its status as of now (a spent family shows as spent). */
 export async function listTokens(ctx: VaultContext, instance: string): Promise<TokenInfo[]> {
   requireOwner(ctx, "list tokens");
-  return (await ctx.store.listTokens()).filter((r) => r.instance === instance).map((r) => open(ctx, r));
+  const rows = new Map((await ctx.store.listTokens()).filter((r) => r.instance === instance).map((r) => [r.id, r]));
+  const out: TokenInfo[] = [];
+  for (const row of rows.values()) {
+    const chain = await family(ctx, async (id) => rows.get(id) ?? null, row.id);
+    const why = await refusal(ctx, chain);
+    const status: TokenStatus = why === null ? "active" : why === "exhausted" ? "spent" : why === "expired" ? "expired" : "revoked";
+    out.push({ ...open(ctx, row), status });
+  }
+  return out;
 }
 
 /** Revokes a token and every token it issued. The owner may revoke any; a token itself and its children. */

@@ -14,11 +14,13 @@ import type { Scope } from "./policy/scope.js";
 /**
  * Who is acting: the owner (passphrase, identity or owner session), an agent presenting its
  * key (only to obtain tokens), or a token, which carries the scope it was limited to.
+ * An agent is known by its id (`agentId`): its name is for people, and a name can be given
+ * again to a new agent, which must not inherit anything of the old one.
  */
 export type Actor =
   | { kind: "owner" }
-  | { kind: "agent"; name: string; scope: Scope }
-  | { kind: "token"; id: string; agent?: string; scope: Scope; expiresAt: number };
+  | { kind: "agent"; name: string; id: string; scope: Scope }
+  | { kind: "token"; id: string; agent?: string; agentId?: string; scope: Scope; expiresAt: number };
 
 export function actorName(actor: Actor): string {
   switch (actor.kind) {

@@ -23,14 +23,15 @@ export { UNLOCK_FREE_ATTEMPTS, UNLOCK_MAX_DELAY_MS, unlockDelayMs, type InitOpti
 import { macListing } from "./secret-rows.js";
 import * as secrets from "./secrets.js";
 import { audit } from "./audit-log.js";
-import { authorize, requireOwner } from "./access.js";
+import { auditRefusedCredential, authorize, requireOwner } from "./access.js";
+import { endRun, type RunEnd } from "./run-record.js";
 import { validatePath } from "./path.js";
 import { actorName, type Actor, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
 import { verifyVault, type VerifyReport } from "./verify.js";
 import type { Dispatch, DispatchRequest } from "./dispatch.js";
 import type { Capability } from "./policy/capability.js";
 import type { Decision, PolicyDocument, Scope, ScopeSandbox } from "./policy/scope.js";
-import type { AgentInfo } from "./agents.js";
+import type { AgentInfo, AgentKeyCheck } from "./agents.js";
 import type { CreateTokenOptions, TokenCheck, TokenInfo } from "./tokens.js";
 import * as approvals from "./approvals.js";
 import type { ApproveOptions } from "./approvals.js";
@@ -172,7 +173,7 @@ export class Vault {
     return agents().then((m) => m.revokeAgent(this.ctx, name));
   }
 
-  verifyAgentKey(key: string): Promise<AgentInfo | null> {
+  verifyAgentKey(key: string): Promise<AgentKeyCheck> {
     return agents().then((m) => m.verifyAgentKey(this.ctx, key));
   }
 
@@ -186,6 +187,11 @@ export class Vault {
 
   useToken(presented: string, instance: string, opts?: { spend?: boolean }): Promise<TokenCheck> {
     return tokens().then((m) => m.useToken(this.ctx, presented, instance, opts));
+  }
+
+  /** Gives back a use spent by a request that released nothing (src/api spends them). */
+  refundUse(tokenId: string): Promise<void> {
+    return tokens().then((m) => m.refundUse(this.ctx, tokenId));
   }
 
   listTokens(instance: string): Promise<TokenInfo[]> {
@@ -374,10 +380,24 @@ export class Vault {
 
   /** Records an owner-level event that is not a secret operation (backup, restore, export). */
   async recordEvent(action: string, resource: string, details?: Record<string, unknown>): Promise<void> {
-    // A token may close the record of its own run (and note the hosts its sandbox refused);
-    // every other event is the owner's to write.
-    if (!((action === "run.end" || action === "run.network.denied") && this.ctx.actor.kind === "token")) requireOwner(this.ctx, "record events");
+    // A token may note the hosts its sandbox refused; every other event is the owner's to write
+    // (a run's end goes through endRun, with its ticket).
+    if (!(action === "run.network.denied" && this.ctx.actor.kind === "token")) requireOwner(this.ctx, "record events");
     await this.ctx.store.write((tx) => audit(tx, this.ctx, action, resource, details));
+  }
+
+  /** Records how a run ended, with the ticket its dispatch gave (any caller: the ticket is the proof). */
+  endRun(ticket: string, end: RunEnd, firstEnd?: (run: string) => boolean): Promise<{ run: string }> {
+    return endRun(this.ctx, ticket, end, firstEnd);
+  }
+
+  /**
+   * Writes down a refusal of someone who is not an authenticated principal (a bad credential,
+   * a route not for its kind): the daemon's own vault (the owner) writes it, naming `who`.
+   */
+  async recordRefusal(who: string, action: string, resource: string, details: Record<string, unknown>): Promise<void> {
+    requireOwner(this.ctx, "record refusals");
+    await auditRefusedCredential(this.ctx, who, action, resource, details);
   }
 
   get actorName(): string {

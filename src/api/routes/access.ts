@@ -53,6 +53,8 @@ export function accessRoutes({ opts }: RouteDeps): RouteSpec[] {
       method: "POST",
       url: "/v1/tokens",
       callers: ["owner", "token", "agent"],
+      // Issuing spends no use: a child shares its family's one budget (src/vault/tokens.ts).
+      free: true,
       handler: async (req, caller, reply) => {
         const b = parse(tokenIssue, req.body, "token request");
         onlyOne("scope and scopes", b.scope, b.scopes);
@@ -91,6 +93,7 @@ export function accessRoutes({ opts }: RouteDeps): RouteSpec[] {
       method: "DELETE",
       url: "/v1/tokens/:id",
       callers: ["owner", "token"],
+      free: true,
       handler: async (req, caller) => vaultOf(caller).revokeToken((req.params as { id: string }).id),
     },
   ];

@@ -57,7 +57,7 @@ export async function listTokens(ctx: CliContext): Promise<void> {
         t.agent ?? "",
         isoTime(t.expiresAt),
         t.maxUses === null ? String(t.uses) : `${t.uses}/${t.maxUses}`,
-        t.revokedAt !== null ? "revoked" : t.expiresAt <= now ? "expired" : "active",
+        t.status ?? (t.revokedAt !== null ? "revoked" : t.expiresAt <= now ? "expired" : "active"),
       ]),
     ),
   );

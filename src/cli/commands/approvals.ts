@@ -7,6 +7,7 @@ import { describeRequest } from "../approval-wait.js";
 import { initialState, onKey, render, withItems, type KeyPress, type WatchCommand, type WatchState } from "../approval-watch.js";
 import type { CliContext } from "../context.js";
 import { isoTime, table } from "../output.js";
+import { jsonVisible, visible } from "../visible-text.js";
 
 /** How often `approvals watch` looks for new requests. */
 export const WATCH_INTERVAL_MS = 1_000;
@@ -88,7 +89,7 @@ async function watchStream(client: VaultClient): Promise<void> {
     for (const a of await client.listApprovals({ status: "pending" })) {
       if (seen.has(a.id)) continue;
       seen.add(a.id);
-      process.stdout.write(JSON.stringify({ event: "approval.request", ...approvalJson(a) }) + "\n");
+      process.stdout.write(jsonVisible(JSON.stringify({ event: "approval.request", ...approvalJson(a) })) + "\n");
     }
     await pause(WATCH_INTERVAL_MS);
   }
@@ -119,7 +120,7 @@ async function watchTerminal(ctx: CliContext, client: VaultClient, forMs: number
       state = { ...state, message: `${a.status} ${a.id}: ${describeRequest(a)}${a.grant === "window" ? ` (until ${isoTime(a.grantUntil)})` : ""}` };
     } catch (e) {
       // A request that lapsed or was decided elsewhere in the meantime: say so and carry on.
-      state = { ...state, message: e instanceof AuthyError ? `could not do that: ${e.message}` : String(e) };
+      state = { ...state, message: visible(e instanceof AuthyError ? `could not do that: ${e.message}` : String(e), 400) };
     } finally {
       busy = false;
     }

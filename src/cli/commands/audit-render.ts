@@ -1,6 +1,7 @@
 import type { AuditEntry } from "../../vault/audit-query.js";
 import type { AuditVerifyReport } from "../../vault/audit-verify.js";
 import { isoTime, type Output } from "../output.js";
+import { visible } from "../visible-text.js";
 
 /**
  * How audit entries are shown. The --json shape of one entry (also one line of `--follow
@@ -32,6 +33,9 @@ export function detailsText(details: Record<string, unknown>): string {
     .join(" ");
 }
 
+/** The details column holds more than other cells (a run's variable names); `--json` shows all of it. */
+const MAX_DETAILS_CHARS = 600;
+
 /** ANSI colour per outcome: failures stand out, pending approvals are yellow. */
 const OUTCOME_COLOR: Record<string, string> = { ok: "32", denied: "31", error: "31", pending: "33" };
 
@@ -48,7 +52,9 @@ export class EntryTable {
 
   /** The rows, after the header when asked for (which is then as wide as these rows). */
   rows(entries: readonly AuditEntry[], header = false): string {
-    const cells = entries.map((e) => [isoTime(e.ts), e.outcome, e.actor, e.action, e.resource, detailsText(e.details)]);
+    // Actors, resources and details can be chosen by whoever called (a command line, a
+    // token's label): shown visibly, so that none can print an escape or a row of its own.
+    const cells = entries.map((e) => [isoTime(e.ts), visible(e.outcome), visible(e.actor), visible(e.action), visible(e.resource), visible(detailsText(e.details), MAX_DETAILS_CHARS)]);
     for (const row of cells) row.forEach((c, i) => (this.widths[i] = Math.max(this.widths[i]!, c.length)));
     const lines = cells.map((c) => this.line(c, true));
     return (header ? [this.line(HEADERS, false), ...lines] : lines).join("\n");

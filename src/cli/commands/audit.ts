@@ -8,6 +8,7 @@ import type { AuditEntry, AuditFilter } from "../../vault/audit-query.js";
 import type { CliContext } from "../context.js";
 import { progressBar } from "../progress.js";
 import { csvRow, CSV_HEADER, EntryTable, entryJson, verifyText } from "./audit-render.js";
+import { jsonVisible } from "../visible-text.js";
 
 /** How often `--follow` asks for new entries: each poll is one indexed query. */
 export const FOLLOW_POLL_MS = 500;
@@ -73,7 +74,7 @@ export async function query(ctx: CliContext, flags: QueryFlags): Promise<void> {
   let header = true;
   const print = (entries: AuditEntry[]) => {
     if (ctx.out.opts.json) {
-      if (entries.length > 0) process.stdout.write(entries.map((e) => JSON.stringify(entryJson(e))).join("\n") + "\n");
+      if (entries.length > 0) process.stdout.write(entries.map((e) => jsonVisible(JSON.stringify(entryJson(e)))).join("\n") + "\n");
     } else if (entries.length > 0 || header) {
       process.stdout.write(table.rows(entries, header) + "\n");
       header = false;
@@ -196,7 +197,7 @@ export async function exportLog(ctx: CliContext, flags: { format: ExportFormat; 
       head = page.headSeq;
       for (const e of page.entries) {
         if (flags.format === "csv") await sink.write(csvRow(e));
-        else await sink.write((flags.format === "json" ? (count === 0 ? "\n" : ",\n") : "") + JSON.stringify(entryJson(e)) + (flags.format === "jsonl" ? "\n" : ""));
+        else await sink.write((flags.format === "json" ? (count === 0 ? "\n" : ",\n") : "") + jsonVisible(JSON.stringify(entryJson(e))) + (flags.format === "jsonl" ? "\n" : ""));
         count++;
       }
       bar.update(count, Math.max(head, count));

@@ -17,7 +17,7 @@ export async function inject(ctx: CliContext, flags: { in: string; out?: string;
       scope: flags.scope,
       refs: paths.map((path) => ({ name: path, path, source })),
       command: "inject",
-      action: "secret.inject",
+      purpose: "inject",
       details: { template: source, out: flags.out ?? null },
       ...(flags.reason === undefined ? {} : { reason: flags.reason }),
     }),

@@ -130,14 +130,9 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
     await sandbox?.close();
     if (tokenId) await client.revokeToken(tokenId).catch(() => undefined);
   }
+  // Recorded with the run's ticket, for every caller: a token's run too, even once it is spent.
   await client
-    .recordEvent("run.end", dispatched.scope ?? path.basename(program), {
-      command: path.basename(program),
-      exitCode: result.exitCode,
-      signal: result.signal,
-      durationMs: Math.round(result.durationMs),
-      pid: process.pid,
-    })
+    .endRun(dispatched.ticket, { exitCode: result.exitCode, signal: result.signal, durationMs: Math.round(result.durationMs), pid: process.pid })
     .catch((e: unknown) => ctx.out.warn(`could not record run.end: ${(e as Error).message}`));
   return result.exitCode;
 }
