@@ -43,7 +43,7 @@ describe("dispatching a scope that requires the sandbox", () => {
     const r = await h.req("POST", "/v1/dispatch", { body: { scope: "boxed", command: "agent", sandbox: box() } });
     expect(r.status).toBe(200);
     const sandbox = { write: ["/work/out", "~/.cache/tool"], read: [], hosts: ["pypi.org", "api.example.com:443"], network: "host" };
-    expect(r.body).toEqual({ scope: "boxed", secrets: [{ name: "KEY", path: "dev/KEY", value: "dev-value" }], sandbox });
+    expect(r.body).toMatchObject({ scope: "boxed", secrets: [{ name: "KEY", path: "dev/KEY", value: "dev-value" }], sandbox });
     const [entry] = await h.audit("run.start");
     expect(JSON.parse(entry!.details)).toMatchObject({ sandboxed: true, sandbox });
   });
