@@ -47,8 +47,9 @@ export async function startSandboxProxy(options: ProxyOptions): Promise<SandboxP
       const first = conn.read(1) as Buffer | null;
       if (first === null) return void conn.destroy();
       conn.unshift(first);
-      if (first[0] === 5) void socks(options, conn);
-      else web.emit("connection", conn);
+      if (first[0] === 5) return void socks(options, conn);
+      conn.setTimeout(0); // the HTTP server's own header and request timeouts take over
+      web.emit("connection", conn);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -159,24 +160,60 @@ const SOCKS_REFUSED = 0x05;
 const SOCKS_BAD_COMMAND = 0x07;
 const SOCKS_BAD_ADDRESS = 0x08;
 
-/** Reads exactly n bytes from a paused socket, or null at its end. */
-async function take(conn: net.Socket, n: number): Promise<Buffer | null> {
-  for (;;) {
-    const chunk = conn.read(n) as Buffer | null;
-    if (chunk !== null) return chunk;
-    if (conn.readableEnded || conn.destroyed) return null;
-    const more = await new Promise<boolean>((resolve) => {
-      const done = (ok: boolean) => () => {
-        conn.off("readable", onReadable);
-        conn.off("close", onClose);
-        resolve(ok);
-      };
-      const onReadable = done(true);
-      const onClose = done(false);
-      conn.once("readable", onReadable);
-      conn.once("close", onClose);
+/** A SOCKS handshake is at most 3 + 255 + 262 bytes; a client that sends far more is not one. */
+const MAX_HANDSHAKE_BYTES = 64 * 1024;
+
+/** Exact byte counts off a socket for the handshake; what follows it is handed back. */
+class HandshakeReader {
+  private buffered = Buffer.alloc(0);
+  private waiting: { n: number; resolve(bytes: Buffer | null): void } | null = null;
+  private ended = false;
+  private readonly onData = (d: Buffer) => {
+    this.buffered = Buffer.concat([this.buffered, d]);
+    if (this.buffered.length > MAX_HANDSHAKE_BYTES) this.conn.destroy();
+    this.settle();
+  };
+  private readonly onEnd = () => {
+    this.ended = true;
+    this.settle();
+  };
+
+  constructor(private readonly conn: net.Socket) {
+    conn.on("data", this.onData);
+    conn.on("end", this.onEnd);
+    conn.on("close", this.onEnd);
+    conn.resume();
+  }
+
+  /** The next n bytes, or null if the connection ends first. */
+  take(n: number): Promise<Buffer | null> {
+    return new Promise((resolve) => {
+      this.waiting = { n, resolve };
+      this.settle();
     });
-    if (!more) return null;
+  }
+
+  /** Stops reading; bytes already read past the handshake go back to the socket. */
+  release(): void {
+    this.conn.off("data", this.onData);
+    this.conn.off("end", this.onEnd);
+    this.conn.off("close", this.onEnd);
+    this.conn.pause();
+    if (this.buffered.length > 0) this.conn.unshift(this.buffered);
+  }
+
+  private settle(): void {
+    const w = this.waiting;
+    if (w === null) return;
+    if (this.buffered.length >= w.n) {
+      this.waiting = null;
+      const bytes = this.buffered.subarray(0, w.n);
+      this.buffered = this.buffered.subarray(w.n);
+      w.resolve(bytes);
+    } else if (this.ended) {
+      this.waiting = null;
+      w.resolve(null);
+    }
   }
 }
 
@@ -185,33 +222,34 @@ function reply(conn: net.Socket, code: number): void {
 }
 
 async function socks(options: ProxyOptions, conn: net.Socket): Promise<void> {
-  const greeting = await take(conn, 2);
+  const reader = new HandshakeReader(conn);
+  const greeting = await reader.take(2);
   if (greeting === null || greeting[1] === 0) return void conn.destroy();
-  const methods = await take(conn, greeting[1]!);
+  const methods = await reader.take(greeting[1]!);
   if (methods === null) return void conn.destroy();
   if (!methods.includes(0)) return void conn.end(Buffer.from([5, 0xff])); // we offer no authentication
   conn.write(Buffer.from([5, 0]));
-  const head = await take(conn, 4);
+  const head = await reader.take(4);
   if (head === null || head[0] !== 5) return void conn.destroy();
   if (head[1] !== 1) return void (reply(conn, SOCKS_BAD_COMMAND), conn.end());
   let host: string;
   if (head[3] === 1) {
-    const a = await take(conn, 4);
+    const a = await reader.take(4);
     if (a === null) return void conn.destroy();
     host = [...a].join(".");
   } else if (head[3] === 3) {
-    const len = await take(conn, 1);
-    const name = len && (await take(conn, len[0]!));
+    const len = await reader.take(1);
+    const name = len && (await reader.take(len[0]!));
     if (!name) return void conn.destroy();
     host = name.toString("latin1");
   } else if (head[3] === 4) {
-    const a = await take(conn, 16);
+    const a = await reader.take(16);
     if (a === null) return void conn.destroy();
     host = (a.toString("hex").match(/.{4}/g) ?? []).join(":");
   } else {
     return void (reply(conn, SOCKS_BAD_ADDRESS), conn.end());
   }
-  const portBytes = await take(conn, 2);
+  const portBytes = await reader.take(2);
   if (portBytes === null) return void conn.destroy();
   const port = portBytes.readUInt16BE(0);
   if (!hostAllowed(options.allow, host, port)) {
@@ -223,8 +261,8 @@ async function socks(options: ProxyOptions, conn: net.Socket): Promise<void> {
     port,
     (upstream) => {
       reply(conn, SOCKS_OK);
+      reader.release();
       splice(conn, upstream);
-      conn.resume();
     },
     (e) => {
       reply(conn, e.code === "ECONNREFUSED" ? SOCKS_REFUSED : e.code === "ENOTFOUND" || e.code === "EHOSTUNREACH" ? SOCKS_UNREACHABLE : SOCKS_FAILURE);
