@@ -2,13 +2,15 @@ import { writeFileAtomic, readFileChecked } from "../../files/atomic-write.js";
 import { parseTemplate, renderTemplate, templateReferences } from "../../formats/template.js";
 import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
+import { refuseExisting } from "../output-file.js";
 import { readStdin } from "../input.js";
 
 /** Templates larger than this are not configuration files. */
 const MAX_TEMPLATE_BYTES = 16 * 1024 * 1024;
 
 /** `authy inject -i TEMPLATE [-o OUT]`: every reference resolved before anything is written. */
-export async function inject(ctx: CliContext, flags: { in: string; out?: string; scope?: string } & ApprovalFlags): Promise<void> {
+export async function inject(ctx: CliContext, flags: { in: string; out?: string; scope?: string; force?: boolean } & ApprovalFlags): Promise<void> {
+  if (flags.out) await refuseExisting(flags.out, flags.force);
   const source = flags.in === "-" ? "stdin" : flags.in;
   const text = (flags.in === "-" ? await readStdin("the template") : await readFileChecked(flags.in, MAX_TEMPLATE_BYTES)).toString("utf8");
   const parts = parseTemplate(text, { source });
