@@ -67,6 +67,7 @@ export const dispatchRequest = z.strictObject({
   details: details.refine((d) => !["command", "scope", "secrets"].some((k) => Object.hasOwn(d, k)), "must not set command, scope or secrets").optional(),
   action: action.optional(),
   reason: text.optional(),
+  ownScope: z.boolean().optional(),
 });
 
 export const auditEvent = z.strictObject({ action, resource: text, details: details.optional() });

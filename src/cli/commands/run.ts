@@ -60,7 +60,8 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
   const { refs, plain } = await collectReferences(flags);
   const only = flags.only?.split(",").map((s) => s.trim()).filter(Boolean);
   const client = await ctx.client();
-  const request = { scope: flags.scope, refs, only, command: path.basename(program), details: { pid: process.pid }, reason: flags.reason };
+  const ownScope = !flags.scope && refs.length === 0;
+  const request = { scope: flags.scope, refs, only, command: path.basename(program), details: { pid: process.pid }, reason: flags.reason, ownScope };
   const dispatched = await withApproval(ctx.out, client, flags, () => client.dispatch(request));
   const named = new Set(refs.map((r) => r.name));
   if (dispatched.scope !== null && !dispatched.secrets.some((s) => !named.has(s.name))) {
