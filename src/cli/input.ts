@@ -39,9 +39,21 @@ export async function promptSecret(message: string): Promise<string> {
   return answer;
 }
 
+/**
+ * A yes/no question for something that cannot be undone: the answer is No unless a whole line
+ * `y` or `yes` is typed and Enter pressed, so one stray key (an arrow, y, Enter) cannot turn it
+ * into a Yes. Ctrl-C cancels.
+ */
 export async function confirm(message: string): Promise<boolean> {
-  const clack = await import("@clack/prompts");
-  const answer = await clack.confirm({ message, output: process.stderr, initialValue: false, withGuide: false });
-  if (clack.isCancel(answer)) throw new AuthyError("INTERRUPTED", "cancelled");
-  return answer;
+  const { createInterface } = await import("node:readline");
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: Boolean(process.stdin.isTTY) });
+  try {
+    return await new Promise<boolean>((resolve, reject) => {
+      rl.once("SIGINT", () => reject(new AuthyError("INTERRUPTED", "cancelled")));
+      rl.once("close", () => resolve(false)); // Ctrl-D or end of input: No
+      rl.question(`${message} [y/N] `, (answer) => resolve(/^(y|yes)$/i.test(answer.trim())));
+    });
+  } finally {
+    rl.close();
+  }
 }

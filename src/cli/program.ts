@@ -202,7 +202,8 @@ export function buildProgram(only?: string): Command {
         .description("store a new random value")
         .option("--length <n>", "length", "32")
         .option("--charset <set>", "alnum, alpha, hex, numeric, symbols, base64url, or the characters to use", "alnum")
-        .option("--print", "also print the value"),
+        .option("--print", "also print the value")
+        .option("--force", "replace the value of an existing secret (a new version)"),
     ).action(lazy(secrets, "generate"));
     approvalWait(
       s
@@ -260,6 +261,7 @@ export function buildProgram(only?: string): Command {
         .description("fill {{ authy://ns/KEY }} references in a template")
         .requiredOption("-i, --in <file>", "the template (- for stdin)")
         .option("-o, --out <file>", "write the result to a file (0600) instead of stdout")
+        .option("--force", "replace the --out file if it exists")
         .option("--scope <scope>", "only references this scope may read"),
     ).action(lazy(injectCmd, "inject"));
   }
@@ -305,7 +307,8 @@ export function buildProgram(only?: string): Command {
       .action(lazy(approvalsCmd, "list"));
     ap.command("approve [id]")
       .description("approve a request: single use, or for a time with --for")
-      .option("--all", "approve every pending request")
+      .option("--all", "approve every pending request (listed, then asked on a terminal)")
+      .option("-y, --yes", "with --all: do not ask")
       .option("--reason <text>", "why (audited)")
       .option("--for <duration>", "a time-boxed grant for exactly that agent, action and path (at most 24h)")
       .action(lazy(approvalsCmd, "approve"));
@@ -331,6 +334,7 @@ export function buildProgram(only?: string): Command {
     approvalWait(e.command("export <namespace>"))
       .description("print a namespace as dotenv, json, yaml, shell or docker-env")
       .option("--out <file>", "write to a file (0600) instead of stdout")
+      .option("--force", "replace the --out file if it exists")
       .option("--keys <a,b>", "only these keys")
       .addOption(new Option("--format <format>", "output format").choices(["dotenv", "json", "yaml", "shell", "docker-env"]).default("dotenv"))
       .action(lazy(env, "exportEnv"));

@@ -39,6 +39,8 @@ export interface DispatchRequest {
   purpose?: DispatchPurpose;
   /** Why, shown to the owner when a secret's tier needs an approval. */
   reason?: string;
+  /** Without `scope`: a token or agent gets what its own scope may read (`authy run` naming nothing). */
+  ownScope?: boolean;
   /** Set when the values go to a child of `authy run --sandbox`: what its flags allow. */
   sandbox?: RunSandbox;
 }
@@ -110,8 +112,8 @@ export async function planDispatch(
   req: DispatchRequest,
   listing: () => Promise<SecretSummary[]> = () => listAll(ctx, { recursive: true }),
 ): Promise<{ scope: Scope | null; plan: EnvReference[] }> {
-  // A token or agent that names nothing gets what its own scope may read, as a listing would.
-  const own = ctx.actor.kind === "owner" || req.refs?.length ? null : ctx.actor.scope;
+  // A token or agent that asks for its own scope gets what that scope may read, as a listing would.
+  const own = req.ownScope && ctx.actor.kind !== "owner" ? ctx.actor.scope : null;
   const scope = req.scope ? await resolveScope(ctx, req.scope) : own;
   const byName = new Map<string, EnvReference>();
   const add = (ref: EnvReference, fromScope: boolean) => {

@@ -4,11 +4,12 @@
  * and approvals for `run` and `env export` as for `secrets get`. All through the built CLI,
  * with stderr a pipe (as agents and CI run it).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { authy, withPass } from "./cli.js";
 import { stopDaemons, unlock, vaultHome } from "./daemon-helpers.js";
+import { hasTmux, Terminal } from "./terminal.js";
 
 afterEach(stopDaemons);
 
@@ -88,6 +89,54 @@ describe("direct mode", () => {
   });
 });
 
+describe("nothing is replaced without being asked", () => {
+  it("does not overwrite with `secrets generate`, `inject -o` or `env export --out` without --force", async () => {
+    const home = await vaultHome();
+    await withSecrets(home, [["prod/A", "alpha-value-1"]]);
+    const dir = path.dirname(home);
+    const gen = await authy(["secrets", "generate", "prod/A"], { home, env: withPass });
+    expect(gen.code).toBe(2);
+    expect(gen.stderr).toMatch(/^authy: prod\/A already exists.*\nhint: .*--force/);
+    expect((await authy(["secrets", "get", "prod/A"], { home, env: withPass })).stdout).toBe("alpha-value-1");
+    expect((await authy(["secrets", "generate", "prod/A", "--force"], { home, env: withPass })).code).toBe(0);
+    expect((await authy(["secrets", "get", "prod/A"], { home, env: withPass })).stdout).not.toBe("alpha-value-1");
+
+    const tpl = path.join(dir, "c.tpl");
+    writeFileSync(tpl, "a={{ authy://prod/A }}\n");
+    for (const args of [["inject", "-i", tpl, "-o"], ["env", "export", "prod", "--out"]]) {
+      const out = path.join(dir, `${args[0]}.out`);
+      writeFileSync(out, "precious\n");
+      const r = await authy([...args, out], { home, env: withPass });
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(/already exists\nhint: pass --force/);
+      expect(readFileSync(out, "utf8")).toBe("precious\n");
+      expect((await authy([...args, out, "--force"], { home, env: withPass })).code).toBe(0);
+      expect(readFileSync(out, "utf8")).not.toBe("precious\n");
+    }
+  });
+
+  it.runIf(hasTmux)("deletes only on a typed yes: Enter, or an arrow key then Enter, is a No", async () => {
+    const home = await vaultHome();
+    await withSecrets(home, [["prod/A", "alpha-value-1"]]);
+    const script = 'authy secrets delete prod/A; echo "rc=$?"; authy secrets delete prod/A; echo "rc=$?"; authy secrets delete prod/A';
+    const term = new Terminal(path.dirname(home), home, script, { env: withPass });
+    try {
+      await term.waitFor(/Delete prod\/A.*\[y\/N\] $/m);
+      term.type(["Enter"]);
+      await term.waitFor(/rc=130/);
+      await term.waitFor(/rc=130\n.*\[y\/N\] $/);
+      term.type(["Right", "Enter"]);
+      await term.waitFor(/rc=130\n(.*\n)*rc=130/);
+      term.type(["yes", "Enter"]);
+      const text = await term.waitFor(/\[exit \d+\]/);
+      expect(text).toMatch(/\[exit 0\]$/);
+    } finally {
+      term.close();
+    }
+    expect((await authy(["secrets", "get", "prod/A"], { home, env: withPass })).code).toBe(3);
+  });
+});
+
 describe("through the daemon", () => {
   it("says a stale session is stale (exit 6, unlock again), not a token problem", async () => {
     const home = await vaultHome();
@@ -157,5 +206,14 @@ describe("through the daemon", () => {
     expect(exported.stdout.trim().split("\n")).toHaveLength(2);
     const listed = json((await authy(["approvals", "list", "--json"], { home, env: { AUTHY_SESSION: session } })).stdout).items as { reason: string | null }[];
     expect(listed.map((a) => a.reason).sort()).toEqual(["backup", "backup", "deploy", "deploy"]);
+
+    // approve --all without a terminal: only with --yes, and it names what it approved.
+    const refused = await authy(["approvals", "approve", "--all"], { home, env: { AUTHY_SESSION: session } });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^authy: refusing to approve 4 requests without confirmation\nhint: .*--yes/);
+    const approved = await authy(["approvals", "approve", "--all", "--yes"], { home, env: { AUTHY_SESSION: session } });
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout.trim().split("\n").sort()).toEqual([...ids, ...exported.stdout.trim().split("\n")].sort());
+    expect(approved.stderr.match(/^approved apr_\S+ for one use: token \S+ wants to read prod\/[AB]/gm)).toHaveLength(4);
   });
 });

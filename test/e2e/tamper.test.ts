@@ -222,7 +222,7 @@ describe("a wrong passphrase or identity", () => {
       a.ms = Date.now() - start;
       expectRefused(a.r, 6);
     }
-    expect(new Set(attempts.map((a) => a.r!.stderr))).toEqual(new Set(["authy: wrong passphrase or identity\n"]));
+    expect(new Set(attempts.map((a) => a.r!.stderr))).toEqual(new Set(["authy: wrong passphrase or identity\nhint: check the passphrase or identity file; it does not open this vault\n"]));
     // The fourth attempt came after three failures: it waited a second before trying.
     expect(attempts[3]!.ms).toBeGreaterThanOrEqual(1000);
     sql(db, (d) => expect(d.prepare("SELECT count(*) FROM audit WHERE action = 'vault.unlock.failed'").pluck().get()).toBe(0));
@@ -246,6 +246,6 @@ describe("a wrong passphrase or identity", () => {
   it("says the same for a vault that has no slot for the identity at all", async () => {
     const { home, db } = homeWith();
     sql(db, (d) => d.exec("DELETE FROM key_slots WHERE kind = 'x25519'"));
-    expectRefused(await authy(getA, { home, env: byId() }), 6, /^authy: wrong passphrase or identity\n$/);
+    expectRefused(await authy(getA, { home, env: byId() }), 6, /^authy: wrong passphrase or identity\nhint: [^\n]+\n$/);
   });
 });

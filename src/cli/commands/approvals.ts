@@ -6,6 +6,7 @@ import type { ApprovalInfo } from "../../vault/approval-rows.js";
 import { describeRequest } from "../approval-wait.js";
 import { initialState, onKey, render, withItems, type KeyPress, type WatchCommand, type WatchState } from "../approval-watch.js";
 import type { CliContext } from "../context.js";
+import { confirm, stdinIsTTY } from "../input.js";
 import { isoTime, table } from "../output.js";
 import { jsonVisible, visible } from "../visible-text.js";
 
@@ -47,7 +48,7 @@ function decided(ctx: CliContext, a: ApprovalInfo): void {
   else ctx.out.info(`approved ${a.id} ${a.grant === "window" ? `until ${isoTime(a.grantUntil)}` : "for one use"}: ${describeRequest(a)}`);
 }
 
-export async function approve(ctx: CliContext, id: string | undefined, flags: { all?: boolean; reason?: string; for?: string }): Promise<void> {
+export async function approve(ctx: CliContext, id: string | undefined, flags: { all?: boolean; yes?: boolean; reason?: string; for?: string }): Promise<void> {
   if (Boolean(flags.all) === (id !== undefined)) throw new AuthyError("INVALID_INPUT", "give a request id or --all (not both)", { hint: "see `authy approvals list`" });
   const opts = { reason: flags.reason, forMs: forFlag(flags.for) };
   const client = await ctx.client();
@@ -57,7 +58,26 @@ export async function approve(ctx: CliContext, id: string | undefined, flags: { 
     decided(ctx, a);
     return;
   }
-  const items = await client.approveAll(opts);
+  // Exactly the requests shown are approved, one by one: one that arrives while the owner
+  // reads the list is not among them.
+  const pending = await client.listApprovals({ status: "pending" });
+  if (pending.length > 0 && !flags.yes) {
+    if (!stdinIsTTY()) {
+      throw new AuthyError("INVALID_INPUT", `refusing to approve ${pending.length} request${pending.length === 1 ? "" : "s"} without confirmation`, { hint: "see them with `authy approvals list`; pass --yes to approve them all" });
+    }
+    for (const a of pending) process.stderr.write(`  ${a.id}  ${a.tier}  ${describeRequest(a)}\n`);
+    const what = opts.forMs === undefined ? "once each" : `for ${formatDuration(opts.forMs)} each`;
+    if (!(await confirm(`Approve these ${pending.length} request${pending.length === 1 ? "" : "s"} (${what})?`))) throw new AuthyError("INTERRUPTED", "nothing approved");
+  }
+  const items: ApprovalInfo[] = [];
+  for (const a of pending) {
+    try {
+      items.push(await client.approve(a.id, opts));
+    } catch (e) {
+      // Decided elsewhere or lapsed in the meantime: the others still go through.
+      ctx.out.warn(`${a.id}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   ctx.out.result({ items: items.map(approvalJson) }, () => items.map((a) => a.id).join("\n"));
   if (items.length === 0) ctx.out.info("nothing was pending");
   for (const a of items) decided(ctx, a);

@@ -6,6 +6,7 @@ import type { ExportFormat } from "../../formats/export-formats.js";
 import type { Tier } from "../../vault/types.js";
 import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
+import { refuseExisting } from "../output-file.js";
 import { readStdin } from "../input.js";
 import { table } from "../output.js";
 import { progressBar } from "../progress.js";
@@ -35,9 +36,10 @@ export async function importEnv(ctx: CliContext, file: string, flags: { namespac
   );
 }
 
-export async function exportEnv(ctx: CliContext, namespace: string, flags: { out?: string; keys?: string; format: ExportFormat } & ApprovalFlags): Promise<void> {
+export async function exportEnv(ctx: CliContext, namespace: string, flags: { out?: string; keys?: string; format: ExportFormat; force?: boolean } & ApprovalFlags): Promise<void> {
   const keys = flags.keys?.split(",").map((k) => k.trim()).filter(Boolean);
   if (flags.keys !== undefined && (!keys || keys.length === 0)) throw new AuthyError("INVALID_INPUT", "--keys is empty");
+  if (flags.out) await refuseExisting(flags.out, flags.force);
   const vault = await ctx.client();
   const entries = await withApproval(ctx.out, vault, flags, () => vault.exportEnv(namespace, { keys, reason: flags.reason }));
   // Serialize before writing anything, so that a value the format cannot hold writes nothing.

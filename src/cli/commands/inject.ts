@@ -3,10 +3,12 @@ import { readFileBounded, TEMPLATE_LIMIT } from "../../files/bounded-read.js";
 import { parseTemplate, renderTemplate, templateReferences } from "../../formats/template.js";
 import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
+import { refuseExisting } from "../output-file.js";
 import { readStdin } from "../input.js";
 
 /** `authy inject -i TEMPLATE [-o OUT]`: every reference resolved before anything is written. */
-export async function inject(ctx: CliContext, flags: { in: string; out?: string; scope?: string } & ApprovalFlags): Promise<void> {
+export async function inject(ctx: CliContext, flags: { in: string; out?: string; scope?: string; force?: boolean } & ApprovalFlags): Promise<void> {
+  if (flags.out) await refuseExisting(flags.out, flags.force);
   const source = flags.in === "-" ? "stdin" : flags.in;
   const text = (flags.in === "-" ? await readStdin("the template", TEMPLATE_LIMIT) : await readFileBounded(flags.in, TEMPLATE_LIMIT)).toString("utf8");
   const parts = parseTemplate(text, { source });

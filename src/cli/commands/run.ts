@@ -71,6 +71,7 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
   const boxed = sandboxRequest(ctx, flags);
   const only = flags.only?.split(",").map((s) => s.trim()).filter(Boolean);
   const client = await ctx.client();
+  const ownScope = !flags.scope && refs.length === 0;
   const request = {
     scope: flags.scope,
     refs,
@@ -78,6 +79,7 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
     command: path.basename(program),
     details: { pid: process.pid },
     reason: flags.reason,
+    ownScope,
     ...(boxed ? { sandbox: boxed.request } : {}),
   };
   const dispatched = await withApproval(ctx.out, client, flags, () => client.dispatch(request));

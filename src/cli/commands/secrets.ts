@@ -1,4 +1,5 @@
-import { AuthyError } from "../../errors.js";
+import type { VaultClient } from "../../client/vault-client.js";
+import { AuthyError, isAuthyError } from "../../errors.js";
 import { readFileBounded, SECRET_VALUE_LIMIT } from "../../files/bounded-read.js";
 import { parseExpiry } from "../../formats/duration.js";
 import { parseReference } from "../../formats/reference.js";
@@ -52,6 +53,16 @@ async function readValue(path: string, flags: { fromFile?: string; generate?: bo
   return Buffer.from(value, "utf8");
 }
 
+async function exists(vault: Pick<VaultClient, "history">, path: string): Promise<boolean> {
+  return vault.history(path).then(
+    () => true,
+    (e: unknown) => {
+      if (isAuthyError(e) && e.code === "NOT_FOUND") return false;
+      throw e;
+    },
+  );
+}
+
 function saved(ctx: CliContext, meta: SecretMeta): void {
   ctx.out.result(metaJson(meta), () => "");
   ctx.out.info(`saved ${meta.path} (version ${meta.version})`);
@@ -66,9 +77,12 @@ export async function set(ctx: CliContext, path: string, flags: MetaFlags & Appr
   saved(ctx, await withApproval(ctx.out, vault, flags, () => vault.setSecret(path, value, options)));
 }
 
-export async function generate(ctx: CliContext, path: string, flags: MetaFlags & { length: string; charset: string; print?: boolean }): Promise<void> {
+export async function generate(ctx: CliContext, path: string, flags: MetaFlags & { length: string; charset: string; print?: boolean; force?: boolean }): Promise<void> {
   const value = (await generator())(parseLength(flags.length), flags.charset);
   const vault = await ctx.client();
+  if (!flags.force && (await exists(vault, path))) {
+    throw new AuthyError("ALREADY_EXISTS", `${path} already exists; generating would replace its value`, { hint: "pass --force to store a new random version (the old one stays in its history)" });
+  }
   const meta = await vault.setSecret(path, Buffer.from(value, "utf8"), setOptions(flags));
   if (flags.print) ctx.out.result({ ...metaJson(meta), value }, () => value);
   else saved(ctx, meta);
