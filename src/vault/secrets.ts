@@ -328,9 +328,19 @@ export async function restoreSecret(ctx: VaultContext, path: string): Promise<Se
   });
 }
 
+/** loadMeta for a caller that was authorized: a name that does not exist is a probe, and is audited. */
+export async function loadMetaAudited(ctx: VaultContext, path: string, action: string): Promise<SecretMeta> {
+  try {
+    return await loadMeta(ctx, path, { includeDeleted: true });
+  } catch (e) {
+    if (isAuthyError(e) && e.code === "NOT_FOUND") await tryAudit(ctx, action, validatePath(path).path, { error: e.code }, "error");
+    throw e;
+  }
+}
+
 export async function secretHistory(ctx: VaultContext, path: string): Promise<{ meta: SecretMeta; versions: VersionInfo[] }> {
   await authorize(ctx, validatePath(path).path, "list", "secret.history");
-  const meta = await loadMeta(ctx, path, { includeDeleted: true });
+  const meta = await loadMetaAudited(ctx, path, "secret.history");
   const versions = (await ctx.store.listVersions(meta.path)).map((v) => versionInfo(v, meta.version));
   return { meta, versions };
 }

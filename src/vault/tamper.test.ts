@@ -902,10 +902,10 @@ describe("storage faults", () => {
     expect((err as AuthyError).code).toBe("UNAVAILABLE");
     expect((err as AuthyError).message).toMatch(/disk is full/);
     expect(await outcome(vault.setSecret("prod/A", big))).toBe("UNAVAILABLE");
-    // Nothing half-written: no version, no row, no audit entry, the listing still verifies.
+    // Nothing half-written: no audit entry, no version, no row, the listing still verifies.
+    expect((await store.listAudit({})).length).toBe(auditBefore);
     expect(await outcome(vault.history("prod/BIG"))).toBe("NOT_FOUND");
     expect((await vault.history("prod/A")).versions).toHaveLength(2);
-    expect((await store.listAudit({})).length).toBe(auditBefore);
     expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
     // Space is back.
     db.pragma("max_page_count = 1073741823");

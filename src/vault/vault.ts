@@ -234,7 +234,7 @@ export class Vault {
 
   async describeSecret(path: string): Promise<SecretMeta> {
     await authorize(this.ctx, validatePath(path).path, "list", "secret.describe");
-    return secrets.loadMeta(this.ctx, path, { includeDeleted: true });
+    return secrets.loadMetaAudited(this.ctx, path, "secret.describe");
   }
 
   /** Names, never values; audited like every other operation. */
