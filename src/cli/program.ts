@@ -13,7 +13,7 @@ export const VERSION = "0.1.0";
 
 /** Every top-level command word (kept in step with buildProgram by a test). */
 export const KNOWN_COMMANDS = new Set([
-  "init", "status", "unlock", "lock", "__daemon", "doctor", "passwd", "secrets", "read", "run", "inject", "policy", "agents", "tokens", "approvals", "env", "keys", "export", "backup", "restore", "audit", "import"
+  "init", "status", "unlock", "lock", "__daemon", "doctor", "passwd", "secrets", "read", "run", "inject", "policy", "agents", "tokens", "approvals", "env", "keys", "export", "backup", "restore", "audit", "import", "mcp"
 ]);
 
 /** Global options that take a value, so that the command word can be found after them. */
@@ -73,6 +73,7 @@ const runCmd = () => import("./commands/run.js");
 const approvalsCmd = () => import("./commands/approvals.js");
 const auditCmds = () => import("./commands/audit.js");
 const importCmd = () => import("./commands/import.js");
+const mcpCmd = () => import("./commands/mcp.js");
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -386,6 +387,14 @@ export function buildProgram(only?: string): Command {
       .option("--identities <file>", "passage: the age identity file (default $PASSAGE_IDENTITIES_FILE or ~/.passage/identities)")
       .option("--env-keys-file <file>", "dotenvx: the .env.keys file (default: beside SOURCE; DOTENV_PRIVATE_KEY* in the environment win)")
       .action(lazy(importCmd, "importStore"));
+  }
+
+  if (want("mcp")) {
+    program
+      .command("mcp")
+      .description("an MCP server on stdio for agent hosts: list secrets, ask for approval, run commands with secrets injected and masked")
+      .option("--scope <scope>", "act within this scope only (a stored scope name or secrets:read:prod/*)")
+      .action(lazy(mcpCmd, "mcp"));
   }
 
   return program;

@@ -374,8 +374,9 @@ export class Vault {
 
   /** Records an owner-level event that is not a secret operation (backup, restore, export). */
   async recordEvent(action: string, resource: string, details?: Record<string, unknown>): Promise<void> {
-    // A token may close the record of its own run; every other event is the owner's to write.
-    if (!(action === "run.end" && this.ctx.actor.kind === "token")) requireOwner(this.ctx, "record events");
+    // A token may close the record of its own run and record its own MCP tool calls; every
+    // other event is the owner's to write.
+    if (!((action === "run.end" || action === "mcp.tool") && this.ctx.actor.kind === "token")) requireOwner(this.ctx, "record events");
     await this.ctx.store.write((tx) => audit(tx, this.ctx, action, resource, details));
   }
 

@@ -11,7 +11,7 @@ import type { PolicyDocument, Rule, Scope } from "./scope.js";
 //    "capabilities":["read","list"]}],"deny":[{"path":"production/ROOT_*","capabilities":[…]}]}]}
 //
 // No whitespace; scopes sorted by name (UTF-16 code units); keys always in the order shown;
-// "description" present only when set; rules kept in their order (it names the deciding rule);
+// "description" and "mcp" (after it) present only when set; rules kept in their order (it names the deciding rule);
 // each rule's capabilities in the order of CAPABILITIES, deny defaults written out in full.
 // Two documents that mean the same have the same bytes, and policyFromCanonicalJson accepts
 // only bytes that canonicalPolicyJson itself would produce.
@@ -30,6 +30,7 @@ export function canonicalPolicyJson(policy: PolicyDocument): string {
     return {
       name,
       ...(scope.description === undefined ? {} : { description: scope.description }),
+      ...(scope.mcp === undefined ? {} : { mcp: scope.mcp }),
       allow: scope.allow.map(canonicalRule),
       deny: scope.deny.map(canonicalRule),
     };
@@ -47,6 +48,7 @@ const stored = z.strictObject({
     z.strictObject({
       name: z.string().refine((n) => scopeNameProblem(n) === undefined),
       description: z.string().optional(),
+      mcp: z.literal("reveal").optional(),
       allow: z.array(rule),
       deny: z.array(rule),
     }),
@@ -70,6 +72,7 @@ export function policyFromCanonicalJson(json: string): PolicyDocument {
   for (const s of parsed.data.scopes) {
     const scope: Scope = { name: s.name, allow: s.allow, deny: s.deny };
     if (s.description !== undefined) scope.description = s.description;
+    if (s.mcp !== undefined) scope.mcp = s.mcp;
     scopes[s.name] = scope;
   }
   const policy = { scopes };

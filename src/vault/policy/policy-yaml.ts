@@ -44,6 +44,7 @@ const allowRule = z.strictObject({ path: pattern, capabilities });
 const denyRule = z.strictObject({ path: pattern, capabilities: capabilities.optional() });
 const scopeSchema = z.strictObject({
   description: z.string().optional(),
+  mcp: z.literal("reveal").optional(),
   allow: z.array(allowRule).optional(),
   deny: z.array(denyRule).optional(),
 });
@@ -130,7 +131,7 @@ function problemsFromZod(
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
-        const known = issue.path.length === 0 ? "description, allow, deny" : "path, capabilities";
+        const known = issue.path.length === 0 ? "description, mcp, allow, deny" : "path, capabilities";
         out.push({ line: lineOf([...issue.path, key], true), message: `${where([...prefix, ...issue.path, key])}: unknown key ${JSON.stringify(key)} (expected ${known})` });
       }
       continue;
@@ -246,6 +247,7 @@ export function parsePolicyYaml(text: string, source = "policy"): PolicyDocument
     }
     const scope: Scope = { name, allow, deny: (parsed.data.deny ?? []).map(toRule) };
     if (parsed.data.description !== undefined) scope.description = parsed.data.description;
+    if (parsed.data.mcp !== undefined) scope.mcp = parsed.data.mcp;
     if (!Object.hasOwn(scopes, name)) scopes[name] = scope;
   }
   if (problems.length > 0) fail(source, problems);
@@ -260,6 +262,7 @@ export function serializePolicy(policy: PolicyDocument): string {
   for (const [name, scope] of Object.entries(policy.scopes)) {
     const out: Record<string, unknown> = {};
     if (scope.description !== undefined) out.description = scope.description;
+    if (scope.mcp !== undefined) out.mcp = scope.mcp;
     out.allow = scope.allow.map((r) => rule(r, false));
     if (scope.deny.length > 0) out.deny = scope.deny.map((r) => rule(r, true));
     plain.set(name, out);
