@@ -13,7 +13,7 @@ export const VERSION = "0.1.0";
 
 /** Every top-level command word (kept in step with buildProgram by a test). */
 export const KNOWN_COMMANDS = new Set([
-  "init", "status", "unlock", "lock", "__daemon", "doctor", "passwd", "secrets", "read", "run", "inject", "policy", "agents", "tokens", "approvals", "env", "keys", "export", "backup", "restore", "audit", "import", "mcp"
+  "init", "status", "unlock", "lock", "__daemon", "doctor", "passwd", "secrets", "read", "run", "inject", "policy", "agents", "tokens", "approvals", "env", "keys", "export", "backup", "restore", "audit", "import", "mcp", "scan"
 ]);
 
 /** Global options that take a value, so that the command word can be found after them. */
@@ -74,6 +74,7 @@ const approvalsCmd = () => import("./commands/approvals.js");
 const auditCmds = () => import("./commands/audit.js");
 const importCmd = () => import("./commands/import.js");
 const mcpCmd = () => import("./commands/mcp.js");
+const scanCmd = () => import("./commands/scan.js");
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -395,6 +396,18 @@ export function buildProgram(only?: string): Command {
       .description("an MCP server on stdio for agent hosts: list secrets, ask for approval, run commands with secrets injected and masked")
       .option("--scope <scope>", "act within this scope only (a stored scope name or secrets:read:prod/*)")
       .action(lazy(mcpCmd, "mcp"));
+  }
+
+  if (want("scan")) {
+    program
+      .command("scan [paths...]")
+      .description("find stored values (and their encoded forms) in files: exit 1 when found; default: this repository, shell histories, agent transcripts")
+      .option("--staged", "scan what is staged for the next commit (for a pre-commit hook)")
+      .option("--install-hook", "install a git pre-commit hook running `authy scan --staged`")
+      .option("--redact", "replace each finding in place with <authy:PATH> (atomic; a backup is kept)")
+      .option("--no-backup", "with --redact: keep no FILE.authy-backup")
+      .option("--force", "with --redact: also rewrite files git tracks")
+      .action(lazy(scanCmd, "scan"));
   }
 
   return program;

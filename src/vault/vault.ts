@@ -269,8 +269,11 @@ export class Vault {
     return exportEnv(this.ctx, namespace, opts);
   }
 
-  /** Every secret's current value, for `export --to` (audited as one operation before release). */
-  async exportAll(namespace?: string): Promise<{ path: string; value: Uint8Array }[]> {
+  /**
+   * Every secret's current value, for `export --to` or `scan` (audited as one operation,
+   * vault.export or vault.scan, before release).
+   */
+  async exportAll(namespace?: string, action: "vault.export" | "vault.scan" = "vault.export"): Promise<{ path: string; value: Uint8Array }[]> {
     requireOwner(this.ctx, "export the vault");
     const items = await secrets.listSecrets(this.ctx, { namespace, recursive: true });
     const out: { path: string; value: Uint8Array }[] = [];
@@ -278,7 +281,7 @@ export class Vault {
       const meta = await secrets.loadMeta(this.ctx, item.path);
       out.push({ path: meta.path, value: await secrets.decryptVersion(this.ctx, meta) });
     }
-    await this.ctx.store.write((tx) => audit(tx, this.ctx, "vault.export", namespace ?? "vault", { count: out.length }));
+    await this.ctx.store.write((tx) => audit(tx, this.ctx, action, namespace ?? "vault", { count: out.length }));
     return out;
   }
 
