@@ -277,9 +277,12 @@ export class Vault {
     requireOwner(this.ctx, "export the vault");
     const items = await secrets.listSecrets(this.ctx, { namespace, recursive: true });
     const out: { path: string; value: Uint8Array }[] = [];
+    // Every row in one read, as dispatch does (1,000 secrets: 2,000 reads otherwise).
+    const current = new Map((await this.ctx.store.readCurrent(items.map((i) => i.path))).map((c) => [c.secret.path, c]));
     for (const item of items) {
-      const meta = await secrets.loadMeta(this.ctx, item.path);
-      out.push({ path: meta.path, value: await secrets.decryptVersion(this.ctx, meta) });
+      const read = current.get(item.path);
+      const meta = read ? secrets.openMeta(this.ctx, read.secret) : await secrets.loadMeta(this.ctx, item.path);
+      out.push({ path: meta.path, value: read ? secrets.openCurrent(this.ctx, meta, read.version) : await secrets.decryptVersion(this.ctx, meta) });
     }
     await this.ctx.store.write((tx) => audit(tx, this.ctx, action, namespace ?? "vault", { count: out.length }));
     return out;
