@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { authy, initVault, tempHome, withPass } from "./cli.js";
+import { daemonPids, unlock } from "./daemon-helpers.js";
 import { ageEntry, dotenvxFile, gpgHome, missingTools, passageStore, passStore, type GpgHome } from "./stores.js";
 
 let t: ReturnType<typeof tempHome>;
@@ -119,6 +120,23 @@ describe.skipIf(missingTools("age", "age-keygen").length > 0)("import passage (f
     expect(await exported("pg/work/aws")).toEqual({ key: "AKIA" });
     expect(await exported("pg")).toEqual({ root: "r00t" });
     expect((await meta("pg/work/aws/key")).description).toBe("note line");
+  });
+
+  it("imports through the daemon as the owner's session, notes included, nested namespaces planned right", async () => {
+    const s = passageStore(t.dir, { "work/aws/key": "AKIA\nthe note\n", "work/aws/other": "o1" });
+    try {
+      const { session } = await unlock(t.home);
+      const viaDaemon = { AUTHY_SESSION: session, AUTHY_PASSPHRASE: "" };
+      const r = await run(["import", "passage", s.store, "--namespace", "pg", "--identities", s.identities, "--keep-notes", "--json"], viaDaemon);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).counts).toEqual({ create: 2, update: 0, unchanged: 0, skip: 0 });
+      const again = await run(["import", "passage", s.store, "--namespace", "pg", "--identities", s.identities, "--keep-notes", "--json"], viaDaemon);
+      expect(JSON.parse(again.stdout).counts).toEqual({ create: 0, update: 0, unchanged: 2, skip: 0 });
+      expect(JSON.parse((await run(["secrets", "get", "pg/work/aws/key", "--json"], viaDaemon)).stdout).description).toBe("the note");
+    } finally {
+      await run(["lock"]);
+      for (const pid of daemonPids(t.home)) process.kill(pid, "SIGKILL");
+    }
   });
 
   it("finds the identities in PASSAGE_IDENTITIES_FILE", async () => {
