@@ -207,6 +207,10 @@ describe("authy mcp", () => {
       expect(json((await call(narrow, "list_secrets", {})).text).secrets.map((i: { path: string }) => i.path)).toEqual(["app/API_KEY"]);
       const r = await call(narrow, "run_command", { command: "true", env: { PW: "authy://app/db/PASSWORD" } });
       expect(r.isError).toBe(true);
+      // No references: the scope's own secrets, named by key, masked on the way back.
+      const scoped = await call(narrow, "run_command", { command: 'printf "%s|%s" "$API_KEY" "${PASSWORD:-none}"' });
+      expect(scoped.isError, scoped.text).toBe(false);
+      expect(json(scoped.text).stdout).toBe("<authy:masked>|none");
     } finally {
       await narrow.close();
     }

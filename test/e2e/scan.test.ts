@@ -97,6 +97,9 @@ describe("authy scan", () => {
       [lines.length + 1, 1024 * 1024 - 7 - size + 1],
       [lines.length + 3, 1],
     ]);
+    // Redacted across the same boundary, every other byte as it was.
+    expect(authyIn(t.dir, ["scan", "big.log", "--redact", "--no-backup"]).code).toBe(1);
+    expect(readFileSync(file, "utf8") === `${head}<authy:app/API_KEY>\n${"z".repeat(3 * 1024 * 1024)}\n<authy:app/API_KEY>`).toBe(true);
   });
 
   it("--redact rewrites findings to <authy:PATH> in place, keeps a 0600 backup, and refuses git-tracked files without --force", async () => {
