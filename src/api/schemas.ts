@@ -49,8 +49,10 @@ export const rollback = z.strictObject({ version: z.number() });
 
 export const envImport = z.strictObject({
   namespace: z.string(),
-  entries: z.array(z.strictObject({ key: z.string(), value: z.string() })).max(100_000),
+  entries: z.array(z.strictObject({ key: z.string(), value: z.string(), description: text.optional() })).max(100_000),
   noOverwrite: z.boolean().optional(),
+  /** Where the entries came from (dotenv, pass, passage, …), for the audit entry. */
+  source: z.string().regex(/^[a-z]+$/).max(16).optional(),
   tier: z.enum(TIERS).optional(),
   dryRun: z.boolean().optional(),
 });

@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from "commander";
+import { Argument, Command, CommanderError, Option } from "commander";
 import { AuthyError } from "../errors.js";
 import type { GlobalOptions } from "./context.js";
 import { EXIT_HELP } from "./exit-codes.js";
@@ -14,7 +14,7 @@ export const VERSION = "0.1.0";
 
 /** Every top-level command word (kept in step with buildProgram by a test). */
 export const KNOWN_COMMANDS = new Set([
-  "init", "status", "unlock", "lock", "__daemon", "doctor", "passwd", "secrets", "read", "run", "inject", "policy", "agents", "tokens", "approvals", "env", "keys", "export", "backup", "restore", "audit"
+  "init", "status", "unlock", "lock", "__daemon", "doctor", "passwd", "secrets", "read", "run", "inject", "policy", "agents", "tokens", "approvals", "env", "keys", "export", "backup", "restore", "audit", "import", "mcp", "scan"
 ]);
 
 /** Global options that take a value, so that the command word can be found after them. */
@@ -74,6 +74,9 @@ const agents = () => import("./commands/agents.js");
 const runCmd = () => import("./commands/run.js");
 const approvalsCmd = () => import("./commands/approvals.js");
 const auditCmds = () => import("./commands/audit.js");
+const importCmd = () => import("./commands/import.js");
+const mcpCmd = () => import("./commands/mcp.js");
+const scanCmd = () => import("./commands/scan.js");
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -400,6 +403,42 @@ export function buildProgram(only?: string): Command {
       .addOption(new Option("--format <format>", "json (one array), jsonl (one entry per line) or csv").choices(["json", "jsonl", "csv"]).default("json"))
       .option("--out <file>", "write to a file (0600) instead of stdout")
       .action(lazy(auditCmds, "exportLog"));
+  }
+
+  if (want("import")) {
+    program
+      .command("import")
+      .description("import a pass or passage store, a dotenvx-encrypted .env, or a flat JSON/YAML map, all or nothing")
+      .addArgument(new Argument("<kind>", "what SOURCE is").choices(["pass", "passage", "dotenvx", "json", "yaml"]))
+      .argument("[source]", "the store folder (default ~/.password-store, ~/.passage/store) or file (- for stdin: json, yaml)")
+      .requiredOption("--namespace <ns>", "target namespace; store folders become namespaces below it")
+      .option("--dry-run", "show what would change, write nothing")
+      .option("--no-overwrite", "keep existing secrets")
+      .addOption(new Option("--tier <tier>", "tier of imported secrets").choices(["standard", "sensitive", "critical"]))
+      .option("--keep-notes", "pass, passage: keep the lines after the first as the description")
+      .option("--identities <file>", "passage: the age identity file (default $PASSAGE_IDENTITIES_FILE or ~/.passage/identities)")
+      .option("--env-keys-file <file>", "dotenvx: the .env.keys file (default: beside SOURCE; DOTENV_PRIVATE_KEY* in the environment win)")
+      .action(lazy(importCmd, "importStore"));
+  }
+
+  if (want("mcp")) {
+    program
+      .command("mcp")
+      .description("an MCP server on stdio for agent hosts: list secrets, ask for approval, run commands with secrets injected and masked")
+      .option("--scope <scope>", "act within this scope only (a stored scope name or secrets:read:prod/*)")
+      .action(lazy(mcpCmd, "mcp"));
+  }
+
+  if (want("scan")) {
+    program
+      .command("scan [paths...]")
+      .description("find stored values (and their encoded forms) in files: exit 1 when found; default: this repository, shell histories, agent transcripts")
+      .option("--staged", "scan what is staged for the next commit (for a pre-commit hook)")
+      .option("--install-hook", "install a git pre-commit hook running `authy scan --staged`")
+      .option("--redact", "replace each finding in place with <authy:PATH> (atomic; a backup is kept)")
+      .option("--no-backup", "with --redact: keep no FILE.authy-backup")
+      .option("--force", "with --redact: also rewrite files git tracks")
+      .action(lazy(scanCmd, "scan"));
   }
 
   return program;

@@ -86,7 +86,14 @@ export function createHttpClient(opts: HttpClientOptions): VaultClient {
 
     async importEnv(entries, o) {
       const plan = await call<ImportPlan>("POST", "/v1/env/import", {
-        body: { namespace: o.namespace, entries: entries.map((e) => ({ key: e.key, value: e.value })), noOverwrite: o.noOverwrite, tier: o.tier, dryRun: o.dryRun },
+        body: {
+          namespace: o.namespace,
+          entries: entries.map((e) => ({ key: e.key, value: e.value, description: e.description })),
+          noOverwrite: o.noOverwrite,
+          tier: o.tier,
+          dryRun: o.dryRun,
+          source: o.source,
+        },
       });
       // The daemon does the work in one request; report it the way the core does, once, at the end.
       if (!o.dryRun) {

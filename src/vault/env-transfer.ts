@@ -13,9 +13,15 @@ import { utf8Text } from "./utf8-text.js";
 /** Moving whole namespaces in and out as NAME=value entries (dotenv and friends). */
 
 export interface EnvEntry {
+  /** The path below the namespace: `KEY`, or `folder/KEY` for an importer's nested entries. */
   key: string;
   value: string;
+  /** Set as the secret's description when given (an importer's notes); kept as it is otherwise. */
+  description?: string;
 }
+
+/** A secret as an import finds it: its current value and description, or null when deleted. */
+export type ExistingSecret = { value: string; description: string } | null;
 
 export type ImportAction = "create" | "update" | "unchanged" | "skip";
 
@@ -30,13 +36,15 @@ export interface ImportOptions {
   /** Keep existing secrets as they are instead of writing a new version. */
   noOverwrite?: boolean;
   tier?: Tier;
+  /** Where the entries came from (`dotenv`, `pass`, …), for the audit entry. */
+  source?: string;
 }
 
 /**
  * Decides what an import would do, purely: which keys are new, which change, which stay.
- * `existing` maps a path to its current value (or null when the secret is deleted).
+ * `existing` maps a path to its current value and description (or null when the secret is deleted).
  */
-export function planImport(entries: readonly EnvEntry[], existing: ReadonlyMap<string, string | null>, opts: ImportOptions): ImportPlan {
+export function planImport(entries: readonly EnvEntry[], existing: ReadonlyMap<string, ExistingSecret>, opts: ImportOptions): ImportPlan {
   const namespace = validateNamespace(opts.namespace);
   const seen = new Set<string>();
   const items: ImportPlan["items"] = [];
@@ -49,7 +57,9 @@ export function planImport(entries: readonly EnvEntry[], existing: ReadonlyMap<s
     let action: ImportAction;
     if (current === undefined || current === null) action = "create";
     else if (opts.noOverwrite) action = "skip";
-    else if (current === e.value && opts.tier === undefined) action = "unchanged";
+    else if (current.value === e.value && opts.tier === undefined && (e.description === undefined || e.description === current.description)) {
+      action = "unchanged";
+    }
     else action = "update";
     counts[action]++;
     items.push({ key: e.key, path, action });
@@ -57,13 +67,20 @@ export function planImport(entries: readonly EnvEntry[], existing: ReadonlyMap<s
   return { namespace, items, counts };
 }
 
-/** Current values of the namespace's secrets, for planning (decrypts only keys being imported). */
-async function existingValues(ctx: VaultContext, namespace: string, keys: Set<string>): Promise<Map<string, string | null>> {
-  const out = new Map<string, string | null>();
-  for (const row of await ctx.store.listSecretsIn(namespace)) {
-    const meta = openSecretRow(ctx.keys, row);
-    if (!keys.has(meta.path)) continue;
-    out.set(meta.path, meta.deletedAt !== null ? null : Buffer.from(await decryptVersion(ctx, meta)).toString("utf8"));
+/**
+ * Current values of the secrets being imported, for planning (decrypts only those). Nested
+ * keys (an importer's folders) live in namespaces of their own, each read once.
+ */
+async function existingValues(ctx: VaultContext, keys: Set<string>): Promise<Map<string, ExistingSecret>> {
+  const out = new Map<string, ExistingSecret>();
+  const namespaces = new Set([...keys].map((p) => p.slice(0, p.lastIndexOf("/"))));
+  for (const ns of namespaces) {
+    for (const row of await ctx.store.listSecretsIn(ns)) {
+      const meta = openSecretRow(ctx.keys, row);
+      if (!keys.has(meta.path)) continue;
+      const value = meta.deletedAt !== null ? null : Buffer.from(await decryptVersion(ctx, meta)).toString("utf8");
+      out.set(meta.path, value === null ? null : { value, description: meta.description });
+    }
   }
   return out;
 }
@@ -79,10 +96,10 @@ export async function importEnv(
 ): Promise<ImportPlan> {
   const namespace = validateNamespace(opts.namespace);
   const paths = new Set(entries.map((e) => `${namespace}/${e.key}`));
-  const plan = planImport(entries, await existingValues(ctx, namespace, paths), opts);
+  const plan = planImport(entries, await existingValues(ctx, paths), opts);
   for (const item of plan.items) if (item.action !== "unchanged" && item.action !== "skip") await authorize(ctx, item.path, "write", "env.import");
   if (opts.dryRun) return plan;
-  const byKey = new Map(entries.map((e) => [e.key, e.value]));
+  const byKey = new Map(entries.map((e) => [e.key, e]));
   const gate = await ctx.store.write(async (tx) => {
     const now = ctx.clock.now();
     const todo = plan.items.filter((i) => i.action === "create" || i.action === "update");
@@ -99,7 +116,8 @@ export async function importEnv(
     const writes = [];
     for (const item of todo) {
       const current = exists.has(item.path) ? (rows.get(item.path) ?? (await tx.getSecret(item.path))) : null;
-      writes.push({ path: item.path, value: Buffer.from(byKey.get(item.key)!, "utf8"), current });
+      const entry = byKey.get(item.key)!;
+      writes.push({ path: item.path, value: Buffer.from(entry.value, "utf8"), current, description: entry.description });
     }
     await writeVersions(tx, ctx, writes, opts.tier ? { tier: opts.tier } : {}, now, opts.onProgress);
     opts.onProgress?.(todo.length, todo.length);
@@ -108,6 +126,7 @@ export async function importEnv(
       created: plan.items.filter((i) => i.action === "create").map((i) => i.key),
       updated: plan.items.filter((i) => i.action === "update").map((i) => i.key),
       counts: plan.counts,
+      ...(opts.source === undefined ? {} : { source: opts.source }),
     });
     return g;
   });

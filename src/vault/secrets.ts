@@ -112,7 +112,7 @@ export async function writeVersion(
 export async function writeVersions(
   tx: StoreWriter,
   ctx: VaultContext,
-  writes: readonly { path: string; value: Uint8Array; current: SecretRow | null }[],
+  writes: readonly { path: string; value: Uint8Array; current: SecretRow | null; description?: string | undefined }[],
   opts: SetOptions,
   now: number,
   onProgress?: (done: number, total: number) => void,
@@ -120,7 +120,9 @@ export async function writeVersions(
   // In batches: sealed rows that are stored soon die young, and the garbage collector is cheap
   // for those; 10,000 of them held at once cost more to collect than to write.
   for (let from = 0; from < writes.length; from += WRITE_BATCH) {
-    const batch = writes.slice(from, from + WRITE_BATCH).map((w) => sealWrite(ctx, w.path, w.value, opts, now, w.current));
+    const batch = writes.slice(from, from + WRITE_BATCH).map((w) =>
+      sealWrite(ctx, w.path, w.value, w.description === undefined ? opts : { ...opts, description: w.description }, now, w.current),
+    );
     await tx.putVersions(batch.map((w) => w.version));
     await tx.putSecrets(batch.map((w) => w.row));
     if (from + WRITE_BATCH < writes.length) onProgress?.(from + WRITE_BATCH, writes.length);

@@ -29,11 +29,13 @@ export function envRoutes({ limits, opts, refusals }: RouteDeps): RouteSpec[] {
       bodyLimit: limits.importBodyLimit,
       handler: async (req, caller) => {
         const b = parse(envImport, req.body, "import");
-        return vaultOf(caller).importEnv(b.entries, {
+        const entries = b.entries.map((e) => (e.description === undefined ? { key: e.key, value: e.value } : { key: e.key, value: e.value, description: e.description }));
+        return vaultOf(caller).importEnv(entries, {
           namespace: b.namespace,
           ...(b.noOverwrite === undefined ? {} : { noOverwrite: b.noOverwrite }),
           ...(b.tier === undefined ? {} : { tier: b.tier }),
           ...(b.dryRun === undefined ? {} : { dryRun: b.dryRun }),
+          ...(b.source === undefined ? {} : { source: b.source }),
         });
       },
     },

@@ -26,7 +26,7 @@ export function vaultRoutes({ opts }: RouteDeps): RouteSpec[] {
           locked: opts.vault() === null,
           vaultId: caller.vault?.vaultId ?? null,
           actor: actorName(caller.actor),
-          ...(t ? { token: { id: t.id, agent: t.agent, scope: t.scope.name, expiresAt: t.expiresAt, maxUses: t.maxUses, uses: t.uses } } : {}),
+          ...(t ? { token: { id: t.id, agent: t.agent, scope: t.scope.name, mcp: t.scope.mcp ?? null, expiresAt: t.expiresAt, maxUses: t.maxUses, uses: t.uses } } : {}),
         };
       },
     },
@@ -45,7 +45,8 @@ export function vaultRoutes({ opts }: RouteDeps): RouteSpec[] {
     {
       method: "POST",
       url: "/v1/events",
-      callers: ["owner"],
+      // The core decides which events a token may record (its run.end and mcp.tool).
+      callers: ["owner", "token"],
       handler: async (req, caller) => {
         const b = parse(auditEvent, req.body, "event");
         await vaultOf(caller).recordEvent(b.action, b.resource, b.details);

@@ -11,10 +11,10 @@ import type { PolicyDocument, Rule, Scope, ScopeSandbox } from "./scope.js";
 //    "capabilities":["read","list"]}],"deny":[{"path":"production/ROOT_*","capabilities":[…]}]}]}
 //
 // No whitespace; scopes sorted by name (UTF-16 code units); keys always in the order shown;
-// "description" present only when set; rules kept in their order (it names the deciding rule);
-// each rule's capabilities in the order of CAPABILITIES, deny defaults written out in full;
-// "sandbox" present only when set, as {"required":…,"write":[…],"read":[…],"hosts":[…]}
-// (a policy without one has the same bytes as before sandboxes existed).
+// "description" and "mcp" (after it) present only when set; rules kept in their order (it names
+// the deciding rule); each rule's capabilities in the order of CAPABILITIES, deny defaults written
+// out in full; "sandbox" present only when set, as {"required":…,"write":[…],"read":[…],"hosts":[…]}
+// (a policy without either has the same bytes as before they existed).
 // Two documents that mean the same have the same bytes, and policyFromCanonicalJson accepts
 // only bytes that canonicalPolicyJson itself would produce.
 
@@ -36,6 +36,7 @@ export function canonicalPolicyJson(policy: PolicyDocument): string {
     return {
       name,
       ...(scope.description === undefined ? {} : { description: scope.description }),
+      ...(scope.mcp === undefined ? {} : { mcp: scope.mcp }),
       allow: scope.allow.map(canonicalRule),
       deny: scope.deny.map(canonicalRule),
       ...(scope.sandbox === undefined ? {} : { sandbox: canonicalSandbox(scope.sandbox) }),
@@ -54,6 +55,7 @@ const stored = z.strictObject({
     z.strictObject({
       name: z.string().refine((n) => scopeNameProblem(n) === undefined),
       description: z.string().optional(),
+      mcp: z.literal("reveal").optional(),
       allow: z.array(rule),
       deny: z.array(rule),
       sandbox: z
@@ -81,6 +83,7 @@ export function policyFromCanonicalJson(json: string): PolicyDocument {
     const scope: Scope = { name: s.name, allow: s.allow, deny: s.deny };
     if (s.description !== undefined) scope.description = s.description;
     if (s.sandbox !== undefined) scope.sandbox = s.sandbox;
+    if (s.mcp !== undefined) scope.mcp = s.mcp;
     scopes[s.name] = scope;
   }
   const policy = { scopes };

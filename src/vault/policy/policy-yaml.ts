@@ -63,13 +63,14 @@ const sandboxSchema = z.strictObject({
 });
 const scopeSchema = z.strictObject({
   description: z.string().optional(),
+  mcp: z.literal("reveal").optional(),
   allow: z.array(allowRule).optional(),
   deny: z.array(denyRule).optional(),
   sandbox: sandboxSchema.optional(),
 });
 /** The keys each level accepts, for "unknown key" messages. */
 function knownKeys(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return "description, allow, deny, sandbox";
+  if (path.length === 0) return "description, mcp, allow, deny, sandbox";
   if (path[0] === "sandbox") return "required, write, read, hosts";
   return "path, capabilities";
 }
@@ -274,6 +275,7 @@ export function parsePolicyYaml(text: string, source = "policy"): PolicyDocument
     if (parsed.data.description !== undefined) scope.description = parsed.data.description;
     const box = parsed.data.sandbox;
     if (box !== undefined) scope.sandbox = { required: box.required ?? false, write: box.write ?? [], read: box.read ?? [], hosts: box.hosts ?? [] };
+    if (parsed.data.mcp !== undefined) scope.mcp = parsed.data.mcp;
     if (!Object.hasOwn(scopes, name)) scopes[name] = scope;
   }
   if (problems.length > 0) fail(source, problems);
@@ -288,6 +290,7 @@ export function serializePolicy(policy: PolicyDocument): string {
   for (const [name, scope] of Object.entries(policy.scopes)) {
     const out: Record<string, unknown> = {};
     if (scope.description !== undefined) out.description = scope.description;
+    if (scope.mcp !== undefined) out.mcp = scope.mcp;
     out.allow = scope.allow.map((r) => rule(r, false));
     if (scope.deny.length > 0) out.deny = scope.deny.map((r) => rule(r, true));
     if (scope.sandbox !== undefined) {

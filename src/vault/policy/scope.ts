@@ -27,6 +27,12 @@ export interface ScopeSandbox {
 export interface Scope {
   name: string;
   description?: string;
+  /**
+   * `reveal`: `authy mcp` offers its model a read_secret tool that returns raw values. Absent:
+   * values never reach the model (run_command masks them). A choice about the model's
+   * context, not an access control: reads are still decided by the rules.
+   */
+  mcp?: "reveal";
   allow: Rule[];
   deny: Rule[];
   sandbox?: ScopeSandbox;

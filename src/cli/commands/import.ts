@@ -1,0 +1,60 @@
+import { AuthyError } from "../../errors.js";
+import type { ImportKind } from "../../importers/index.js";
+import type { Tier } from "../../vault/types.js";
+import type { CliContext } from "../context.js";
+import { readStdin } from "../input.js";
+import { table } from "../output.js";
+import { progressBar } from "../progress.js";
+
+/** Imports smaller than this finish too fast for a progress bar to help (as `env import`). */
+const PROGRESS_THRESHOLD = 1000;
+/** Decrypting is slower than storing (a gpg process per pass entry): a bar from this many. */
+const DECRYPT_PROGRESS_THRESHOLD = 50;
+
+interface ImportFlags {
+  namespace: string;
+  dryRun?: boolean;
+  overwrite: boolean;
+  tier?: Tier;
+  keepNotes?: boolean;
+  identities?: string;
+  envKeysFile?: string;
+}
+
+/** `authy import pass|passage|dotenvx|json|yaml SOURCE --namespace NS`: read and decrypt everything, then one `env import`. */
+export async function importStore(ctx: CliContext, kind: ImportKind, source: string | undefined, flags: ImportFlags): Promise<void> {
+  const { defaultSource, readSource } = await import("../../importers/index.js");
+  const from = source ?? defaultSource(kind);
+  if (from === undefined) throw new AuthyError("INVALID_INPUT", `authy import ${kind} needs a SOURCE file`);
+  const decryptBar = progressBar(ctx, `decrypting ${kind} entries`);
+  const read =
+    from === "-" && (kind === "json" || kind === "yaml")
+      ? await (await import("../../importers/flat-map.js")).readFlatMap(kind, "stdin", flags.namespace, (await readStdin(`the ${kind} map`)).toString("utf8"))
+      : await readSource(kind, from, flags.namespace, {
+          keepNotes: flags.keepNotes,
+          identities: flags.identities,
+          envKeysFile: flags.envKeysFile,
+          onProgress: (done, total) => total >= DECRYPT_PROGRESS_THRESHOLD && decryptBar.update(done, total),
+        });
+  decryptBar.done();
+  const { entries } = read;
+  const vault = await ctx.client();
+  const bar = !flags.dryRun && entries.length >= PROGRESS_THRESHOLD ? progressBar(ctx, `importing ${entries.length} entries`) : null;
+  const plan = await vault.importEnv(entries, {
+    namespace: flags.namespace,
+    noOverwrite: !flags.overwrite,
+    tier: flags.tier,
+    dryRun: flags.dryRun,
+    source: kind,
+    onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
+  });
+  bar?.done();
+  const c = plan.counts;
+  ctx.out.result({ source: kind, namespace: plan.namespace, dryRun: Boolean(flags.dryRun), counts: c, items: plan.items, notesDropped: read.notesDropped }, () =>
+    flags.dryRun ? table(["ACTION", "PATH"], plan.items.map((i) => [i.action, i.path])) : "",
+  );
+  ctx.out.info(
+    `${flags.dryRun ? "would import" : "imported"} ${kind} into ${plan.namespace}: ${c.create} new, ${c.update} updated, ${c.unchanged} unchanged, ${c.skip} kept`,
+  );
+  if (read.notesDropped > 0) ctx.out.info(`${read.notesDropped} entries had lines after the first (notes) that were not kept; --keep-notes keeps them as descriptions`);
+}
