@@ -57,7 +57,7 @@ async function connect(home: string, env: Record<string, string>, args: string[]
 }
 
 type Content = { type: string; text: string }[];
-const text = (r: { content?: unknown }) => (r.content as Content).map((c) => c.text).join("\n");
+const text = (r: object) => ((r as { content?: unknown }).content as Content).map((c) => c.text).join("\n");
 const call = async (c: Client, name: string, args: Record<string, unknown>) => {
   const r = await c.callTool({ name, arguments: args });
   return { isError: Boolean(r.isError), text: text(r) };
