@@ -20,13 +20,18 @@ export interface Caller {
   vault: Vault | null;
   /** The token presented, when the caller is a token. */
   token?: TokenInfo;
+  /** How the owner was recognised: its terminal session, or the proof of an exported session. */
+  via?: "terminal" | "session";
 }
 
 export interface Authenticator {
   vault(): Vault | null;
   instance: string;
-  isOwnerSession(bearer: string): boolean;
+  isOwnerSession(bearer: string, peer: unknown): boolean;
+  processTokens?: { admit(tokenId: string, peer: unknown): boolean };
 }
+
+const TOKEN_ID = /^authy_tk_([a-z2-7]+)_/;
 
 /** Longest credential looked at; anything longer is refused without touching the vault. */
 const MAX_CREDENTIAL_LENGTH = 512;
@@ -34,13 +39,13 @@ const MAX_CREDENTIAL_LENGTH = 512;
 /** One body for unknown, expired, revoked, exhausted and malformed credentials alike. */
 export function badCredentials(): ApiError {
   return new ApiError(401, "ACCESS_DENIED", "invalid or expired credentials", {
-    hint: "use the owner session (AUTHY_SESSION from `authy unlock`) or a valid token (AUTHY_TOKEN)",
+    hint: "use a valid token (AUTHY_TOKEN), or work from the terminal that ran `authy unlock`",
   });
 }
 
 export function missingCredentials(): ApiError {
-  return new ApiError(401, "ACCESS_DENIED", "no credentials given", {
-    hint: "send `Authorization: Bearer <AUTHY_SESSION or AUTHY_TOKEN>`",
+  return new ApiError(401, "ACCESS_DENIED", "no credentials given, and this process is not in the terminal session that unlocked the vault", {
+    hint: "the owner works from the terminal that ran `authy unlock`; agents send a token (AUTHY_TOKEN)",
   });
 }
 
@@ -56,17 +61,20 @@ export function bearerOf(header: string | undefined): string | undefined {
   return m[1]!;
 }
 
-export async function authenticate(auth: Authenticator, bearer: string, opts: { spend?: boolean } = {}): Promise<Caller> {
+export async function authenticate(auth: Authenticator, bearer: string, opts: { spend?: boolean; peer?: unknown } = {}): Promise<Caller> {
   if (bearer.length > MAX_CREDENTIAL_LENGTH) throw badCredentials();
-  if (auth.isOwnerSession(bearer)) {
+  if (auth.isOwnerSession(bearer, opts.peer ?? null)) {
     const vault = auth.vault();
-    return { actor: vault ? vault.actor : { kind: "owner" }, vault };
+    return { actor: vault ? vault.actor : { kind: "owner" }, vault, via: "session" };
   }
   const isToken = bearer.startsWith(TOKEN_PREFIX);
   if (!isToken && !bearer.startsWith(AGENT_KEY_PREFIX)) throw badCredentials();
   const owner = auth.vault();
   if (!owner) throw lockedError(); // tokens and keys can only be checked with the vault key
   if (isToken) {
+    // A token bound to a process tree (`run --pass-token`) is refused elsewhere before a use is spent.
+    const id = TOKEN_ID.exec(bearer)?.[1];
+    if (id !== undefined && auth.processTokens && !auth.processTokens.admit(id, opts.peer ?? null)) throw badCredentials();
     const check = await owner.useToken(bearer, auth.instance, { spend: opts.spend ?? true });
     if (!check.ok) throw badCredentials();
     const t = check.token;
@@ -97,6 +105,6 @@ export function notForCaller(kind: ActorKind): AuthyError {
     });
   }
   return new AuthyError("ACCESS_DENIED", "only the owner can do this", {
-    hint: "use the owner session (AUTHY_SESSION) or the passphrase",
+    hint: "work from the terminal that ran `authy unlock`, or give the passphrase",
   });
 }
