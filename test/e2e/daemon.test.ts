@@ -244,7 +244,7 @@ describe("the daemon's lifetime", () => {
 
   it("revokes a process-bound token when its process exits", async () => {
     const home = await vaultHome();
-    const u = await unlock(home);
+    await unlock(home);
     const socket = path.join(home, "daemon", "authy.sock");
     const child = spawn("sleep", ["2"], { stdio: "ignore" });
     const issued = await request(socket, "POST", "/v1/tokens", { body: JSON.stringify({ scopes: "secrets:read:prod/*", ttl: "1h", pid: child.pid }) });
@@ -297,7 +297,7 @@ describe("stale and planted sockets", () => {
 describe("serving clients", () => {
   it("serves 1,000 concurrent clients", async () => {
     const home = await vaultHome();
-    const u = await unlock(home);
+    await unlock(home);
     const socket = path.join(home, "daemon", "authy.sock");
     const health = await Promise.all(Array.from({ length: 1000 }, () => request(socket, "GET", "/v1/health")));
     expect(health.filter((r) => r.status === 200)).toHaveLength(1000);
@@ -307,7 +307,7 @@ describe("serving clients", () => {
 
   it("keeps serving while a client sends half a request, and times that client out", async () => {
     const home = await vaultHome();
-    const u = await unlock(home);
+    await unlock(home);
     const socket = path.join(home, "daemon", "authy.sock");
     const slow = net.connect(socket);
     let answer = "";
