@@ -56,12 +56,17 @@ interface Koffi {
 let loaded: Native | null | undefined;
 let loadError: string | null = null;
 
-/** koffi's addon for this platform, loaded without its wrapper; the wrapper as a fallback. */
+/**
+ * koffi's prebuilt addon for this platform, loaded without its wrapper: the optional package
+ * `@koromix/koffi-<platform>-<arch>` installed beside koffi (koffi's `exports` hide its
+ * package.json, so its main file locates it). The wrapper is the fallback.
+ */
 function loadKoffi(): Koffi {
   const require = createRequire(import.meta.url);
-  const pkg = `@koromix/koffi-${process.platform}-${process.arch}`;
   try {
-    const dir = path.dirname(require.resolve(`${pkg}/package.json`, { paths: [path.dirname(require.resolve("koffi/package.json"))] }));
+    const koffiDir = path.dirname(require.resolve("koffi"));
+    const modules = koffiDir.slice(0, koffiDir.lastIndexOf(`${path.sep}koffi`));
+    const dir = path.join(modules, "@koromix", `koffi-${process.platform}-${process.arch}`);
     for (const triplet of [`${process.platform}_${process.arch}`, `musl_${process.arch}`]) {
       try {
         return require(path.join(dir, triplet, "koffi.node")) as Koffi;
