@@ -150,11 +150,17 @@ describe("class 1 and 2: what the child of `authy run` can read of its parent an
     cleanups.push(cleanup);
     await initVaultAs(dir, home);
     expect((await authyAs(["secrets", "set", "prod/K"], { dir, home, env: { AUTHY_PASSPHRASE: PASSPHRASE }, input: SECRET })).code).toBe(0);
-    const leak = "import os\ntry:\n  open(f'/proc/{os.getppid()}/fd/1', 'w').write(os.environ['K'])\n  print('WROTE')\nexcept OSError as e:\n  print('ERRNO', e.errno)";
-    const r = await authyAs(["run", "--env", "K=authy://prod/K", "--", PYTHON, "-c", leak], { dir, home, env: { AUTHY_PASSPHRASE: PASSPHRASE } });
+    const leak = "import os\ntry:\n  open(f'/proc/{os.getppid()}/fd/1', 'a').write(os.environ['K'])\n  print('WROTE')\nexcept OSError as e:\n  print('ERRNO', e.errno)";
+    // authy's stdout is a file here, as in `authy run … > log`: reopened through /proc, it would take the raw value.
+    const out = path.join(dir, "run.out");
+    const script = path.join(dir, "leak.py");
+    writeFileSync(script, leak);
+    chownSync(script, unprivileged().uid, unprivileged().gid);
+    const r = await runAs("/bin/sh", ["-c", `${AUTHY} run --env K=authy://prod/K -- ${PYTHON} ${script} > ${out}`], { env: hostileEnv(dir, home, { AUTHY_PASSPHRASE: PASSPHRASE }), cwd: dir });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`ERRNO ${EACCES}`);
-    expect(r.stdout).not.toContain(SECRET);
+    const written = readFileSync(out, "utf8");
+    expect(written).toContain(`ERRNO ${EACCES}`);
+    expect(written).not.toContain(SECRET);
   });
 });
 
