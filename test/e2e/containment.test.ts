@@ -18,6 +18,8 @@ const SECRET = "sk-live-containment-5f1e9a7c3b";
 const AUTHY = `${process.execPath} ${CLI}`;
 
 interface Terminal {
+  /** The shell's pid: the session id of everything started from this terminal. */
+  pid: number;
   /** Everything the terminal showed so far. */
   output(): string;
   type(line: string): void;
@@ -48,6 +50,7 @@ async function ownerTerminal(dir: string, home: string): Promise<Terminal> {
   let text = "";
   term.onData((d) => (text += d));
   const t: Terminal = {
+    pid: term.pid,
     output: () => text,
     type: (line) => term.write(line + "\r"),
     async until(marker, timeoutMs = 60_000) {
@@ -140,7 +143,9 @@ describe("class 1 and 2: what the child of `authy run` can read of its parent an
     // A program the owner starts from that shell carries no authy credential for an agent to find.
     term.type("sleep 30 &");
     await sleep(300);
-    const scan = await runAs(PYTHON, ["-c", "import glob\nfor f in glob.glob('/proc/[0-9]*/environ'):\n  try: print(open(f,'rb').read().decode('latin1'))\n  except OSError: pass"], { env: hostileEnv(dir, home) });
+    // (only that terminal's session: other suites on this machine may run as the same account)
+    const scanner = `import glob\nfor d in glob.glob('/proc/[0-9]*'):\n  try:\n    st = open(d + '/stat').read()\n    if int(st[st.rindex(')') + 2:].split()[3]) != ${term.pid}: continue\n    print(open(d + '/environ', 'rb').read().decode('latin1'))\n  except (OSError, ValueError): pass`;
+    const scan = await runAs(PYTHON, ["-c", scanner], { env: hostileEnv(dir, home) });
     expect(scan.stdout).toContain("PS1=$ "); // the owner's shell and its children are readable…
     expect(scan.stdout).not.toMatch(/AUTHY_SESSION|authy_os_|AUTHY_PASSPHRASE/); // …and hold nothing of authy's
   });
