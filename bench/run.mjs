@@ -683,9 +683,9 @@ const RUN_FIGURES = [
 ];
 
 // =============================================================================================
-// Issue 4: the daemon. `eval "$(authy unlock)"` done by hand: `authy unlock --shell` with the
-// identity, AUTHY_SESSION parsed from its output, then commands with AUTHY_SESSION and without
-// AUTHY_IDENTITY (so they can only succeed through the daemon). `authy lock` stops it after
+// Issue 4: the daemon. `authy unlock` with the identity, from this process's session, then
+// commands from the same session without AUTHY_IDENTITY (so they can only succeed through the
+// daemon, as the owner by terminal session: issue 10). `authy lock` stops it after
 // the figures, and cleanup() stops it on any other exit (error, SIGINT, SIGTERM).
 
 const DAEMON_SECRET = "the-daemon-secret";
@@ -713,7 +713,7 @@ function daemonPid(home) {
 const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /**
- * Stops a daemon this run started: `authy lock` with its session, then, if its process is
+ * Stops a daemon this run started: `authy lock` from this session, then, if its process is
  * still alive after 3 s, SIGTERM to that pid (and SIGKILL 2 s later). Synchronous, so that
  * signal handlers can use it. Returns what went wrong, or null.
  */
@@ -751,11 +751,9 @@ async function setupDaemon(fx) {
   // Registered before it exists, so that a failure from here on still stops it.
   const d = { home, env: childEnv({ AUTHY_HOME: home }), pid: null };
   daemons.push(d);
-  const out = authy(["unlock", "--shell", "--idle", "10m", "--max", "1h"], fx.env(home)).stdout;
+  authy(["unlock", "--idle", "10m", "--max", "1h"], fx.env(home));
   d.pid = daemonPid(home);
-  const m = /^export AUTHY_SESSION=(\S+)$/m.exec(out);
-  check(m !== null, `authy unlock --shell printed ${JSON.stringify(out.slice(0, 200))}, not export AUTHY_SESSION=…`);
-  d.env = childEnv({ AUTHY_HOME: home, AUTHY_SESSION: m[1] });
+  check(d.pid !== null, "authy unlock started no daemon");
   d.socket = JSON.parse(fs.readFileSync(path.join(home, "daemon", "daemon.json"), "utf8")).socket;
   check(typeof d.socket === "string" && fs.statSync(d.socket).isSocket(), `daemon.json names no socket: ${d.socket}`);
   check(authy(["secrets", "get", "dmn/ONE"], d.env).stdout === DAEMON_SECRET, "secrets get through the daemon");

@@ -15,7 +15,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:
 import path from "node:path";
 
 const OUT = "dist/bin";
-const EXTERNAL = ["node-pty", "fastify", "pg", "bindings", "eciesjs", "@modelcontextprotocol/sdk"];
+const EXTERNAL = ["node-pty", "fastify", "pg", "bindings", "koffi", "eciesjs", "@modelcontextprotocol/sdk"];
 /** Modules that the CLI only ever import()s: src/cli/engine.ts lists them and loads them. */
 const ENGINE_MODULES = new Set(
   [...readFileSync("src/cli/engine.ts", "utf8").matchAll(/^ {2}"(src\/[^"]+\.ts)": /gm)].map((m) => path.resolve(m[1])),

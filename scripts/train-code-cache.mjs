@@ -37,11 +37,10 @@ try {
   authy(["policy", "apply", policy]);
   authy(["run", "--scope", "train", "--", "true"]);
   authy(["audit", "--limit", "5"]);
-  // Through a daemon, as the owner and as a scoped token.
-  const session = /AUTHY_SESSION=(\S+)/.exec(authy(["unlock", "--shell"]))?.[1];
-  if (!session) throw new Error("authy unlock printed no AUTHY_SESSION");
+  // Through a daemon, as the owner: this script's session is the one that unlocked.
+  authy(["unlock"]);
   const { AUTHY_IDENTITY: _, ...daemonEnv } = env;
-  env = { ...daemonEnv, AUTHY_SESSION: session };
+  env = daemonEnv;
   try {
     authy(["secrets", "get", "train/API_KEY"]);
     authy(["secrets", "list"]);

@@ -19,8 +19,19 @@ export interface ApiOptions {
   vault(): Vault | null;
   /** Token instance id: tokens are honoured only by the instance that issued them. */
   instance: string;
-  /** Constant-time check of the owner session secret (the daemon holds it). */
-  isOwnerSession(bearer: string): boolean;
+  /**
+   * Whether a bearer proves the owner session (the daemon: an exported session's proof, bound
+   * to the peer process). `peer` is what `peer()` said about the connection.
+   */
+  isOwnerSession(bearer: string, peer: unknown): boolean;
+  /** The process at the other end of a request's connection (the daemon: SO_PEERCRED), or null. */
+  peer?(req: FastifyRequest): unknown;
+  /** Whether a caller with no credential is the owner by the process it is (the daemon: its terminal session). */
+  isOwnerPeer?(peer: unknown): boolean;
+  /** Tokens bound to one process tree (`run --pass-token`); only the daemon has them. */
+  processTokens?: ProcessTokenPolicy;
+  /** Told about a refusal on a route that audits its refusals (`authy lock` by a non-owner). */
+  onRefused?(action: string, peer: unknown, error: unknown): Promise<void>;
   /** Called on each authenticated request (the daemon's idle timer). */
   onActivity?(): void;
   /** `POST /v1/lock`. Without it the route answers UNAVAILABLE. */
@@ -30,6 +41,12 @@ export interface ApiOptions {
   limits?: Partial<ApiLimits>;
   /** Told about unexpected failures (answered as INTERNAL, without detail), for the daemon's log. */
   onInternalError?(error: unknown): void;
+}
+
+export interface ProcessTokenPolicy {
+  track(tokenId: string, anchorPid: number): void;
+  bind(tokenId: string, childPid: number, caller: unknown): void;
+  admit(tokenId: string, peer: unknown): boolean;
 }
 
 export type Method = "GET" | "PUT" | "POST" | "DELETE";
@@ -42,6 +59,8 @@ export interface RouteSpec {
   callers: readonly ActorKind[];
   /** Checking on an approval or the status spends none of a limited token's uses. */
   free?: boolean;
+  /** An audit action recorded when a caller is refused here (a refused lock is worth knowing about). */
+  refusal?: string;
   bodyLimit?: number;
   handler(req: FastifyRequest, caller: Caller, reply: FastifyReply): Promise<unknown>;
 }
@@ -57,6 +76,7 @@ declare module "fastify" {
   interface FastifyContextConfig {
     callers?: readonly ActorKind[];
     free?: boolean;
+    refusal?: string;
   }
   interface FastifyRequest {
     caller: Caller | null;
@@ -108,6 +128,21 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   app.addHook("onRequest", async (req) => {
     const callers = req.routeOptions.config.callers;
     if (!callers || callers.length === 0) return;
+    const peer = opts.peer?.(req) ?? null;
+    try {
+      req.caller = await identify(req, callers, peer);
+    } catch (e) {
+      const refusal = req.routeOptions.config.refusal;
+      if (refusal) await opts.onRefused?.(refusal, peer, e);
+      throw e;
+    }
+  });
+
+  /**
+   * Who is calling: a bearer credential if one is given, else the owner's terminal (the
+   * daemon). Every refusal is noted in the refusal log.
+   */
+  async function identify(req: FastifyRequest, callers: readonly ActorKind[], peer: unknown): Promise<Caller> {
     const resource = `${req.method} ${req.routeOptions.url ?? "?"}`;
     let bearer: string | undefined;
     try {
@@ -116,11 +151,16 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       await refusals.note({ actor: "bearer:unknown", action: "auth.denied", resource, reason: "malformed authorization header" });
       throw e;
     }
-    if (bearer === undefined) {
+    let caller: Caller;
+    if (bearer !== undefined) {
+      caller = await authenticate(opts, bearer, { spend: false, peer, refused: (r) => refusals.note(r), resource });
+    } else if (opts.isOwnerPeer?.(peer)) {
+      const vault = opts.vault();
+      caller = { actor: vault ? vault.actor : { kind: "owner" }, vault, via: "terminal" };
+    } else {
       await refusals.note({ actor: "bearer:none", action: "auth.denied", resource, reason: "no credentials" });
       throw missingCredentials();
     }
-    const caller = await authenticate(opts, bearer, { spend: false, refused: (r) => refusals.note(r), resource });
     opts.onActivity?.();
     if (!callers.includes(caller.actor.kind)) {
       await refusals.note({ actor: actorName(caller.actor), action: "request.denied", resource, reason: caller.actor.kind === "agent" ? "agent keys only obtain tokens" : "owner only" });
@@ -129,8 +169,8 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     // A use is spent only now that the route is the caller's, and given back if the request
     // releases nothing (handler below): what a token's uses count is what it obtained.
     if (caller.uses && !req.routeOptions.config.free && !(await caller.uses.spend())) throw badCredentials();
-    req.caller = caller;
-  });
+    return caller;
+  }
 
   app.addHook("onSend", async (_req, reply) => {
     // Responses carry values and credentials: no cache anywhere may keep them.
@@ -154,7 +194,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       method: spec.method,
       url: spec.url,
       ...(spec.bodyLimit === undefined ? {} : { bodyLimit: spec.bodyLimit }),
-      config: { callers: spec.callers, free: spec.free ?? false },
+      config: { callers: spec.callers, free: spec.free ?? false, ...(spec.refusal ? { refusal: spec.refusal } : {}) },
       handler: async (req, reply) => {
         const caller: Caller = req.caller ?? { actor: { kind: "owner" }, vault: null };
         try {

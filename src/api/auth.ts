@@ -26,13 +26,18 @@ export interface Caller {
    * none is left by now), and gives it back when the request released nothing.
    */
   uses?: { spend(): Promise<boolean>; refund(): Promise<void> };
+  /** How the owner was recognised: its terminal session, or the proof of an exported session. */
+  via?: "terminal" | "session";
 }
 
 export interface Authenticator {
   vault(): Vault | null;
   instance: string;
-  isOwnerSession(bearer: string): boolean;
+  isOwnerSession(bearer: string, peer: unknown): boolean;
+  processTokens?: { admit(tokenId: string, peer: unknown): boolean };
 }
+
+const TOKEN_ID = /^authy_tk_([a-z2-7]+)_/;
 
 /** Longest credential looked at; anything longer is refused without touching the vault. */
 const MAX_CREDENTIAL_LENGTH = 512;
@@ -40,13 +45,13 @@ const MAX_CREDENTIAL_LENGTH = 512;
 /** One body for unknown, expired, revoked, exhausted and malformed credentials alike. */
 export function badCredentials(): ApiError {
   return new ApiError(401, "ACCESS_DENIED", "invalid or expired credentials", {
-    hint: "use the owner session (AUTHY_SESSION from `authy unlock`) or a valid token (AUTHY_TOKEN)",
+    hint: "use a valid token (AUTHY_TOKEN), or work from the terminal that ran `authy unlock`",
   });
 }
 
 export function missingCredentials(): ApiError {
-  return new ApiError(401, "ACCESS_DENIED", "no credentials given", {
-    hint: "send `Authorization: Bearer <AUTHY_SESSION or AUTHY_TOKEN>`",
+  return new ApiError(401, "ACCESS_DENIED", "no credentials given, and this process is not in the terminal session that unlocked the vault", {
+    hint: "the owner works from the terminal that ran `authy unlock`; agents send a token (AUTHY_TOKEN)",
   });
 }
 
@@ -75,7 +80,7 @@ const OWNER_SESSION_PREFIX = "authy_os_";
 export async function authenticate(
   auth: Authenticator,
   bearer: string,
-  opts: { spend?: boolean; refused?: (r: Refusal) => Promise<void>; resource?: string } = {},
+  opts: { spend?: boolean; peer?: unknown; refused?: (r: Refusal) => Promise<void>; resource?: string } = {},
 ): Promise<Caller> {
   const resource = opts.resource ?? "api";
   const refuse = async (actor: string, action: string, reason: string): Promise<never> => {
@@ -83,9 +88,9 @@ export async function authenticate(
     throw badCredentials();
   };
   if (bearer.length > MAX_CREDENTIAL_LENGTH) return refuse("bearer:unknown", "auth.denied", "too long");
-  if (auth.isOwnerSession(bearer)) {
+  if (auth.isOwnerSession(bearer, opts.peer ?? null)) {
     const vault = auth.vault();
-    return { actor: vault ? vault.actor : { kind: "owner" }, vault };
+    return { actor: vault ? vault.actor : { kind: "owner" }, vault, via: "session" };
   }
   if (bearer.startsWith(OWNER_SESSION_PREFIX)) return refuse("session:unknown", "auth.denied", "not the owner session");
   const isToken = bearer.startsWith(TOKEN_PREFIX);
@@ -93,6 +98,9 @@ export async function authenticate(
   const owner = auth.vault();
   if (!owner) throw lockedError(); // tokens and keys can only be checked with the vault key
   if (isToken) {
+    // A token bound to a process tree (`run --pass-token`) is refused elsewhere before a use is spent.
+    const id = TOKEN_ID.exec(bearer)?.[1];
+    if (id !== undefined && auth.processTokens && !auth.processTokens.admit(id, opts.peer ?? null)) throw badCredentials();
     const check = await owner.useToken(bearer, auth.instance, { spend: opts.spend ?? true });
     if (!check.ok) {
       // A token that exists (its secret matched) is named; any other is "unknown".
@@ -140,6 +148,6 @@ export function notForCaller(kind: ActorKind): AuthyError {
     });
   }
   return new AuthyError("ACCESS_DENIED", "only the owner can do this", {
-    hint: "use the owner session (AUTHY_SESSION) or the passphrase",
+    hint: "work from the terminal that ran `authy unlock`, or give the passphrase",
   });
 }

@@ -23,7 +23,7 @@ async function token(body: Record<string, unknown>, bearer?: string): Promise<{ 
   return r.body;
 }
 
-const INVALID = { error: { code: "ACCESS_DENIED", message: "invalid or expired credentials", hint: "use the owner session (AUTHY_SESSION from `authy unlock`) or a valid token (AUTHY_TOKEN)" } };
+const INVALID = { error: { code: "ACCESS_DENIED", message: "invalid or expired credentials", hint: "use a valid token (AUTHY_TOKEN), or work from the terminal that ran `authy unlock`" } };
 
 describe("tokens", () => {
   it("reads within scope, and an out-of-scope read is 403 and audited as secret.read.denied", async () => {

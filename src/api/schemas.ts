@@ -113,7 +113,11 @@ export const tokenIssue = z.strictObject({
   label: text.optional(),
   description: text.optional(),
   pid: z.number().int().positive().optional(),
+  /** Only `pid`'s descendants may use it (`run --pass-token`); see daemon/process-tokens.ts. */
+  processTree: z.boolean().optional(),
 });
+
+export const tokenProcess = z.strictObject({ pid: z.number().int().positive() });
 
 export const keyAdd = z.strictObject({ recipient: z.string().max(MAX_TEXT), label: text.optional() });
 

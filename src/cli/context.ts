@@ -52,6 +52,7 @@ export class CliContext {
 
   /** Where the passphrase or identity comes from, in order of precedence. */
   async credential(purpose = "vault passphrase"): Promise<Credential> {
+    (await import("../os/native.js")).protectProcess();
     const identityFile = this.opts.identity ?? process.env.AUTHY_IDENTITY;
     if (this.opts.identity) return this.identities(this.opts.identity);
     if (this.opts.passphraseStdin) return { passphrase: firstLine(await readStdin("the passphrase", PASSPHRASE_LIMIT)) };
@@ -61,6 +62,7 @@ export class CliContext {
 
   /** A passphrase from the environment, a file, or a no-echo prompt. */
   async passphrase(purpose = "vault passphrase"): Promise<string> {
+    (await import("../os/native.js")).protectProcess();
     if (this.opts.passphraseStdin) return firstLine(await readStdin("the passphrase", PASSPHRASE_LIMIT));
     if (process.env.AUTHY_PASSPHRASE !== undefined) return process.env.AUTHY_PASSPHRASE;
     const file = process.env.AUTHY_PASSPHRASE_FILE;
@@ -75,6 +77,8 @@ export class CliContext {
   }
 
   async unlock(): Promise<Vault> {
+    // Before the passphrase is read and the key derived: no other process may read them.
+    (await import("../os/native.js")).protectProcess();
     const store = await this.openStore();
     if (!(await store.getVault())) {
       throw new AuthyError("NOT_INITIALIZED", `no vault in ${this.home}`, { hint: "run `authy init`" });
@@ -85,11 +89,13 @@ export class CliContext {
 
   /**
    * The vault to talk to. With a daemon running, commands go to it, acting as a token
-   * (AUTHY_TOKEN), an agent (AUTHY_AGENT_KEY, exchanged for a short-lived token first) or the
-   * owner (AUTHY_SESSION), in that order. A caller with none of those but its own passphrase or
-   * identity works directly; anyone else is refused, so an agent that merely shares the
-   * user's account cannot act as the owner. Without a daemon, this process unlocks the
-   * vault itself. Commands print the same either way.
+   * (AUTHY_TOKEN), an agent (AUTHY_AGENT_KEY, exchanged for a short-lived token first), the
+   * owner by an exported session (AUTHY_SESSION, sent as a proof bound to this process), or
+   * the owner because this process is in the terminal session that unlocked (no credential
+   * sent at all, and the daemon checked first: see daemon/terminal.ts), in that order. A caller
+   * with none of those but its own passphrase or identity works directly; anyone else is
+   * refused, so an agent that merely shares the user's account cannot act as the owner.
+   * Without a daemon, this process unlocks the vault itself. Commands print the same either way.
    */
   async client(opts: { issuesTokens?: boolean } = {}): Promise<VaultClient> {
     this.clientHandle = await this.connect(opts.issuesTokens === true);
@@ -114,25 +120,30 @@ export class CliContext {
     }
     const token = process.env.AUTHY_TOKEN;
     const agentKey = process.env.AUTHY_AGENT_KEY;
-    const socket = this.opts.daemon === false ? null : (await import("../daemon/paths.js")).daemonSocket(this.home);
-    if (socket) {
+    const daemon = this.opts.daemon === false ? null : (await import("../daemon/paths.js")).runningDaemon(this.home);
+    if (daemon) {
+      const socketPath = daemon.socket;
       const { createHttpClient } = await import("../client/http-client.js");
+      // Before this process holds a credential or a value: no other process may read them.
+      (await import("../os/native.js")).protectProcess();
       // The narrowest credential wins: in an owner's shell, `AUTHY_TOKEN=… authy …` acts as the token.
-      if (token) return createHttpClient({ socketPath: socket, bearer: token, mode: "daemon", credential: "AUTHY_TOKEN" });
+      if (token) return createHttpClient({ socketPath, bearer: token, mode: "daemon", credential: "AUTHY_TOKEN" });
       if (agentKey) {
-        const exchange = createHttpClient({ socketPath: socket, bearer: agentKey, mode: "daemon", credential: "AUTHY_AGENT_KEY" });
+        const exchange = createHttpClient({ socketPath, bearer: agentKey, mode: "daemon", credential: "AUTHY_AGENT_KEY" });
         // `tokens create` as an agent issues with the key itself: a token issued under the
         // command's own token would die with it.
         if (issuesTokens) return exchange;
         const issued = await exchange.issueToken({ ttlMs: AGENT_COMMAND_TOKEN_TTL_MS, label: "cli" });
         await exchange.close();
         this.commandToken = { id: issued.id };
-        return createHttpClient({ socketPath: socket, bearer: issued.token, mode: "daemon", credential: "AUTHY_AGENT_KEY" });
+        return createHttpClient({ socketPath, bearer: issued.token, mode: "daemon", credential: "AUTHY_AGENT_KEY" });
       }
-      if (session) return createHttpClient({ socketPath: socket, bearer: session, mode: "daemon", credential: "AUTHY_SESSION" });
+      if (session) return createHttpClient({ socketPath, bearer: await this.sessionProof(session), mode: "daemon", credential: "AUTHY_SESSION" });
+      const terminal = await import("../daemon/terminal.js");
+      if (terminal.inDaemonTerminal(daemon.pid)) return createHttpClient({ socketPath, mode: "daemon", checkPeer: terminal.checkDaemonPeer });
       if (!this.hasOwnCredential()) {
-        throw new AuthyError("ACCESS_DENIED", "the vault is unlocked by a daemon, but this process has no session, token or key for it", {
-          hint: "owners: eval \"$(authy unlock)\" sets AUTHY_SESSION; agents: set AUTHY_TOKEN or AUTHY_AGENT_KEY",
+        throw new AuthyError("ACCESS_DENIED", "the vault is unlocked by a daemon, but this process is not in the terminal session that unlocked it and has no token or key for it", {
+          hint: "owners: work from the terminal that ran `authy unlock` (or give the passphrase); agents: set AUTHY_TOKEN or AUTHY_AGENT_KEY",
         });
       }
     } else if (token || agentKey) {
@@ -145,8 +156,17 @@ export class CliContext {
     return directClient(await this.unlock());
   }
 
+  /** What this process sends for an exported owner session: a proof valid only for its own connections. */
+  async sessionProof(session: string): Promise<string> {
+    const { ownerProof } = await import("../daemon/session.js");
+    const { procStat } = await import("../os/proc-stat.js");
+    const self = procStat("self");
+    if (!self) throw new AuthyError("UNAVAILABLE", "cannot read /proc/self/stat to prove the owner session", { hint: "the daemon needs /proc (Linux)" });
+    return ownerProof(session, self);
+  }
+
   /** Whether this process can unlock the vault by itself (no prompt needed to know). */
-  private hasOwnCredential(): boolean {
+  hasOwnCredential(): boolean {
     return Boolean(
       this.opts.identity || this.opts.passphraseStdin || process.env.AUTHY_IDENTITY || process.env.AUTHY_PASSPHRASE !== undefined || process.env.AUTHY_PASSPHRASE_FILE || process.stdin.isTTY,
     );

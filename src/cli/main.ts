@@ -3,6 +3,7 @@
  * AuthyErrors, and they become one line on stderr and an exit status from one table.
  */
 import { AuthyError, isAuthyError } from "../errors.js";
+import { protectProcess } from "../os/native.js";
 import { EXIT_CODES } from "./exit-codes.js";
 import { buildProgram, commandExitStatus, commandWord, CommanderExit } from "./program.js";
 
@@ -17,6 +18,9 @@ function report(e: AuthyError, json: boolean, verbose: boolean): void {
   if (verbose && e.code === "INTERNAL" && e.cause instanceof Error) process.stderr.write(`${e.cause.stack}\n`);
 }
 
+/** Credentials a process may be started with: it must become non-dumpable before anything else. */
+const CREDENTIAL_ENV = ["AUTHY_PASSPHRASE", "AUTHY_TOKEN", "AUTHY_AGENT_KEY", "AUTHY_SESSION"] as const;
+
 async function main(argv: string[]): Promise<number> {
   // A reader that goes away (`authy secrets list | head -1`) is not an error.
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
@@ -25,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
   const json = argv.includes("--json");
   const verbose = argv.includes("--verbose");
   try {
+    if (CREDENTIAL_ENV.some((k) => process.env[k])) protectProcess();
     const program = buildProgram(commandWord(argv.slice(2)));
     await program.parseAsync(argv);
     return commandExitStatus();

@@ -14,7 +14,7 @@ export const VERSION = "0.1.0";
 
 /** Every top-level command word (kept in step with buildProgram by a test). */
 export const KNOWN_COMMANDS = new Set([
-  "init", "status", "unlock", "lock", "__daemon", "doctor", "passwd", "secrets", "read", "run", "inject", "policy", "agents", "tokens", "approvals", "env", "keys", "export", "backup", "restore", "audit", "import", "mcp", "scan"
+  "init", "status", "unlock", "lock", "whoami", "__daemon", "doctor", "passwd", "secrets", "read", "run", "inject", "policy", "agents", "tokens", "approvals", "env", "keys", "export", "backup", "restore", "audit", "import", "mcp", "scan"
 ]);
 
 /** Global options that take a value, so that the command word can be found after them. */
@@ -148,15 +148,20 @@ export function buildProgram(only?: string): Command {
   if (want("unlock")) {
     program
       .command("unlock")
-      .description("start a daemon holding the unlocked vault; prints `export AUTHY_SESSION=…` (eval \"$(authy unlock)\")")
+      .description("start a daemon holding the unlocked vault; owner rights stay with this terminal session")
       .option("--idle <duration>", "lock after this long without a request", "15m")
       .option("--max <duration>", "lock this long after unlocking, whatever happens", "8h")
-      .option("--shell", "print only the export line, even on a terminal")
+      .option("--export-session", "also print `export AUTHY_SESSION=…` for scripts: whoever reads it is the owner")
+      .option("--shell", "with --export-session: print only the export line, even on a terminal")
       .action(lazy(daemonCmds, "unlock"));
   }
 
   if (want("lock")) {
-    program.command("lock").description("lock at once: stop the daemon, which forgets the key and every token").action(lazy(daemonCmds, "lock"));
+    program.command("lock").description("lock at once: stop the daemon, which forgets the key and every token (owner only)").action(lazy(daemonCmds, "lock"));
+  }
+
+  if (want("whoami")) {
+    program.command("whoami").description("which principal this process is (owner, agent or token), and why").action(lazy(daemonCmds, "whoami"));
   }
 
   if (want("__daemon")) {

@@ -21,6 +21,7 @@ export function directClient(vault: Vault): VaultClient {
   client.issueToken = async () => needsDaemon();
   client.listTokens = async () => needsDaemon();
   client.revokeToken = async () => needsDaemon();
+  client.bindToken = async () => needsDaemon();
   client.close = () => vault.close();
   return client as unknown as VaultClient;
 }

@@ -141,12 +141,13 @@ export function createHttpClient(opts: HttpClientOptions): VaultClient {
 
     async issueToken(req) {
       const t = await call<IssuedToken>("POST", "/v1/tokens", {
-        body: { scope: req.scope, ttlMs: req.ttlMs, uses: req.uses, agent: req.agent, label: req.label, pid: req.pid },
+        body: { scope: req.scope, ttlMs: req.ttlMs, uses: req.uses, agent: req.agent, label: req.label, pid: req.pid, processTree: req.processTree },
       });
       return { token: t.token, id: t.id, expiresAt: t.expiresAt, scope: t.scope, notices: t.notices };
     },
     listTokens: async () => (await call<{ items: TokenInfo[] }>("GET", "/v1/tokens")).items,
     revokeToken: (id) => call<TokenInfo>("DELETE", `/v1/tokens/${encodeURIComponent(id)}`),
+    bindToken: async (id, pid) => void (await call("POST", `/v1/tokens/${encodeURIComponent(id)}/process`, { body: { pid } })),
 
     queryAudit: (f = {}) => {
       const num = (v: number | undefined) => (v === undefined ? undefined : String(v));

@@ -1,7 +1,7 @@
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 import { createRequire } from "node:module";
-import { AuthyError, type ErrorCode } from "../errors.js";
-import { unixRequest } from "./unix-http.js";
+import { AuthyError, isAuthyError, type ErrorCode } from "../errors.js";
+import { unixRequest, type UnixRequest } from "./unix-http.js";
 
 /**
  * JSON over HTTP to the daemon (Unix socket, see unix-http.ts) or a team server (TCP, node:http
@@ -17,6 +17,8 @@ export interface TransportOptions {
   timeoutMs?: number;
   /** Where the bearer came from, so that a refused one is explained in the caller's terms. */
   credential?: Credential;
+  /** Refuses a daemon that is not the one expected, before anything is sent (see unix-http.ts). */
+  checkPeer?: UnixRequest["checkPeer"];
 }
 
 /** The environment variable a bearer came from. */
@@ -109,8 +111,9 @@ export class HttpTransport {
   private async overSocket(socketPath: string, method: Method, target: string, headers: Record<string, string | number>, payload: Buffer | undefined): Promise<unknown> {
     let res;
     try {
-      res = await unixRequest(socketPath, { method, path: target, headers, body: payload, timeoutMs: this.timeoutMs, maxBytes: MAX_RESPONSE_BYTES });
+      res = await unixRequest(socketPath, { method, path: target, headers, body: payload, timeoutMs: this.timeoutMs, maxBytes: MAX_RESPONSE_BYTES, checkPeer: this.opts.checkPeer });
     } catch (e) {
+      if (isAuthyError(e)) throw e;
       const err = e as NodeJS.ErrnoException;
       if (err.code === "AUTHY_BAD_HEADER") throw new AuthyError("INVALID_INPUT", `the credential for the daemon is malformed (${err.message})`);
       if (err.code === "AUTHY_TOO_LARGE" || err.code === "AUTHY_BAD_RESPONSE") throw this.unexpected(err.message);

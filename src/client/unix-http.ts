@@ -18,6 +18,8 @@ export interface UnixRequest {
   timeoutMs: number;
   /** A larger response is refused (its error has code AUTHY_TOO_LARGE). */
   maxBytes: number;
+  /** Checks the process at the other end once connected, before anything is sent; throws to refuse it. */
+  checkPeer?: (socket: net.Socket, socketPath: string) => void;
 }
 
 export interface UnixResponse {
@@ -138,7 +140,15 @@ export function unixRequest(socketPath: string, req: UnixRequest): Promise<UnixR
       }
     };
     socket.setTimeout(req.timeoutMs, () => settle(failure("AUTHY_TIMEOUT", "timeout")));
-    socket.on("connect", () => socket.write(req.body ? Buffer.concat([Buffer.from(head, "latin1"), req.body]) : head));
+    socket.on("connect", () => {
+      try {
+        req.checkPeer?.(socket, socketPath);
+      } catch (e) {
+        settle(e as Error);
+        return;
+      }
+      socket.write(req.body ? Buffer.concat([Buffer.from(head, "latin1"), req.body]) : head);
+    });
     socket.on("data", (c: Buffer) => {
       size += c.length;
       if (size > req.maxBytes) {

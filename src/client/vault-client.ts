@@ -55,6 +55,8 @@ export type VaultClient = Pick<
   issueToken(opts: IssueTokenRequest): Promise<IssuedToken>;
   listTokens(): Promise<TokenInfo[]>;
   revokeToken(id: string): Promise<TokenInfo>;
+  /** Binds a process-tree token to the caller's child (`run --pass-token`; the daemon only). */
+  bindToken(id: string, childPid: number): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -67,6 +69,8 @@ export interface IssueTokenRequest {
   label?: string;
   /** Bind to a process: the daemon revokes the token when this pid is gone. */
   pid?: number;
+  /** Only descendants of `pid` may use it, and after bindToken() only that child's tree. */
+  processTree?: boolean;
 }
 
 export interface IssuedToken {

@@ -2,9 +2,9 @@
  * What `authy status` and `authy lock` ask of a running daemon.
  */
 import { DAEMON_STATE_LIMIT, readFileBounded } from "../files/bounded-read.js";
-import { daemonPaths, inspectSocketPath, runningDaemon } from "./paths.js";
+import { daemonPaths, runningDaemon } from "./paths.js";
 import { readLockHolder } from "./lock.js";
-import { identityAlive } from "./process.js";
+import { identityAlive, type ProcessIdentity } from "./process.js";
 import { SHUTDOWN_GRACE_MS } from "./lifetime.js";
 import { socketRequest } from "./socket-client.js";
 
@@ -82,27 +82,27 @@ export interface Stopped {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The running daemon's pid, from its lock (alive, not a reuse of the pid), or null. */
+export function daemonHolder(home: string): ProcessIdentity | null {
+  const holder = readLockHolder(daemonPaths(home).lock);
+  return holder !== null && identityAlive(holder) ? holder : null;
+}
+
 /**
- * Locks the vault: asks the daemon over its socket (POST /v1/lock, with the owner session if
- * there is one), or sends it SIGTERM when it does not accept the request. Any process of the
- * user could send that signal anyway, and locking only ever takes access away, so it needs no
- * credential. Waits until the daemon has exited (SIGKILL after LOCK_WAIT_MS). Null when no
- * daemon was running.
+ * Locks the vault: `ask` asks the daemon over its socket (POST /v1/lock as the owner, and
+ * throws if it refuses), or, without `ask` (an owner who proved it by the passphrase or an
+ * identity in this process), the daemon gets SIGTERM. Waits until the daemon has exited
+ * (SIGKILL after LOCK_WAIT_MS). Null when no daemon was running.
  */
-export async function stopDaemon(home: string, bearer?: string): Promise<Stopped | null> {
+export async function stopDaemon(home: string, ask?: (socket: string) => Promise<void>): Promise<Stopped | null> {
   const paths = daemonPaths(home);
-  const holder = readLockHolder(paths.lock);
-  if (holder === null || !identityAlive(holder)) return null;
+  const holder = daemonHolder(home);
+  if (holder === null) return null;
   let how: Stopped["how"] = "signal";
-  try {
-    if (inspectSocketPath(paths.socket) === "socket") {
-      const r = await socketRequest(paths.socket, "POST", "/v1/lock", { bearer, body: {} });
-      if (r.status >= 200 && r.status < 300) how = "request";
-    }
-  } catch {
-    // Not answering, or not a socket: the signal below does it.
-  }
-  if (how === "signal") signal(holder.pid, "SIGTERM");
+  if (ask) {
+    await ask(paths.socket);
+    how = "request";
+  } else signal(holder.pid, "SIGTERM");
   const deadline = Date.now() + LOCK_WAIT_MS;
   while (identityAlive(holder)) {
     if (Date.now() >= deadline) {

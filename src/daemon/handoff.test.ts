@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeHandoff, encodeReady, parseHandoff, parseReady } from "./handoff.js";
+import { encodeHandoff, encodeHello, encodeReady, HANDOFF_VERSION, isHello, parseHandoff, parseReady } from "./handoff.js";
 
 const KEY = Buffer.alloc(32, 7).toString("base64");
 const HASH = Buffer.alloc(32, 9).toString("base64");
@@ -10,7 +10,15 @@ describe("handoff", () => {
     const line = encodeHandoff(good);
     expect(line.endsWith("\n")).toBe(true);
     expect(line.slice(0, -1)).not.toContain("\n");
-    expect(parseHandoff(line)).toEqual({ v: 1, ...good });
+    expect(parseHandoff(line)).toEqual({ v: HANDOFF_VERSION, ...good });
+    // Without an exported session, owner rights are the terminal session's: no hash at all.
+    expect(parseHandoff(encodeHandoff({ ...good, sessionHash: null }))).toEqual({ v: HANDOFF_VERSION, ...good, sessionHash: null });
+  });
+
+  it("tells the daemon's hello (it may be sent the key now) from its ready line", () => {
+    expect(isHello(encodeHello(42).trim())).toBe(true);
+    expect(isHello(encodeReady({ ok: true, pid: 42, socket: "/s" }).trim())).toBe(false);
+    expect(isHello("not json")).toBe(false);
   });
 
   it("refuses a malformed message without ever quoting it (it holds the key)", () => {
@@ -19,9 +27,9 @@ describe("handoff", () => {
       { ...good, idleMs: 0 },
       { ...good, maxMs: -1 },
       { ...good, home: "" },
-      { ...good, v: 2 },
+      { ...good, v: 1 },
     ]) {
-      const text = JSON.stringify({ v: 1, ...bad });
+      const text = JSON.stringify({ v: HANDOFF_VERSION, ...bad });
       let message = "";
       try {
         parseHandoff(text);

@@ -13,6 +13,7 @@
  */
 import { chmodSync, closeSync, lstatSync, unlinkSync, writeSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
+import type { Socket } from "node:net";
 import { buildApi } from "../api/index.js";
 import { randomId } from "../crypto/index.js";
 import { approvalSettings } from "../notify/notifier.js";
@@ -21,12 +22,17 @@ import { writeFileAtomic } from "../files/atomic-write.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { systemClock } from "../vault/clock.js";
 import { Vault } from "../vault/vault.js";
-import { encodeReady, MAX_HANDOFF_BYTES, parseHandoff, type Handoff, type Ready } from "./handoff.js";
+import { encodeHello, encodeReady, MAX_HANDOFF_BYTES, parseHandoff, type Handoff, type Ready } from "./handoff.js";
 import { Lifetime, SHUTDOWN_GRACE_MS } from "./lifetime.js";
 import { acquireLock, releaseLock } from "./lock.js";
 import { daemonPaths, inspectSocketPath, prepareDaemonDirs, type DaemonPaths } from "./paths.js";
 import { processAlive } from "./process.js";
-import { sessionMatches } from "./session.js";
+import { proofMatches } from "./session.js";
+import { native, nativeUnavailable, protectProcess } from "../os/native.js";
+import { procStat } from "../os/proc-stat.js";
+import { PeerTable } from "./peers.js";
+import { ProcessTokens } from "./process-tokens.js";
+import { isOwnerPeer, ownerTerminalOf, type OwnerTerminal, type Peer } from "./terminal.js";
 import { probeSocket } from "./socket-client.js";
 
 /** How often the idle timeout and the maximum lifetime are checked. */
@@ -83,6 +89,32 @@ function readHandoff(): Promise<string> {
   });
 }
 
+/** Tells `authy unlock` it may send the key now (this process is non-dumpable). */
+function sendHello(): boolean {
+  try {
+    writeSync(READY_FD, encodeHello(process.pid));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Before anything secret arrives: non-dumpable (no other process of the user can read this
+ * one's memory, environment or descriptors, nor attach to it), and out of the terminal's
+ * foreground process group (Ctrl-C in the terminal that unlocked is not for the daemon).
+ * Then this process's session and terminal are the owner's (terminal.ts).
+ */
+function protect(): OwnerTerminal {
+  const n = native();
+  if (!n) throw new AuthyError("UNAVAILABLE", `the daemon cannot protect itself here: ${nativeUnavailable()}`, { hint: "use direct mode (AUTHY_PASSPHRASE or an identity) on this system" });
+  protectProcess();
+  n.ownProcessGroup();
+  const self = procStat("self");
+  if (!self) throw new AuthyError("UNAVAILABLE", "the daemon cannot read /proc/self/stat", { hint: "the daemon needs /proc (Linux)" });
+  return ownerTerminalOf(self);
+}
+
 /** Tells `authy unlock` how the start went. False if it is no longer there to hear it. */
 function sendReady(r: Ready): boolean {
   try {
@@ -131,7 +163,10 @@ export async function runDaemon(): Promise<number> {
   process.umask(0o077);
   process.title = "authy-daemon"; // what ps shows, instead of node and a path
   let handoff: Handoff;
+  let owner: OwnerTerminal;
   try {
+    owner = protect();
+    if (!sendHello()) throw new AuthyError("INVALID_INPUT", "nobody is waiting for this daemon", { hint: "the daemon is started by `authy unlock`, not by hand" });
     handoff = parseHandoff(await readHandoff());
   } catch (e) {
     log(`not starting: ${describe(e)}`);
@@ -147,7 +182,7 @@ export async function runDaemon(): Promise<number> {
   try {
     prepareDaemonDirs(paths);
     const lock = await acquireLock(paths.lock);
-    if (!lock.ok) throw new AuthyError("ALREADY_EXISTS", `a daemon is already running for ${handoff.home} (pid ${lock.holder.pid})`, { hint: "use it with the AUTHY_SESSION it printed, or `authy lock` first" });
+    if (!lock.ok) throw new AuthyError("ALREADY_EXISTS", `a daemon is already running for ${handoff.home} (pid ${lock.holder.pid})`, { hint: "use it from the terminal that unlocked it, or `authy lock` first" });
     locked = true;
     await clearStaleSocket(paths.socket);
     store = SqliteStore.open(handoff.vault);
@@ -164,7 +199,7 @@ export async function runDaemon(): Promise<number> {
     sendReady({ ok: false, error: errorOf(e) });
     return 1;
   }
-  return serve(handoff, paths, store, vault, approvals);
+  return serve(handoff, owner, paths, store, vault, approvals);
 }
 
 function errorOf(e: unknown): { code: AuthyError["code"]; message: string; hint: string | null } {
@@ -174,12 +209,16 @@ function errorOf(e: unknown): { code: AuthyError["code"]; message: string; hint:
 
 async function serve(
   handoff: Handoff,
+  owner: OwnerTerminal,
   paths: DaemonPaths,
   store: SqliteStore,
   vault: Vault,
   approvals: Awaited<ReturnType<typeof approvalSettings>> | undefined,
 ): Promise<number> {
-  const sessionHash = Buffer.from(handoff.sessionHash, "base64");
+  const sessionHash = handoff.sessionHash === null ? null : Buffer.from(handoff.sessionHash, "base64");
+  const uid = process.getuid?.() ?? -1;
+  const peers = new PeerTable();
+  const processTokens = new ProcessTokens();
   const instance = randomId("dmn_");
   const lifetime = new Lifetime(handoff.idleMs, handoff.maxMs);
   let current: Vault | null = vault;
@@ -202,7 +241,7 @@ async function serve(
       await tokenCheck;
       if (started) await vault.recordEvent("vault.lock", "vault", { mode: "daemon", reason }).catch((e) => log(`could not audit the lock: ${describe(e)}`));
       vault.lock();
-      sessionHash.fill(0);
+      sessionHash?.fill(0);
       await approvals?.notifier.flush().catch((e: unknown) => log(`notifications: ${describe(e)}`));
       await store.close().catch((e) => log(`closing the store: ${describe(e)}`));
       unlinkOwnSocket(paths.socket, socketIno);
@@ -222,7 +261,18 @@ async function serve(
     app = await buildApi({
       vault: () => current,
       instance,
-      isOwnerSession: (bearer: string) => sessionMatches(sessionHash, bearer),
+      peer: (req) => peers.of(req.raw.socket),
+      isOwnerPeer: (peer) => isOwnerPeer(peer as Peer, owner, uid),
+      isOwnerSession: (bearer, peer) => sessionHash !== null && peer !== null && (peer as Peer).stat !== null && proofMatches(sessionHash, bearer, (peer as Peer).stat!),
+      processTokens,
+      // A refused `authy lock` (a process that is not the owner) is audited, with who tried.
+      onRefused: async (action, peer, error) => {
+        const p = peer as Peer | null;
+        log(`refused ${action}: pid ${p?.pid ?? "unknown"}`);
+        await current
+          ?.recordEvent(action, "vault", { pid: p?.pid ?? null, uid: p?.uid ?? null, session: p?.stat?.session ?? null, reason: isAuthyError(error) ? error.message : "refused" })
+          .catch((e) => log(`could not audit ${action}: ${describe(e)}`));
+      },
       onActivity: () => lifetime.touch(),
       onInternalError: (e) => log(`internal error answering a request: ${describe(e)}`),
       // Answer the request first: shutting down waits for in-flight requests, this one included.
@@ -241,6 +291,9 @@ async function serve(
     });
     // Read by node when the server starts listening (missing from @types/node 20).
     (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = CONNECTIONS_CHECK_INTERVAL_MS;
+    // Who is at the other end, as the kernel recorded it at connect(): read at once, before
+    // the pid could be reused.
+    app.server.on("connection", (socket: Socket) => peers.record(socket));
     await app.listen({ path: paths.socket, backlog: LISTEN_BACKLOG });
     // The umask already made it 0600; the chmod says so and does not depend on it.
     chmodSync(paths.socket, 0o600);
@@ -266,10 +319,12 @@ async function serve(
     setInterval(() => {
       const why = lifetime.expired();
       if (why) void shutdown(why === "idle" ? "idle timeout" : "maximum lifetime reached");
+      // Nobody can be the owner any more: the terminal is gone for the whole session.
+      else if (owner.tty !== 0 && procStat("self")?.tty !== owner.tty) void shutdown("the terminal that unlocked it closed");
     }, LIFETIME_CHECK_INTERVAL_MS),
     setInterval(() => {
       if (tokenCheck || !current) return;
-      tokenCheck = revokeOrphanedTokens(current, instance)
+      tokenCheck = revokeOrphanedTokens(current, instance, processTokens)
         .catch((e) => log(`checking process-bound tokens: ${describe(e)}`))
         .finally(() => (tokenCheck = undefined));
     }, PID_CHECK_INTERVAL_MS),
@@ -299,14 +354,24 @@ async function closeServer(app: FastifyInstance): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Revokes this daemon's live tokens whose bound process has exited. */
-async function revokeOrphanedTokens(vault: Vault, instance: string): Promise<void> {
+/**
+ * Revokes this daemon's live tokens whose bound process has exited: the process given at
+ * issue, and for a `run --pass-token` token the run's child too, watched here by pid and
+ * start time, so the token dies with the child whatever happens to `authy run` (stopped,
+ * or waiting on a background job that holds its output).
+ */
+async function revokeOrphanedTokens(vault: Vault, instance: string, processTokens: ProcessTokens): Promise<void> {
   const now = Date.now();
   for (const t of await vault.listTokens(instance)) {
-    if (t.pid === null || t.revokedAt !== null || t.expiresAt <= now) continue;
-    if (!processAlive(t.pid)) {
+    if (t.pid === null || t.revokedAt !== null || t.expiresAt <= now) {
+      processTokens.forget(t.id);
+      continue;
+    }
+    const gone = !processAlive(t.pid) ? t.pid : processTokens.exited(t.id);
+    if (gone !== null) {
       await vault.revokeToken(t.id);
-      log(`revoked token ${t.id}: its process ${t.pid} exited`);
+      processTokens.forget(t.id);
+      log(`revoked token ${t.id}: its process ${gone} exited`);
     }
   }
 }

@@ -3,8 +3,8 @@
  * socket (with the same small HTTP client as the VaultClient, client/unix-http.ts).
  */
 import net from "node:net";
-import { unixRequest } from "../client/unix-http.js";
-import { AuthyError } from "../errors.js";
+import { unixRequest, type UnixRequest } from "../client/unix-http.js";
+import { AuthyError, isAuthyError } from "../errors.js";
 
 /** A local daemon answers health and status in milliseconds; this only bounds a hung one. */
 export const SOCKET_REQUEST_TIMEOUT_MS = 5_000;
@@ -18,6 +18,7 @@ export interface SocketResponse {
 
 export interface SocketRequestOptions {
   bearer?: string;
+  checkPeer?: UnixRequest["checkPeer"];
   body?: unknown;
   timeoutMs?: number;
 }
@@ -39,8 +40,9 @@ export async function socketRequest(socket: string, method: string, urlPath: str
   if (payload) headers["content-type"] = "application/json";
   let res;
   try {
-    res = await unixRequest(socket, { method, path: urlPath, headers, body: payload, timeoutMs: opts.timeoutMs ?? SOCKET_REQUEST_TIMEOUT_MS, maxBytes: MAX_RESPONSE_BYTES });
+    res = await unixRequest(socket, { method, path: urlPath, headers, body: payload, timeoutMs: opts.timeoutMs ?? SOCKET_REQUEST_TIMEOUT_MS, maxBytes: MAX_RESPONSE_BYTES, checkPeer: opts.checkPeer });
   } catch (e) {
+    if (isAuthyError(e)) throw e;
     throw unavailable(socket, e);
   }
   const text = res.body.toString("utf8");

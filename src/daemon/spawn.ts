@@ -1,11 +1,13 @@
 /**
  * Starting the daemon from `authy unlock`. The daemon is this same CLI (`main.js __daemon`)
- * in its own session, detached from the terminal, with:
+ * that stays in the session that unlocked (in a process group of its own, which it makes
+ * itself: terminal.ts says why the session matters), with:
  *   - core dumps off (`ulimit -c 0` in a /bin/sh that then execs node, keeping the pid): a
  *     crash must not write the vault key to disk;
- *   - stdin: a pipe carrying the handoff (the key), then closed; never argv or environment;
+ *   - stdin: a pipe carrying the handoff (the key), written only after the daemon said hello
+ *     on fd 3, that is once it is non-dumpable; never argv or environment;
  *   - stdout: /dev/null; stderr: the log file (0600, appended);
- *   - fd 3: a pipe on which it answers "ready" (or why not), then closes it;
+ *   - fd 3: a pipe on which it says hello, then "ready" (or why not), then closes it;
  *   - an environment without any AUTHY_* variable (no passphrase in its /proc/<pid>/environ).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -14,7 +16,7 @@ import type { Readable } from "node:stream";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AuthyError } from "../errors.js";
-import { encodeHandoff, parseReady, type Ready } from "./handoff.js";
+import { encodeHandoff, isHello, parseReady, type Ready } from "./handoff.js";
 import { daemonPaths, inspectSocketPath, prepareDaemonDirs, type DaemonPaths } from "./paths.js";
 import { sessionHash } from "./session.js";
 import { socketRequest } from "./socket-client.js";
@@ -36,8 +38,8 @@ export interface StartOptions {
   vaultPath: string;
   /** The raw vault key; the caller wipes it afterwards. */
   key: Uint8Array;
-  /** The owner session secret; only its hash is sent. */
-  session: string;
+  /** An exported owner session (`--export-session`); only its hash is sent. */
+  session: string | null;
   idleMs: number;
   maxMs: number;
 }
@@ -76,33 +78,67 @@ function launch(logFd: number): ChildProcess {
   const main = process.argv[1] ? path.resolve(process.argv[1]) : fileURLToPath(new URL("../cli/main.js", import.meta.url));
   const args = [process.execPath, main, "__daemon"];
   const [cmd, argv] = existsSync(SHELL) ? [SHELL, ["-c", NO_CORE_SCRIPT, ...args]] : [args[0]!, args.slice(1)];
-  return spawn(cmd, argv, { detached: true, stdio: ["pipe", "ignore", logFd, "pipe"], env: daemonEnv(), cwd: "/" });
+  // Not detached: the daemon stays in this session (it moves to its own process group first thing).
+  return spawn(cmd, argv, { stdio: ["pipe", "ignore", logFd, "pipe"], env: daemonEnv(), cwd: "/" });
 }
 
-/** The daemon's first line on fd 3, or an error if it exits or stays silent. */
-function readReady(child: ChildProcess, deadline: number): Promise<Ready> {
-  return new Promise((resolve) => {
-    const pipe = child.stdio[3] as Readable;
-    let text = "";
-    const finish = (r: Ready) => {
-      clearTimeout(timer);
-      pipe.destroy();
-      child.removeAllListeners("exit");
-      resolve(r);
-    };
-    const fail = (message: string) => finish({ ok: false, error: { code: "UNAVAILABLE", message, hint: null } });
-    const timer = setTimeout(() => fail(`the daemon did not start within ${DAEMON_START_TIMEOUT_MS / 1000}s`), Math.max(0, deadline - Date.now()));
-    pipe.setEncoding("utf8");
-    pipe.on("data", (chunk: string) => {
-      text += chunk;
-      const nl = text.indexOf("\n");
-      if (nl !== -1) finish(parseReady(text.slice(0, nl)));
-      else if (text.length > MAX_READY_BYTES) fail("the daemon answered something unexpected while starting");
+/** Reads the daemon's lines on fd 3: its hello, then its ready line. */
+class DaemonLines {
+  private text = "";
+  private waiting: ((r: string | Error) => void) | null = null;
+  private failure: Error | null = null;
+  private readonly pipe: Readable;
+
+  constructor(private readonly child: ChildProcess) {
+    this.pipe = child.stdio[3] as Readable;
+    this.pipe.setEncoding("utf8");
+    this.pipe.on("data", (chunk: string) => {
+      this.text += chunk;
+      if (this.text.length > MAX_READY_BYTES) this.fail("the daemon answered something unexpected while starting");
+      this.deliver();
     });
-    pipe.on("end", () => fail("the daemon exited while starting"));
-    pipe.on("error", () => fail("the daemon exited while starting"));
-    child.on("exit", (code, signal) => setTimeout(() => fail(`the daemon exited while starting (${signal ?? `status ${code}`})`), 100));
-  });
+    this.pipe.on("end", () => this.fail("the daemon exited while starting"));
+    this.pipe.on("error", () => this.fail("the daemon exited while starting"));
+    child.on("exit", (code, signal) => setTimeout(() => this.fail(`the daemon exited while starting (${signal ?? `status ${code}`})`), 100));
+  }
+
+  private fail(message: string): void {
+    this.failure ??= new Error(message);
+    this.deliver();
+  }
+
+  private deliver(): void {
+    if (!this.waiting) return;
+    const nl = this.text.indexOf("\n");
+    if (nl === -1 && !this.failure) return;
+    const give = this.waiting;
+    this.waiting = null;
+    if (nl === -1) return give(this.failure!);
+    const line = this.text.slice(0, nl);
+    this.text = this.text.slice(nl + 1);
+    give(line);
+  }
+
+  /** The next line, or an Error when the daemon exits, garbles or stays silent until `deadline`. */
+  next(deadline: number): Promise<string | Error> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.fail(`the daemon did not start within ${DAEMON_START_TIMEOUT_MS / 1000}s`), Math.max(0, deadline - Date.now()));
+      this.waiting = (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      this.deliver();
+    });
+  }
+
+  close(): void {
+    this.pipe.destroy();
+    this.child.removeAllListeners("exit");
+  }
+}
+
+function notReady(e: Error): Ready {
+  return { ok: false, error: { code: "UNAVAILABLE", message: e.message, hint: null } };
 }
 
 async function waitForHealth(socket: string, deadline: number): Promise<void> {
@@ -133,20 +169,31 @@ export async function startDaemon(opts: StartOptions): Promise<StartedDaemon> {
   } finally {
     closeSync(logFd);
   }
-  child.on("error", () => undefined); // reported through readReady
+  child.on("error", () => undefined); // reported through the lines on fd 3
   const stdin = child.stdin!;
-  stdin.on("error", () => undefined); // a daemon that died early: readReady says so
-  stdin.end(
-    encodeHandoff({
-      key: Buffer.from(opts.key.buffer, opts.key.byteOffset, opts.key.byteLength).toString("base64"),
-      sessionHash: Buffer.from(sessionHash(opts.session)).toString("base64"),
-      idleMs: opts.idleMs,
-      maxMs: opts.maxMs,
-      home: opts.home,
-      vault: opts.vaultPath,
-    }),
-  );
-  const ready = await readReady(child, deadline);
+  stdin.on("error", () => undefined); // a daemon that died early: its lines say so
+  const lines = new DaemonLines(child);
+  let ready: Ready;
+  // The key goes out only once the daemon says it is non-dumpable (its hello).
+  const hello = await lines.next(deadline);
+  if (hello instanceof Error) ready = notReady(hello);
+  else if (!isHello(hello)) ready = parseReady(hello);
+  else {
+    const key = Buffer.from(opts.key.buffer, opts.key.byteOffset, opts.key.byteLength).toString("base64");
+    stdin.end(
+      encodeHandoff({
+        key,
+        sessionHash: opts.session === null ? null : Buffer.from(sessionHash(opts.session)).toString("base64"),
+        idleMs: opts.idleMs,
+        maxMs: opts.maxMs,
+        home: opts.home,
+        vault: opts.vaultPath,
+      }),
+    );
+    const line = await lines.next(deadline);
+    ready = line instanceof Error ? notReady(line) : parseReady(line);
+  }
+  lines.close();
   child.unref();
   if (!ready.ok) {
     // A daemon that answered exits by itself once it has cleaned up; a silent one is stopped.

@@ -38,8 +38,8 @@ export interface RunChildOptions {
   stderr?: Writable;
   /** Files (mount files) removed once the child has exited, or by the watchdog if authy dies. */
   cleanupFiles?: readonly string[];
-  /** Called once the child is running. If it throws, the child is killed and the error rethrown. */
-  onStart?(pid: number): void;
+  /** Called (and awaited) once the child is running. If it throws, the child is killed and the error rethrown. */
+  onStart?(pid: number): void | Promise<void>;
   /** One-line diagnostics (command not found, PTY fallback); default: "authy: …" on stderr. */
   onDiagnostic?(message: string): void;
   /** Loads node-pty; replaced in tests. */
@@ -144,7 +144,7 @@ async function run(options: RunChildOptions, diagnose: (message: string) => void
   forwarder.forwardTo(pid);
   try {
     try {
-      options.onStart?.(pid);
+      await options.onStart?.(pid);
     } catch (e) {
       killGroup(pid, "SIGKILL");
       await started.done;

@@ -14,18 +14,18 @@ afterEach(stopDaemons);
 const json = (s: string) => JSON.parse(s) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** A vault with a sensitive secret, a daemon, and a token of agent deploy-bot. */
-async function agentSetup(): Promise<{ home: string; socket: string; session: string; token: string }> {
+async function agentSetup(): Promise<{ home: string; socket: string; token: string }> {
   const home = await vaultHome();
   for (const [p, v, tier] of [["prod/DB", "db-canary-7f3a", "sensitive"], ["prod/PLAIN", "plain-1", "standard"]] as const) {
     const r = await authy(["secrets", "set", p, "--tier", tier], { home, env: withPass, input: v });
     expect(r.code, r.stderr).toBe(0);
   }
-  const { session } = await unlock(home);
+  await unlock(home); // this test process is now the owner, by its session
   const socket = await socketOf(home);
-  expect((await request(socket, "POST", "/v1/agents", { bearer: session, body: JSON.stringify({ name: "deploy-bot", scope: "secrets:read:prod/*" }) })).status).toBe(201);
-  const t = await request(socket, "POST", "/v1/tokens", { bearer: session, body: JSON.stringify({ agent: "deploy-bot", ttl: "1h" }) });
+  expect((await request(socket, "POST", "/v1/agents", { body: JSON.stringify({ name: "deploy-bot", scope: "secrets:read:prod/*" }) })).status).toBe(201);
+  const t = await request(socket, "POST", "/v1/tokens", { body: JSON.stringify({ agent: "deploy-bot", ttl: "1h" }) });
   expect(t.status, t.body).toBe(201);
-  return { home, socket, session, token: json(t.body).token as string };
+  return { home, socket, token: json(t.body).token as string };
 }
 
 describe("authy approvals", () => {

@@ -25,6 +25,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Another copy of the executable to run (default: dist/bin/authy.js). */
   cli?: string;
+  /** In a session of its own (setsid): never the owner of a daemon this test process unlocked. */
+  detached?: boolean;
 }
 
 /** A clean environment: nothing from the developer's own authy setup leaks into a test. */
@@ -40,7 +42,7 @@ export function authy(args: string[], opts: RunOptions & { home: string }): Prom
   return new Promise((resolve, reject) => {
     const env = { ...baseEnv(opts.home), ...opts.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    const child = spawn(process.execPath, ["--", opts.cli ?? CLI, ...args], { env: env as Record<string, string>, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--", opts.cli ?? CLI, ...args], { env: env as Record<string, string>, stdio: ["pipe", "pipe", "pipe"], detached: opts.detached ?? false });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (d: Buffer) => out.push(d));

@@ -9,9 +9,38 @@ import { alive, daemonPids, exists, request, sleep, socketOf, stopDaemons, unloc
 afterEach(stopDaemons);
 
 describe("authy unlock", () => {
-  it("prints one eval-able export line, and status shows the daemon unlocked", async () => {
+  it("prints nothing to eval, leaves owner rights with this session, and status shows the daemon unlocked", async () => {
     const home = await vaultHome();
     const u = await unlock(home);
+    expect(u.stdout).toBe("");
+    expect(u.stderr).toContain(`unlocked: daemon ${u.pid} locks after 15m idle, 8h at the latest`);
+    const text = await authy(["status"], { home });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`state:    unlocked (daemon pid ${u.pid})`);
+    // This process's session unlocked: its commands are the owner's, with no credential at all.
+    const s = JSON.parse((await authy(["status", "--json"], { home })).stdout);
+    expect(s.locked).toBe(false);
+    expect(s.daemon.pid).toBe(u.pid);
+    expect(s.daemon.idleTimeoutMs).toBe(15 * 60_000);
+    expect(s.daemon.maxLifetimeMs).toBe(8 * 3600_000);
+    expect(s.daemon.idleLeftMs).toBeGreaterThan(14 * 60_000);
+    expect(s.daemon.lifetimeLeftMs).toBeGreaterThan(7.9 * 3600_000);
+    const me = await authy(["whoami", "--json"], { home });
+    expect(me.code, me.stderr).toBe(0);
+    expect(JSON.parse(me.stdout)).toMatchObject({ principal: "owner", via: "terminal" });
+    // From another session the daemon will not say how long it stays idle, but the rest is known.
+    const anon = JSON.parse((await authy(["status", "--json"], { home, detached: true })).stdout);
+    expect(anon.daemon.pid).toBe(u.pid);
+    expect(anon.daemon.idleLeftMs).toBeNull();
+    const stranger = await authy(["whoami"], { home, detached: true });
+    expect(stranger.code).toBe(4);
+    expect(stranger.stderr).toContain("this process is no principal");
+  });
+
+  it("--export-session prints one eval-able export line, warns what it gives away, and the session works from another session", async () => {
+    const home = await vaultHome();
+    const u = await unlock(home, ["--export-session"]);
+    expect(u.stderr).toContain("AUTHY_SESSION makes whoever reads it the owner");
     const evaluated = await new Promise<string>((resolve) => {
       const sh = spawn("/bin/sh", ["-c", 'eval "$(cat)"; printf %s "$AUTHY_SESSION"'], { stdio: ["pipe", "pipe", "inherit"] });
       let out = "";
@@ -20,26 +49,23 @@ describe("authy unlock", () => {
       sh.stdin.end(u.stdout);
     });
     expect(evaluated).toBe(u.session);
-
-    const text = await authy(["status"], { home });
-    expect(text.code).toBe(0);
-    expect(text.stdout).toContain(`state:    unlocked (daemon pid ${u.pid})`);
-    const s = JSON.parse((await authy(["status", "--json"], { home, env: { AUTHY_SESSION: u.session } })).stdout);
-    expect(s.locked).toBe(false);
-    expect(s.daemon.pid).toBe(u.pid);
-    expect(s.daemon.idleTimeoutMs).toBe(15 * 60_000);
-    expect(s.daemon.maxLifetimeMs).toBe(8 * 3600_000);
-    expect(s.daemon.idleLeftMs).toBeGreaterThan(14 * 60_000);
-    expect(s.daemon.lifetimeLeftMs).toBeGreaterThan(7.9 * 3600_000);
-    // Without the session the daemon will not say how long it stays idle, but the rest is known.
-    const anon = JSON.parse((await authy(["status", "--json"], { home })).stdout);
-    expect(anon.daemon.pid).toBe(u.pid);
-    expect(anon.daemon.idleLeftMs).toBeNull();
+    const me = await authy(["whoami", "--json"], { home, detached: true, env: { AUTHY_SESSION: u.session! } });
+    expect(me.code, me.stderr).toBe(0);
+    expect(JSON.parse(me.stdout)).toMatchObject({ principal: "owner", via: "session" });
+    // The session itself is not a credential on the wire: only a proof bound to the sending process is.
+    const socket = await socketOf(home);
+    const raw = await new Promise<number>((resolve) => {
+      const c = spawn(process.execPath, ["-e", `require("http").get({ socketPath: ${JSON.stringify(socket)}, path: "/v1/status", headers: { authorization: "Bearer ${u.session}" } }, (r) => { console.log(r.statusCode); r.resume(); })`], { detached: true, stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      c.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      c.on("close", () => resolve(Number(out.trim())));
+    });
+    expect(raw).toBe(401);
   });
 
   it("puts the socket (0600) in a 0700 directory, no secret in the log, argv or environment, and no core dumps", async () => {
     const home = await vaultHome();
-    const u = await unlock(home);
+    const u = await unlock(home, ["--export-session"]);
     const dir = path.join(home, "daemon");
     expect(lstatSync(dir).mode & 0o777).toBe(0o700);
     const sock = lstatSync(path.join(dir, "authy.sock"));
@@ -48,8 +74,8 @@ describe("authy unlock", () => {
     for (const f of ["daemon.json", "daemon.lock", "daemon.log"]) expect(lstatSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
     const log = readFileSync(path.join(dir, "daemon.log"), "utf8");
     expect(log).toContain(`authy-daemon[${u.pid}] unlocked`);
-    expect(log).not.toContain(u.session);
-    expect(log).not.toContain(u.session.slice("authy_os_".length));
+    expect(log).not.toContain(u.session!);
+    expect(log).not.toContain(u.session!.slice("authy_os_".length));
     expect(log).not.toContain(PASSPHRASE);
     // The daemon's argv and environment carry neither the passphrase nor the session.
     const environ = readFileSync(`/proc/${u.pid}/environ`, "utf8");
@@ -108,10 +134,10 @@ describe("authy unlock", () => {
 });
 
 describe("authy lock", () => {
-  it("with the session: asks the daemon, which exits and removes its socket, state and lock", async () => {
+  it("from the session that unlocked: asks the daemon, which exits and removes its socket, state and lock", async () => {
     const home = await vaultHome();
     const u = await unlock(home);
-    const r = await authy(["lock"], { home, env: { AUTHY_SESSION: u.session } });
+    const r = await authy(["lock"], { home });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`locked: daemon ${u.pid} stopped`);
     expect(alive(u.pid)).toBe(false);
@@ -123,14 +149,20 @@ describe("authy lock", () => {
     expect(s.daemon).toBeNull();
   });
 
-  it("without the session: the daemon refuses the request, so it gets SIGTERM and still locks cleanly", async () => {
+  it("from another session without a credential: refused (exit 4), audited, and the daemon keeps running", async () => {
     const home = await vaultHome();
     const u = await unlock(home);
-    const r = await authy(["lock", "--json"], { home });
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ locked: true, wasRunning: true, pid: u.pid });
+    const r = await authy(["lock", "--json"], { home, detached: true });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("only the owner can lock the vault");
+    expect(alive(u.pid)).toBe(true);
+    const audit = JSON.parse((await authy(["audit", "--action", "vault.lock.denied", "--json"], { home })).stdout) as { entries: { details: { pid: number } }[] };
+    expect(audit.entries).toHaveLength(1);
+    // With the passphrase, another session proves it is the owner: audited, then the daemon gets SIGTERM.
+    const owner = await authy(["lock", "--json"], { home, detached: true, env: withPass });
+    expect(owner.code, owner.stderr).toBe(0);
+    expect(JSON.parse(owner.stdout)).toEqual({ locked: true, wasRunning: true, pid: u.pid });
     expect(alive(u.pid)).toBe(false);
-    expect(exists(path.join(home, "daemon", "authy.sock"))).toBe(false);
     expect(readFileSync(path.join(home, "daemon", "daemon.log"), "utf8")).toContain("locking: signal SIGTERM");
   });
 
@@ -157,7 +189,7 @@ describe("the daemon's lifetime", () => {
     const u = await unlock(home, ["--idle", "3s"]);
     const socket = path.join(home, "daemon", "authy.sock");
     for (let i = 0; i < 6; i++) {
-      expect((await request(socket, "GET", "/v1/status", { bearer: u.session })).status).toBe(200);
+      expect((await request(socket, "GET", "/v1/status")).status).toBe(200); // the owner, by this process's session
       await sleep(1_000);
     }
     expect(alive(u.pid)).toBe(true); // 6 s > 3 s idle: the requests kept it open
@@ -177,7 +209,7 @@ describe("the daemon's lifetime", () => {
     const home = await vaultHome();
     const u = await unlock(home, ["--max", "3s"]);
     const socket = path.join(home, "daemon", "authy.sock");
-    const busy = setInterval(() => void request(socket, "GET", "/v1/status", { bearer: u.session }).catch(() => undefined), 100);
+    const busy = setInterval(() => void request(socket, "GET", "/v1/status").catch(() => undefined), 100);
     try {
       await waitFor("the lifetime lock", () => !alive(u.pid), 15_000);
     } finally {
@@ -190,21 +222,21 @@ describe("the daemon's lifetime", () => {
     const home = await vaultHome();
     const first = await unlock(home);
     const socket = path.join(home, "daemon", "authy.sock");
-    const issued = await request(socket, "POST", "/v1/tokens", { bearer: first.session, body: JSON.stringify({ scopes: "secrets:read:prod/*", ttl: "1h" }) });
+    const issued = await request(socket, "POST", "/v1/tokens", { body: JSON.stringify({ scopes: "secrets:read:prod/*", ttl: "1h" }) });
     expect(issued.status).toBe(201);
     const token = (JSON.parse(issued.body) as { token: string }).token;
     expect((await request(socket, "GET", "/v1/status", { bearer: token })).status).toBe(200);
     expect((await authy(["lock"], { home })).code).toBe(0);
     const second = await unlock(home);
+    expect(second.pid).not.toBe(first.pid);
     expect((await request(socket, "GET", "/v1/status", { bearer: token })).status).toBe(401);
-    expect((await request(socket, "GET", "/v1/status", { bearer: first.session })).status).toBe(401);
-    expect((await request(socket, "GET", "/v1/status", { bearer: second.session })).status).toBe(200);
+    expect((await request(socket, "GET", "/v1/status")).status).toBe(200);
   });
 
   it("refuses a token with a line break (no header smuggled to the daemon), with exit 2", async () => {
     const home = await vaultHome();
-    const { session } = await unlock(home);
-    const r = await authy(["secrets", "list"], { home, env: { AUTHY_TOKEN: `authy_tk_x\r\nAuthorization: Bearer ${session}` } });
+    await unlock(home);
+    const r = await authy(["secrets", "list"], { home, env: { AUTHY_TOKEN: `authy_tk_x\r\nAuthorization: Bearer authy_op_x` } });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("authy: the credential for the daemon is malformed (invalid characters in the authorization header)\n");
     expect(r.stdout).toBe("");
@@ -212,10 +244,10 @@ describe("the daemon's lifetime", () => {
 
   it("revokes a process-bound token when its process exits", async () => {
     const home = await vaultHome();
-    const u = await unlock(home);
+    await unlock(home);
     const socket = path.join(home, "daemon", "authy.sock");
     const child = spawn("sleep", ["2"], { stdio: "ignore" });
-    const issued = await request(socket, "POST", "/v1/tokens", { bearer: u.session, body: JSON.stringify({ scopes: "secrets:read:prod/*", ttl: "1h", pid: child.pid }) });
+    const issued = await request(socket, "POST", "/v1/tokens", { body: JSON.stringify({ scopes: "secrets:read:prod/*", ttl: "1h", pid: child.pid }) });
     expect(issued.status).toBe(201);
     const token = (JSON.parse(issued.body) as { token: string }).token;
     expect((await request(socket, "GET", "/v1/status", { bearer: token })).status).toBe(200);
@@ -265,17 +297,17 @@ describe("stale and planted sockets", () => {
 describe("serving clients", () => {
   it("serves 1,000 concurrent clients", async () => {
     const home = await vaultHome();
-    const u = await unlock(home);
+    await unlock(home);
     const socket = path.join(home, "daemon", "authy.sock");
     const health = await Promise.all(Array.from({ length: 1000 }, () => request(socket, "GET", "/v1/health")));
     expect(health.filter((r) => r.status === 200)).toHaveLength(1000);
-    const status = await Promise.all(Array.from({ length: 200 }, () => request(socket, "GET", "/v1/status", { bearer: u.session })));
+    const status = await Promise.all(Array.from({ length: 200 }, () => request(socket, "GET", "/v1/status")));
     expect(status.filter((r) => r.status === 200)).toHaveLength(200);
   });
 
   it("keeps serving while a client sends half a request, and times that client out", async () => {
     const home = await vaultHome();
-    const u = await unlock(home);
+    await unlock(home);
     const socket = path.join(home, "daemon", "authy.sock");
     const slow = net.connect(socket);
     let answer = "";
@@ -293,7 +325,7 @@ describe("serving clients", () => {
       c.write(
         i % 2 === 0
           ? "GET /v1/health HTTP/1.1\r\nHost: authy\r\n"
-          : `PUT /v1/secrets/prod%2FSLOW HTTP/1.1\r\nHost: authy\r\nAuthorization: Bearer ${u.session}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
+          : `PUT /v1/secrets/prod%2FSLOW HTTP/1.1\r\nHost: authy\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
       );
       return c;
     });
@@ -312,10 +344,10 @@ describe("serving clients", () => {
     const u = await unlock(home);
     const socket = path.join(home, "daemon", "authy.sock");
     const big = JSON.stringify({ value: "x".repeat(3 * 1024 * 1024) });
-    const r = await request(socket, "PUT", "/v1/secrets/prod%2FBIG", { bearer: u.session, body: big }).catch((e: Error) => ({ status: -1, body: e.message }));
+    const r = await request(socket, "PUT", "/v1/secrets/prod%2FBIG", { body: big }).catch((e: Error) => ({ status: -1, body: e.message }));
     // 413, or the connection cut while we were still sending (the server refuses without reading).
     expect([413, -1]).toContain(r.status);
-    const anon = await request(socket, "PUT", "/v1/secrets/prod%2FBIG", { body: big }).catch((e: Error) => ({ status: -1, body: e.message }));
+    const anon = await request(socket, "PUT", "/v1/secrets/prod%2FBIG", { bearer: "authy_tk_nobody_x", body: big }).catch((e: Error) => ({ status: -1, body: e.message }));
     expect([401, 413, -1]).toContain(anon.status); // refused before the body: the server may close while we still send
     expect(alive(u.pid)).toBe(true);
     expect((await request(socket, "GET", "/v1/health")).status).toBe(200);

@@ -140,9 +140,9 @@ describe("nothing is replaced without being asked", () => {
 describe("through the daemon", () => {
   it("says a stale session is stale (exit 6, unlock again), not a token problem", async () => {
     const home = await vaultHome();
-    const { session } = await unlock(home);
+    const session = (await unlock(home, ["--export-session"])).session!;
     expect((await authy(["lock"], { home })).code).toBe(0);
-    await unlock(home);
+    await unlock(home, ["--export-session"]);
     const r = await authy(["secrets", "list"], { home, env: { AUTHY_SESSION: session } });
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/AUTHY_SESSION is no longer valid/);
@@ -152,7 +152,7 @@ describe("through the daemon", () => {
 
   it("names the home when an agent key finds no daemon there (while another home has one)", async () => {
     const home = await vaultHome();
-    const { session } = await unlock(home);
+    const session = (await unlock(home, ["--export-session"])).session!;
     const key = (await authy(["agents", "create", "bot", "--scope", "secrets:read:prod/*"], { home, env: { AUTHY_SESSION: session } })).stdout.trim();
     const other = path.join(path.dirname(home), "elsewhere");
     const r = await authy(["secrets", "list"], { home: other, env: { AUTHY_AGENT_KEY: key } });
@@ -164,7 +164,7 @@ describe("through the daemon", () => {
   it("runs a token without --scope with the token's own scope", async () => {
     const home = await vaultHome();
     await withSecrets(home, [["prod/A", "alpha-value-1"], ["staging/B", "beta-value-2"]]);
-    const { session } = await unlock(home);
+    const session = (await unlock(home, ["--export-session"])).session!;
     const token = (await authy(["tokens", "create", "--scopes", "secrets:read:prod/*", "--ttl", "5m"], { home, env: { AUTHY_SESSION: session } })).stdout.trim();
     const r = await authy(["run", "--no-mask", "--", "sh", "-c", 'echo "A=$A B=$B"'], { home, env: { AUTHY_TOKEN: token } });
     expect(r.code, r.stderr).toBe(0);
@@ -174,7 +174,7 @@ describe("through the daemon", () => {
   it("revokes an agent's per-command token when the command ends", async () => {
     const home = await vaultHome();
     await withSecrets(home, [["prod/A", "alpha-value-1"]]);
-    const { session } = await unlock(home);
+    const session = (await unlock(home, ["--export-session"])).session!;
     const owner = { AUTHY_SESSION: session };
     const key = (await authy(["agents", "create", "bot", "--scope", "secrets:read:prod/*"], { home, env: owner })).stdout.trim();
     for (let i = 0; i < 2; i++) expect((await authy(["secrets", "get", "prod/A"], { home, env: { AUTHY_AGENT_KEY: key } })).stdout).toBe("alpha-value-1");
@@ -191,7 +191,7 @@ describe("through the daemon", () => {
   it("gives `run` and `env export` --no-wait and --reason, naming every pending request", async () => {
     const home = await vaultHome();
     await withSecrets(home, [["prod/A", "alpha-value-1", "sensitive"], ["prod/B", "beta-value-2", "sensitive"]]);
-    const { session } = await unlock(home);
+    const session = (await unlock(home, ["--export-session"])).session!;
     const token = (await authy(["tokens", "create", "--scopes", "secrets:read:prod/*", "--ttl", "5m"], { home, env: { AUTHY_SESSION: session } })).stdout.trim();
     const asToken = { AUTHY_TOKEN: token };
     const run = await authy(["run", "--scope", "secrets:read:prod/*", "--no-wait", "--reason", "deploy", "--", "true"], { home, env: asToken });

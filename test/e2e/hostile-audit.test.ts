@@ -43,7 +43,7 @@ async function unlockedVault(secrets: [path: string, value: string, tier?: strin
     const r = await runAs("/bin/sh", ["-c", `printf '%s' "$POLICY" > policy.yaml && "${process.execPath}" "${CLI}" policy apply policy.yaml`], { env: hostileEnv(dir, home, { ...owner, POLICY: policy }), cwd: dir });
     expect(r.code, r.stderr).toBe(0);
   }
-  const u = await authyAs(["unlock"], { dir, home, env: owner });
+  const u = await authyAs(["unlock", "--export-session"], { dir, home, env: owner });
   const m = SESSION_LINE.exec(u.stdout);
   if (u.code !== 0 || !m) throw new Error(`unlock failed (${u.code}): ${u.stderr}`);
   const status = JSON.parse((await authyAs(["status", "--json"], { dir, home })).stdout) as { daemon: { socket: string } };

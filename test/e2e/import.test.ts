@@ -125,7 +125,7 @@ describe.skipIf(missingTools("age", "age-keygen").length > 0)("import passage (f
   it("imports through the daemon as the owner's session, notes included, nested namespaces planned right", async () => {
     const s = passageStore(t.dir, { "work/aws/key": "AKIA\nthe note\n", "work/aws/other": "o1" });
     try {
-      const { session } = await unlock(t.home);
+      const session = (await unlock(t.home, ["--export-session"])).session!;
       const viaDaemon = { AUTHY_SESSION: session, AUTHY_PASSPHRASE: "" };
       const r = await run(["import", "passage", s.store, "--namespace", "pg", "--identities", s.identities, "--keep-notes", "--json"], viaDaemon);
       expect(r.code, r.stderr).toBe(0);

@@ -45,7 +45,7 @@ async function setup(): Promise<Setup> {
   expect((await run(["policy", "apply", policyFile])).code).toBe(0);
   const agentKey = JSON.parse((await run(["agents", "create", "bot", "--scope", "agent", "--json"])).stdout).key as string;
   const revealKey = JSON.parse((await run(["agents", "create", "rev", "--scope", "revealer", "--json"])).stdout).key as string;
-  const { session } = await unlock(home);
+  const session = (await unlock(home, ["--export-session"])).session!;
   return { home, session, agentKey, revealKey };
 }
 

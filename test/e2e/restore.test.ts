@@ -153,12 +153,12 @@ describe("restore and the daemon", () => {
     await ok(["secrets", "set", "prod/A"], home, "before-backup");
     const file = path.join(path.dirname(home), "own.backup");
     await ok(["backup", file], home);
-    const d = await unlock(home);
+    const d = await unlock(home, ["--export-session"]);
     const r = await authy(["restore", file, "--yes"], { home, env: withPass });
     expect(r.code).toBe(8);
     expect(r.stderr.split("\n")[0]).toBe(`authy: a daemon (pid ${d.pid}) holds the vault in ${home}; restoring under it would lose what it writes afterwards`);
     // The daemon acknowledges a write; it is in the vault on disk once the daemon is gone.
-    expect((await authy(["secrets", "set", "prod/A"], { home, env: { AUTHY_SESSION: d.session }, input: "after-refusal" })).code).toBe(0);
+    expect((await authy(["secrets", "set", "prod/A"], { home, env: { AUTHY_SESSION: d.session! }, input: "after-refusal" })).code).toBe(0);
     await ok(["lock"], home);
     expect((await ok(["secrets", "get", "prod/A"], home)).stdout).toBe("after-refusal");
     const done = await authy(["restore", file, "--yes"], { home, env: withPass });

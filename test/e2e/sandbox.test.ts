@@ -73,7 +73,7 @@ describe("inside authy run --sandbox", () => {
   });
 
   it("cannot open AUTHY_HOME, the daemon's socket or ~/.ssh, and still gets its secret, masked", async () => {
-    const unlocked = await cli(["unlock"]);
+    const unlocked = await cli(["unlock", "--export-session"]);
     const session = /AUTHY_SESSION=(\S+)/.exec(unlocked.stdout)?.[1];
     expect(unlocked.code, unlocked.stderr).toBe(0);
     const socket = path.join(home, "daemon", "authy.sock");

@@ -4,7 +4,7 @@ import type { Scope } from "../../vault/policy/index.js";
 import type { Vault } from "../../vault/vault.js";
 import { vaultOf, type RouteDeps, type RouteSpec } from "../app.js";
 import type { Caller } from "../auth.js";
-import { agentCreate, parse, tokenIssue } from "../schemas.js";
+import { agentCreate, parse, tokenIssue, tokenProcess } from "../schemas.js";
 
 /** Agents (owner only) and tokens (issued to the owner, to agents by their key, and by tokens to narrower tokens). */
 
@@ -64,6 +64,9 @@ export function accessRoutes({ opts }: RouteDeps): RouteSpec[] {
         const spec = b.scope ?? (Array.isArray(b.scopes) ? b.scopes.join(",") : b.scopes);
         const ttlMs = b.ttlMs ?? (typeof b.ttl === "number" ? b.ttl * 1000 : typeof b.ttl === "string" ? parseDuration(b.ttl) : undefined);
         const vault = vaultOf(caller);
+        if (b.processTree && (b.pid === undefined || !opts.processTokens)) {
+          throw new AuthyError("INVALID_INPUT", "a token for a process tree needs a pid and the local daemon");
+        }
         const { token, secret, notices } = await vault.createToken({
           scope: await scopeFor(vault, caller, spec, b.agent),
           ttlMs,
@@ -73,6 +76,7 @@ export function accessRoutes({ opts }: RouteDeps): RouteSpec[] {
           pid: b.pid,
           instance: opts.instance,
         });
+        if (b.processTree) opts.processTokens!.track(token.id, b.pid!);
         reply.code(201);
         return {
           token: secret,
@@ -85,6 +89,18 @@ export function accessRoutes({ opts }: RouteDeps): RouteSpec[] {
           maxUses: token.maxUses,
           notices,
         };
+      },
+    },
+    {
+      // `authy run --pass-token` names its child, which (with its descendants) alone may use the token from then on.
+      method: "POST",
+      url: "/v1/tokens/:id/process",
+      callers: ["owner", "token"],
+      handler: async (req) => {
+        const b = parse(tokenProcess, req.body, "token process");
+        if (!opts.processTokens) throw new AuthyError("INVALID_INPUT", "only the local daemon binds tokens to processes");
+        opts.processTokens.bind((req.params as { id: string }).id, b.pid, opts.peer?.(req) ?? null);
+        return { bound: true };
       },
     },
     { method: "GET", url: "/v1/tokens", callers: ["owner"], handler: async (_req, caller) => ({ items: await vaultOf(caller).listTokens(opts.instance) }) },

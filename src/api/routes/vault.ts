@@ -1,6 +1,7 @@
 import { AuthyError } from "../../errors.js";
 import { actorName } from "../../vault/types.js";
 import { vaultOf, type RouteDeps, type RouteSpec } from "../app.js";
+import type { Caller } from "../auth.js";
 import { auditEvent, keyAdd, parse } from "../schemas.js";
 
 /** The vault as a whole: health, status, lock, doctor, owner events, key slots. */
@@ -10,6 +11,29 @@ function directOnly(what: string, command: string, why: string): never {
   throw new AuthyError("INVALID_INPUT", `${what} is only possible in direct mode`, {
     hint: `lock the daemon (\`authy lock\`) and run \`${command}\`: ${why}`,
   });
+}
+
+function whoami(caller: Caller): Record<string, unknown> {
+  const a = caller.actor;
+  switch (a.kind) {
+    case "owner":
+      return caller.via === "session"
+        ? { principal: "owner", kind: "owner", via: "session", why: "this process proved the exported owner session (AUTHY_SESSION)" }
+        : { principal: "owner", kind: "owner", via: "terminal", why: "this process is in the terminal session that ran `authy unlock`" };
+    case "agent":
+      return { principal: `agent ${a.name}`, kind: "agent", agent: a.name, scope: a.scope.name, via: "agent-key", why: `this process holds the key of agent ${a.name} (AUTHY_AGENT_KEY)` };
+    case "token":
+      return {
+        principal: `token ${a.id}`,
+        kind: "token",
+        token: a.id,
+        agent: a.agent ?? null,
+        scope: a.scope.name,
+        expiresAt: a.expiresAt,
+        via: "token",
+        why: `this process holds token ${a.id}${a.agent ? ` of agent ${a.agent}` : ""} (AUTHY_TOKEN)`,
+      };
+  }
 }
 
 export function vaultRoutes({ opts }: RouteDeps): RouteSpec[] {
@@ -35,11 +59,20 @@ export function vaultRoutes({ opts }: RouteDeps): RouteSpec[] {
       method: "POST",
       url: "/v1/lock",
       callers: ["owner"],
+      refusal: "vault.lock.denied",
       handler: async () => {
         if (!opts.lock) throw new AuthyError("UNAVAILABLE", "this server cannot be locked over the API");
         await opts.lock();
         return { locked: true };
       },
+    },
+    {
+      // Which principal the caller is, and why; spends nothing.
+      method: "GET",
+      url: "/v1/whoami",
+      callers: ["owner", "token", "agent"],
+      free: true,
+      handler: async (_req, caller) => whoami(caller),
     },
     { method: "POST", url: "/v1/verify", callers: ["owner"], handler: async (_req, caller) => vaultOf(caller).verify() },
     {

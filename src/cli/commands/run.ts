@@ -67,6 +67,9 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
   if (!flags.scope && !flags.envFile?.length && !flags.env?.length && !credential) {
     throw new AuthyError("INVALID_INPUT", "nothing to inject: give --scope, --env-file or --env");
   }
+  // Before any value or token arrives: the child cannot read this process's memory or
+  // environment, nor write to its descriptors (/proc/$PPID/fd/1, past the masker).
+  (await import("../../os/native.js")).protectProcess();
   const { refs, plain, sources } = await collectReferences(flags);
   const boxed = sandboxRequest(ctx, flags);
   const only = flags.only?.split(",").map((s) => s.trim()).filter(Boolean);
@@ -95,7 +98,8 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
   const passThrough: string[] = [];
   let tokenId: string | null = null;
   if (flags.passToken) {
-    const issued = await client.issueToken({ scope: flags.scope, label: `run ${path.basename(program)}`, pid: process.pid });
+    // For this run's child and its descendants only (daemon/process-tokens.ts), bound to it once started.
+    const issued = await client.issueToken({ scope: flags.scope, label: `run ${path.basename(program)}`, pid: process.pid, processTree: true });
     values.set("AUTHY_TOKEN", issued.token);
     tokenId = issued.id;
   }
@@ -125,6 +129,7 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
       masker,
       pty: flags.tty && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY),
       cleanupFiles,
+      ...(tokenId ? { onStart: (pid: number) => client.bindToken(tokenId!, pid) } : {}),
       onDiagnostic: (m) => process.stderr.write(`authy: ${m}\n`),
       ...(sandbox ? { wrap: sandbox.wrap } : {}),
     });

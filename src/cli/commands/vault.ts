@@ -67,11 +67,11 @@ export async function status(ctx: CliContext): Promise<number> {
   const exists = await fs.lstat(ctx.vaultPath).catch(() => null);
   const s = exists ? await (await loadVault()).status(await ctx.openStore()) : { initialized: false, vaultId: null, createdAt: null, slots: [] };
   const { daemonStatus } = await import("../../daemon/control.js");
-  const d = s.initialized ? await daemonStatus(ctx.home, process.env.AUTHY_SESSION) : null;
+  const d = s.initialized ? await daemonStatus(ctx.home, process.env.AUTHY_SESSION ? await ctx.sessionProof(process.env.AUTHY_SESSION) : undefined) : null;
   const left = (ms: number | null) => (ms === null ? "?" : formatDuration(ms));
   const locksIn = d && (d.idleLeftMs !== null ? `${formatDuration(d.idleLeftMs)} if idle, ` : "");
   const state = d
-    ? [`state:    unlocked (daemon pid ${d.pid})`, `socket:   ${d.socket}`, `locks in: ${locksIn}${left(d.lifetimeLeftMs)} at the latest${d.idleLeftMs === null ? " (AUTHY_SESSION shows the idle time left)" : ""}`]
+    ? [`state:    unlocked (daemon pid ${d.pid})`, `socket:   ${d.socket}`, `locks in: ${locksIn}${left(d.lifetimeLeftMs)} at the latest${d.idleLeftMs === null ? " (the terminal that unlocked it sees the idle time left)" : ""}`]
     : [`state:    locked (no daemon; each command unlocks)`];
   const daemon = d && { ...d, startedAt: d.startedAt === null ? null : isoTime(d.startedAt) };
   ctx.out.result(
@@ -112,6 +112,16 @@ export async function doctor(ctx: CliContext): Promise<void> {
   const file = await fs.lstat(ctx.vaultPath).catch(() => null);
   if (!file) throw new AuthyError("NOT_INITIALIZED", `no vault in ${ctx.home}`, { hint: "run `authy init`" });
   add("vault file is private (0600)", (file.mode & 0o077) === 0, `mode ${(file.mode & 0o777).toString(8)}`, "warning");
+  const { nativeUnavailable, protectProcess } = await import("../../os/native.js");
+  const impossible = nativeUnavailable();
+  add(
+    "processes holding keys are non-dumpable and the daemon knows its callers",
+    impossible === null && protectProcess(),
+    impossible === null
+      ? "prctl(PR_SET_DUMPABLE, 0) and SO_PEERCRED available"
+      : `impossible here (${impossible}): other processes of your user can read authy's memory, and the daemon cannot run; use direct mode`,
+    "warning",
+  );
   const store = await ctx.openStore();
   const sqlite = store.integrityCheck();
   add("database structure (PRAGMA integrity_check)", sqlite.length === 1 && sqlite[0] === "ok", sqlite.slice(0, 3).join("; "));
