@@ -20,7 +20,31 @@ export interface VaultRow {
   createdAt: number;
   /** MAC over the listing (see ListingRow); null only while a vault is being created. */
   listingMac: Uint8Array | null;
+  /**
+   * MAC over every state digest and the unlock mark (src/vault/state-digest.ts): what makes
+   * an earlier copy of a row put back detectable. Null until the vault's first write under
+   * format 2, and in a vault not yet migrated to it.
+   */
+  stateMac: Uint8Array | null;
+  /** The unlock-failure counter as last reconciled by a successful unlock (covered by stateMac). */
+  unlockMark: number;
   mac: Uint8Array;
+}
+
+/**
+ * A part of the authenticated state, digested on its own so that a read checks the part it
+ * reads and not the whole vault: one namespace of secrets (with their versions), the agents,
+ * the tokens or approvals whose id ends in one character, the policy, the key slots.
+ */
+export type StateBucket =
+  | { table: "secrets"; namespace: string }
+  | { table: "tokens" | "approvals"; shard: string }
+  | { table: "agents" | "policy" | "slots" };
+
+/** The stored digest of one bucket, under the name the core gives it (state-digest.ts). */
+export interface StateDigestRow {
+  bucket: string;
+  digest: Uint8Array;
 }
 
 export type SlotKind = "passphrase" | "x25519";
@@ -240,6 +264,24 @@ export interface StoreReader {
   listAuditChain(afterSeq: number, limit: number): Promise<AuditChainRow[]>;
   /** Oldest first. Ids are never reused, so clearing ids read earlier never clears a newer failure. */
   listUnlockFailures(): Promise<UnlockFailureRow[]>;
+  /**
+   * The highest unlock-failure id ever handed out (0 if none): it only grows, whatever rows
+   * are deleted, so failures erased by hand show as a gap against the rows still there.
+   */
+  unlockFailureCounter(): Promise<number>;
+  /**
+   * The canonical text of one bucket, built by the database in one pass, which the core
+   * digests. Lines joined by "\n", in this order and layout (hex is lowercase):
+   *   secrets:   path US hex(mac) of each secret row in the namespace, by path; then for each version
+   *              row of a path directly in it, by (path, version):
+   *              path US version US hex(last 16 bytes of wrapped_dek, its GCM tag)
+   *   tokens, approvals: hex(mac) of each row whose id ends in the shard character, by id
+   *   agents: by name; slots: by id; policy: its one row; each hex(mac)
+   * (US is U+001F.) "" for an empty bucket.
+   */
+  stateText(bucket: StateBucket): Promise<string>;
+  /** Every stored bucket digest, by bucket name in byte order. */
+  listStateDigests(): Promise<StateDigestRow[]>;
   getPolicy(): Promise<PolicyRow | null>;
   getAgent(name: string): Promise<AgentRow | null>;
   getAgentById(id: string): Promise<AgentRow | null>;
@@ -253,6 +295,10 @@ export interface StoreReader {
 export interface StoreWriter extends StoreReader {
   putVault(row: VaultRow): Promise<void>;
   setListingMac(mac: Uint8Array): Promise<void>;
+  /** The state MAC and the unlock mark of the vault row. */
+  setState(stateMac: Uint8Array, unlockMark: number): Promise<void>;
+  /** Stores a bucket's digest; null removes it (the bucket is empty). */
+  putStateDigest(bucket: string, digest: Uint8Array | null): Promise<void>;
   putSlot(row: KeySlotRow): Promise<void>;
   deleteSlot(id: string): Promise<void>;
   putSecret(row: SecretRow): Promise<void>;

@@ -177,8 +177,14 @@ describe("hand edits of a secret's metadata row", () => {
     expect(await outcome(vault.deleteSecret("prod/A"))).toBe("INTEGRITY");
     if (inListing) expect(await outcome(vault.listSecrets())).toBe("INTEGRITY");
     expect((await vault.verify()).problems.length).toBeGreaterThan(0);
-    // Fails closed for that secret only: the others still open.
-    expect(Buffer.from((await vault.getSecret("prod/B")).value).toString()).toBe(B1);
+    // Fails closed for that secret only: the others still open. An edit of the MAC itself, or
+    // a row moved to another namespace, changes the namespace's state digest, which fails the
+    // whole namespace closed (only another namespace still opens).
+    // (A row moved into namespace staging fails staging too.)
+    if (column === "mac" || column === "namespace") expect(await outcome(vault.getSecret("prod/B"))).toBe("INTEGRITY");
+    else expect(Buffer.from((await vault.getSecret("prod/B")).value).toString()).toBe(B1);
+    if (column === "namespace") expect(await outcome(vault.getSecret("staging/C"))).toBe("INTEGRITY");
+    else expect(Buffer.from((await vault.getSecret("staging/C")).value).toString()).toBe(C1);
   });
 
   it("refuses a secret renamed by hand (path edited), under either name", async () => {
@@ -186,7 +192,8 @@ describe("hand edits of a secret's metadata row", () => {
     sql(file, (db) => db.prepare("UPDATE secrets SET path = 'prod/Z' WHERE path = 'prod/A'").run());
     const vault = await unlock(file);
     expect(await outcome(vault.getSecret("prod/Z"))).toBe("INTEGRITY");
-    expect(await outcome(vault.getSecret("prod/A"))).toBe("NOT_FOUND");
+    // The namespace no longer matches its state digest: the old name is refused, not just missing.
+    expect(await outcome(vault.getSecret("prod/A"))).toBe("INTEGRITY");
     expect(await outcome(vault.listSecrets())).toBe("INTEGRITY");
   });
 
@@ -214,9 +221,8 @@ describe("hand edits of a secret's metadata row", () => {
         for (const form of forms) {
           db.prepare(`UPDATE secrets SET ${column} = ${cast} WHERE path = 'prod/B'`).run(form);
           variants++;
-          // A flipped path renames the row: the old name is gone and the listing no longer matches.
-          const expected = column === "path" ? "NOT_FOUND" : "INTEGRITY";
-          expect(`${column}: ${await outcome(vault.getSecret("prod/B"))}`).toBe(`${column}: ${expected}`);
+          // A flipped path renames the row: the namespace's state digest and the listing no longer match.
+          expect(`${column}: ${await outcome(vault.getSecret("prod/B"))}`).toBe(`${column}: INTEGRITY`);
           if (column === "path") {
             expect(await outcome(vault.listSecrets())).toBe("INTEGRITY");
             db.prepare("UPDATE secrets SET path = 'prod/B' WHERE path = CAST(? AS TEXT)").run(form);
@@ -267,6 +273,8 @@ describe("hand edits of a secret's metadata row", () => {
 });
 
 describe("hand edits of a stored version", () => {
+  /** The version columns the namespace's state text holds (StoreReader.stateText). */
+  const STATE_COLUMNS = ["version", "wrapped_dek", "path"];
   const edits: { column: string; set: string }[] = [
     { column: "type", set: "'ssh_key'" },
     { column: "tier", set: "'critical'" },
@@ -285,8 +293,12 @@ describe("hand edits of a stored version", () => {
     expect(await outcome(vault.exportEnv("prod"))).toBe("INTEGRITY");
     expect(await outcome(vault.exportAll())).toBe("INTEGRITY");
     expect((await vault.verify()).problems.length).toBeGreaterThan(0);
-    // The untouched older version still opens, and only as itself.
-    expect(Buffer.from((await vault.getSecret("prod/A", { version: 1 })).value).toString()).toBe(A1);
+    // The untouched older version still opens, and only as itself; unless the edit changed
+    // what the namespace's state digest covers (a version's number or wrapped key), which
+    // fails the whole namespace closed.
+    if (STATE_COLUMNS.includes(column)) expect(await outcome(vault.getSecret("prod/A", { version: 1 }))).toBe("INTEGRITY");
+    else expect(Buffer.from((await vault.getSecret("prod/A", { version: 1 })).value).toString()).toBe(A1);
+    expect(Buffer.from((await vault.getSecret("staging/C")).value).toString()).toBe(C1);
   });
 
   it.each(edits.filter((e) => e.column !== "version"))("refuses an older version of prod/A after secret_versions.$column is edited", async ({ column, set }) => {
@@ -295,7 +307,8 @@ describe("hand edits of a stored version", () => {
     const vault = await unlock(file);
     expect(await outcome(vault.getSecret("prod/A", { version: 1 }))).toBe("INTEGRITY");
     expect(await outcome(vault.rollback("prod/A", 1))).toBe("INTEGRITY");
-    expect(Buffer.from((await vault.getSecret("prod/A")).value).toString()).toBe(A2);
+    if (STATE_COLUMNS.includes(column)) expect(await outcome(vault.getSecret("prod/A"))).toBe("INTEGRITY");
+    else expect(Buffer.from((await vault.getSecret("prod/A")).value).toString()).toBe(A2);
   });
 
   it("refuses versions renumbered by hand (v1 and v2 of prod/A swapped)", async () => {
@@ -382,7 +395,9 @@ describe("ciphertext moved to another row, version or vault", () => {
     });
     const vault = await unlock(file);
     expect(await outcome(vault.getSecret("prod/A", { version: 1 }))).toBe("INTEGRITY");
-    expect(Buffer.from((await vault.getSecret("prod/A")).value).toString()).toBe(A2);
+    // The copied wrapped key changes the namespace's state digest: prod fails closed, staging opens.
+    expect(await outcome(vault.getSecret("prod/A"))).toBe("INTEGRITY");
+    expect(Buffer.from((await vault.getSecret("staging/C")).value).toString()).toBe(C1);
   });
 
   it("refuses an older ciphertext of A copied over the current one (no silent rollback of the value)", async () => {
@@ -424,7 +439,7 @@ describe("ciphertext moved to another row, version or vault", () => {
 describe("hand edits of the vault header", () => {
   const edits: { column: string; set: string }[] = [
     { column: "vault_id", set: "randomblob(16)" },
-    { column: "format", set: "2" },
+    { column: "format", set: "3" },
     { column: "created_at", set: "created_at + 1" },
     { column: "mac", set: "randomblob(32)" },
   ];

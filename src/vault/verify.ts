@@ -21,7 +21,9 @@ export async function verifyVault(ctx: VaultContext): Promise<VerifyReport> {
   } catch (e) {
     note(e);
   }
-  for (const slot of await ctx.store.listSlots()) {
+  // Every row on its own: staleness is checkFreshness's to report (doctor runs both).
+  const store = ctx.unchecked ?? ctx.store;
+  for (const slot of await store.listSlots()) {
     try {
       verifySlot(ctx.keys, slot);
     } catch (e) {
@@ -29,14 +31,14 @@ export async function verifyVault(ctx: VaultContext): Promise<VerifyReport> {
     }
   }
   let versions = 0;
-  const rows = await ctx.store.listSecrets();
+  const rows = await store.listSecrets();
   for (const row of rows) {
     try {
       const meta = openSecretRow(ctx.keys, row);
-      for (const v of await ctx.store.listVersions(meta.path)) {
+      for (const v of await store.listVersions(meta.path)) {
         versions++;
         try {
-          (await decryptVersion(ctx, meta, v.version)).fill(0);
+          (await decryptVersion({ ...ctx, store }, meta, v.version)).fill(0);
         } catch (e) {
           note(e);
         }

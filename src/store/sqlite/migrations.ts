@@ -189,4 +189,16 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE secrets_v7 RENAME TO secrets;
   CREATE INDEX secrets_by_namespace ON secrets (namespace);
   `,
+  // 8: fresh rows. Each bucket of authenticated rows (state-digest.ts) has a digest here, and
+  // the vault row a MAC over all of them and the unlock mark, updated by every write: a row
+  // put back from an earlier copy no longer matches. Vaults from before stay at format 1
+  // until their first unlock computes the digests (needs the key, so not done in SQL).
+  `
+  CREATE TABLE state_digests (
+    bucket TEXT PRIMARY KEY,
+    digest BLOB NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  ALTER TABLE vault ADD COLUMN state_mac BLOB;
+  ALTER TABLE vault ADD COLUMN unlock_mark INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
