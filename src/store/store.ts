@@ -33,11 +33,12 @@ export interface VaultRow {
 
 /**
  * A part of the authenticated state, digested on its own so that a read checks the part it
- * reads and not the whole vault: one namespace of secrets (with their versions), the agents,
+ * reads and not the whole vault: the secrets of one namespace whose path falls in one shard
+ * (stateShard), with their versions; the agents,
  * the tokens or approvals whose id ends in one character, the policy, the key slots.
  */
 export type StateBucket =
-  | { table: "secrets"; namespace: string }
+  | { table: "secrets"; namespace: string; shard: number }
   | { table: "tokens" | "approvals"; shard: string }
   | { table: "agents" | "policy" | "slots" };
 
@@ -272,9 +273,9 @@ export interface StoreReader {
   /**
    * The canonical text of one bucket, built by the database in one pass, which the core
    * digests. Lines joined by "\n", in this order and layout (hex is lowercase):
-   *   secrets:   path US hex(mac) of each secret row in the namespace, by path; then for each version
-   *              row of a path directly in it, by (path, version):
-   *              path US version US hex(last 16 bytes of wrapped_dek, its GCM tag)
+   *   secrets:   for each secret row of the namespace and shard, by path:
+   *              path US hex(mac), then for each of its version rows by version:
+   *              US version US hex(last 16 bytes of wrapped_dek, its GCM tag)
    *   tokens, approvals: hex(mac) of each row whose id ends in the shard character, by id
    *   agents: by name; slots: by id; policy: its one row; each hex(mac)
    * (US is U+001F.) "" for an empty bucket.
@@ -340,3 +341,23 @@ export interface Store extends StoreReader {
  */
 export const LISTING_FIELD_SEP = "\u001f";
 export const LISTING_LINE_SEP = "\n";
+
+/** How many shards the secrets of one namespace are digested in (see stateShard). */
+export const STATE_SHARDS = 64;
+
+/**
+ * The shard of a secret's path, as the store computes it (a generated column, so that it can
+ * never disagree with the path): (c1 + 3 c2 + 9 c3 + 27 c4 + 5 length) mod STATE_SHARDS, where
+ * c1 is the code of the path's last character, c2 the one before, and so on (0 past the
+ * start). Paths are ASCII, so characters and SQLite's unicode() agree. Not a hash in any
+ * cryptographic sense: it only spreads a namespace's rows so that a read digests a 64th of it.
+ */
+export function stateShard(path: string): number {
+  const at = (k: number) => (path.length >= k ? path.charCodeAt(path.length - k) : 0);
+  return (at(1) + 3 * at(2) + 9 * at(3) + 27 * at(4) + 5 * path.length) % STATE_SHARDS;
+}
+
+/** stateShard in SQL, over the column `path`. */
+export const STATE_SHARD_SQL =
+  "((coalesce(unicode(substr(path, -1, 1)), 0) + 3 * coalesce(unicode(substr(path, -2, 1)), 0) + " +
+  "9 * coalesce(unicode(substr(path, -3, 1)), 0) + 27 * coalesce(unicode(substr(path, -4, 1)), 0) + 5 * length(path)) % 64)";

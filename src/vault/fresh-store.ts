@@ -4,7 +4,7 @@ import type {
 } from "../store/store.js";
 import type { Keyring } from "./keyring.js";
 import {
-  bucketName, digestBucket, macState, parseBucketName, pathBucket, secretsBucket, shardBucket, verifyBucket, verifyState,
+  bucketName, digestBucket, macState, parseBucketName, pathBucket, secretRowBucket, shardBucket, verifyBucket, verifyState,
 } from "./state-digest.js";
 
 /**
@@ -22,12 +22,15 @@ abstract class FreshReader implements StoreReader {
   /** INTEGRITY unless each bucket is as the vault state says. */
   protected abstract check(buckets: readonly StateBucket[]): Promise<void>;
 
-  /** Every bucket of a table: those with a stored digest, and those the rows just read are in. */
-  protected async checkTable(table: StateBucket["table"], rowBuckets: readonly StateBucket[]): Promise<void> {
+  /**
+   * Every bucket of a table (or of one namespace of secrets): those with a stored digest, and
+   * those the rows just read are in.
+   */
+  protected async checkTable(table: StateBucket["table"], rowBuckets: readonly StateBucket[], namespace?: string): Promise<void> {
     const names = new Map<string, StateBucket>();
     for (const d of await this.inner.listStateDigests()) {
       const b = parseBucketName(d.bucket);
-      if (b?.table === table) names.set(d.bucket, b);
+      if (b?.table === table && (namespace === undefined || (b.table === "secrets" && b.namespace === namespace))) names.set(d.bucket, b);
     }
     for (const b of rowBuckets) names.set(bucketName(b), b);
     await this.check([...names.values()]);
@@ -49,11 +52,13 @@ abstract class FreshReader implements StoreReader {
   }
   async listSecrets(): Promise<SecretRow[]> {
     const rows = await this.inner.listSecrets();
-    await this.checkTable("secrets", rows.map((r) => secretsBucket(r.namespace)));
+    await this.checkTable("secrets", rows.map(secretRowBucket));
     return rows;
   }
   async listSecretsIn(namespace: string): Promise<SecretRow[]> {
-    return this.checked(await this.inner.listSecretsIn(namespace), [secretsBucket(namespace)]);
+    const rows = await this.inner.listSecretsIn(namespace);
+    await this.checkTable("secrets", rows.map(secretRowBucket), namespace);
+    return rows;
   }
   /** Authenticated by the listing MAC in the vault row, which every write of a secret updates. */
   listingText(): Promise<string> {
@@ -69,7 +74,9 @@ abstract class FreshReader implements StoreReader {
     return this.checked(rows, [...buckets.values()]);
   }
   async readCurrentIn(namespace: string): Promise<CurrentRows[]> {
-    return this.checked(await this.inner.readCurrentIn(namespace), [secretsBucket(namespace)]);
+    const rows = await this.inner.readCurrentIn(namespace);
+    await this.checkTable("secrets", rows.map((r) => secretRowBucket(r.secret)), namespace);
+    return rows;
   }
   async listVersions(path: string): Promise<VersionRow[]> {
     return this.checked(await this.inner.listVersions(path), [pathBucket(path)]);
@@ -308,7 +315,7 @@ export class FreshWriter extends FreshReader implements StoreWriter {
     await this.putSecrets([row]);
   }
   async putSecrets(rows: readonly SecretRow[]): Promise<void> {
-    await this.touch(...distinct(rows.map((r) => secretsBucket(r.namespace))));
+    await this.touch(...distinct(rows.map(secretRowBucket)));
     await this.tx.putSecrets(rows);
   }
   async deleteSecret(path: string): Promise<void> {

@@ -201,13 +201,16 @@ export async function getSecret(ctx: VaultContext, path: string, opts: GetOption
   let meta: SecretMeta | undefined;
   await authorize(ctx, validatePath(path).path, "read", "secret.read");
   try {
-    meta = await loadMeta(ctx, path);
+    // The current version comes with its row in one read (one freshness check, not two).
+    const current = opts.version === undefined ? (await ctx.store.readCurrent([validatePath(path).path]))[0] : undefined;
+    if (opts.version === undefined && !current) throw notFound(validatePath(path).path);
+    meta = current ? openMeta(ctx, current.secret) : await loadMeta(ctx, path);
     if (meta.expiresAt !== null && meta.expiresAt <= ctx.clock.now() && !opts.allowExpired) {
       throw new AuthyError("NOT_FOUND", `secret ${meta.path} expired at ${new Date(meta.expiresAt).toISOString()}`, {
         hint: "set a new value, or read it anyway with --allow-expired",
       });
     }
-    const value = await decryptVersion(ctx, meta, opts.version);
+    const value = current ? openCurrent(ctx, meta, current.version) : await decryptVersion(ctx, meta, opts.version);
     const m = meta;
     const need = await readNeed(ctx, m, opts.version);
     // The approval (if the tier asks for one) is spent in the transaction that records the read.

@@ -4,7 +4,7 @@ import { walkAuditChain } from "./audit-verify.js";
 import type { VaultContext } from "./context.js";
 import type { FreshStore } from "./fresh-store.js";
 import { sealVaultRow, VAULT_FORMAT_BEFORE_STATE } from "./key-slots.js";
-import { shardBucket, secretsBucket } from "./state-digest.js";
+import { secretRowBucket, shardBucket } from "./state-digest.js";
 import { actorName } from "./types.js";
 
 export const ADOPT_ACTION = "vault.state.adopt";
@@ -35,7 +35,7 @@ export async function adoptState(ctx: VaultContext, store: FreshStore): Promise<
     const pending = (await tx.listUnlockFailures()).map((f) => f.id);
     tx.setUnlockMark(pending.length > 0 ? Math.min(...pending) - 1 : counter);
     for (const b of [{ table: "agents" }, { table: "policy" }, { table: "slots" }] as const) await tx.include(b);
-    for (const ns of new Set((await tx.listSecrets()).map((s) => s.namespace))) await tx.include(secretsBucket(ns));
+    for (const s of await tx.listSecrets()) await tx.include(secretRowBucket(s));
     for (const t of await tx.listTokens()) await tx.include(shardBucket("tokens", t.id));
     for (const a of await tx.listApprovals()) await tx.include(shardBucket("approvals", a.id));
     await appendAudit(tx, ctx.keys, [{ ts: ctx.clock.now(), actor: actorName(ctx.actor), action: ADOPT_ACTION, resource: "vault", outcome: "ok", details: { format: 2 } }]);

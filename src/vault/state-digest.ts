@@ -13,7 +13,8 @@
  * that is what `authy audit checkpoint` is for.
  *
  * Buckets and their names (byte order of the names is the digest list's order):
- *   secrets/<namespace>  the secret rows of one namespace and the version rows of its paths
+ *   secrets/<shard>/<namespace>  the secret rows of one namespace whose path is in that shard
+ *                        (stateShard in store.ts: 64 per namespace), with their version rows
  *   tokens/<c>           tokens whose id ends in character c (32 shards: ids are base32)
  *   approvals/<c>        approvals whose id ends in c
  *   agents, policy, slots
@@ -32,7 +33,7 @@
  */
 import { constantTimeEqual, encodeFields, sha256 } from "../crypto/index.js";
 import { integrityError } from "../errors.js";
-import type { StateBucket, StateDigestRow, VaultRow } from "../store/store.js";
+import { STATE_SHARDS, stateShard, type StateBucket, type StateDigestRow, type VaultRow } from "../store/store.js";
 import type { Keyring } from "./keyring.js";
 
 export const STATE_FORMAT = 0x01;
@@ -42,7 +43,7 @@ const STATE_DOMAIN = "authy/state/v1";
 export function bucketName(b: StateBucket): string {
   switch (b.table) {
     case "secrets":
-      return `secrets/${b.namespace}`;
+      return `secrets/${b.shard}/${b.namespace}`;
     case "tokens":
     case "approvals":
       return `${b.table}/${b.shard}`;
@@ -58,7 +59,10 @@ export function parseBucketName(name: string): StateBucket | null {
   if (cut === -1) return null;
   const table = name.slice(0, cut);
   const rest = name.slice(cut + 1);
-  if (table === "secrets") return { table, namespace: rest };
+  if (table === "secrets") {
+    const m = /^(\d{1,2})\/(.*)$/s.exec(rest);
+    return m && Number(m[1]) < STATE_SHARDS ? { table, shard: Number(m[1]), namespace: m[2]! } : null;
+  }
   if ((table === "tokens" || table === "approvals") && [...rest].length === 1) return { table, shard: rest };
   return null;
 }
@@ -69,8 +73,9 @@ export function namespaceOfPath(path: string): string {
   return cut === -1 ? "" : path.slice(0, cut);
 }
 
-export const secretsBucket = (namespace: string): StateBucket => ({ table: "secrets", namespace });
-export const pathBucket = (path: string): StateBucket => secretsBucket(namespaceOfPath(path));
+export const pathBucket = (path: string): StateBucket => ({ table: "secrets", namespace: namespaceOfPath(path), shard: stateShard(path) });
+/** The bucket a secret row is stored in (by its namespace column, as the store selects it). */
+export const secretRowBucket = (r: { path: string; namespace: string }): StateBucket => ({ table: "secrets", namespace: r.namespace, shard: stateShard(r.path) });
 /** By the last code point, as SQLite's substr(id, -1) takes it. */
 export const shardBucket = (table: "tokens" | "approvals", id: string): StateBucket => ({ table, shard: [...id].at(-1) ?? "" });
 
@@ -116,7 +121,7 @@ export function staleError(b: StateBucket): Error {
 function describeBucket(b: StateBucket): string {
   switch (b.table) {
     case "secrets":
-      return `the secrets of namespace ${JSON.stringify(b.namespace)}`;
+      return `the secrets of namespace ${JSON.stringify(b.namespace)} (shard ${b.shard})`;
     case "tokens":
     case "approvals":
       return `the ${b.table} (shard ${JSON.stringify(b.shard)})`;

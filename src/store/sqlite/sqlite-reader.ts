@@ -205,18 +205,17 @@ const macLines = (table: string, order: string, where = "") =>
   `SELECT group_concat(m, char(10)) FROM (SELECT lower(hex(mac)) AS m FROM ${table}${where} ORDER BY ${order})`;
 
 /**
- * The state text of one namespace: its secret rows (path and MAC) by path, then its version rows by
- * (path, version). A version's path is in the namespace when it is "ns/" followed by no
- * further "/": in byte order "ns/" <= path < "ns0" ('0' follows '/'), the primary key's range.
+ * The state text of one shard of a namespace: each secret row (path and MAC) by path, each
+ * followed by its versions (number and wrapped-key tag) by number. Versions are found through
+ * their secret, by primary key, so a read digests only its shard's rows.
  */
 const SECRETS_STATE_SQL = `
   SELECT group_concat(line, char(10)) FROM (
-    SELECT 0 AS part, path AS p, 0 AS v, path || char(31) || lower(hex(mac)) AS line FROM secrets WHERE namespace = @ns
-    UNION ALL
-    SELECT 1, path, version, path || char(31) || version || char(31) || lower(hex(substr(wrapped_dek, -16)))
-      FROM secret_versions
-      WHERE path >= @ns || '/' AND path < @ns || '0' AND instr(substr(path, length(@ns) + 2), '/') = 0
-    ORDER BY part, p, v)`;
+    SELECT s.path || char(31) || lower(hex(s.mac)) || coalesce((
+      SELECT group_concat(char(31) || version || char(31) || lower(hex(substr(wrapped_dek, -16))), '')
+        FROM (SELECT version, wrapped_dek FROM secret_versions AS v WHERE v.path = s.path ORDER BY version)
+    ), '') AS line
+    FROM secrets AS s WHERE s.namespace = ? AND s.shard = ? ORDER BY s.path)`;
 
 const STATE_SQL = {
   agents: macLines("agents", "name"),
@@ -346,7 +345,7 @@ export class SqliteReader implements StoreReader {
       this.run("reading the vault state", (c) => c.stmt(sql).pluck().get(...args) as string | null) ?? "";
     switch (b.table) {
       case "secrets":
-        return textOf(SECRETS_STATE_SQL, { ns: b.namespace });
+        return textOf(SECRETS_STATE_SQL, b.namespace, b.shard);
       case "tokens":
       case "approvals":
         return textOf(STATE_SQL[b.table], b.shard);
