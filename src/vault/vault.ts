@@ -139,6 +139,9 @@ export class Vault {
     const ctx: VaultContext = { store, unchecked: deps.store, clock: deps.clock, keys, actor, approvals: deps.approvals };
     await adoptState(ctx, store);
     await store.verifyState();
+    // The slot that opened the vault must be the current one: an old passphrase slot put back
+    // (undoing `authy passwd`) opens with the old passphrase, and is refused here.
+    await store.listSlots();
     await reconcileFailures(store, keys, deps.clock.now());
     return new Vault(ctx);
   }

@@ -1,6 +1,7 @@
 import { isAuthyError } from "../errors.js";
 import { walkAuditChain } from "./audit-verify.js";
 import type { VaultContext } from "./context.js";
+import { checkFreshness } from "./freshness-check.js";
 import { verifySlot } from "./key-slots.js";
 import { openSecretRow } from "./secret-rows.js";
 import { decryptVersion, readListing } from "./secrets.js";
@@ -47,6 +48,7 @@ export async function verifyVault(ctx: VaultContext): Promise<VerifyReport> {
       note(e);
     }
   }
+  problems.push(...(await checkFreshness(ctx)));
   const audit = await verifyAuditChain(ctx);
   if (audit.firstBad) problems.push(`audit entry ${audit.firstBad.seq}: ${audit.firstBad.reason}`);
   return { secrets: rows.length, versions, auditEntries: audit.entries, problems };

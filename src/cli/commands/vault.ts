@@ -102,7 +102,7 @@ export async function doctor(ctx: CliContext): Promise<void> {
   }
   const vault = await ctx.unlock();
   const report = await vault.verify();
-  add("every record authenticates (secrets, versions, slots, audit chain)", report.problems.length === 0, report.problems.length ? report.problems.slice(0, 5).join("; ") : `${report.secrets} secrets, ${report.versions} versions, ${report.auditEntries} audit entries`);
+  add("every record authenticates and is fresh (secrets, versions, slots, audit chain, state, unlock failures)", report.problems.length === 0, report.problems.length ? report.problems.slice(0, 5).join("; ") : `${report.secrets} secrets, ${report.versions} versions, ${report.auditEntries} audit entries`);
   ctx.out.result({ ok: checks.every((c) => c.ok || c.severity === "warning"), checks }, () =>
     table(["", "CHECK", "DETAIL"], checks.map((c) => [c.ok ? "ok" : c.severity === "error" ? "FAIL" : "warn", c.name, c.detail])),
   );
