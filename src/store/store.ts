@@ -40,7 +40,7 @@ export interface VaultRow {
 export type StateBucket =
   | { table: "secrets"; namespace: string; shard: number }
   | { table: "tokens" | "approvals"; shard: string }
-  | { table: "agents" | "policy" | "slots" };
+  | { table: "agents" | "policy" | "slots" | "settings" };
 
 /** The stored digest of one bucket, under the name the core gives it (state-digest.ts). */
 export interface StateDigestRow {
@@ -104,6 +104,13 @@ export interface AuditRow {
 
 export interface PolicyRow {
   /** Canonical JSON of the policy document. */
+  document: string;
+  updatedAt: number;
+  mac: Uint8Array;
+}
+
+/** The owner's settings (notifications, approval expiry): canonical JSON, authenticated like the policy. */
+export interface SettingsRow {
   document: string;
   updatedAt: number;
   mac: Uint8Array;
@@ -277,13 +284,14 @@ export interface StoreReader {
    *              path US hex(mac), then for each of its version rows by version:
    *              US version US hex(last 16 bytes of wrapped_dek, its GCM tag)
    *   tokens, approvals: hex(mac) of each row whose id ends in the shard character, by id
-   *   agents: by name; slots: by id; policy: its one row; each hex(mac)
+   *   agents: by name; slots: by id; policy, settings: their one row; each hex(mac)
    * (US is U+001F.) "" for an empty bucket.
    */
   stateText(bucket: StateBucket): Promise<string>;
   /** Every stored bucket digest, by bucket name in byte order. */
   listStateDigests(): Promise<StateDigestRow[]>;
   getPolicy(): Promise<PolicyRow | null>;
+  getSettings(): Promise<SettingsRow | null>;
   getAgent(name: string): Promise<AgentRow | null>;
   getAgentById(id: string): Promise<AgentRow | null>;
   listAgents(): Promise<AgentRow[]>;
@@ -313,6 +321,7 @@ export interface StoreWriter extends StoreReader {
   appendAudit(row: AuditRow): Promise<void>;
   clearUnlockFailures(ids: number[]): Promise<void>;
   putPolicy(row: PolicyRow): Promise<void>;
+  putSettings(row: SettingsRow): Promise<void>;
   putAgent(row: AgentRow): Promise<void>;
   putToken(row: TokenRow): Promise<void>;
   /** Inserts, or replaces the row with the same id. */

@@ -1,5 +1,5 @@
 import type {
-  AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, CurrentRows, KeySlotRow, PolicyRow, SecretRow, StateBucket,
+  AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, CurrentRows, KeySlotRow, PolicyRow, SecretRow, SettingsRow, StateBucket,
   StateDigestRow, Store, StoreReader, StoreWriter, TokenRow, UnlockFailureRow, VaultRow, VersionRow,
 } from "../store/store.js";
 import type { Keyring } from "./keyring.js";
@@ -106,6 +106,9 @@ abstract class FreshReader implements StoreReader {
   }
   async getPolicy(): Promise<PolicyRow | null> {
     return this.checked(await this.inner.getPolicy(), [{ table: "policy" }]);
+  }
+  async getSettings(): Promise<SettingsRow | null> {
+    return this.checked(await this.inner.getSettings(), [{ table: "settings" }]);
   }
   async getAgent(name: string): Promise<AgentRow | null> {
     return this.checked(await this.inner.getAgent(name), [{ table: "agents" }]);
@@ -338,6 +341,10 @@ export class FreshWriter extends FreshReader implements StoreWriter {
   async putPolicy(row: PolicyRow): Promise<void> {
     await this.touch({ table: "policy" });
     await this.tx.putPolicy(row);
+  }
+  async putSettings(row: SettingsRow): Promise<void> {
+    await this.touch({ table: "settings" });
+    await this.tx.putSettings(row);
   }
   async putAgent(row: AgentRow): Promise<void> {
     await this.touch({ table: "agents" });

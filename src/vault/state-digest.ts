@@ -17,7 +17,7 @@
  *                        (stateShard in store.ts: 64 per namespace), with their version rows
  *   tokens/<c>           tokens whose id ends in character c (32 shards: ids are base32)
  *   approvals/<c>        approvals whose id ends in c
- *   agents, policy, slots
+ *   agents, policy, slots, settings
  * The text of a bucket is built by the store (StoreReader.stateText documents its lines).
  * Unlock failures are not in a bucket (they are recorded before any key is known); the unlock
  * mark in the vault row is their high-water mark instead (see unlock-failures.ts).
@@ -54,7 +54,7 @@ export function bucketName(b: StateBucket): string {
 
 /** The bucket a stored digest names, or null for a name authy never writes. */
 export function parseBucketName(name: string): StateBucket | null {
-  if (name === "agents" || name === "policy" || name === "slots") return { table: name };
+  if (name === "agents" || name === "policy" || name === "slots" || name === "settings") return { table: name };
   const cut = name.indexOf("/");
   if (cut === -1) return null;
   const table = name.slice(0, cut);

@@ -18,6 +18,7 @@ import {
 } from "./key-slots.js";
 import { Keyring } from "./keyring.js";
 import { FreshStore } from "./fresh-store.js";
+import { listSettings, setSetting, type SettingEntry } from "./settings.js";
 import { adoptState } from "./state-adopt.js";
 import { failuresForDelay, reconcileFailures } from "./unlock-failures.js";
 import { unlockDelayMs, type InitOptions, type VaultDeps, type VaultStatus } from "./vault-options.js";
@@ -334,6 +335,16 @@ export class Vault {
       await audit(tx, this.ctx, "vault.passwd", slot.id, { workFactor: slotInfo(slot).workFactor });
       return slotInfo(slot);
     });
+  }
+
+  /** The owner's settings (notifications, approval expiry), as `authy config list` shows them. */
+  settings(): Promise<SettingEntry[]> {
+    return listSettings(this.ctx);
+  }
+
+  /** Sets one setting (null: back to its default); owner only, audited. */
+  setSetting(key: string, value: string | null): Promise<SettingEntry[]> {
+    return setSetting(this.ctx, key, value);
   }
 
   applyPolicy(yamlText: string, source: string): Promise<PolicyDocument> {

@@ -164,3 +164,23 @@ describe("failed unlocks", () => {
     expect(d.stdout).toMatch(/2 failed unlock\(s\) had been erased by hand/);
   });
 });
+
+describe("notification and approval settings", () => {
+  it("live in the vault: a config.yaml written by the agent changes nothing, and an older settings row put back is refused", async () => {
+    const v = await victim();
+    await ok(v, ["config", "set", "notify.webhook", "https://hooks.example.com/first"]);
+    await v.rows("save", "settings", "1 = 1");
+    await ok(v, ["config", "set", "notify.webhook", "https://hooks.example.com/owner"]);
+    await ok(v, ["config", "set", "approvals.expiry", "5m"]);
+    const yaml = "notify:\n  webhook: https://attacker.example/steal\n  desktop: false\napprovals:\n  expiry: 24h\n";
+    const w = await runAs("/bin/sh", ["-c", `printf '%s' "$0" > "$1"`, yaml, path.join(v.home, "config.yaml")], { env: hostileEnv(v.dir, v.home) });
+    expect(w.code, w.stderr).toBe(0);
+    const shown = await v.owner(["config", "list", "--json"]);
+    expect(shown.code, shown.stderr).toBe(0);
+    const items = (JSON.parse(shown.stdout) as { items: { key: string; value: string }[] }).items;
+    expect(Object.fromEntries(items.map((i) => [i.key, i.value]))).toEqual({ "notify.webhook": "https://hooks.example.com/owner", "notify.desktop": "true", "approvals.expiry": "5m" });
+    expect(shown.stderr).toMatch(/config\.yaml is no longer read/);
+    await v.rows("restore", "settings", "1 = 1");
+    await refused(v, ["config", "get", "notify.webhook"]);
+  });
+});

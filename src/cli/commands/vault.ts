@@ -100,6 +100,9 @@ export async function doctor(ctx: CliContext): Promise<void> {
   for (const slot of st.slots.filter((x) => x.kind === "passphrase")) {
     add(`passphrase slot work factor`, slot.workFactor !== null && slot.workFactor >= 15 && slot.workFactor <= 20, `scrypt log2 N = ${slot.workFactor ?? "unreadable"}`);
   }
+  const { legacyConfigNotice } = await import("../../notify/config.js");
+  const legacy = await legacyConfigNotice(ctx.home).catch(() => null);
+  add("no config.yaml (settings live in the vault: authy config list)", legacy === null, legacy ?? "none", "warning");
   const vault = await ctx.unlock();
   const report = await vault.verify();
   add("every record authenticates and is fresh (secrets, versions, slots, audit chain, state, unlock failures)", report.problems.length === 0, report.problems.length ? report.problems.slice(0, 5).join("; ") : `${report.secrets} secrets, ${report.versions} versions, ${report.auditEntries} audit entries`);

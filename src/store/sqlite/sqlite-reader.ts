@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type {
-  AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, CurrentRows, KeySlotRow, PolicyRow, StateBucket, StateDigestRow,
+  AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, CurrentRows, KeySlotRow, PolicyRow, SettingsRow, StateBucket, StateDigestRow,
   TokenRow, SecretRow, StoreReader, UnlockFailureRow, VaultRow, VersionRow,
 } from "../store.js";
 import { AUDIT_AGENT_EXPR } from "./migrations.js";
@@ -221,6 +221,7 @@ const STATE_SQL = {
   agents: macLines("agents", "name"),
   slots: macLines("key_slots", "id"),
   policy: macLines("policy", "id"),
+  settings: macLines("settings", "id"),
   tokens: macLines("tokens", "id", " WHERE substr(id, -1) = ?"),
   approvals: macLines("approvals", "id", " WHERE substr(id, -1) = ?"),
 };
@@ -399,6 +400,11 @@ export class SqliteReader implements StoreReader {
     if (q.path !== undefined) when("path = ?", q.path);
     const sql = `SELECT * FROM approvals${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, id`;
     return (this.run("reading approvals", (c) => c.stmt(sql).all(...args)) as Row[]).map(toApproval);
+  }
+
+  async getSettings(): Promise<SettingsRow | null> {
+    const r = this.run("reading the settings", (c) => c.stmt("SELECT * FROM settings WHERE id = 1").get() as Row | undefined);
+    return r ? { document: text(r.document), updatedAt: num(r.updated_at), mac: bytes(r.mac) } : null;
   }
 
   async getPolicy(): Promise<PolicyRow | null> {

@@ -1,4 +1,4 @@
-import type { AgentRow, ApprovalRow, AuditRow, KeySlotRow, PolicyRow, SecretRow, StoreWriter, TokenRow, VaultRow, VersionRow } from "../store.js";
+import type { AgentRow, ApprovalRow, AuditRow, KeySlotRow, PolicyRow, SecretRow, SettingsRow, StoreWriter, TokenRow, VaultRow, VersionRow } from "../store.js";
 import { AuthyError } from "../../errors.js";
 import { Connection, SqliteReader } from "./sqlite-reader.js";
 
@@ -138,6 +138,17 @@ export class SqliteTransaction extends SqliteReader implements StoreWriter {
       c
         .stmt(
           "INSERT INTO policy (id, document, updated_at, mac) VALUES (1, ?, ?, ?) " +
+            "ON CONFLICT (id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at, mac = excluded.mac",
+        )
+        .run(row.document, row.updatedAt, row.mac),
+    );
+  }
+
+  async putSettings(row: SettingsRow): Promise<void> {
+    this.run("writing the settings", (c) =>
+      c
+        .stmt(
+          "INSERT INTO settings (id, document, updated_at, mac) VALUES (1, ?, ?, ?) " +
             "ON CONFLICT (id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at, mac = excluded.mac",
         )
         .run(row.document, row.updatedAt, row.mac),
