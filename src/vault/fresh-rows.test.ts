@@ -17,7 +17,7 @@ import type { Actor } from "./types.js";
 import { Vault } from "./vault.js";
 
 const INSTANCE = "dmn_test";
-let now = Date.UTC(2030, 0, 1);
+const now = Date.UTC(2030, 0, 1);
 const clock = { now: () => now };
 let dir: string;
 let file: string;
