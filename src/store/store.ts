@@ -34,7 +34,7 @@ export interface VaultRow {
 /**
  * A part of the authenticated state, digested on its own so that a read checks the part it
  * reads and not the whole vault: the secrets of one namespace whose path falls in one shard
- * (stateShard), with their versions; the agents,
+ * (stateShard); the agents,
  * the tokens or approvals whose id ends in one character, the policy, the key slots.
  */
 export type StateBucket =
@@ -280,9 +280,7 @@ export interface StoreReader {
   /**
    * The canonical text of one bucket, built by the database in one pass, which the core
    * digests. Lines joined by "\n", in this order and layout (hex is lowercase):
-   *   secrets:   for each secret row of the namespace and shard, by path:
-   *              path US hex(mac), then for each of its version rows by version:
-   *              US version US hex(last 16 bytes of wrapped_dek, its GCM tag)
+   *   secrets:   path US hex(mac) of each secret row of the namespace and shard, by path
    *   tokens, approvals: hex(mac) of each row whose id ends in the shard character, by id
    *   agents: by name; slots: by id; policy, settings: their one row; each hex(mac)
    * (US is U+001F.) "" for an empty bucket.

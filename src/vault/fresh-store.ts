@@ -64,8 +64,9 @@ abstract class FreshReader implements StoreReader {
   listingText(): Promise<string> {
     return this.inner.listingText();
   }
-  async getVersion(path: string, version: number): Promise<VersionRow | null> {
-    return this.checked(await this.inner.getVersion(path, version), [pathBucket(path)]);
+  /** Fresh through the secret row the core reads first (checkVersionFresh in secret-rows.ts). */
+  getVersion(path: string, version: number): Promise<VersionRow | null> {
+    return this.inner.getVersion(path, version);
   }
   async readCurrent(paths: readonly string[]): Promise<CurrentRows[]> {
     const rows = await this.inner.readCurrent(paths);
@@ -78,8 +79,8 @@ abstract class FreshReader implements StoreReader {
     await this.checkTable("secrets", rows.map((r) => secretRowBucket(r.secret)), namespace);
     return rows;
   }
-  async listVersions(path: string): Promise<VersionRow[]> {
-    return this.checked(await this.inner.listVersions(path), [pathBucket(path)]);
+  listVersions(path: string): Promise<VersionRow[]> {
+    return this.inner.listVersions(path);
   }
   /** The audit log is a MACed hash chain of its own (audit-chain.ts). */
   auditHead(): Promise<AuditRow | null> {
@@ -325,12 +326,11 @@ export class FreshWriter extends FreshReader implements StoreWriter {
     await this.touch(pathBucket(path));
     await this.tx.deleteSecret(path);
   }
-  async putVersion(row: VersionRow): Promise<void> {
-    await this.putVersions([row]);
+  putVersion(row: VersionRow): Promise<void> {
+    return this.tx.putVersion(row);
   }
-  async putVersions(rows: readonly VersionRow[]): Promise<void> {
-    await this.touch(...distinct(rows.map((r) => pathBucket(r.path))));
-    await this.tx.putVersions(rows);
+  putVersions(rows: readonly VersionRow[]): Promise<void> {
+    return this.tx.putVersions(rows);
   }
   appendAudit(row: AuditRow): Promise<void> {
     return this.tx.appendAudit(row);

@@ -6,7 +6,7 @@ import { approvalRequired, passApprovals, readNeed, writeNeed } from "./approval
 import { authorize, mayList } from "./access.js";
 import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
-import { listedPaths, macListing, openSecretRow, parseListing, sealSecretRow, valueAad, verifyListing, versionInfo } from "./secret-rows.js";
+import { checkVersionFresh, listedPaths, macListing, openSecretRow, parseListing, sealSecretRow, valueAad, verifyListing, versionInfo } from "./secret-rows.js";
 import { actorName, MAX_VALUE_BYTES, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
 
 export { MAX_VALUE_BYTES };
@@ -171,6 +171,7 @@ export async function decryptVersion(ctx: VaultContext, meta: SecretMeta, versio
   if (version === undefined) return openCurrent(ctx, meta, vrow);
   if (!vrow) throw new AuthyError("NOT_FOUND", `secret ${meta.path} has no version ${version}`);
   if (vrow.path !== meta.path || vrow.version !== version) throw integrityError(`version row of ${meta.path} does not match`);
+  checkVersionFresh(meta, vrow);
   return openValue(ctx.keys.dekWrap, vrow.sealed, vrow.wrappedDek, valueAad(ctx.keys, vrow));
 }
 
@@ -182,6 +183,7 @@ export function openCurrent(ctx: VaultContext, meta: SecretMeta, vrow: VersionRo
   if (!vrow) throw integrityError(`the current version of ${meta.path} is missing`);
   if (vrow.path !== meta.path || vrow.version !== meta.version) throw integrityError(`version row of ${meta.path} does not match`);
   if (vrow.type !== meta.type || vrow.tier !== meta.tier) throw integrityError(`the type or tier of ${meta.path} was modified outside authy`);
+  checkVersionFresh(meta, vrow);
   return openValue(ctx.keys.dekWrap, vrow.sealed, vrow.wrappedDek, valueAad(ctx.keys, vrow));
 }
 
@@ -333,7 +335,10 @@ export async function restoreSecret(ctx: VaultContext, path: string): Promise<Se
 export async function secretHistory(ctx: VaultContext, path: string): Promise<{ meta: SecretMeta; versions: VersionInfo[] }> {
   await authorize(ctx, validatePath(path).path, "list", "secret.history");
   const meta = await loadMeta(ctx, path, { includeDeleted: true });
-  const versions = (await ctx.store.listVersions(meta.path)).map((v) => versionInfo(v, meta.version));
+  const versions = (await ctx.store.listVersions(meta.path)).map((v) => {
+    checkVersionFresh(meta, v);
+    return versionInfo(v, meta.version);
+  });
   return { meta, versions };
 }
 

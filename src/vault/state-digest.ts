@@ -14,7 +14,10 @@
  *
  * Buckets and their names (byte order of the names is the digest list's order):
  *   secrets/<shard>/<namespace>  the secret rows of one namespace whose path is in that shard
- *                        (stateShard in store.ts: 64 per namespace), with their version rows
+ *                        (stateShard in store.ts: 64 per namespace). Their versions are fresh
+ *                        through them (secret-rows.ts, checkVersionFresh): a version row is
+ *                        never rewritten, and one put back from before a purge is newer than
+ *                        the current version or older than the secret.
  *   tokens/<c>           tokens whose id ends in character c (32 shards: ids are base32)
  *   approvals/<c>        approvals whose id ends in c
  *   agents, policy, slots, settings

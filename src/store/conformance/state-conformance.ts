@@ -19,7 +19,7 @@ export function stateConformance(store: () => Store): void {
       }
     });
 
-    it("lists a shard's secrets by path, each with its versions by number and wrapped-key tag, and nothing of other shards or namespaces", async () => {
+    it("lists a shard's secrets by path with their MACs, and nothing of other shards, namespaces or versions", async () => {
       // Paths of one namespace that share a shard, and one that does not.
       const ns = "prod/app";
       const paths = Array.from({ length: 400 }, (_, i) => `${ns}/K${i}`);
@@ -31,13 +31,12 @@ export function stateConformance(store: () => Store): void {
       await store().write(async (tx) => {
         await tx.putSecrets(rows);
         await tx.putVersions(versions);
-        // A version with no secret row is not part of any shard's text.
+        // Versions are not part of any shard's text (they are fresh through their secret).
         await tx.putVersion(versionRow(`${ns}/ORPHAN`, 1));
       });
-      const tag = (path: string, v: number) => hex(versions.find((x) => x.path === path && x.version === v)!.wrappedDek.subarray(-16));
       const expected = [...same]
         .sort()
-        .map((p) => `${p}${US}${hex(rows.find((r) => r.path === p)!.mac)}${US}2${US}${tag(p, 2)}${US}10${US}${tag(p, 10)}`)
+        .map((p) => `${p}${US}${hex(rows.find((r) => r.path === p)!.mac)}`)
         .join("\n");
       expect(await store().stateText({ table: "secrets", namespace: ns, shard })).toBe(expected);
       expect(await store().stateText({ table: "secrets", namespace: ns, shard: stateShard(other) })).toContain(other);

@@ -204,18 +204,9 @@ const LISTING_SQL = "SELECT group_concat(listing, char(10)) FROM (SELECT listing
 const macLines = (table: string, order: string, where = "") =>
   `SELECT group_concat(m, char(10)) FROM (SELECT lower(hex(mac)) AS m FROM ${table}${where} ORDER BY ${order})`;
 
-/**
- * The state text of one shard of a namespace: each secret row (path and MAC) by path, each
- * followed by its versions (number and wrapped-key tag) by number. Versions are found through
- * their secret, by primary key, so a read digests only its shard's rows.
- */
-const SECRETS_STATE_SQL = `
-  SELECT group_concat(line, char(10)) FROM (
-    SELECT s.path || char(31) || lower(hex(s.mac)) || coalesce((
-      SELECT group_concat(char(31) || version || char(31) || lower(hex(substr(wrapped_dek, -16))), '')
-        FROM (SELECT version, wrapped_dek FROM secret_versions AS v WHERE v.path = s.path ORDER BY version)
-    ), '') AS line
-    FROM secrets AS s WHERE s.namespace = ? AND s.shard = ? ORDER BY s.path)`;
+/** The state text of one shard of a namespace: each secret row's path and MAC, by path. */
+const SECRETS_STATE_SQL =
+  "SELECT group_concat(path || char(31) || lower(hex(mac)), char(10)) FROM (SELECT path, mac FROM secrets WHERE namespace = ? AND shard = ? ORDER BY path)";
 
 const STATE_SQL = {
   agents: macLines("agents", "name"),
