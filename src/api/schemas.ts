@@ -58,6 +58,8 @@ export const envImport = z.strictObject({
 });
 
 export const policyApply = z.strictObject({ yaml: z.string(), source: text.optional() });
+/** `authy config set KEY VALUE`; null puts the key back to its default. */
+export const settingSet = z.strictObject({ value: z.string().max(4096).nullable() });
 
 export const policyTest = z.strictObject({ scope: z.string(), path: z.string(), capability: z.enum(CAPABILITIES) });
 

@@ -14,7 +14,7 @@ export const VERSION = "0.1.0";
 
 /** Every top-level command word (kept in step with buildProgram by a test). */
 export const KNOWN_COMMANDS = new Set([
-  "init", "status", "unlock", "lock", "whoami", "__daemon", "doctor", "passwd", "secrets", "read", "run", "inject", "policy", "agents", "tokens", "approvals", "env", "keys", "export", "backup", "restore", "audit", "import", "mcp", "scan"
+  "init", "status", "unlock", "lock", "whoami", "__daemon", "doctor", "passwd", "secrets", "read", "run", "inject", "policy", "agents", "tokens", "approvals", "env", "keys", "export", "backup", "restore", "audit", "import", "mcp", "scan", "config"
 ]);
 
 /** Global options that take a value, so that the command word can be found after them. */
@@ -77,6 +77,7 @@ const auditCmds = () => import("./commands/audit.js");
 const importCmd = () => import("./commands/import.js");
 const mcpCmd = () => import("./commands/mcp.js");
 const scanCmd = () => import("./commands/scan.js");
+const configCmds = () => import("./commands/config.js");
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -272,6 +273,14 @@ export function buildProgram(only?: string): Command {
         .option("--force", "replace the --out file if it exists")
         .option("--scope <scope>", "only references this scope may read"),
     ).action(lazy(injectCmd, "inject"));
+  }
+
+  if (want("config")) {
+    const cfg = program.command("config").description("owner settings kept in the vault: notify.webhook, notify.desktop, approvals.expiry");
+    cfg.command("list").description("every setting and its value").action(lazy(configCmds, "list"));
+    cfg.command("get <key>").description("print one setting").action(lazy(configCmds, "get"));
+    cfg.command("set <key> <value>").description("change a setting (owner only; audited)").action(lazy(configCmds, "set"));
+    cfg.command("unset <key>").description("put a setting back to its default").action(lazy(configCmds, "unset"));
   }
 
   if (want("policy")) {

@@ -5,7 +5,7 @@ import type { VaultClient } from "./vault-client.js";
 const METHODS = [
   "setSecret", "getSecret", "describeSecret", "listSecrets", "listSecretPaths", "deleteSecret", "restoreSecret", "history", "rollback",
   "importEnv", "exportEnv", "exportAll", "listKeys", "addRecipient", "removeKey", "changePassphrase", "verify",
-  "recordEvent", "applyPolicy", "policy", "testPolicy", "dispatch", "endRun", "createAgent", "listAgents", "revokeAgent",
+  "recordEvent", "applyPolicy", "settings", "setSetting", "policy", "testPolicy", "dispatch", "endRun", "createAgent", "listAgents", "revokeAgent",
   "listApprovals", "getApproval", "approve", "deny", "approveAll",
   "queryAudit", "exportAudit", "verifyAudit", "auditCheckpoint",
 ] as const;

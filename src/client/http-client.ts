@@ -7,6 +7,7 @@ import type { AuditCheckpoint } from "../vault/audit-checkpoint.js";
 import type { AuditPage } from "../vault/audit-query.js";
 import type { AuditVerifyReport } from "../vault/audit-verify.js";
 import type { PolicyDocument, Scope } from "../vault/policy/index.js";
+import type { SettingEntry } from "../vault/settings.js";
 import type { TokenInfo } from "../vault/tokens.js";
 import type { SecretMeta, SecretSummary, VersionInfo } from "../vault/types.js";
 import type { VerifyReport } from "../vault/verify.js";
@@ -121,6 +122,8 @@ export function createHttpClient(opts: HttpClientOptions): VaultClient {
       await call("POST", "/v1/events", { body: { action, resource, details } });
     },
 
+    settings: async () => (await call<{ items: SettingEntry[] }>("GET", "/v1/config")).items,
+    setSetting: async (key, value) => (await call<{ items: SettingEntry[] }>("PUT", `/v1/config/${encodeURIComponent(key)}`, { body: { value } })).items,
     applyPolicy: (yaml, source) => call<PolicyDocument>("PUT", "/v1/policy", { body: { yaml, source } }).then(policyOf),
     policy: () => call<PolicyDocument>("GET", "/v1/policy").then(policyOf),
     testPolicy: (scope, path, capability) => call("POST", "/v1/policy/test", { body: { scope, path, capability } }),

@@ -27,6 +27,8 @@ export type VaultClient = Pick<
   | "verify"
   | "recordEvent"
   | "applyPolicy"
+  | "settings"
+  | "setSetting"
   | "policy"
   | "testPolicy"
   | "dispatch"

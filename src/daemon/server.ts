@@ -17,6 +17,7 @@ import type { Socket } from "node:net";
 import { buildApi } from "../api/index.js";
 import { randomId } from "../crypto/index.js";
 import { approvalSettings } from "../notify/notifier.js";
+import { legacyConfigNotice } from "../notify/config.js";
 import { AuthyError, isAuthyError } from "../errors.js";
 import { writeFileAtomic } from "../files/atomic-write.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
@@ -186,8 +187,10 @@ export async function runDaemon(): Promise<number> {
     locked = true;
     await clearStaleSocket(paths.socket);
     store = SqliteStore.open(handoff.vault);
-    // Approval requests notify the owner (webhook, desktop) per $AUTHY_HOME/config.yaml.
-    approvals = await approvalSettings(handoff.home, (m) => log(`notification: ${m}`));
+    // Approval requests notify the owner (webhook, desktop) per the settings in the vault.
+    approvals = approvalSettings((m) => log(`notification: ${m}`));
+    const legacy = await legacyConfigNotice(handoff.home).catch(() => null);
+    if (legacy) log(legacy);
     // The keyring keeps this buffer and wipes it when the vault locks.
     vault = await Vault.fromKey({ store, clock: systemClock, approvals }, new Uint8Array(key.buffer, key.byteOffset, key.byteLength));
   } catch (e) {

@@ -84,3 +84,28 @@ export async function loadConfig(home: string): Promise<AuthyConfig> {
   }
   return parseConfig(text, file);
 }
+
+/**
+ * config.yaml is no longer read: notification and approval settings live in the vault,
+ * authenticated and changed only by the owner (`authy config set`), because any same-user
+ * agent can rewrite a file in AUTHY_HOME. It is not imported by itself either (an agent could
+ * plant one before the owner's next unlock). When one is found, this says so, with the
+ * commands that would carry its settings over for the owner to run; null when there is none.
+ */
+export async function legacyConfigNotice(home: string): Promise<string | null> {
+  const file = path.join(home, CONFIG_FILE);
+  let config: AuthyConfig;
+  try {
+    config = await loadConfig(home);
+  } catch (e) {
+    if (e instanceof AuthyError && e.code === "INVALID_INPUT") return `${file} is no longer read (settings live in the vault now: \`authy config list\`); delete it`;
+    throw e;
+  }
+  if (config === DEFAULT_CONFIG) return null;
+  const commands: string[] = [];
+  if (config.notify.webhook !== null) commands.push(`authy config set notify.webhook ${config.notify.webhook}`);
+  if (!config.notify.desktop) commands.push("authy config set notify.desktop false");
+  if (config.approvals.expiryMs !== null) commands.push(`authy config set approvals.expiry ${config.approvals.expiryMs / 1000}s`);
+  const carry = commands.length > 0 ? `; to keep its settings, check them and run: ${commands.join(" && ")}` : "";
+  return `${file} is no longer read: settings live in the vault now (an agent could rewrite that file)${carry}; then delete it`;
+}

@@ -1,16 +1,16 @@
 import type { ApprovalInfo } from "../vault/approval-rows.js";
 import type { ApprovalNotifier, ApprovalSettings } from "../vault/approvals.js";
-import { loadConfig, type AuthyConfig } from "./config.js";
+import type { VaultSettings } from "../vault/settings.js";
 import { desktopNotify, findOnPath, NOTIFY_SEND } from "./desktop.js";
 import { postWebhook, webhookPayload, type WebhookOptions } from "./webhook.js";
 
 /**
  * The notifier the daemon (or server) hands to the core: for each new approval request, a
- * webhook POST and a desktop notification, as configured. The core calls it after the request
+ * webhook POST and a desktop notification, as the owner's settings in the vault say. The core calls it after the request
  * is committed and never waits for it; deliveries run in the background, and their failures
  * go to `onError` (the daemon's log), never back to the agent that asked.
  *
- * Wiring (src/daemon/server.ts): `Vault.fromKey({ store, clock, approvals: await approvalSettings(home, log) }, key)`,
+ * Wiring (src/daemon/server.ts): `Vault.fromKey({ store, clock, approvals: approvalSettings(log) }, key)`,
  * and `await notifier.flush()` before exit so that a notification in flight is not cut off.
  */
 export interface Notifier extends ApprovalNotifier {
@@ -25,9 +25,9 @@ export interface NotifierOptions {
   pathVar?: string;
 }
 
-export function createNotifier(config: AuthyConfig, opts: NotifierOptions = {}): Notifier {
+export function createNotifier(opts: NotifierOptions = {}): Notifier {
   const inflight = new Set<Promise<void>>();
-  const desktop = config.notify.desktop ? findOnPath(NOTIFY_SEND, opts.pathVar) : null;
+  let notifySend: string | null | undefined;
   const report = (m: string) => {
     try {
       opts.onError?.(m);
@@ -40,8 +40,9 @@ export function createNotifier(config: AuthyConfig, opts: NotifierOptions = {}):
     void p.finally(() => inflight.delete(p));
   };
   return {
-    requested(a: ApprovalInfo): void {
-      const webhook = config.notify.webhook;
+    requested(a: ApprovalInfo, notify: VaultSettings["notify"]): void {
+      const webhook = notify.webhook;
+      const desktop = notify.desktop ? (notifySend ??= findOnPath(NOTIFY_SEND, opts.pathVar)) : null;
       if (webhook !== null) {
         track(
           postWebhook(webhook, webhookPayload(a), opts.webhook).then((r) => {
@@ -63,9 +64,11 @@ export function createNotifier(config: AuthyConfig, opts: NotifierOptions = {}):
   };
 }
 
-/** What the daemon passes as `VaultDeps.approvals`: the configured expiry and notifier. */
-export async function approvalSettings(home: string, onError?: (message: string) => void): Promise<ApprovalSettings & { notifier: Notifier }> {
-  const config = await loadConfig(home);
-  const notifier = createNotifier(config, { onError });
-  return { notifier, ...(config.approvals.expiryMs === null ? {} : { pendingTtlMs: config.approvals.expiryMs }) };
+/**
+ * What the daemon passes as `VaultDeps.approvals`: the notifier. What it notifies, and how long
+ * a request waits, are the owner's settings in the vault (src/vault/settings.ts), read with
+ * each request; config.yaml is no longer read (see legacyConfigNotice).
+ */
+export function approvalSettings(onError?: (message: string) => void): ApprovalSettings & { notifier: Notifier } {
+  return { notifier: createNotifier({ onError }) };
 }

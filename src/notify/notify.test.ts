@@ -111,12 +111,13 @@ describe("webhook", () => {
 describe("notifier", () => {
   it("sends each new request to the configured webhook in the background, and reports failures to its log", async () => {
     const errors: string[] = [];
-    const n = createNotifier({ ...DEFAULT_CONFIG, notify: { webhook: url, desktop: false } }, { onError: (m) => errors.push(m), webhook: noSleep });
-    n.requested(request);
+    const n = createNotifier({ onError: (m) => errors.push(m), webhook: noSleep });
+    const notify = { webhook: url, desktop: false };
+    n.requested(request, notify);
     await n.flush();
     expect(JSON.parse(received[0]!.body).id).toBe("apr_abc");
     answers = [(res) => res.writeHead(500).end()];
-    n.requested({ ...request, id: "apr_two" });
+    n.requested({ ...request, id: "apr_two" }, notify);
     await n.flush();
     expect(errors).toEqual([`webhook for apr_two failed after ${WEBHOOK_ATTEMPTS} attempt(s): HTTP 500`]);
   });
@@ -128,8 +129,8 @@ describe("notifier", () => {
     writeFileSync(path.join(bin, "notify-send"), `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > '${log}'\n`);
     chmodSync(path.join(bin, "notify-send"), 0o755);
     expect(findOnPath("notify-send", `/nonexistent${path.delimiter}${bin}`)).toBe(path.join(bin, "notify-send"));
-    const n = createNotifier({ ...DEFAULT_CONFIG, notify: { webhook: null, desktop: true } }, { pathVar: bin });
-    n.requested({ ...request, reason: "--help me" });
+    const n = createNotifier({ pathVar: bin });
+    n.requested({ ...request, reason: "--help me" }, { webhook: null, desktop: true });
     await n.flush();
     expect(readFileSync(log, "utf8").split("\n")).toEqual([
       "--app-name=authy", "--urgency=normal", "--", "authy: Agent deploy-bot wants to read prod/DB", "sensitive — --help me", "authy approvals approve apr_abc", "",
@@ -138,8 +139,8 @@ describe("notifier", () => {
 
   it("does nothing when notify-send is absent or desktop notifications are off", async () => {
     expect(findOnPath("notify-send", path.join(dir, "empty"))).toBeNull();
-    const n = createNotifier(DEFAULT_CONFIG, { pathVar: path.join(dir, "empty") });
-    n.requested(request);
+    const n = createNotifier({ pathVar: path.join(dir, "empty") });
+    n.requested(request, DEFAULT_CONFIG.notify);
     await n.flush();
     expect(received).toEqual([]);
   });

@@ -20,7 +20,32 @@ export interface VaultRow {
   createdAt: number;
   /** MAC over the listing (see ListingRow); null only while a vault is being created. */
   listingMac: Uint8Array | null;
+  /**
+   * MAC over every state digest and the unlock mark (src/vault/state-digest.ts): what makes
+   * an earlier copy of a row put back detectable. Null until the vault's first write under
+   * format 2, and in a vault not yet migrated to it.
+   */
+  stateMac: Uint8Array | null;
+  /** The unlock-failure counter as last reconciled by a successful unlock (covered by stateMac). */
+  unlockMark: number;
   mac: Uint8Array;
+}
+
+/**
+ * A part of the authenticated state, digested on its own so that a read checks the part it
+ * reads and not the whole vault: the secrets of one namespace whose path falls in one shard
+ * (stateShard); the agents,
+ * the tokens or approvals whose id ends in one character, the policy, the key slots.
+ */
+export type StateBucket =
+  | { table: "secrets"; namespace: string; shard: number }
+  | { table: "tokens" | "approvals"; shard: string }
+  | { table: "agents" | "policy" | "slots" | "settings" };
+
+/** The stored digest of one bucket, under the name the core gives it (state-digest.ts). */
+export interface StateDigestRow {
+  bucket: string;
+  digest: Uint8Array;
 }
 
 export type SlotKind = "passphrase" | "x25519";
@@ -79,6 +104,13 @@ export interface AuditRow {
 
 export interface PolicyRow {
   /** Canonical JSON of the policy document. */
+  document: string;
+  updatedAt: number;
+  mac: Uint8Array;
+}
+
+/** The owner's settings (notifications, approval expiry): canonical JSON, authenticated like the policy. */
+export interface SettingsRow {
   document: string;
   updatedAt: number;
   mac: Uint8Array;
@@ -245,7 +277,24 @@ export interface StoreReader {
   listAuditChain(afterSeq: number, limit: number): Promise<AuditChainRow[]>;
   /** Oldest first. Ids are never reused, so clearing ids read earlier never clears a newer failure. */
   listUnlockFailures(): Promise<UnlockFailureRow[]>;
+  /**
+   * The highest unlock-failure id ever handed out (0 if none): it only grows, whatever rows
+   * are deleted, so failures erased by hand show as a gap against the rows still there.
+   */
+  unlockFailureCounter(): Promise<number>;
+  /**
+   * The canonical text of one bucket, built by the database in one pass, which the core
+   * digests. Lines joined by "\n", in this order and layout (hex is lowercase):
+   *   secrets:   path US hex(mac) of each secret row of the namespace and shard, by path
+   *   tokens, approvals: hex(mac) of each row whose id ends in the shard character, by id
+   *   agents: by name; slots: by id; policy, settings: their one row; each hex(mac)
+   * (US is U+001F.) "" for an empty bucket.
+   */
+  stateText(bucket: StateBucket): Promise<string>;
+  /** Every stored bucket digest, by bucket name in byte order. */
+  listStateDigests(): Promise<StateDigestRow[]>;
   getPolicy(): Promise<PolicyRow | null>;
+  getSettings(): Promise<SettingsRow | null>;
   getAgent(name: string): Promise<AgentRow | null>;
   getAgentById(id: string): Promise<AgentRow | null>;
   listAgents(): Promise<AgentRow[]>;
@@ -258,6 +307,10 @@ export interface StoreReader {
 export interface StoreWriter extends StoreReader {
   putVault(row: VaultRow): Promise<void>;
   setListingMac(mac: Uint8Array): Promise<void>;
+  /** The state MAC and the unlock mark of the vault row. */
+  setState(stateMac: Uint8Array, unlockMark: number): Promise<void>;
+  /** Stores a bucket's digest; null removes it (the bucket is empty). */
+  putStateDigest(bucket: string, digest: Uint8Array | null): Promise<void>;
   putSlot(row: KeySlotRow): Promise<void>;
   deleteSlot(id: string): Promise<void>;
   putSecret(row: SecretRow): Promise<void>;
@@ -271,6 +324,7 @@ export interface StoreWriter extends StoreReader {
   appendAudit(row: AuditRow): Promise<void>;
   clearUnlockFailures(ids: number[]): Promise<void>;
   putPolicy(row: PolicyRow): Promise<void>;
+  putSettings(row: SettingsRow): Promise<void>;
   putAgent(row: AgentRow): Promise<void>;
   putToken(row: TokenRow): Promise<void>;
   /** Inserts, or replaces the row with the same id. */
@@ -299,3 +353,23 @@ export interface Store extends StoreReader {
  */
 export const LISTING_FIELD_SEP = "\u001f";
 export const LISTING_LINE_SEP = "\n";
+
+/** How many shards the secrets of one namespace are digested in (see stateShard). */
+export const STATE_SHARDS = 64;
+
+/**
+ * The shard of a secret's path, as the store computes it (a generated column, so that it can
+ * never disagree with the path): (c1 + 3 c2 + 9 c3 + 27 c4 + 5 length) mod STATE_SHARDS, where
+ * c1 is the code of the path's last character, c2 the one before, and so on (0 past the
+ * start). Paths are ASCII, so characters and SQLite's unicode() agree. Not a hash in any
+ * cryptographic sense: it only spreads a namespace's rows so that a read digests a 64th of it.
+ */
+export function stateShard(path: string): number {
+  const at = (k: number) => (path.length >= k ? path.charCodeAt(path.length - k) : 0);
+  return (at(1) + 3 * at(2) + 9 * at(3) + 27 * at(4) + 5 * path.length) % STATE_SHARDS;
+}
+
+/** stateShard in SQL, over the column `path`. */
+export const STATE_SHARD_SQL =
+  "((coalesce(unicode(substr(path, -1, 1)), 0) + 3 * coalesce(unicode(substr(path, -2, 1)), 0) + " +
+  "9 * coalesce(unicode(substr(path, -3, 1)), 0) + 27 * coalesce(unicode(substr(path, -4, 1)), 0) + 5 * length(path)) % 64)";

@@ -19,6 +19,7 @@ import { audit } from "./audit-log.js";
 import type { VaultContext } from "./context.js";
 import { openSecretRow } from "./secret-rows.js";
 import { isTier, type SecretMeta, type Tier } from "./types.js";
+import { DEFAULT_SETTINGS, readSettings, type VaultSettings } from "./settings.js";
 
 /**
  * Approvals: the owner's say over the reads of sensitive and critical secrets and the writes
@@ -44,7 +45,8 @@ export const APPROVAL_MAX_GRANT_MS = 24 * 60 * 60_000;
 
 /** Told about each new request once it is committed. Must not throw or block: fire and forget. */
 export interface ApprovalNotifier {
-  requested(approval: ApprovalInfo): void;
+  /** `notify`: the owner's settings as stored in the vault when the request was made. */
+  requested(approval: ApprovalInfo, notify: VaultSettings["notify"]): void;
 }
 
 export interface ApprovalSettings {
@@ -58,7 +60,7 @@ export interface ApprovalNeed {
   action: ApprovalAction;
 }
 
-export type ApprovalGate = { ok: true } | { ok: false; requests: ApprovalInfo[]; created: ApprovalInfo[] };
+export type ApprovalGate = { ok: true } | { ok: false; requests: ApprovalInfo[]; created: ApprovalInfo[]; notify?: VaultSettings["notify"] };
 
 const PASS: ApprovalGate = { ok: true };
 
@@ -155,6 +157,8 @@ export async function passApprovals(tx: StoreWriter, ctx: VaultContext, needs: r
   const requests: ApprovalInfo[] = [];
   const created: ApprovalInfo[] = [];
   const actor = ctx.actor;
+  // From the vault, not from a file an agent could rewrite (settings.ts).
+  const settings = await readSettings(tx, ctx.keys);
   for (const { need, grant, pending } of plans) {
     if (grant) continue;
     if (pending) {
@@ -173,7 +177,7 @@ export async function passApprovals(tx: StoreWriter, ctx: VaultContext, needs: r
       reason: why,
       status: "pending",
       createdAt: now,
-      expiresAt: now + (ctx.approvals?.pendingTtlMs ?? APPROVAL_PENDING_TTL_MS),
+      expiresAt: now + (settings.approvals.expiryMs ?? ctx.approvals?.pendingTtlMs ?? APPROVAL_PENDING_TTL_MS),
       decidedAt: null,
       decisionReason: null,
       grantKind: null,
@@ -186,14 +190,14 @@ export async function passApprovals(tx: StoreWriter, ctx: VaultContext, needs: r
     requests.push(info);
     created.push(info);
   }
-  return { ok: false, requests, created };
+  return { ok: false, requests, created, notify: settings.notify };
 }
 
 /** The error for a gate that did not pass (call after its transaction committed); announces new requests. */
-export function approvalRequired(ctx: VaultContext, gate: { requests: ApprovalInfo[]; created: ApprovalInfo[] }): AuthyError {
+export function approvalRequired(ctx: VaultContext, gate: { requests: ApprovalInfo[]; created: ApprovalInfo[]; notify?: VaultSettings["notify"] }): AuthyError {
   for (const a of gate.created) {
     try {
-      ctx.approvals?.notifier?.requested(a);
+      ctx.approvals?.notifier?.requested(a, gate.notify ?? DEFAULT_SETTINGS.notify);
     } catch {
       // A notification is a courtesy; the request stands without it.
     }

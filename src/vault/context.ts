@@ -10,6 +10,11 @@ export interface VaultContext {
   clock: Clock;
   keys: Keyring;
   actor: Actor;
+  /**
+   * The same store without the freshness checks (fresh-store.ts), for `doctor`, which reports
+   * every problem instead of refusing at the first. Absent where the two are the same.
+   */
+  unchecked?: Store;
   /** How long requests wait, and who hears of new ones (the daemon's notifier). */
   approvals?: ApprovalSettings;
 }

@@ -21,7 +21,9 @@ import { Keyring } from "./keyring.js";
  * key, so a slot that someone else encrypted to our public recipient (with a key of their
  * choosing) does not verify and is refused.
  */
-export const VAULT_FORMAT = 1;
+/** 2: the vault row carries the state MAC (state-digest.ts). A format-1 vault is migrated at its next unlock. */
+export const VAULT_FORMAT = 2;
+export const VAULT_FORMAT_BEFORE_STATE = 1;
 const VAULT_DOMAIN = "authy/vault/v1";
 
 export type Credential = { passphrase: string } | { identities: string[] };
@@ -52,13 +54,14 @@ export function slotInfo(r: KeySlotRow): SlotInfo {
   return { id: r.id, kind: r.kind, label: r.label, recipient: r.recipient, createdAt: r.createdAt, workFactor: r.kind === "passphrase" ? slotScryptLogN(r.slot) : null };
 }
 
-export function sealVaultRow(keys: Keyring, createdAt: number, listingMac: Uint8Array | null): VaultRow {
-  return { vaultId: keys.vaultId, format: VAULT_FORMAT, createdAt, listingMac, mac: keys.macRow(VAULT_DOMAIN, [VAULT_FORMAT, createdAt]) };
+/** A vault row at the current format; its state MAC is written by the transaction's end (FreshWriter.seal). */
+export function sealVaultRow(keys: Keyring, createdAt: number, listingMac: Uint8Array | null, unlockMark = 0): VaultRow {
+  return { vaultId: keys.vaultId, format: VAULT_FORMAT, createdAt, listingMac, stateMac: null, unlockMark, mac: keys.macRow(VAULT_DOMAIN, [VAULT_FORMAT, createdAt]) };
 }
 
 export function verifyVaultRow(keys: Keyring, row: VaultRow): void {
   keys.verifyRow(VAULT_DOMAIN, [row.format, row.createdAt], row.mac, "the vault header was modified outside authy");
-  if (row.format !== VAULT_FORMAT) throw integrityError(`unknown vault format ${row.format}`);
+  if (row.format !== VAULT_FORMAT && row.format !== VAULT_FORMAT_BEFORE_STATE) throw integrityError(`unknown vault format ${row.format}`);
 }
 
 /** Creates the vault key and its first slots. */

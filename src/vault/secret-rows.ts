@@ -47,6 +47,18 @@ export function valueAad(keys: Keyring, v: Pick<VersionRow, "path" | "version" |
   return encodeFields([VALUE_AAD_DOMAIN, keys.vaultId, v.path, v.version, v.type, v.tier, v.createdAt, v.actor]);
 }
 
+/**
+ * A version row is fresh when its (fresh) secret row says so: version rows are never rewritten,
+ * so the only earlier copies are those of a secret purged and made again, which are newer than
+ * its current version or older than the secret itself (createdAt is bound by the additional
+ * data, so it cannot be edited to pass).
+ */
+export function checkVersionFresh(meta: Pick<SecretMeta, "path" | "version" | "createdAt">, v: Pick<VersionRow, "version" | "createdAt">): void {
+  if (v.version > meta.version || v.createdAt < meta.createdAt) {
+    throw integrityError(`version ${v.version} of ${meta.path} is not one of its versions (put back from before a purge?)`);
+  }
+}
+
 export function versionInfo(v: VersionRow, current: number): VersionInfo {
   if (!isSecretType(v.type) || !isTier(v.tier)) throw integrityError(`a version of ${JSON.stringify(v.path)} has an unknown type or tier`);
   return { version: v.version, type: v.type, tier: v.tier, createdAt: v.createdAt, actor: v.actor, current: v.version === current };

@@ -6,7 +6,7 @@ import { approvalRequired, passApprovals, readNeed, writeNeed } from "./approval
 import { authorize, mayList } from "./access.js";
 import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
-import { listedPaths, macListing, openSecretRow, parseListing, sealSecretRow, valueAad, verifyListing, versionInfo } from "./secret-rows.js";
+import { checkVersionFresh, listedPaths, macListing, openSecretRow, parseListing, sealSecretRow, valueAad, verifyListing, versionInfo } from "./secret-rows.js";
 import { actorName, MAX_VALUE_BYTES, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
 
 export { MAX_VALUE_BYTES };
@@ -173,6 +173,7 @@ export async function decryptVersion(ctx: VaultContext, meta: SecretMeta, versio
   if (version === undefined) return openCurrent(ctx, meta, vrow);
   if (!vrow) throw new AuthyError("NOT_FOUND", `secret ${meta.path} has no version ${version}`);
   if (vrow.path !== meta.path || vrow.version !== version) throw integrityError(`version row of ${meta.path} does not match`);
+  checkVersionFresh(meta, vrow);
   return openValue(ctx.keys.dekWrap, vrow.sealed, vrow.wrappedDek, valueAad(ctx.keys, vrow));
 }
 
@@ -184,6 +185,7 @@ export function openCurrent(ctx: VaultContext, meta: SecretMeta, vrow: VersionRo
   if (!vrow) throw integrityError(`the current version of ${meta.path} is missing`);
   if (vrow.path !== meta.path || vrow.version !== meta.version) throw integrityError(`version row of ${meta.path} does not match`);
   if (vrow.type !== meta.type || vrow.tier !== meta.tier) throw integrityError(`the type or tier of ${meta.path} was modified outside authy`);
+  checkVersionFresh(meta, vrow);
   return openValue(ctx.keys.dekWrap, vrow.sealed, vrow.wrappedDek, valueAad(ctx.keys, vrow));
 }
 
@@ -203,13 +205,16 @@ export async function getSecret(ctx: VaultContext, path: string, opts: GetOption
   let meta: SecretMeta | undefined;
   await authorize(ctx, validatePath(path).path, "read", "secret.read");
   try {
-    meta = await loadMeta(ctx, path);
+    // The current version comes with its row in one read (one freshness check, not two).
+    const current = opts.version === undefined ? (await ctx.store.readCurrent([validatePath(path).path]))[0] : undefined;
+    if (opts.version === undefined && !current) throw notFound(validatePath(path).path);
+    meta = current ? openMeta(ctx, current.secret) : await loadMeta(ctx, path);
     if (meta.expiresAt !== null && meta.expiresAt <= ctx.clock.now() && !opts.allowExpired) {
       throw new AuthyError("NOT_FOUND", `secret ${meta.path} expired at ${new Date(meta.expiresAt).toISOString()}`, {
         hint: "set a new value, or read it anyway with --allow-expired",
       });
     }
-    const value = await decryptVersion(ctx, meta, opts.version);
+    const value = current ? openCurrent(ctx, meta, current.version) : await decryptVersion(ctx, meta, opts.version);
     const m = meta;
     const need = await readNeed(ctx, m, opts.version);
     // The approval (if the tier asks for one) is spent in the transaction that records the read.
@@ -343,7 +348,10 @@ export async function loadMetaAudited(ctx: VaultContext, path: string, action: s
 export async function secretHistory(ctx: VaultContext, path: string): Promise<{ meta: SecretMeta; versions: VersionInfo[] }> {
   await authorize(ctx, validatePath(path).path, "list", "secret.history");
   const meta = await loadMetaAudited(ctx, path, "secret.history");
-  const versions = (await ctx.store.listVersions(meta.path)).map((v) => versionInfo(v, meta.version));
+  const versions = (await ctx.store.listVersions(meta.path)).map((v) => {
+    checkVersionFresh(meta, v);
+    return versionInfo(v, meta.version);
+  });
   return { meta, versions };
 }
 

@@ -177,8 +177,11 @@ describe("hand edits of a secret's metadata row", () => {
     expect(await outcome(vault.deleteSecret("prod/A"))).toBe("INTEGRITY");
     if (inListing) expect(await outcome(vault.listSecrets())).toBe("INTEGRITY");
     expect((await vault.verify()).problems.length).toBeGreaterThan(0);
-    // Fails closed for that secret only: the others still open.
+    // Fails closed for that secret only: the others still open. (An edit of the MAC, or a row
+    // moved to another namespace, fails the state digest of its bucket, a 64th of a namespace,
+    // which none of the others share: see stateShard.)
     expect(Buffer.from((await vault.getSecret("prod/B")).value).toString()).toBe(B1);
+    expect(Buffer.from((await vault.getSecret("staging/C")).value).toString()).toBe(C1);
   });
 
   it("refuses a secret renamed by hand (path edited), under either name", async () => {
@@ -186,7 +189,8 @@ describe("hand edits of a secret's metadata row", () => {
     sql(file, (db) => db.prepare("UPDATE secrets SET path = 'prod/Z' WHERE path = 'prod/A'").run());
     const vault = await unlock(file);
     expect(await outcome(vault.getSecret("prod/Z"))).toBe("INTEGRITY");
-    expect(await outcome(vault.getSecret("prod/A"))).toBe("NOT_FOUND");
+    // The namespace no longer matches its state digest: the old name is refused, not just missing.
+    expect(await outcome(vault.getSecret("prod/A"))).toBe("INTEGRITY");
     expect(await outcome(vault.listSecrets())).toBe("INTEGRITY");
   });
 
@@ -214,9 +218,8 @@ describe("hand edits of a secret's metadata row", () => {
         for (const form of forms) {
           db.prepare(`UPDATE secrets SET ${column} = ${cast} WHERE path = 'prod/B'`).run(form);
           variants++;
-          // A flipped path renames the row: the old name is gone and the listing no longer matches.
-          const expected = column === "path" ? "NOT_FOUND" : "INTEGRITY";
-          expect(`${column}: ${await outcome(vault.getSecret("prod/B"))}`).toBe(`${column}: ${expected}`);
+          // A flipped path renames the row: the namespace's state digest and the listing no longer match.
+          expect(`${column}: ${await outcome(vault.getSecret("prod/B"))}`).toBe(`${column}: INTEGRITY`);
           if (column === "path") {
             expect(await outcome(vault.listSecrets())).toBe("INTEGRITY");
             db.prepare("UPDATE secrets SET path = 'prod/B' WHERE path = CAST(? AS TEXT)").run(form);
@@ -424,7 +427,7 @@ describe("ciphertext moved to another row, version or vault", () => {
 describe("hand edits of the vault header", () => {
   const edits: { column: string; set: string }[] = [
     { column: "vault_id", set: "randomblob(16)" },
-    { column: "format", set: "2" },
+    { column: "format", set: "3" },
     { column: "created_at", set: "created_at + 1" },
     { column: "mac", set: "randomblob(32)" },
   ];
@@ -460,6 +463,12 @@ describe("hand edits of a key slot", () => {
       const file = copyOf();
       sql(file, (db) => expect(db.prepare(`UPDATE key_slots SET ${column} = ${set} WHERE kind = 'x25519'`).run().changes).toBe(1));
       expect(await outcome(unlock(file, byIdentity()))).toBe("INTEGRITY");
+      if (column === "mac") {
+        // A slot's MAC is what the slots' state digest holds: the key slots no longer match the
+        // vault state, so even the intact passphrase slot is refused (fresh rows, fail closed).
+        expect(await outcome(unlock(file, byPassphrase()))).toBe("INTEGRITY");
+        return;
+      }
       // The passphrase slot is intact and still opens, but the edited slot shows up at once.
       const vault = await unlock(file, byPassphrase());
       expect(await outcome(vault.listKeys())).toBe("INTEGRITY");

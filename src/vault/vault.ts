@@ -17,6 +17,10 @@ import {
   type SlotInfo,
 } from "./key-slots.js";
 import { Keyring } from "./keyring.js";
+import { FreshStore } from "./fresh-store.js";
+import { listSettings, setSetting, type SettingEntry } from "./settings.js";
+import { adoptState } from "./state-adopt.js";
+import { failuresForDelay, reconcileFailures } from "./unlock-failures.js";
 import { unlockDelayMs, type InitOptions, type VaultDeps, type VaultStatus } from "./vault-options.js";
 
 export { UNLOCK_FREE_ATTEMPTS, UNLOCK_MAX_DELAY_MS, unlockDelayMs, type InitOptions, type VaultDeps, type VaultStatus } from "./vault-options.js";
@@ -78,10 +82,11 @@ export class Vault {
     }
     const now = deps.clock.now();
     const { keys, slots } = await createKeys(now, opts);
-    const ctx: VaultContext = { store: deps.store, clock: deps.clock, keys, actor: { kind: "owner" }, approvals: deps.approvals };
-    await deps.store.write(async (tx) => {
+    const store = new FreshStore(deps.store, keys);
+    const ctx: VaultContext = { store, unchecked: deps.store, clock: deps.clock, keys, actor: { kind: "owner" }, approvals: deps.approvals };
+    await store.writeState("create", async (tx) => {
       if (await tx.getVault()) throw new AuthyError("ALREADY_EXISTS", "a vault already exists here");
-      await tx.putVault(sealVaultRow(keys, now, macListing(keys, "")));
+      await tx.putVault(sealVaultRow(keys, now, macListing(keys, ""), await tx.unlockFailureCounter()));
       for (const s of slots) await tx.putSlot(s);
       await appendAudit(tx, keys, [
         { ts: now, actor: "owner", action: "vault.init", resource: "vault", outcome: "ok", details: { slots: slots.map((s) => s.kind) } },
@@ -111,7 +116,7 @@ export class Vault {
     const vault = await deps.store.getVault();
     if (!vault) throw new AuthyError("NOT_INITIALIZED", "no vault here yet", { hint: "run `authy init`" });
     const failures = await deps.store.listUnlockFailures();
-    const delay = unlockDelayMs(failures.length);
+    const delay = unlockDelayMs(failuresForDelay(vault, await deps.store.unlockFailureCounter(), failures));
     if (delay > 0) await (deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(delay);
     const method = "passphrase" in credential ? "passphrase" : "identity";
     let keys: Keyring;
@@ -124,17 +129,22 @@ export class Vault {
       }
       throw e;
     }
-    const ctx: VaultContext = { store: deps.store, clock: deps.clock, keys, actor, approvals: deps.approvals };
-    if (failures.length > 0) {
-      await deps.store.write(async (tx) => {
-        await appendAudit(
-          tx,
-          keys,
-          failures.map((f) => ({ ts: f.ts, actor: "unknown", action: "vault.unlock.failed", resource: "vault", outcome: "denied" as const, details: { method: f.method } })),
-        );
-        await tx.clearUnlockFailures(failures.map((f) => f.id));
-      });
-    }
+    return Vault.opened(deps, keys, actor);
+  }
+
+  /**
+   * The first steps with a key: a vault from before fresh rows is migrated, the state is
+   * verified, and failed unlocks since the last one are reconciled and audited.
+   */
+  private static async opened(deps: VaultDeps, keys: Keyring, actor: Actor): Promise<Vault> {
+    const store = new FreshStore(deps.store, keys);
+    const ctx: VaultContext = { store, unchecked: deps.store, clock: deps.clock, keys, actor, approvals: deps.approvals };
+    await adoptState(ctx, store);
+    await store.verifyState();
+    // The slot that opened the vault must be the current one: an old passphrase slot put back
+    // (undoing `authy passwd`) opens with the old passphrase, and is refused here.
+    await store.listSlots();
+    await reconcileFailures(store, keys, deps.clock.now());
     return new Vault(ctx);
   }
 
@@ -147,7 +157,7 @@ export class Vault {
     if (!vault) throw new AuthyError("NOT_INITIALIZED", "no vault here yet", { hint: "run `authy init`" });
     const keys = new Keyring(vaultKey, vault.vaultId);
     verifyVaultRow(keys, vault);
-    return new Vault({ store: deps.store, clock: deps.clock, keys, actor, approvals: deps.approvals });
+    return Vault.opened(deps, keys, actor);
   }
 
   /** The same unlocked vault, acting as someone else (the daemon's per-request principal). */
@@ -337,6 +347,16 @@ export class Vault {
       await audit(tx, this.ctx, "vault.passwd", slot.id, { workFactor: slotInfo(slot).workFactor });
       return slotInfo(slot);
     });
+  }
+
+  /** The owner's settings (notifications, approval expiry), as `authy config list` shows them. */
+  settings(): Promise<SettingEntry[]> {
+    return listSettings(this.ctx);
+  }
+
+  /** Sets one setting (null: back to its default); owner only, audited. */
+  setSetting(key: string, value: string | null): Promise<SettingEntry[]> {
+    return setSetting(this.ctx, key, value);
   }
 
   applyPolicy(yamlText: string, source: string): Promise<PolicyDocument> {

@@ -4,6 +4,7 @@ import { openAgentRow } from "./agents.js";
 import { verifyApproval } from "./approval-rows.js";
 import { walkAuditChain } from "./audit-verify.js";
 import type { VaultContext } from "./context.js";
+import { checkFreshness } from "./freshness-check.js";
 import { verifySlot } from "./key-slots.js";
 import { loadPolicy } from "./policies.js";
 import { openSecretRow, valueAad } from "./secret-rows.js";
@@ -15,7 +16,7 @@ import type { SecretMeta } from "./types.js";
  * A full check of everything the vault key authenticates, table by table: what `authy doctor`
  * reports, and what `authy restore` requires of a backup before it replaces anything.
  */
-export const VERIFIED_TABLES = ["key_slots", "secrets", "secret_versions", "policy", "agents", "tokens", "approvals", "audit"] as const;
+export const VERIFIED_TABLES = ["key_slots", "secrets", "secret_versions", "policy", "agents", "tokens", "approvals", "audit", "freshness"] as const;
 export type VerifiedTable = (typeof VERIFIED_TABLES)[number];
 
 export interface TableReport {
@@ -85,7 +86,10 @@ async function verifyVersions(ctx: VaultContext, metas: SecretMeta[], owned: Rea
   }
 }
 
-export async function verifyVault(ctx: VaultContext): Promise<VerifyReport> {
+export async function verifyVault(checked: VaultContext): Promise<VerifyReport> {
+  // Every row on its own, through the store without freshness checks: staleness is
+  // checkFreshness's to report, so that one stale row does not hide the rest.
+  const ctx: VaultContext = { ...checked, store: checked.unchecked ?? checked.store };
   const tables = Object.fromEntries(VERIFIED_TABLES.map((t) => [t, { rows: 0, problems: [] }])) as unknown as Record<VerifiedTable, TableReport>;
 
   for (const slot of await ctx.store.listSlots()) {
@@ -122,6 +126,7 @@ export async function verifyVault(ctx: VaultContext): Promise<VerifyReport> {
     check(tables.approvals, () => void verifyApproval(ctx, row));
   }
 
+  tables.freshness.problems.push(...(await checkFreshness(checked)));
   const audit = await verifyAuditChain(ctx);
   tables.audit.rows = audit.entries;
   if (audit.firstBad) tables.audit.problems.push(`audit entry ${audit.firstBad.seq}: ${audit.firstBad.reason}`);

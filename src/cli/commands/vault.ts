@@ -101,6 +101,7 @@ const TABLE_NAMES: Record<string, string> = {
   tokens: "tokens",
   approvals: "approvals",
   audit: "audit chain entries",
+  freshness: "every row is the latest written (state digests, unlock failures)",
 };
 
 export async function doctor(ctx: CliContext): Promise<void> {
@@ -129,6 +130,9 @@ export async function doctor(ctx: CliContext): Promise<void> {
   for (const slot of st.slots.filter((x) => x.kind === "passphrase")) {
     add(`passphrase slot work factor`, slot.workFactor !== null && slot.workFactor >= 15 && slot.workFactor <= 20, `scrypt log2 N = ${slot.workFactor ?? "unreadable"}`);
   }
+  const { legacyConfigNotice } = await import("../../notify/config.js");
+  const legacy = await legacyConfigNotice(ctx.home).catch(() => null);
+  add("no config.yaml (settings live in the vault: authy config list)", legacy === null, legacy ?? "none", "warning");
   const vault = await ctx.unlock();
   const report = await vault.verify();
   for (const [table, r] of Object.entries(report.tables)) {

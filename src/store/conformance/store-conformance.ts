@@ -17,6 +17,7 @@ import { agentConformance } from "./agent-conformance.js";
 import { approvalConformance } from "./approval-conformance.js";
 import { auditConformance } from "./audit-conformance.js";
 import { rowConformance } from "./row-conformance.js";
+import { stateConformance } from "./state-conformance.js";
 import { transactionConformance } from "./transaction-conformance.js";
 
 export type StoreFactory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
@@ -41,5 +42,6 @@ export function describeStoreConformance(name: string, makeStore: StoreFactory):
     agentConformance(store);
     approvalConformance(store);
     transactionConformance(store);
+    stateConformance(store);
   });
 }

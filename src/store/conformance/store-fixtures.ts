@@ -83,7 +83,7 @@ function tag(): Uint8Array {
 }
 
 export function vaultRow(over: Partial<VaultRow> = {}): VaultRow {
-  return { vaultId: noise(16, 42), format: 1, createdAt: 1_700_000_000_000, listingMac: tag(), mac: tag(), ...over };
+  return { vaultId: noise(16, 42), format: 1, createdAt: 1_700_000_000_000, listingMac: tag(), stateMac: tag(), unlockMark: 0, mac: tag(), ...over };
 }
 
 export function slotRow(id: string, over: Partial<KeySlotRow> = {}): KeySlotRow {

@@ -1,3 +1,5 @@
+import { STATE_SHARD_SQL } from "../store.js";
+
 /**
  * Numbered schema migrations, run in order on open inside one IMMEDIATE transaction.
  * `PRAGMA user_version` records the last one applied. Never edit a migration that has
@@ -188,5 +190,27 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE secrets;
   ALTER TABLE secrets_v7 RENAME TO secrets;
   CREATE INDEX secrets_by_namespace ON secrets (namespace);
+  `,
+  // 8: fresh rows. Each bucket of authenticated rows (state-digest.ts) has a digest here, and
+  // the vault row a MAC over all of them and the unlock mark, updated by every write: a row
+  // put back from an earlier copy no longer matches. The shard (store.ts, stateShard) spreads
+  // a namespace's secrets over 64 buckets. The owner's settings (notifications, approval
+  // expiry) move into the vault, authenticated, from config.yaml. Vaults from before stay at format 1
+  // until their first unlock computes the digests (needs the key, so not done in SQL).
+  `
+  CREATE TABLE state_digests (
+    bucket TEXT PRIMARY KEY,
+    digest BLOB NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  ALTER TABLE vault ADD COLUMN state_mac BLOB;
+  ALTER TABLE vault ADD COLUMN unlock_mark INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE secrets ADD COLUMN shard INTEGER GENERATED ALWAYS AS ${STATE_SHARD_SQL} VIRTUAL;
+  CREATE INDEX secrets_by_shard ON secrets (namespace, shard);
+  CREATE TABLE settings (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    document   TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL,
+    mac        BLOB    NOT NULL
+  ) STRICT;
   `,
 ];

@@ -1,5 +1,8 @@
 import type Database from "better-sqlite3";
-import type { AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, CurrentRows, KeySlotRow, PolicyRow, TokenRow, SecretRow, StoreReader, UnlockFailureRow, VaultRow, VersionRow } from "../store.js";
+import type {
+  AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, CurrentRows, KeySlotRow, PolicyRow, SettingsRow, StateBucket, StateDigestRow,
+  TokenRow, SecretRow, StoreReader, UnlockFailureRow, VaultRow, VersionRow,
+} from "../store.js";
 import { AUDIT_AGENT_EXPR } from "./migrations.js";
 import { translateSqliteError } from "./sqlite-errors.js";
 
@@ -88,6 +91,8 @@ function toVault(r: Row): VaultRow {
     format: num(r.format),
     createdAt: num(r.created_at),
     listingMac: r.listing_mac === null ? null : bytes(r.listing_mac),
+    stateMac: r.state_mac === null ? null : bytes(r.state_mac),
+    unlockMark: num(r.unlock_mark),
     mac: bytes(r.mac),
   };
 }
@@ -194,6 +199,23 @@ const READ_CURRENT_IN_SQL = `
  * concatenation keeps that order.
  */
 const LISTING_SQL = "SELECT group_concat(listing, char(10)) FROM (SELECT listing FROM secrets ORDER BY path)";
+
+/** One hex MAC per row, in `order`: the state text of the small tables (see StoreReader.stateText). */
+const macLines = (table: string, order: string, where = "") =>
+  `SELECT group_concat(m, char(10)) FROM (SELECT lower(hex(mac)) AS m FROM ${table}${where} ORDER BY ${order})`;
+
+/** The state text of one shard of a namespace: each secret row's path and MAC, by path. */
+const SECRETS_STATE_SQL =
+  "SELECT group_concat(path || char(31) || lower(hex(mac)), char(10)) FROM (SELECT path, mac FROM secrets WHERE namespace = ? AND shard = ? ORDER BY path)";
+
+const STATE_SQL = {
+  agents: macLines("agents", "name"),
+  slots: macLines("key_slots", "id"),
+  policy: macLines("policy", "id"),
+  settings: macLines("settings", "id"),
+  tokens: macLines("tokens", "id", " WHERE substr(id, -1) = ?"),
+  approvals: macLines("approvals", "id", " WHERE substr(id, -1) = ?"),
+};
 
 /**
  * StoreReader over one connection. The store reads through its own read connection (which
@@ -311,6 +333,30 @@ export class SqliteReader implements StoreReader {
     return rows.map((r) => ({ id: num(r.id), ts: num(r.ts), method: text(r.method) }));
   }
 
+  async unlockFailureCounter(): Promise<number> {
+    const n = this.run("reading unlock failures", (c) => c.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'unlock_failures'").pluck().get());
+    return typeof n === "number" ? n : 0;
+  }
+
+  async stateText(b: StateBucket): Promise<string> {
+    const textOf = (sql: string, ...args: unknown[]) =>
+      this.run("reading the vault state", (c) => c.stmt(sql).pluck().get(...args) as string | null) ?? "";
+    switch (b.table) {
+      case "secrets":
+        return textOf(SECRETS_STATE_SQL, b.namespace, b.shard);
+      case "tokens":
+      case "approvals":
+        return textOf(STATE_SQL[b.table], b.shard);
+      default:
+        return textOf(STATE_SQL[b.table]);
+    }
+  }
+
+  async listStateDigests(): Promise<StateDigestRow[]> {
+    const rows = this.run("reading the vault state", (c) => c.stmt("SELECT bucket, digest FROM state_digests ORDER BY bucket").all() as Row[]);
+    return rows.map((r) => ({ bucket: text(r.bucket), digest: bytes(r.digest) }));
+  }
+
   async getAgent(name: string): Promise<AgentRow | null> {
     const r = this.run("reading an agent", (c) => c.stmt("SELECT * FROM agents WHERE name = ?").get(name) as Row | undefined);
     return r ? toAgent(r) : null;
@@ -351,6 +397,11 @@ export class SqliteReader implements StoreReader {
     if (q.path !== undefined) when("path = ?", q.path);
     const sql = `SELECT * FROM approvals${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, id`;
     return (this.run("reading approvals", (c) => c.stmt(sql).all(...args)) as Row[]).map(toApproval);
+  }
+
+  async getSettings(): Promise<SettingsRow | null> {
+    const r = this.run("reading the settings", (c) => c.stmt("SELECT * FROM settings WHERE id = 1").get() as Row | undefined);
+    return r ? { document: text(r.document), updatedAt: num(r.updated_at), mac: bytes(r.mac) } : null;
   }
 
   async getPolicy(): Promise<PolicyRow | null> {

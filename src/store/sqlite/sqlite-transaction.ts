@@ -1,4 +1,4 @@
-import type { AgentRow, ApprovalRow, AuditRow, KeySlotRow, PolicyRow, SecretRow, StoreWriter, TokenRow, VaultRow, VersionRow } from "../store.js";
+import type { AgentRow, ApprovalRow, AuditRow, KeySlotRow, PolicyRow, SecretRow, SettingsRow, StoreWriter, TokenRow, VaultRow, VersionRow } from "../store.js";
 import { AuthyError } from "../../errors.js";
 import { Connection, SqliteReader } from "./sqlite-reader.js";
 
@@ -47,11 +47,24 @@ export class SqliteTransaction extends SqliteReader implements StoreWriter {
     this.run("writing the vault", (c) =>
       c
         .stmt(
-          "INSERT INTO vault (id, vault_id, format, created_at, listing_mac, mac) VALUES (1, ?, ?, ?, ?, ?) " +
+          "INSERT INTO vault (id, vault_id, format, created_at, listing_mac, state_mac, unlock_mark, mac) VALUES (1, ?, ?, ?, ?, ?, ?, ?) " +
             "ON CONFLICT (id) DO UPDATE SET vault_id = excluded.vault_id, format = excluded.format, " +
-            "created_at = excluded.created_at, listing_mac = excluded.listing_mac, mac = excluded.mac",
+            "created_at = excluded.created_at, listing_mac = excluded.listing_mac, state_mac = excluded.state_mac, " +
+            "unlock_mark = excluded.unlock_mark, mac = excluded.mac",
         )
-        .run(row.vaultId, row.format, row.createdAt, row.listingMac, row.mac),
+        .run(row.vaultId, row.format, row.createdAt, row.listingMac, row.stateMac, row.unlockMark, row.mac),
+    );
+  }
+
+  async setState(stateMac: Uint8Array, unlockMark: number): Promise<void> {
+    this.run("writing the vault", (c) => c.stmt("UPDATE vault SET state_mac = ?, unlock_mark = ? WHERE id = 1").run(stateMac, unlockMark));
+  }
+
+  async putStateDigest(bucket: string, digest: Uint8Array | null): Promise<void> {
+    this.run("writing the vault state", (c) =>
+      digest === null
+        ? c.stmt("DELETE FROM state_digests WHERE bucket = ?").run(bucket)
+        : c.stmt("INSERT OR REPLACE INTO state_digests (bucket, digest) VALUES (?, ?)").run(bucket, digest),
     );
   }
 
@@ -125,6 +138,17 @@ export class SqliteTransaction extends SqliteReader implements StoreWriter {
       c
         .stmt(
           "INSERT INTO policy (id, document, updated_at, mac) VALUES (1, ?, ?, ?) " +
+            "ON CONFLICT (id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at, mac = excluded.mac",
+        )
+        .run(row.document, row.updatedAt, row.mac),
+    );
+  }
+
+  async putSettings(row: SettingsRow): Promise<void> {
+    this.run("writing the settings", (c) =>
+      c
+        .stmt(
+          "INSERT INTO settings (id, document, updated_at, mac) VALUES (1, ?, ?, ?) " +
             "ON CONFLICT (id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at, mac = excluded.mac",
         )
         .run(row.document, row.updatedAt, row.mac),

@@ -1,0 +1,136 @@
+/**
+ * Conformance: what fresh rows rest on (src/vault/state-digest.ts). The state text of each
+ * bucket has one exact format and holds exactly its bucket's rows; digests and the vault row's
+ * state MAC and unlock mark round-trip; the unlock-failure counter only grows; the settings row
+ * round-trips like the policy.
+ */
+import { describe, expect, it } from "vitest";
+import { STATE_SHARDS, stateShard, type Store } from "../store.js";
+import { agentRow, approvalRow, everyByte, expectBytes, expectRow, noise, secretRow, slotRow, tokenRow, vaultRow, versionRow } from "./store-fixtures.js";
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+const US = "\u001f";
+
+export function stateConformance(store: () => Store): void {
+  describe("state text", () => {
+    it("is the empty string for every empty bucket", async () => {
+      for (const b of [{ table: "secrets", namespace: "ns", shard: 0 }, { table: "tokens", shard: "a" }, { table: "approvals", shard: "a" }, { table: "agents" }, { table: "policy" }, { table: "slots" }, { table: "settings" }] as const) {
+        expect(await store().stateText(b)).toBe("");
+      }
+    });
+
+    it("lists a shard's secrets by path with their MACs, and nothing of other shards, namespaces or versions", async () => {
+      // Paths of one namespace that share a shard, and one that does not.
+      const ns = "prod/app";
+      const paths = Array.from({ length: 400 }, (_, i) => `${ns}/K${i}`);
+      const shard = stateShard(paths[0]!);
+      const same = paths.filter((p) => stateShard(p) === shard).slice(0, 3);
+      const other = paths.find((p) => stateShard(p) !== shard)!;
+      const rows = [...same, other, `${ns}/deeper/${same[0]!.slice(ns.length + 1)}`, `prod/${same[0]!.slice(ns.length + 1)}`].map((p) => secretRow(p));
+      const versions = rows.flatMap((r) => [versionRow(r.path, 2, { wrappedDek: noise(61, r.path.length + 2) }), versionRow(r.path, 10, { wrappedDek: noise(61, r.path.length + 10) })]);
+      await store().write(async (tx) => {
+        await tx.putSecrets(rows);
+        await tx.putVersions(versions);
+        // Versions are not part of any shard's text (they are fresh through their secret).
+        await tx.putVersion(versionRow(`${ns}/ORPHAN`, 1));
+      });
+      const expected = [...same]
+        .sort()
+        .map((p) => `${p}${US}${hex(rows.find((r) => r.path === p)!.mac)}`)
+        .join("\n");
+      expect(await store().stateText({ table: "secrets", namespace: ns, shard })).toBe(expected);
+      expect(await store().stateText({ table: "secrets", namespace: ns, shard: stateShard(other) })).toContain(other);
+      expect(await store().stateText({ table: "secrets", namespace: ns, shard: stateShard(other) })).not.toContain(same[0]!);
+    });
+
+    it("computes the shard from the path (0 to 63), the same as stateShard", async () => {
+      const paths = ["a/b", "ns/KEY_000123", "prod/openai/API_KEY", "x/y.z-_"];
+      await store().write((tx) => tx.putSecrets(paths.map((p) => secretRow(p))));
+      for (const p of paths) {
+        expect(stateShard(p)).toBeGreaterThanOrEqual(0);
+        expect(stateShard(p)).toBeLessThan(STATE_SHARDS);
+        expect(await store().stateText({ table: "secrets", namespace: p.slice(0, p.lastIndexOf("/")), shard: stateShard(p) })).toContain(p);
+      }
+    });
+
+    it("lists tokens and approvals of one shard (last character of the id) by id, and agents, slots, policy and settings by MAC", async () => {
+      const tokens = ["t-b", "t-a", "u-a"].map((id) => tokenRow(id));
+      const approvals = ["apr_x1", "apr_y1", "apr_z2"].map((id) => approvalRow(id));
+      const agents = ["zed", "amy"].map((n) => agentRow(n));
+      const slots = ["slot_2", "slot_1"].map((id) => slotRow(id));
+      const policy = { document: "{}", updatedAt: 1, mac: noise(32, 3) };
+      const settings = { document: "{}", updatedAt: 2, mac: noise(32, 4) };
+      await store().write(async (tx) => {
+        for (const t of tokens) await tx.putToken(t);
+        for (const a of approvals) await tx.putApproval(a);
+        for (const a of agents) await tx.putAgent(a);
+        for (const s of slots) await tx.putSlot(s);
+        await tx.putPolicy(policy);
+        await tx.putSettings(settings);
+      });
+      const macs = (rows: { mac: Uint8Array }[]) => rows.map((r) => hex(r.mac)).join("\n");
+      expect(await store().stateText({ table: "tokens", shard: "a" })).toBe(macs([tokens[1]!, tokens[2]!]));
+      expect(await store().stateText({ table: "tokens", shard: "b" })).toBe(macs([tokens[0]!]));
+      expect(await store().stateText({ table: "approvals", shard: "1" })).toBe(macs([approvals[0]!, approvals[1]!]));
+      expect(await store().stateText({ table: "agents" })).toBe(macs([agents[1]!, agents[0]!]));
+      expect(await store().stateText({ table: "slots" })).toBe(macs([slots[1]!, slots[0]!]));
+      expect(await store().stateText({ table: "policy" })).toBe(hex(policy.mac));
+      expect(await store().stateText({ table: "settings" })).toBe(hex(settings.mac));
+    });
+  });
+
+  describe("state digests and the vault row's state", () => {
+    it("stores, replaces and removes digests, listed by bucket name in byte order", async () => {
+      await store().write(async (tx) => {
+        await tx.putStateDigest("tokens/a", everyByte());
+        await tx.putStateDigest("agents", noise(33, 1));
+        await tx.putStateDigest("secrets/7/ключ", noise(33, 2));
+        await tx.putStateDigest("secrets/10/a", noise(33, 3));
+      });
+      expect((await store().listStateDigests()).map((d) => d.bucket)).toEqual(["agents", "secrets/10/a", "secrets/7/ключ", "tokens/a"]);
+      expectBytes((await store().listStateDigests()).at(-1)!.digest, everyByte());
+      await store().write(async (tx) => {
+        await tx.putStateDigest("agents", noise(33, 9));
+        await tx.putStateDigest("tokens/a", null);
+      });
+      const after = await store().listStateDigests();
+      expect(after.map((d) => d.bucket)).toEqual(["agents", "secrets/10/a", "secrets/7/ключ"]);
+      expectBytes(after[0]!.digest, noise(33, 9));
+    });
+
+    it("round-trips the state MAC and unlock mark, and setState changes only those", async () => {
+      const row = vaultRow({ stateMac: null, unlockMark: 0 });
+      await store().write((tx) => tx.putVault(row));
+      expectRow(await store().getVault(), row);
+      await store().write((tx) => tx.setState(everyByte(), Number.MAX_SAFE_INTEGER));
+      expectRow(await store().getVault(), { ...row, stateMac: everyByte(), unlockMark: Number.MAX_SAFE_INTEGER });
+    });
+  });
+
+  describe("unlock-failure counter", () => {
+    it("is 0 at first, and keeps the highest id ever handed out when rows are cleared", async () => {
+      expect(await store().unlockFailureCounter()).toBe(0);
+      await store().recordUnlockFailure(1, "passphrase");
+      await store().recordUnlockFailure(2, "identity");
+      const ids = (await store().listUnlockFailures()).map((f) => f.id);
+      expect(await store().unlockFailureCounter()).toBe(Math.max(...ids));
+      await store().write((tx) => tx.clearUnlockFailures(ids));
+      expect(await store().listUnlockFailures()).toEqual([]);
+      expect(await store().unlockFailureCounter()).toBe(Math.max(...ids));
+      await store().recordUnlockFailure(3, "passphrase");
+      expect((await store().listUnlockFailures())[0]!.id).toBeGreaterThan(Math.max(...ids));
+    });
+  });
+
+  describe("settings", () => {
+    it("is null until written, then round-trips and is replaced by the next put", async () => {
+      expect(await store().getSettings()).toBeNull();
+      const first = { document: '{"notify.webhook":"https://x.example/é"}', updatedAt: Number.MAX_SAFE_INTEGER, mac: everyByte() };
+      await store().write((tx) => tx.putSettings(first));
+      expectRow(await store().getSettings(), first);
+      const second = { document: "", updatedAt: 0, mac: new Uint8Array(0) };
+      await store().write((tx) => tx.putSettings(second));
+      expectRow(await store().getSettings(), second);
+    });
+  });
+}
