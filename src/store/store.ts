@@ -133,6 +133,7 @@ export interface AgentRow {
 export interface TokenRow {
   id: string;
   secretHash: Uint8Array;
+  /** The agent it was issued to, as `name#id` (src/vault/tokens.ts), or null. */
   agent: string | null;
   /** Canonical JSON of the token's (resolved) scope. */
   scope: string;
@@ -155,7 +156,7 @@ export interface TokenRow {
  */
 export interface ApprovalRow {
   id: string;
-  /** Who asked and who the grant is for: `agent:<name>`, or `token:<id>` for a token without an agent. */
+  /** Who asked and who the grant is for: `agent:<name>#<id>`, or `token:<id>` for a token without an agent. */
   principal: string;
   agent: string | null;
   /** The token that made the request. */
