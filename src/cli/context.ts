@@ -24,6 +24,9 @@ export interface GlobalOptions {
   daemon?: boolean;
 }
 
+/** PATH_MAX on Linux: no file in a longer home can be opened, and errors would repeat all of it. */
+const MAX_HOME_PATH_BYTES = 4096;
+
 /** An agent key is exchanged for a token that lives just long enough for one command. */
 const AGENT_COMMAND_TOKEN_TTL_MS = 10 * 60_000;
 
@@ -38,6 +41,9 @@ export class CliContext {
     const color = opts.color !== false && !process.env.NO_COLOR && Boolean(process.stdout.isTTY);
     this.out = new Output({ json: Boolean(opts.json), quiet: Boolean(opts.quiet), color, verbose: Boolean(opts.verbose) });
     this.home = path.resolve(opts.home ?? process.env.AUTHY_HOME ?? path.join(os.homedir(), ".authy"));
+    if (Buffer.byteLength(this.home) > MAX_HOME_PATH_BYTES) {
+      throw new AuthyError("INVALID_INPUT", `the vault home is longer than ${MAX_HOME_PATH_BYTES} bytes: ${this.home.slice(0, 80)}…`, { hint: "set AUTHY_HOME (or --home) to a shorter path" });
+    }
     this.vaultPath = path.join(this.home, VAULT_FILE);
   }
 

@@ -88,6 +88,9 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** How much of an over-long file name an error shows: enough to recognise it, not 100 KiB of it. */
+const SHOWN_NAME_CHARS = 200;
+
 export function fileError(e: unknown, file: string): AuthyError {
   if (e instanceof AuthyError) return e;
   const code = (e as NodeJS.ErrnoException).code;
@@ -101,6 +104,8 @@ export function fileError(e: unknown, file: string): AuthyError {
       return new AuthyError("INVALID_INPUT", `${file} is a directory`);
     case "ELOOP":
       return new AuthyError("INVALID_INPUT", `refusing to follow a symbolic link: ${file}`);
+    case "ENAMETOOLONG":
+      return new AuthyError("INVALID_INPUT", `file name too long: ${file.length > SHOWN_NAME_CHARS ? `${file.slice(0, SHOWN_NAME_CHARS)}…` : file}`);
     case "ENOSPC":
     case "EDQUOT":
       return new AuthyError("UNAVAILABLE", `the disk is full writing ${file}; nothing was written`);
