@@ -39,7 +39,7 @@ describe("identity slots", () => {
     expect((await authy(["secrets", "list"], { home: t.home, env: { AUTHY_IDENTITY: id.file } })).code).toBe(0);
     const r = await authy(["secrets", "list"], { home: t.home, env: { AUTHY_IDENTITY: other.file } });
     expect(r.code).toBe(6);
-    expect(r.stderr.trim()).toBe("authy: wrong passphrase or identity\nhint: check the passphrase or identity file; it does not open this vault");
+    expect(r.stderr).toMatch(/^authy: wrong passphrase or identity\n(hint: [^\n]+\n)?$/);
   });
 
   it("never removes the last slot", async () => {

@@ -222,7 +222,9 @@ describe("a wrong passphrase or identity", () => {
       a.ms = Date.now() - start;
       expectRefused(a.r, 6);
     }
-    expect(new Set(attempts.map((a) => a.r!.stderr))).toEqual(new Set(["authy: wrong passphrase or identity\nhint: check the passphrase or identity file; it does not open this vault\n"]));
+    // One line and one hint, the same whatever was wrong.
+    expect(new Set(attempts.map((a) => a.r!.stderr)).size).toBe(1);
+    expect(attempts[0]!.r!.stderr).toMatch(/^authy: wrong passphrase or identity\nhint: [^\n]+\n$/);
     // The fourth attempt came after three failures: it waited a second before trying.
     expect(attempts[3]!.ms).toBeGreaterThanOrEqual(1000);
     sql(db, (d) => expect(d.prepare("SELECT count(*) FROM audit WHERE action = 'vault.unlock.failed'").pluck().get()).toBe(0));
