@@ -156,23 +156,32 @@ export function describeTools(tools: readonly Tool[]): { name: string; descripti
 /** One tool call: validated, done, audited; any failure as a readable tool error. */
 export async function callTool(tools: readonly Tool[], b: ToolBackend, name: string, rawArgs: unknown): Promise<ToolResult> {
   const tool = tools.find((t) => t.name === name);
-  if (!tool) return toolError(new AuthyError("INVALID_INPUT", `no tool ${JSON.stringify(name.slice(0, 64))}: the tools are ${tools.map((t) => t.name).join(", ")}`));
+  if (!tool) {
+    await audit(b, name.slice(0, 64), "-", { outcome: "unknown tool" }).catch(() => undefined);
+    return toolError(new AuthyError("INVALID_INPUT", `no tool ${JSON.stringify(name.slice(0, 64))}: the tools are ${tools.map((t) => t.name).join(", ")}`));
+  }
   const parsed = tool.inputSchema.safeParse(rawArgs ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length ? issue.path.join(".") : "arguments";
-    await audit(b, tool.name, "-", { outcome: "invalid" });
+    await audit(b, tool.name, "-", { outcome: "invalid" }).catch(() => undefined);
     return toolError(new AuthyError("INVALID_INPUT", `${tool.name}: ${where}: ${issue.message}`));
   }
+  let done: Awaited<ReturnType<Tool["call"]>>;
   try {
-    const done = await tool.call(b, parsed.data as never);
-    await audit(b, tool.name, done.resource, { ...done.details, outcome: "ok" });
-    return { content: [{ type: "text", text: JSON.stringify(done.result, null, 2) }] };
+    done = await tool.call(b, parsed.data as never);
   } catch (e) {
     const err = isAuthyError(e) ? e : new AuthyError("INTERNAL", `${tool.name} failed unexpectedly`);
     await audit(b, tool.name, resourceOf(parsed.data), { outcome: "refused", code: err.code }).catch(() => undefined);
     return toolError(err);
   }
+  try {
+    await audit(b, tool.name, done.resource, { ...done.details, outcome: "ok" });
+  } catch {
+    // Nothing is returned that the audit log does not show.
+    return toolError(new AuthyError("UNAVAILABLE", `${tool.name}: the audit entry could not be written, so the result is withheld`));
+  }
+  return { content: [{ type: "text", text: JSON.stringify(done.result, null, 2) }] };
 }
 
 function resourceOf(args: unknown): string {

@@ -85,10 +85,11 @@ export function stagedTargets(root: string): Target[] {
 /** Files under each given path (folders walked, links not followed, `.git` skipped). */
 export async function pathTargets(paths: readonly string[]): Promise<Target[]> {
   const out: Target[] = [];
-  const visit = async (p: string, shown: string): Promise<void> => {
+  // A path given is followed if it is a link; links met inside a folder are not.
+  const visit = async (p: string, shown: string, top = false): Promise<void> => {
     let st;
     try {
-      st = await fs.lstat(p);
+      st = top ? await fs.stat(p) : await fs.lstat(p);
     } catch (e) {
       throw fileError(e, p);
     }
@@ -107,7 +108,7 @@ export async function pathTargets(paths: readonly string[]): Promise<Target[]> {
       }
     }
   };
-  for (const p of paths) await visit(p, p);
+  for (const p of paths) await visit(p, p, true);
   return out;
 }
 
