@@ -100,7 +100,7 @@ const EDITS: Edit[] = [
   ...["type = 'ssh_key'", "tier = 'critical'", "sealed = randomblob(length(sealed))", "wrapped_dek = randomblob(length(wrapped_dek))", "created_at = created_at + 1", "actor = 'agent:mallory'", "version = 7"].map(
     (s): Edit => ({ table: "secret_versions", column: s.split(" ")[0]!, set: s, where: "path = 'prod/A' AND version = 2", args: getA }),
   ),
-  ...["vault_id = randomblob(16)", "format = 2", "created_at = created_at + 1", "listing_mac = randomblob(32)", "mac = randomblob(32)"].map(
+  ...["vault_id = randomblob(16)", "format = 3", "created_at = created_at + 1", "listing_mac = randomblob(32)", "mac = randomblob(32)"].map(
     (s): Edit => ({ table: "vault", column: s.split(" ")[0]!, set: s, where: "id = 1", args: list }),
   ),
   ...["id = 'slot_forged'", "label = 'mallory'", "recipient = 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq'", "created_at = created_at + 1", "mac = randomblob(32)", "slot = randomblob(length(slot))"].map(
