@@ -56,7 +56,8 @@ class Capture {
 }
 
 export function runCommand(ctx: RunContext, req: RunRequest): Promise<RunOutcome> {
-  const args = ["--json", "run", "--no-tty"];
+  // Approvals go through request_access and check_access: a run never sits waiting for one.
+  const args = ["--json", "run", "--no-tty", "--no-wait"];
   if (req.scope) args.push("--scope", req.scope);
   for (const r of req.refs) args.push("--env", `${r.name}=authy://${r.path}`);
   args.push("--", ...req.argv);

@@ -99,7 +99,7 @@ describe("tokens put back", () => {
 describe("approvals put back", () => {
   it("a used single-use approval is not re-armed", async () => {
     const scope = await owner.resolveScope("secrets:read:prod/*");
-    const actor: Actor = { kind: "token", id: "t1", scope, expiresAt: now + 3_600_000, agent: "deploy-bot" };
+    const actor: Actor = { kind: "token", id: "t1", scope, expiresAt: now + 3_600_000 };
     const bot = owner.as(actor);
     const asked = await outcome(bot.getSecret("prod/DB"));
     expect(asked).toBe("APPROVAL_REQUIRED");

@@ -20,7 +20,7 @@ export async function mcp(ctx: CliContext, flags: { scope?: string }): Promise<v
   env.AUTHY_HOME = ctx.home;
   if (apiUrl) env.AUTHY_API_URL = apiUrl;
   try {
-    await serveMcp({ connection, scope: flags.scope, run: { executable: [process.execPath, path.resolve(process.argv[1]!)], env } });
+    await serveMcp({ connection, scope: flags.scope, run: { executable: [process.execPath, "--", path.resolve(process.argv[1]!)], env } });
   } finally {
     await connection.close();
   }
