@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -39,23 +39,28 @@ export function baseEnv(home: string): Record<string, string> {
 }
 
 export function authy(args: string[], opts: RunOptions & { home: string }): Promise<Result> {
+  const env = { ...baseEnv(opts.home), ...opts.env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const child = spawn(process.execPath, ["--", opts.cli ?? CLI, ...args], { env: env as Record<string, string>, stdio: ["pipe", "pipe", "pipe"], detached: opts.detached ?? false });
+  return finished(child, opts.input, opts.timeoutMs ?? 30_000);
+}
+
+/** Gives a spawned child its stdin and collects what it prints until it exits (killed after `timeoutMs`). */
+export function finished(child: ChildProcess, input: string | Buffer | undefined, timeoutMs: number): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const env = { ...baseEnv(opts.home), ...opts.env };
-    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    const child = spawn(process.execPath, ["--", opts.cli ?? CLI, ...args], { env: env as Record<string, string>, stdio: ["pipe", "pipe", "pipe"], detached: opts.detached ?? false });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.on("data", (d: Buffer) => err.push(d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
+    child.stdout?.on("data", (d: Buffer) => out.push(d));
+    child.stderr?.on("data", (d: Buffer) => err.push(d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       const stdoutBytes = Buffer.concat(out);
       resolve({ code: code ?? 128 + (signal ? os.constants.signals[signal] : 0), stdout: stdoutBytes.toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), stdoutBytes });
     });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(opts.input ?? "");
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(input ?? "");
   });
 }
 

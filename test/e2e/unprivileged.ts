@@ -2,7 +2,7 @@ import { execFileSync, spawn, type SpawnOptions } from "node:child_process";
 import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CLI, PASSPHRASE, TEST_WORK_FACTOR, baseEnv, type Result } from "./cli.js";
+import { CLI, PASSPHRASE, TEST_WORK_FACTOR, baseEnv, finished, type Result } from "./cli.js";
 
 /**
  * Hostile tests attack the built CLI as an unprivileged user: root may read any process's
@@ -69,22 +69,7 @@ export function runAs(
   args: string[],
   opts: { env: Record<string, string>; input?: string | Buffer; cwd?: string; timeoutMs?: number },
 ): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawnAs(command, args, { env: opts.env, cwd: opts.cwd });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on("data", (d: Buffer) => out.push(d));
-    child.stderr?.on("data", (d: Buffer) => err.push(d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const stdoutBytes = Buffer.concat(out);
-      resolve({ code: code ?? 128 + (signal ? os.constants.signals[signal] : 0), stdout: stdoutBytes.toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), stdoutBytes });
-    });
-    child.stdin?.on("error", () => undefined);
-    child.stdin?.end(opts.input ?? "");
-  });
+  return finished(spawnAs(command, args, { env: opts.env, cwd: opts.cwd }), opts.input, opts.timeoutMs ?? 30_000);
 }
 
 /** The built CLI run as the unprivileged account. */
