@@ -31,7 +31,7 @@ import { auditRefusedCredential, authorize, requireOwner } from "./access.js";
 import { endRun, type RunEnd } from "./run-record.js";
 import { validatePath } from "./path.js";
 import { actorName, type Actor, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
-import { verifyVault, type VerifyReport } from "./verify.js";
+import type { VerifyReport } from "./verify.js";
 import type { Dispatch, DispatchRequest } from "./dispatch.js";
 import type { Capability } from "./policy/capability.js";
 import type { Decision, PolicyDocument, Scope, ScopeSandbox } from "./policy/scope.js";
@@ -55,6 +55,8 @@ const tokens = () => import("./tokens.js");
 const auditQuery = () => import("./audit-query.js");
 const auditVerify = () => import("./audit-verify.js");
 const auditCheckpoint = () => import("./audit-checkpoint.js");
+// The full check reads every table (tokens and policy bring zod and yaml): loaded by doctor and restore only.
+const verifying = () => import("./verify.js");
 
 /**
  * An unlocked vault: the one door to the core. Every method is one logical operation, with
@@ -381,7 +383,7 @@ export class Vault {
   /** Checks every authenticated row and the audit chain (for `doctor`). */
   verify(): Promise<VerifyReport> {
     requireOwner(this.ctx, "verify the vault");
-    return verifyVault(this.ctx);
+    return verifying().then((m) => m.verifyVault(this.ctx));
   }
 
   /** Audit entries matching a filter, each verified as it is read (owner only). */
