@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -14,7 +13,7 @@ import {
   formatBytes,
   type InputLimit,
 } from "../../src/files/bounded-read.js";
-import { CLI, PASSPHRASE, baseEnv, initVault, tempHome, type Result } from "./cli.js";
+import { CLI, PASSPHRASE, baseEnv, finished, initVault, tempHome, type Result } from "./cli.js";
 
 /**
  * Every file or stream authy reads has a named limit, enforced while reading: a device, a FIFO
@@ -64,27 +63,15 @@ const INPUTS: Input[] = [
 
 /** The built CLI with its address space capped; `stdin` is a file descriptor or nothing. */
 function limitedAuthy(args: string[], env: Record<string, string | undefined>, stdin: Stdin, capped = true): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const full: Record<string, string | undefined> = { ...baseEnv(t.home), AUTHY_PASSPHRASE: PASSPHRASE, ...env };
-    for (const [k, v] of Object.entries(full)) if (v === undefined) delete full[k];
-    const command = capped ? ["prlimit", `--as=${ADDRESS_SPACE_BYTES}`, process.execPath] : [process.execPath];
-    const child = spawn(command[0]!, [...command.slice(1), "--", CLI, ...args], {
-      env: full as Record<string, string>,
-      stdio: [stdin, "pipe", "pipe"],
-      cwd: t.dir,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on("data", (d: Buffer) => out.push(d));
-    child.stderr?.on("data", (d: Buffer) => err.push(d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), RUN_TIMEOUT_MS);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const stdoutBytes = Buffer.concat(out);
-      resolve({ code: code ?? 128 + (signal ? os.constants.signals[signal] : 0), stdout: stdoutBytes.toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), stdoutBytes });
-    });
+  const full: Record<string, string | undefined> = { ...baseEnv(t.home), AUTHY_PASSPHRASE: PASSPHRASE, ...env };
+  for (const [k, v] of Object.entries(full)) if (v === undefined) delete full[k];
+  const command = capped ? ["prlimit", `--as=${ADDRESS_SPACE_BYTES}`, process.execPath] : [process.execPath];
+  const child = spawn(command[0]!, [...command.slice(1), "--", CLI, ...args], {
+    env: full as Record<string, string>,
+    stdio: [stdin, "pipe", "pipe"],
+    cwd: t.dir,
   });
+  return finished(child, undefined, RUN_TIMEOUT_MS);
 }
 
 /** Runs one input from `file`: as the named file, or as standard input. */

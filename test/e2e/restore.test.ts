@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { sql } from "./sql.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { authy, initVault, PASSPHRASE, tempHome, withPass, type Result } from "./cli.js";
 import { stopDaemons, unlock, vaultHome } from "./daemon-helpers.js";
@@ -28,15 +29,6 @@ async function liveHome(): Promise<string> {
   await initVault(home);
   await ok(["secrets", "set", "prod/A"], home, "current-vault");
   return home;
-}
-
-function sql(file: string, fn: (db: Database.Database) => void): void {
-  const db = new Database(file);
-  try {
-    fn(db);
-  } finally {
-    db.close();
-  }
 }
 
 /** A copy of the backup with one hand edit. */

@@ -6,7 +6,7 @@
  */
 import { chmodSync, copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
+import { sql } from "./sql.js";
 import { Decrypter, Encrypter } from "age-encryption";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { wrapWithPassphrase } from "../../src/crypto/index.js";
@@ -61,15 +61,6 @@ function homeWith(from = template): { home: string; db: string } {
   copyFileSync(from, db);
   chmodSync(db, 0o600);
   return { home, db };
-}
-
-function sql(file: string, fn: (db: Database.Database) => void): void {
-  const db = new Database(file);
-  try {
-    fn(db);
-  } finally {
-    db.close();
-  }
 }
 
 /** A refusal as the design wants it: the exit code, one line on stderr, nothing on stdout, no value anywhere. */
