@@ -52,6 +52,11 @@ export async function unlock(ctx: CliContext, flags: { idle: string; max: string
   const self = procStat("self");
   const owner = self ? { session: self.session, terminal: self.tty === 0 ? null : self.tty } : null;
   const info = { pid: started.pid, socket: started.socket, idleTimeoutMs: idleMs, maxLifetimeMs: maxMs, owner };
+  if (owner?.session === 0) {
+    // The kernel shows session 0 when the session's leader is outside this pid namespace (some
+    // containers): every such session reads 0 here, so the daemon cannot tell them apart.
+    ctx.out.warn("this session's id is not visible here (session 0: its leader is outside this pid namespace, as in some containers); other processes of your user whose session also reads 0 count as this one. Start agents with `authy run` (a session of their own) or `--sandbox`.");
+  }
   const lifetime = `daemon ${started.pid} locks after ${formatDuration(idleMs)} idle, ${formatDuration(maxMs)} at the latest`;
   if (session === null) {
     const where = owner?.terminal ? "this terminal" : "this session (no terminal)";
