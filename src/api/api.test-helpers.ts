@@ -45,7 +45,9 @@ export async function harness(extra: Partial<ApiOptions> = {}): Promise<Harness>
     vault: () => current,
     instance: INSTANCE,
     isOwnerSession: (b) => b === SESSION,
-    onActivity: () => void activity.count++,
+    onActivity: () => {
+      activity.count++;
+    },
     lock: async () => {
       current = null;
     },

@@ -229,7 +229,7 @@ function asAuthyError(err: FastifyError | AuthyError): AuthyError {
   const status = typeof err.statusCode === "number" ? err.statusCode : 500;
   if (status >= 400 && status < 500) {
     // Fastify's own client errors: short, fixed messages that never quote the request body.
-    return new ApiError(status, "INVALID_INPUT", String(err.message).slice(0, 200));
+    return new ApiError(status, "INVALID_INPUT", err.message.slice(0, 200));
   }
   return new AuthyError("INTERNAL", "internal error", { hint: "this is a bug in authy; the daemon log may say more" });
 }

@@ -54,7 +54,7 @@ export function onKey(state: WatchState, str: string | undefined, key: KeyPress 
       if (reason === "") return { state: { ...state, message: "a denial needs a reason (Esc cancels)" }, command: null };
       return { state: { ...state, typing: null }, command: { kind: "deny", id: t.id, reason } };
     }
-    if (key.name === "backspace") return { state: { ...state, typing: { ...t, text: [...t.text].slice(0, -1).join("") } }, command: null };
+    if (key.name === "backspace") return { state: { ...state, typing: { ...t, text: Array.from(t.text).slice(0, -1).join("") } }, command: null };
     // Printable characters only: the reason ends up in the audit log and the agent's terminal.
     if (str !== undefined && !key.ctrl && /^[^\p{Cc}\p{Cf}]+$/u.test(str) && t.text.length + str.length <= MAX_TYPED_REASON) {
       return { state: { ...state, typing: { ...t, text: t.text + str } }, command: null };

@@ -10,7 +10,8 @@ export async function refuseExisting(file: string, force: boolean | undefined): 
   if (force) return;
   const found = await lstat(file).then(
     () => true,
-    (e: NodeJS.ErrnoException) => {
+    (err: unknown) => {
+      const e = err as NodeJS.ErrnoException;
       if (e.code === "ENOENT") return false;
       throw new AuthyError("INVALID_INPUT", `cannot write ${file}: ${e.code ?? e.message}`);
     },

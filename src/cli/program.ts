@@ -1,6 +1,5 @@
 import { Argument, Command, CommanderError, Option } from "commander";
 import { AuthyError } from "../errors.js";
-import type { GlobalOptions } from "./context.js";
 import { EXIT_HELP } from "./exit-codes.js";
 
 /** Thrown (instead of exiting) when commander has printed help, the version or a usage error. */
@@ -32,7 +31,7 @@ export function commandWord(args: readonly string[]): string | undefined {
 }
 
 /** A handler returns nothing (success) or the exit status it decided (`run`, `policy test`). */
-type Handler = (ctx: import("./context.js").CliContext, ...args: unknown[]) => Promise<void | number>;
+type Handler = (ctx: import("./context.js").CliContext, ...args: unknown[]) => Promise<void | number>; // eslint-disable-line @typescript-eslint/no-invalid-void-type -- nothing, or a status
 
 let commandStatus = 0;
 /** The exit status the command that ran asked for; main.ts ends the process with it. */
@@ -49,7 +48,7 @@ function lazy(load: () => Promise<Record<string, unknown>>, name: string) {
     const command = args[args.length - 1] as Command;
     refuseApiUrl(command.optsWithGlobals());
     const { CliContext } = await import("./context.js");
-    const ctx = new CliContext(command.optsWithGlobals() as GlobalOptions);
+    const ctx = new CliContext(command.optsWithGlobals());
     try {
       const mod = await load();
       const handler = mod[name] as Handler;

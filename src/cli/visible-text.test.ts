@@ -54,7 +54,7 @@ describe("visible", () => {
         expect(ACTS_ON_TERMINAL.test(shown)).toBe(false);
         expect(shown).not.toMatch(/ {2}/);
         const marker = /…\[\+\d+ chars\]$/.exec(shown);
-        expect([...shown].length - (marker ? [...marker[0]].length : 0)).toBeLessThanOrEqual(max);
+        expect(Array.from(shown).length - (marker ? Array.from(marker[0]).length : 0)).toBeLessThanOrEqual(max);
       }),
       { numRuns: 2000 },
     );

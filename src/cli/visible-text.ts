@@ -34,7 +34,7 @@ function escapeOf(ch: string): string {
 
 /** The pieces of the shown text, one per character or run of spaces (never cut inside one). */
 function* pieces(text: string): Generator<{ shown: string; consumed: number }> {
-  const chars = [...text]; // by code point: a lone surrogate stays one unit of its own
+  const chars = Array.from(text); // by code point: a lone surrogate stays one unit of its own
   for (let i = 0; i < chars.length; ) {
     const ch = chars[i]!;
     if (ch === " " && chars[i + 1] === " ") {
@@ -51,12 +51,12 @@ function* pieces(text: string): Generator<{ shown: string; consumed: number }> {
 
 /** `text` as it may be printed: escaped, spaces made visible, at most about `max` characters. */
 export function visible(text: string, max: number = MAX_VISIBLE_CHARS): string {
-  const total = [...text].length;
+  const total = Array.from(text).length;
   let out = "";
   let length = 0;
   let consumed = 0;
   for (const p of pieces(text)) {
-    const size = [...p.shown].length;
+    const size = Array.from(p.shown).length;
     if (length + size > max) {
       return `${out}…[+${total - consumed} chars]`;
     }

@@ -150,9 +150,11 @@ export function createHttpClient(opts: HttpClientOptions): VaultClient {
     },
     listTokens: async () => (await call<{ items: TokenInfo[] }>("GET", "/v1/tokens")).items,
     revokeToken: (id) => call<TokenInfo>("DELETE", `/v1/tokens/${encodeURIComponent(id)}`),
-    bindToken: async (id, pid) => void (await call("POST", `/v1/tokens/${encodeURIComponent(id)}/process`, { body: { pid } })),
+    bindToken: async (id, pid) => {
+      await call("POST", `/v1/tokens/${encodeURIComponent(id)}/process`, { body: { pid } });
+    },
 
-    queryAudit: (f = {}) => {
+    queryAudit: (f = {}) => { // eslint-disable-line @typescript-eslint/no-useless-default-assignment -- callers may omit the filter (the rule misreads the optional parameter)
       const num = (v: number | undefined) => (v === undefined ? undefined : String(v));
       const query = { namespace: f.namespace, agent: f.agent, actor: f.actor, action: f.action, since: num(f.since), until: num(f.until), limit: num(f.limit), afterSeq: num(f.afterSeq) };
       return call<AuditPage>("GET", "/v1/audit", { query });

@@ -128,7 +128,7 @@ export class HttpTransport {
       const load = createRequire(import.meta.url);
       const http = (this.base?.protocol === "https:" ? load("node:https") : load("node:http")) as typeof import("node:http");
       this.agent = new http.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS });
-      this.requestFn = http.request as RequestFn;
+      this.requestFn = http.request;
     }
     return this.requestFn;
   }
@@ -147,7 +147,7 @@ export class HttpTransport {
           }
           chunks.push(c);
         });
-        res.on("error", (e) => reject(this.connectionError(e as NodeJS.ErrnoException)));
+        res.on("error", (e) => reject(this.connectionError(e)));
         res.on("end", () => {
           try {
             resolve(this.decode(res.statusCode ?? 0, Buffer.concat(chunks)));

@@ -20,7 +20,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   return p.then(
     () => "ok",
-    (e: NodeJS.ErrnoException) => e.code,
+    (e: unknown) => (e as NodeJS.ErrnoException).code,
   );
 }
 
@@ -49,7 +49,7 @@ describe("against node:http", () => {
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       let body = "";
-      req.on("data", (c) => (body += c));
+      req.on("data", (c: Buffer) => (body += c.toString()));
       req.on("end", () => {
         seen.push({ method: req.method, url: req.url, headers: req.headers, body });
         if (req.url === "/chunked") {

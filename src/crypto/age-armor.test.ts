@@ -51,9 +51,9 @@ describe("ASCII armor", () => {
       "garbage\n" + armored,
       armored.replace("-----END AGE ENCRYPTED FILE-----\n", ""),
       armored.replace("BEGIN AGE", "BEGIN age"),
-      lines[0] + "\n" + lines.at(-1), // no body
+      lines[0]! + "\n" + lines.at(-1)!, // no body
       [lines[0], lines[1], "", lines[2], lines[3], lines[4]].join("\n"), // empty line
-      [lines[0], lines[1]!.slice(0, 60), lines[1]!.slice(60) + lines[2], lines[3], lines[4]].join("\n"), // rewrapped
+      [lines[0], lines[1]!.slice(0, 60), lines[1]!.slice(60) + lines[2]!, lines[3], lines[4]].join("\n"), // rewrapped
       armored.replace(lines[3]!, lines[3]!.replace(/=+$/, "")), // unpadded
       armored.replace(lines[3]!, lines[3]!.slice(0, -3) + "B=="), // non-zero padding bits
       armored.replace(lines[1]!, lines[1]!.slice(0, -1) + "!"),

@@ -87,7 +87,7 @@ export function bech32Encode(hrp: string, data: Uint8Array): string {
   const values = convertBits(data, 8, 5, true)!;
   const chk = polymod([...hrpExpand(lowerHrp), ...values, 0, 0, 0, 0, 0, 0]) ^ 1;
   let out = lowerHrp + "1";
-  for (const v of values) out += CHARSET[v];
-  for (let i = 0; i < CHECKSUM_LENGTH; i++) out += CHARSET[(chk >>> (5 * (5 - i))) & 31];
+  for (const v of values) out += CHARSET[v]!;
+  for (let i = 0; i < CHECKSUM_LENGTH; i++) out += CHARSET[(chk >>> (5 * (5 - i))) & 31]!;
   return hrp === lowerHrp ? out : out.toUpperCase();
 }

@@ -83,7 +83,7 @@ export class Hmac32 {
 /** SHA-256 into a new Buffer, in one call where Node has crypto.hash. */
 const sha256Buffer: (data: Uint8Array) => Buffer =
   typeof nodeCrypto.hash === "function"
-    ? (data) => nodeCrypto.hash("sha256", data, "buffer") as unknown as Buffer
+    ? (data) => nodeCrypto.hash("sha256", data, "buffer")
     : (data) => nodeCrypto.createHash("sha256").update(data).digest();
 
 /**

@@ -72,11 +72,11 @@ function base32(bytes: Uint8Array): string {
     bits += 8;
     while (bits >= 5) {
       bits -= 5;
-      out += BASE32_ALPHABET[(acc >>> bits) & 31];
+      out += BASE32_ALPHABET[(acc >>> bits) & 31]!;
     }
     acc &= (1 << bits) - 1;
   }
-  if (bits > 0) out += BASE32_ALPHABET[(acc << (5 - bits)) & 31];
+  if (bits > 0) out += BASE32_ALPHABET[(acc << (5 - bits)) & 31]!;
   return out;
 }
 
@@ -113,7 +113,7 @@ export function randomChars(length: number, alphabet: string): string {
     for (let i = 0; i + width <= pool.length && produced < length; i += width) {
       const value = width === 1 ? pool[i]! : width === 2 ? pool.readUInt16BE(i) : pool.readUInt32BE(i);
       if (value >= limit) continue;
-      out += symbols[value % size];
+      out += symbols[value % size]!;
       produced++;
     }
   }

@@ -46,7 +46,7 @@ function statusRecord(body: unknown): Record<string, unknown> | null {
   if (typeof body !== "object" || body === null) return null;
   const b = body as Record<string, unknown>;
   for (const candidate of [b, b.daemon, b.status]) {
-    if (typeof candidate === "object" && candidate !== null && "idleLeftMs" in candidate) return candidate as Record<string, unknown>;
+    if (typeof candidate === "object" && candidate !== null && "idleLeftMs" in candidate) return candidate;
   }
   return null;
 }

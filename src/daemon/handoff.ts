@@ -79,8 +79,10 @@ const ERROR_CODES = new Set<ErrorCode>(["INTERNAL", "INVALID_INPUT", "NOT_FOUND"
 export function parseReady(line: string): Ready {
   try {
     const r = JSON.parse(line) as Ready;
+    /* eslint-disable @typescript-eslint/no-unnecessary-boolean-literal-compare, @typescript-eslint/no-unnecessary-condition -- untrusted JSON: these checks are the validation */
     if (r.ok === true && Number.isSafeInteger(r.pid) && typeof r.socket === "string") return r;
     if (r.ok === false && ERROR_CODES.has(r.error?.code) && typeof r.error.message === "string") return r;
+    /* eslint-enable @typescript-eslint/no-unnecessary-boolean-literal-compare, @typescript-eslint/no-unnecessary-condition */
   } catch {
     // Fall through.
   }

@@ -18,7 +18,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function deadPid(): number {
-  return spawnSync("true").pid!;
+  return spawnSync("true").pid;
 }
 
 describe("the daemon lock", () => {

@@ -5,7 +5,7 @@ import { currentIdentity, identityAlive, processAlive } from "./process.js";
 
 function exitedPid(): number {
   const r = spawnSync("true");
-  return r.pid!;
+  return r.pid;
 }
 
 describe("processAlive", () => {

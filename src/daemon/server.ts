@@ -60,7 +60,7 @@ function log(message: string): void {
 }
 
 function describe(e: unknown): string {
-  return isAuthyError(e) ? `${e.code}: ${e.message}` : `${(e as Error)?.message ?? String(e)}`;
+  return isAuthyError(e) ? `${e.code}: ${e.message}` : ((e as Error | null)?.message ?? String(e));
 }
 
 function readHandoff(): Promise<string> {
@@ -242,11 +242,11 @@ async function serve(
       // No request is left: from here on the vault is never handed out again.
       current = null;
       await tokenCheck;
-      if (started) await vault.recordEvent("vault.lock", "vault", { mode: "daemon", reason }).catch((e) => log(`could not audit the lock: ${describe(e)}`));
+      if (started) await vault.recordEvent("vault.lock", "vault", { mode: "daemon", reason }).catch((e: unknown) => log(`could not audit the lock: ${describe(e)}`));
       vault.lock();
       sessionHash?.fill(0);
       await approvals?.notifier.flush().catch((e: unknown) => log(`notifications: ${describe(e)}`));
-      await store.close().catch((e) => log(`closing the store: ${describe(e)}`));
+      await store.close().catch((e: unknown) => log(`closing the store: ${describe(e)}`));
       unlinkOwnSocket(paths.socket, socketIno);
       try {
         unlinkSync(paths.state);
@@ -274,7 +274,7 @@ async function serve(
         log(`refused ${action}: pid ${p?.pid ?? "unknown"}`);
         await current
           ?.recordEvent(action, "vault", { pid: p?.pid ?? null, uid: p?.uid ?? null, session: p?.stat?.session ?? null, reason: isAuthyError(error) ? error.message : "refused" })
-          .catch((e) => log(`could not audit ${action}: ${describe(e)}`));
+          .catch((e: unknown) => log(`could not audit ${action}: ${describe(e)}`));
       },
       onActivity: () => lifetime.touch(),
       onInternalError: (e) => log(`internal error answering a request: ${describe(e)}`),
@@ -328,7 +328,7 @@ async function serve(
     setInterval(() => {
       if (tokenCheck || !current) return;
       tokenCheck = revokeOrphanedTokens(current, instance, processTokens)
-        .catch((e) => log(`checking process-bound tokens: ${describe(e)}`))
+        .catch((e: unknown) => log(`checking process-bound tokens: ${describe(e)}`))
         .finally(() => (tokenCheck = undefined));
     }, PID_CHECK_INTERVAL_MS),
   );

@@ -90,7 +90,7 @@ export async function readStreamBounded(stream: NodeJS.ReadableStream & { destro
   let total = 0;
   try {
     for await (const chunk of stream) {
-      const b = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+      const b = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
       total += b.length;
       if (total > limit.bytes) throw tooLarge(source, limit);
       chunks.push(b);

@@ -77,7 +77,7 @@ function serializeYaml(entries: readonly EnvEntry[]): string {
   if (entries.length === 0) return "{}\n";
   const { Document, YAMLMap } = yamlLibrary();
   const doc = new Document(new YAMLMap(), { compat: "yaml-1.1" });
-  const map = doc.contents as YAMLMap<unknown, unknown>;
+  const map = doc.contents as YAMLMap;
   for (const { key, value } of entries) map.add(doc.createPair(key, value));
   return doc.toString({
     defaultStringType: "QUOTE_DOUBLE",

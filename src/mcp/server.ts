@@ -9,6 +9,7 @@ import { runCommand, type RunContext } from "./run-command.js";
 import { callTool, describeTools, toolsFor, type ToolBackend } from "./tools.js";
 
 type Sdk = {
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- the low-level Server on purpose: tools.ts answers tools/list and tools/call itself, with its own audit
   Server: typeof import("@modelcontextprotocol/sdk/server/index.js").Server;
   StdioServerTransport: typeof import("@modelcontextprotocol/sdk/server/stdio.js").StdioServerTransport;
   types: typeof import("@modelcontextprotocol/sdk/types.js");

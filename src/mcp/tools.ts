@@ -30,8 +30,10 @@ interface Tool {
   description: string;
   inputSchema: z.ZodObject;
   /** Returns the result and what it touched, for the audit entry. */
-  call(b: ToolBackend, args: never): Promise<{ result: unknown; resource: string; details?: Record<string, unknown> }>;
+  call(b: ToolBackend, args: never): Promise<CallResult>;
 }
+
+type CallResult = { result: unknown; resource: string; details?: Record<string, unknown> };
 
 const path = z.string().min(1).max(255).describe("a secret path, namespace/KEY");
 
@@ -167,7 +169,7 @@ export async function callTool(tools: readonly Tool[], b: ToolBackend, name: str
     await audit(b, tool.name, "-", { outcome: "invalid" }).catch(() => undefined);
     return toolError(new AuthyError("INVALID_INPUT", `${tool.name}: ${where}: ${issue.message}`));
   }
-  let done: Awaited<ReturnType<Tool["call"]>>;
+  let done: CallResult;
   try {
     done = await tool.call(b, parsed.data as never);
   } catch (e) {
@@ -185,7 +187,7 @@ export async function callTool(tools: readonly Tool[], b: ToolBackend, name: str
 }
 
 function resourceOf(args: unknown): string {
-  const a = args as { path?: unknown; namespace?: unknown; id?: unknown };
+  const a = args as { path?: string; namespace?: string; id?: string }; // parsed by the tool's schema
   return String(a.path ?? a.namespace ?? a.id ?? "-").slice(0, 255);
 }
 

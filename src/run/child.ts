@@ -41,7 +41,7 @@ export interface RunChildOptions {
   /** Called (and awaited) once the child is running. If it throws, the child is killed and the error rethrown. */
   onStart?(pid: number): void | Promise<void>;
   /** One-line diagnostics (command not found, PTY fallback); default: "authy: …" on stderr. */
-  onDiagnostic?(message: string): void;
+  onDiagnostic?: (message: string) => void;
   /** Loads node-pty; replaced in tests. */
   loadPty?: PtyLoader;
   /** Runs the resolved command inside another (the sandbox: sandbox.ts's sandboxCommand). */
@@ -78,7 +78,7 @@ export interface Launch {
   cwd: string;
   stdout: Writable;
   stderr: Writable;
-  diagnose(message: string): void;
+  diagnose: (message: string) => void;
 }
 
 export async function runChild(options: RunChildOptions): Promise<RunChildResult> {

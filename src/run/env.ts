@@ -164,7 +164,7 @@ export function buildChildEnv(
     if (name.startsWith(AUTHY_ENV_PREFIX) && !passThrough.has(name)) continue;
     env[name] = value;
   }
-  const entries = secrets instanceof Map ? [...secrets] : Object.entries(secrets);
+  const entries = secrets instanceof Map ? [...(secrets as ReadonlyMap<string, string>)] : Object.entries(secrets as Readonly<Record<string, string>>);
   for (const [name, value] of entries) {
     checkInjectedName(name, options.sources?.get(name), allow);
     validateEnvValue(name, value);

@@ -15,7 +15,7 @@ const layout = fc
     const pieces: Uint8Array[] = [];
     let prev = 0;
     bounds.concat(chunk.length).forEach((b, i) => {
-      if (foreign[i]) pieces.push(foreign[i]!);
+      if (foreign[i]) pieces.push(foreign[i]);
       // Some stretches are dropped, as a masked run is.
       if (keep[i] !== false && b > prev) pieces.push(chunk.subarray(prev, b));
       prev = b;

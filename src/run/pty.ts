@@ -91,6 +91,7 @@ export function startOnPty(pty: PtyModule, { path, options, cwd, stdout }: Launc
 
   const stdinOption = options.stdin ?? "inherit";
   const input: Readable | null = stdinOption === "ignore" ? null : stdinOption === "inherit" ? process.stdin : stdinOption;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- adds the optional TTY members a plain Readable lacks (the rule misses them)
   const tty = input as (Readable & { isTTY?: boolean; isRaw?: boolean; setRawMode?(raw: boolean): void }) | null;
   const wasRaw = tty?.isRaw ?? false;
   const raw = tty?.isTTY === true && typeof tty.setRawMode === "function";

@@ -14,7 +14,7 @@ export const HARNESS = join(import.meta.dirname, "testdata", "harness.mjs");
  * outside vitest: Node 20 cannot load TypeScript, and dist/ may not be built. Returns the
  * path of the compiled run/index.js, and how to remove the build.
  */
-export async function compileRunModule(): Promise<{ modulePath: string; remove(): void }> {
+export async function compileRunModule(): Promise<{ modulePath: string; remove: () => void }> {
   const outDir = mkdtempSync(join(tmpdir(), "authy-run-build-"));
   writeFileSync(join(outDir, "package.json"), '{ "type": "module" }\n');
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");

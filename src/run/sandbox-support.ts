@@ -58,6 +58,7 @@ export function probeSandbox(bwrap: string, env = systemCommand("env")): void {
   const args = ["--ignore-signal=INT", bwrap, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--ro-bind", "/", "/", "--", env, "--default-signal=INT", "true"];
   const r = spawnSync(env, args, { stdio: ["ignore", "ignore", "pipe"], timeout: PROBE_TIMEOUT_MS, env: { PATH: "/usr/bin:/bin" } });
   if (r.status === 0) return;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stderr is null when env could not be started (r.error)
   const said = (r.stderr?.toString("utf8") ?? "").trim().split("\n")[0] ?? "";
   if (said.startsWith("env:") || r.error) {
     throw new AuthyError("UNAVAILABLE", `--sandbox needs GNU env (coreutils 8.31 or later) at ${env}: ${said || r.error?.message}`);

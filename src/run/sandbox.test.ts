@@ -80,7 +80,7 @@ describe("a real interactive program in the sandbox, on a PTY", () => {
     const bwrap = checkSandboxSupport();
     const stdin = new PassThrough();
     let out = "";
-    const waiters: { test: RegExp; resolve(): void }[] = [];
+    const waiters: { test: RegExp; resolve: () => void }[] = [];
     const stdout = new Writable({
       write(chunk: Buffer, _e, callback) {
         out += chunk.toString("utf8");

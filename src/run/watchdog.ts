@@ -49,14 +49,14 @@ export function startWatchdog(pgid: number, files: readonly string[], onError: (
     env: { PATH: "/usr/bin:/bin" },
   });
   proc.on("error", (e) => onError(`could not start the run watchdog: ${e.message}`));
-  proc.stdin?.on("error", () => {}); // a watchdog that is gone has nothing left to do
+  proc.stdin.on("error", () => {}); // a watchdog that is gone has nothing left to do
   proc.unref();
   let released = false;
   return {
     release() {
       if (released) return;
       released = true;
-      proc.stdin?.end("done\n");
+      proc.stdin.end("done\n");
     },
   };
 }

@@ -340,8 +340,8 @@ describe("decisions", () => {
     const { id } = await requested(bot.getSecret("prod/DB"));
     for (const p of [bot.listApprovals(), bot.approve(id), bot.deny(id, "no"), bot.approveAll()]) expect(await outcome(p)).toBe("ACCESS_DENIED");
     expect((await bot.getApproval(id)).status).toBe("pending");
-    const hidden = await other.getApproval(id).catch((e: Error) => e.message);
-    const unknown = await other.getApproval("apr_nope").catch((e: Error) => e.message);
+    const hidden = await other.getApproval(id).catch((e: unknown) => (e as Error).message);
+    const unknown = await other.getApproval("apr_nope").catch((e: unknown) => (e as Error).message);
     expect(hidden).toBe(`no approval request ${id}`);
     expect(unknown).toBe("no approval request apr_nope");
     expect(await outcome(owner.listApprovals({ status: "bogus" }))).toBe("INVALID_INPUT");

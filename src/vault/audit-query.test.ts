@@ -170,7 +170,7 @@ describe("audit queries verify what they return", () => {
 
   it("answers `--action secret.read --since 1h --limit 50` from an index, sorting nothing", async () => {
     const seen: string[] = [];
-    const original = Connection.prototype.stmt;
+    const original = Connection.prototype.stmt; // eslint-disable-line @typescript-eslint/unbound-method -- called below with .call(this)
     Connection.prototype.stmt = function (this: Connection, s: string) {
       seen.push(s);
       return original.call(this, s);

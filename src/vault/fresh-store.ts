@@ -290,7 +290,7 @@ export class FreshWriter extends FreshReader implements StoreWriter {
   /** Digests the changed buckets and MACs the new state. No-op for a write that changed none. */
   async seal(): Promise<void> {
     if (this.dirty.size === 0 && this.mark === undefined && this.mode === "verify") return;
-    const vault = await this.startState();
+    const vault = (await this.startState()) as VaultRow | null; // no row yet when this write creates the vault
     for (const [name, b] of this.dirty) {
       const text = await this.tx.stateText(b);
       await this.tx.putStateDigest(name, text === "" ? null : digestBucket(this.keys, name, text));

@@ -66,7 +66,7 @@ export function parseBucketName(name: string): StateBucket | null {
     const m = /^(\d{1,2})\/(.*)$/s.exec(rest);
     return m && Number(m[1]) < STATE_SHARDS ? { table, shard: Number(m[1]), namespace: m[2]! } : null;
   }
-  if ((table === "tokens" || table === "approvals") && [...rest].length === 1) return { table, shard: rest };
+  if ((table === "tokens" || table === "approvals") && Array.from(rest).length === 1) return { table, shard: rest };
   return null;
 }
 
@@ -80,7 +80,7 @@ export const pathBucket = (path: string): StateBucket => ({ table: "secrets", na
 /** The bucket a secret row is stored in (by its namespace column, as the store selects it). */
 export const secretRowBucket = (r: { path: string; namespace: string }): StateBucket => ({ table: "secrets", namespace: r.namespace, shard: stateShard(r.path) });
 /** By the last code point, as SQLite's substr(id, -1) takes it. */
-export const shardBucket = (table: "tokens" | "approvals", id: string): StateBucket => ({ table, shard: [...id].at(-1) ?? "" });
+export const shardBucket = (table: "tokens" | "approvals", id: string): StateBucket => ({ table, shard: Array.from(id).at(-1) ?? "" });
 
 export function digestBucket(keys: Keyring, name: string, text: string): Uint8Array {
   const h = sha256(encodeFields([BUCKET_DOMAIN, keys.vaultId, name, text]));

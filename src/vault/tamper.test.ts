@@ -713,12 +713,11 @@ describe("the audit log", () => {
   });
 
   it("names the entry whose bytes were flipped, for every byte of it", async () => {
-    const { file, rows, verify } = await chain();
+    const { file, rows } = await chain();
     const original = rows()[5]!;
     const seq = original.seq as number;
     const store = openStore(file);
     const ctx = ctxOf(store, await keysFor(store));
-    void verify;
     const db = new Database(file);
     try {
       let variants = 0;
@@ -981,14 +980,14 @@ describe("failed unlocks", () => {
     for (let i = 0; i < 5; i++) {
       const e = await Vault.unlock(deps, { passphrase: `wrong ${i}` }).then(
         () => null,
-        (x: AuthyError) => x,
+        (x: unknown) => x as AuthyError,
       );
       expect(e?.code).toBe("LOCKED");
       errors.push(JSON.stringify({ message: e?.message, hint: e?.hint }));
     }
     // A wrong identity gets exactly the same answer as a wrong passphrase.
     const stranger = await generateIdentity();
-    const e = await Vault.unlock(deps, { identities: [stranger] }).then(() => null, (x: AuthyError) => x);
+    const e = await Vault.unlock(deps, { identities: [stranger] }).then(() => null, (x: unknown) => x as AuthyError);
     expect(e?.code).toBe("LOCKED");
     errors.push(JSON.stringify({ message: e?.message, hint: e?.hint }));
     expect(new Set(errors).size).toBe(1);

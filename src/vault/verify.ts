@@ -97,7 +97,9 @@ export async function verifyVault(checked: VaultContext): Promise<VerifyReport> 
     check(tables.key_slots, () => verifySlot(ctx.keys, slot));
   }
 
-  await checkAsync(tables.secrets, async () => void (await readListing(ctx)));
+  await checkAsync(tables.secrets, async () => {
+    await readListing(ctx);
+  });
   const metas: SecretMeta[] = [];
   // A row whose own MAC fails is reported as such; it still owns its version rows.
   const owned = new Set<string>();

@@ -92,6 +92,7 @@ describe("authy approvals", () => {
 });
 
 /** node-pty, when it is installed (an optional dependency): the watch view needs a real terminal. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition, @typescript-eslint/no-unnecessary-type-assertion -- a CommonJS module may come without a default
 const pty = await import("node-pty").then((m) => (m.default ?? m) as typeof import("node-pty")).catch(() => null);
 
 describe.runIf(pty !== null)("authy approvals watch on a terminal", () => {

@@ -25,7 +25,7 @@ async function ok(args: string[], h = home, input?: string): Promise<Result> {
   if (r.code !== 0) throw new Error(`authy ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
   return r;
 }
-const json = (s: string) => JSON.parse(s) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+const json = (s: string) => JSON.parse(s);
 
 /** A new home holding a copy of the shared vault, for edits by hand. */
 function copyHome(): { home: string; db: string } {

@@ -40,8 +40,8 @@ export function baseEnv(home: string): Record<string, string> {
 
 export function authy(args: string[], opts: RunOptions & { home: string }): Promise<Result> {
   const env = { ...baseEnv(opts.home), ...opts.env };
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-  const child = spawn(process.execPath, ["--", opts.cli ?? CLI, ...args], { env: env as Record<string, string>, stdio: ["pipe", "pipe", "pipe"], detached: opts.detached ?? false });
+  for (const [k, v] of Object.entries(env)) if (v === undefined) Reflect.deleteProperty(env, k);
+  const child = spawn(process.execPath, ["--", opts.cli ?? CLI, ...args], { env, stdio: ["pipe", "pipe", "pipe"], detached: opts.detached ?? false });
   return finished(child, opts.input, opts.timeoutMs ?? 30_000);
 }
 

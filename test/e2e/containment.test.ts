@@ -242,7 +242,7 @@ describe("class 6: a --pass-token token belongs to the run's child", () => {
     expect(await inTerminal(term, `$AUTHY policy apply ${policy}`)).toBe(0);
     term.type(`$AUTHY run --scope child --pass-token --no-tty -- sh -c '${child}' < /dev/null & echo "RUNPID=$!"`);
     const runPid = Number((await term.until(/RUNPID=(\d+)/))[1]);
-    await waitFor("the child's token", () => existsSync(tok), 30_000).catch((e: Error) => { throw new Error(`${e.message}: ${term.output().slice(-1500)}`); });
+    await waitFor("the child's token", () => existsSync(tok), 30_000).catch((e: unknown) => { throw new Error(`${(e as Error).message}: ${term.output().slice(-1500)}`); });
     await waitFor("the child's read", () => existsSync(path.join(dir, "child-read")) && readFileSync(path.join(dir, "child-read"), "utf8") !== "", 30_000);
     expect(readFileSync(path.join(dir, "child-read"), "utf8")).toBe(SECRET); // the child itself may use it
     const token = readFileSync(tok, "utf8");

@@ -344,10 +344,10 @@ describe("serving clients", () => {
     const u = await unlock(home);
     const socket = path.join(home, "daemon", "authy.sock");
     const big = JSON.stringify({ value: "x".repeat(3 * 1024 * 1024) });
-    const r = await request(socket, "PUT", "/v1/secrets/prod%2FBIG", { body: big }).catch((e: Error) => ({ status: -1, body: e.message }));
+    const r = await request(socket, "PUT", "/v1/secrets/prod%2FBIG", { body: big }).catch((e: unknown) => ({ status: -1, body: (e as Error).message }));
     // 413, or the connection cut while we were still sending (the server refuses without reading).
     expect([413, -1]).toContain(r.status);
-    const anon = await request(socket, "PUT", "/v1/secrets/prod%2FBIG", { bearer: "authy_tk_nobody_x", body: big }).catch((e: Error) => ({ status: -1, body: e.message }));
+    const anon = await request(socket, "PUT", "/v1/secrets/prod%2FBIG", { bearer: "authy_tk_nobody_x", body: big }).catch((e: unknown) => ({ status: -1, body: (e as Error).message }));
     expect([401, 413, -1]).toContain(anon.status); // refused before the body: the server may close while we still send
     expect(alive(u.pid)).toBe(true);
     expect((await request(socket, "GET", "/v1/health")).status).toBe(200);

@@ -64,10 +64,10 @@ const INPUTS: Input[] = [
 /** The built CLI with its address space capped; `stdin` is a file descriptor or nothing. */
 function limitedAuthy(args: string[], env: Record<string, string | undefined>, stdin: Stdin, capped = true): Promise<Result> {
   const full: Record<string, string | undefined> = { ...baseEnv(t.home), AUTHY_PASSPHRASE: PASSPHRASE, ...env };
-  for (const [k, v] of Object.entries(full)) if (v === undefined) delete full[k];
+  for (const [k, v] of Object.entries(full)) if (v === undefined) Reflect.deleteProperty(full, k);
   const command = capped ? ["prlimit", `--as=${ADDRESS_SPACE_BYTES}`, process.execPath] : [process.execPath];
   const child = spawn(command[0]!, [...command.slice(1), "--", CLI, ...args], {
-    env: full as Record<string, string>,
+    env: full,
     stdio: [stdin, "pipe", "pipe"],
     cwd: t.dir,
   });

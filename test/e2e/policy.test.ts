@@ -37,9 +37,9 @@ describe("policy", () => {
     ["staging/a/X", "write", 0, /allow rule #2/],
     ["production/DB", "write", 4, /default deny/],
   ])("test %s %s exits %i", async (p, cap, code, why) => {
-    const r = await run(["policy", "test", "deploy", p, cap as string]);
+    const r = await run(["policy", "test", "deploy", p, cap]);
     expect(r.code).toBe(code);
-    expect(r.stdout).toMatch(why as RegExp);
+    expect(r.stdout).toMatch(why);
   });
 
   it("accepts the compact form wherever a scope is given", async () => {

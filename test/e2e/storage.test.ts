@@ -176,9 +176,9 @@ describe("a corrupt, truncated or foreign vault file", () => {
 function start(args: string[], home: string, input: string) {
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...baseEnv(home), ...byId() }, stdio: ["pipe", "ignore", "pipe"] });
   const err: Buffer[] = [];
-  child.stderr!.on("data", (d: Buffer) => err.push(d));
-  child.stdin!.on("error", () => undefined);
-  child.stdin!.end(input);
+  child.stderr.on("data", (d: Buffer) => err.push(d));
+  child.stdin.on("error", () => undefined);
+  child.stdin.end(input);
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code, signal) => resolve({ code, signal, stderr: Buffer.concat(err).toString("utf8") }));

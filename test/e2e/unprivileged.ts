@@ -53,7 +53,7 @@ export function hostileHome(): { dir: string; home: string; cleanup: () => void 
 /** The environment of the unprivileged account: HOME and TMPDIR are its own directory. */
 export function hostileEnv(dir: string, home: string, extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string | undefined> = { ...baseEnv(home), HOME: dir, TMPDIR: dir, XDG_RUNTIME_DIR: undefined, ...extra };
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  for (const [k, v] of Object.entries(env)) if (v === undefined) Reflect.deleteProperty(env, k);
   return env as Record<string, string>;
 }
 

@@ -1,4 +1,3 @@
-import type { DispatchRequest } from "../../vault/dispatch.js";
 import { vaultOf, type RouteDeps, type RouteSpec } from "../app.js";
 import { dispatchRequest, envExportQuery, envImport, parse, runEnd } from "../schemas.js";
 import { isAuthyError } from "../../errors.js";
@@ -59,7 +58,7 @@ export function envRoutes({ limits, opts, refusals }: RouteDeps): RouteSpec[] {
       method: "POST",
       url: "/v1/dispatch",
       callers: ["owner", "token"],
-      handler: async (req, caller) => vaultOf(caller).dispatch(parse(dispatchRequest, req.body, "dispatch request") as DispatchRequest),
+      handler: async (req, caller) => vaultOf(caller).dispatch(parse(dispatchRequest, req.body, "dispatch request")),
     },
     {
       // The end of a run, recorded with the ticket its dispatch returned rather than a

@@ -133,7 +133,10 @@ async function watchTerminal(ctx: CliContext, client: VaultClient, forMs: number
     draw();
   };
   const carryOut = async (command: WatchCommand) => {
-    if (command.kind === "quit") return done();
+    if (command.kind === "quit") {
+      done();
+      return;
+    }
     busy = true;
     try {
       const a = command.kind === "approve" ? await client.approve(command.id, { forMs }) : await client.deny(command.id, command.reason);

@@ -82,7 +82,7 @@ export async function query(ctx: CliContext, flags: QueryFlags): Promise<void> {
   };
   print(page.entries);
   let after = page.headSeq;
-  let stopped = false;
+  let stopped = false as boolean; // set by the SIGINT handler while the loop awaits
   let pause: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   const stop = () => {
     stopped = true;
@@ -95,6 +95,7 @@ export async function query(ctx: CliContext, flags: QueryFlags): Promise<void> {
       const next = await client.queryAudit({ ...filter, limit: FOLLOW_BATCH, afterSeq: after });
       print(next.entries);
       after = next.entries.length === FOLLOW_BATCH ? next.entries[next.entries.length - 1]!.seq : next.headSeq;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the SIGINT handler may have set it during the await
       if (next.entries.length === FOLLOW_BATCH || stopped) continue;
       await new Promise<void>((resolve) => (pause = { resolve, timer: setTimeout(resolve, FOLLOW_POLL_MS) }));
       pause = undefined;

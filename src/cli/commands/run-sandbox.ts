@@ -78,7 +78,7 @@ export function sandboxRequest(ctx: CliContext, flags: SandboxFlags): { request:
 }
 
 export interface StartedSandbox {
-  wrap(path: string, args: readonly string[]): { path: string; args: string[] };
+  wrap: (path: string, args: readonly string[]) => { path: string; args: string[] };
   /** Variables for the child (the proxy's, with --allow-host). */
   env: Record<string, string>;
   close(): Promise<void>;

@@ -129,7 +129,7 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
       masker,
       pty: flags.tty && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY),
       cleanupFiles,
-      ...(tokenId ? { onStart: (pid: number) => client.bindToken(tokenId!, pid) } : {}),
+      ...(tokenId ? { onStart: (pid: number) => client.bindToken(tokenId, pid) } : {}),
       onDiagnostic: (m) => process.stderr.write(`authy: ${m}\n`),
       ...(sandbox ? { wrap: sandbox.wrap } : {}),
     });

@@ -233,8 +233,8 @@ async function keepAside(vaultPath: string, keptAs: string): Promise<void> {
     }
   } catch {
     await removeWithSideFiles(keptAs);
-    for (const x of ["", "-wal"]) await fs.rename(vaultPath + x, keptAs + x).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== "ENOENT") throw fileError(e, vaultPath + x);
+    for (const x of ["", "-wal"]) await fs.rename(vaultPath + x, keptAs + x).catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw fileError(e, vaultPath + x);
     });
   }
 }

@@ -2,14 +2,14 @@ import { AuthyError, isAuthyError } from "../../errors.js";
 
 /** Another connection holds the lock we need: worth waiting and trying again. */
 export function isBusy(e: unknown): boolean {
-  const code = String((e as { code?: unknown } | null)?.code ?? "");
+  const code = String((e as { code?: string } | null)?.code ?? "");
   return code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED");
 }
 
 /** Turns a better-sqlite3 failure into an AuthyError: never a raw SQLITE_BUSY on screen. */
 export function translateSqliteError(e: unknown, doing: string): AuthyError {
   if (isAuthyError(e)) return e;
-  const code = String((e as { code?: unknown }).code ?? "");
+  const code = String((e as { code?: string }).code ?? "");
   if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
     return new AuthyError("UNAVAILABLE", `the vault is busy (${doing})`, {
       hint: "another authy process is writing; try again",
@@ -29,7 +29,7 @@ export function translateSqliteError(e: unknown, doing: string): AuthyError {
     });
   }
   // A file that carries authy's mark but lacks its tables is a damaged vault, not a bug in authy.
-  if (code === "SQLITE_ERROR" && /^no such (table|column)\b/.test((e as Error)?.message ?? "")) {
+  if (code === "SQLITE_ERROR" && /^no such (table|column)\b/.test((e as Error | null)?.message ?? "")) {
     return new AuthyError("INTEGRITY", `the vault file is missing part of its structure (${doing})`, {
       hint: "restore the vault from a backup (authy restore FILE)",
       cause: e,
@@ -38,5 +38,5 @@ export function translateSqliteError(e: unknown, doing: string): AuthyError {
   if (code.startsWith("SQLITE_CONSTRAINT") || code.startsWith("SQLITE_MISMATCH")) {
     return new AuthyError("INTEGRITY", `the vault holds data authy did not write (${doing})`, { cause: e });
   }
-  return new AuthyError("INTERNAL", `unexpected storage failure (${doing}): ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  return new AuthyError("INTERNAL", `unexpected storage failure (${doing}): ${(e as Error | null)?.message ?? String(e)}`, { cause: e });
 }

@@ -47,8 +47,8 @@ interface Run {
 function runWriter(adapter: string, file: string, writes: number | "forever"): Run {
   const child = spawn(process.execPath, [WRITER, adapter, file, String(writes)], { stdio: ["ignore", "pipe", "pipe"] });
   const run: Run = { child, stdout: "", stderr: "", done: Promise.resolve(null) };
-  child.stdout!.on("data", (d: Buffer) => (run.stdout += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (run.stderr += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (run.stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (run.stderr += d.toString()));
   run.done = new Promise((resolve) => child.on("close", (code, signal) => resolve(code ?? signal)));
   return run;
 }

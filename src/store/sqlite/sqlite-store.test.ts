@@ -357,7 +357,7 @@ describe("SqliteStore", () => {
           }),
       );
       const results = await Promise.allSettled(writes);
-      expect(results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.message)).toEqual(["refused 7", "refused 17", "refused 27", "refused 37"]);
+      expect(results.filter((r) => r.status === "rejected").map((r) => r.reason.message)).toEqual(["refused 7", "refused 17", "refused 27", "refused 37"]);
       expect(seenByOtherConnection).toHaveLength(36);
       expect(seenByOtherConnection.every(Boolean)).toBe(true);
       for (let i = 0; i < 40; i++) expect((await store.getSecret(`g/K${i}`)) !== null).toBe(i % 10 !== 7);

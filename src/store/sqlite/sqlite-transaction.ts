@@ -23,6 +23,7 @@ export class SqliteTransaction extends SqliteReader implements StoreWriter {
 
   protected override check(): void {
     if (!this.open) throw new AuthyError("INTERNAL", "a store transaction was used after its write() had finished");
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows, as it was, what a statement of this transaction threw
     if (this.failure !== undefined) throw this.failure;
     if (!this.conn.db.inTransaction) {
       throw new AuthyError("UNAVAILABLE", "the write was rolled back after a storage error; nothing was written", { hint: "try again" });

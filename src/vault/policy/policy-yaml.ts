@@ -162,7 +162,7 @@ function problemsFromZod(
       }
       continue;
     }
-    out.push({ line: lineOf(issue.path), message: describeIssue({ ...issue, path: [...prefix, ...issue.path] } as z.core.$ZodIssue) });
+    out.push({ line: lineOf(issue.path), message: describeIssue({ ...issue, path: [...prefix, ...issue.path] }) });
   }
   return out;
 }

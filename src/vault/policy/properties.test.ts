@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CAPABILITIES, type Capability } from "./capability.js";
+import { CAPABILITIES } from "./capability.js";
 import { canonicalPolicyJson, policyFromCanonicalJson } from "./policy-json.js";
 import { emptyScopes } from "./policy-document.js";
 import { parsePolicyYaml, serializePolicy } from "./policy-yaml.js";
@@ -51,7 +51,7 @@ function reference(p: string, s: string): boolean {
 }
 
 const capability = fc.constantFrom(...CAPABILITIES);
-const capabilities = fc.subarray([...CAPABILITIES], { minLength: 1 }) as fc.Arbitrary<Capability[]>;
+const capabilities = fc.subarray([...CAPABILITIES], { minLength: 1 });
 const rule: fc.Arbitrary<Rule> = fc.record({ path: pattern, capabilities });
 const scope: fc.Arbitrary<Scope> = fc.record({
   name: fc.constant("s"),
@@ -73,7 +73,7 @@ const parentAndChild = scope.chain((parent) =>
     fc.constant(parent),
     fc.array(
       fc.constantFrom(...parent.allow).chain((r) =>
-        fc.record({ path: narrow(r.path), capabilities: fc.subarray(r.capabilities) as fc.Arbitrary<Capability[]> }),
+        fc.record({ path: narrow(r.path), capabilities: fc.subarray(r.capabilities) }),
       ),
       { minLength: 1, maxLength: 2 },
     ),

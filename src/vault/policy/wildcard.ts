@@ -104,6 +104,6 @@ export function sequenceContained<U>(
   unitContained: (childUnit: U, parentUnit: U) => boolean,
 ): boolean {
   return sequenceMatches<U, Token<U>>(parent, child, (parentUnit, childToken) =>
-    childToken !== STAR && unitContained(childToken as U, parentUnit),
+    childToken !== STAR && unitContained(childToken, parentUnit),
   );
 }
