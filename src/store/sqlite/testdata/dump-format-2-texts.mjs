@@ -1,3 +1,4 @@
+// Wrote format-2-texts.json with the dist/ built at 7f0a48f, when the store still built the bucket texts (stateText).
 import { writeFileSync } from "node:fs";
 import { SqliteStore } from "../../../../dist/store/sqlite/sqlite-store.js";
 import { parseBucketName } from "../../../../dist/vault/state-digest.js";

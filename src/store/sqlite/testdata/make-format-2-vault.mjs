@@ -1,4 +1,4 @@
-// Makes a vault with the code at HEAD (dist/), to pin that later code opens it byte-identically.
+// Made format-2-vault.db with the dist/ built at 7f0a48f (run it there): a vault from before schema 9.
 import { rmSync } from "node:fs";
 import { Vault } from "../../../../dist/index.js";
 import { SqliteStore } from "../../../../dist/store/sqlite/sqlite-store.js";
@@ -8,7 +8,7 @@ let t = 1_767_225_600_000; // 2026-01-01
 const clock = { now: () => (t += 1000) };
 const store = SqliteStore.open(file, { create: true });
 const v = await Vault.init({ store, clock }, { passphrase: "format-2 fixture", workFactor: 15 });
-const enc = new TextEncoder();
+const enc = { encode: (s) => Buffer.from(s) };
 for (const ns of ["prod", "prod/db", "staging", "ci"]) {
   for (let i = 0; i < 12; i++) await v.setSecret(`${ns}/KEY_${i}`, enc.encode(`${ns} value ${i}`), { tags: ["t"], description: `d ${i}` });
 }
