@@ -14,11 +14,11 @@
  * migrations), answers {"opened":true} and exits.
  */
 import { createInterface } from "node:readline";
-import { isAuthyError } from "../../../errors.js";
-import { systemClock } from "../../../vault/clock.js";
-import type { Actor } from "../../../vault/types.js";
-import { Vault } from "../../../vault/vault.js";
-import { openPostgresStore } from "../postgres-store.js";
+import { isAuthyError } from "../../errors.js";
+import { systemClock } from "../../vault/clock.js";
+import type { Actor } from "../../vault/types.js";
+import { Vault } from "../../vault/vault.js";
+import { openPostgresStore } from "./postgres-store.js";
 
 const [url, mode] = process.argv.slice(2);
 const store = await openPostgresStore(url!);
