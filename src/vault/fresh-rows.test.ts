@@ -40,7 +40,7 @@ afterEach(async () => {
 /** The attacker's connection: saves rows of a table, and later puts them back in place. */
 function saveRows(table: string, where: string): () => void {
   const db = new Database(file);
-  // Generated columns (the listing line, the shard) are SQLite's to compute.
+  // Generated columns (the shard) are SQLite's to compute.
   const cols = (db.prepare(`PRAGMA table_xinfo(${table})`).all() as { name: string; hidden: number }[]).filter((c) => c.hidden === 0).map((c) => c.name);
   const rows = db.prepare(`SELECT ${cols.join(", ")} FROM ${table} WHERE ${where}`).all() as Record<string, unknown>[];
   db.close();

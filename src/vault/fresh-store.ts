@@ -1,10 +1,10 @@
 import type {
   AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, CurrentRows, KeySlotRow, PolicyRow, SecretRow, SettingsRow, StateBucket,
-  StateDigestRow, Store, StoreReader, StoreWriter, TokenRow, UnlockFailureRow, VaultRow, VersionRow,
+  StateDigestRow, StateRow, Store, StoreReader, StoreWriter, TokenRow, UnlockFailureRow, VaultRow, VersionRow,
 } from "../store/store.js";
 import type { Keyring } from "./keyring.js";
 import {
-  bucketName, digestBucket, macState, parseBucketName, pathBucket, secretRowBucket, shardBucket, verifyBucket, verifyState,
+  bucketName, digestBucket, macState, parseBucketName, pathBucket, readBucketText, secretRowBucket, shardBucket, verifyBucket, verifyState,
 } from "./state-digest.js";
 
 /**
@@ -103,8 +103,8 @@ abstract class FreshReader implements StoreReader {
   unlockFailureCounter(): Promise<number> {
     return this.inner.unlockFailureCounter();
   }
-  stateText(bucket: StateBucket): Promise<string> {
-    return this.inner.stateText(bucket);
+  stateRows(bucket: StateBucket): Promise<StateRow[]> {
+    return this.inner.stateRows(bucket);
   }
   listStateDigests(): Promise<StateDigestRow[]> {
     return this.inner.listStateDigests();
@@ -176,7 +176,7 @@ export class FreshStore extends FreshReader implements Store {
     for (let attempt = 1; ; attempt++) {
       const before = await this.store.getVault();
       const digests = await this.store.listStateDigests();
-      const texts = await Promise.all(buckets.map((b) => this.store.stateText(b)));
+      const texts = await Promise.all(buckets.map((b) => readBucketText(this.store, b)));
       const after = await this.store.getVault();
       const settled = before?.stateMac != null && after?.stateMac != null && Buffer.from(before.stateMac).equals(after.stateMac);
       if (settled || attempt >= STATE_READ_ATTEMPTS) {
@@ -263,7 +263,7 @@ export class FreshWriter extends FreshReader implements StoreWriter {
       const name = bucketName(b);
       if (this.clean.has(name) || this.dirty.has(name)) continue;
       await this.startState();
-      verifyBucket(this.keys, b, await this.tx.stateText(b), this.start!.digests);
+      verifyBucket(this.keys, b, await readBucketText(this.tx, b), this.start!.digests);
       this.clean.add(name);
     }
   }
@@ -292,7 +292,7 @@ export class FreshWriter extends FreshReader implements StoreWriter {
     if (this.dirty.size === 0 && this.mark === undefined && this.mode === "verify") return;
     const vault = (await this.startState()) as VaultRow | null; // no row yet when this write creates the vault
     for (const [name, b] of this.dirty) {
-      const text = await this.tx.stateText(b);
+      const text = await readBucketText(this.tx, b);
       await this.tx.putStateDigest(name, text === "" ? null : digestBucket(this.keys, name, text));
     }
     const mark = this.mark ?? vault?.unlockMark ?? 0;

@@ -1,7 +1,7 @@
 import { isAuthyError } from "../errors.js";
 import type { StateBucket } from "../store/store.js";
 import type { VaultContext } from "./context.js";
-import { bucketName, parseBucketName, secretRowBucket, shardBucket, verifyBucket, verifyState } from "./state-digest.js";
+import { bucketName, parseBucketName, readBucketText, secretRowBucket, shardBucket, verifyBucket, verifyState } from "./state-digest.js";
 import { ERASED_ACTION, tallyFailures } from "./unlock-failures.js";
 
 /**
@@ -36,7 +36,7 @@ export async function checkFreshness(ctx: VaultContext): Promise<string[]> {
   const digests = new Map(stored.map((d) => [d.bucket, d.digest]));
   for (const b of buckets.values()) {
     try {
-      verifyBucket(ctx.keys, b, await store.stateText(b), digests);
+      verifyBucket(ctx.keys, b, await readBucketText(store, b), digests);
     } catch (e) {
       note(e);
     }

@@ -1,11 +1,11 @@
 /**
- * The listing parser against the listing format the store writes (migration 7: one line per
- * secret, `<byte length>:<path>` then six fields separated by U+001F), and against every way
- * a listing line can be malformed.
+ * The listing parser against the listing format (listingLine: one line per secret,
+ * `<byte length>:<path>` then six fields separated by U+001F), and against every way a
+ * listing line can be malformed.
  */
 import { describe, expect, it } from "vitest";
 import { thrown } from "../errors.test-helpers.js";
-import { listedPaths, parseListing } from "./secret-rows.js";
+import { listedPaths, listingLine, parseListing } from "./secret-rows.js";
 import type { SecretSummary } from "./types.js";
 
 const F = "\u001f";
@@ -29,6 +29,13 @@ describe("parseListing", () => {
     ];
     expect(parseListing(items.map(line).join("\n"))).toEqual(items);
     expect(parseListing("")).toEqual([]);
+  });
+
+  it("reads back what listingLine writes", () => {
+    const rows = [summary("prod/API_KEY"), summary("prod/db/URL", { type: "db_credential", tier: "critical", version: 12, deletedAt: 1, expiresAt: 2 })];
+    const text = rows.map((s) => listingLine({ ...s, currentVersion: s.version })).join("\n");
+    expect(text).toBe(rows.map(line).join("\n"));
+    expect(parseListing(text)).toEqual(rows);
   });
 
   it("reads 10,000 lines the same as one at a time", () => {

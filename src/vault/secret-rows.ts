@@ -9,17 +9,40 @@ import { isSecretType, isTier, type SecretMeta, type SecretSummary, type Version
  * The authenticated shape of stored secret rows. The row MAC covers every column that says
  * what a secret is or who may read it; the value's additional data binds the version row to
  * its vault, path, version, type and tier, so a ciphertext moved elsewhere fails to open.
+ *
+ * The listing (what `secrets list` shows and what decides which secrets exist) is MACed as one
+ * text, kept in the vault row's listing_mac (macListing, domain "authy/listing/v1"):
+ *   listing text = the listing line of every secret row, by path in UTF-8 byte order, joined
+ *                  by LF ("" when there is none; the store joins the lines it was given)
+ *   listing line = <UTF-8 byte length of path> ":" path US type US tier US current version
+ *                  US deleted-at US updated-at US expires-at
+ * Integers in decimal, a null as the empty string, US = U+001F. The length prefix means no
+ * character inside a path can move a field boundary. The line is built here (listingLine) and
+ * stored with the row; the same bytes as the column SQLite generated for vaults before
+ * schema 9, so those vaults keep their listing MAC.
  */
 const SECRET_DOMAIN = "authy/secret/v1";
 const LISTING_DOMAIN = "authy/listing/v1";
 const VALUE_AAD_DOMAIN = "authy/value/v1";
 
-function secretFields(r: Omit<SecretRow, "mac">) {
+type SecretFields = Omit<SecretRow, "mac" | "listing">;
+
+function secretFields(r: SecretFields) {
   return [r.path, r.namespace, r.type, r.tier, r.description, r.tags, r.expiresAt, r.currentVersion, r.deletedAt, r.createdAt, r.updatedAt];
 }
 
-export function sealSecretRow(keys: Keyring, r: Omit<SecretRow, "mac">): SecretRow {
-  return { ...r, mac: keys.macRow(SECRET_DOMAIN, secretFields(r)) };
+const LISTING_FIELD = "\u001f";
+
+/** A secret row's line of the listing text (the format is at the top of this file). */
+export function listingLine(r: Pick<SecretRow, "path" | "type" | "tier" | "currentVersion" | "deletedAt" | "updatedAt" | "expiresAt">): string {
+  const F = LISTING_FIELD;
+  return `${Buffer.byteLength(r.path, "utf8")}:${r.path}${F}${r.type}${F}${r.tier}${F}${r.currentVersion}${F}${r.deletedAt ?? ""}${F}${r.updatedAt}${F}${r.expiresAt ?? ""}`;
+}
+
+/** The row as stored: its MAC and its listing line, both from these fields (an old listing in `r` is replaced). */
+export function sealSecretRow(keys: Keyring, r: SecretFields & { listing?: string }): SecretRow {
+  const { listing: _old, ...fields } = r;
+  return { ...fields, mac: keys.macRow(SECRET_DOMAIN, secretFields(fields)), listing: listingLine(fields) };
 }
 
 /** Verifies a row and turns it into metadata; INTEGRITY if anything was edited. */
@@ -73,7 +96,7 @@ export function verifyListing(keys: Keyring, text: string, mac: Uint8Array | nul
   keys.verifyRow(LISTING_DOMAIN, [text], mac, "the list of secrets was modified outside authy");
 }
 
-const FIELD = "\u001f";
+const FIELD = LISTING_FIELD;
 const FIELD_CODE = 0x1f;
 
 

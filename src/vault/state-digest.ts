@@ -21,7 +21,8 @@
  *   tokens/<c>           tokens whose id ends in character c (32 shards: ids are base32)
  *   approvals/<c>        approvals whose id ends in c
  *   agents, policy, slots, settings
- * The text of a bucket is built by the store (StoreReader.stateText documents its lines).
+ * The text of a bucket is built here (bucketText) from the rows the store gives
+ * (StoreReader.stateRows: each row's key and MAC, in the bucket's order).
  * Unlock failures are not in a bucket (they are recorded before any key is known); the unlock
  * mark in the vault row is their high-water mark instead (see unlock-failures.ts).
  *
@@ -32,11 +33,15 @@
  *                                               vault id, unlock mark, digest list]))
  *   digest list          = for each stored digest, by bucket name:
  *                          bucket name US lowercase hex of the stored digest LF
- * An empty bucket has no digest row.
+ *   bucket text          = one line per row, joined by LF ("" for an empty bucket):
+ *                          secrets: path US lowercase hex(row MAC), by path;
+ *                          every other bucket: lowercase hex(row MAC), in the store's order
+ *                          (tokens, approvals and slots by id, agents by name)
+ * An empty bucket has no digest row. US = U+001F.
  */
 import { constantTimeEqual, encodeFields, sha256 } from "../crypto/index.js";
 import { integrityError } from "../errors.js";
-import { STATE_SHARDS, stateShard, type StateBucket, type StateDigestRow, type VaultRow } from "../store/store.js";
+import { STATE_SHARDS, stateShard, type StateBucket, type StateDigestRow, type StateRow, type StoreReader, type VaultRow } from "../store/store.js";
 import type { Keyring } from "./keyring.js";
 
 export const STATE_FORMAT = 0x01;
@@ -81,6 +86,22 @@ export const pathBucket = (path: string): StateBucket => ({ table: "secrets", na
 export const secretRowBucket = (r: { path: string; namespace: string }): StateBucket => ({ table: "secrets", namespace: r.namespace, shard: stateShard(r.path) });
 /** By the last code point, as SQLite's substr(id, -1) takes it. */
 export const shardBucket = (table: "tokens" | "approvals", id: string): StateBucket => ({ table, shard: Array.from(id).at(-1) ?? "" });
+
+/** The text of a bucket that its digest covers (format at the top of this file). */
+export function bucketText(b: StateBucket, rows: readonly StateRow[]): string {
+  let text = "";
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const mac = Buffer.from(r.mac.buffer, r.mac.byteOffset, r.mac.byteLength).toString("hex");
+    text += (i === 0 ? "" : "\n") + (b.table === "secrets" ? `${r.key}\u001f${mac}` : mac);
+  }
+  return text;
+}
+
+/** A bucket's current text, from the rows the store holds now. */
+export async function readBucketText(store: StoreReader, b: StateBucket): Promise<string> {
+  return bucketText(b, await store.stateRows(b));
+}
 
 export function digestBucket(keys: Keyring, name: string, text: string): Uint8Array {
   const h = sha256(encodeFields([BUCKET_DOMAIN, keys.vaultId, name, text]));

@@ -147,8 +147,17 @@ async function keysFor(store: Store): Promise<Keyring> {
   return (await openKeys(store, (await store.getVault())!, byIdentity())).keys;
 }
 
+/**
+ * The listing line the core stores with each row (listingLine in secret-rows.ts), in SQL: what a
+ * hand edit of a column in the listing must also write to keep the row and its line in step.
+ */
+const LISTING_SQL =
+  "length(CAST(path AS BLOB)) || ':' || path || char(31) || type || char(31) || tier || char(31) || current_version || char(31) || " +
+  "coalesce(deleted_at, '') || char(31) || updated_at || char(31) || coalesce(expires_at, '')";
+
 describe("hand edits of a secret's metadata row", () => {
-  // Columns in the authenticated listing also make `list` fail; the rest only the row MAC sees.
+  // Columns in the authenticated listing, edited with the row's listing line to match, also
+  // make `list` fail; the rest only the row MAC sees.
   const edits: { column: string; set: string; inListing: boolean }[] = [
     { column: "type", set: "'ssh_key'", inListing: true },
     { column: "tier", set: "'critical'", inListing: true },
@@ -165,7 +174,10 @@ describe("hand edits of a secret's metadata row", () => {
 
   it.each(edits)("refuses prod/A after secrets.$column is edited", async ({ column, set, inListing }) => {
     const file = copyOf();
-    sql(file, (db) => expect(db.prepare(`UPDATE secrets SET ${column} = ${set} WHERE path = 'prod/A'`).run().changes).toBe(1));
+    sql(file, (db) => {
+      expect(db.prepare(`UPDATE secrets SET ${column} = ${set} WHERE path = 'prod/A'`).run().changes).toBe(1);
+      if (inListing) db.prepare(`UPDATE secrets SET listing = ${LISTING_SQL} WHERE path = 'prod/A'`).run();
+    });
     const vault = await unlock(file);
     expect(await outcome(vault.getSecret("prod/A"))).toBe("INTEGRITY");
     expect(await outcome(vault.getSecret("prod/A", { version: 1 }))).toBe("INTEGRITY");
@@ -218,10 +230,11 @@ describe("hand edits of a secret's metadata row", () => {
         for (const form of forms) {
           db.prepare(`UPDATE secrets SET ${column} = ${cast} WHERE path = 'prod/B'`).run(form);
           variants++;
-          // A flipped path renames the row: the namespace's state digest and the listing no longer match.
-          expect(`${column}: ${await outcome(vault.getSecret("prod/B"))}`).toBe(`${column}: INTEGRITY`);
+          // A flipped path renames the row: the namespace's state digest no longer matches. A
+          // flipped listing line is the listing MAC's to catch; the row itself is intact.
+          if (column === "listing") expect(`${column}: ${await outcome(vault.listSecrets())}`).toBe(`${column}: INTEGRITY`);
+          else expect(`${column}: ${await outcome(vault.getSecret("prod/B"))}`).toBe(`${column}: INTEGRITY`);
           if (column === "path") {
-            expect(await outcome(vault.listSecrets())).toBe("INTEGRITY");
             db.prepare("UPDATE secrets SET path = 'prod/B' WHERE path = CAST(? AS TEXT)").run(form);
           } else {
             db.prepare(`UPDATE secrets SET ${column} = ? WHERE path = 'prod/B'`).run(value);
@@ -237,7 +250,7 @@ describe("hand edits of a secret's metadata row", () => {
 
   it("refuses a secrets row inserted by hand: the listing no longer matches", async () => {
     const file = copyOf();
-    sql(file, (db) => db.prepare("INSERT INTO secrets SELECT 'prod/FORGED', namespace, type, tier, description, tags, expires_at, current_version, deleted_at, created_at, updated_at, mac FROM secrets WHERE path = 'prod/B'").run());
+    sql(file, (db) => db.prepare("INSERT INTO secrets SELECT 'prod/FORGED', namespace, type, tier, description, tags, expires_at, current_version, deleted_at, created_at, updated_at, mac, listing FROM secrets WHERE path = 'prod/B'").run());
     const vault = await unlock(file);
     expect(await outcome(vault.listSecrets())).toBe("INTEGRITY");
     expect(await outcome(vault.listSecrets({ namespace: "staging" }))).toBe("INTEGRITY");
@@ -256,7 +269,7 @@ describe("hand edits of a secret's metadata row", () => {
 
   it("refuses the owner's next write after a row was inserted or deleted by hand, so it is never laundered into the listing", async () => {
     for (const edit of [
-      "INSERT INTO secrets SELECT 'prod/FORGED', namespace, type, tier, description, tags, expires_at, current_version, deleted_at, created_at, updated_at, mac FROM secrets WHERE path = 'prod/B'",
+      "INSERT INTO secrets SELECT 'prod/FORGED', namespace, type, tier, description, tags, expires_at, current_version, deleted_at, created_at, updated_at, mac, listing FROM secrets WHERE path = 'prod/B'",
       "DELETE FROM secrets WHERE path = 'prod/B'",
     ]) {
       const file = copyOf();

@@ -110,7 +110,7 @@ describe("a vault file edited by hand", () => {
   });
 
   it.each([
-    ["inserted", "INSERT INTO secrets SELECT 'prod/FORGED', namespace, type, tier, description, tags, expires_at, current_version, deleted_at, created_at, updated_at, mac FROM secrets WHERE path = 'prod/B'"],
+    ["inserted", "INSERT INTO secrets SELECT 'prod/FORGED', namespace, type, tier, description, tags, expires_at, current_version, deleted_at, created_at, updated_at, mac, listing FROM secrets WHERE path = 'prod/B'"],
     ["deleted", "DELETE FROM secrets WHERE path = 'prod/B'"],
   ])("refuses to list after a secrets row is %s by hand", async (_what, statement) => {
     const { home, db } = homeWith();

@@ -153,7 +153,7 @@ export function auditConformance(store: () => Store): void {
       await expect(
         store().write(async (tx) => {
           await tx.appendAudit(auditRow(3));
-          await tx.putSecret({ path: "x/K", namespace: "x", type: "t", tier: "s", description: "", tags: "[]", expiresAt: null, currentVersion: 1, deletedAt: null, createdAt: 1, updatedAt: 1, mac: new Uint8Array(1) });
+          await tx.putSecret({ path: "x/K", namespace: "x", type: "t", tier: "s", description: "", tags: "[]", expiresAt: null, currentVersion: 1, deletedAt: null, createdAt: 1, updatedAt: 1, mac: new Uint8Array(1), listing: "x" });
           await tx.appendAudit(auditRow(2, { actor: "mallory" }));
         }),
       ).rejects.toThrow();

@@ -197,6 +197,17 @@ export function rowConformance(store: () => Store): void {
       expect(text).toContain("\n8:prod/API\u001fpassword\u001fstandard\u001f1\u001f0\u001f0\u001f0\n");
     });
 
+    it("is the listing each row was given, byte for byte: the store never builds or checks it", async () => {
+      const rows = [
+        secretRow("b/K", { listing: "" }),
+        secretRow("a/K", { listing: "any text: ' ; -- % _ \\ \u001f é 😀" }),
+        secretRow("c/K", { listing: "not the row's fields" }),
+      ];
+      await store().write((tx) => tx.putSecrets(rows));
+      expect(await store().listingText()).toBe("any text: ' ; -- % _ \\ \u001f é 😀\n\nnot the row's fields");
+      expectRow(await store().getSecret("a/K"), rows[1]!);
+    });
+
     it("follows replaced and purged secrets", async () => {
       await store().write(async (tx) => {
         await tx.putSecret(secretRow("a/ONE"));

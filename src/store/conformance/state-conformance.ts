@@ -1,21 +1,26 @@
 /**
- * Conformance: what fresh rows rest on (src/vault/state-digest.ts). The state text of each
- * bucket has one exact format and holds exactly its bucket's rows; digests and the vault row's
+ * Conformance: what fresh rows rest on (src/vault/state-digest.ts). The state rows of each
+ * bucket are exactly its bucket's rows, each with its key and MAC, in one exact order; digests and the vault row's
  * state MAC and unlock mark round-trip; the unlock-failure counter only grows; the settings row
  * round-trips like the policy.
  */
 import { describe, expect, it } from "vitest";
-import { STATE_SHARDS, stateShard, type Store } from "../store.js";
+import { STATE_SHARDS, stateShard, type StateBucket, type Store } from "../store.js";
 import { agentRow, approvalRow, everyByte, expectBytes, expectRow, noise, secretRow, slotRow, tokenRow, vaultRow, versionRow } from "./store-fixtures.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const US = "\u001f";
 
+/** A bucket's rows as lines `key US hex(mac)`, joined by "\n": easy to compare and to read in a diff. */
+export async function stateLines(store: Store, b: StateBucket): Promise<string> {
+  return (await store.stateRows(b)).map((r) => `${r.key}${US}${hex(r.mac)}`).join("\n");
+}
+
 export function stateConformance(store: () => Store): void {
-  describe("state text", () => {
-    it("is the empty string for every empty bucket", async () => {
+  describe("state rows", () => {
+    it("are none for every empty bucket", async () => {
       for (const b of [{ table: "secrets", namespace: "ns", shard: 0 }, { table: "tokens", shard: "a" }, { table: "approvals", shard: "a" }, { table: "agents" }, { table: "policy" }, { table: "slots" }, { table: "settings" }] as const) {
-        expect(await store().stateText(b)).toBe("");
+        expect(await store().stateRows(b)).toEqual([]);
       }
     });
 
@@ -38,9 +43,9 @@ export function stateConformance(store: () => Store): void {
         .sort()
         .map((p) => `${p}${US}${hex(rows.find((r) => r.path === p)!.mac)}`)
         .join("\n");
-      expect(await store().stateText({ table: "secrets", namespace: ns, shard })).toBe(expected);
-      expect(await store().stateText({ table: "secrets", namespace: ns, shard: stateShard(other) })).toContain(other);
-      expect(await store().stateText({ table: "secrets", namespace: ns, shard: stateShard(other) })).not.toContain(same[0]!);
+      expect(await stateLines(store(), { table: "secrets", namespace: ns, shard })).toBe(expected);
+      expect(await stateLines(store(), { table: "secrets", namespace: ns, shard: stateShard(other) })).toContain(other);
+      expect(await stateLines(store(), { table: "secrets", namespace: ns, shard: stateShard(other) })).not.toContain(same[0]!);
     });
 
     it("computes the shard from the path (0 to 63), the same as stateShard", async () => {
@@ -49,11 +54,11 @@ export function stateConformance(store: () => Store): void {
       for (const p of paths) {
         expect(stateShard(p)).toBeGreaterThanOrEqual(0);
         expect(stateShard(p)).toBeLessThan(STATE_SHARDS);
-        expect(await store().stateText({ table: "secrets", namespace: p.slice(0, p.lastIndexOf("/")), shard: stateShard(p) })).toContain(p);
+        expect(await stateLines(store(), { table: "secrets", namespace: p.slice(0, p.lastIndexOf("/")), shard: stateShard(p) })).toContain(p);
       }
     });
 
-    it("lists tokens and approvals of one shard (last character of the id) by id, and agents, slots, policy and settings by MAC", async () => {
+    it("lists tokens and approvals of one shard (last character of the id) by id, agents by name, slots by id, and the policy and settings row", async () => {
       const tokens = ["t-b", "t-a", "u-a"].map((id) => tokenRow(id));
       const approvals = ["apr_x1", "apr_y1", "apr_z2"].map((id) => approvalRow(id));
       const agents = ["zed", "amy"].map((n) => agentRow(n));
@@ -68,14 +73,15 @@ export function stateConformance(store: () => Store): void {
         await tx.putPolicy(policy);
         await tx.putSettings(settings);
       });
-      const macs = (rows: { mac: Uint8Array }[]) => rows.map((r) => hex(r.mac)).join("\n");
-      expect(await store().stateText({ table: "tokens", shard: "a" })).toBe(macs([tokens[1]!, tokens[2]!]));
-      expect(await store().stateText({ table: "tokens", shard: "b" })).toBe(macs([tokens[0]!]));
-      expect(await store().stateText({ table: "approvals", shard: "1" })).toBe(macs([approvals[0]!, approvals[1]!]));
-      expect(await store().stateText({ table: "agents" })).toBe(macs([agents[1]!, agents[0]!]));
-      expect(await store().stateText({ table: "slots" })).toBe(macs([slots[1]!, slots[0]!]));
-      expect(await store().stateText({ table: "policy" })).toBe(hex(policy.mac));
-      expect(await store().stateText({ table: "settings" })).toBe(hex(settings.mac));
+      const lines = (rows: { mac: Uint8Array }[], key: (r: never) => string) => rows.map((r) => `${key(r as never)}${US}${hex(r.mac)}`).join("\n");
+      const byId = (r: { id: string }) => r.id;
+      expect(await stateLines(store(), { table: "tokens", shard: "a" })).toBe(lines([tokens[1]!, tokens[2]!], byId));
+      expect(await stateLines(store(), { table: "tokens", shard: "b" })).toBe(lines([tokens[0]!], byId));
+      expect(await stateLines(store(), { table: "approvals", shard: "1" })).toBe(lines([approvals[0]!, approvals[1]!], byId));
+      expect(await stateLines(store(), { table: "agents" })).toBe(lines([agents[1]!, agents[0]!], (r: { name: string }) => r.name));
+      expect(await stateLines(store(), { table: "slots" })).toBe(lines([slots[1]!, slots[0]!], byId));
+      expect(await stateLines(store(), { table: "policy" })).toBe(`${US}${hex(policy.mac)}`);
+      expect(await stateLines(store(), { table: "settings" })).toBe(`${US}${hex(settings.mac)}`);
     });
   });
 

@@ -4,7 +4,6 @@
  */
 import { expect } from "vitest";
 import type { AgentRow, ApprovalRow, AuditRow, KeySlotRow, SecretRow, TokenRow, VaultRow, VersionRow } from "../store.js";
-import { LISTING_FIELD_SEP, LISTING_LINE_SEP } from "../store.js";
 
 /** Every byte value once, then every byte value again in reverse. */
 export function everyByte(): Uint8Array {
@@ -99,8 +98,12 @@ export function slotRow(id: string, over: Partial<KeySlotRow> = {}): KeySlotRow 
   };
 }
 
+/**
+ * A secret row; its listing (opaque to the store) is a line in the core's layout built from the
+ * row's own fields unless given, so that a listing that follows the wrong row shows.
+ */
 export function secretRow(path: string, over: Partial<SecretRow> = {}): SecretRow {
-  return {
+  const row = {
     path,
     namespace: namespaceOf(path),
     type: "password",
@@ -115,6 +118,7 @@ export function secretRow(path: string, over: Partial<SecretRow> = {}): SecretRo
     mac: tag(),
     ...over,
   };
+  return { ...row, listing: over.listing ?? listingLine(row) };
 }
 
 export function versionRow(path: string, version: number, over: Partial<VersionRow> = {}): VersionRow {
@@ -204,22 +208,28 @@ export function approvalRow(id: string, over: Partial<ApprovalRow> = {}): Approv
   };
 }
 
+const US = "\u001f";
+
 /**
- * The listing text computed independently of any store: one line per secret in byte order of
- * path, `<utf8 byte length of path>:<path>` then type, tier, current version, deleted-at (or
- * empty), updated-at and expires-at (or empty), separated by U+001F; lines joined by "\n".
+ * A line in the layout the core uses (src/vault/secret-rows.ts): `<utf8 byte length of
+ * path>:<path>` then type, tier, current version, deleted-at (or empty), updated-at and
+ * expires-at (or empty), separated by U+001F. To the store it is just text.
  */
+function listingLine(r: Omit<SecretRow, "listing">): string {
+  return (
+    `${Buffer.byteLength(r.path, "utf8")}:${r.path}` +
+    [r.type, r.tier, String(r.currentVersion), r.deletedAt === null ? "" : String(r.deletedAt), String(r.updatedAt), r.expiresAt === null ? "" : String(r.expiresAt)]
+      .map((f) => US + f)
+      .join("")
+  );
+}
+
+/** The listing text the store must give for these rows: their listing lines in byte order of path, joined by "\n". */
 export function expectedListing(rows: readonly SecretRow[]): string {
   return [...rows]
     .sort((a, b) => byteOrder(a.path, b.path))
-    .map(
-      (r) =>
-        `${Buffer.byteLength(r.path, "utf8")}:${r.path}` +
-        [r.type, r.tier, String(r.currentVersion), r.deletedAt === null ? "" : String(r.deletedAt), String(r.updatedAt), r.expiresAt === null ? "" : String(r.expiresAt)]
-          .map((f) => LISTING_FIELD_SEP + f)
-          .join(""),
-    )
-    .join(LISTING_LINE_SEP);
+    .map((r) => r.listing)
+    .join("\n");
 }
 
 /** A promise with its resolve function, to hold a transaction open at a chosen point. */

@@ -1,4 +1,10 @@
-import { STATE_SHARD_SQL } from "../store.js";
+/**
+ * stateShard (store.ts) in SQL, over the column `path`, for the generated shard column
+ * (migrations 8 and 9). Frozen with them: a different shard needs a new migration.
+ */
+const STATE_SHARD_SQL =
+  "((coalesce(unicode(substr(path, -1, 1)), 0) + 3 * coalesce(unicode(substr(path, -2, 1)), 0) + " +
+  "9 * coalesce(unicode(substr(path, -3, 1)), 0) + 27 * coalesce(unicode(substr(path, -4, 1)), 0) + 5 * length(path)) % 64)";
 
 /**
  * Numbered schema migrations, run in order on open inside one IMMEDIATE transaction.
@@ -212,5 +218,33 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL,
     mac        BLOB    NOT NULL
   ) STRICT;
+  `,
+  // 9: the listing line is the core's (listingLine in src/vault/secret-rows.ts), stored as it
+  // gives it, no longer generated here: the format the vault MACs is defined once, and no other
+  // store copies it in SQL. Existing rows keep the lines migration 7 generated, which are the
+  // same bytes.
+  `
+  CREATE TABLE secrets_v9 (
+    path            TEXT    PRIMARY KEY,
+    namespace       TEXT    NOT NULL,
+    type            TEXT    NOT NULL,
+    tier            TEXT    NOT NULL,
+    description     TEXT    NOT NULL,
+    tags            TEXT    NOT NULL,
+    expires_at      INTEGER,
+    current_version INTEGER NOT NULL,
+    deleted_at      INTEGER,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    mac             BLOB    NOT NULL,
+    listing         TEXT    NOT NULL,
+    shard           INTEGER GENERATED ALWAYS AS ${STATE_SHARD_SQL} VIRTUAL
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO secrets_v9 (path, namespace, type, tier, description, tags, expires_at, current_version, deleted_at, created_at, updated_at, mac, listing)
+    SELECT path, namespace, type, tier, description, tags, expires_at, current_version, deleted_at, created_at, updated_at, mac, listing FROM secrets;
+  DROP TABLE secrets;
+  ALTER TABLE secrets_v9 RENAME TO secrets;
+  CREATE INDEX secrets_by_namespace ON secrets (namespace);
+  CREATE INDEX secrets_by_shard ON secrets (namespace, shard);
   `,
 ];

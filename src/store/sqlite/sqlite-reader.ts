@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type {
-  AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, CurrentRows, KeySlotRow, PolicyRow, SettingsRow, StateBucket, StateDigestRow,
+  AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, CurrentRows, KeySlotRow, PolicyRow, SettingsRow, StateBucket, StateDigestRow, StateRow,
   TokenRow, SecretRow, StoreReader, UnlockFailureRow, VaultRow, VersionRow,
 } from "../store.js";
 import { AUDIT_AGENT_EXPR } from "./migrations.js";
@@ -123,6 +123,7 @@ function toSecret(r: Row): SecretRow {
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
     mac: bytes(r.mac),
+    listing: text(r.listing),
   };
 }
 
@@ -170,10 +171,10 @@ const AUDIT_CHAIN_SQL =
   "SELECT seq, ts, actor, action, resource, outcome, details, lower(hex(prev_hash)), lower(hex(hash)), lower(hex(mac))" +
   " FROM audit WHERE seq > ? ORDER BY seq LIMIT ?";
 
-/** A secret's columns (not its stored listing line) and its current version's, prefixed v_. */
+/** A secret's columns and its current version's, prefixed v_. */
 const CURRENT_VERSION_COLUMNS = `
   s.path, s.namespace, s.type, s.tier, s.description, s.tags, s.expires_at, s.current_version,
-  s.deleted_at, s.created_at, s.updated_at, s.mac, v.version AS v_version, v.type AS v_type, v.tier AS v_tier, v.sealed AS v_sealed,
+  s.deleted_at, s.created_at, s.updated_at, s.mac, s.listing, v.version AS v_version, v.type AS v_type, v.tier AS v_tier, v.sealed AS v_sealed,
   v.wrapped_dek AS v_wrapped_dek, v.created_at AS v_created_at, v.actor AS v_actor`;
 
 /** The secret rows of a JSON array of paths, in its order, each with its current version's row. */
@@ -193,28 +194,22 @@ const READ_CURRENT_IN_SQL = `
   ORDER BY s.path`;
 
 /**
- * The listing text built by SQLite in one pass, from the stored listing lines (migration 7).
+ * The stored listing lines, concatenated by SQLite in one pass (the store does not build them).
  * ORDER BY path uses the BINARY collation, i.e. memcmp of UTF-8: the byte order the contract
  * asks for; the table is clustered by path, so the inner query is one ordered scan and the
  * concatenation keeps that order.
  */
 const LISTING_SQL = "SELECT group_concat(listing, char(10)) FROM (SELECT listing FROM secrets ORDER BY path)";
 
-/** One hex MAC per row, in `order`: the state text of the small tables (see StoreReader.stateText). */
-const macLines = (table: string, order: string, where = "") =>
-  `SELECT group_concat(m, char(10)) FROM (SELECT lower(hex(mac)) AS m FROM ${table}${where} ORDER BY ${order})`;
-
-/** The state text of one shard of a namespace: each secret row's path and MAC, by path. */
-const SECRETS_STATE_SQL =
-  "SELECT group_concat(path || char(31) || lower(hex(mac)), char(10)) FROM (SELECT path, mac FROM secrets WHERE namespace = ? AND shard = ? ORDER BY path)";
-
+/** The key and MAC of each row of a bucket, in the bucket's order (StoreReader.stateRows). */
 const STATE_SQL = {
-  agents: macLines("agents", "name"),
-  slots: macLines("key_slots", "id"),
-  policy: macLines("policy", "id"),
-  settings: macLines("settings", "id"),
-  tokens: macLines("tokens", "id", " WHERE substr(id, -1) = ?"),
-  approvals: macLines("approvals", "id", " WHERE substr(id, -1) = ?"),
+  secrets: "SELECT path AS key, mac FROM secrets WHERE namespace = ? AND shard = ? ORDER BY path",
+  agents: "SELECT name AS key, mac FROM agents ORDER BY name",
+  slots: "SELECT id AS key, mac FROM key_slots ORDER BY id",
+  policy: "SELECT '' AS key, mac FROM policy",
+  settings: "SELECT '' AS key, mac FROM settings",
+  tokens: "SELECT id AS key, mac FROM tokens WHERE substr(id, -1) = ? ORDER BY id",
+  approvals: "SELECT id AS key, mac FROM approvals WHERE substr(id, -1) = ? ORDER BY id",
 };
 
 /**
@@ -338,17 +333,16 @@ export class SqliteReader implements StoreReader {
     return typeof n === "number" ? n : 0;
   }
 
-  async stateText(b: StateBucket): Promise<string> {
-    const textOf = (sql: string, ...args: unknown[]) =>
-      this.run("reading the vault state", (c) => c.stmt(sql).pluck().get(...args) as string | null) ?? "";
+  async stateRows(b: StateBucket): Promise<StateRow[]> {
+    const rowsOf = (sql: string, ...args: unknown[]) => this.run("reading the vault state", (c) => c.stmt(sql).all(...args) as StateRow[]);
     switch (b.table) {
       case "secrets":
-        return textOf(SECRETS_STATE_SQL, b.namespace, b.shard);
+        return rowsOf(STATE_SQL.secrets, b.namespace, b.shard);
       case "tokens":
       case "approvals":
-        return textOf(STATE_SQL[b.table], b.shard);
+        return rowsOf(STATE_SQL[b.table], b.shard);
       default:
-        return textOf(STATE_SQL[b.table]);
+        return rowsOf(STATE_SQL[b.table]);
     }
   }
 

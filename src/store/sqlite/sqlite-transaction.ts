@@ -93,10 +93,10 @@ export class SqliteTransaction extends SqliteReader implements StoreWriter {
     this.run("writing a secret", (c) => {
       const insert = c.stmt(
         "INSERT OR REPLACE INTO secrets (path, namespace, type, tier, description, tags, expires_at, current_version, " +
-          "deleted_at, created_at, updated_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "deleted_at, created_at, updated_at, mac, listing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       );
       for (const r of rows) {
-        insert.run(r.path, r.namespace, r.type, r.tier, r.description, r.tags, r.expiresAt, r.currentVersion, r.deletedAt, r.createdAt, r.updatedAt, r.mac);
+        insert.run(r.path, r.namespace, r.type, r.tier, r.description, r.tags, r.expiresAt, r.currentVersion, r.deletedAt, r.createdAt, r.updatedAt, r.mac, r.listing);
       }
     });
   }

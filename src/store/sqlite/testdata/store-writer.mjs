@@ -19,7 +19,7 @@ async function increment(tx) {
   const next = (row?.currentVersion ?? 0) + 1;
   await tx.putSecret({
     path: COUNTER, namespace: "test", type: "password", tier: "standard", description: "", tags: "[]",
-    expiresAt: null, currentVersion: next, deletedAt: null, createdAt: 1, updatedAt: Date.now(), mac: bytes(32, next & 0xff),
+    expiresAt: null, currentVersion: next, deletedAt: null, createdAt: 1, updatedAt: Date.now(), mac: bytes(32, next & 0xff), listing: `counter ${next}`,
   });
   await tx.putVersion({
     path: COUNTER, version: next, type: "password", tier: "standard", sealed: bytes(2048, next & 0xff),
