@@ -10,6 +10,8 @@
  * - getsockopt(SO_PEERCRED): the pid, uid and gid of the process at the other end of a Unix
  *   socket, as the kernel recorded them at connect() (or listen(), seen from the client).
  * - setpgid(0, 0): the daemon's own process group, so a terminal's Ctrl-C does not reach it.
+ * - pipe2() and fcntl(F_SETPIPE_SZ): a real pipe, larger than the default, for a child's
+ *   output (Node.js gives children socket pairs; see run/pipes.ts).
  *
  * Linux only. Elsewhere (or when the addon cannot load) `native()` is null and callers say
  * what that leaves open (`authy doctor`).
@@ -25,6 +27,8 @@ const SOL_SOCKET = 1;
 const SO_PEERCRED = 17;
 /** struct ucred { pid_t pid; uid_t uid; gid_t gid; }: three 32-bit integers. */
 const UCRED_BYTES = 12;
+const O_CLOEXEC = 0o2000000;
+const F_SETPIPE_SZ = 1031;
 
 export interface PeerCredentials {
   pid: number;
@@ -40,6 +44,11 @@ export interface Native {
   peerCredentials(fd: number): PeerCredentials | null;
   /** Moves this process into a new process group of its own (same session). */
   ownProcessGroup(): void;
+  /**
+   * A pipe, both ends close-on-exec, asked to hold `bytes` (the kernel may give less); its
+   * read and write file descriptors, or null if the call fails.
+   */
+  pipe(bytes: number): { read: number; write: number } | null;
 }
 
 interface KoffiFunction {
@@ -93,6 +102,8 @@ function build(): Native {
   const prctl = libc.func("prctl", "int", ["int", "ulong", "ulong", "ulong", "ulong"]);
   const getsockopt = libc.func("getsockopt", "int", ["int", "int", "int", koffi.out(koffi.pointer("uint8_t")) as string, koffi.inout(koffi.pointer("uint32_t")) as string]);
   const setpgid = libc.func("setpgid", "int", ["int", "int"]);
+  const pipe2 = libc.func("pipe2", "int", [koffi.out(koffi.pointer("int")) as string, "int"]);
+  const fcntl = libc.func("fcntl", "int", ["int", "int", "int"]);
   return {
     setNonDumpable() {
       if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) !== 0 || prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) !== 0) throw new Error("prctl(PR_SET_DUMPABLE) failed");
@@ -106,6 +117,12 @@ function build(): Native {
     },
     ownProcessGroup() {
       if (setpgid(0, 0) !== 0) throw new Error("setpgid failed");
+    },
+    pipe(bytes) {
+      const fds = [-1, -1];
+      if (pipe2(fds, O_CLOEXEC) !== 0) return null;
+      fcntl(fds[1], F_SETPIPE_SZ, bytes); // a smaller pipe still works, only slower
+      return { read: fds[0]!, write: fds[1]! };
     },
   };
 }
