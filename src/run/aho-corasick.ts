@@ -3,7 +3,8 @@
  * how many of the last bytes of a stream could still grow into an occurrence (reading the last
  * `maxLength - 1` bytes from the root answers it exactly, since a partial occurrence is shorter
  * than its pattern), and where the occurrences in a window are, for the stretches of output
- * the gram index cannot sort out cheaply (see gram-index.ts).
+ * the gram index cannot sort out cheaply (see gram-index.ts). The masker asks it only the
+ * second; the first is PartialMatch's job (partial-match.ts, whose tests use this as the oracle).
  *
  * Layout: a trie in flat typed arrays. The root, its children and every node with many
  * children get a dense 256-entry row of the complete transition function (no failure links

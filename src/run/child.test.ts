@@ -173,6 +173,13 @@ describe("runChild: environment", () => {
 describe("runChild: masking", () => {
   const secret = "tok_9f8e7d6c5b4a3210";
 
+  it.runIf(existsSync("/proc/self/fd"))("gives the child real pipes for the output it masks, not socket pairs", async () => {
+    const masker = createMasker([secret]);
+    const { stdout, stderr } = await run("sh", ["-c", 'readlink /proc/$$/fd/1; readlink /proc/$$/fd/2 >&2'], { masker });
+    expect(stdout).toMatch(/^pipe:\[\d+\]\n$/);
+    expect(stderr).toMatch(/^pipe:\[\d+\]\n$/);
+  });
+
   it("masks a secret written byte by byte with pauses, on stdout and stderr", async () => {
     const masker = createMasker([secret]);
     const data = Buffer.from(`before ${secret} after\n`);

@@ -14,12 +14,14 @@
  * patterns. Each occurrence is then compared exactly once, and a gram shared by many patterns
  * (runs like "ssss", common prefixes) is avoided where the pattern allows. Where it cannot be
  * (a gram with more than HOT_GRAM_ENTRIES entries), comparing every entry would be slow, so the
- * window around that sample is handed to the Aho–Corasick automaton instead: the worst case is
- * the automaton's speed, never worse.
+ * window around that sample is handed to an Aho–Corasick automaton instead: the worst case is
+ * the automaton's speed, never worse. The automaton holds only the patterns with an entry under
+ * such a gram (an occurrence is found through its one entry), and is built the first time one
+ * is hit: most runs never need it, and building it for every pattern cost more than the run.
  *
  * Sampling offsets are absolute in the stream, so results do not depend on how it is cut.
  */
-import type { AhoCorasick } from "./aho-corasick.js";
+import { AhoCorasick } from "./aho-corasick.js";
 
 /** Gram length in bytes: one 32-bit word. Patterns must be at least this long. */
 export const GRAM = 4;
@@ -29,10 +31,6 @@ const BITMAP_BITS = 18;
 /** A gram with more entries than this is scanned by the automaton rather than compared. */
 const HOT_GRAM_ENTRIES = 8;
 const HASH_MULTIPLIER = 0x9e3779b1; // Fibonacci hashing
-
-function gramAt(bytes: Uint8Array, i: number): number {
-  return bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
-}
 
 export class GramIndex {
   /** Distance between sampled offsets. */
@@ -49,10 +47,10 @@ export class GramIndex {
   private readonly entryOffset: Int32Array;
   private readonly entryNext: Int32Array;
 
-  constructor(
-    patterns: readonly Uint8Array[],
-    private readonly automaton: AhoCorasick,
-  ) {
+  /** Built on the first hot sample (see above); null until then. */
+  private automaton: AhoCorasick | null = null;
+
+  constructor(patterns: readonly Uint8Array[]) {
     if (patterns.some((p) => p.length < GRAM)) throw new RangeError(`patterns must be at least ${GRAM} bytes`);
     this.patterns = patterns;
     this.maxLength = patterns.reduce((max, p) => Math.max(max, p.length), 0);
@@ -60,9 +58,32 @@ export class GramIndex {
     const step = patterns.length === 0 ? 1 : minLength - GRAM + 1;
     this.step = step;
 
-    const frequency = new Map<number, number>();
-    for (const p of patterns) {
-      for (let o = 0; o + GRAM <= p.length; o++) frequency.set(gramAt(p, o), (frequency.get(gramAt(p, o)) ?? 0) + 1);
+    // Each pattern's grams, and how many times each gram occurs across all patterns (in an
+    // open-addressing table: this runs once per run, before the JIT has compiled anything, and
+    // typed arrays cost the interpreter far less than a Map).
+    const grams: Int32Array[] = [];
+    let total = 0;
+    for (const p of patterns) total += p.length - GRAM + 1;
+    const countBits = Math.max(4, Math.ceil(Math.log2(total * 2 + 1)));
+    const countMask = (1 << countBits) - 1;
+    const countKeys = new Int32Array(1 << countBits);
+    const countOf = new Int32Array(1 << countBits); // 0: empty slot
+    const slotOf = (gram: number): number => {
+      let slot = Math.imul(gram, HASH_MULTIPLIER) >>> (32 - countBits);
+      while (countOf[slot] !== 0 && countKeys[slot] !== gram) slot = (slot + 1) & countMask;
+      return slot;
+    };
+    for (let id = 0; id < patterns.length; id++) {
+      const p = patterns[id]!;
+      const g = new Int32Array(p.length - GRAM + 1);
+      for (let o = 0; o < g.length; o++) {
+        const gram = p[o]! | (p[o + 1]! << 8) | (p[o + 2]! << 16) | (p[o + 3]! << 24);
+        g[o] = gram;
+        const slot = slotOf(gram);
+        countKeys[slot] = gram;
+        countOf[slot]!++;
+      }
+      grams.push(g);
     }
     const entries = patterns.length * step;
     this.tableBits = Math.max(4, Math.ceil(Math.log2(entries * 2 + 1)));
@@ -73,15 +94,18 @@ export class GramIndex {
     this.entryOffset = new Int32Array(entries);
     this.entryNext = new Int32Array(entries);
     let e = 0;
-    patterns.forEach((p, id) => {
+    const rarity = new Int32Array(this.maxLength);
+    for (let id = 0; id < patterns.length; id++) {
+      const g = grams[id]!;
+      for (let o = 0; o < g.length; o++) rarity[o] = countOf[slotOf(g[o]!)]!;
       for (let residue = 0; residue < step; residue++) {
         let best = residue;
-        for (let o = residue + step; o + GRAM <= p.length; o += step) {
-          if (frequency.get(gramAt(p, o))! < frequency.get(gramAt(p, best))!) best = o;
+        for (let o = residue + step; o < g.length; o += step) {
+          if (rarity[o]! < rarity[best]!) best = o;
         }
-        this.add(e++, gramAt(p, best), id, best);
+        this.add(e++, g[best]!, id, best);
       }
-    });
+    }
   }
 
   private add(entry: number, gram: number, pattern: number, offset: number): void {
@@ -143,6 +167,16 @@ export class GramIndex {
   }
 
   private scan(buf: Uint8Array, from: number, to: number, offset: number, maxStart: number, found: number[]): void {
-    if (to > from) this.automaton.findAll(buf.subarray(from, to), offset + from, maxStart, found);
+    if (to > from) (this.automaton ??= this.hotAutomaton()).findAll(buf.subarray(from, to), offset + from, maxStart, found);
+  }
+
+  /** The automaton of the patterns that have an entry under a hot gram. */
+  private hotAutomaton(): AhoCorasick {
+    const hot = new Set<number>();
+    for (let slot = 0; slot < this.heads.length; slot++) {
+      if (this.counts[slot]! <= HOT_GRAM_ENTRIES) continue;
+      for (let e = this.heads[slot]!; e !== -1; e = this.entryNext[e]!) hot.add(this.entryPattern[e]!);
+    }
+    return new AhoCorasick([...hot].map((id) => this.patterns[id]!));
   }
 }

@@ -19,8 +19,8 @@
  * (unless a secret itself does).
  */
 import { Transform } from "node:stream";
-import { AhoCorasick } from "./aho-corasick.js";
 import { GRAM, GramIndex } from "./gram-index.js";
+import { PartialMatch } from "./partial-match.js";
 import { secretForms } from "./secret-forms.js";
 
 /**
@@ -51,7 +51,7 @@ export class Masker {
   readonly placeholder: Buffer;
   private readonly values: readonly (string | Uint8Array)[];
   private readonly minLength: number;
-  private compiled: { index: GramIndex; automaton: AhoCorasick; maxLength: number; patternCount: number } | undefined;
+  private compiled: { index: GramIndex; partial: PartialMatch; maxLength: number; patternCount: number } | undefined;
 
   constructor(values: readonly (string | Uint8Array)[], options: MaskerOptions = {}) {
     this.minLength = Math.max(GRAM, options.minLength ?? MASK_MIN_LENGTH);
@@ -67,7 +67,7 @@ export class Masker {
   }
 
   /**
-   * @internal The compiled search structures: `index` finds complete occurrences, `automaton`
+   * @internal The compiled search structures: `index` finds complete occurrences, `partial`
    * measures how much of a chunk's end could be the start of one. Built on first use: for
    * 1,000 secrets that costs more than starting a program that never prints anything.
    */
@@ -80,10 +80,9 @@ export class Masker {
       for (const form of secretForms(bytes, this.minLength)) patterns.set(Buffer.from(form).toString("latin1"), form);
     }
     const list = [...patterns.values()];
-    const automaton = new AhoCorasick(list);
     this.compiled = {
-      index: new GramIndex(list, automaton),
-      automaton,
+      index: new GramIndex(list),
+      partial: new PartialMatch(list),
       maxLength: list.reduce((max, p) => Math.max(max, p.length), 0),
       patternCount: list.length,
     };
@@ -166,7 +165,7 @@ export class MaskSession {
   /** Like `push`, but appends the output pieces to `out` rather than copying them together. */
   write(chunk: Uint8Array, out: Uint8Array[]): void {
     if (chunk.length === 0) return;
-    const { index, automaton, maxLength, patternCount } = this.masker.search();
+    const { index, partial, maxLength, patternCount } = this.masker.search();
     const chunkStart = this.pos;
     this.pos += chunk.length;
     if (patternCount === 0) {
@@ -183,12 +182,10 @@ export class MaskSession {
     }
     index.find(chunk, chunkStart, Infinity, found);
     for (let i = 0; i < found.length; i += 2) this.addMatch(found[i]!, found[i + 1]!);
-    // A partial match is shorter than the longest pattern: read the last maxLength - 1 bytes.
-    let state = 0;
+    // A partial match is shorter than the longest pattern: look at the last maxLength - 1 bytes.
     const fromHeld = maxLength - 1 - chunk.length;
-    if (fromHeld > 0) state = automaton.run(held.subarray(Math.max(0, held.length - fromHeld)), 0);
-    state = automaton.run(chunk.subarray(Math.max(0, chunk.length - maxLength + 1)), state);
-    this.emit(this.pos - automaton.hold(state), chunk, chunkStart, out);
+    const tail = fromHeld > 0 && held.length > 0 ? Buffer.concat([held.subarray(Math.max(0, held.length - fromHeld)), chunk]) : chunk.subarray(Math.max(0, chunk.length - maxLength + 1));
+    this.emit(this.pos - partial.hold(tail), chunk, chunkStart, out);
   }
 
   /** Like `flush`, appending to `out`. */

@@ -14,8 +14,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 export function secretForms(value: Uint8Array, minLength: number): Uint8Array[] {
   const raw = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   const forms: (string | Buffer)[] = [raw];
-  forms.push(raw.toString("hex"), raw.toString("hex").toUpperCase());
-  forms.push(...base64Cores(raw, "base64"), ...base64Cores(raw, "base64url"));
+  const hex = raw.toString("hex");
+  forms.push(hex, hex.toUpperCase());
+  const cores = base64Cores(raw, "base64");
+  // base64url differs from base64 only in two characters (and padding, which no core holds).
+  forms.push(...cores, ...cores.map((core) => core.replace(/[+/]/g, (c) => (c === "+" ? "-" : "_"))));
   forms.push(...percentEncodings(raw));
   const text = decodeUtf8(raw);
   if (text !== null) {
@@ -57,6 +60,7 @@ export function base64Cores(value: Buffer, alphabet: "base64" | "base64url"): st
 const URI_COMPONENT_SAFE = /[A-Za-z0-9\-_.!~*'()]/; // encodeURIComponent
 const RFC3986_SAFE = /[A-Za-z0-9\-_.~]/; // Python quote(safe=""), Go url.QueryEscape
 const FORM_SAFE = /[A-Za-z0-9*\-._]/; // WHATWG application/x-www-form-urlencoded
+const EVERYWHERE_SAFE = /^[A-Za-z0-9\-_.]*$/;
 
 /**
  * Each flavour with upper-case hex digits (RFC 3986's recommendation, and what most encoders
@@ -64,6 +68,8 @@ const FORM_SAFE = /[A-Za-z0-9*\-._]/; // WHATWG application/x-www-form-urlencode
  * proxies write them). A value encoded with mixed-case digits is not covered.
  */
 function percentEncodings(value: Buffer): string[] {
+  // Letters, digits and "-_." are left as they are by every flavour: then every form is the value.
+  if (EVERYWHERE_SAFE.test(value.toString("latin1"))) return [];
   const upper = [
     percentEncode(value, URI_COMPONENT_SAFE, false),
     percentEncode(value, RFC3986_SAFE, false),
@@ -88,6 +94,8 @@ function percentEncode(value: Buffer, safe: RegExp, spaceAsPlus: boolean): strin
  * languages' encoders: PHP escapes "/", Python escapes all non-ASCII, Go escapes <, > and &. */
 function jsonEscapes(text: string): string[] {
   const plain = JSON.stringify(text).slice(1, -1);
+  // Nothing any of the variants escapes differently: one form (most values).
+  if (!/[/\u0080-\uffff<>&]/.test(plain)) return [plain];
   const unicodeEscape = (ch: string) => "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0");
   return [
     plain,

@@ -354,6 +354,13 @@ export interface Store extends StoreReader {
    * write of their own: a write in flight that rolls back does not take the record with it.
    */
   recordUnlockFailure(ts: number, method: string): Promise<void>;
+  /**
+   * Optional. A value that is the same in two calls only if no data was committed in between,
+   * by any connection or process, and the file was not written behind the database's back;
+   * null when the store cannot tell. The core keeps the vault state it verified until it
+   * changes (fresh-store.ts); without it, every read verifies the state again.
+   */
+  changeToken?(): Promise<string | null>;
   close(): Promise<void>;
 }
 

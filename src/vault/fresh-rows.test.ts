@@ -140,6 +140,47 @@ describe("the vault state itself", () => {
   });
 });
 
+describe("a warm vault (the state verified once, kept until the store changes)", () => {
+  it("refuses a secret row put back after its bucket was read and verified", async () => {
+    const putBack = saveRows("secrets", "path = 'prod/DB'");
+    await owner.setSecret("prod/DB", Buffer.from("rotated"));
+    const warm = await Vault.unlock({ store, clock }, { passphrase: "pw" });
+    for (let i = 0; i < 3; i++) expect(Buffer.from((await warm.getSecret("prod/DB")).value).toString()).toBe("rotated");
+    putBack();
+    expect(await outcome(warm.getSecret("prod/DB"))).toBe("INTEGRITY");
+  });
+
+  it("refuses it even when the store says nothing changed: the text is compared every time", async () => {
+    const putBack = saveRows("secrets", "path = 'prod/DB'");
+    await owner.setSecret("prod/DB", Buffer.from("rotated"));
+    // A store whose change token never changes, as if the row had been written behind SQLite's back.
+    const blind = new Proxy(store, {
+      get(target, key) {
+        if (key === "changeToken") return () => Promise.resolve("unchanged");
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const warm = await Vault.unlock({ store: blind, clock }, { passphrase: "pw" });
+    for (let i = 0; i < 3; i++) expect(Buffer.from((await warm.getSecret("prod/DB")).value).toString()).toBe("rotated");
+    putBack();
+    expect(await outcome(warm.getSecret("prod/DB"))).toBe("INTEGRITY");
+  });
+
+  it("sees the writes of another connection as writes, not as tampering", async () => {
+    const warm = await Vault.unlock({ store, clock }, { passphrase: "pw" });
+    expect(Buffer.from((await warm.getSecret("prod/DB")).value).toString()).toBe("db-value");
+    const other = SqliteStore.open(file);
+    try {
+      const writer = await Vault.unlock({ store: other, clock }, { passphrase: "pw" });
+      await writer.setSecret("prod/DB", Buffer.from("from-elsewhere"));
+    } finally {
+      await other.close();
+    }
+    expect(Buffer.from((await warm.getSecret("prod/DB")).value).toString()).toBe("from-elsewhere");
+  });
+});
+
 describe("migrating a vault from before fresh rows (format 1)", () => {
   /** Turns the vault into what schema 8 makes of a format-1 vault: no digests, no state MAC. */
   function downgrade(key: Uint8Array): void {

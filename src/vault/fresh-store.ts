@@ -160,8 +160,24 @@ export type StateMode =
   /** The one-time migration of a format-1 vault: every bucket is digested as it is. */
   | "adopt";
 
+/**
+ * What a read outside a transaction verified, kept while the store's change token says that
+ * nothing was committed and the file was not written since (Store.changeToken): the stored
+ * digests, checked against the state MAC once, and each bucket text found to match its
+ * digest. A read of a bucket still reads its text every time; only an unchanged text skips
+ * the digest, and only an unchanged state skips the state MAC. So a row put back, by SQLite
+ * or by writing the file, is compared with the digests the state MAC vouched for, and
+ * refused, warm or cold; the state itself is read and verified again after any commit.
+ */
+interface VerifiedState {
+  token: string;
+  digests: ReadonlyMap<string, Uint8Array>;
+  texts: Map<string, string>;
+}
+
 export class FreshStore extends FreshReader implements Store {
   readonly kind: string;
+  private verified: VerifiedState | null = null;
 
   constructor(
     private readonly store: Store,
@@ -173,6 +189,9 @@ export class FreshStore extends FreshReader implements Store {
 
   protected async check(buckets: readonly StateBucket[]): Promise<void> {
     if (buckets.length === 0) return;
+    if (this.verified && (await this.checkWarm(this.verified, buckets))) return;
+    // Taken before the state is read: a commit from here on makes it differ next time.
+    const token = (await this.store.changeToken?.()) ?? null;
     for (let attempt = 1; ; attempt++) {
       const before = await this.store.getVault();
       const digests = await this.store.listStateDigests();
@@ -183,9 +202,29 @@ export class FreshStore extends FreshReader implements Store {
         verifyState(this.keys, after, digests);
         const map = digestMap(digests);
         buckets.forEach((b, i) => verifyBucket(this.keys, b, texts[i]!, map));
+        this.verified = token === null ? null : { token, digests: map, texts: new Map(buckets.map((b, i) => [bucketName(b), texts[i]!])) };
         return;
       }
     }
+  }
+
+  /**
+   * The check against the state verified earlier: true when it holds, false when the state
+   * may have changed since (then the full check runs). Throws INTEGRITY for a bucket whose
+   * text does not match its digest in that state.
+   */
+  private async checkWarm(state: VerifiedState, buckets: readonly StateBucket[]): Promise<boolean> {
+    const texts = await Promise.all(buckets.map((b) => this.store.stateText(b)));
+    // After the texts: the same token means nothing was committed since the state was verified,
+    // so the texts are that state's.
+    if ((await this.store.changeToken?.()) !== state.token || this.verified !== state) return false;
+    buckets.forEach((b, i) => {
+      const name = bucketName(b);
+      if (state.texts.get(name) === texts[i]) return;
+      verifyBucket(this.keys, b, texts[i]!, state.digests);
+      state.texts.set(name, texts[i]!);
+    });
+    return true;
   }
 
   /** The digests and unlock mark are the ones the vault last wrote (what an unlock checks). */

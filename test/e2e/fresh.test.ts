@@ -148,6 +148,27 @@ describe("an earlier copy of a row put back by a same-user agent", () => {
   });
 });
 
+describe("a daemon that has verified the vault state already", () => {
+  it("refuses a secret row put back while it runs, after reading that secret many times", async () => {
+    const v = await victim();
+    await ok(v, ["secrets", "set", "prod/API_KEY"], "old-value");
+    await v.rows("save", "secrets", "path = 'prod/API_KEY'");
+    await ok(v, ["unlock"]);
+    try {
+      await ok(v, ["secrets", "set", "prod/API_KEY"], "new-value");
+      for (let i = 0; i < 3; i++) expect(await ok(v, ["secrets", "get", "prod/API_KEY"])).toBe("new-value");
+      expect(await ok(v, ["status"])).toMatch(/daemon/i);
+      await v.rows("restore", "secrets", "path = 'prod/API_KEY'");
+      const r = await v.owner(["secrets", "get", "prod/API_KEY"]);
+      expect(r.code, `secrets get through the daemon should fail with INTEGRITY: ${r.stdout} ${r.stderr}`).toBe(7);
+      expect(r.stderr).toMatch(/integrity check failed/);
+      expect(r.stdout).not.toContain("old-value");
+    } finally {
+      await v.owner(["lock"]);
+    }
+  });
+});
+
 describe("failed unlocks", () => {
   it("emptied by hand are found by the next unlock, audited, and reported by doctor", async () => {
     const v = await victim();

@@ -399,6 +399,41 @@ describe("SqliteStore", () => {
     });
   });
 
+  describe("change token", () => {
+    it("stays put while nothing is written, and changes with its own commits, another connection's and a write to the file", async () => {
+      const store = openStore({ create: true });
+      await store.write((tx) => tx.putSecret(secretRow("a/K")));
+      const first = await store.changeToken();
+      expect(first).not.toBeNull();
+      expect(await store.getSecret("a/K")).not.toBeNull();
+      expect(await store.changeToken()).toBe(first);
+
+      await store.write((tx) => tx.putSecret(secretRow("b/K")));
+      const own = await store.changeToken();
+      expect(own).not.toBe(first);
+
+      const other = new Database(file);
+      other.prepare("DELETE FROM secrets WHERE path = 'b/K'").run();
+      other.close();
+      const foreign = await store.changeToken();
+      expect(foreign).not.toBe(own);
+
+      // Bytes written behind SQLite's back (the same length, so only the file's times say so),
+      // a clock tick after the last commit: file times are only as fine as the kernel's tick.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const wal = `${file}-wal`;
+      const target = existsSync(wal) && statSync(wal).size > 0 ? wal : file;
+      writeFileSync(target, readFileSync(target));
+      expect(await store.changeToken()).not.toBe(foreign);
+    });
+
+    it("is null for a store of one connection, whose own commits it would not see", async () => {
+      const memory = SqliteStore.open(":memory:", { create: true });
+      open.push(memory);
+      expect(await memory.changeToken()).toBeNull();
+    });
+  });
+
   it("takes a backup of committed data only, which opens as a vault", async () => {
     const store = openStore({ create: true });
     await store.write((tx) => tx.putSecret(secretRow("a/K")));

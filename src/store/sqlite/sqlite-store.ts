@@ -136,6 +136,12 @@ const NATIVE_BINDING = ((): string | object | undefined => {
   return bindings({ bindings: "better_sqlite3.node", module_root: root });
 })() as string | undefined;
 
+/** What a write to the file changes, whoever makes it; "-" when it does not exist. */
+function fileStamp(file: string): string {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : "-";
+}
+
 /** The most write() calls committed together (see SqliteStore.drain). */
 export const MAX_GROUP_COMMIT = 64;
 
@@ -331,6 +337,19 @@ export class SqliteStore extends SqliteReader implements Store {
       }
       await sleep(WRITE_LOCK_RETRY_MS[Math.min(attempt, WRITE_LOCK_RETRY_MS.length - 1)]);
     }
+  }
+
+  /**
+   * PRAGMA data_version of the read connection, which changes whenever another connection
+   * commits (this store's own writer, or any other process), and the inode, size and times of
+   * the file and its WAL, which change when they are written without SQLite. With one
+   * connection (":memory:") its own commits would not show: null.
+   */
+  async changeToken(): Promise<string | null> {
+    if (this.conn === this.writer && !this.readonly) return null;
+    const version = this.run("reading the vault state", (c) => c.stmt("PRAGMA data_version").pluck().get() as number);
+    const file = this.conn.db.name;
+    return `${version}|${fileStamp(file)}|${fileStamp(`${file}-wal`)}`;
   }
 
   /** PRAGMA integrity_check: "ok" or the problems SQLite found. */
