@@ -103,6 +103,11 @@ describe("authy run --sandbox --pass-token", () => {
     const entries = (JSON.parse(denied.stdout) as { entries: { actor: string; resource: string }[] }).entries;
     expect(entries.some((e) => e.resource === "other/KEY" && e.actor.startsWith("token:"))).toBe(true);
     expect(runDirs()).toEqual([]); // the socket is gone with the run
+
+    // In a network namespace of its own too (--no-network): the run's socket is a file, not a network.
+    const offline = await cli(["run", "--no-network", "--scope", "app", "--pass-token", "--", "/bin/sh", "-c", '"$1" "$2" secrets get app/TOKEN > in2.txt; echo "in=$?"', "sh", process.execPath, CLI]);
+    expect(offline.stdout).toContain("in=0");
+    expect(readFileSync(path.join(work, "in2.txt"), "utf8")).toBe(IN_SCOPE);
   });
 
   it("refuses, on the run's socket, no credential, an owner session and any other token, and audits it", async () => {
