@@ -2,7 +2,7 @@
  * The daemon's only door for a sandboxed run with `--pass-token`: a Unix socket that `authy
  * run` makes for this run alone, in a fresh 0700 directory, and that bwrap binds into the
  * sandbox (the daemon's own socket is hidden there). It relays to the daemon each HTTP request
- * that carries exactly the run's token, and answers anything else itself with a JSON 401:
+ * that carries exactly the run's token, and answers anything else itself with a JSON 403:
  * no credential, an owner session, another token. It never relays a request without the
  * token: the daemon would see `authy run` at the other end, which may be in the owner's
  * terminal session, and take it for the owner.
