@@ -44,7 +44,7 @@ export interface ApiOptions {
 }
 
 export interface ProcessTokenPolicy {
-  track(tokenId: string, anchorPid: number): void;
+  track(tokenId: string, anchorPid: number, opts?: { relayed?: boolean }): void;
   bind(tokenId: string, childPid: number, caller: unknown): void;
   admit(tokenId: string, peer: unknown): boolean;
 }

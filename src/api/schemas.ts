@@ -117,6 +117,8 @@ export const tokenIssue = z.strictObject({
   pid: z.number().int().positive().optional(),
   /** Only `pid`'s descendants may use it (`run --pass-token`); see daemon/process-tokens.ts. */
   processTree: z.boolean().optional(),
+  /** With processTree: only `pid` itself may use it, relaying for a sandboxed child (`run --sandbox --pass-token`). */
+  relayed: z.boolean().optional(),
 });
 
 export const tokenProcess = z.strictObject({ pid: z.number().int().positive() });

@@ -102,6 +102,8 @@ export class CliContext {
    * with none of those but its own passphrase or identity works directly; anyone else is
    * refused, so an agent that merely shares the user's account cannot act as the owner.
    * Without a daemon, this process unlocks the vault itself. Commands print the same either way.
+   * AUTHY_SOCKET (set by `authy run --sandbox --pass-token` in the sandbox) names the run's
+   * own socket to the daemon, for AUTHY_TOKEN only.
    */
   async client(opts: { issuesTokens?: boolean } = {}): Promise<VaultClient> {
     this.clientHandle = await this.connect(opts.issuesTokens === true);
@@ -126,6 +128,18 @@ export class CliContext {
     }
     const token = process.env.AUTHY_TOKEN;
     const agentKey = process.env.AUTHY_AGENT_KEY;
+    const runSocket = process.env.AUTHY_SOCKET;
+    if (runSocket) {
+      // Inside `authy run --sandbox --pass-token`: the run's own socket, which serves its token and nothing else.
+      if (!token) {
+        throw new AuthyError("INVALID_INPUT", "AUTHY_SOCKET is set but AUTHY_TOKEN is not: that socket serves only the token of the sandboxed run that made it", {
+          hint: "inside the sandbox, leave AUTHY_TOKEN as `authy run` set it; elsewhere, unset AUTHY_SOCKET",
+        });
+      }
+      const { createHttpClient } = await import("../client/http-client.js");
+      (await import("../os/native.js")).protectProcess();
+      return createHttpClient({ socketPath: runSocket, bearer: token, mode: "daemon", credential: "AUTHY_TOKEN" });
+    }
     const daemon = this.opts.daemon === false ? null : (await import("../daemon/paths.js")).runningDaemon(this.home);
     if (daemon) {
       const socketPath = daemon.socket;

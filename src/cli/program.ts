@@ -253,7 +253,7 @@ export function buildProgram(only?: string): Command {
       .option("--no-mask", "do not mask secret values in the output")
       .option("--no-tty", "never run the command on a pseudo-terminal")
       .option("--mount <file>", "also write the secrets to this 0600 dotenv file, removed when the command exits")
-      .option("--pass-token", "give the command an AUTHY_TOKEN limited to the scope, revoked when it exits")
+      .option("--pass-token", "give the command an AUTHY_TOKEN limited to the scope, revoked when it exits (with --sandbox: usable only through a socket made for this run, AUTHY_SOCKET)")
       .option("--sandbox", "run the command in a bubblewrap sandbox (Linux): no other processes, authy's files or credential homes; read-only but for the working directory")
       .option("--allow-write <path>", "also let the sandboxed command write here (repeatable; implies --sandbox)", collect)
       .option("--allow-read <path>", "let the sandboxed command read a hidden path such as ~/.ssh/known_hosts (repeatable; implies --sandbox)", collect)

@@ -144,7 +144,7 @@ export function createHttpClient(opts: HttpClientOptions): VaultClient {
 
     async issueToken(req) {
       const t = await call<IssuedToken>("POST", "/v1/tokens", {
-        body: { scope: req.scope, ttlMs: req.ttlMs, uses: req.uses, agent: req.agent, label: req.label, pid: req.pid, processTree: req.processTree },
+        body: { scope: req.scope, ttlMs: req.ttlMs, uses: req.uses, agent: req.agent, label: req.label, pid: req.pid, processTree: req.processTree, relayed: req.relayed },
       });
       return { token: t.token, id: t.id, expiresAt: t.expiresAt, scope: t.scope, notices: t.notices };
     },

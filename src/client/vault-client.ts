@@ -73,6 +73,8 @@ export interface IssueTokenRequest {
   pid?: number;
   /** Only descendants of `pid` may use it, and after bindToken() only that child's tree. */
   processTree?: boolean;
+  /** With processTree: only `pid` itself may use it (it relays for a sandboxed child). */
+  relayed?: boolean;
 }
 
 export interface IssuedToken {

@@ -10,6 +10,12 @@
  * every PID_CHECK_INTERVAL_MS), so a stopped `authy run`, or one still waiting on a background
  * job that holds its output, cannot keep the token alive. Kept in the daemon's memory only:
  * such tokens die with the daemon anyway.
+ *
+ * A relayed token (`run --sandbox --pass-token`) is used by the anchor alone: the sandboxed
+ * child reaches the daemon only through the run's own socket, which `authy run` relays (see
+ * run/run-socket.ts), so every connection that carries the token comes from `authy run`
+ * itself, and a connection from anywhere else (the token copied out of the sandbox) is
+ * refused. The child is still named, so that the token dies when it exits.
  */
 import { AuthyError } from "../errors.js";
 import { descendsFrom, procStat, running } from "../os/proc-stat.js";
@@ -23,6 +29,8 @@ interface ProcessRef {
 interface Binding {
   anchor: ProcessRef;
   child: ProcessRef | null;
+  /** Only the anchor itself may use it: it relays for a sandboxed child. */
+  relayed: boolean;
 }
 
 function refOf(pid: number): ProcessRef | null {
@@ -33,11 +41,14 @@ function refOf(pid: number): ProcessRef | null {
 export class ProcessTokens {
   private readonly bindings = new Map<string, Binding>();
 
-  /** A new token for the process tree under `anchorPid` (the `authy run` that asked). */
-  track(tokenId: string, anchorPid: number): void {
+  /**
+   * A new token for the process tree under `anchorPid` (the `authy run` that asked), or with
+   * `relayed` for `anchorPid` alone.
+   */
+  track(tokenId: string, anchorPid: number, opts: { relayed?: boolean } = {}): void {
     const anchor = refOf(anchorPid);
     if (!anchor) throw new AuthyError("INVALID_INPUT", `process ${anchorPid} is not running`);
-    this.bindings.set(tokenId, { anchor, child: null });
+    this.bindings.set(tokenId, { anchor, child: null, relayed: opts.relayed === true });
   }
 
   /** The anchor names its child, once. Only the anchor itself, and only a child of its own. */
@@ -56,6 +67,7 @@ export class ProcessTokens {
     const b = this.bindings.get(tokenId);
     if (!b) return true;
     if (!peer) return false;
+    if (b.relayed) return peer.pid === b.anchor.pid && peer.stat?.start === b.anchor.start;
     return b.child ? descendsFrom(peer.pid, b.child) : descendsFrom(peer.pid, b.anchor, { strict: true });
   }
 

@@ -11,7 +11,7 @@
  * A background process the child leaves behind that keeps the output pipe open keeps `run`
  * waiting for the end of the output, as a shell pipeline would.
  */
-import { statSync } from "node:fs";
+import { rmdirSync, statSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { AuthyError } from "../errors.js";
 import { resolveCommand } from "./command.js";
@@ -38,6 +38,8 @@ export interface RunChildOptions {
   stderr?: Writable;
   /** Files (mount files) removed once the child has exited, or by the watchdog if authy dies. */
   cleanupFiles?: readonly string[];
+  /** Directories removed after cleanupFiles, when empty (the run socket's), by authy or the watchdog. */
+  cleanupDirs?: readonly string[];
   /** Called (and awaited) once the child is running. If it throws, the child is killed and the error rethrown. */
   onStart?(pid: number): void | Promise<void>;
   /** One-line diagnostics (command not found, PTY fallback); default: "authy: …" on stderr. */
@@ -97,6 +99,13 @@ export async function runChild(options: RunChildOptions): Promise<RunChildResult
         diagnose(`could not remove ${file}: ${(e as Error).message}`);
       }
     }
+    for (const dir of options.cleanupDirs ?? []) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // not empty, or gone: whoever made it removes the rest
+      }
+    }
   }
 }
 
@@ -140,7 +149,7 @@ async function run(options: RunChildOptions, diagnose: (message: string) => void
   }
 
   const { pid } = started;
-  const watchdog = startWatchdog(pid, options.cleanupFiles ?? [], diagnose);
+  const watchdog = startWatchdog(pid, options.cleanupFiles ?? [], diagnose, options.cleanupDirs ?? []);
   forwarder.forwardTo(pid);
   try {
     try {

@@ -25,6 +25,11 @@ const SURVIVED_SIGNALS = "INT,TERM,HUP,QUIT";
 
 /** Where the proxy's socket appears inside the sandbox (its private /tmp). */
 export const SANDBOX_PROXY_SOCKET = "/tmp/.authy/proxy.sock";
+/**
+ * Where the run's own socket to the daemon appears inside the sandbox (`--pass-token`,
+ * run-socket.ts); the child's AUTHY_SOCKET names it.
+ */
+export const SANDBOX_DAEMON_SOCKET = "/tmp/.authy/daemon.sock";
 /** The relay's port on the sandbox's own loopback (a private network namespace: always free). */
 export const SANDBOX_PROXY_PORT = 3128;
 
@@ -35,6 +40,8 @@ export interface SandboxOptions {
   bwrap: string;
   mounts: MountPlanInput;
   network: SandboxNetwork;
+  /** The run's socket to the daemon (run-socket.ts), bound at SANDBOX_DAEMON_SOCKET (`--pass-token`). */
+  daemonSocket?: string;
   /** For the relay inside the sandbox (proxy mode): a node binary. */
   node?: string;
   probe?: PathProbe;
@@ -87,6 +94,7 @@ export function sandboxCommand(path: string, args: readonly string[], options: S
   bwrap.push("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc");
   bwrap.push(...mountArguments(planMounts(options.mounts, options.probe)));
   if (options.network.kind === "proxy") bwrap.push("--bind", options.network.socket, SANDBOX_PROXY_SOCKET);
+  if (options.daemonSocket !== undefined) bwrap.push("--bind", options.daemonSocket, SANDBOX_DAEMON_SOCKET);
   bwrap.push("--chdir", options.mounts.cwd, "--");
   const inside = [env, `--default-signal=${SURVIVED_SIGNALS}`];
   if (options.network.kind === "proxy") {

@@ -8,7 +8,8 @@
  * child exits normally authy writes "done" and the watchdog exits. If the pipe reaches EOF
  * without it, authy is gone (the kernel closes a dead process's descriptors): the watchdog
  * sends SIGTERM to the child's process group, SIGKILL after WATCHDOG_GRACE_MS if anything in
- * it is still alive, and removes the mount files.
+ * it is still alive, and removes the mount files, then the directories given (the run
+ * socket's, once its socket is gone) if they are empty.
  *
  * Limits: a SIGKILL in the instant between starting the child and starting the watchdog is
  * not covered (two synchronous spawns in a row); where `sleep` takes whole seconds only, the
@@ -20,12 +21,13 @@ import { spawn } from "node:child_process";
 export const WATCHDOG_GRACE_MS = 2_000;
 const POLL_MS = 100;
 
-// $1 is the process group; the remaining arguments are files to remove.
+// $1 is the process group, $2 how many files follow; then the files, then the directories.
 const SCRIPT = `
 read -r line
 [ "$line" = done ] && exit 0
 pg=$1
-shift
+n=$2
+shift 2
 kill -s TERM -- "-$pg" 2>/dev/null
 i=0
 while [ "$i" -lt ${WATCHDOG_GRACE_MS / POLL_MS} ] && kill -s 0 -- "-$pg" 2>/dev/null; do
@@ -33,7 +35,11 @@ while [ "$i" -lt ${WATCHDOG_GRACE_MS / POLL_MS} ] && kill -s 0 -- "-$pg" 2>/dev/
   i=$((i + 1))
 done
 kill -s KILL -- "-$pg" 2>/dev/null
-rm -f -- "$@"
+i=0
+for f; do
+  if [ "$i" -lt "$n" ]; then rm -f -- "$f"; else rmdir -- "$f" 2>/dev/null; fi
+  i=$((i + 1))
+done
 `;
 
 export interface Watchdog {
@@ -41,9 +47,9 @@ export interface Watchdog {
   release(): void;
 }
 
-/** Guards process group `pgid` (and `files`) until `release()` is called. */
-export function startWatchdog(pgid: number, files: readonly string[], onError: (message: string) => void): Watchdog {
-  const proc = spawn("/bin/sh", ["-c", SCRIPT, "authy-watchdog", String(pgid), ...files], {
+/** Guards process group `pgid` (and `files`, then `dirs`) until `release()` is called. */
+export function startWatchdog(pgid: number, files: readonly string[], onError: (message: string) => void, dirs: readonly string[] = []): Watchdog {
+  const proc = spawn("/bin/sh", ["-c", SCRIPT, "authy-watchdog", String(pgid), String(files.length), ...files, ...dirs], {
     stdio: ["pipe", "ignore", "ignore"],
     detached: true,
     env: { PATH: "/usr/bin:/bin" },

@@ -408,9 +408,11 @@ export class Vault {
 
   /** Records an owner-level event that is not a secret operation (backup, restore, export). */
   async recordEvent(action: string, resource: string, details?: Record<string, unknown>): Promise<void> {
-    // A token may note the hosts its sandbox refused and record its own MCP tool calls; every
-    // other event is the owner's to write (a run's end goes through endRun, with its ticket).
-    if (!((action === "run.network.denied" || action === "mcp.tool") && this.ctx.actor.kind === "token")) requireOwner(this.ctx, "record events");
+    // A token may note what its sandbox refused (hosts, callers of the run's socket) and record
+    // its own MCP tool calls; every other event is the owner's to write (a run's end goes
+    // through endRun, with its ticket).
+    const tokenMayRecord = action === "run.network.denied" || action === "run.socket.denied" || action === "mcp.tool";
+    if (!(tokenMayRecord && this.ctx.actor.kind === "token")) requireOwner(this.ctx, "record events");
     await this.ctx.store.write((tx) => audit(tx, this.ctx, action, resource, details));
   }
 

@@ -64,6 +64,7 @@ export function accessRoutes({ opts }: RouteDeps): RouteSpec[] {
         const spec = b.scope ?? (Array.isArray(b.scopes) ? b.scopes.join(",") : b.scopes);
         const ttlMs = b.ttlMs ?? (typeof b.ttl === "number" ? b.ttl * 1000 : typeof b.ttl === "string" ? parseDuration(b.ttl) : undefined);
         const vault = vaultOf(caller);
+        if (b.relayed && !b.processTree) throw new AuthyError("INVALID_INPUT", "a relayed token is a process-tree token: give processTree too");
         if (b.processTree && (b.pid === undefined || !opts.processTokens)) {
           throw new AuthyError("INVALID_INPUT", "a token for a process tree needs a pid and the local daemon");
         }
@@ -76,7 +77,7 @@ export function accessRoutes({ opts }: RouteDeps): RouteSpec[] {
           pid: b.pid,
           instance: opts.instance,
         });
-        if (b.processTree) opts.processTokens!.track(token.id, b.pid!);
+        if (b.processTree) opts.processTokens!.track(token.id, b.pid!, { relayed: b.relayed === true });
         reply.code(201);
         return {
           token: secret,

@@ -1,7 +1,8 @@
 /**
  * `authy run --sandbox`: from the flags to the request the core checks and audits, and from
- * the dispatched sandbox (flags plus the scope's defaults) to a running proxy and the command
- * line that runs the child in bwrap. What the sandbox hides of authy's own (AUTHY_HOME, the
+ * the dispatched sandbox (flags plus the scope's defaults) to a running proxy, the run's own
+ * socket to the daemon (`--pass-token`, run/run-socket.ts), and the command line that runs the
+ * child in bwrap. What the sandbox hides of authy's own (AUTHY_HOME, the
  * daemon's socket directory, identity and passphrase files) is named here; src/run knows
  * nothing of the vault.
  */
@@ -13,7 +14,8 @@ import { AuthyError } from "../../errors.js";
 import { formatAllowedHost, parseAllowedHost } from "../../formats/allowed-host.js";
 import { checkSandboxSupport, probeSandbox } from "../../run/sandbox-support.js";
 import { planMounts, resolveSandboxPath, type MountPlanInput } from "../../run/sandbox-mounts.js";
-import { proxyEnv, sandboxCommand } from "../../run/sandbox.js";
+import type { RunSocket } from "../../run/run-socket.js";
+import { proxyEnv, SANDBOX_DAEMON_SOCKET, sandboxCommand, type SandboxNetwork } from "../../run/sandbox.js";
 import type { RunSandbox } from "../../vault/dispatch.js";
 import type { VaultClient } from "../../client/vault-client.js";
 import type { CliContext } from "../context.js";
@@ -55,12 +57,6 @@ function mountInput(ctx: CliContext, box: { write: string[]; read: string[] }): 
 export function sandboxRequest(ctx: CliContext, flags: SandboxFlags): { request: RunSandbox; bwrap: string } | undefined {
   const wanted = flags.sandbox || flags.network === false || Boolean(flags.allowWrite?.length || flags.allowRead?.length || flags.allowHost?.length);
   if (!wanted) return undefined;
-  if (flags.passToken) {
-    // The daemon's socket is hidden in the sandbox; a socket made for the run is not there yet.
-    throw new AuthyError("INVALID_INPUT", "--pass-token does not work with --sandbox yet: the sandbox hides the daemon's socket", {
-      hint: "leave out --pass-token, or run without --sandbox",
-    });
-  }
   if (flags.network === false && flags.allowHost?.length) {
     throw new AuthyError("INVALID_INPUT", "--no-network and --allow-host contradict each other", { hint: "keep one of them" });
   }
@@ -79,47 +75,88 @@ export function sandboxRequest(ctx: CliContext, flags: SandboxFlags): { request:
 
 export interface StartedSandbox {
   wrap: (path: string, args: readonly string[]) => { path: string; args: string[] };
-  /** Variables for the child (the proxy's, with --allow-host). */
+  /** Variables for the child (the proxy's, with --allow-host; AUTHY_SOCKET, with --pass-token). */
   env: Record<string, string>;
+  /** What the watchdog removes if `authy run` is killed: the run socket, then its directory. */
+  cleanup: { files: string[]; dirs: string[] };
+  /** The sandbox is running as `pid`: its processes may use the run socket from now on. */
+  started(pid: number): void;
   close(): Promise<void>;
 }
 
-/** Starts what the dispatched sandbox needs (its proxy) and returns how to run the child in it. */
-export async function startSandbox(ctx: CliContext, client: VaultClient, box: RunSandbox, bwrap: string, resource: string): Promise<StartedSandbox> {
+/** The token a `--pass-token` run hands its sandboxed child, and the daemon it is for. */
+export interface PassedToken {
+  token: string;
+  daemonSocket: string;
+}
+
+/**
+ * Starts what the dispatched sandbox needs (its proxy with allowed hosts, the run socket with
+ * --pass-token), each on a socket in a fresh private directory, and returns how to run the
+ * child in it.
+ */
+export async function startSandbox(ctx: CliContext, client: VaultClient, box: RunSandbox, bwrap: string, resource: string, passed?: PassedToken): Promise<StartedSandbox> {
   const mounts = mountInput(ctx, box);
   planMounts(mounts); // the scope's defaults too: a missing path is an error before the child starts
-  if (box.network === "none" || box.hosts.length === 0) {
-    const network = box.network === "none" ? ({ kind: "none" } as const) : ({ kind: "host" } as const);
-    return { wrap: (p, a) => sandboxCommand(p, a, { bwrap, mounts, network }), env: {}, close: async () => undefined };
+  const proxied = box.network !== "none" && box.hosts.length > 0;
+  let network: SandboxNetwork = box.network === "none" ? { kind: "none" } : { kind: "host" };
+  if (!proxied && !passed) {
+    return { wrap: (p, a) => sandboxCommand(p, a, { bwrap, mounts, network }), env: {}, cleanup: { files: [], dirs: [] }, started: () => undefined, close: async () => undefined };
   }
-  const allow = box.hosts.map(parseAllowedHost);
-  const dir = mkdtempSync(path.join(os.tmpdir(), "authy-proxy-"));
-  const socket = path.join(dir, "proxy.sock");
-  const refused = new Set<string>();
-  const { startSandboxProxy } = await import("../../run/sandbox-proxy.js");
-  let proxy;
-  try {
-    proxy = await startSandboxProxy({
-      socketPath: socket,
-      allow,
-      onRefused: (host, port, protocol) => {
-        const key = `${host}:${port}`;
-        if (refused.has(key)) return; // one entry per host and port per run: a loop cannot flood the log
-        refused.add(key);
-        client.recordEvent("run.network.denied", resource, { host, port, protocol }).catch((e: unknown) => ctx.out.warn(`could not record run.network.denied: ${(e as Error).message}`));
-      },
-    });
-  } catch (e) {
+  // 0700, made by us (mkdtemp): no other user can reach a socket in it.
+  const dir = mkdtempSync(path.join(os.tmpdir(), "authy-run-"));
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c();
     rmSync(dir, { recursive: true, force: true });
-    throw new AuthyError("UNAVAILABLE", `could not start the sandbox's proxy: ${(e as Error).message}`, { cause: e });
+  };
+  const env: Record<string, string> = {};
+  const files: string[] = [];
+  const refused = new Set<string>();
+  /** One audit entry per kind of refusal per run: a loop cannot flood the log. */
+  const audit = (action: string, key: string, details: Record<string, unknown>) => {
+    if (refused.has(`${action} ${key}`)) return;
+    refused.add(`${action} ${key}`);
+    client.recordEvent(action, resource, details).catch((e: unknown) => ctx.out.warn(`could not record ${action}: ${(e as Error).message}`));
+  };
+  let runSocket: { relay: RunSocket; path: string } | undefined;
+  try {
+    if (proxied) {
+      const socket = path.join(dir, "proxy.sock");
+      const { startSandboxProxy } = await import("../../run/sandbox-proxy.js");
+      const proxy = await startSandboxProxy({
+        socketPath: socket,
+        allow: box.hosts.map(parseAllowedHost),
+        onRefused: (host, port, protocol) => audit("run.network.denied", `${host}:${port}`, { host, port, protocol }),
+      }).catch((e: unknown) => {
+        throw new AuthyError("UNAVAILABLE", `could not start the sandbox's proxy: ${(e as Error).message}`, { cause: e });
+      });
+      closers.push(() => proxy.close());
+      files.push(socket);
+      network = { kind: "proxy", socket };
+      Object.assign(env, proxyEnv());
+    }
+    if (passed) {
+      const socket = path.join(dir, "daemon.sock");
+      const { startRunSocket } = await import("../../run/run-socket.js");
+      const relay = await startRunSocket({ socketPath: socket, daemonSocket: passed.daemonSocket, token: passed.token, onRefused: (reason) => audit("run.socket.denied", reason, { reason }) }).catch((e: unknown) => {
+        throw new AuthyError("UNAVAILABLE", `could not make the run's socket to the daemon: ${(e as Error).message}`, { cause: e });
+      });
+      closers.push(() => relay.close());
+      runSocket = { relay, path: socket };
+      files.push(socket);
+      env.AUTHY_SOCKET = SANDBOX_DAEMON_SOCKET;
+    }
+  } catch (e) {
+    await close();
+    throw e;
   }
-  const running = proxy;
+  const daemonSocket = runSocket?.path;
   return {
-    wrap: (p, a) => sandboxCommand(p, a, { bwrap, mounts, network: { kind: "proxy", socket } }),
-    env: proxyEnv(),
-    close: async () => {
-      await running.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    wrap: (p, a) => sandboxCommand(p, a, { bwrap, mounts, network, ...(daemonSocket ? { daemonSocket } : {}) }),
+    env,
+    cleanup: { files, dirs: [dir] },
+    started: (pid) => runSocket?.relay.admitTree(pid),
+    close,
   };
 }

@@ -7,7 +7,7 @@ import { buildChildEnv, checkInjectedName, createMasker, runChild, writeMountFil
 import type { EnvReference } from "../../vault/dispatch.js";
 import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
-import { sandboxRequest, startSandbox, type SandboxFlags, type StartedSandbox } from "./run-sandbox.js";
+import { sandboxRequest, startSandbox, type PassedToken, type SandboxFlags, type StartedSandbox } from "./run-sandbox.js";
 
 export interface RunFlags extends SandboxFlags, ApprovalFlags {
   scope?: string;
@@ -62,6 +62,10 @@ async function collectReferences(flags: RunFlags): Promise<{ refs: EnvReference[
 export async function run(ctx: CliContext, command: string[], flags: RunFlags): Promise<number> {
   const [program, ...args] = command;
   if (!program) throw new AuthyError("INVALID_INPUT", "no command to run", { hint: "authy run --scope deploy -- ./deploy.sh" });
+  if (flags.passToken && process.env.AUTHY_SOCKET) {
+    // Inside a sandboxed run, whose processes the daemon cannot see: a token bound to them cannot be checked.
+    throw new AuthyError("INVALID_INPUT", "--pass-token does not work inside a sandboxed run", { hint: "leave out --pass-token: this run's own token still works here" });
+  }
   // A token or agent without any of these runs with its own scope (the core decides).
   const credential = Boolean(process.env.AUTHY_TOKEN || process.env.AUTHY_AGENT_KEY);
   if (!flags.scope && !flags.envFile?.length && !flags.env?.length && !credential) {
@@ -97,31 +101,36 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
   }
   const passThrough: string[] = [];
   let tokenId: string | null = null;
+  let passed: PassedToken | undefined;
   if (flags.passToken) {
-    // For this run's child and its descendants only (daemon/process-tokens.ts), bound to it once started.
-    const issued = await client.issueToken({ scope: flags.scope, label: `run ${path.basename(program)}`, pid: process.pid, processTree: true });
+    // For this run's child and its descendants only (daemon/process-tokens.ts), bound to it once
+    // started. In the sandbox, for this process alone, which relays the child's requests from
+    // the run's own socket (run/run-socket.ts): the daemon cannot see the sandbox's processes.
+    const issued = await client.issueToken({ scope: flags.scope, label: `run ${path.basename(program)}`, pid: process.pid, processTree: true, relayed: Boolean(boxed) });
     values.set("AUTHY_TOKEN", issued.token);
     tokenId = issued.id;
-  }
-  const env = buildChildEnv(process.env, values, { allow: flags.allowEnv, passThrough, sources });
-  if (flags.passToken) env.AUTHY_TOKEN = values.get("AUTHY_TOKEN")!;
-  const masker = flags.mask ? createMasker(dispatched.secrets.map((s) => s.value)) : null;
-  if (masker && masker.unmasked.length > 0) {
-    ctx.out.warn(`too short to mask safely, not masked: ${masker.unmasked.map((i) => dispatched.secrets[i]!.name).join(", ")}`);
+    if (boxed) passed = { token: issued.token, daemonSocket: (await import("../../daemon/paths.js")).daemonPaths(ctx.home).socket };
   }
   let sandbox: StartedSandbox | null = null;
-  if (boxed) {
-    // The scope's defaults come back with the dispatch; never run unsandboxed when asked not to.
-    sandbox = await startSandbox(ctx, client, dispatched.sandbox ?? boxed.request, boxed.bwrap, dispatched.scope ?? path.basename(program));
-    Object.assign(env, sandbox.env);
-  }
-  const cleanupFiles: string[] = [];
-  if (flags.mount) {
-    writeMountFile(flags.mount, serializeDotenv(dispatched.secrets.map((s) => ({ key: s.name, value: s.value }))));
-    cleanupFiles.push(path.resolve(flags.mount));
-  }
   let result;
   try {
+    const env = buildChildEnv(process.env, values, { allow: flags.allowEnv, passThrough, sources });
+    if (flags.passToken) env.AUTHY_TOKEN = values.get("AUTHY_TOKEN")!;
+    const masker = flags.mask ? createMasker(dispatched.secrets.map((s) => s.value)) : null;
+    if (masker && masker.unmasked.length > 0) {
+      ctx.out.warn(`too short to mask safely, not masked: ${masker.unmasked.map((i) => dispatched.secrets[i]!.name).join(", ")}`);
+    }
+    if (boxed) {
+      // The scope's defaults come back with the dispatch; never run unsandboxed when asked not to.
+      sandbox = await startSandbox(ctx, client, dispatched.sandbox ?? boxed.request, boxed.bwrap, dispatched.scope ?? path.basename(program), passed);
+      Object.assign(env, sandbox.env);
+    }
+    const cleanupFiles: string[] = [...(sandbox?.cleanup.files ?? [])];
+    if (flags.mount) {
+      writeMountFile(flags.mount, serializeDotenv(dispatched.secrets.map((s) => ({ key: s.name, value: s.value }))));
+      cleanupFiles.push(path.resolve(flags.mount));
+    }
+    const started = sandbox;
     result = await runChild({
       command: program,
       args,
@@ -129,9 +138,13 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
       masker,
       pty: flags.tty && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY),
       cleanupFiles,
-      ...(tokenId ? { onStart: (pid: number) => client.bindToken(tokenId, pid) } : {}),
+      cleanupDirs: started?.cleanup.dirs ?? [],
+      onStart: async (pid: number) => {
+        started?.started(pid);
+        if (tokenId) await client.bindToken(tokenId, pid);
+      },
       onDiagnostic: (m) => process.stderr.write(`authy: ${m}\n`),
-      ...(sandbox ? { wrap: sandbox.wrap } : {}),
+      ...(started ? { wrap: started.wrap } : {}),
     });
   } finally {
     await sandbox?.close();
