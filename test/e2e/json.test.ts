@@ -4,13 +4,13 @@
  * shape=NAME blocks, read here; test/e2e/json-shape.ts). It also fails for a command of the
  * CLI that the page does not name, and for a documented shape that no case here checks.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/program.js";
-import { authy, PASSPHRASE, ROOT, tempHome, TEST_WORK_FACTOR, withPass, type Result } from "./cli.js";
+import { authy, baseEnv, CLI, finished, PASSPHRASE, ROOT, tempHome, TEST_WORK_FACTOR, withPass, type Result } from "./cli.js";
 import { stopDaemons, vaultHome } from "./daemon-helpers.js";
 import { check, referencesOf, shapesOf, type Shape } from "./json-shape.js";
 
@@ -27,8 +27,11 @@ interface Case {
   cwd?: () => string;
   /** The exit code it must end with (default 0). */
   code?: number;
-  /** One document per line (a stream), checked line by line; the command is stopped after `timeoutMs`. */
-  lines?: { timeoutMs: number };
+  /**
+   * One document per line, checked line by line: `ends` for a command that ends by itself,
+   * `follows` for one that runs until stopped (it is, with Ctrl-C, once its first line is out).
+   */
+  lines?: "ends" | "follows";
   /** Where the document is printed: stdout, or stderr for an error. */
   on?: "stdout" | "stderr";
   /** More to check, and what to remember for the next cases. */
@@ -116,7 +119,7 @@ const cases: Case[] = [
       then: (d) => state.approvals.push((d as { approvals: { id: string }[] }).approvals[0]!.id),
     }),
   ),
-  { args: () => ["approvals", "watch"], shape: "@approvals-watch-line", lines: { timeoutMs: 3000 } },
+  { args: () => ["approvals", "watch"], shape: "@approvals-watch-line", lines: "follows", code: 130 },
   { args: () => ["approvals", "list"], shape: "@approvals-list" },
   { args: () => ["approvals", "approve", state.approvals[0]!], shape: "@approval" },
   { args: () => ["approvals", "deny", state.approvals[1]!, "--reason", "not now"], shape: "@approval" },
@@ -136,12 +139,12 @@ const cases: Case[] = [
       expect(entries.some((e) => typeof e.details.until === "string")).toBe(true);
     },
   },
-  { args: () => ["audit", "--follow"], shape: "@audit-entry", lines: { timeoutMs: 2000 } },
+  { args: () => ["audit", "--follow"], shape: "@audit-entry", lines: "follows" },
   { args: () => ["audit", "verify"], shape: "@audit-verify" },
   { args: () => ["audit", "checkpoint", "--out", file("checkpoint.json")], shape: "@audit-checkpoint" },
   { args: () => ["audit", "verify", "--checkpoint", file("checkpoint.json")], shape: "@audit-verify", then: (d) => expect(d).toMatchObject({ checkpoint: { ok: true } }) },
   { args: () => ["audit", "export", "--format", "json"], shape: ["@audit-entry"] },
-  { args: () => ["audit", "export", "--format", "jsonl"], shape: "@audit-entry", lines: { timeoutMs: 30_000 } },
+  { args: () => ["audit", "export", "--format", "jsonl"], shape: "@audit-entry", lines: "ends" },
   { args: () => ["audit", "export", "--out", file("audit.json")], shape: "@audit-export-out" },
   { args: () => ["lock"], shape: "@lock" },
 ];
@@ -163,6 +166,18 @@ afterAll(async () => {
   t.cleanup();
 });
 
+/** A command that runs until stopped: Ctrl-C (SIGINT) once it has printed a whole line. */
+function untilFirstLine(args: string[], opts: { home: string; env: Record<string, string | undefined>; cwd?: string }): Promise<Result> {
+  const env = { ...baseEnv(opts.home), ...opts.env };
+  const child = spawn(process.execPath, ["--", CLI, ...args], { env, cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString("utf8");
+    if (out.includes("\n")) child.kill("SIGINT");
+  });
+  return finished(child, undefined, 60_000);
+}
+
 function documents(r: Result, c: Case): unknown[] {
   const text = c.on === "stderr" ? r.stderr : r.stdout;
   if (!c.lines) return [JSON.parse(text)];
@@ -175,14 +190,9 @@ describe("every --json output has the shape docs/json.md documents", () => {
   for (const c of cases) {
     const words = c.args().map((a) => (a === undefined || a === "" ? "ID" : a.startsWith("/") ? path.basename(a) : a));
     it(`authy ${words.join(" ")} --json → ${JSON.stringify(c.shape)}`, async () => {
-      const r = await authy([...c.args(), "--json"], {
-        home,
-        env: c.env ? c.env() : withPass,
-        input: c.input,
-        cwd: c.cwd?.(),
-        timeoutMs: c.lines?.timeoutMs,
-      });
-      if (!c.lines) expect(r.code, r.stderr).toBe(c.code ?? 0);
+      const opts = { home, env: c.env ? c.env() : withPass, input: c.input, cwd: c.cwd?.() };
+      const r = c.lines === "follows" ? await untilFirstLine([...c.args(), "--json"], opts) : await authy([...c.args(), "--json"], opts);
+      expect(r.code, r.stderr).toBe(c.code ?? 0);
       for (const doc of documents(r, c)) {
         expect(check(doc, c.shape, shapes)).toEqual([]);
         c.then?.(doc);
