@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authy, baseEnv, CLI, initVault, tempHome, withPass, type Result } from "./cli.js";
 
 const CANARY = "canary-e2e-Qx7-5b0d9c2e-not-for-logs";
-const ENTRY_KEYS = ["seq", "time", "ts", "actor", "action", "resource", "outcome", "details", "prevHash", "hash"];
+const ENTRY_KEYS = ["seq", "time", "actor", "action", "resource", "outcome", "details", "prevHash", "hash"];
 
 let t: ReturnType<typeof tempHome>;
 /** A vault with: init, prod/DB (written twice, read), prod/sub/K, production/X, agent ci. */
@@ -62,12 +62,12 @@ describe("authy audit (query)", () => {
   it("prints the newest entries oldest first as JSON with a stable shape", async () => {
     const r = await ok(["audit", "--json"]);
     const out = json(r.stdout);
-    expect(Object.keys(out)).toEqual(["entries", "headSeq"]);
+    expect(Object.keys(out)).toEqual(["entries", "headSeq", "events"]);
     expect(out.entries.map((e: { action: string }) => e.action)).toEqual(["vault.init", "secret.write", "secret.write", "secret.read", "secret.write", "secret.write", "agent.create"]);
     expect(out.headSeq).toBe(7);
     for (const e of out.entries) {
       expect(Object.keys(e)).toEqual(ENTRY_KEYS);
-      expect(new Date(e.time).getTime()).toBe(e.ts);
+      expect(e.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
       expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
     }
     expect(out.entries[3]).toMatchObject({ seq: 4, actor: "owner", action: "secret.read", resource: "prod/DB", outcome: "ok", details: { version: 2 } });
@@ -143,8 +143,8 @@ describe("authy audit verify and checkpoint", () => {
     expect(w.stderr).toContain("wrote a checkpoint of audit entry 7");
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const cp = json(readFileSync(file, "utf8"));
-    expect(Object.keys(cp)).toEqual(["format", "vaultId", "seq", "hash", "ts", "mac"]);
-    expect(cp).toMatchObject({ format: "authy-audit-checkpoint/v1", seq: 7 });
+    expect(Object.keys(cp)).toEqual(["format", "vaultId", "seq", "hash", "time", "mac"]);
+    expect(cp).toMatchObject({ format: "authy-audit-checkpoint/v2", seq: 7, time: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/) });
     expect(json((await ok(["audit", "checkpoint"], c.home)).stdout)).toMatchObject({ seq: 7, hash: cp.hash, vaultId: cp.vaultId });
 
     await ok(["secrets", "get", "prod/DB"], c.home);
@@ -157,6 +157,21 @@ describe("authy audit verify and checkpoint", () => {
     const caught = await run(["audit", "verify", "--checkpoint", file], c.home);
     expect(caught.code).toBe(7);
     expect(caught.stderr).toBe("authy: the audit log does not match the checkpoint: the log ends at entry 5 but the checkpoint names entry 7: the newest entries were deleted\n");
+  });
+
+  it("still reads a version 1 checkpoint (time as epoch ms `ts`), and its time is under the MAC", async () => {
+    const { writeFileSync } = await import("node:fs");
+    const cp = json((await ok(["audit", "checkpoint"])).stdout) as { time: string; [k: string]: unknown };
+    const { time, ...rest } = cp;
+    const v1 = path.join(t.dir, "v1.json");
+    writeFileSync(v1, JSON.stringify({ ...rest, format: "authy-audit-checkpoint/v1", ts: Date.parse(time) }));
+    const holds = await ok(["audit", "verify", "--checkpoint", v1, "--json"]);
+    expect(json(holds.stdout).checkpoint).toEqual({ seq: cp.seq, time, ok: true, reason: null });
+    const moved = path.join(t.dir, "moved.json");
+    writeFileSync(moved, JSON.stringify({ ...cp, time: new Date(Date.parse(time) + 1).toISOString() }));
+    expect(await run(["audit", "verify", "--checkpoint", moved])).toMatchObject({ code: 7, stderr: expect.stringContaining("checkpoint was edited") });
+    writeFileSync(moved, JSON.stringify({ ...cp, time: time.replace(/\.\d{3}Z$/, "Z") }));
+    expect(await run(["audit", "verify", "--checkpoint", moved])).toMatchObject({ code: 2, stderr: expect.stringContaining("time is not an ISO 8601 UTC time with milliseconds") });
   });
 
   it("refuses a checkpoint that was edited (7) or is not one (2)", async () => {

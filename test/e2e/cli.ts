@@ -27,6 +27,8 @@ export interface RunOptions {
   cli?: string;
   /** In a session of its own (setsid): never the owner of a daemon this test process unlocked. */
   detached?: boolean;
+  /** The working directory (default: this process's). */
+  cwd?: string;
 }
 
 /** A clean environment: nothing from the developer's own authy setup leaks into a test. */
@@ -41,7 +43,7 @@ export function baseEnv(home: string): Record<string, string> {
 export function authy(args: string[], opts: RunOptions & { home: string }): Promise<Result> {
   const env = { ...baseEnv(opts.home), ...opts.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) Reflect.deleteProperty(env, k);
-  const child = spawn(process.execPath, ["--", opts.cli ?? CLI, ...args], { env, stdio: ["pipe", "pipe", "pipe"], detached: opts.detached ?? false });
+  const child = spawn(process.execPath, ["--", opts.cli ?? CLI, ...args], { env, stdio: ["pipe", "pipe", "pipe"], detached: opts.detached ?? false, cwd: opts.cwd });
   return finished(child, opts.input, opts.timeoutMs ?? 30_000);
 }
 

@@ -180,7 +180,7 @@ describe("through the daemon", () => {
     for (let i = 0; i < 2; i++) expect((await authy(["secrets", "get", "prod/A"], { home, env: { AUTHY_AGENT_KEY: key } })).stdout).toBe("alpha-value-1");
     const made = await authy(["tokens", "create", "--ttl", "5m"], { home, env: { AUTHY_AGENT_KEY: key } });
     expect(made.code, made.stderr).toBe(0);
-    const items = json((await authy(["tokens", "list", "--json"], { home, env: owner })).stdout).items as { id: string; revokedAt: number | null; label: string | null }[];
+    const items = json((await authy(["tokens", "list", "--json"], { home, env: owner })).stdout).items as { id: string; revokedAt: string | null; label: string | null }[];
     const perCommand = items.filter((t) => t.label === "cli");
     expect(perCommand.length).toBeGreaterThanOrEqual(2);
     expect(perCommand.every((t) => t.revokedAt !== null)).toBe(true);

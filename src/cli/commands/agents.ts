@@ -1,6 +1,7 @@
 import { AuthyError } from "../../errors.js";
 import { parseDuration } from "../../formats/duration.js";
 import type { CliContext } from "../context.js";
+import { agentJson, issuedTokenJson, tokenJson, tokenStatus } from "../json-output.js";
 import { isoTime, table } from "../output.js";
 
 export async function create(ctx: CliContext, name: string, flags: { scope?: string; description?: string }): Promise<void> {
@@ -8,14 +9,14 @@ export async function create(ctx: CliContext, name: string, flags: { scope?: str
   const client = await ctx.client();
   const { agent, key } = await client.createAgent(name, { scope: flags.scope, description: flags.description });
   // The key is printed once, on stdout, so it can be captured: `KEY=$(authy agents create …)`.
-  ctx.out.result({ ...agent, key }, () => key);
+  ctx.out.result({ ...agentJson(agent), key }, () => key);
   ctx.out.info(`created agent ${agent.name} (scope ${agent.scope}); its key is shown only now: give it to the agent as AUTHY_AGENT_KEY`);
 }
 
 export async function list(ctx: CliContext): Promise<void> {
   const client = await ctx.client();
   const agents = await client.listAgents();
-  ctx.out.result({ items: agents }, () =>
+  ctx.out.result({ items: agents.map(agentJson) }, () =>
     table(["NAME", "SCOPE", "CREATED", "STATUS", "DESCRIPTION"], agents.map((a) => [a.name, a.scope, isoTime(a.createdAt), a.revokedAt === null ? "active" : `revoked ${isoTime(a.revokedAt)}`, a.description])),
   );
 }
@@ -23,7 +24,7 @@ export async function list(ctx: CliContext): Promise<void> {
 export async function revoke(ctx: CliContext, name: string): Promise<void> {
   const client = await ctx.client();
   const agent = await client.revokeAgent(name);
-  ctx.out.result(agent, () => "");
+  ctx.out.result(agentJson(agent), () => "");
   ctx.out.info(`revoked agent ${agent.name} and every token it holds`);
 }
 
@@ -40,7 +41,7 @@ export async function createToken(ctx: CliContext, flags: { scope?: string; scop
     label: flags.label,
   });
   for (const n of issued.notices) ctx.out.warn(n);
-  ctx.out.result(issued, () => issued.token);
+  ctx.out.result(issuedTokenJson(issued), () => issued.token);
   ctx.out.info(`token ${issued.id} for ${issued.scope}, valid until ${isoTime(issued.expiresAt)}; shown only now: use it as AUTHY_TOKEN`);
 }
 
@@ -48,7 +49,7 @@ export async function listTokens(ctx: CliContext): Promise<void> {
   const client = await ctx.client();
   const tokens = await client.listTokens();
   const now = Date.now();
-  ctx.out.result({ items: tokens }, () =>
+  ctx.out.result({ items: tokens.map((t) => tokenJson(t, now)) }, () =>
     table(
       ["ID", "SCOPE", "AGENT", "EXPIRES", "USES", "STATUS"],
       tokens.map((t) => [
@@ -57,7 +58,7 @@ export async function listTokens(ctx: CliContext): Promise<void> {
         t.agent ?? "",
         isoTime(t.expiresAt),
         t.maxUses === null ? String(t.uses) : `${t.uses}/${t.maxUses}`,
-        t.status ?? (t.revokedAt !== null ? "revoked" : t.expiresAt <= now ? "expired" : "active"),
+        tokenStatus(t, now),
       ]),
     ),
   );
@@ -66,6 +67,6 @@ export async function listTokens(ctx: CliContext): Promise<void> {
 export async function revokeToken(ctx: CliContext, id: string): Promise<void> {
   const client = await ctx.client();
   const t = await client.revokeToken(id);
-  ctx.out.result(t, () => "");
+  ctx.out.result(tokenJson(t, Date.now()), () => "");
   ctx.out.info(`revoked token ${t.id}`);
 }

@@ -7,6 +7,7 @@ import { describeRequest } from "../approval-wait.js";
 import { initialState, onKey, render, withItems, type KeyPress, type WatchCommand, type WatchState } from "../approval-watch.js";
 import type { CliContext } from "../context.js";
 import { confirm, stdinIsTTY } from "../input.js";
+import { jsonTime } from "../json-output.js";
 import { isoTime, table } from "../output.js";
 import { jsonVisible, visible } from "../visible-text.js";
 
@@ -15,13 +16,12 @@ export const WATCH_INTERVAL_MS = 1_000;
 /** Signals that end `approvals watch` the way q does, restoring the terminal. */
 const WATCH_SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
 
-/** The stable --json shape of a request (times as ISO-8601 UTC, like every other command). */
+/** The stable --json shape of a request (docs/json.md). */
 export function approvalJson(a: ApprovalInfo) {
-  const t = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     id: a.id, status: a.status, agent: a.agent, principal: a.principal, token: a.token, action: a.action, path: a.path, tier: a.tier,
-    reason: a.reason, createdAt: t(a.createdAt), expiresAt: t(a.expiresAt), decidedAt: t(a.decidedAt), decisionReason: a.decisionReason,
-    grant: a.grant, grantUntil: t(a.grantUntil), usedAt: t(a.usedAt),
+    reason: a.reason, createdAt: jsonTime(a.createdAt), expiresAt: jsonTime(a.expiresAt), decidedAt: jsonTime(a.decidedAt), decisionReason: a.decisionReason,
+    grant: a.grant, grantUntil: jsonTime(a.grantUntil), usedAt: jsonTime(a.usedAt),
   };
 }
 

@@ -1,29 +1,43 @@
 import type { AuditEntry } from "../../vault/audit-query.js";
 import type { AuditVerifyReport } from "../../vault/audit-verify.js";
+import { detailsJson, jsonTime } from "../json-output.js";
 import { isoTime, type Output } from "../output.js";
 import { visible } from "../visible-text.js";
 
 /**
  * How audit entries are shown. The --json shape of one entry (also one line of `--follow
- * --json`, one element of `export --format json`, one line of `--format jsonl`):
+ * --json`, one element of `export --format json`, one line of `--format jsonl`; docs/json.md):
  *
- *   { "seq": 42, "time": "2026-01-31T09:30:00.123Z", "ts": 1769851800123, "actor": "agent:ci",
+ *   { "seq": 42, "time": "2026-01-31T09:30:00.123Z", "actor": "agent:ci",
  *     "action": "secret.read", "resource": "prod/DB_URL", "outcome": "ok",
  *     "details": { "version": 3 }, "prevHash": "<64 hex>", "hash": "<64 hex>" }
  */
 export function entryJson(e: AuditEntry) {
   return {
     seq: e.seq,
-    time: new Date(e.ts).toISOString(),
-    ts: e.ts,
+    time: jsonTime(e.ts),
     actor: e.actor,
     action: e.action,
     resource: e.resource,
     outcome: e.outcome,
-    details: e.details,
+    details: detailsJson(e.details),
     prevHash: e.prevHash,
     hash: e.hash,
   };
+}
+
+/** `agent:NAME` and `token:ID(NAME)` act for agent NAME; anyone else for none. */
+function agentOf(actor: string): string | null {
+  return /^agent:(.+)$/.exec(actor)?.[1] ?? /^token:[^(]*\((.+)\)$/.exec(actor)?.[1] ?? null;
+}
+
+/**
+ * An entry as the Agent Secret Store's CLI calls it (`jq '.events[] | [.timestamp, .agent_id,
+ * .action, .resource]'`): the entry, plus its time as `timestamp` and the agent it was by
+ * (its name, as `--agent` takes it) as `agent_id`.
+ */
+export function eventJson(e: AuditEntry) {
+  return { ...entryJson(e), timestamp: jsonTime(e.ts), agent_id: agentOf(e.actor) };
 }
 
 /** `version=3 scope=deploy`: plain words as they are, anything else as JSON. */
@@ -75,9 +89,9 @@ function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** CSV is no --json shape: it keeps its documented columns, `ts` (epoch ms) and the details as stored. */
 export function csvRow(e: AuditEntry): string {
-  const j = entryJson(e);
-  return [String(j.seq), j.time, String(j.ts), j.actor, j.action, j.resource, j.outcome, JSON.stringify(j.details), j.prevHash, j.hash].map(csvField).join(",") + "\r\n";
+  return [String(e.seq), jsonTime(e.ts), String(e.ts), e.actor, e.action, e.resource, e.outcome, JSON.stringify(e.details), e.prevHash, e.hash].map(csvField).join(",") + "\r\n";
 }
 
 export function verifyText(r: AuditVerifyReport): string {

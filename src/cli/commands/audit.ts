@@ -7,7 +7,9 @@ import { parseCheckpoint } from "../../vault/audit-checkpoint.js";
 import type { AuditEntry, AuditFilter } from "../../vault/audit-query.js";
 import type { CliContext } from "../context.js";
 import { progressBar } from "../progress.js";
-import { csvRow, CSV_HEADER, EntryTable, entryJson, verifyText } from "./audit-render.js";
+import { csvRow, CSV_HEADER, EntryTable, entryJson, eventJson, verifyText } from "./audit-render.js";
+import { checkpointFileJson, fromCheckpointFile } from "./checkpoint-file.js";
+import { jsonTime } from "../json-output.js";
 import { jsonVisible } from "../visible-text.js";
 
 /** How often `--follow` asks for new entries: each poll is one indexed query. */
@@ -66,7 +68,11 @@ export async function query(ctx: CliContext, flags: QueryFlags): Promise<void> {
   const page = await client.queryAudit(filter);
   const table = new EntryTable(ctx.out);
   if (!flags.follow) {
-    ctx.out.result({ entries: page.entries.map(entryJson), headSeq: page.headSeq }, () => (page.entries.length ? table.rows(page.entries, true) : ""));
+    ctx.out.result(
+      // `events`, newest first, is what the Agent Secret Store's CLI prints (`jq '.events | length'`).
+      () => ({ entries: page.entries.map(entryJson), headSeq: page.headSeq, events: page.entries.map(eventJson).reverse() }),
+      () => (page.entries.length ? table.rows(page.entries, true) : ""),
+    );
     if (page.entries.length === 0) ctx.out.info("no audit entries match");
     return;
   }
@@ -108,7 +114,7 @@ export async function query(ctx: CliContext, flags: QueryFlags): Promise<void> {
 async function readCheckpoint(file: string) {
   const text = (await readFileBounded(file, CHECKPOINT_LIMIT)).toString("utf8");
   try {
-    return parseCheckpoint(JSON.parse(text));
+    return parseCheckpoint(fromCheckpointFile(JSON.parse(text)));
   } catch (e) {
     if (e instanceof SyntaxError) throw new AuthyError("INVALID_INPUT", `${file} is not JSON: not an authy audit checkpoint`, { hint: "give the file written by `authy audit checkpoint`" });
     throw e;
@@ -121,7 +127,8 @@ export async function verify(ctx: CliContext, flags: { checkpoint?: string }): P
   const client = await ctx.client();
   const bar = progress(ctx, "verifying the audit log");
   const report = await client.verifyAudit({ checkpoint, onProgress: (done, total) => bar.update(done, total) }).finally(() => bar.done());
-  ctx.out.result(report, () => (report.ok ? verifyText(report) : ""));
+  const checked = report.checkpoint && { seq: report.checkpoint.seq, time: jsonTime(report.checkpoint.ts), ok: report.checkpoint.ok, reason: report.checkpoint.reason };
+  ctx.out.result({ ...report, checkpoint: checked }, () => (report.ok ? verifyText(report) : ""));
   if (report.firstBad) throw new AuthyError("INTEGRITY", `audit entry ${report.firstBad.seq}: ${report.firstBad.reason}`, { hint: "the audit log was modified outside authy; restore from a backup, and keep checkpoints" });
   if (report.checkpoint && !report.checkpoint.ok) throw new AuthyError("INTEGRITY", `the audit log does not match the checkpoint: ${report.checkpoint.reason}`);
 }
@@ -130,14 +137,14 @@ export async function verify(ctx: CliContext, flags: { checkpoint?: string }): P
 export async function checkpoint(ctx: CliContext, flags: { out?: string }): Promise<void> {
   const client = await ctx.client();
   const cp = await client.auditCheckpoint();
-  const text = JSON.stringify(cp, null, 2) + "\n";
+  const text = JSON.stringify(checkpointFileJson(cp), null, 2) + "\n";
   if (flags.out === undefined) {
     // Without --out the checkpoint itself is the output, so `> cp.json` works with or without --json.
     process.stdout.write(text);
     return;
   }
   await writeFileAtomic(flags.out, text);
-  ctx.out.result(cp, () => "");
+  ctx.out.result(checkpointFileJson(cp), () => "");
   ctx.out.info(`wrote a checkpoint of audit entry ${cp.seq} to ${flags.out}; keep a copy where this machine cannot change it`);
 }
 

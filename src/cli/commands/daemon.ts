@@ -7,6 +7,7 @@ import { formatDuration, parseDuration } from "../../formats/duration.js";
 import { procStat } from "../../os/proc-stat.js";
 import type { CliContext } from "../context.js";
 import { EXIT_CODES } from "../exit-codes.js";
+import { jsonTime } from "../json-output.js";
 
 function lifetimeFlag(name: string, text: string): number {
   const ms = parseDuration(text);
@@ -163,7 +164,10 @@ export async function whoami(ctx: CliContext): Promise<void> {
     }
     me = { principal: "owner", kind: "owner", via: source, why: `this process can unlock the vault itself with ${source === "identity" ? "an identity" : "the passphrase"} (not checked until it is used)` };
   }
-  ctx.out.result(me, () => `${String(me.principal)}: ${String(me.why)}`);
+  // The daemon answers in epoch ms (a token's expiry); --json says times one way.
+  if (typeof me.expiresAt === "number") me = { ...me, expiresAt: jsonTime(me.expiresAt) };
+  const shown = me;
+  ctx.out.result(shown, () => `${String(shown.principal)}: ${String(shown.why)}`);
 }
 
 /** The hidden `__daemon` command: the daemon process itself (see src/daemon/server.ts). */

@@ -1,20 +1,21 @@
 import { generateIdentity, identityToRecipient, parseRecipient } from "../../crypto/index.js";
 import { writeFileAtomic } from "../../files/atomic-write.js";
 import type { CliContext } from "../context.js";
+import { slotJson } from "../json-output.js";
 import { isoTime, table } from "../output.js";
 
 export async function add(ctx: CliContext, recipient: string, flags: { label?: string }): Promise<void> {
   parseRecipient(recipient); // before the passphrase is asked for, not after
   const vault = await ctx.client();
   const slot = await vault.addRecipient(recipient, flags.label);
-  ctx.out.result(slot, () => "");
+  ctx.out.result(slotJson(slot), () => "");
   ctx.out.info(`${slot.recipient} can now unlock this vault (slot ${slot.id})`);
 }
 
 export async function list(ctx: CliContext): Promise<void> {
   const vault = await ctx.client();
   const slots = await vault.listKeys();
-  ctx.out.result({ items: slots }, () =>
+  ctx.out.result({ items: slots.map(slotJson) }, () =>
     table(
       ["ID", "KIND", "RECIPIENT / WORK FACTOR", "LABEL", "CREATED"],
       slots.map((s) => [s.id, s.kind, s.kind === "passphrase" ? `scrypt 2^${s.workFactor}` : (s.recipient ?? ""), s.kind === "passphrase" ? "" : s.label, isoTime(s.createdAt)]),
@@ -25,7 +26,7 @@ export async function list(ctx: CliContext): Promise<void> {
 export async function remove(ctx: CliContext, id: string): Promise<void> {
   const vault = await ctx.client();
   const slot = await vault.removeKey(id);
-  ctx.out.result(slot, () => "");
+  ctx.out.result(slotJson(slot), () => "");
   ctx.out.info(`removed key slot ${slot.id}`);
 }
 

@@ -1,8 +1,12 @@
 import { AuthyError } from "../../errors.js";
 import type { SecretMeta, SecretSummary } from "../../vault/types.js";
-import { isoTime } from "../output.js";
+import { jsonTime } from "../json-output.js";
 
-/** The stable --json shapes of secrets (documented in the README). */
+/**
+ * The stable --json shapes of secrets (docs/json.md). Each carries the Agent Secret Store's
+ * snake_case spellings beside authy's own (`secret_type`, `access_tier`, `created_at`,
+ * `updated_at`), so that scripts written for its CLI work unchanged: a superset, never a fork.
+ */
 export function metaJson(m: SecretMeta) {
   return {
     path: m.path,
@@ -13,10 +17,14 @@ export function metaJson(m: SecretMeta) {
     description: m.description,
     tags: m.tags,
     version: m.version,
-    expiresAt: m.expiresAt === null ? null : isoTime(m.expiresAt),
+    expiresAt: jsonTime(m.expiresAt),
     deleted: m.deletedAt !== null,
-    createdAt: isoTime(m.createdAt),
-    updatedAt: isoTime(m.updatedAt),
+    createdAt: jsonTime(m.createdAt),
+    updatedAt: jsonTime(m.updatedAt),
+    secret_type: m.type,
+    access_tier: m.tier,
+    created_at: jsonTime(m.createdAt),
+    updated_at: jsonTime(m.updatedAt),
   };
 }
 
@@ -29,8 +37,11 @@ export function summaryJson(s: SecretSummary) {
     tier: s.tier,
     version: s.version,
     deleted: s.deletedAt !== null,
-    updatedAt: isoTime(s.updatedAt),
-    expiresAt: s.expiresAt === null ? null : isoTime(s.expiresAt),
+    updatedAt: jsonTime(s.updatedAt),
+    expiresAt: jsonTime(s.expiresAt),
+    secret_type: s.type,
+    access_tier: s.tier,
+    updated_at: jsonTime(s.updatedAt),
   };
 }
 

@@ -9,6 +9,7 @@ import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { confirm, promptSecret, readStdin, stdinIsTTY } from "../input.js";
 import { isoTime, table } from "../output.js";
+import { jsonTime, versionJson } from "../json-output.js";
 import { metaJson, parseVersion, summaryJson } from "./render.js";
 
 interface MetaFlags {
@@ -101,7 +102,12 @@ async function printValue(ctx: CliContext, path: string, flags: { revision?: str
     const text = Buffer.from(value).toString("utf8");
     const binary = !Buffer.from(text, "utf8").equals(Buffer.from(value));
     ctx.out.result(
-      { ...metaJson(meta), version: flags.revision === undefined ? meta.version : parseVersion(flags.revision), ...(binary ? { valueBase64: Buffer.from(value).toString("base64") } : { value: text }) },
+      {
+        ...metaJson(meta),
+        version: flags.revision === undefined ? meta.version : parseVersion(flags.revision),
+        ...(binary ? { valueBase64: Buffer.from(value).toString("base64") } : { value: text }),
+        retrieved_at: jsonTime(Date.now()),
+      },
       () => "",
     );
     return;
@@ -129,7 +135,11 @@ export async function list(ctx: CliContext, namespace: string | undefined, flags
     return;
   }
   const items = await vault.listSecrets(opts);
-  ctx.out.result(() => ({ namespace: namespace ?? null, items: items.map(summaryJson) }), () => {
+  ctx.out.result(() => {
+    const json = items.map(summaryJson);
+    // `secrets` is the Agent Secret Store CLI's name for the same list (`jq '.secrets[].key'`).
+    return { namespace: namespace ?? null, items: json, secrets: json };
+  }, () => {
     if (!process.stdout.isTTY) return items.map((i) => i.path).join("\n");
     if (items.length === 0) return "";
     return table(
@@ -161,7 +171,7 @@ export async function restore(ctx: CliContext, path: string): Promise<void> {
 export async function history(ctx: CliContext, path: string): Promise<void> {
   const vault = await ctx.client();
   const { meta, versions } = await vault.history(path);
-  ctx.out.result({ path: meta.path, versions }, () =>
+  ctx.out.result({ path: meta.path, versions: versions.map(versionJson) }, () =>
     table(
       ["VERSION", "CREATED", "BY", "TYPE", "TIER", ""],
       versions.map((v) => [String(v.version), isoTime(v.createdAt), v.actor, v.type, v.tier, v.current ? "current" : ""]),

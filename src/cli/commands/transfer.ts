@@ -30,8 +30,8 @@ export async function exportAge(ctx: CliContext, flags: { to: string[]; namespac
   if (flags.out) {
     await writeFileAtomic(flags.out, file);
     ctx.out.info(`exported ${items.length} secrets to ${flags.out} (decrypt with \`age -d -i KEYFILE ${flags.out}\`)`);
-  } else process.stdout.write(file);
-  ctx.out.result({ count: items.length, out: flags.out ?? null, recipients }, () => "");
+    ctx.out.result({ count: items.length, out: flags.out, recipients }, () => "");
+  } else process.stdout.write(file); // the age file is the output: no JSON after it
 }
 
 function defaultBackupName(ctx: CliContext): string {

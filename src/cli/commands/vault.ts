@@ -6,6 +6,7 @@ import { formatDuration } from "../../formats/duration.js";
 import { systemClock } from "../../vault/clock.js";
 import type { CliContext } from "../context.js";
 import { firstLine, promptSecret, stdinIsTTY } from "../input.js";
+import { jsonTime, slotJson } from "../json-output.js";
 import { isoTime, table } from "../output.js";
 import type { Vault } from "../../vault/vault.js";
 
@@ -73,9 +74,10 @@ export async function status(ctx: CliContext): Promise<number> {
   const state = d
     ? [`state:    unlocked (daemon pid ${d.pid})`, `socket:   ${d.socket}`, `locks in: ${locksIn}${left(d.lifetimeLeftMs)} at the latest${d.idleLeftMs === null ? " (the terminal that unlocked it sees the idle time left)" : ""}`]
     : [`state:    locked (no daemon; each command unlocks)`];
-  const daemon = d && { ...d, startedAt: d.startedAt === null ? null : isoTime(d.startedAt) };
+  const ms = (n: number | null) => (n === null ? null : Math.round(n)); // whole milliseconds, as every duration in --json
+  const daemon = d && { ...d, startedAt: jsonTime(d.startedAt), idleLeftMs: ms(d.idleLeftMs), lifetimeLeftMs: ms(d.lifetimeLeftMs) };
   ctx.out.result(
-    { home: ctx.home, vault: ctx.vaultPath, initialized: s.initialized, vaultId: s.vaultId, createdAt: s.createdAt === null ? null : isoTime(s.createdAt), locked: d === null, daemon, slots: s.slots },
+    { home: ctx.home, vault: ctx.vaultPath, initialized: s.initialized, vaultId: s.vaultId, createdAt: jsonTime(s.createdAt), locked: d === null, daemon, slots: s.slots.map(slotJson) },
     () =>
       s.initialized
         ? [`vault:    ${ctx.vaultPath}`, `id:       ${s.vaultId}`, `created:  ${isoTime(s.createdAt)}`, ...state, `unlocks:  ${s.slots.map((x) => (x.kind === "passphrase" ? "passphrase" : x.recipient)).join(", ")}`].join("\n")
@@ -153,6 +155,6 @@ export async function passwd(ctx: CliContext, flags: { newPassphraseFile?: strin
     : process.env.AUTHY_NEW_PASSPHRASE ?? (await askNewPassphrase());
   if (next.length === 0) throw new AuthyError("INVALID_INPUT", "the new passphrase is empty");
   const slot = await vault.changePassphrase(next, wf);
-  ctx.out.result({ slot }, () => "");
+  ctx.out.result({ slot: slotJson(slot) }, () => "");
   ctx.out.info("passphrase changed");
 }
