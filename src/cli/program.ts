@@ -245,7 +245,8 @@ export function buildProgram(only?: string): Command {
   if (want("run")) {
     approvalWait(program.command("run"))
       .description("run a command with secrets in its environment, its output masked")
-      .argument("<command...>", "the command and its arguments (after --)")
+      .argument("[command...]", "the command and its arguments (after --)")
+      .option("--command <line>", "a command line for /bin/sh -c, as doppler's --command (instead of -- CMD…)")
       .option("--scope <scope>", "every secret this scope may read, named by its key")
       .option("--env-file <file>", "a dotenv file whose authy:// values are resolved (repeatable)", collect)
       .option("--env <NAME=authy://ns/KEY>", "one more variable (repeatable)", collect)
