@@ -79,6 +79,14 @@ const mcpCmd = () => import("./commands/mcp.js");
 const scanCmd = () => import("./commands/scan.js");
 const configCmds = () => import("./commands/config.js");
 
+const secretsEdit = () => import("./commands/secrets-edit.js");
+const secretsRotate = () => import("./commands/secrets-rotate.js");
+const secretsMove = () => import("./commands/secrets-move.js");
+
+// As in vault/types.ts (not imported: the program declaration stays free of the core).
+const SECRET_TYPE_CHOICES = ["api_key", "oauth_token", "db_credential", "ssh_key", "certificate", "custom"];
+const TIER_CHOICES = ["standard", "sensitive", "critical"];
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function valueOnCommandLine(): AuthyError {
@@ -186,8 +194,8 @@ export function buildProgram(only?: string): Command {
     const s = program.command("secrets").description("read and write secrets");
     const meta = (c: Command) =>
       c
-        .addOption(new Option("--type <type>", "secret type").choices(["api_key", "oauth_token", "db_credential", "ssh_key", "certificate", "custom"]))
-        .addOption(new Option("--tier <tier>", "who must approve reads").choices(["standard", "sensitive", "critical"]))
+        .addOption(new Option("--type <type>", "secret type").choices(SECRET_TYPE_CHOICES))
+        .addOption(new Option("--tier <tier>", "who must approve reads").choices(TIER_CHOICES))
         .option("--description <text>", "what the secret is for")
         .option("--tag <tag>", "a tag (repeatable)", collect)
         .option("--expires <when>", "expiry: a date (2027-01-31) or a duration from now (30d)");
@@ -226,6 +234,9 @@ export function buildProgram(only?: string): Command {
       .description("list secret names (never values)")
       .option("-r, --recursive", "include nested namespaces")
       .option("--deleted", "include deleted secrets")
+      .option("--tag <tag>", "only secrets with this tag (repeatable: all of them)", collect)
+      .addOption(new Option("--type <type>", "only secrets of this type").choices(SECRET_TYPE_CHOICES))
+      .addOption(new Option("--tier <tier>", "only secrets of this tier").choices(TIER_CHOICES))
       .action(lazy(secrets, "list"));
     s.command("delete <path>")
       .alias("rm")
@@ -236,6 +247,23 @@ export function buildProgram(only?: string): Command {
     s.command("restore <path>").description("undo a delete").action(lazy(secrets, "restore"));
     s.command("history <path>").description("list a secret's versions").action(lazy(secrets, "history"));
     s.command("rollback <path> <version>").description("make an older version current (as a new version)").action(lazy(secrets, "rollback"));
+    approvalWait(s.command("edit <path>").description("edit a value in $EDITOR (then $VISUAL, vi), from a 0600 file in memory; a new version only if it changed")).action(
+      lazy(secretsEdit, "edit"),
+    );
+    approvalWait(
+      s
+        .command("rotate <path>")
+        .description("store a new random value from the secret's generator (remembered by `secrets generate`)")
+        .option("--show", "print the new value, once")
+        .option("--length <n>", "give it a generator, or change the remembered length")
+        .option("--charset <set>", "give it a generator, or change the remembered charset: alnum, alpha, hex, numeric, symbols, base64url, or the characters to use"),
+    ).action(lazy(secretsRotate, "rotate"));
+    approvalWait(
+      s.command("mv <src> <dst>").alias("move").description("rename a secret, keeping its whole history").option("--force", "replace an existing DST (its own versions are erased)"),
+    ).action(lazy(secretsMove, "move"));
+    approvalWait(
+      s.command("cp <src> <dst>").alias("copy").description("copy a secret's current value and metadata to a new path").option("--force", "write into an existing DST as a new version"),
+    ).action(lazy(secretsMove, "copy"));
   }
 
   if (want("read")) {
