@@ -28,8 +28,8 @@ function memoryBacked(dir: string): boolean {
 }
 
 /** Where the file goes: the first memory-backed candidate, or the system's temporary directory. */
-export function privateTempBase(env: NodeJS.ProcessEnv = process.env): { base: string; memoryBacked: boolean } {
-  const candidates = [env.XDG_RUNTIME_DIR, "/dev/shm"].filter((d): d is string => typeof d === "string" && path.isAbsolute(d));
+export function privateTempBase(env: NodeJS.ProcessEnv = process.env, shared: readonly string[] = ["/dev/shm"]): { base: string; memoryBacked: boolean } {
+  const candidates = [env.XDG_RUNTIME_DIR, ...shared].filter((d): d is string => typeof d === "string" && path.isAbsolute(d));
   for (const dir of candidates) if (memoryBacked(dir)) return { base: dir, memoryBacked: true };
   return { base: os.tmpdir(), memoryBacked: false };
 }

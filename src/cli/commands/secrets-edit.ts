@@ -24,7 +24,8 @@ const ENDING_SIGNALS = ["SIGTERM", "SIGHUP"] as const;
 function runEditor(editor: string, file: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("AUTHY_")) env[k] = v;
-  const child = spawn("/bin/sh", ["-c", `${editor} "$1"`, "sh", file], { stdio: "inherit", env });
+  // exec: the shell becomes the editor, so a signal forwarded to the child reaches the editor itself.
+  const child = spawn("/bin/sh", ["-c", `exec ${editor} "$1"`, "sh", file], { stdio: "inherit", env });
   const ignoreInterrupt = () => undefined;
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on("SIGINT", ignoreInterrupt);
