@@ -14,7 +14,7 @@ export const VERSION = "0.1.0";
 
 /** Every top-level command word (kept in step with buildProgram by a test). */
 export const KNOWN_COMMANDS = new Set([
-  "init", "status", "unlock", "lock", "whoami", "__daemon", "doctor", "passwd", "secrets", "read", "run", "inject", "policy", "agents", "tokens", "approvals", "env", "keys", "export", "backup", "restore", "audit", "import", "mcp", "scan", "config"
+  "init", "status", "unlock", "lock", "whoami", "__daemon", "doctor", "passwd", "secrets", "read", "run", "inject", "policy", "agents", "tokens", "approvals", "env", "keys", "export", "backup", "restore", "audit", "import", "mcp", "scan", "config", "completion", "__complete"
 ]);
 
 /** Global options that take a value, so that the command word can be found after them. */
@@ -79,6 +79,7 @@ const mcpCmd = () => import("./commands/mcp.js");
 const scanCmd = () => import("./commands/scan.js");
 const configCmds = () => import("./commands/config.js");
 
+const completionCmd = () => import("./commands/completion.js");
 const secretsEdit = () => import("./commands/secrets-edit.js");
 const secretsRotate = () => import("./commands/secrets-rotate.js");
 const secretsMove = () => import("./commands/secrets-move.js");
@@ -482,6 +483,19 @@ export function buildProgram(only?: string): Command {
       .option("--no-backup", "with --redact: keep no FILE.authy-backup")
       .option("--force", "with --redact: also rewrite files git tracks")
       .action(lazy(scanCmd, "scan"));
+  }
+
+  if (want("completion")) {
+    program
+      .command("completion")
+      .description("print the shell completion script: commands, options, and secret paths from the daemon when it is unlocked")
+      .addArgument(new Argument("<shell>", "the shell").choices(["bash", "zsh", "fish"]))
+      .action(lazy(completionCmd, "script"));
+  }
+
+  if (want("__complete")) {
+    // Called by the completion scripts on each Tab: the words typed so far, after --.
+    program.command("__complete [words...]", { hidden: true }).allowUnknownOption().action(lazy(completionCmd, "completeWords"));
   }
 
   return program;
