@@ -27,7 +27,7 @@ import { vaultRoutes } from "./routes/vault.js";
  *  GET     /v1/health                             anyone              → { status, locked }
  *  GET     /v1/status                             owner, token        → daemon status + { locked, vaultId, actor, token? }
  *  POST    /v1/lock                               owner               → { locked: true }
- *  GET     /v1/secrets[?namespace=&recursive&deleted]  owner, token   → { namespace, items: SecretSummary[] }
+ *  GET     /v1/secrets[?namespace=&recursive&deleted&type=&tier=&tags=["…"]]  owner, token   → { namespace, items: SecretSummary[] }
  *  GET     /v1/secrets/:ns[?recursive&deleted]    owner, token        → { namespace, items: SecretSummary[] }
  *  GET     /v1/secrets/:ns/:key[?version&allowExpired&encoding=base64]  → SecretMeta + { value | valueBase64 }
  *  PUT     /v1/secrets/:ns/:key                   { value|valueBase64, type?, tier?, description?, tags?, expiresAt? } → SecretMeta
@@ -36,7 +36,10 @@ import { vaultRoutes } from "./routes/vault.js";
  *  POST    /v1/secrets/:ns/:key/restore           → SecretMeta
  *  GET     /v1/secrets/:ns/:key/history           → { meta, versions: VersionInfo[] }
  *  POST    /v1/secrets/:ns/:key/rollback          { version } → SecretMeta
- *  POST    /v1/secrets/:ns/:key/rotate            { value|valueBase64 } → SecretMeta
+ *  POST    /v1/secrets/:ns/:key/rotate            { value|valueBase64 } → SecretMeta (a write)
+ *                                                 | { generate: true, length?, charset?, show?, reason? } → SecretMeta + { value }?
+ *                                                   (the `rotate` capability; the value only with show, and `read`)
+ *  POST    /v1/secrets/:ns/:key/move, /copy       { to, force?, reason? } → SecretMeta of the destination
  *          (item routes: owner, token, agent key — the core refuses agent keys)
  *  POST    /v1/env/import                         owner, token        { namespace, entries: [{key,value}], noOverwrite?, tier?, dryRun? } → ImportPlan
  *  GET     /v1/env/:ns[?keys=A,B]                 owner, token        → { namespace, entries: [{key,value}] }

@@ -40,10 +40,24 @@ export const secretWrite = z
     expiresAt: z.number().nullable().optional(),
     /** Why, for the owner, when the write needs an approval. */
     reason: text.optional(),
+    /** How the value was generated, remembered for `secrets rotate` (null forgets it). */
+    generator: z.strictObject({ length: z.number().int(), charset: z.string().max(4096) }).nullable().optional(),
   })
   .refine(oneValue, ONE_VALUE);
 
 export const secretRotate = z.strictObject(valueFields).refine(oneValue, ONE_VALUE);
+
+/** `secrets rotate`: a new value made by the core from the secret's generator (or this one, then remembered). */
+export const secretRotateGenerated = z.strictObject({
+  generate: z.literal(true),
+  length: z.number().int().optional(),
+  charset: z.string().max(4096).optional(),
+  show: z.boolean().optional(),
+  reason: text.optional(),
+});
+
+/** `secrets mv` / `secrets cp`: the destination path (validated by the core). */
+export const secretTransfer = z.strictObject({ to: z.string().max(4096), force: z.boolean().optional(), reason: text.optional() });
 
 export const rollback = z.strictObject({ version: z.number() });
 
@@ -131,7 +145,15 @@ export function isSet(v: string | undefined): boolean {
   return v === "1" || v === "true" || v === "";
 }
 
-export const listQuery = z.strictObject({ namespace: z.string().optional(), recursive: flag, deleted: flag });
+export const listQuery = z.strictObject({
+  namespace: z.string().optional(),
+  recursive: flag,
+  deleted: flag,
+  type: z.enum(SECRET_TYPES).optional(),
+  tier: z.enum(TIERS).optional(),
+  /** A JSON array of tags, every one of which a listed secret carries. */
+  tags: z.string().max(65_536).optional(),
+});
 export const getQuery = z.strictObject({ version: z.string().max(32).optional(), allowExpired: flag, encoding: z.enum(["utf8", "base64"]).optional(), reason: text.optional() });
 export const deleteQuery = z.strictObject({ purge: flag });
 export const envExportQuery = z.strictObject({ keys: z.string().optional(), reason: text.optional() });

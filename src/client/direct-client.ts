@@ -3,7 +3,7 @@ import type { Vault } from "../vault/vault.js";
 import type { VaultClient } from "./vault-client.js";
 
 const METHODS = [
-  "setSecret", "getSecret", "describeSecret", "listSecrets", "listSecretPaths", "deleteSecret", "restoreSecret", "history", "rollback",
+  "setSecret", "getSecret", "describeSecret", "listSecrets", "listSecretPaths", "deleteSecret", "restoreSecret", "history", "rollback", "rotateSecret", "moveSecret", "copySecret",
   "importEnv", "exportEnv", "exportAll", "listKeys", "addRecipient", "removeKey", "changePassphrase", "verify",
   "recordEvent", "applyPolicy", "settings", "setSetting", "policy", "testPolicy", "dispatch", "endRun", "createAgent", "listAgents", "revokeAgent",
   "listApprovals", "getApproval", "approve", "deny", "approveAll",

@@ -38,6 +38,7 @@ function metaOf(b: SecretMeta): SecretMeta {
   return {
     path: b.path, namespace: b.namespace, key: b.key, type: b.type, tier: b.tier, description: b.description, tags: b.tags,
     expiresAt: b.expiresAt, version: b.version, deletedAt: b.deletedAt, createdAt: b.createdAt, updatedAt: b.updatedAt,
+    ...(b.generator === undefined ? {} : { generator: b.generator }),
   };
 }
 
@@ -72,7 +73,7 @@ export function createHttpClient(opts: HttpClientOptions): VaultClient {
 
     async listSecrets(o = {}) {
       const ns = o.namespace === undefined || o.namespace === "" ? undefined : validateNamespace(o.namespace);
-      const query = { recursive: flag(o.recursive), deleted: flag(o.includeDeleted) };
+      const query = { recursive: flag(o.recursive), deleted: flag(o.includeDeleted), type: o.type, tier: o.tier, tags: o.tags?.length ? JSON.stringify(o.tags) : undefined };
       const url = ns === undefined ? "/v1/secrets" : `/v1/secrets/${encodeURIComponent(ns)}`;
       return (await call<{ items: SecretSummary[] }>("GET", url, { query })).items;
     },
@@ -84,6 +85,14 @@ export function createHttpClient(opts: HttpClientOptions): VaultClient {
     restoreSecret: (path) => call<SecretMeta>("POST", itemUrl(path, "/restore")),
     history: (path) => call<{ meta: SecretMeta; versions: VersionInfo[] }>("GET", itemUrl(path, "/history")),
     rollback: (path, version) => call<SecretMeta>("POST", itemUrl(path, "/rollback"), { body: { version } }),
+    async rotateSecret(path, o = {}) {
+      const b = await call<SecretMeta & { value?: string }>("POST", itemUrl(path, "/rotate"), {
+        body: { generate: true, length: o.generator?.length, charset: o.generator?.charset, show: o.reveal, reason: o.reason },
+      });
+      return b.value === undefined ? { meta: metaOf(b) } : { meta: metaOf(b), value: b.value };
+    },
+    moveSecret: (from, to, o = {}) => call<SecretMeta>("POST", itemUrl(from, "/move"), { body: { to: validatePath(to).path, force: o.force, reason: o.reason } }).then(metaOf),
+    copySecret: (from, to, o = {}) => call<SecretMeta>("POST", itemUrl(from, "/copy"), { body: { to: validatePath(to).path, force: o.force, reason: o.reason } }).then(metaOf),
 
     async importEnv(entries, o) {
       const plan = await call<ImportPlan>("POST", "/v1/env/import", {

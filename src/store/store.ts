@@ -73,7 +73,7 @@ export interface SecretRow {
   type: string;
   tier: string;
   description: string;
-  /** JSON array of strings. */
+  /** JSON: an array of tags, or {tags, generator} (see vault/secret-attributes.ts). */
   tags: string;
   expiresAt: number | null;
   currentVersion: number;

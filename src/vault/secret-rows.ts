@@ -3,6 +3,7 @@ import type { SecretRow, VersionRow } from "../store/store.js";
 import { encodeFields } from "../crypto/index.js";
 import type { Keyring } from "./keyring.js";
 import { validatePath } from "./path.js";
+import { decodeAttributes, type Generator } from "./secret-attributes.js";
 import { isSecretType, isTier, type SecretMeta, type SecretSummary, type VersionInfo } from "./types.js";
 
 /**
@@ -57,13 +58,19 @@ export function openSecretRow(keys: Keyring, r: SecretRow): SecretMeta {
     type: r.type,
     tier: r.tier,
     description: r.description,
-    tags: JSON.parse(r.tags) as string[],
+    ...attributesOf(r),
     expiresAt: r.expiresAt,
     version: r.currentVersion,
     deletedAt: r.deletedAt,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };
+}
+
+/** Tags, and the generator only when there is one (SecretMeta carries it only then). */
+function attributesOf(r: SecretRow): { tags: string[]; generator?: Generator } {
+  const { tags, generator } = decodeAttributes(r.tags, r.path);
+  return generator === null ? { tags } : { tags, generator };
 }
 
 export function valueAad(keys: Keyring, v: Pick<VersionRow, "path" | "version" | "type" | "tier" | "createdAt" | "actor">): Uint8Array {

@@ -6,8 +6,9 @@ import { approvalRequired, passApprovals, readNeed, writeNeed } from "./approval
 import { authorize, mayList } from "./access.js";
 import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
+import { encodeAttributes } from "./secret-attributes.js";
 import { checkVersionFresh, listedPaths, macListing, openSecretRow, parseListing, sealSecretRow, valueAad, verifyListing, versionInfo } from "./secret-rows.js";
-import { actorName, MAX_VALUE_BYTES, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
+import { actorName, MAX_VALUE_BYTES, type SecretMeta, type SecretSummary, type SecretType, type SetOptions, type Tier, type VersionInfo } from "./types.js";
 
 export { MAX_VALUE_BYTES };
 
@@ -15,6 +16,10 @@ export interface ListOptions {
   namespace?: string;
   recursive?: boolean;
   includeDeleted?: boolean;
+  /** Only secrets of this type, of this tier, or carrying every one of these tags. */
+  type?: SecretType;
+  tier?: Tier;
+  tags?: string[];
 }
 
 export function notFound(path: string, extra = ""): AuthyError {
@@ -62,6 +67,8 @@ function sealWrite(ctx: VaultContext, path: string, value: Uint8Array, opts: Set
   const version = existing ? existing.version + 1 : 1;
   const type = opts.type ?? existing?.type ?? "custom";
   const tier = opts.tier ?? existing?.tier ?? "standard";
+  const tags = opts.tags ?? existing?.tags ?? [];
+  const generator = opts.generator === undefined ? (existing?.generator ?? null) : opts.generator;
   const vrow = { path: p.path, version, type, tier, createdAt: now, actor: actorName(ctx.actor) };
   const { sealed, wrappedDek } = sealValue(ctx.keys.dekWrap, value, valueAad(ctx.keys, vrow));
   const row = sealSecretRow(ctx.keys, {
@@ -70,7 +77,7 @@ function sealWrite(ctx: VaultContext, path: string, value: Uint8Array, opts: Set
     type,
     tier,
     description: opts.description ?? existing?.description ?? "",
-    tags: JSON.stringify(opts.tags ?? existing?.tags ?? []),
+    tags: encodeAttributes(tags, generator),
     expiresAt: opts.expiresAt === undefined ? (existing?.expiresAt ?? null) : opts.expiresAt,
     currentVersion: version,
     deletedAt: null,
@@ -80,8 +87,8 @@ function sealWrite(ctx: VaultContext, path: string, value: Uint8Array, opts: Set
   // Built from what was just sealed rather than re-verified: an import writes 10,000 of these.
   const meta: SecretMeta = {
     path: p.path, namespace: p.namespace, key: p.key, type, tier, description: row.description,
-    tags: opts.tags ?? existing?.tags ?? [], expiresAt: row.expiresAt, version, deletedAt: null,
-    createdAt: row.createdAt, updatedAt: now,
+    tags, expiresAt: row.expiresAt, version, deletedAt: null,
+    createdAt: row.createdAt, updatedAt: now, ...(generator === null ? {} : { generator }),
   };
   return { version: { ...vrow, sealed, wrappedDek }, row, meta };
 }
@@ -259,11 +266,27 @@ export async function readListing(ctx: VaultContext): Promise<string> {
 
 /** The authenticated listing, filtered. Never returns values. */
 export async function listSecrets(ctx: VaultContext, opts: ListOptions = {}): Promise<SecretSummary[]> {
-  return (await listAll(ctx, opts)).filter((s) => mayList(ctx, s.path));
+  let items = (await listAll(ctx, opts)).filter((s) => mayList(ctx, s.path) && (!opts.type || s.type === opts.type) && (!opts.tier || s.tier === opts.tier));
+  if (opts.tags?.length) {
+    // Tags are not in the listing: each remaining row is read and verified (a filter, so rare).
+    const wanted = opts.tags;
+    const kept: SecretSummary[] = [];
+    for (const s of items) {
+      const row = await ctx.store.getSecret(s.path);
+      if (row && wanted.every((t) => openSecretRow(ctx.keys, row).tags.includes(t))) kept.push(s);
+    }
+    items = kept;
+  }
+  return items;
+}
+
+function filtered(opts: ListOptions): boolean {
+  return Boolean(opts.type || opts.tier || opts.tags?.length);
 }
 
 /** listSecrets, paths only (see listedPaths). */
 export async function listSecretPaths(ctx: VaultContext, opts: ListOptions = {}): Promise<string[]> {
+  if (filtered(opts)) return (await listSecrets(ctx, opts)).map((s) => s.path);
   const listed = namespaceFilter(opts);
   let paths = listedPaths(await readListing(ctx), { includeDeleted: opts.includeDeleted });
   if (listed) paths = paths.filter((p) => listed(p.slice(0, p.lastIndexOf("/"))));

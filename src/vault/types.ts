@@ -10,6 +10,7 @@ export const TIERS = ["standard", "sensitive", "critical"] as const;
 export type Tier = (typeof TIERS)[number];
 
 import type { Scope } from "./policy/scope.js";
+import type { Generator } from "./secret-attributes.js";
 
 /**
  * Who is acting: the owner (passphrase, identity or owner session), an agent presenting its
@@ -47,6 +48,8 @@ export interface SecretMeta {
   deletedAt: number | null;
   createdAt: number;
   updatedAt: number;
+  /** How `secrets rotate` makes a new value; absent for a secret set by hand. */
+  generator?: Generator;
 }
 
 /** One line of `secrets list`: what the authenticated listing holds. */
@@ -80,6 +83,8 @@ export interface SetOptions {
   expiresAt?: number | null;
   /** Why, shown to the owner when the write needs an approval (not stored with the secret). */
   reason?: string;
+  /** Remember how this value was generated (null forgets it); undefined keeps what is stored. */
+  generator?: Generator | null;
 }
 
 export function isSecretType(s: string): s is SecretType {

@@ -43,6 +43,8 @@ import type { ApprovalInfo } from "./approval-rows.js";
 import type { AuditFilter, AuditPage } from "./audit-query.js";
 import type { AuditVerifyOptions, AuditVerifyReport } from "./audit-verify.js";
 import type { AuditCheckpoint } from "./audit-checkpoint.js";
+import type { RotateOptions, Rotated } from "./rotate.js";
+import type { MoveOptions } from "./move.js";
 
 /*
  * Policies, dispatch, agents and tokens pull in the YAML and schema libraries; they are
@@ -53,6 +55,8 @@ const dispatching = () => import("./dispatch.js");
 const agents = () => import("./agents.js");
 const tokens = () => import("./tokens.js");
 const auditQuery = () => import("./audit-query.js");
+const rotating = () => import("./rotate.js");
+const moving = () => import("./move.js");
 const auditVerify = () => import("./audit-verify.js");
 const auditCheckpoint = () => import("./audit-checkpoint.js");
 // The full check reads every table (tokens and policy bring zod and yaml): loaded by doctor and restore only.
@@ -277,6 +281,21 @@ export class Vault {
 
   rollback(path: string, version: number): Promise<SecretMeta> {
     return secrets.rollbackSecret(this.ctx, path, version);
+  }
+
+  /** A new random value from the secret's generator (`secrets rotate`); the value only when revealed. */
+  rotateSecret(path: string, opts?: RotateOptions): Promise<Rotated> {
+    return rotating().then((m) => m.rotateSecret(this.ctx, path, opts));
+  }
+
+  /** Renames a secret, history and all (`secrets mv`). */
+  moveSecret(from: string, to: string, opts?: MoveOptions): Promise<SecretMeta> {
+    return moving().then((m) => m.moveSecret(this.ctx, from, to, opts));
+  }
+
+  /** A new secret (or, forced, a new version) holding another's current value and metadata (`secrets cp`). */
+  copySecret(from: string, to: string, opts?: MoveOptions): Promise<SecretMeta> {
+    return moving().then((m) => m.copySecret(this.ctx, from, to, opts));
   }
 
   importEnv(entries: readonly EnvEntry[], opts: ImportOptions & { dryRun?: boolean; onProgress?: (done: number, total: number) => void }): Promise<ImportPlan> {

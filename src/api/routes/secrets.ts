@@ -1,20 +1,41 @@
 import { AuthyError } from "../../errors.js";
 import { vaultOf, type RouteSpec } from "../app.js";
 import type { Caller } from "../auth.js";
-import { deleteQuery, getQuery, isSet, listQuery, parse, rollback, secretRotate, secretWrite } from "../schemas.js";
+import { deleteQuery, getQuery, isSet, listQuery, parse, rollback, secretRotate, secretRotateGenerated, secretTransfer, secretWrite } from "../schemas.js";
 import { decodeValue, encodeValue, pathOf } from "../wire.js";
 
-/** Secrets: list, read, write, delete, restore, history, rollback, rotate. */
+/** Secrets: list, read, write, delete, restore, history, rollback, rotate, move, copy. */
 
 /** Secret routes take agent keys too, so that the core refuses them and audits the attempt. */
 const ANYONE = ["owner", "token", "agent"] as const;
 const ITEM = "/v1/secrets/:namespace/:key";
 
+/** `?tags=["a","b"]`: a JSON array of strings, or INVALID_INPUT. */
+function tagsOf(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  let tags: unknown;
+  try {
+    tags = JSON.parse(text);
+  } catch {
+    tags = null;
+  }
+  if (!Array.isArray(tags) || !tags.every((t) => typeof t === "string")) throw new AuthyError("INVALID_INPUT", "invalid query: tags must be a JSON array of strings");
+  return tags as string[];
+}
+
 function list(caller: Caller, namespace: string | undefined, query: unknown) {
   const q = parse(listQuery, query, "query");
   const ns = namespace ?? q.namespace;
+  const tags = tagsOf(q.tags);
   return vaultOf(caller)
-    .listSecrets({ namespace: ns, recursive: isSet(q.recursive), includeDeleted: isSet(q.deleted) })
+    .listSecrets({
+      namespace: ns,
+      recursive: isSet(q.recursive),
+      includeDeleted: isSet(q.deleted),
+      ...(q.type ? { type: q.type } : {}),
+      ...(q.tier ? { tier: q.tier } : {}),
+      ...(tags ? { tags } : {}),
+    })
     .then((items) => ({ namespace: ns ?? null, items }));
 }
 
@@ -30,6 +51,7 @@ async function write(caller: Caller, path: string, body: unknown, what: string) 
       ...(b.tags === undefined ? {} : { tags: b.tags }),
       ...(b.expiresAt === undefined ? {} : { expiresAt: b.expiresAt }),
       ...(b.reason === undefined ? {} : { reason: b.reason }),
+      ...(b.generator === undefined ? {} : { generator: b.generator }),
     });
   } finally {
     value.fill(0);
@@ -100,11 +122,40 @@ export const secretRoutes: RouteSpec[] = [
     handler: async (req, caller) => vaultOf(caller).rollback(pathOf(req.params), parse(rollback, req.body, "rollback").version),
   },
   {
-    // A rotation is a new value for the same secret, keeping its metadata. The core has no
-    // rotate operation yet, so it is authorized as `write` and audited as `secret.write`.
+    // `{ generate: true, … }` is authy's rotation: the core makes the value from the secret's
+    // generator (`rotate` capability, audited as `secret.rotate`), and returns it only when
+    // shown. A given value (Agent Secret Store's form) is a write, authorized and audited as one.
     method: "POST",
     url: `${ITEM}/rotate`,
     callers: ANYONE,
-    handler: async (req, caller) => write(caller, pathOf(req.params), parse(secretRotate, req.body, "rotation"), "rotation"),
+    handler: async (req, caller) => {
+      const body = req.body as Record<string, unknown> | undefined;
+      if (body?.generate === undefined) return write(caller, pathOf(req.params), parse(secretRotate, req.body, "rotation"), "rotation");
+      const b = parse(secretRotateGenerated, req.body, "rotation");
+      const { meta, value } = await vaultOf(caller).rotateSecret(pathOf(req.params), {
+        generator: { ...(b.length === undefined ? {} : { length: b.length }), ...(b.charset === undefined ? {} : { charset: b.charset }) },
+        ...(b.show ? { reveal: true } : {}),
+        ...(b.reason === undefined ? {} : { reason: b.reason }),
+      });
+      return value === undefined ? meta : { ...meta, value };
+    },
+  },
+  {
+    method: "POST",
+    url: `${ITEM}/move`,
+    callers: ANYONE,
+    handler: async (req, caller) => {
+      const b = parse(secretTransfer, req.body, "move");
+      return vaultOf(caller).moveSecret(pathOf(req.params), b.to, { ...(b.force ? { force: true } : {}), ...(b.reason === undefined ? {} : { reason: b.reason }) });
+    },
+  },
+  {
+    method: "POST",
+    url: `${ITEM}/copy`,
+    callers: ANYONE,
+    handler: async (req, caller) => {
+      const b = parse(secretTransfer, req.body, "copy");
+      return vaultOf(caller).copySecret(pathOf(req.params), b.to, { ...(b.force ? { force: true } : {}), ...(b.reason === undefined ? {} : { reason: b.reason }) });
+    },
   },
 ];

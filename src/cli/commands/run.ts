@@ -19,6 +19,15 @@ export interface RunFlags extends SandboxFlags, ApprovalFlags {
   tty: boolean;
   mount?: string;
   passToken?: boolean;
+  command?: string;
+}
+
+/** `--command "…"` runs through /bin/sh -c, as doppler's does; `-- CMD…` runs CMD itself. */
+function commandLine(argv: string[], line: string | undefined): string[] {
+  if (line === undefined) return argv;
+  if (argv.length > 0) throw new AuthyError("INVALID_INPUT", "give the command either after -- or with --command, not both");
+  if (line.trim() === "") throw new AuthyError("INVALID_INPUT", "--command is empty", { hint: 'authy run --scope deploy --command "./deploy.sh && ./notify.sh"' });
+  return ["/bin/sh", "-c", line];
 }
 
 /**
@@ -60,8 +69,8 @@ async function collectReferences(flags: RunFlags): Promise<{ refs: EnvReference[
  * output, and return its exit status.
  */
 export async function run(ctx: CliContext, command: string[], flags: RunFlags): Promise<number> {
-  const [program, ...args] = command;
-  if (!program) throw new AuthyError("INVALID_INPUT", "no command to run", { hint: "authy run --scope deploy -- ./deploy.sh" });
+  const [program, ...args] = commandLine(command, flags.command);
+  if (!program) throw new AuthyError("INVALID_INPUT", "no command to run", { hint: 'authy run --scope deploy -- ./deploy.sh, or --command "…" for a shell line' });
   if (flags.passToken && process.env.AUTHY_SOCKET) {
     // Inside a sandboxed run, whose processes the daemon cannot see: a token bound to them cannot be checked.
     throw new AuthyError("INVALID_INPUT", "--pass-token does not work inside a sandboxed run", { hint: "leave out --pass-token: this run's own token still works here" });

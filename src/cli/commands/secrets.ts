@@ -33,7 +33,7 @@ function setOptions(flags: MetaFlags): SetOptions {
 /** Generating values needs node:crypto, which reading one through the daemon does not. */
 const generator = async () => (await import("../../vault/generate.js")).generateValue;
 
-function parseLength(s: string): number {
+export function parseLength(s: string): number {
   const n = Number(s);
   if (!/^\d+$/.test(s) || !Number.isSafeInteger(n)) throw new AuthyError("INVALID_INPUT", `--length must be a whole number, not ${JSON.stringify(s)}`);
   return n;
@@ -74,6 +74,8 @@ export async function set(ctx: CliContext, path: string, flags: MetaFlags & Appr
   const options = setOptions(flags);
   if (flags.reason !== undefined) options.reason = flags.reason;
   const value = await readValue(path, flags);
+  // A generated value's shape is remembered, so that `secrets rotate` can make the next one.
+  if (flags.generate) options.generator = { length: parseLength(flags.length), charset: flags.charset };
   const vault = await ctx.client();
   saved(ctx, await withApproval(ctx.out, vault, flags, () => vault.setSecret(path, value, options)));
 }
@@ -84,7 +86,7 @@ export async function generate(ctx: CliContext, path: string, flags: MetaFlags &
   if (!flags.force && (await exists(vault, path))) {
     throw new AuthyError("ALREADY_EXISTS", `${path} already exists; generating would replace its value`, { hint: "pass --force to store a new random version (the old one stays in its history)" });
   }
-  const meta = await vault.setSecret(path, Buffer.from(value, "utf8"), setOptions(flags));
+  const meta = await vault.setSecret(path, Buffer.from(value, "utf8"), { ...setOptions(flags), generator: { length: parseLength(flags.length), charset: flags.charset } });
   if (flags.print) ctx.out.result({ ...metaJson(meta), value }, () => value);
   else saved(ctx, meta);
 }
@@ -125,9 +127,16 @@ export async function read(ctx: CliContext, reference: string, flags: ApprovalFl
   await printValue(ctx, parseReference(reference).path, flags);
 }
 
-export async function list(ctx: CliContext, namespace: string | undefined, flags: { recursive?: boolean; deleted?: boolean }): Promise<void> {
+export async function list(ctx: CliContext, namespace: string | undefined, flags: { recursive?: boolean; deleted?: boolean; tag?: string[]; type?: SecretType; tier?: Tier }): Promise<void> {
   const vault = await ctx.client();
-  const opts = { namespace, recursive: flags.recursive || namespace === undefined, includeDeleted: flags.deleted };
+  const opts = {
+    namespace,
+    recursive: flags.recursive || namespace === undefined,
+    includeDeleted: flags.deleted,
+    ...(flags.type ? { type: flags.type } : {}),
+    ...(flags.tier ? { tier: flags.tier } : {}),
+    ...(flags.tag?.length ? { tags: flags.tag } : {}),
+  };
   if (!ctx.out.opts.json && !process.stdout.isTTY) {
     // Into a pipe or a file: one path per line, and nothing else to build.
     const paths = await vault.listSecretPaths(opts);
