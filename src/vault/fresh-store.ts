@@ -214,7 +214,7 @@ export class FreshStore extends FreshReader implements Store {
    * text does not match its digest in that state.
    */
   private async checkWarm(state: VerifiedState, buckets: readonly StateBucket[]): Promise<boolean> {
-    const texts = await Promise.all(buckets.map((b) => this.store.stateText(b)));
+    const texts = await Promise.all(buckets.map((b) => readBucketText(this.store, b)));
     // After the texts: the same token means nothing was committed since the state was verified,
     // so the texts are that state's.
     if ((await this.store.changeToken?.()) !== state.token || this.verified !== state) return false;
