@@ -1,4 +1,4 @@
-import type { RouteDeps, RouteSpec } from "./app.js";
+import type { RouteDeps, RouteSpec } from "./route-spec.js";
 import { accessRoutes } from "./routes/access.js";
 import { approvalRoutes } from "./routes/approvals.js";
 import { auditRoutes } from "./routes/audit.js";

@@ -2,6 +2,7 @@ import { Argument, Command, CommanderError, Option } from "commander";
 import { AuthyError } from "../errors.js";
 import type { GlobalOptions } from "./context.js";
 import { EXIT_HELP } from "./exit-codes.js";
+import { VERSION } from "../version.js";
 
 /** Thrown (instead of exiting) when commander has printed help, the version or a usage error. */
 export class CommanderExit extends Error {
@@ -9,8 +10,6 @@ export class CommanderExit extends Error {
     super("commander exit");
   }
 }
-
-export const VERSION = "0.1.0";
 
 /** Every top-level command word (kept in step with buildProgram by a test). */
 export const KNOWN_COMMANDS = new Set([

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { AuthyError } from "../errors.js";
-import type { Launch, Started } from "./child.js";
+import type { Launch, Started } from "./launch.js";
 import { OutputSink } from "./output.js";
 import { killGroup } from "./process-group.js";
 

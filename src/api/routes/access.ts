@@ -2,7 +2,7 @@ import { AuthyError } from "../../errors.js";
 import { parseDuration } from "../../formats/duration.js";
 import type { Scope } from "../../vault/policy/index.js";
 import type { Vault } from "../../vault/vault.js";
-import { vaultOf, type RouteDeps, type RouteSpec } from "../app.js";
+import { vaultOf, type RouteDeps, type RouteSpec } from "../route-spec.js";
 import type { Caller } from "../auth.js";
 import { agentCreate, parse, tokenIssue, tokenProcess } from "../schemas.js";
 

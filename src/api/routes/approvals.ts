@@ -2,7 +2,7 @@ import { z } from "zod";
 import { AuthyError } from "../../errors.js";
 import { parseDuration } from "../../formats/duration.js";
 import { APPROVAL_STATUSES } from "../../vault/approval-rows.js";
-import { vaultOf, type RouteSpec } from "../app.js";
+import { vaultOf, type RouteSpec } from "../route-spec.js";
 import { parse } from "../schemas.js";
 
 /**

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseCheckpoint } from "../../vault/audit-checkpoint.js";
 import type { AuditFilter } from "../../vault/audit-query.js";
-import { vaultOf, type RouteSpec } from "../app.js";
+import { vaultOf, type RouteSpec } from "../route-spec.js";
 import { parse } from "../schemas.js";
 
 /**

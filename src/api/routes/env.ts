@@ -1,5 +1,5 @@
 import type { DispatchRequest } from "../../vault/dispatch.js";
-import { vaultOf, type RouteDeps, type RouteSpec } from "../app.js";
+import { vaultOf, type RouteDeps, type RouteSpec } from "../route-spec.js";
 import { dispatchRequest, envExportQuery, envImport, parse, runEnd } from "../schemas.js";
 import { isAuthyError } from "../../errors.js";
 import { lockedError } from "../auth.js";

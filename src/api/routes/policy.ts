@@ -1,4 +1,4 @@
-import { vaultOf, type RouteSpec } from "../app.js";
+import { vaultOf, type RouteSpec } from "../route-spec.js";
 import { parse, policyApply, policyTest, settingSet } from "../schemas.js";
 
 /**

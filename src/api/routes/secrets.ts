@@ -1,5 +1,5 @@
 import { AuthyError } from "../../errors.js";
-import { vaultOf, type RouteSpec } from "../app.js";
+import { vaultOf, type RouteSpec } from "../route-spec.js";
 import type { Caller } from "../auth.js";
 import { deleteQuery, getQuery, isSet, listQuery, parse, rollback, secretRotate, secretWrite } from "../schemas.js";
 import { decodeValue, encodeValue, pathOf } from "../wire.js";

@@ -1,6 +1,6 @@
 import { AuthyError } from "../../errors.js";
 import { actorName } from "../../vault/types.js";
-import { vaultOf, type RouteDeps, type RouteSpec } from "../app.js";
+import { vaultOf, type RouteDeps, type RouteSpec } from "../route-spec.js";
 import type { Caller } from "../auth.js";
 import { auditEvent, keyAdd, parse } from "../schemas.js";
 
