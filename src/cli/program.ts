@@ -70,6 +70,7 @@ const policy = () => import("./commands/policy.js");
 const injectCmd = () => import("./commands/inject.js");
 const daemonCmds = () => import("./commands/daemon.js");
 const agents = () => import("./commands/agents.js");
+const tokens = () => import("./commands/tokens.js");
 const runCmd = () => import("./commands/run.js");
 const approvalsCmd = () => import("./commands/approvals.js");
 const auditCmds = () => import("./commands/audit.js");
@@ -310,9 +311,9 @@ export function buildProgram(only?: string): Command {
       .option("--uses <n>", "how many requests it may make")
       .option("--agent <name>", "issue it to this agent")
       .option("--label <text>", "a note shown in tokens list")
-      .action(lazy(agents, "createToken"));
-    tk.command("list").description("list tokens of the running daemon").action(lazy(agents, "listTokens"));
-    tk.command("revoke <id>").description("revoke a token (and every token it issued)").action(lazy(agents, "revokeToken"));
+      .action(lazy(tokens, "create"));
+    tk.command("list").description("list tokens of the running daemon").action(lazy(tokens, "list"));
+    tk.command("revoke <id>").description("revoke a token (and every token it issued)").action(lazy(tokens, "revoke"));
   }
 
   if (want("approvals")) {

@@ -1,5 +1,4 @@
 import { AuthyError } from "../../errors.js";
-import { parseDuration } from "../../formats/duration.js";
 import type { CliContext } from "../context.js";
 import { isoTime, table } from "../output.js";
 
@@ -25,47 +24,4 @@ export async function revoke(ctx: CliContext, name: string): Promise<void> {
   const agent = await client.revokeAgent(name);
   ctx.out.result(agent, () => "");
   ctx.out.info(`revoked agent ${agent.name} and every token it holds`);
-}
-
-export async function createToken(ctx: CliContext, flags: { scope?: string; scopes?: string; ttl?: string; uses?: string; agent?: string; label?: string }): Promise<void> {
-  if (flags.scope && flags.scopes) throw new AuthyError("INVALID_INPUT", "use either --scope or --scopes");
-  const uses = flags.uses === undefined ? undefined : Number(flags.uses);
-  if (flags.uses !== undefined && (!/^\d+$/.test(flags.uses) || uses! < 1)) throw new AuthyError("INVALID_INPUT", "--uses must be a whole number of at least 1");
-  const client = await ctx.client({ issuesTokens: true });
-  const issued = await client.issueToken({
-    scope: flags.scope ?? flags.scopes,
-    ttlMs: flags.ttl === undefined ? undefined : parseDuration(flags.ttl),
-    uses,
-    agent: flags.agent,
-    label: flags.label,
-  });
-  for (const n of issued.notices) ctx.out.warn(n);
-  ctx.out.result(issued, () => issued.token);
-  ctx.out.info(`token ${issued.id} for ${issued.scope}, valid until ${isoTime(issued.expiresAt)}; shown only now: use it as AUTHY_TOKEN`);
-}
-
-export async function listTokens(ctx: CliContext): Promise<void> {
-  const client = await ctx.client();
-  const tokens = await client.listTokens();
-  const now = Date.now();
-  ctx.out.result({ items: tokens }, () =>
-    table(
-      ["ID", "SCOPE", "AGENT", "EXPIRES", "USES", "STATUS"],
-      tokens.map((t) => [
-        t.id,
-        t.scope.name,
-        t.agent ?? "",
-        isoTime(t.expiresAt),
-        t.maxUses === null ? String(t.uses) : `${t.uses}/${t.maxUses}`,
-        t.status ?? (t.revokedAt !== null ? "revoked" : t.expiresAt <= now ? "expired" : "active"),
-      ]),
-    ),
-  );
-}
-
-export async function revokeToken(ctx: CliContext, id: string): Promise<void> {
-  const client = await ctx.client();
-  const t = await client.revokeToken(id);
-  ctx.out.result(t, () => "");
-  ctx.out.info(`revoked token ${t.id}`);
 }
