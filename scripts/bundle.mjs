@@ -1,9 +1,12 @@
 // Bundles the CLI for start-up speed. dist/bin/ holds:
 //   authy.js       the executable: a small loader (src/bin/boot.ts)
 //   cli.js         the CLI: commands, client, output (src/cli/main.ts and what it imports)
-//   engine.js      what only direct mode and the daemon need (src/cli/engine.ts): the core,
-//                  SQLite, crypto, the server; loaded by cli.js on its first import() of them
-//   libs.js        zod and yaml (src/cli/libs.ts), loaded on their first use
+//   engine.js      what only direct mode and the daemon need: the core, SQLite, crypto, the
+//                  server; loaded by cli.js on its first import() of them
+//   libs.js        zod and yaml, loaded on their first use
+// Which modules go in engine.js and libs.js is declared once, in src/bin/bundles.json; the
+// entry of each of the two (its loader: a `load(name)` that require()s the module named) is
+// generated here from that list, and the CLI's import() of a listed module is answered by it.
 //   *.js.cache     V8 code caches for each, trained by scripts/train-code-cache.mjs
 // All CommonJS (dist/bin/package.json says so): Node starts a CommonJS file faster than an
 // ES module, and only a script compiled through node:vm can use a code cache on Node 20.
@@ -16,11 +19,24 @@ import path from "node:path";
 
 const OUT = "dist/bin";
 const EXTERNAL = ["node-pty", "fastify", "pg", "bindings", "koffi", "eciesjs", "@modelcontextprotocol/sdk"];
-/** Modules that the CLI only ever import()s: src/cli/engine.ts lists them and loads them. */
-const ENGINE_MODULES = new Set(
-  [...readFileSync("src/cli/engine.ts", "utf8").matchAll(/^ {2}"(src\/[^"]+\.ts)": /gm)].map((m) => path.resolve(m[1])),
-);
-if (ENGINE_MODULES.size === 0) throw new Error("bundle: no engine modules found in src/cli/engine.ts");
+const SPLIT = JSON.parse(readFileSync("src/bin/bundles.json", "utf8"));
+/** Modules that the CLI only ever import()s, by absolute path. */
+const ENGINE_MODULES = new Set(SPLIT.engine.map((m) => path.resolve(m)));
+
+/**
+ * The entry of a bundle that other bundles load from: `load(name)` require()s the module
+ * named (`require`, not `import`, keeps each one unevaluated until it is asked for: `secrets
+ * get` must not start fastify).
+ */
+function loaderEntry(bundle, names, resolveAs) {
+  const table = names.map((n) => `  ${JSON.stringify(n)}: () => require(${JSON.stringify(resolveAs(n))}),`).join("\n");
+  return {
+    contents: `const MODULES = {\n${table}\n};\nexports.load = (name) => {\n  const get = MODULES[name];\n  if (!get) throw new Error("authy: " + name + " is not in the ${bundle} bundle");\n  return get();\n};\n`,
+    resolveDir: process.cwd(),
+    sourcefile: `${bundle}-loader.js`,
+    loader: "js",
+  };
+}
 
 // Caches and bundles change together: start from an empty directory.
 rmSync(OUT, { recursive: true, force: true });
@@ -75,7 +91,7 @@ const lazyChildProcessForCommander = {
  * zod and yaml (three quarters of the engine's bytes) go in a third file, libs.js, loaded
  * only when a policy, a token's scope, the daemon's handoff or a YAML export needs them.
  */
-const LIBS = ["zod", "yaml"];
+const LIBS = SPLIT.libs;
 const libsBoundary = boundary("libs", new RegExp(`^(${LIBS.join("|")})$`), (args) => args.path);
 
 const common = {
@@ -106,13 +122,17 @@ function assertNoDynamicImport(result, name) {
 
 const bundles = [
   { name: "cli", entry: "src/cli/main.ts", plugins: [engineBoundary, lazyChildProcessForCommander, libsBoundary] },
-  { name: "engine", entry: "src/cli/engine.ts", plugins: [libsBoundary] },
-  { name: "libs", entry: "src/cli/libs.ts", plugins: [] },
+  { name: "engine", stdin: loaderEntry("engine", SPLIT.engine, (m) => `./${m}`), plugins: [libsBoundary] },
+  { name: "libs", stdin: loaderEntry("libs", LIBS, (m) => m), plugins: [] },
 ];
-for (const { name, entry, plugins } of bundles) {
-  const result = await build({ ...common, entryPoints: [entry], outfile: path.join(OUT, `${name}.js`), plugins, footer: { js: `//# authy-build=${randomBytes(16).toString("hex")}` } });
+const inputs = {};
+for (const { name, entry, stdin, plugins } of bundles) {
+  const result = await build({ ...common, ...(entry ? { entryPoints: [entry] } : { stdin }), outfile: path.join(OUT, `${name}.js`), plugins, footer: { js: `//# authy-build=${randomBytes(16).toString("hex")}` } });
   assertNoDynamicImport(result, name);
+  inputs[name] = Object.keys(Object.values(result.metafile.outputs)[0].inputs).sort();
 }
+// What each bundle holds, for test/e2e/bundle.test.ts (cli.js must hold no engine or libs module).
+writeFileSync(path.join(OUT, "bundles.json"), JSON.stringify(inputs, null, 1) + "\n");
 /**
  * The executable starts Node.js as `node -- authy.js ARGS`. Node.js 20 and 22 read
  * `--env-file` (and `--env-file-if-exists`) anywhere in their arguments up to the first `--`,

@@ -1,15 +1,17 @@
-import type { RouteDeps, RouteSpec } from "./app.js";
-import { accessRoutes } from "./routes/access.js";
-import { approvalRoutes } from "./routes/approvals.js";
-import { auditRoutes } from "./routes/audit.js";
-import { envRoutes } from "./routes/env.js";
-import { policyRoutes } from "./routes/policy.js";
-import { secretRoutes } from "./routes/secrets.js";
-import { vaultRoutes } from "./routes/vault.js";
+import { z } from "zod";
+import { AuthyError } from "../errors.js";
+import { ALL_OPERATIONS } from "../operations/index.js";
+import type { Operation } from "../operations/operation.js";
+import { lockedError } from "./auth.js";
+import { vaultOf, type RouteDeps, type RouteSpec } from "./route-spec.js";
+import { serverRoutes } from "./routes/vault.js";
 
 /*
- * The v1 API. JSON in and out; times are epoch milliseconds, so that the HTTP client rebuilds
- * exactly the objects the in-process Vault returns. Errors are
+ * The v1 API: a route per entry of the table of operations (src/operations/index.ts, where
+ * each route, its callers, its input and its answer are declared), and the server's own
+ * routes (routes/vault.ts: health, status, lock, whoami). JSON in and out; times are epoch
+ * milliseconds, so that the HTTP client rebuilds exactly the objects the in-process Vault
+ * returns. Errors are
  *   { "error": { "code": "NOT_FOUND", "message": "no secret prod/X", "hint": "…" | null } }
  * with the status from src/api/http-status.ts. Credentials: `Authorization: Bearer …`
  * (owner session, token `authy_tk_…`, or agent key `authy_ak_…`, the last only for
@@ -23,58 +25,50 @@ import { vaultRoutes } from "./routes/vault.js";
  * (409 if it exists; authy's writes are PUT and version), its snake_case ISO times in secret
  * bodies, `secrets:*:…` scopes, and tags as an object (authy's are a list of strings).
  *
- *  method  path                                   who                 body → response
- *  GET     /v1/health                             anyone              → { status, locked }
- *  GET     /v1/status                             owner, token        → daemon status + { locked, vaultId, actor, token? }
- *  POST    /v1/lock                               owner               → { locked: true }
- *  GET     /v1/secrets[?namespace=&recursive&deleted&type=&tier=&tags=["…"]]  owner, token   → { namespace, items: SecretSummary[] }
- *  GET     /v1/secrets/:ns[?recursive&deleted]    owner, token        → { namespace, items: SecretSummary[] }
- *  GET     /v1/secrets/:ns/:key[?version&allowExpired&encoding=base64]  → SecretMeta + { value | valueBase64 }
- *  PUT     /v1/secrets/:ns/:key                   { value|valueBase64, type?, tier?, description?, tags?, expiresAt? } → SecretMeta
- *  DELETE  /v1/secrets/:ns/:key[?purge]           → SecretMeta
- *  GET     /v1/secrets/:ns/:key/meta              → SecretMeta (deleted ones too; never the value)
- *  POST    /v1/secrets/:ns/:key/restore           → SecretMeta
- *  GET     /v1/secrets/:ns/:key/history           → { meta, versions: VersionInfo[] }
- *  POST    /v1/secrets/:ns/:key/rollback          { version } → SecretMeta
- *  POST    /v1/secrets/:ns/:key/rotate            { value|valueBase64 } → SecretMeta (a write)
- *                                                 | { generate: true, length?, charset?, show?, reason? } → SecretMeta + { value }?
- *                                                   (the `rotate` capability; the value only with show, and `read`)
- *  POST    /v1/secrets/:ns/:key/move, /copy       { to, force?, reason? } → SecretMeta of the destination
- *          (item routes: owner, token, agent key — the core refuses agent keys)
- *  POST    /v1/env/import                         owner, token        { namespace, entries: [{key,value}], noOverwrite?, tier?, dryRun? } → ImportPlan
- *  GET     /v1/env/:ns[?keys=A,B]                 owner, token        → { namespace, entries: [{key,value}] }
- *  POST    /v1/dispatch                           owner, token        DispatchRequest (purpose: run | inject fixes the audit
- *                                                                     action) → Dispatch + { run, ticket }
- *  POST    /v1/runs/end                           anyone with the run's ticket  { ticket, exitCode, signal, durationMs, pid? }
- *                                                                     → { recorded, run } (run.end, once per run, as who started it)
- *  GET     /v1/policy                             owner               → PolicyDocument
- *  PUT     /v1/policy                             owner               { yaml, source? } → PolicyDocument
- *  POST    /v1/policy/test                        owner               { scope, path, capability } → Decision & { scope }
- *  GET     /v1/agents                             owner               → { items: AgentInfo[] }
- *  POST    /v1/agents                             owner               { name, scope, description? } → 201 { agent, key }
- *  DELETE  /v1/agents/:name                       owner               → AgentInfo (its tokens stop working at once)
- *  POST    /v1/tokens                             owner, token, agent { scope | scopes, ttl (s or "15m") | ttlMs, uses | max_uses, agent?, label | description, pid? }
- *                                                                     (spends no use: a child shares its family's budget)
- *                                                                     → 201 { token, id, expiresAt, expires_at, scope, agent, maxUses, notices }
- *  GET     /v1/tokens                             owner               → { items: (TokenInfo & { status: active | spent | expired | revoked })[] } (this instance's)
- *  DELETE  /v1/tokens/:id                         owner, token        → TokenInfo (and every token it issued)
- *  GET     /v1/keys                               owner               → { items: SlotInfo[] }
- *  POST    /v1/keys                               owner               { recipient, label? } → 201 SlotInfo
- *  DELETE  /v1/keys/:id                           owner               → SlotInfo (id or recipient)
- *  POST    /v1/verify                             owner               → VerifyReport
- *  POST    /v1/events                             owner               { action, resource, details? } → { recorded: true }
- *  POST    /v1/passwd, /v1/export                 owner               → 400: direct mode only (a passphrase, or every
- *                                                                       value at once, never travels over the API)
- *
- *  A limited token spends one use per request that releases something: a refused, missing or
- *  pending read spends none. Refusals before the core (bad or missing credentials, a route not
- *  for the caller's kind) are audited, bounded per actor and reason (refusal-log.ts).
- *
- *  (approvals: see routes/approvals.ts; `reason` travels as ?reason= on reads, in the body on
- *  writes and dispatch. Audit log: see routes/audit.ts.)
+ * A limited token spends one use per request that releases something: a refused, missing or
+ * pending read spends none. Refusals before the core (bad or missing credentials, a route not
+ * for the caller's kind) are audited, bounded per actor and reason (refusal-log.ts).
  *
  * Next: a long-poll GET /v1/approvals/:id?wait=… (it will need its own connection timeout).
  */
+
+/** Parses untrusted input, or throws INVALID_INPUT naming the first problem (never the value). */
+export function parse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
+  const r = schema.safeParse(data ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+  throw new AuthyError("INVALID_INPUT", `invalid ${what}: ${where}${issue?.message ?? "malformed"}`);
+}
+
+/** The routes of one operation (its path and any others), decoding each request into the call. */
+function routesOf(op: Operation, deps: RouteDeps): RouteSpec[] {
+  const query = op.query?.(z);
+  const body = op.body?.(z);
+  const handler: RouteSpec["handler"] = async (req, caller, reply) => {
+    const out = await op.decode({
+      vault: () => vaultOf(caller),
+      caller,
+      owner: () => deps.opts.vault() ?? (() => { throw lockedError(); })(),
+      params: req.params as Record<string, string>,
+      query: query ? parse(query, req.query, "query") : req.query,
+      body: body ? parse(body, req.body, op.what ?? "request") : req.body,
+      server: deps,
+      peer: () => deps.opts.peer?.(req) ?? null,
+    });
+    if (op.created) reply.code(201);
+    return out;
+  };
+  return [op.path, ...(op.also ?? [])].map((url) => ({
+    method: op.method,
+    url,
+    callers: op.callers,
+    ...(op.free ? { free: true } : {}),
+    ...(op.largeBody ? { bodyLimit: deps.limits.importBodyLimit } : {}),
+    handler,
+  }));
+}
+
 export function registerRoutes(add: (spec: RouteSpec) => void, deps: RouteDeps): void {
-  for (const spec of [...vaultRoutes(deps), ...secretRoutes, ...envRoutes(deps), ...policyRoutes, ...accessRoutes(deps), ...approvalRoutes, ...auditRoutes]) add(spec);
+  for (const spec of [...serverRoutes(deps), ...ALL_OPERATIONS.flatMap((op) => routesOf(op, deps))]) add(spec);
 }

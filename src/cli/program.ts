@@ -2,6 +2,7 @@ import { Argument, Command, CommanderError, Option } from "commander";
 import { AuthyError } from "../errors.js";
 import { EXIT_HELP } from "./exit-codes.js";
 import { help, VAULT_EXITS } from "./help-text.js";
+import { VERSION } from "../version.js";
 
 /** Thrown (instead of exiting) when commander has printed help, the version or a usage error. */
 export class CommanderExit extends Error {
@@ -9,8 +10,6 @@ export class CommanderExit extends Error {
     super("commander exit");
   }
 }
-
-export const VERSION = "0.1.0";
 
 /** Every top-level command word (kept in step with buildProgram by a test). */
 export const KNOWN_COMMANDS = new Set([
@@ -71,6 +70,7 @@ const policy = () => import("./commands/policy.js");
 const injectCmd = () => import("./commands/inject.js");
 const daemonCmds = () => import("./commands/daemon.js");
 const agents = () => import("./commands/agents.js");
+const tokens = () => import("./commands/tokens.js");
 const runCmd = () => import("./commands/run.js");
 const approvalsCmd = () => import("./commands/approvals.js");
 const auditCmds = () => import("./commands/audit.js");
@@ -379,11 +379,11 @@ export function buildProgram(only?: string): Command {
       .option("--uses <n>", "how many requests it may make")
       .option("--agent <name>", "issue it to this agent")
       .option("--label <text>", "a note shown in tokens list")
-      .action(lazy(agents, "createToken"));
+      .action(lazy(tokens, "create"));
     tk.command("list").description("list tokens of the running daemon")
-      .addHelpText("after", help(["authy tokens list", "authy tokens list --json"], [...VAULT_EXITS, 4])).action(lazy(agents, "listTokens"));
+      .addHelpText("after", help(["authy tokens list", "authy tokens list --json"], [...VAULT_EXITS, 4])).action(lazy(tokens, "list"));
     tk.command("revoke <id>").description("revoke a token (and every token it issued)")
-      .addHelpText("after", help(["authy tokens revoke tok_…", "authy tokens list --json && authy tokens revoke tok_…"], [...VAULT_EXITS, 3, 4])).action(lazy(agents, "revokeToken"));
+      .addHelpText("after", help(["authy tokens revoke tok_…", "authy tokens list --json && authy tokens revoke tok_…"], [...VAULT_EXITS, 3, 4])).action(lazy(tokens, "revoke"));
   }
 
   if (want("approvals")) {

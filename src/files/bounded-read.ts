@@ -11,7 +11,7 @@ import { promises as fs } from "node:fs";
 import { AuthyError } from "../errors.js";
 import { MAX_VALUE_BYTES } from "../vault/types.js";
 import { MAX_POLICY_BYTES } from "../vault/policy/policy-document.js";
-import { fileError } from "./atomic-write.js";
+import { fileError } from "./file-error.js";
 
 /** What is being read, and the most of it authy accepts. */
 export interface InputLimit {

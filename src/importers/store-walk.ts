@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { AuthyError } from "../errors.js";
-import { fileError } from "../files/atomic-write.js";
+import { fileError } from "../files/file-error.js";
 import { showName } from "./source.js";
 
 /** A pass or passage store: one encrypted file per entry, folders for folders. */

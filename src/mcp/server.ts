@@ -3,7 +3,7 @@
  * as a token of its own (connection.ts) and offers the tools in tools.ts.
  */
 import { createRequire } from "node:module";
-import { VERSION } from "../cli/program.js";
+import { VERSION } from "../version.js";
 import type { McpConnection } from "./connection.js";
 import { runCommand, type RunContext } from "./run-command.js";
 import { callTool, describeTools, toolsFor, type ToolBackend } from "./tools.js";

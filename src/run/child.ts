@@ -12,43 +12,18 @@
  * waiting for the end of the output, as a shell pipeline would.
  */
 import { rmdirSync, statSync } from "node:fs";
-import type { Readable, Writable } from "node:stream";
 import { AuthyError } from "../errors.js";
 import { resolveCommand } from "./command.js";
-import type { Masker } from "./masker.js";
 import { removeMountFile } from "./mount.js";
 import { startOnPipes } from "./pipes.js";
 import { exitStatus, killGroup, SignalForwarder } from "./process-group.js";
-import { loadNodePty, startOnPty, type PtyLoader, type PtyModule } from "./pty.js";
+import type { Launch, RunChildOptions, Started } from "./launch.js";
+import { loadNodePty, startOnPty } from "./pty.js";
+import type { PtyModule } from "./pty-module.js";
 import { startWatchdog } from "./watchdog.js";
 
-export interface RunChildOptions {
-  command: string;
-  args: readonly string[];
-  env: Record<string, string>;
-  cwd?: string;
-  /** Masks stdout and stderr (the PTY's output in PTY mode); null or absent: no masking. */
-  masker?: Masker | null;
-  /** Run on a pseudo-terminal (needs node-pty; falls back to pipes with a warning). */
-  pty?: boolean;
-  /** What the child reads: authy's own stdin (default), nothing, or a stream. */
-  stdin?: "inherit" | "ignore" | Readable;
-  /** Where output goes; default process.stdout and process.stderr. */
-  stdout?: Writable;
-  stderr?: Writable;
-  /** Files (mount files) removed once the child has exited, or by the watchdog if authy dies. */
-  cleanupFiles?: readonly string[];
-  /** Directories removed after cleanupFiles, when empty (the run socket's), by authy or the watchdog. */
-  cleanupDirs?: readonly string[];
-  /** Called (and awaited) once the child is running. If it throws, the child is killed and the error rethrown. */
-  onStart?(pid: number): void | Promise<void>;
-  /** One-line diagnostics (command not found, PTY fallback); default: "authy: …" on stderr. */
-  onDiagnostic?: (message: string) => void;
-  /** Loads node-pty; replaced in tests. */
-  loadPty?: PtyLoader;
-  /** Runs the resolved command inside another (the sandbox: sandbox.ts's sandboxCommand). */
-  wrap?(path: string, args: readonly string[]): { path: string; args: string[] };
-}
+
+export type { RunChildOptions } from "./launch.js";
 
 export interface RunChildResult {
   /** The child's exit status; 128+N if killed by signal N; 127/126 if it could not start. */
@@ -59,28 +34,6 @@ export interface RunChildResult {
   failure?: "not-found" | "not-executable";
   /** The reader of our stdout went away (EPIPE) before the child was done. */
   stdoutClosed: boolean;
-}
-
-/** A child started by one of the modes (pipes.ts, pty.ts). */
-export interface Running {
-  pid: number;
-  /** Resolves once the child has exited and its output has been written. */
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stdoutClosed(): boolean;
-  /** Undoes what the mode changed in authy's process (raw mode, listeners). */
-  restore(): void;
-}
-
-export type Started = Running | { failure: "not-found" | "not-executable"; exitCode: number; message: string };
-
-/** What a mode needs to start the child. */
-export interface Launch {
-  path: string;
-  options: RunChildOptions;
-  cwd: string;
-  stdout: Writable;
-  stderr: Writable;
-  diagnose: (message: string) => void;
 }
 
 export async function runChild(options: RunChildOptions): Promise<RunChildResult> {

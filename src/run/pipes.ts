@@ -8,7 +8,7 @@ import net from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { AuthyError } from "../errors.js";
 import { native } from "../os/native.js";
-import type { Launch, Started } from "./child.js";
+import type { Launch, Started } from "./launch.js";
 import { OutputSink } from "./output.js";
 import { killGroup } from "./process-group.js";
 

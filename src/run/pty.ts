@@ -9,36 +9,12 @@
 import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
 import type { WriteStream } from "node:tty";
-import type { Launch, Started } from "./child.js";
+import type { Launch, Started } from "./launch.js";
+import type { PtyLoader, PtyModule } from "./pty-module.js";
 import { OutputSink } from "./output.js";
 import { killGroup, signalName } from "./process-group.js";
 
-/** node-pty's IPty, as far as we use it (data arrives as Buffers with `encoding: null`). */
-export interface PtyProcess {
-  readonly pid: number;
-  onData(listener: (data: Buffer | string) => void): unknown;
-  onExit(listener: (event: { exitCode: number; signal?: number }) => void): unknown;
-  write(data: string | Buffer): void;
-  resize(columns: number, rows: number): void;
-  pause(): void;
-  resume(): void;
-}
-
-export interface PtySpawnOptions {
-  name: string;
-  cols: number;
-  rows: number;
-  cwd: string;
-  env: Record<string, string>;
-  encoding: null;
-}
-
-export interface PtyModule {
-  spawn(file: string, args: string[], options: PtySpawnOptions): PtyProcess;
-}
-
-/** Returns node-pty, or throws an Error saying why it could not be loaded. */
-export type PtyLoader = () => PtyModule | Promise<PtyModule>;
+export type { PtyLoader, PtyModule, PtyProcess, PtySpawnOptions } from "./pty-module.js";
 
 /**
  * Loads node-pty with require(): it is CommonJS, and the bundled CLI runs in a node:vm script

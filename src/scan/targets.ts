@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { AuthyError } from "../errors.js";
-import { fileError } from "../files/atomic-write.js";
+import { fileError } from "../files/file-error.js";
 
 /** Read size: large enough that the per-chunk work is negligible, small enough to bound memory. */
 const READ_CHUNK_BYTES = 1024 * 1024;

@@ -54,6 +54,7 @@ export function requireOwner(ctx: VaultContext, what: string): void {
  * owner), which is not who knocked, so the entry names the presented credential instead.
  */
 export async function auditRefusedCredential(ctx: VaultContext, who: string, action: string, resource: string, details: Record<string, unknown>): Promise<void> {
+  requireOwner(ctx, "record refusals");
   try {
     await ctx.store.write((tx) => appendAudit(tx, ctx.keys, [{ ts: ctx.clock.now(), actor: who, action, resource, outcome: "denied", details }]));
   } catch {

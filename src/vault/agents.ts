@@ -4,6 +4,7 @@ import type { AgentRow } from "../store/store.js";
 import type { VaultContext } from "./context.js";
 import { resolveScope } from "./policies.js";
 import { audit } from "./audit-log.js";
+import { requireOwner } from "./access.js";
 import { endGrantsOf } from "./approvals.js";
 import { agentPrincipal } from "./approval-rows.js";
 
@@ -45,12 +46,8 @@ function sealAgent(ctx: VaultContext, r: Omit<AgentRow, "mac">): AgentRow {
   return { ...r, mac: ctx.keys.macRow(AGENT_DOMAIN, agentFields(r)) };
 }
 
-function ownerOnly(ctx: VaultContext, what: string): void {
-  if (ctx.actor.kind !== "owner") throw new AuthyError("ACCESS_DENIED", `only the owner can ${what}`);
-}
-
 export async function createAgent(ctx: VaultContext, name: string, opts: { scope: string; description?: string }): Promise<{ agent: AgentInfo; key: string }> {
-  ownerOnly(ctx, "create agents");
+  requireOwner(ctx, "create agents");
   if (!AGENT_NAME.test(name)) throw new AuthyError("INVALID_INPUT", `invalid agent name ${JSON.stringify(name.slice(0, 80))}`, { hint: "letters, digits, . _ - (up to 64)" });
   await resolveScope(ctx, opts.scope); // the scope must exist (or be a valid compact scope) now
   const id = randomId("", 8);
@@ -66,6 +63,7 @@ export async function createAgent(ctx: VaultContext, name: string, opts: { scope
 }
 
 export async function listAgents(ctx: VaultContext): Promise<AgentInfo[]> {
+  requireOwner(ctx, "list agents");
   return (await ctx.store.listAgents()).map((r) => openAgentRow(ctx, r));
 }
 
@@ -74,7 +72,7 @@ export async function listAgents(ctx: VaultContext): Promise<AgentInfo[]> {
  * id), and its grants and pending requests end with it.
  */
 export async function revokeAgent(ctx: VaultContext, name: string): Promise<AgentInfo> {
-  ownerOnly(ctx, "revoke agents");
+  requireOwner(ctx, "revoke agents");
   return ctx.store.write(async (tx) => {
     const row = await tx.getAgent(name);
     if (!row) throw new AuthyError("NOT_FOUND", `no agent ${name}`, { hint: "see `authy agents list`" });

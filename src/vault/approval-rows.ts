@@ -1,7 +1,18 @@
 import { AuthyError, integrityError } from "../errors.js";
 import type { ApprovalRow } from "../store/store.js";
 import type { VaultContext } from "./context.js";
+import { APPROVAL_ACTIONS, APPROVAL_STATUSES, MAX_APPROVAL_REASON_LENGTH, type ApprovalAction, type ApprovalInfo, type ApprovalStatus, type GrantKind } from "./approval-info.js";
 import { isTier, type Actor, type Tier } from "./types.js";
+
+export {
+  APPROVAL_ACTIONS,
+  APPROVAL_STATUSES,
+  MAX_APPROVAL_REASON_LENGTH,
+  type ApprovalAction,
+  type ApprovalInfo,
+  type ApprovalStatus,
+  type GrantKind,
+} from "./approval-info.js";
 
 /**
  * The authenticated shape of approval rows, and what the rest of authy sees of them.
@@ -19,37 +30,6 @@ import { isTier, type Actor, type Tier } from "./types.js";
  * effective status, so a row that lapsed is never honoured as if it had not.
  */
 const APPROVAL_DOMAIN = "authy/approval/v1";
-
-export const APPROVAL_ACTIONS = ["secret.read", "secret.write"] as const;
-export type ApprovalAction = (typeof APPROVAL_ACTIONS)[number];
-export const APPROVAL_STATUSES = ["pending", "approved", "denied", "expired", "used"] as const;
-export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
-export type GrantKind = "once" | "window";
-
-/** The longest reason, from an agent or the owner: a sentence, not a document. */
-export const MAX_APPROVAL_REASON_LENGTH = 500;
-
-/** One approval request as shown to the owner, the waiting agent, the API and notifications. Never a value. */
-export interface ApprovalInfo {
-  id: string;
-  /** `agent:<name>`, or `token:<id>` for a token issued without an agent. */
-  principal: string;
-  agent: string | null;
-  token: string;
-  action: ApprovalAction;
-  path: string;
-  tier: Tier;
-  reason: string;
-  /** The effective status at the time of reading (a lapsed row reads as `expired`). */
-  status: ApprovalStatus;
-  createdAt: number;
-  expiresAt: number;
-  decidedAt: number | null;
-  decisionReason: string | null;
-  grant: GrantKind | null;
-  grantUntil: number | null;
-  usedAt: number | null;
-}
 
 function approvalFields(r: Omit<ApprovalRow, "mac">) {
   return [

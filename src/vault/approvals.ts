@@ -21,6 +21,8 @@ import { openSecretRow } from "./secret-rows.js";
 import { isTier, type SecretMeta, type Tier } from "./types.js";
 import { DEFAULT_SETTINGS, readSettings, type VaultSettings } from "./settings.js";
 
+export type { ApprovalNotifier, ApprovalSettings } from "./approval-settings.js";
+
 /**
  * Approvals: the owner's say over the reads of sensitive and critical secrets and the writes
  * of critical ones by agents and tokens (DESIGN.md's tier table). The owner is never asked.
@@ -42,17 +44,6 @@ export const APPROVAL_PENDING_TTL_MS = 10 * 60_000;
 export const APPROVAL_USE_WINDOW_MS = 10 * 60_000;
 /** The longest time-boxed grant (`--for`): a working day, like a token's maximum life. */
 export const APPROVAL_MAX_GRANT_MS = 24 * 60 * 60_000;
-
-/** Told about each new request once it is committed. Must not throw or block: fire and forget. */
-export interface ApprovalNotifier {
-  /** `notify`: the owner's settings as stored in the vault when the request was made. */
-  requested(approval: ApprovalInfo, notify: VaultSettings["notify"]): void;
-}
-
-export interface ApprovalSettings {
-  pendingTtlMs?: number;
-  notifier?: ApprovalNotifier;
-}
 
 export interface ApprovalNeed {
   path: string;

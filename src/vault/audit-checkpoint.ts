@@ -4,6 +4,9 @@ import { GENESIS_HASH_HEX, verifyEntryRow } from "./audit-chain.js";
 import { requireOwner } from "./access.js";
 import type { VaultContext } from "./context.js";
 import type { Keyring } from "./keyring.js";
+import { CHECKPOINT_FORMAT, parseCheckpoint, type AuditCheckpoint } from "./checkpoint-format.js";
+
+export { CHECKPOINT_FORMAT, parseCheckpoint, type AuditCheckpoint } from "./checkpoint-format.js";
 
 /**
  * An audit checkpoint: the head of the log (its seq and hash) at one moment, MACed with the
@@ -20,24 +23,10 @@ import type { Keyring } from "./keyring.js";
  *   mac = HMAC-SHA-256(audit key, encodeFields(["authy/audit-checkpoint/v1", vault id,
  *                                               seq, hash (32 bytes), ts]))
  *
- * `ts` is when the checkpoint was taken (epoch ms). The MAC stops a checkpoint from being
+* `ts` is when the checkpoint was taken (epoch ms). The MAC stops a checkpoint from being
  * edited to fit a shortened log; entry MACs are over exactly 32 bytes and this one is over a
  * longer encoding, so neither can stand in for the other.
  */
-export const CHECKPOINT_FORMAT = "authy-audit-checkpoint/v1";
-
-export interface AuditCheckpoint {
-  format: typeof CHECKPOINT_FORMAT;
-  vaultId: string;
-  seq: number;
-  hash: string;
-  ts: number;
-  mac: string;
-}
-
-const VAULT_ID_HEX = /^[0-9a-f]{32}$/;
-const HASH_HEX = /^[0-9a-f]{64}$/;
-
 function macOf(keys: Keyring, seq: number, hash: string, ts: number): Uint8Array {
   return keys.macAuditCheckpoint([seq, Buffer.from(hash, "hex"), ts]);
 }
@@ -52,23 +41,6 @@ export async function makeCheckpoint(ctx: VaultContext): Promise<AuditCheckpoint
   const ts = ctx.clock.now();
   const vaultId = Buffer.from(ctx.keys.vaultId).toString("hex");
   return { format: CHECKPOINT_FORMAT, vaultId, seq, hash, ts, mac: Buffer.from(macOf(ctx.keys, seq, hash, ts)).toString("hex") };
-}
-
-function notACheckpoint(why: string): AuthyError {
-  return new AuthyError("INVALID_INPUT", `not an authy audit checkpoint: ${why}`, { hint: "give the file written by `authy audit checkpoint`" });
-}
-
-/** Checks the shape of a parsed checkpoint file; says what is wrong with it, never guesses. */
-export function parseCheckpoint(value: unknown): AuditCheckpoint {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw notACheckpoint("not a JSON object");
-  const v = value as Record<string, unknown>;
-  if (v.format !== CHECKPOINT_FORMAT) throw notACheckpoint(`format is ${JSON.stringify(v.format)}, expected ${JSON.stringify(CHECKPOINT_FORMAT)}`);
-  if (typeof v.vaultId !== "string" || !VAULT_ID_HEX.test(v.vaultId)) throw notACheckpoint("vaultId is not 32 hex digits");
-  if (typeof v.seq !== "number" || !Number.isSafeInteger(v.seq) || v.seq < 0) throw notACheckpoint("seq is not a whole number");
-  if (typeof v.hash !== "string" || !HASH_HEX.test(v.hash)) throw notACheckpoint("hash is not 64 hex digits");
-  if (typeof v.ts !== "number" || !Number.isSafeInteger(v.ts)) throw notACheckpoint("ts is not a time in epoch milliseconds");
-  if (typeof v.mac !== "string" || !HASH_HEX.test(v.mac)) throw notACheckpoint("mac is not 64 hex digits");
-  return { format: CHECKPOINT_FORMAT, vaultId: v.vaultId, seq: v.seq, hash: v.hash, ts: v.ts, mac: v.mac };
 }
 
 /** A checkpoint of another vault says nothing about this one; an edited one is refused. */

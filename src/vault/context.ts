@@ -1,5 +1,5 @@
 import type { Store } from "../store/store.js";
-import type { ApprovalSettings } from "./approvals.js";
+import type { ApprovalSettings } from "./approval-settings.js";
 import type { Clock } from "./clock.js";
 import type { Keyring } from "./keyring.js";
 import type { Actor } from "./types.js";

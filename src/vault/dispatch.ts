@@ -10,6 +10,9 @@ import { approvalRequired, currentReadNeed, passApprovals, type ApprovalNeed } f
 import { decryptVersion, listAll, loadMeta, openCurrent, openMeta } from "./secrets.js";
 import { utf8Text } from "./utf8-text.js";
 import { startRun } from "./run-record.js";
+import type { DispatchPurpose } from "./dispatch-purpose.js";
+
+export { DISPATCH_PURPOSES, type DispatchPurpose } from "./dispatch-purpose.js";
 
 /**
  * Deciding what a process gets: the secrets a scope may read (named by their key), plus
@@ -60,8 +63,6 @@ export interface DispatchedSecret {
   value: string;
 }
 
-export const DISPATCH_PURPOSES = ["run", "inject"] as const;
-export type DispatchPurpose = (typeof DISPATCH_PURPOSES)[number];
 const ACTION_OF: Record<DispatchPurpose, string> = { run: "run.start", inject: "secret.inject" };
 
 export interface Dispatch {

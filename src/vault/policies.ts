@@ -12,6 +12,7 @@ import { decide, type Decision, type PolicyDocument, type Scope, type ScopeSandb
 const policyJson = () => import("./policy/policy-json.js");
 const policyYaml = () => import("./policy/policy-yaml.js");
 import { audit, tryAudit } from "./audit-log.js";
+import { requireOwner } from "./access.js";
 
 /** How much of a refused scope name the audit entry keeps: a name, not whatever was sent. */
 const MAX_AUDITED_SCOPE_NAME = 128;
@@ -31,9 +32,15 @@ export async function loadPolicy(ctx: VaultContext): Promise<PolicyDocument> {
   return (await policyJson()).policyFromCanonicalJson(row.document);
 }
 
+/** The stored policy as the owner reads it: it names every scope and the paths it reaches, which is more than a token may see. */
+export async function readPolicy(ctx: VaultContext): Promise<PolicyDocument> {
+  requireOwner(ctx, "read the policy");
+  return loadPolicy(ctx);
+}
+
 /** Validates a policy file and stores it (owner only). Returns the stored document. */
 export async function applyPolicy(ctx: VaultContext, yamlText: string, source: string): Promise<PolicyDocument> {
-  if (ctx.actor.kind !== "owner") throw new AuthyError("ACCESS_DENIED", "only the owner can change the policy");
+  requireOwner(ctx, "change the policy");
   const { canonicalPolicyJson, policyFromCanonicalJson } = await policyJson();
   const doc = (await policyYaml()).parsePolicyYaml(yamlText, source);
   const document = canonicalPolicyJson(doc);
@@ -74,6 +81,7 @@ export async function testPolicy(
   path: string,
   capability: Capability,
 ): Promise<Decision & { scope: string; sandbox?: ScopeSandbox }> {
+  requireOwner(ctx, "test the policy");
   const scope = await resolveScope(ctx, scopeSpec);
   return { scope: scope.name, ...decide(scope, path, capability), ...(scope.sandbox ? { sandbox: scope.sandbox } : {}) };
 }

@@ -3,6 +3,9 @@ import { AuthyError } from "../errors.js";
 import { appendAudit } from "./audit-chain.js";
 import type { VaultContext } from "./context.js";
 import { actorName } from "./types.js";
+import { MAX_RUN_TICKET_LENGTH } from "./dispatch-purpose.js";
+
+export { MAX_RUN_TICKET_LENGTH } from "./dispatch-purpose.js";
 
 /**
  * The record of a run: `run.start` is written by dispatch (before any value is released) and
@@ -18,8 +21,6 @@ import { actorName } from "./types.js";
  */
 const RUN_DOMAIN = "authy/run-ticket/v1";
 
-/** Longest ticket looked at; anything longer is refused unread. */
-export const MAX_RUN_TICKET_LENGTH = 8192;
 
 export interface RunTicket {
   run: string;

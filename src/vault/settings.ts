@@ -5,6 +5,9 @@ import { requireOwner } from "./access.js";
 import { audit } from "./audit-log.js";
 import type { VaultContext } from "./context.js";
 import type { Keyring } from "./keyring.js";
+import { DEFAULT_SETTINGS, type VaultSettings } from "./vault-settings.js";
+
+export { DEFAULT_SETTINGS, type VaultSettings } from "./vault-settings.js";
 
 /**
  * The owner's settings: who hears of approval requests and how long a request waits. They
@@ -26,13 +29,6 @@ export const MIN_APPROVAL_EXPIRY_MS = 60_000;
 export const MAX_APPROVAL_EXPIRY_MS = 24 * 60 * 60_000;
 /** Longer is not a webhook URL anyone means. */
 const MAX_WEBHOOK_CHARS = 2048;
-
-export interface VaultSettings {
-  notify: { webhook: string | null; desktop: boolean };
-  approvals: { expiryMs: number | null };
-}
-
-export const DEFAULT_SETTINGS: VaultSettings = { notify: { webhook: null, desktop: true }, approvals: { expiryMs: null } };
 
 export interface SettingEntry {
   key: SettingKey;

@@ -7,11 +7,8 @@ import {
   createKeys,
   lockedError,
   openKeys,
-  recipientSlot,
-  rewrapPassphrase,
   sealVaultRow,
   slotInfo,
-  verifySlot,
   verifyVaultRow,
   type Credential,
   type SlotInfo,
@@ -27,7 +24,10 @@ export { UNLOCK_FREE_ATTEMPTS, UNLOCK_MAX_DELAY_MS, unlockDelayMs, type InitOpti
 import { macListing } from "./secret-rows.js";
 import * as secrets from "./secrets.js";
 import { audit } from "./audit-log.js";
-import { auditRefusedCredential, authorize, requireOwner } from "./access.js";
+import { auditRefusedCredential, authorize } from "./access.js";
+import { recordEvent } from "./events.js";
+import { exportAll } from "./export-all.js";
+import * as keys from "./key-management.js";
 import { endRun, type RunEnd } from "./run-record.js";
 import { validatePath } from "./path.js";
 import { actorName, type Actor, type SecretMeta, type SecretSummary, type SetOptions, type VersionInfo } from "./types.js";
@@ -181,7 +181,6 @@ export class Vault {
   }
 
   listAgents(): Promise<AgentInfo[]> {
-    requireOwner(this.ctx, "list agents");
     return agents().then((m) => m.listAgents(this.ctx));
   }
 
@@ -310,64 +309,26 @@ export class Vault {
    * Every secret's current value, for `export --to` or `scan` (audited as one operation,
    * vault.export or vault.scan, before release).
    */
-  async exportAll(namespace?: string, action: "vault.export" | "vault.scan" = "vault.export"): Promise<{ path: string; value: Uint8Array }[]> {
-    requireOwner(this.ctx, "export the vault");
-    const items = await secrets.listSecrets(this.ctx, { namespace, recursive: true });
-    const out: { path: string; value: Uint8Array }[] = [];
-    // Every row in one read, as dispatch does (1,000 secrets: 2,000 reads otherwise).
-    const current = new Map((await this.ctx.store.readCurrent(items.map((i) => i.path))).map((c) => [c.secret.path, c]));
-    for (const item of items) {
-      const read = current.get(item.path);
-      const meta = read ? secrets.openMeta(this.ctx, read.secret) : await secrets.loadMeta(this.ctx, item.path);
-      out.push({ path: meta.path, value: read ? secrets.openCurrent(this.ctx, meta, read.version) : await secrets.decryptVersion(this.ctx, meta) });
-    }
-    await this.ctx.store.write((tx) => audit(tx, this.ctx, action, namespace ?? "vault", { count: out.length }));
-    return out;
+  exportAll(namespace?: string, action: "vault.export" | "vault.scan" = "vault.export"): Promise<{ path: string; value: Uint8Array }[]> {
+    return exportAll(this.ctx, namespace, action);
   }
 
-  async listKeys(): Promise<SlotInfo[]> {
-    requireOwner(this.ctx, "manage keys");
-    const rows = await this.ctx.store.listSlots();
-    for (const r of rows) verifySlot(this.ctx.keys, r);
-    return rows.map(slotInfo);
+  listKeys(): Promise<SlotInfo[]> {
+    return keys.listKeys(this.ctx);
   }
 
-  async addRecipient(recipient: string, label?: string): Promise<SlotInfo> {
-    requireOwner(this.ctx, "manage keys");
-    return this.ctx.store.write(async (tx) => {
-      const existing = await tx.listSlots();
-      const slot = await recipientSlot(this.ctx.keys, recipient, label ?? recipient, this.ctx.clock.now());
-      if (existing.some((s) => s.recipient === slot.recipient)) {
-        throw new AuthyError("ALREADY_EXISTS", `${slot.recipient} can already unlock this vault`);
-      }
-      await tx.putSlot(slot);
-      await audit(tx, this.ctx, "key.add", slot.id, { kind: slot.kind, recipient: slot.recipient });
-      return slotInfo(slot);
-    });
+  addRecipient(recipient: string, label?: string): Promise<SlotInfo> {
+    return keys.addRecipient(this.ctx, recipient, label);
   }
 
   /** Removes a slot by id or recipient; the last slot can never be removed. */
-  async removeKey(idOrRecipient: string): Promise<SlotInfo> {
-    requireOwner(this.ctx, "manage keys");
-    return this.ctx.store.write(async (tx) => {
-      const slots = await tx.listSlots();
-      const slot = slots.find((s) => s.id === idOrRecipient || s.recipient === idOrRecipient);
-      if (!slot) throw new AuthyError("NOT_FOUND", `no key slot ${idOrRecipient}`, { hint: "see `authy keys list`" });
-      if (slots.length === 1) throw new AuthyError("INVALID_INPUT", "refusing to remove the last key slot: the vault could never be opened again");
-      await tx.deleteSlot(slot.id);
-      await audit(tx, this.ctx, "key.remove", slot.id, { kind: slot.kind, recipient: slot.recipient });
-      return slotInfo(slot);
-    });
+  removeKey(idOrRecipient: string): Promise<SlotInfo> {
+    return keys.removeKey(this.ctx, idOrRecipient);
   }
 
   /** Rewraps the vault key under a new passphrase; secrets are untouched. */
-  async changePassphrase(passphrase: string, workFactor?: number): Promise<SlotInfo> {
-    requireOwner(this.ctx, "change the passphrase");
-    return this.ctx.store.write(async (tx) => {
-      const slot = await rewrapPassphrase(tx, this.ctx.keys, passphrase, workFactor, this.ctx.clock.now());
-      await audit(tx, this.ctx, "vault.passwd", slot.id, { workFactor: slotInfo(slot).workFactor });
-      return slotInfo(slot);
-    });
+  changePassphrase(passphrase: string, workFactor?: number): Promise<SlotInfo> {
+    return keys.changePassphrase(this.ctx, passphrase, workFactor);
   }
 
   /** The owner's settings (notifications, approval expiry), as `authy config list` shows them. */
@@ -385,12 +346,10 @@ export class Vault {
   }
 
   policy(): Promise<PolicyDocument> {
-    requireOwner(this.ctx, "read the policy");
-    return policies().then((m) => m.loadPolicy(this.ctx));
+    return policies().then((m) => m.readPolicy(this.ctx));
   }
 
   testPolicy(scope: string, path: string, capability: Capability): Promise<Decision & { scope: string; sandbox?: ScopeSandbox }> {
-    requireOwner(this.ctx, "test the policy");
     return policies().then((m) => m.testPolicy(this.ctx, scope, path, capability));
   }
 
@@ -401,7 +360,6 @@ export class Vault {
 
   /** Checks every authenticated row and the audit chain (for `doctor`). */
   verify(): Promise<VerifyReport> {
-    requireOwner(this.ctx, "verify the vault");
     return verifying().then((m) => m.verifyVault(this.ctx));
   }
 
@@ -426,13 +384,8 @@ export class Vault {
   }
 
   /** Records an owner-level event that is not a secret operation (backup, restore, export). */
-  async recordEvent(action: string, resource: string, details?: Record<string, unknown>): Promise<void> {
-    // A token may note what its sandbox refused (hosts, callers of the run's socket) and record
-    // its own MCP tool calls; every other event is the owner's to write (a run's end goes
-    // through endRun, with its ticket).
-    const tokenMayRecord = action === "run.network.denied" || action === "run.socket.denied" || action === "mcp.tool";
-    if (!(tokenMayRecord && this.ctx.actor.kind === "token")) requireOwner(this.ctx, "record events");
-    await this.ctx.store.write((tx) => audit(tx, this.ctx, action, resource, details));
+  recordEvent(action: string, resource: string, details?: Record<string, unknown>): Promise<void> {
+    return recordEvent(this.ctx, action, resource, details);
   }
 
   /** Records how a run ended, with the ticket its dispatch gave (any caller: the ticket is the proof). */
@@ -444,9 +397,8 @@ export class Vault {
    * Writes down a refusal of someone who is not an authenticated principal (a bad credential,
    * a route not for its kind): the daemon's own vault (the owner) writes it, naming `who`.
    */
-  async recordRefusal(who: string, action: string, resource: string, details: Record<string, unknown>): Promise<void> {
-    requireOwner(this.ctx, "record refusals");
-    await auditRefusedCredential(this.ctx, who, action, resource, details);
+  recordRefusal(who: string, action: string, resource: string, details: Record<string, unknown>): Promise<void> {
+    return auditRefusedCredential(this.ctx, who, action, resource, details);
   }
 
   get actorName(): string {

@@ -3,6 +3,7 @@ import { isAuthyError } from "../errors.js";
 import { openAgentRow } from "./agents.js";
 import { verifyApproval } from "./approval-rows.js";
 import { walkAuditChain } from "./audit-verify.js";
+import { requireOwner } from "./access.js";
 import type { VaultContext } from "./context.js";
 import { checkFreshness } from "./freshness-check.js";
 import { verifySlot } from "./key-slots.js";
@@ -87,6 +88,7 @@ async function verifyVersions(ctx: VaultContext, metas: SecretMeta[], owned: Rea
 }
 
 export async function verifyVault(checked: VaultContext): Promise<VerifyReport> {
+  requireOwner(checked, "verify the vault");
   // Every row on its own, through the store without freshness checks: staleness is
   // checkFreshness's to report, so that one stale row does not hide the rest.
   const ctx: VaultContext = { ...checked, store: checked.unchecked ?? checked.store };

@@ -75,3 +75,38 @@ describe("the code caches", () => {
     expect(existsSync(path.join(BIN, "cli.js.cache"))).toBe(true);
   });
 });
+
+describe("the split of the bundles (src/bin/bundles.json)", () => {
+  const split = JSON.parse(readFileSync(path.join(ROOT, "src/bin/bundles.json"), "utf8")) as { engine: string[]; libs: string[] };
+  /** What the build put in each bundle (scripts/bundle.mjs writes it from esbuild's metafile). */
+  const inputs = JSON.parse(readFileSync(path.join(BIN, "bundles.json"), "utf8")) as Record<string, string[]>;
+  /**
+   * crypto/index.ts is in cli.js too: keys, export and the daemon session import it directly.
+   * It stays an engine module so that what the CLI import()s for the vault (identities) comes
+   * from the engine's copy, the one the vault's code checks them against.
+   */
+  const ALSO_IN_CLI = new Set(["src/crypto/index.ts"]);
+
+  /** Whether a bundle holds a module's own code (not the stub that loads it from another bundle). */
+  const holds = (bundle: string, module: string) => inputs[bundle]!.includes(module) || inputs[bundle]!.some((i) => i.startsWith(`node_modules/${module}/`));
+
+  it("keeps every engine and libs module out of cli.js, which only loads them", () => {
+    expect(inputs.cli!.length).toBeGreaterThan(50);
+    for (const m of split.engine.filter((m) => !ALSO_IN_CLI.has(m))) {
+      expect(holds("cli", m), m).toBe(false);
+      expect(holds("engine", m), m).toBe(true);
+      expect(inputs.cli).toContain(`authy-engine:${m}`);
+    }
+    for (const lib of [...split.libs, "better-sqlite3", "fastify"]) expect(holds("cli", lib), lib).toBe(false);
+    for (const lib of split.libs) expect(holds("libs", lib), lib).toBe(true);
+  });
+
+  it("would see a planted engine module in cli.js", () => {
+    inputs.cli!.push("src/vault/vault.ts");
+    try {
+      expect(holds("cli", "src/vault/vault.ts")).toBe(true);
+    } finally {
+      inputs.cli!.pop();
+    }
+  });
+});

@@ -1,17 +1,16 @@
 import { AuthyError } from "../../errors.js";
 import { actorName } from "../../vault/types.js";
-import { vaultOf, type RouteDeps, type RouteSpec } from "../app.js";
+import type { RouteDeps, RouteSpec } from "../route-spec.js";
 import type { Caller } from "../auth.js";
-import { auditEvent, keyAdd, parse } from "../schemas.js";
 
-/** The vault as a whole: health, status, lock, doctor, owner events, key slots. */
-
-/** Operations that exist only in direct mode, answered with a pointer there rather than a 404. */
-function directOnly(what: string, command: string, why: string): never {
-  throw new AuthyError("INVALID_INPUT", `${what} is only possible in direct mode`, {
-    hint: `lock the daemon (\`authy lock\`) and run \`${command}\`: ${why}`,
-  });
-}
+/**
+ * The server's own routes, which are not operations of the vault (src/operations/ has those):
+ *
+ *  GET   /v1/health    anyone          → { status, locked }
+ *  GET   /v1/status    owner, token    → daemon status + { locked, vaultId, actor, token? }
+ *  POST  /v1/lock      owner           → { locked: true }
+ *  GET   /v1/whoami    owner, token, agent → { principal, kind, via, why, … }
+ */
 
 function whoami(caller: Caller): Record<string, unknown> {
   const a = caller.actor;
@@ -36,7 +35,7 @@ function whoami(caller: Caller): Record<string, unknown> {
   }
 }
 
-export function vaultRoutes({ opts }: RouteDeps): RouteSpec[] {
+export function serverRoutes({ opts }: RouteDeps): RouteSpec[] {
   return [
     { method: "GET", url: "/v1/health", callers: [], handler: async () => ({ status: "ok", locked: opts.vault() === null }) },
     {
@@ -73,43 +72,6 @@ export function vaultRoutes({ opts }: RouteDeps): RouteSpec[] {
       callers: ["owner", "token", "agent"],
       free: true,
       handler: async (_req, caller) => whoami(caller),
-    },
-    { method: "POST", url: "/v1/verify", callers: ["owner"], handler: async (_req, caller) => vaultOf(caller).verify() },
-    {
-      method: "POST",
-      url: "/v1/events",
-      // The core decides which events a token may record (its run.end and mcp.tool).
-      callers: ["owner", "token"],
-      handler: async (req, caller) => {
-        const b = parse(auditEvent, req.body, "event");
-        await vaultOf(caller).recordEvent(b.action, b.resource, b.details);
-        return { recorded: true };
-      },
-    },
-    { method: "GET", url: "/v1/keys", callers: ["owner"], handler: async (_req, caller) => ({ items: await vaultOf(caller).listKeys() }) },
-    {
-      method: "POST",
-      url: "/v1/keys",
-      callers: ["owner"],
-      handler: async (req, caller, reply) => {
-        const b = parse(keyAdd, req.body, "key");
-        const slot = await vaultOf(caller).addRecipient(b.recipient, b.label);
-        reply.code(201);
-        return slot;
-      },
-    },
-    { method: "DELETE", url: "/v1/keys/:id", callers: ["owner"], handler: async (req, caller) => vaultOf(caller).removeKey((req.params as { id: string }).id) },
-    {
-      method: "POST",
-      url: "/v1/passwd",
-      callers: ["owner"],
-      handler: async () => directOnly("changing the passphrase", "authy passwd", "a passphrase never travels over the API"),
-    },
-    {
-      method: "POST",
-      url: "/v1/export",
-      callers: ["owner"],
-      handler: async () => directOnly("exporting the whole vault", "authy export", "every value at once never travels over the API"),
     },
   ];
 }
