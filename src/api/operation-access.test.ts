@@ -35,6 +35,8 @@ const BODIES: Record<string, unknown> = {
   "PUT /v1/secrets/:namespace/:key": { valueBase64: b64("w") },
   "POST /v1/secrets/:namespace/:key/rotate": { valueBase64: b64("w") },
   "POST /v1/secrets/:namespace/:key/rollback": { version: 1 },
+  "POST /v1/secrets/:namespace/:key/move": { to: "prod/K2" },
+  "POST /v1/secrets/:namespace/:key/copy": { to: "prod/K2" },
 };
 afterAll(() => h.close());
 

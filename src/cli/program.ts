@@ -559,7 +559,11 @@ export function buildProgram(only?: string): Command {
 
   if (want("__complete")) {
     // Called by the completion scripts on each Tab: the words typed so far, after --.
-    program.command("__complete [words...]", { hidden: true }).allowUnknownOption().action(lazy(completionCmd, "completeWords"));
+    program
+      .command("__complete [words...]", { hidden: true })
+      .allowUnknownOption()
+      // The handler is given this program to walk (it does not import program.ts: no cycle).
+      .action((words: string[], opts: unknown, command: Command) => lazy(completionCmd, "completeWords")(words, program, opts, command));
   }
 
   return program;

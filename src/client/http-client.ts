@@ -1,5 +1,5 @@
 import { ALL_OPERATIONS } from "../operations/index.js";
-import type { Operation } from "../operations/operation.js";
+import type { Operation, Wire } from "../operations/operation.js";
 import type { SecretSummary } from "../vault/types.js";
 import { HttpTransport, type TransportOptions } from "./http-transport.js";
 import type { VaultClient } from "./vault-client.js";
@@ -28,12 +28,12 @@ export function createHttpClient(opts: HttpClientOptions): VaultClient {
   const client: Record<string, unknown> = { mode: opts.mode, close: async () => http.close() };
   for (const op of ALL_OPERATIONS) {
     if (op.compat) continue;
-    const encode = op.encode as ((...args: unknown[]) => ReturnType<NonNullable<Operation["encode"]>>) | undefined;
-    const result = op.result as ((json: unknown, ...args: unknown[]) => unknown) | undefined;
+    // The entries' own signatures are checked where they are declared; here every one is called alike.
+    const entry = op as unknown as { encode?: (...args: unknown[]) => Wire; result?: (json: unknown, ...args: unknown[]) => unknown };
     client[op.name] = async (...args: unknown[]) => {
-      const wire = encode?.(...args) ?? {};
+      const wire = entry.encode?.(...args) ?? {};
       const json = await call<unknown>(op.method, urlOf(op, wire.params), { query: wire.query, body: wire.body });
-      return result ? result(json, ...args) : json;
+      return entry.result ? entry.result(json, ...args) : json;
     };
   }
   const vault = client as unknown as VaultClient;

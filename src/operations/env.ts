@@ -1,5 +1,4 @@
 import { isAuthyError } from "../errors.js";
-import type { DispatchRequest } from "../vault/dispatch.js";
 import { DISPATCH_PURPOSES, MAX_RUN_TICKET_LENGTH } from "../vault/dispatch-purpose.js";
 import type { EnvEntry, ImportPlan } from "../vault/env-transfer.js";
 import { validateNamespace } from "../vault/path.js";
@@ -109,7 +108,7 @@ export const envOperations = [
     },
     what: "dispatch request",
     encode: (req) => ({ body: req }),
-    decode: async ({ vault, body }) => vault().dispatch(body as DispatchRequest),
+    decode: async ({ vault, body }) => vault().dispatch(body),
   }),
   op({
     // The end of a run, recorded with the ticket its dispatch returned rather than a credential

@@ -35,4 +35,4 @@ export const OPERATIONS = [
 /** The names of the operations authy's own client calls (compat routes lead to one of these). */
 export type OperationName = Exclude<(typeof OPERATIONS)[number], { compat: true }>["name"];
 
-export const ALL_OPERATIONS: readonly Operation[] = OPERATIONS as unknown as readonly Operation[];
+export const ALL_OPERATIONS: readonly Operation[] = OPERATIONS;

@@ -69,18 +69,20 @@ export interface Wire {
 /** What the server's half gets: the request, parsed by the entry's schemas, and who sent it. */
 export interface Decoding<Q, B> {
   /** The vault acting as the caller (LOCKED while there is none). */
-  vault(): Vault;
+  vault: () => Vault;
   caller: Caller;
   /** The server's own vault (the owner), for what needs no caller (a run's end); LOCKED while there is none. */
-  owner(): Vault;
+  owner: () => Vault;
   params: Record<string, string>;
   query: Q;
   body: B;
   server: RouteDeps;
   /** The process at the other end (the daemon: SO_PEERCRED), for tokens bound to a process. */
-  peer(): unknown;
+  peer: () => unknown;
 }
 
+// encode, result and decode are methods, not properties: a method's parameters are compared
+// bivariantly, so that each entry's own signature fits the table's element type.
 export interface Operation<N extends Nameable = Nameable, Q = unknown, B = unknown> {
   name: N;
   method: Method;

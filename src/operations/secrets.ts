@@ -43,7 +43,7 @@ function tagsOf(text: string | undefined): string[] | undefined {
     tags = null;
   }
   if (!Array.isArray(tags) || !tags.every((t) => typeof t === "string")) throw new AuthyError("INVALID_INPUT", "invalid query: tags must be a JSON array of strings");
-  return tags as string[];
+  return tags;
 }
 
 function base64Of(value: Uint8Array): string {

@@ -19,7 +19,7 @@ export class PartialMatch {
 
   constructor(patterns: readonly Uint8Array[]) {
     this.sorted = patterns.filter((p) => p.length > 0).map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
-    this.sorted.sort(Buffer.compare);
+    this.sorted.sort((a, b) => Buffer.compare(a, b));
     this.maxLength = this.sorted.reduce((max, p) => Math.max(max, p.length), 0);
     for (const p of this.sorted) {
       if (p.length > 1) this.firsts[p[0]! >>> 5]! |= 1 << (p[0]! & 31);

@@ -98,11 +98,11 @@ export async function startRunSocket(options: RunSocketOptions): Promise<RunSock
     const peer = peers.get(req.socket) ?? null;
     const now = peer && procStat(peer.pid);
     if (peer === null || tree === null || !running(now) || now.start !== peer.start || !descendsFrom(peer.pid, tree)) {
-      return refuse(res, "not a process of the sandbox", NOT_IN_SANDBOX);
+      refuse(res, "not a process of the sandbox", NOT_IN_SANDBOX); return;
     }
     const bearer = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? "")?.[1];
-    if (bearer === undefined) return refuse(res, "no credentials", WRONG_TOKEN);
-    if (!constantTimeEqual(Buffer.from(bearer, "utf8"), expected)) return refuse(res, "not this run's token", WRONG_TOKEN);
+    if (bearer === undefined) { refuse(res, "no credentials", WRONG_TOKEN); return; }
+    if (!constantTimeEqual(Buffer.from(bearer, "utf8"), expected)) { refuse(res, "not this run's token", WRONG_TOKEN); return; }
     const headers = { ...req.headers };
     delete headers.connection;
     const upstream = http.request({ socketPath: options.daemonSocket, method: req.method, path: req.url, headers }, (up) => {

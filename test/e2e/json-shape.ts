@@ -71,7 +71,7 @@ export function check(value: unknown, shape: Shape, shapes: Map<string, Shape>, 
   const got = value as Record<string, unknown>;
   const problems: string[] = [];
   if ("*" in fields) {
-    for (const [k, v] of Object.entries(got)) problems.push(...check(v, fields["*"]!, shapes, `${at}.${k}`));
+    for (const [k, v] of Object.entries(got)) problems.push(...check(v, fields["*"], shapes, `${at}.${k}`));
     return problems;
   }
   for (const [k, s] of Object.entries(fields)) {

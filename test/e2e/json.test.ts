@@ -188,7 +188,7 @@ function documents(r: Result, c: Case): unknown[] {
 
 describe("every --json output has the shape docs/json.md documents", () => {
   for (const c of cases) {
-    const words = c.args().map((a) => (a === undefined || a === "" ? "ID" : a.startsWith("/") ? path.basename(a) : a));
+    const words = c.args().map((a) => (a === "" ? "ID" : a.startsWith("/") ? path.basename(a) : a));
     it(`authy ${words.join(" ")} --json → ${JSON.stringify(c.shape)}`, async () => {
       const opts = { home, env: c.env ? c.env() : withPass, input: c.input, cwd: c.cwd?.() };
       const r = c.lines === "follows" ? await untilFirstLine([...c.args(), "--json"], opts) : await authy([...c.args(), "--json"], opts);

@@ -151,8 +151,8 @@ describe("authy run --sandbox --pass-token", () => {
     const go = path.join(work, "go");
     const { child, output } = startRun(`printf %s "$AUTHY_TOKEN" > token.txt; while [ ! -e go ]; do sleep 0.1; done; echo finished`);
     const status = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-    await waitFor("the child's token", () => existsSync(tokenFile) && readFileSync(tokenFile, "utf8") !== "", 30_000).catch((e: Error) => {
-      throw new Error(`${e.message}: ${output()}`);
+    await waitFor("the child's token", () => existsSync(tokenFile) && readFileSync(tokenFile, "utf8") !== "", 30_000).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}: ${output()}`);
     });
     const token = readFileSync(tokenFile, "utf8");
     const [runDir] = runDirs();
@@ -189,8 +189,8 @@ describe("authy run --sandbox --pass-token", () => {
     const tokenFile = path.join(work, "token-killed.txt");
     const { child, output } = startRun(`printf %s "$AUTHY_TOKEN" > token-killed.txt; while :; do sleep 0.1; done`);
     const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
-    await waitFor("the child's token", () => existsSync(tokenFile) && readFileSync(tokenFile, "utf8") !== "", 30_000).catch((e: Error) => {
-      throw new Error(`${e.message}: ${output()}`);
+    await waitFor("the child's token", () => existsSync(tokenFile) && readFileSync(tokenFile, "utf8") !== "", 30_000).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}: ${output()}`);
     });
     const token = readFileSync(tokenFile, "utf8");
     const [runDir] = runDirs();

@@ -147,7 +147,7 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=400"];
   const server = spawn(bin.postgres, flags, { ...as, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
-  server.stderr!.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-8000)));
+  server.stderr.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-8000)));
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const stop = async () => {
     if (server.exitCode === null && server.signalCode === null) {

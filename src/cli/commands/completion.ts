@@ -2,7 +2,7 @@ import { realpathSync } from "node:fs";
 import { complete, namespacesOf } from "../completion/complete.js";
 import { completionScript, type Shell } from "../completion/scripts.js";
 import type { CliContext } from "../context.js";
-import { buildProgram } from "../program.js";
+import type { Command } from "commander";
 
 /** `authy completion bash|zsh|fish`: the script for that shell, calling this very executable. */
 export async function script(_ctx: CliContext, shell: Shell): Promise<void> {
@@ -27,8 +27,8 @@ async function daemonPaths(ctx: CliContext): Promise<string[]> {
 }
 
 /** `authy __complete -- WORDS…` (hidden): what the shell scripts call on each Tab. */
-export async function completeWords(ctx: CliContext, words: string[]): Promise<void> {
-  const c = complete(buildProgram(), words);
+export async function completeWords(ctx: CliContext, words: string[], program: Command): Promise<void> {
+  const c = complete(program, words);
   const current = words[words.length - 1] ?? "";
   let out = c.words;
   if (c.dynamic === "files") out = [":files"];

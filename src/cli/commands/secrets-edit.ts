@@ -68,7 +68,7 @@ export async function edit(ctx: CliContext, path: string, flags: ApprovalFlags):
     const editor = editorCommand(process.env);
     const ended = await runEditor(editor, temp.file);
     if (ended.code !== 0) {
-      const status = ended.signal ? 128 + (os.constants.signals[ended.signal] ?? 0) : (ended.code ?? 1);
+      const status = ended.signal ? 128 + os.constants.signals[ended.signal] : (ended.code ?? 1);
       process.stderr.write(`authy: the editor (${editor}) ${ended.signal ? `was stopped by ${ended.signal}` : `exited with ${status}`}; nothing stored\n`);
       return status;
     }

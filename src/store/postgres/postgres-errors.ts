@@ -24,7 +24,8 @@ const UNREACHABLE_MESSAGE = /connection terminated|Connection terminated|Client 
  */
 export function translatePostgresError(e: unknown, doing: string): AuthyError {
   if (isAuthyError(e)) return e;
-  const code = String((e as { code?: unknown } | null)?.code ?? "");
+  const raw = (e as { code?: unknown } | null)?.code;
+  const code = typeof raw === "string" ? raw : "";
   const message = (e as Error | null)?.message ?? String(e);
   if (BUSY_CODES.has(code)) {
     return new AuthyError("UNAVAILABLE", `the vault is busy (${doing})`, { hint: "another authy process is writing; try again", cause: e });

@@ -54,10 +54,10 @@ const workers: Worker[] = [];
 function startWorker(url: string, ...args: string[]): Worker {
   const child = spawn(process.execPath, [workerFile, url, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const waiting: ((line: Record<string, unknown>) => void)[] = [];
   const lines: Record<string, unknown>[] = [];
-  createInterface({ input: child.stdout! }).on("line", (l) => {
+  createInterface({ input: child.stdout }).on("line", (l) => {
     const parsed = JSON.parse(l) as Record<string, unknown>;
     const w = waiting.shift();
     if (w) w(parsed);
@@ -75,7 +75,7 @@ function startWorker(url: string, ...args: string[]): Worker {
     child,
     done,
     send: (cmd) => {
-      child.stdin!.write(JSON.stringify(cmd) + "\n");
+      child.stdin.write(JSON.stringify(cmd) + "\n");
       return next();
     },
   };
@@ -109,7 +109,7 @@ beforeAll(async () => {
   db = await createTestDatabase("processes");
 });
 afterAll(async () => {
-  await db?.drop();
+  await db.drop();
 });
 afterEach(async () => {
   await stopWorkers();

@@ -12,7 +12,7 @@ beforeAll(async () => {
   db = await createTestDatabase("conformance");
 });
 afterAll(async () => {
-  await db?.drop();
+  await db.drop();
 });
 
 describeStoreConformance("postgres", async () => {

@@ -19,8 +19,8 @@ export const MAX_GROUP_COMMIT = 64;
 /** BIGINT (OID 20) as a JavaScript number: the Store contract keeps integers exact up to MAX_SAFE_INTEGER. */
 const INT8_OID = 20;
 const types = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-enum-assignment -- pg's own parser lookup, typed loosely by @types/pg
+  getTypeParser: ((oid: number, format?: "text" | "binary") => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
 };
 
 export interface PostgresStoreOptions {
@@ -103,7 +103,7 @@ export class PostgresStore extends PostgresReader implements Store {
     }
     if (this.closed) return Promise.reject(new AuthyError("INTERNAL", "the store was used after close()"));
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ fn: fn as (tx: PostgresTransaction) => Promise<unknown>, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.push({ fn: fn, resolve: resolve as (value: unknown) => void, reject });
       this.draining ??= this.drain();
     });
   }

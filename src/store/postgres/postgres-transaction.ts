@@ -1,4 +1,3 @@
-import type pg from "pg";
 import { AuthyError } from "../../errors.js";
 import { stateShard, type AgentRow, type ApprovalRow, type AuditRow, type KeySlotRow, type PolicyRow, type SecretRow, type SettingsRow, type StoreWriter, type TokenRow, type VaultRow, type VersionRow } from "../store.js";
 import { PostgresReader } from "./postgres-reader.js";
@@ -49,10 +48,6 @@ function columns(rows: readonly unknown[][]): unknown[][] {
 export class PostgresTransaction extends PostgresReader implements StoreWriter {
   private open = true;
   private failure: Error | undefined;
-
-  constructor(client: pg.PoolClient) {
-    super(client);
-  }
 
   get active(): boolean {
     return this.open;
