@@ -562,8 +562,8 @@ export function buildProgram(only?: string): Command {
     program
       .command("__complete [words...]", { hidden: true })
       .allowUnknownOption()
-      // The handler is given this program to walk (it does not import program.ts: no cycle).
-      .action((words: string[], opts: unknown, command: Command) => lazy(completionCmd, "completeWords")(words, program, opts, command));
+      // The handler is given the whole tree to walk (it does not import program.ts: no cycle).
+      .action((words: string[], opts: unknown, command: Command) => lazy(completionCmd, "completeWords")(words, buildProgram(), opts, command));
   }
 
   return program;

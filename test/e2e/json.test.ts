@@ -71,6 +71,12 @@ const cases: Case[] = [
   { args: () => ["secrets", "list"], shape: "@secrets-list", then: (d) => expect(d).toMatchObject({ namespace: null }) },
   { args: () => ["secrets", "history", "production/OPENAI_API_KEY"], shape: "@secrets-history" },
   { args: () => ["secrets", "rollback", "production/OPENAI_API_KEY", "1"], shape: "@secret-written" },
+  { args: () => ["secrets", "rotate", "production/GEN"], shape: "@secrets-rotate" },
+  { args: () => ["secrets", "rotate", "production/GEN", "--show"], shape: "@secrets-rotate", then: (d) => expect(d).toMatchObject({ value: expect.any(String) }) },
+  { args: () => ["secrets", "cp", "production/GEN", "production/GEN_COPY"], shape: "@secrets-transfer", then: (d) => expect(d).toMatchObject({ path: "production/GEN_COPY", from: "production/GEN" }) },
+  { args: () => ["secrets", "mv", "production/GEN_COPY", "production/GEN_MOVED"], shape: "@secrets-transfer" },
+  { args: () => ["secrets", "edit", "production/GEN_MOVED"], env: () => ({ ...withPass, EDITOR: "true" }), shape: "@secrets-edit-unchanged", then: (d) => expect(d).toEqual({ path: "production/GEN_MOVED", changed: false }) },
+  { args: () => ["secrets", "edit", "production/GEN_MOVED"], env: () => ({ ...withPass, EDITOR: "sed -i s/^/x/" }), shape: "@secrets-edit-changed", then: (d) => expect(d).toMatchObject({ changed: true }) },
   { args: () => ["secrets", "delete", "production/GEN", "--yes"], shape: "@secrets-delete" },
   { args: () => ["secrets", "restore", "production/GEN"], shape: "@secret-written" },
   { args: () => ["env", "import", file("app.env"), "--namespace", "app"], shape: "@env-import" },
@@ -188,7 +194,7 @@ function documents(r: Result, c: Case): unknown[] {
 
 describe("every --json output has the shape docs/json.md documents", () => {
   for (const c of cases) {
-    const words = c.args().map((a) => (a === "" ? "ID" : a.startsWith("/") ? path.basename(a) : a));
+    const words = c.args().map((a: string | undefined) => (a === undefined || a === "" ? "ID" : a.startsWith("/") ? path.basename(a) : a));
     it(`authy ${words.join(" ")} --json → ${JSON.stringify(c.shape)}`, async () => {
       const opts = { home, env: c.env ? c.env() : withPass, input: c.input, cwd: c.cwd?.() };
       const r = c.lines === "follows" ? await untilFirstLine([...c.args(), "--json"], opts) : await authy([...c.args(), "--json"], opts);
