@@ -35,9 +35,7 @@ function architectureRules() {
   const areas = [...new Set(ARCHITECTURE.flatMap((r) => [...(r.inside ?? []), ...(r.outside ?? [])]))];
   const within = (dir, area) => area === dir || area.startsWith(`${dir}/`);
   const ruleFor = (area) => {
-    const rules = ARCHITECTURE.filter((r) =>
-      r.inside ? r.inside.some((d) => within(d, area)) : !r.outside.some((d) => within(d, area)),
-    );
+    const rules = ARCHITECTURE.filter((r) => (r.inside ? r.inside.some((d) => within(d, area)) : !r.outside.some((d) => within(d, area))));
     return {
       paths: rules.flatMap((r) => (r.paths ?? []).map((name) => ({ name, message: r.why }))),
       patterns: rules.filter((r) => r.regex).map((r) => ({ regex: r.regex, message: r.why })),
@@ -63,7 +61,18 @@ export default tseslint.config(
     languageOptions: { parserOptions: { project: "./tsconfig.check.json", tsconfigRootDir: import.meta.dirname } },
   },
   {
-    languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", URL: "readonly" } },
+    languageOptions: {
+      globals: {
+        process: "readonly",
+        console: "readonly",
+        Buffer: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
+        URL: "readonly",
+      },
+    },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       // noUncheckedIndexedAccess is on: `x[i]!` is how the code says an index is known to be in range.

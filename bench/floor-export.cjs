@@ -82,8 +82,23 @@ function setup(file, n) {
       const row = [path, "exp", "custom", "standard", "", "[]", null, 1, null, now, now];
       const aad = encode(["authy/value/v1", keys.vaultId, path, 1, "custom", "standard", now, "owner"]);
       const dek = crypto.randomBytes(32);
-      putVersion.run(path, 1, "custom", "standard", seal(dek, value, encode(["authy/value/v1", aad])), seal(keys.wrap, dek, encode(["authy/dek/v1", aad])), now, "owner");
-      putSecret.run(...row, crypto.createHmac("sha256", keys.mac).update(encode(["authy/secret/v1", ...row])).digest());
+      putVersion.run(
+        path,
+        1,
+        "custom",
+        "standard",
+        seal(dek, value, encode(["authy/value/v1", aad])),
+        seal(keys.wrap, dek, encode(["authy/dek/v1", aad])),
+        now,
+        "owner",
+      );
+      putSecret.run(
+        ...row,
+        crypto
+          .createHmac("sha256", keys.mac)
+          .update(encode(["authy/secret/v1", ...row]))
+          .digest(),
+      );
     }
   })();
   db.close();
@@ -103,7 +118,10 @@ function run(file) {
   const lines = [];
   for (const r of rows) {
     const fields = [r.path, r.namespace, r.type, r.tier, r.description, r.tags, r.expires_at, r.current_version, r.deleted_at, r.created_at, r.updated_at];
-    const mac = crypto.createHmac("sha256", keys.mac).update(encode(["authy/secret/v1", ...fields])).digest();
+    const mac = crypto
+      .createHmac("sha256", keys.mac)
+      .update(encode(["authy/secret/v1", ...fields]))
+      .digest();
     if (!crypto.timingSafeEqual(mac, r.mac)) throw new Error(`row MAC of ${r.path}`);
     const aad = encode(["authy/value/v1", keys.vaultId, r.path, r.current_version, r.type, r.tier, r.v_created_at, r.actor]);
     const dek = open(keys.wrap, r.wrapped_dek, encode(["authy/dek/v1", aad]));

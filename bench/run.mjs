@@ -100,12 +100,40 @@ const opts = parseArgs(process.argv.slice(2));
  */
 const CONFIG = opts.smoke
   ? {
-      mode: "smoke", bigSecrets: 10_000, chunk: 10_000, runs: 5, warmup: 1, importRuns: 3, scryptLogN: 15, scryptRuns: 3, scryptWarmup: 1,
-      maskMB: 100, maskRuns: 5, daemonSeconds: 2, daemonWarmupSeconds: 0.5, daemonRounds: 1, auditEntries: 50_000, verifyRuns: 3,
+      mode: "smoke",
+      bigSecrets: 10_000,
+      chunk: 10_000,
+      runs: 5,
+      warmup: 1,
+      importRuns: 3,
+      scryptLogN: 15,
+      scryptRuns: 3,
+      scryptWarmup: 1,
+      maskMB: 100,
+      maskRuns: 5,
+      daemonSeconds: 2,
+      daemonWarmupSeconds: 0.5,
+      daemonRounds: 1,
+      auditEntries: 50_000,
+      verifyRuns: 3,
     }
   : {
-      mode: "full", bigSecrets: 100_000, chunk: 10_000, runs: 21, warmup: 2, importRuns: 15, scryptLogN: 18, scryptRuns: 7, scryptWarmup: 1,
-      maskMB: 100, maskRuns: 9, daemonSeconds: 5, daemonWarmupSeconds: 1, daemonRounds: 2, auditEntries: 1_000_000, verifyRuns: 5,
+      mode: "full",
+      bigSecrets: 100_000,
+      chunk: 10_000,
+      runs: 21,
+      warmup: 2,
+      importRuns: 15,
+      scryptLogN: 18,
+      scryptRuns: 7,
+      scryptWarmup: 1,
+      maskMB: 100,
+      maskRuns: 9,
+      daemonSeconds: 5,
+      daemonWarmupSeconds: 1,
+      daemonRounds: 2,
+      auditEntries: 1_000_000,
+      verifyRuns: 5,
     };
 if (opts.runs) {
   CONFIG.runs = opts.runs;
@@ -134,7 +162,10 @@ function cleanup() {
   tmpRoot = null;
 }
 // Signals are handled between runs (measure() yields to the event loop after each round).
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]]) {
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+]) {
   process.on(signal, () => {
     cleanup();
     process.exit(code);
@@ -581,7 +612,11 @@ const RUN_FIGURES = [
     home: "run1",
     args: () => runArgs("secrets:read:bench/*", ["true"]),
     // The child sees the secret (its length: the value itself would be masked).
-    precheck: (fx, env) => check(authy(runArgs("secrets:read:bench/*", ["sh", "-c", 'printf %s "${#ONE}"']), env).stdout === String("the-only-secret".length), "authy run: $ONE is not the secret"),
+    precheck: (fx, env) =>
+      check(
+        authy(runArgs("secrets:read:bench/*", ["sh", "-c", 'printf %s "${#ONE}"']), env).stdout === String("the-only-secret".length),
+        "authy run: $ONE is not the secret",
+      ),
   }),
   cliFigure({
     id: "run-1k",
@@ -827,7 +862,11 @@ const DAEMON_FIGURES = [
     target: 1.6,
     envOf: (fx) => fx.daemon.env,
     args: () => runArgs("secrets:read:dmn/*", ["true"]),
-    precheck: (fx, env) => check(authy(runArgs("secrets:read:dmn/*", ["sh", "-c", 'printf %s "${#ONE}"']), env).stdout === String(DAEMON_SECRET.length), "authy run through the daemon: $ONE is not the secret"),
+    precheck: (fx, env) =>
+      check(
+        authy(runArgs("secrets:read:dmn/*", ["sh", "-c", 'printf %s "${#ONE}"']), env).stdout === String(DAEMON_SECRET.length),
+        "authy run through the daemon: $ONE is not the secret",
+      ),
   }),
   cliFigure({
     // run-1k's work with the key held by the daemon, which runs warm: 2.0x here (direct mode
@@ -911,7 +950,11 @@ const DAEMON_FIGURES = [
         baselineRate,
         rounds,
         auditedEntries: audited,
-        display: { subject: `${fmtCount(rate)} reads/s`, baseline: `${fmtCount(baselineRate)} req/s (GET /v1/health)`, detail: `${fmtCount(reads)} reads, all audited` },
+        display: {
+          subject: `${fmtCount(rate)} reads/s`,
+          baseline: `${fmtCount(baselineRate)} req/s (GET /v1/health)`,
+          detail: `${fmtCount(reads)} reads, all audited`,
+        },
       };
     },
   },
@@ -923,7 +966,18 @@ const DAEMON_FIGURES = [
 // over the last AUDIT_SPAN_MS so that plenty of secret.read entries fall within the last hour.
 
 const AUDIT_SPAN_MS = 7 * 86_400_000;
-const AUDIT_ACTIONS = ["secret.read", "secret.read", "secret.list", "secret.read", "secret.write", "token.issue", "secret.read", "run.start", "run.end", "secret.read.denied"];
+const AUDIT_ACTIONS = [
+  "secret.read",
+  "secret.read",
+  "secret.list",
+  "secret.read",
+  "secret.write",
+  "token.issue",
+  "secret.read",
+  "run.start",
+  "run.end",
+  "secret.read.denied",
+];
 const AUDIT_AGENTS = ["deploy-bot", "ci", "scraper", "backup"];
 
 /** The i-th generated entry's fields (all but seq, ts and the hashes). */
@@ -1113,7 +1167,9 @@ async function setupScan(fx) {
         fs.writeSync(fd, block);
         if (leaks.length < SCAN_LEAKS && m === perFile >> 1) {
           const v = values[leaks.length * 83];
-          const form = [v, Buffer.from(v).toString("base64"), Buffer.from(v).toString("hex"), encodeURIComponent(v), JSON.stringify(v).slice(1, -1)][leaks.length % 5];
+          const form = [v, Buffer.from(v).toString("base64"), Buffer.from(v).toString("hex"), encodeURIComponent(v), JSON.stringify(v).slice(1, -1)][
+            leaks.length % 5
+          ];
           fs.writeSync(fd, `{"role":"tool","content":"leaked ${form} here"}\n`);
           leaks.push(form);
         }
@@ -1131,7 +1187,10 @@ function spawnExpecting(file, args, env, ok) {
   const r = spawnSync(file, args, { env, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 28 });
   const ms = msSince(t0);
   if (r.signal === "SIGINT") throw new Interrupted("interrupted");
-  if (r.status !== ok) throw new Broken(`\`${[file, ...args].map((a) => (a === CLI ? "authy" : a)).join(" ")}\` exited ${r.status ?? r.signal}, not ${ok}\n--- stderr ---\n${r.stderr}--------------`);
+  if (r.status !== ok)
+    throw new Broken(
+      `\`${[file, ...args].map((a) => (a === CLI ? "authy" : a)).join(" ")}\` exited ${r.status ?? r.signal}, not ${ok}\n--- stderr ---\n${r.stderr}--------------`,
+    );
   return { ms, stdout: r.stdout.toString("utf8") };
 }
 
@@ -1150,7 +1209,10 @@ const SCAN_FIGURES = [
       const found = JSON.parse(first.stdout).findings.length;
       check(found === fx.scan.leaks, `scan found ${found} leaks, not the ${fx.scan.leaks} seeded`);
       const grepArgs = ["-F", "-c", "-r", "-f", fx.scan.patternFile, fx.scan.dir];
-      const grepCount = spawnExpecting("grep", grepArgs, env, 0).stdout.split("\n").filter(Boolean).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(":") + 1)), 0);
+      const grepCount = spawnExpecting("grep", grepArgs, env, 0)
+        .stdout.split("\n")
+        .filter(Boolean)
+        .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(":") + 1)), 0);
       check(grepCount === fx.scan.leaks, `grep counted ${grepCount} lines, not the ${fx.scan.leaks} seeded`);
       const m = await measure({
         runs: fig.runs,
@@ -1204,7 +1266,11 @@ function printTable(results) {
   const rows = results.map((r) => [r.title, subjectText(r), baselineText(r), `${r.ratio.toFixed(2)}x`, targetText(r), resultText(r), String(r.runs)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const right = new Set([1, 3, 4, 6]);
-  const line = (cells) => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  const line = (cells) =>
+    cells
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
   process.stdout.write(`\n${line(head)}\n${line(widths.map((w) => "-".repeat(w)))}\n${rows.map(line).join("\n")}\n`);
   process.stdout.write(`\nratio: subject time / baseline time (target <=), or for throughput figures subject rate / baseline rate (target >=).\n`);
 }
@@ -1216,10 +1282,23 @@ async function runFigure(fx, fig) {
   const m = await fig.run(fx, fig);
   const better = fig.better ?? "lower";
   const pass = fig.target == null ? null : better === "higher" ? m.ratio >= fig.target : m.ratio <= fig.target;
-  const r = { id: fig.id, title: fig.title, baselineLabel: fig.baselineLabel, target: fig.target, better, runs: fig.runs, warmup: fig.warmup, ...m, pass, wallMs: msSince(t0) };
+  const r = {
+    id: fig.id,
+    title: fig.title,
+    baselineLabel: fig.baselineLabel,
+    target: fig.target,
+    better,
+    runs: fig.runs,
+    warmup: fig.warmup,
+    ...m,
+    pass,
+    wallMs: msSince(t0),
+  };
   const target = fig.target == null ? "no target" : `target ${targetText(r)}, ${resultText(r)}`;
   const what = r.display ? `${subjectText(r)} vs ${baselineText(r)}` : `${fmt(r.medianMs)} ms vs ${fmt(r.baselineMs)} ms`;
-  process.stdout.write(`  ${fig.id}: ${what} = ${r.ratio.toFixed(2)}x (${target}) [${(r.wallMs / 1000).toFixed(1)} s]${r.display?.detail ? `; ${r.display.detail}` : ""}\n`);
+  process.stdout.write(
+    `  ${fig.id}: ${what} = ${r.ratio.toFixed(2)}x (${target}) [${(r.wallMs / 1000).toFixed(1)} s]${r.display?.detail ? `; ${r.display.detail}` : ""}\n`,
+  );
   return r;
 }
 
@@ -1234,7 +1313,9 @@ async function main() {
     return 1;
   }
   tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "authy-bench-"));
-  process.stdout.write(`authy bench (${CONFIG.mode}) — node ${process.version}, ${os.cpus().length} CPU(s), ${os.platform()}/${os.arch()}, load ${loadBefore.map((x) => x.toFixed(2)).join(" ")}\n`);
+  process.stdout.write(
+    `authy bench (${CONFIG.mode}) — node ${process.version}, ${os.cpus().length} CPU(s), ${os.platform()}/${os.arch()}, load ${loadBefore.map((x) => x.toFixed(2)).join(" ")}\n`,
+  );
   if (opts.smoke) {
     process.stdout.write(
       `  smoke mode: the big vault holds ${CONFIG.bigSecrets.toLocaleString("en-US")} secrets (full: 100,000), passphrase unlock uses scrypt logN=${CONFIG.scryptLogN} (full: 18), ${CONFIG.runs} runs per figure;\n` +
@@ -1268,7 +1349,10 @@ async function main() {
   const misses = targeted.filter((r) => !r.pass);
   const totalMs = msSince(started);
   process.stdout.write(
-    `\n${targeted.length - misses.length}/${targeted.length} figures within target${misses.length ? `; missed: ${misses.map((r) => r.id).join(", ")}` : ""} (${results.length - targeted.length} without a target). Total ${(totalMs / 1000).toFixed(1)} s (setup ${(setupMs / 1000).toFixed(1)} s); load now ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}.\n`,
+    `\n${targeted.length - misses.length}/${targeted.length} figures within target${misses.length ? `; missed: ${misses.map((r) => r.id).join(", ")}` : ""} (${results.length - targeted.length} without a target). Total ${(totalMs / 1000).toFixed(1)} s (setup ${(setupMs / 1000).toFixed(1)} s); load now ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}.\n`,
   );
 
   const report = {

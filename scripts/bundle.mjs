@@ -127,7 +127,13 @@ const bundles = [
 ];
 const inputs = {};
 for (const { name, entry, stdin, plugins } of bundles) {
-  const result = await build({ ...common, ...(entry ? { entryPoints: [entry] } : { stdin }), outfile: path.join(OUT, `${name}.js`), plugins, footer: { js: `//# authy-build=${randomBytes(16).toString("hex")}` } });
+  const result = await build({
+    ...common,
+    ...(entry ? { entryPoints: [entry] } : { stdin }),
+    outfile: path.join(OUT, `${name}.js`),
+    plugins,
+    footer: { js: `//# authy-build=${randomBytes(16).toString("hex")}` },
+  });
   assertNoDynamicImport(result, name);
   inputs[name] = Object.keys(Object.values(result.metafile.outputs)[0].inputs).sort();
 }

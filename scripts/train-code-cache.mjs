@@ -33,7 +33,7 @@ try {
   authy(["env", "import", dotenv, "--namespace", "train"]);
   authy(["env", "export", "train"]);
   const policy = path.join(dir, "policy.yaml");
-  writeFileSync(policy, "scopes:\n  train:\n    allow:\n      - { path: \"train/*\", capabilities: [read, list] }\n");
+  writeFileSync(policy, 'scopes:\n  train:\n    allow:\n      - { path: "train/*", capabilities: [read, list] }\n');
   authy(["policy", "apply", policy]);
   authy(["run", "--scope", "train", "--", "true"]);
   authy(["audit", "--limit", "5"]);

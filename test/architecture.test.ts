@@ -87,7 +87,12 @@ function cycles(graph: Map<string, string[]>): string[][] {
 function graphOf(files: Record<string, string>): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const [file, text] of Object.entries(files)) {
-    graph.set(file, specifiers(text).filter((s) => s.startsWith(".")).map((s) => resolve(file, s)));
+    graph.set(
+      file,
+      specifiers(text)
+        .filter((s) => s.startsWith("."))
+        .map((s) => resolve(file, s)),
+    );
   }
   return graph;
 }
@@ -110,8 +115,16 @@ const planted: [file: string, source: string, why: string][] = [
   ["src/run/planted.ts", 'export { buildApi } from "../api/index.js";\n', "src/run knows nothing of the vault"],
   ["src/vault/planted.ts", 'import { KNOWN_COMMANDS } from "../cli/program.js";\nexport const x = KNOWN_COMMANDS;\n', "the core knows nothing of"],
   ["src/vault/policy/planted.ts", 'import { daemonSocket } from "../../daemon/paths.js";\nexport const x = daemonSocket;\n', "the core knows nothing of"],
-  ["src/api/routes/planted.ts", 'import { daemonSocket } from "../../daemon/paths.js";\nexport const x = daemonSocket;\n', "the API knows nothing of the CLI or the daemon"],
-  ["src/api/planted.ts", 'import type { CliContext } from "../cli/context.js";\nexport type X = CliContext;\n', "the API knows nothing of the CLI or the daemon"],
+  [
+    "src/api/routes/planted.ts",
+    'import { daemonSocket } from "../../daemon/paths.js";\nexport const x = daemonSocket;\n',
+    "the API knows nothing of the CLI or the daemon",
+  ],
+  [
+    "src/api/planted.ts",
+    'import type { CliContext } from "../cli/context.js";\nexport type X = CliContext;\n',
+    "the API knows nothing of the CLI or the daemon",
+  ],
 ];
 
 describe("the import rules", () => {

@@ -37,7 +37,12 @@ export const INSTANCE = "test-instance";
 export async function harness(extra: Partial<ApiOptions> = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "authy-api-"));
   const store = SqliteStore.open(path.join(dir, "vault.db"), { create: true });
-  const clock = { t: START, now() { return this.t; } };
+  const clock = {
+    t: START,
+    now() {
+      return this.t;
+    },
+  };
   const vault = await Vault.init({ store, clock }, { passphrase: "pw", workFactor: 15 });
   let current: Vault | null = vault;
   const activity = { count: 0 };
@@ -55,7 +60,13 @@ export async function harness(extra: Partial<ApiOptions> = {}): Promise<Harness>
     ...extra,
   });
   const h: Harness = {
-    dir, store, clock, vault, app, session: SESSION, activity,
+    dir,
+    store,
+    clock,
+    vault,
+    app,
+    session: SESSION,
+    activity,
     locked: () => current === null,
     async req(method, url, o = {}) {
       const headers: Record<string, string> = { ...o.headers };

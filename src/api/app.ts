@@ -100,7 +100,12 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     }
     opts.onActivity?.();
     if (!callers.includes(caller.actor.kind)) {
-      await refusals.note({ actor: actorName(caller.actor), action: "request.denied", resource, reason: caller.actor.kind === "agent" ? "agent keys only obtain tokens" : "owner only" });
+      await refusals.note({
+        actor: actorName(caller.actor),
+        action: "request.denied",
+        resource,
+        reason: caller.actor.kind === "agent" ? "agent keys only obtain tokens" : "owner only",
+      });
       throw notForCaller(caller.actor.kind);
     }
     // A use is spent only now that the route is the caller's, and given back if the request

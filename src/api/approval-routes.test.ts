@@ -12,7 +12,8 @@ let lone: string;
 
 beforeEach(async () => {
   h = await harness();
-  const put = async (path: string, value: string, tier: string) => expect((await h.req("PUT", `/v1/secrets/${path}`, { body: { value, tier } })).status).toBe(200);
+  const put = async (path: string, value: string, tier: string) =>
+    expect((await h.req("PUT", `/v1/secrets/${path}`, { body: { value, tier } })).status).toBe(200);
   await put("prod/PLAIN", "plain-1", "standard");
   await put("prod/DB", "db-secret-1", "sensitive");
   await put("prod/ROOT", "root-secret-1", "critical");
@@ -31,7 +32,16 @@ describe("approvals over HTTP", () => {
     expect(r.body.error.code).toBe("APPROVAL_REQUIRED");
     expect(r.raw).not.toContain("db-secret-1");
     const id = r.body.error.details.approvalId as string;
-    expect(r.body.error.details.approvals[0]).toMatchObject({ id, agent: "deploy-bot", action: "secret.read", path: "prod/DB", tier: "sensitive", reason: "nightly backup", status: "pending", expiresAt: START + APPROVAL_PENDING_TTL_MS });
+    expect(r.body.error.details.approvals[0]).toMatchObject({
+      id,
+      agent: "deploy-bot",
+      action: "secret.read",
+      path: "prod/DB",
+      tier: "sensitive",
+      reason: "nightly backup",
+      status: "pending",
+      expiresAt: START + APPROVAL_PENDING_TTL_MS,
+    });
 
     const polled = await h.req("GET", `/v1/approvals/${id}`, { bearer: bot });
     expect(polled.status).toBe(200);
@@ -72,7 +82,10 @@ describe("approvals over HTTP", () => {
     const w = await h.req("PUT", "/v1/secrets/prod/ROOT", { bearer: bot, body: { value: "new-root", reason: "rotation" } });
     expect(w.status).toBe(409);
     expect(w.body.error.details.approvals[0]).toMatchObject({ action: "secret.write", reason: "rotation" });
-    const refs = [{ name: "DB", path: "prod/DB", source: "--env" }, { name: "P", path: "prod/PLAIN", source: "--env" }];
+    const refs = [
+      { name: "DB", path: "prod/DB", source: "--env" },
+      { name: "P", path: "prod/PLAIN", source: "--env" },
+    ];
     const d = await h.req("POST", "/v1/dispatch", { bearer: bot, body: { command: "deploy", refs, reason: "release" } });
     expect(d.status).toBe(409);
     expect(d.body.error.details.approvals.map((a: { path: string; reason: string }) => [a.path, a.reason])).toEqual([["prod/DB", "release"]]);

@@ -9,7 +9,12 @@ import { harness, START, type Harness } from "./api.test-helpers.js";
 let h: Harness;
 beforeEach(async () => {
   h = await harness();
-  for (const [path, value] of [["prod/API_KEY", "p1"], ["prod/ROOT_PW", "r1"], ["staging/API_KEY", "s1"], ["prod%2Fdb/URL", "u1"]]) {
+  for (const [path, value] of [
+    ["prod/API_KEY", "p1"],
+    ["prod/ROOT_PW", "r1"],
+    ["staging/API_KEY", "s1"],
+    ["prod%2Fdb/URL", "u1"],
+  ]) {
     expect((await h.req("PUT", `/v1/secrets/${path}`, { body: { value } })).status).toBe(200);
   }
 });
@@ -17,13 +22,22 @@ afterEach(async () => {
   await h.close();
 });
 
-async function token(body: Record<string, unknown>, bearer?: string): Promise<{ token: string; id: string; expiresAt: number; notices: string[]; scope: string }> {
+async function token(
+  body: Record<string, unknown>,
+  bearer?: string,
+): Promise<{ token: string; id: string; expiresAt: number; notices: string[]; scope: string }> {
   const r = await h.req("POST", "/v1/tokens", { body, ...(bearer === undefined ? {} : { bearer }) });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   return r.body;
 }
 
-const INVALID = { error: { code: "ACCESS_DENIED", message: "invalid or expired credentials", hint: "use a valid token (AUTHY_TOKEN), or work from the terminal that ran `authy unlock`" } };
+const INVALID = {
+  error: {
+    code: "ACCESS_DENIED",
+    message: "invalid or expired credentials",
+    hint: "use a valid token (AUTHY_TOKEN), or work from the terminal that ran `authy unlock`",
+  },
+};
 
 describe("tokens", () => {
   it("reads within scope, and an out-of-scope read is 403 and audited as secret.read.denied", async () => {
@@ -61,7 +75,17 @@ describe("tokens", () => {
     h.clock.t += 2000;
     const unknown = revoked.token.replace(/_[^_]+$/, "_" + "A".repeat(43));
     const bodies = [];
-    for (const bearer of [expired.token, revoked.token, exhausted.token, unknown, "authy_tk_zzzz_yyyy", "authy_tk_", "garbage", "authy_ak_abc_def", "x".repeat(5000)]) {
+    for (const bearer of [
+      expired.token,
+      revoked.token,
+      exhausted.token,
+      unknown,
+      "authy_tk_zzzz_yyyy",
+      "authy_tk_",
+      "garbage",
+      "authy_ak_abc_def",
+      "x".repeat(5000),
+    ]) {
       const r = await h.req("GET", "/v1/secrets/prod/API_KEY", { bearer });
       expect(r.status, bearer.slice(0, 40)).toBe(401);
       expect(r.headers["www-authenticate"]).toBe('Bearer realm="authy"');
@@ -135,7 +159,10 @@ describe("tokens", () => {
 
   it("hides from a listing the names the token may not list", async () => {
     await h.req("PUT", "/v1/policy", {
-      body: { yaml: "scopes:\n  ci:\n    allow:\n      - { path: \"prod/**\", capabilities: [list, read] }\n    deny:\n      - { path: \"prod/ROOT_*\" }\n", source: "p" },
+      body: {
+        yaml: 'scopes:\n  ci:\n    allow:\n      - { path: "prod/**", capabilities: [list, read] }\n    deny:\n      - { path: "prod/ROOT_*" }\n',
+        source: "p",
+      },
     });
     const t = await token({ scope: "ci" });
     const all = await h.req("GET", "/v1/secrets?recursive=1", { bearer: t.token });
@@ -147,7 +174,16 @@ describe("tokens", () => {
 
   it("is refused by owner-only routes and by status while the vault is locked", async () => {
     const t = await token({ scope: "secrets:read:prod/*" });
-    for (const [method, url] of [["GET", "/v1/policy"], ["GET", "/v1/agents"], ["GET", "/v1/tokens"], ["GET", "/v1/keys"], ["POST", "/v1/verify"], ["POST", "/v1/lock"], ["GET", "/v1/audit"], ["POST", "/v1/audit/checkpoint"]]) {
+    for (const [method, url] of [
+      ["GET", "/v1/policy"],
+      ["GET", "/v1/agents"],
+      ["GET", "/v1/tokens"],
+      ["GET", "/v1/keys"],
+      ["POST", "/v1/verify"],
+      ["POST", "/v1/lock"],
+      ["GET", "/v1/audit"],
+      ["POST", "/v1/audit/checkpoint"],
+    ]) {
       const r = await h.req(method!, url!, { bearer: t.token });
       expect(r.status, url).toBe(403);
       expect(r.body.error.message).toBe("only the owner can do this");
@@ -163,7 +199,10 @@ describe("tokens", () => {
     const t = await token({ scope: "secrets:read+list:prod/*" });
     const ok = await h.req("POST", "/v1/dispatch", { bearer: t.token, body: { command: "run", refs: [{ name: "K", path: "prod/API_KEY", source: "--env" }] } });
     expect(ok.body.secrets).toEqual([{ name: "K", path: "prod/API_KEY", value: "p1" }]);
-    const no = await h.req("POST", "/v1/dispatch", { bearer: t.token, body: { command: "run", refs: [{ name: "K", path: "staging/API_KEY", source: "--env" }] } });
+    const no = await h.req("POST", "/v1/dispatch", {
+      bearer: t.token,
+      body: { command: "run", refs: [{ name: "K", path: "staging/API_KEY", source: "--env" }] },
+    });
     // 404 today: the core's dispatch only sees secrets the token may *list* (see the report).
     expect([403, 404]).toContain(no.status);
     expect(no.raw).not.toContain("s1");
@@ -183,7 +222,12 @@ describe("agent keys", () => {
     expect(r.body.error.message).toBe("an agent key can only be exchanged for a token");
     expect(r.raw).not.toContain("p1");
     expect(await h.audit("secret.read.denied")).toEqual([expect.objectContaining({ actor: "agent:bot", resource: "prod/API_KEY" })]);
-    for (const [method, url] of [["GET", "/v1/secrets"], ["GET", "/v1/agents"], ["GET", "/v1/policy"], ["POST", "/v1/dispatch"]]) {
+    for (const [method, url] of [
+      ["GET", "/v1/secrets"],
+      ["GET", "/v1/agents"],
+      ["GET", "/v1/policy"],
+      ["POST", "/v1/dispatch"],
+    ]) {
       const other = await h.req(method!, url!, { bearer: key, body: method === "POST" ? { command: "x" } : undefined });
       expect(other.status, url).toBe(403);
       expect(other.body.error.message).toBe("an agent key can only be exchanged for a token");

@@ -63,7 +63,11 @@ describe("request limits", () => {
 
   it("never echoes a value in an error", async () => {
     const canary = "CANARY-7f3a9c-do-not-leak";
-    for (const body of [{ value: canary, type: "nope" }, { value: canary, tags: "x" }, { value: canary, extra: 1 }]) {
+    for (const body of [
+      { value: canary, type: "nope" },
+      { value: canary, tags: "x" },
+      { value: canary, extra: 1 },
+    ]) {
       const r = await h.req("PUT", "/v1/secrets/a/B", { body });
       expect(r.status).toBe(400);
       expect(r.raw).not.toContain(canary);

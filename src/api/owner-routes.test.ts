@@ -38,11 +38,28 @@ describe("health and status", () => {
 
 describe("secrets", () => {
   it("writes and reads a text value with its metadata", async () => {
-    const w = await put("prod%2Fopenai/API_KEY", { value: "sk-123", type: "api_key", tier: "sensitive", description: "d", tags: ["a"], expiresAt: START + 1e9 });
+    const w = await put("prod%2Fopenai/API_KEY", {
+      value: "sk-123",
+      type: "api_key",
+      tier: "sensitive",
+      description: "d",
+      tags: ["a"],
+      expiresAt: START + 1e9,
+    });
     expect(w.status).toBe(200);
     expect(w.body).toEqual({
-      path: "prod/openai/API_KEY", namespace: "prod/openai", key: "API_KEY", type: "api_key", tier: "sensitive", description: "d",
-      tags: ["a"], expiresAt: START + 1e9, version: 1, deletedAt: null, createdAt: START, updatedAt: START,
+      path: "prod/openai/API_KEY",
+      namespace: "prod/openai",
+      key: "API_KEY",
+      type: "api_key",
+      tier: "sensitive",
+      description: "d",
+      tags: ["a"],
+      expiresAt: START + 1e9,
+      version: 1,
+      deletedAt: null,
+      createdAt: START,
+      updatedAt: START,
     });
     const r = await h.req("GET", "/v1/secrets/prod%2Fopenai/API_KEY");
     expect(r.status).toBe(200);
@@ -115,7 +132,12 @@ describe("secrets", () => {
     expect((await h.req("GET", "/v1/secrets/p/K?version=2")).body.value).toBe("two");
     const hist = await h.req("GET", "/v1/secrets/p/K/history");
     expect(hist.body.meta.version).toBe(4);
-    expect(hist.body.versions.map((v: { version: number; current: boolean }) => [v.version, v.current])).toEqual([[1, false], [2, false], [3, false], [4, true]]);
+    expect(hist.body.versions.map((v: { version: number; current: boolean }) => [v.version, v.current])).toEqual([
+      [1, false],
+      [2, false],
+      [3, false],
+      [4, true],
+    ]);
     const same = await h.req("POST", "/v1/secrets/p/K/rollback", { body: { version: 4 } });
     expect(same.status).toBe(400);
     expect(same.body.error.message).toBe("version 4 is already current");
@@ -130,7 +152,13 @@ describe("secrets", () => {
 
   it("refuses a key segment holding a slash and names that are not canonical", async () => {
     expect((await h.req("GET", "/v1/secrets/prod/a%2FB")).status).toBe(400);
-    for (const url of ["/v1/secrets/prod%2F%2Fx/K", "/v1/secrets/%2Fprod/K", "/v1/secrets/pr%20od/K", "/v1/secrets/prod/K%00", `/v1/secrets/prod/${"A".repeat(4096)}`]) {
+    for (const url of [
+      "/v1/secrets/prod%2F%2Fx/K",
+      "/v1/secrets/%2Fprod/K",
+      "/v1/secrets/pr%20od/K",
+      "/v1/secrets/prod/K%00",
+      `/v1/secrets/prod/${"A".repeat(4096)}`,
+    ]) {
       const r = await h.req("GET", url);
       expect(r.status, url).toBe(400);
       expect(r.body.error.code).toBe("INVALID_INPUT");
@@ -140,7 +168,10 @@ describe("secrets", () => {
 
 describe("env", () => {
   it("imports (dry run, then for real) and exports, with ?keys", async () => {
-    const entries = [{ key: "A", value: "1" }, { key: "B", value: "2" }];
+    const entries = [
+      { key: "A", value: "1" },
+      { key: "B", value: "2" },
+    ];
     const dry = await h.req("POST", "/v1/env/import", { body: { namespace: "app", entries, dryRun: true } });
     expect(dry.body.counts).toEqual({ create: 2, update: 0, unchanged: 0, skip: 0 });
     expect((await h.req("GET", "/v1/secrets/app")).body.items).toEqual([]);
@@ -156,7 +187,8 @@ describe("env", () => {
 });
 
 describe("policy and dispatch", () => {
-  const yaml = "scopes:\n  deploy:\n    description: d\n    allow:\n      - { path: \"prod/*\", capabilities: [read, list] }\n    deny:\n      - { path: \"prod/ROOT_*\" }\n";
+  const yaml =
+    'scopes:\n  deploy:\n    description: d\n    allow:\n      - { path: "prod/*", capabilities: [read, list] }\n    deny:\n      - { path: "prod/ROOT_*" }\n';
 
   it("applies, shows and tests the policy", async () => {
     const applied = await h.req("PUT", "/v1/policy", { body: { yaml, source: "policy.yaml" } });
@@ -175,7 +207,12 @@ describe("policy and dispatch", () => {
     await put("prod/ROOT_PW", { value: "root" });
     const d = await h.req("POST", "/v1/dispatch", { body: { scope: "deploy", command: "deploy.sh", details: { pid: 7 } } });
     expect(d.status).toBe(200);
-    expect(d.body).toEqual({ scope: "deploy", secrets: [{ name: "DB_URL", path: "prod/DB_URL", value: "postgres://" }], run: expect.stringMatching(/^run_/), ticket: expect.any(String) });
+    expect(d.body).toEqual({
+      scope: "deploy",
+      secrets: [{ name: "DB_URL", path: "prod/DB_URL", value: "postgres://" }],
+      run: expect.stringMatching(/^run_/),
+      ticket: expect.any(String),
+    });
     const [entry] = await h.audit("run.start");
     expect(JSON.parse(entry!.details)).toMatchObject({ command: "deploy.sh", pid: 7, run: d.body.run, secrets: [{ name: "DB_URL", path: "prod/DB_URL" }] });
   });
@@ -222,7 +259,13 @@ describe("agents, tokens, keys", () => {
   it("issues, lists and revokes tokens", async () => {
     const t = await h.req("POST", "/v1/tokens", { body: { scope: "secrets:read:prod/*", ttl: 60, uses: 3, label: "l" } });
     expect(t.status).toBe(201);
-    expect(t.body).toMatchObject({ scope: "secrets:read:prod/*", expiresAt: START + 60_000, expires_at: new Date(START + 60_000).toISOString(), maxUses: 3, notices: [] });
+    expect(t.body).toMatchObject({
+      scope: "secrets:read:prod/*",
+      expiresAt: START + 60_000,
+      expires_at: new Date(START + 60_000).toISOString(),
+      maxUses: 3,
+      notices: [],
+    });
     const list = await h.req("GET", "/v1/tokens");
     expect(list.body.items).toHaveLength(1);
     expect(list.body.items[0]).toMatchObject({ id: t.body.id, label: "l", scope: { name: "secrets:read:prod/*" } });

@@ -72,4 +72,3 @@ export function vaultOf(caller: Caller): Vault {
   if (!caller.vault) throw lockedError();
   return caller.vault;
 }
-

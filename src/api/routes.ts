@@ -49,7 +49,11 @@ function routesOf(op: Operation, deps: RouteDeps): RouteSpec[] {
     const out = await op.decode({
       vault: () => vaultOf(caller),
       caller,
-      owner: () => deps.opts.vault() ?? (() => { throw lockedError(); })(),
+      owner: () =>
+        deps.opts.vault() ??
+        (() => {
+          throw lockedError();
+        })(),
       params: req.params as Record<string, string>,
       query: query ? parse(query, req.query, "query") : req.query,
       body: body ? parse(body, req.body, op.what ?? "request") : req.body,

@@ -12,9 +12,23 @@ const MINUTE = 60_000;
 
 function request(id: string, over: Partial<ApprovalInfo> = {}): ApprovalInfo {
   return {
-    id, principal: "agent:deploy-bot", agent: "deploy-bot", token: "t1", action: "secret.read", path: "prod/DB", tier: "sensitive",
-    reason: "nightly backup", status: "pending", createdAt: 0, expiresAt: 10 * MINUTE, decidedAt: null, decisionReason: null,
-    grant: null, grantUntil: null, usedAt: null, ...over,
+    id,
+    principal: "agent:deploy-bot",
+    agent: "deploy-bot",
+    token: "t1",
+    action: "secret.read",
+    path: "prod/DB",
+    tier: "sensitive",
+    reason: "nightly backup",
+    status: "pending",
+    createdAt: 0,
+    expiresAt: 10 * MINUTE,
+    decidedAt: null,
+    decisionReason: null,
+    grant: null,
+    grantUntil: null,
+    usedAt: null,
+    ...over,
   };
 }
 
@@ -117,7 +131,9 @@ describe("withApproval", () => {
     expect(e.message).toBe("no decision on apr_1 within 5m");
     expect(t).toBe(5 * MINUTE);
     expect(runs).toBe(1);
-    const short = await failure(withApproval(out, client({ apr_1: ["pending"] }), { wait: "30s" }, async () => Promise.reject(required(request("apr_1"))), timing));
+    const short = await failure(
+      withApproval(out, client({ apr_1: ["pending"] }), { wait: "30s" }, async () => Promise.reject(required(request("apr_1"))), timing),
+    );
     expect(short.message).toBe("no decision on apr_1 within 30s");
   });
 

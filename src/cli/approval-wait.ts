@@ -58,7 +58,10 @@ function waitMs(flags: ApprovalFlags): number | null {
 function ended(a: ApprovalInfo): AuthyError {
   const what = describeRequest(a);
   if (a.status === "denied") {
-    return new AuthyError("APPROVAL_REQUIRED", `approval ${a.id} was denied: ${a.decisionReason ?? "no reason given"}`, { details: { approvalId: a.id, status: a.status }, hint: `the request was: ${what}` });
+    return new AuthyError("APPROVAL_REQUIRED", `approval ${a.id} was denied: ${a.decisionReason ?? "no reason given"}`, {
+      details: { approvalId: a.id, status: a.status },
+      hint: `the request was: ${what}`,
+    });
   }
   return new AuthyError("APPROVAL_REQUIRED", `approval ${a.id} expired before it was used`, {
     details: { approvalId: a.id, status: a.status },
@@ -86,7 +89,9 @@ export async function withApproval<T>(
     const limit = waitMs(flags);
     if (limit === null || limit === 0) {
       // The ids on stdout, so that `ID=$(authy … --no-wait)` can hand them to the owner.
-      out.result({ approvals: requests.map((a) => ({ id: a.id, status: a.status, action: a.action, path: a.path })) }, () => requests!.map((a) => a.id).join("\n"));
+      out.result({ approvals: requests.map((a) => ({ id: a.id, status: a.status, action: a.action, path: a.path })) }, () =>
+        requests!.map((a) => a.id).join("\n"),
+      );
       throw e;
     }
     const deadline = timing.now() + limit;

@@ -5,8 +5,22 @@ import { initialState, onKey, render, withItems, type WatchState } from "./appro
 
 function request(id: string, path = "prod/DB"): ApprovalInfo {
   return {
-    id, principal: "agent:deploy-bot", agent: "deploy-bot", token: "t1", action: "secret.read", path, tier: "sensitive", reason: "backup",
-    status: "pending", createdAt: 0, expiresAt: 600_000, decidedAt: null, decisionReason: null, grant: null, grantUntil: null, usedAt: null,
+    id,
+    principal: "agent:deploy-bot",
+    agent: "deploy-bot",
+    token: "t1",
+    action: "secret.read",
+    path,
+    tier: "sensitive",
+    reason: "backup",
+    status: "pending",
+    createdAt: 0,
+    expiresAt: 600_000,
+    decidedAt: null,
+    decisionReason: null,
+    grant: null,
+    grantUntil: null,
+    usedAt: null,
   };
 }
 

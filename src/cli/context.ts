@@ -42,7 +42,9 @@ export class CliContext {
     this.out = new Output({ json: Boolean(opts.json), quiet: Boolean(opts.quiet), color, verbose: Boolean(opts.verbose) });
     this.home = path.resolve(opts.home ?? process.env.AUTHY_HOME ?? path.join(os.homedir(), ".authy"));
     if (Buffer.byteLength(this.home) > MAX_HOME_PATH_BYTES) {
-      throw new AuthyError("INVALID_INPUT", `the vault home is longer than ${MAX_HOME_PATH_BYTES} bytes: ${this.home.slice(0, 80)}…`, { hint: "set AUTHY_HOME (or --home) to a shorter path" });
+      throw new AuthyError("INVALID_INPUT", `the vault home is longer than ${MAX_HOME_PATH_BYTES} bytes: ${this.home.slice(0, 80)}…`, {
+        hint: "set AUTHY_HOME (or --home) to a shorter path",
+      });
     }
     this.vaultPath = path.join(this.home, VAULT_FILE);
   }
@@ -122,7 +124,10 @@ export class CliContext {
     for (const name of ["AUTHY_TOKEN", "AUTHY_AGENT_KEY"] as const) {
       if (process.env[name] === "") {
         throw new AuthyError("INVALID_INPUT", `${name} is set but empty`, {
-          hint: name === "AUTHY_TOKEN" ? "the owner prints a token with `authy tokens create`; or unset it" : "the owner prints an agent key once, with `authy agents create NAME --scope S`; or unset it",
+          hint:
+            name === "AUTHY_TOKEN"
+              ? "the owner prints a token with `authy tokens create`; or unset it"
+              : "the owner prints an agent key once, with `authy agents create NAME --scope S`; or unset it",
         });
       }
     }
@@ -132,9 +137,13 @@ export class CliContext {
     if (runSocket) {
       // Inside `authy run --sandbox --pass-token`: the run's own socket, which serves its token and nothing else.
       if (!token) {
-        throw new AuthyError("INVALID_INPUT", "AUTHY_SOCKET is set but AUTHY_TOKEN is not: that socket serves only the token of the sandboxed run that made it", {
-          hint: "inside the sandbox, leave AUTHY_TOKEN as `authy run` set it; elsewhere, unset AUTHY_SOCKET",
-        });
+        throw new AuthyError(
+          "INVALID_INPUT",
+          "AUTHY_SOCKET is set but AUTHY_TOKEN is not: that socket serves only the token of the sandboxed run that made it",
+          {
+            hint: "inside the sandbox, leave AUTHY_TOKEN as `authy run` set it; elsewhere, unset AUTHY_SOCKET",
+          },
+        );
       }
       const { createHttpClient } = await import("../client/http-client.js");
       (await import("../os/native.js")).protectProcess();
@@ -162,9 +171,13 @@ export class CliContext {
       const terminal = await import("../daemon/terminal.js");
       if (terminal.inDaemonTerminal(daemon.pid)) return createHttpClient({ socketPath, mode: "daemon", checkPeer: terminal.checkDaemonPeer });
       if (!this.hasOwnCredential()) {
-        throw new AuthyError("ACCESS_DENIED", "the vault is unlocked by a daemon, but this process is not in the terminal session that unlocked it and has no token or key for it", {
-          hint: "owners: work from the terminal that ran `authy unlock` (or give the passphrase); agents: set AUTHY_TOKEN or AUTHY_AGENT_KEY",
-        });
+        throw new AuthyError(
+          "ACCESS_DENIED",
+          "the vault is unlocked by a daemon, but this process is not in the terminal session that unlocked it and has no token or key for it",
+          {
+            hint: "owners: work from the terminal that ran `authy unlock` (or give the passphrase); agents: set AUTHY_TOKEN or AUTHY_AGENT_KEY",
+          },
+        );
       }
     } else if (token || agentKey) {
       // Name the home: a daemon may well be running, for the vault in another one.
@@ -188,7 +201,12 @@ export class CliContext {
   /** Whether this process can unlock the vault by itself (no prompt needed to know). */
   hasOwnCredential(): boolean {
     return Boolean(
-      this.opts.identity || this.opts.passphraseStdin || process.env.AUTHY_IDENTITY || process.env.AUTHY_PASSPHRASE !== undefined || process.env.AUTHY_PASSPHRASE_FILE || process.stdin.isTTY,
+      this.opts.identity ||
+      this.opts.passphraseStdin ||
+      process.env.AUTHY_IDENTITY ||
+      process.env.AUTHY_PASSPHRASE !== undefined ||
+      process.env.AUTHY_PASSPHRASE_FILE ||
+      process.stdin.isTTY,
     );
   }
 

@@ -24,22 +24,31 @@ describe("--help", () => {
     expect(all.length).toBeGreaterThan(60);
   });
 
-  it.each(all.map((c) => [c.words.join(" "), c] as const))("authy %s --help shows two or three examples of itself and its exit codes", (_name, { words, cmd }) => {
-    const text = helpOf(cmd);
-    const examples = /\nExamples:\n((?: {2}\$ .*\n)+)/.exec(text);
-    expect(examples, text).not.toBeNull();
-    const lines = examples![1]!.trimEnd().split("\n");
-    expect(lines.length).toBeGreaterThanOrEqual(2);
-    expect(lines.length).toBeLessThanOrEqual(3);
-    // At least one example runs this very command (by its name or an alias).
-    const names = [cmd.name(), ...cmd.aliases()];
-    const prefix = words.slice(0, -1).join(" ");
-    expect(lines.some((l) => names.some((n) => l.includes(`authy ${prefix ? `${prefix} ` : ""}${n}`))), lines.join("\n")).toBe(true);
-    const exits = /\nExit codes:\n((?: {2}\d+ +.+\n)+)/.exec(text);
-    expect(exits, text).not.toBeNull();
-    const codes = exits![1]!.trimEnd().split("\n").map((l) => Number(l.trim().split(/\s+/)[0]));
-    expect(codes).toContain(0);
-    expect(codes).toContain(1);
-    expect(codes.every((c) => [0, 1, 2, 3, 4, 5, 6, 7, 8, 130].includes(c))).toBe(true);
-  });
+  it.each(all.map((c) => [c.words.join(" "), c] as const))(
+    "authy %s --help shows two or three examples of itself and its exit codes",
+    (_name, { words, cmd }) => {
+      const text = helpOf(cmd);
+      const examples = /\nExamples:\n((?: {2}\$ .*\n)+)/.exec(text);
+      expect(examples, text).not.toBeNull();
+      const lines = examples![1]!.trimEnd().split("\n");
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+      expect(lines.length).toBeLessThanOrEqual(3);
+      // At least one example runs this very command (by its name or an alias).
+      const names = [cmd.name(), ...cmd.aliases()];
+      const prefix = words.slice(0, -1).join(" ");
+      expect(
+        lines.some((l) => names.some((n) => l.includes(`authy ${prefix ? `${prefix} ` : ""}${n}`))),
+        lines.join("\n"),
+      ).toBe(true);
+      const exits = /\nExit codes:\n((?: {2}\d+ +.+\n)+)/.exec(text);
+      expect(exits, text).not.toBeNull();
+      const codes = exits![1]!
+        .trimEnd()
+        .split("\n")
+        .map((l) => Number(l.trim().split(/\s+/)[0]));
+      expect(codes).toContain(0);
+      expect(codes).toContain(1);
+      expect(codes.every((c) => [0, 1, 2, 3, 4, 5, 6, 7, 8, 130].includes(c))).toBe(true);
+    },
+  );
 });

@@ -22,7 +22,14 @@ export const VAULT_EXITS = [0, 2, 6, 7, 8] as const;
 /** The text after a command's help: a few examples, then its exit codes (and a note, such as run's). */
 export function help(examples: readonly string[], codes: readonly number[], note?: string): string {
   const sorted = [...new Set([...codes, 1])].sort((a, b) => a - b);
-  const lines = ["", "Examples:", ...examples.map((e) => `  $ ${e}`), "", "Exit codes:", ...sorted.map((c) => `  ${String(c).padEnd(4)} ${MEANINGS[c] ?? "?"}`)];
+  const lines = [
+    "",
+    "Examples:",
+    ...examples.map((e) => `  $ ${e}`),
+    "",
+    "Exit codes:",
+    ...sorted.map((c) => `  ${String(c).padEnd(4)} ${MEANINGS[c] ?? "?"}`),
+  ];
   if (note) lines.push(`  ${note}`);
   return lines.join("\n") + "\n";
 }

@@ -8,9 +8,10 @@ let consumed = false;
 
 /** Reads all of standard input once, up to `limit`; a second caller gets an error rather than nothing. */
 export async function readStdin(what: string, limit: InputLimit = { what, bytes: MAX_STDIN_BYTES }): Promise<Buffer> {
-  if (consumed) throw new AuthyError("INVALID_INPUT", `standard input was already used; cannot also read ${what} from it`, {
-    hint: "pass the passphrase with AUTHY_PASSPHRASE_FILE, or the value with --from-file",
-  });
+  if (consumed)
+    throw new AuthyError("INVALID_INPUT", `standard input was already used; cannot also read ${what} from it`, {
+      hint: "pass the passphrase with AUTHY_PASSPHRASE_FILE, or the value with --from-file",
+    });
   consumed = true;
   return readStreamBounded(process.stdin, "standard input", limit);
 }

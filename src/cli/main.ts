@@ -37,7 +37,10 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderExit) return e.exitCode;
     const err = isAuthyError(e)
       ? e
-      : new AuthyError("INTERNAL", `unexpected error: ${(e as Error | null)?.message ?? String(e)}`, { cause: e, hint: "run again with --verbose and report this" });
+      : new AuthyError("INTERNAL", `unexpected error: ${(e as Error | null)?.message ?? String(e)}`, {
+          cause: e,
+          hint: "run again with --verbose and report this",
+        });
     report(err, json, verbose);
     return EXIT_CODES[err.code];
   }

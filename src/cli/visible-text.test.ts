@@ -6,16 +6,34 @@ import { jsonVisible, MAX_VISIBLE_CHARS, visible } from "./visible-text.js";
 const ACTS_ON_TERMINAL = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]|[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/u;
 
 /** Strings rich in what an attacker would send: raw control bytes, escapes, padding, bidi overrides. */
-const hostile = fc.array(
-  fc.oneof(
-    fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)),
-    fc.constantFrom("\u001b[2J", "\u001b]0;title\u0007", "\u009b31m", "\u007f", "\r", "\n", "\u202e", "\u2028", "\u200b", "\ufeff", "\ud800", "\udfff", "\u00a0", "\\", "\\x1b"),
-    fc.constantFrom(" ", "  ", " ".repeat(80), " ".repeat(200)),
-    fc.string({ unit: "grapheme", maxLength: 20 }),
-    fc.string({ unit: "binary", maxLength: 20 }),
-  ),
-  { maxLength: 40 },
-).map((parts) => parts.join(""));
+const hostile = fc
+  .array(
+    fc.oneof(
+      fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)),
+      fc.constantFrom(
+        "\u001b[2J",
+        "\u001b]0;title\u0007",
+        "\u009b31m",
+        "\u007f",
+        "\r",
+        "\n",
+        "\u202e",
+        "\u2028",
+        "\u200b",
+        "\ufeff",
+        "\ud800",
+        "\udfff",
+        "\u00a0",
+        "\\",
+        "\\x1b",
+      ),
+      fc.constantFrom(" ", "  ", " ".repeat(80), " ".repeat(200)),
+      fc.string({ unit: "grapheme", maxLength: 20 }),
+      fc.string({ unit: "binary", maxLength: 20 }),
+    ),
+    { maxLength: 40 },
+  )
+  .map((parts) => parts.join(""));
 
 describe("visible", () => {
   it("leaves ordinary text as it is", () => {

@@ -35,7 +35,7 @@ function escapeOf(ch: string): string {
 /** The pieces of the shown text, one per character or run of spaces (never cut inside one). */
 function* pieces(text: string): Generator<{ shown: string; consumed: number }> {
   const chars = Array.from(text); // by code point: a lone surrogate stays one unit of its own
-  for (let i = 0; i < chars.length; ) {
+  for (let i = 0; i < chars.length;) {
     const ch = chars[i]!;
     if (ch === " " && chars[i + 1] === " ") {
       let n = 0;
@@ -76,6 +76,9 @@ export function jsonVisible(json: string): string {
     const cp = ch.codePointAt(0)!;
     if (cp <= 0xffff) return `\\u${cp.toString(16).padStart(4, "0")}`;
     // Astral format characters (tags, U+E0001…): as a surrogate pair, as JSON spells them.
-    return ch.split("").map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
+    return ch
+      .split("")
+      .map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, "0")}`)
+      .join("");
   });
 }

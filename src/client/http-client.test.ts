@@ -21,7 +21,8 @@ let socketPath: string;
 let direct: VaultClient;
 let http: VaultClient;
 const text = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
-const POLICY = "scopes:\n  deploy:\n    description: ci\n    allow:\n      - { path: \"prod/**\", capabilities: [read, list] }\n    deny:\n      - { path: \"prod/ROOT_*\" }\n";
+const POLICY =
+  'scopes:\n  deploy:\n    description: ci\n    allow:\n      - { path: "prod/**", capabilities: [read, list] }\n    deny:\n      - { path: "prod/ROOT_*" }\n';
 
 beforeAll(async () => {
   h = await harness();
@@ -34,7 +35,10 @@ beforeAll(async () => {
   await direct.setSecret("prod/API_KEY", text("sk-live-2"));
   await direct.setSecret("prod/db/URL", text("postgres://u@h/db"));
   await direct.setSecret("prod/ROOT_PW", text("root"));
-  await direct.setSecret("bin/BLOB", Uint8Array.from({ length: 256 }, (_, i) => i));
+  await direct.setSecret(
+    "bin/BLOB",
+    Uint8Array.from({ length: 256 }, (_, i) => i),
+  );
   await direct.setSecret("gone/OLD", text("old"));
   await direct.deleteSecret("gone/OLD");
   await direct.createAgent("reader", { scope: "deploy", description: "r" });
@@ -68,7 +72,12 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; message: st
 
 describe("reads return exactly what the direct client returns", () => {
   it("getSecret: text, binary, older versions, expired on request", async () => {
-    for (const [p, o] of [["prod/API_KEY", {}], ["prod/API_KEY", { version: 1 }], ["bin/BLOB", {}], ["prod/db/URL", { allowExpired: true }]] as const) {
+    for (const [p, o] of [
+      ["prod/API_KEY", {}],
+      ["prod/API_KEY", { version: 1 }],
+      ["bin/BLOB", {}],
+      ["prod/db/URL", { allowExpired: true }],
+    ] as const) {
       const a = await direct.getSecret(p, o);
       const b = await http.getSecret(p, o);
       expect(b).toStrictEqual(a);
@@ -81,7 +90,16 @@ describe("reads return exactly what the direct client returns", () => {
       expect(await http.describeSecret(p)).toStrictEqual(await direct.describeSecret(p));
       expect(await http.history(p)).toStrictEqual(await direct.history(p));
     }
-    for (const o of [undefined, {}, { namespace: "prod" }, { namespace: "prod", recursive: true }, { namespace: "prod/db" }, { includeDeleted: true }, { namespace: "" }, { namespace: "gone", includeDeleted: true }]) {
+    for (const o of [
+      undefined,
+      {},
+      { namespace: "prod" },
+      { namespace: "prod", recursive: true },
+      { namespace: "prod/db" },
+      { includeDeleted: true },
+      { namespace: "" },
+      { namespace: "gone", includeDeleted: true },
+    ]) {
       expect(await http.listSecrets(o), JSON.stringify(o)).toStrictEqual(await direct.listSecrets(o));
     }
   });
@@ -96,7 +114,11 @@ describe("reads return exactly what the direct client returns", () => {
     expect(sameRun(await http.dispatch(req))).toStrictEqual(sameRun(await direct.dispatch(req)));
     expect(await http.policy()).toStrictEqual(await direct.policy());
     expect(Object.getPrototypeOf((await http.policy()).scopes)).toBeNull();
-    const tests: [string, string, "read" | "list" | "write"][] = [["deploy", "prod/ROOT_PW", "read"], ["deploy", "prod/db/URL", "list"], ["secrets:write:a/*", "a/B", "write"]];
+    const tests: [string, string, "read" | "list" | "write"][] = [
+      ["deploy", "prod/ROOT_PW", "read"],
+      ["deploy", "prod/db/URL", "list"],
+      ["secrets:write:a/*", "a/B", "write"],
+    ];
     for (const [scope, p, cap] of tests) {
       expect(await http.testPolicy(scope, p, cap)).toStrictEqual(await direct.testPolicy(scope, p, cap));
     }
@@ -124,7 +146,10 @@ describe("writes return exactly what the direct client returns", () => {
   });
 
   it("importEnv (dry run and real, with progress), applyPolicy, recordEvent", async () => {
-    const entries = [{ key: "A", value: "1" }, { key: "B", value: "2" }];
+    const entries = [
+      { key: "A", value: "1" },
+      { key: "B", value: "2" },
+    ];
     const progress: [number, number][][] = [[], []];
     for (const dryRun of [true, false]) {
       const d = await direct.importEnv(entries, { namespace: "envd", dryRun, onProgress: (...a) => progress[0]!.push(a) });
@@ -140,7 +165,11 @@ describe("writes return exactly what the direct client returns", () => {
   it("createAgent, revokeAgent, addRecipient, removeKey", async () => {
     const d = await direct.createAgent("agent-d", { scope: "deploy" });
     const hh = await http.createAgent("agent-h", { scope: "deploy" });
-    const shape = (r: { agent: { id: string; name: string }; key: string }) => ({ ...r, agent: { ...r.agent, id: "", name: "" }, key: r.key.replace(/^(authy_ak_)[a-z2-7]+_.+$/, "$1…") });
+    const shape = (r: { agent: { id: string; name: string }; key: string }) => ({
+      ...r,
+      agent: { ...r.agent, id: "", name: "" },
+      key: r.key.replace(/^(authy_ak_)[a-z2-7]+_.+$/, "$1…"),
+    });
     expect(shape(hh)).toStrictEqual(shape(d));
     expect({ ...(await http.revokeAgent("agent-h")), id: "", name: "" }).toStrictEqual({ ...(await direct.revokeAgent("agent-d")), id: "", name: "" });
     const [r1, r2] = [await identityToRecipient(await generateIdentity()), await identityToRecipient(await generateIdentity())];
@@ -154,7 +183,14 @@ describe("writes return exactly what the direct client returns", () => {
 
 describe("the audit log reads the same either way", () => {
   it("queryAudit, exportAudit, auditCheckpoint, verifyAudit (with a checkpoint and progress)", async () => {
-    for (const f of [undefined, {}, { action: "secret.read" }, { namespace: "prod", limit: 3 }, { afterSeq: 2, limit: 5 }, { since: START, until: START + 1 }]) {
+    for (const f of [
+      undefined,
+      {},
+      { action: "secret.read" },
+      { namespace: "prod", limit: 3 },
+      { afterSeq: 2, limit: 5 },
+      { since: START, until: START + 1 },
+    ]) {
       expect(await http.queryAudit(f), JSON.stringify(f)).toStrictEqual(await direct.queryAudit(f));
     }
     expect(await http.exportAudit({ afterSeq: 0, limit: 4 })).toStrictEqual(await direct.exportAudit({ afterSeq: 0, limit: 4 }));
@@ -189,7 +225,14 @@ describe("errors come back as the same AuthyError", () => {
       (c) => c.rollback("prod/API_KEY", 2),
       (c) => c.restoreSecret("prod/API_KEY"),
       (c) => c.deleteSecret("gone/OLD"),
-      (c) => c.importEnv([{ key: "A", value: "1" }, { key: "A", value: "2" }], { namespace: "dup" }),
+      (c) =>
+        c.importEnv(
+          [
+            { key: "A", value: "1" },
+            { key: "A", value: "2" },
+          ],
+          { namespace: "dup" },
+        ),
       (c) => c.exportEnv("prod", { keys: ["MISSING"] }),
       (c) => c.exportEnv("bin"),
       (c) => c.testPolicy("no-such-scope", "a/B", "read"),
@@ -216,7 +259,11 @@ describe("errors come back as the same AuthyError", () => {
 
   it("says the daemon is not running when there is no socket", async () => {
     const dead = createHttpClient({ socketPath: path.join(h.dir, "nobody.sock"), bearer: SESSION, mode: "daemon" });
-    expect(await failure(dead.listSecrets())).toStrictEqual({ code: "UNAVAILABLE", message: "the daemon is not running", hint: "start it with `authy unlock`" });
+    expect(await failure(dead.listSecrets())).toStrictEqual({
+      code: "UNAVAILABLE",
+      message: "the daemon is not running",
+      hint: "start it with `authy unlock`",
+    });
     await dead.close();
   });
 
@@ -237,9 +284,17 @@ describe("tokens", () => {
 
     const asToken = createHttpClient({ socketPath, bearer: t.token, mode: "daemon" });
     expect((await asToken.getSecret("prod/db/URL")).value).toStrictEqual(text("postgres://u@h/db"));
-    expect(await failure(asToken.getSecret("bin/BLOB"))).toStrictEqual({ code: "ACCESS_DENIED", message: "not allowed to read bin/BLOB", hint: "the token's scope does not allow it" });
+    expect(await failure(asToken.getSecret("bin/BLOB"))).toStrictEqual({
+      code: "ACCESS_DENIED",
+      message: "not allowed to read bin/BLOB",
+      hint: "the token's scope does not allow it",
+    });
     const child = await asToken.issueToken({ ttlMs: 10 * 86_400_000 });
-    expect(child.notices).toEqual(["lifetime clamped to the 24h maximum", "lifetime clamped to the issuing token's", "uses clamped to the 4 left to the issuing token"]); // 5 uses, 1 spent by the one read that released a value (a refused read and issuing spend none)
+    expect(child.notices).toEqual([
+      "lifetime clamped to the 24h maximum",
+      "lifetime clamped to the issuing token's",
+      "uses clamped to the 4 left to the issuing token",
+    ]); // 5 uses, 1 spent by the one read that released a value (a refused read and issuing spend none)
     expect((await http.revokeToken(t.id)).revokedAt).toBe(START);
     expect((await failure(asToken.getSecret("prod/db/URL"))).message).toBe("invalid or expired credentials");
     await asToken.close();
@@ -298,10 +353,30 @@ describe("the client is light", () => {
     // The table of operations comes with it (its client halves; its zod schemas are functions
     // only the server calls), and the few leaf modules of the core that its entries name.
     expect(deps).toEqual([
-      "api/wire.ts", "client/http-client.ts", "client/http-transport.ts", "client/unix-http.ts", "errors.ts", "formats/duration.ts", "node:module", "node:net",
-      "operations/access.ts", "operations/approvals.ts", "operations/audit.ts", "operations/env.ts", "operations/index.ts", "operations/operation.ts",
-      "operations/policy.ts", "operations/secrets.ts", "operations/shapes.ts", "operations/vault.ts",
-      "vault/approval-info.ts", "vault/checkpoint-format.ts", "vault/dispatch-purpose.ts", "vault/path.ts", "vault/policy/capability.ts", "vault/types.ts",
+      "api/wire.ts",
+      "client/http-client.ts",
+      "client/http-transport.ts",
+      "client/unix-http.ts",
+      "errors.ts",
+      "formats/duration.ts",
+      "node:module",
+      "node:net",
+      "operations/access.ts",
+      "operations/approvals.ts",
+      "operations/audit.ts",
+      "operations/env.ts",
+      "operations/index.ts",
+      "operations/operation.ts",
+      "operations/policy.ts",
+      "operations/secrets.ts",
+      "operations/shapes.ts",
+      "operations/vault.ts",
+      "vault/approval-info.ts",
+      "vault/checkpoint-format.ts",
+      "vault/dispatch-purpose.ts",
+      "vault/path.ts",
+      "vault/policy/capability.ts",
+      "vault/types.ts",
     ]);
   });
 });

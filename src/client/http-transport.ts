@@ -35,8 +35,16 @@ const REFUSED: Record<Credential, { code: ErrorCode; message: string; hint: stri
     message: "this shell's AUTHY_SESSION is no longer valid: the vault was locked, or the daemon restarted, since it was issued",
     hint: 'run `eval "$(authy unlock)"` again for a new session, or `unset AUTHY_SESSION` to use the passphrase',
   },
-  AUTHY_TOKEN: { code: "ACCESS_DENIED", message: "AUTHY_TOKEN was refused: it is unknown, expired, used up or revoked", hint: "ask the owner for a new one (`authy tokens create`)" },
-  AUTHY_AGENT_KEY: { code: "ACCESS_DENIED", message: "AUTHY_AGENT_KEY was refused: it is unknown, or its agent was revoked", hint: "the owner can check with `authy agents list`" },
+  AUTHY_TOKEN: {
+    code: "ACCESS_DENIED",
+    message: "AUTHY_TOKEN was refused: it is unknown, expired, used up or revoked",
+    hint: "ask the owner for a new one (`authy tokens create`)",
+  },
+  AUTHY_AGENT_KEY: {
+    code: "ACCESS_DENIED",
+    message: "AUTHY_AGENT_KEY was refused: it is unknown, or its agent was revoked",
+    hint: "the owner can check with `authy agents list`",
+  },
 };
 
 export type Method = "GET" | "PUT" | "POST" | "DELETE";
@@ -50,8 +58,17 @@ export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 const MAX_FREE_SOCKETS = 4;
 
 const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  "INTERNAL", "INVALID_INPUT", "NOT_FOUND", "ALREADY_EXISTS", "ACCESS_DENIED", "APPROVAL_REQUIRED",
-  "LOCKED", "NOT_INITIALIZED", "INTEGRITY", "UNAVAILABLE", "INTERRUPTED",
+  "INTERNAL",
+  "INVALID_INPUT",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "ACCESS_DENIED",
+  "APPROVAL_REQUIRED",
+  "LOCKED",
+  "NOT_INITIALIZED",
+  "INTEGRITY",
+  "UNAVAILABLE",
+  "INTERRUPTED",
 ]);
 
 type RequestFn = (options: RequestOptions, cb: (res: IncomingMessage) => void) => ClientRequest;
@@ -108,10 +125,24 @@ export class HttpTransport {
     this.agent?.destroy();
   }
 
-  private async overSocket(socketPath: string, method: Method, target: string, headers: Record<string, string | number>, payload: Buffer | undefined): Promise<unknown> {
+  private async overSocket(
+    socketPath: string,
+    method: Method,
+    target: string,
+    headers: Record<string, string | number>,
+    payload: Buffer | undefined,
+  ): Promise<unknown> {
     let res;
     try {
-      res = await unixRequest(socketPath, { method, path: target, headers, body: payload, timeoutMs: this.timeoutMs, maxBytes: MAX_RESPONSE_BYTES, checkPeer: this.opts.checkPeer });
+      res = await unixRequest(socketPath, {
+        method,
+        path: target,
+        headers,
+        body: payload,
+        timeoutMs: this.timeoutMs,
+        maxBytes: MAX_RESPONSE_BYTES,
+        checkPeer: this.opts.checkPeer,
+      });
     } catch (e) {
       if (isAuthyError(e)) throw e;
       const err = e as NodeJS.ErrnoException;
@@ -202,12 +233,18 @@ export class HttpTransport {
     if (this.opts.mode === "daemon" && (code === "ENOENT" || code === "ECONNREFUSED")) {
       return new AuthyError("UNAVAILABLE", "the daemon is not running", { hint: "start it with `authy unlock`" });
     }
-    if (code === "EACCES" || code === "EPERM") return new AuthyError("UNAVAILABLE", `not allowed to connect to ${this.peer}`, { hint: "the socket belongs to another user" });
-    if (code === "ECONNRESET" || code === "EPIPE") return new AuthyError("UNAVAILABLE", `${this.peer} closed the connection`, { hint: "try again; if it persists, see `authy status`" });
+    if (code === "EACCES" || code === "EPERM")
+      return new AuthyError("UNAVAILABLE", `not allowed to connect to ${this.peer}`, { hint: "the socket belongs to another user" });
+    if (code === "ECONNRESET" || code === "EPIPE")
+      return new AuthyError("UNAVAILABLE", `${this.peer} closed the connection`, { hint: "try again; if it persists, see `authy status`" });
     if (this.opts.mode === "server") {
-      return new AuthyError("UNAVAILABLE", `cannot reach ${this.peer} (${code || "connection failed"})`, { hint: "check --api-url / AUTHY_API_URL, or `authy login`" });
+      return new AuthyError("UNAVAILABLE", `cannot reach ${this.peer} (${code || "connection failed"})`, {
+        hint: "check --api-url / AUTHY_API_URL, or `authy login`",
+      });
     }
-    return new AuthyError("UNAVAILABLE", `cannot talk to the daemon (${code || "connection failed"})`, { hint: "see `authy status`; restart it with `authy lock` then `authy unlock`" });
+    return new AuthyError("UNAVAILABLE", `cannot talk to the daemon (${code || "connection failed"})`, {
+      hint: "see `authy status`; restart it with `authy lock` then `authy unlock`",
+    });
   }
 }
 

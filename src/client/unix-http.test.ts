@@ -68,7 +68,10 @@ describe("against node:http", () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it("sends method, target, headers and body, and reads a Content-Length response", async () => {
-    const res = await unixRequest(socket, request({ method: "POST", path: "/v1/a?b=c%20d", headers: { authorization: "Bearer t" }, body: Buffer.from('{"k":"é"}') }));
+    const res = await unixRequest(
+      socket,
+      request({ method: "POST", path: "/v1/a?b=c%20d", headers: { authorization: "Bearer t" }, body: Buffer.from('{"k":"é"}') }),
+    );
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body.toString())).toEqual({ echo: '{"k":"é"}' });
     const last = seen.at(-1)!;
@@ -95,7 +98,12 @@ describe("against a broken or hostile peer", () => {
   });
 
   it("refuses a truncated body, a non-HTTP answer and a bad length", async () => {
-    for (const reply of ["HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nshort", "SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n", "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nab"]) {
+    for (const reply of [
+      "HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nshort",
+      "SSH-2.0-OpenSSH\r\n\r\n",
+      "HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n",
+      "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nab",
+    ]) {
       const { socket, server } = await rawServer(reply);
       expect(await codeOf(unixRequest(socket, request()))).toBe("AUTHY_BAD_RESPONSE");
       server.close();
@@ -122,5 +130,7 @@ describe("against a broken or hostile peer", () => {
 
 it("never lets a header value add a header of its own", () => {
   expect(() => requestText(request({ headers: { authorization: "Bearer x\r\nx-admin: 1" } }))).toThrow(/invalid characters in the authorization header/);
-  expect(requestText(request({ headers: { authorization: "Bearer x" } }))).toBe("GET /v1/x HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\nauthorization: Bearer x\r\n\r\n");
+  expect(requestText(request({ headers: { authorization: "Bearer x" } }))).toBe(
+    "GET /v1/x HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\nauthorization: Bearer x\r\n\r\n",
+  );
 });

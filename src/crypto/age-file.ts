@@ -64,11 +64,7 @@ export async function decryptFile(file: Uint8Array, identities: readonly Identit
   }
 }
 
-export async function encryptToRecipients(
-  plaintext: Uint8Array,
-  recipients: readonly string[],
-  opts: { armor?: boolean } = {},
-): Promise<Uint8Array> {
+export async function encryptToRecipients(plaintext: Uint8Array, recipients: readonly string[], opts: { armor?: boolean } = {}): Promise<Uint8Array> {
   if (recipients.length === 0) {
     throw new AuthyError("INVALID_INPUT", "no recipients given", { hint: "pass at least one age1… recipient" });
   }

@@ -12,9 +12,7 @@ describe("encodeAgeHeader", () => {
   it("writes the layout of the spec, wrapping bodies at 64 columns with a short final line", () => {
     const body = randomBytes(48); // exactly 64 base64 columns: a full line, then an empty one
     const header = encodeAgeHeader([{ args: ["X25519", "abc"], body }], () => MAC);
-    expect(Buffer.from(header).toString("latin1")).toBe(
-      `age-encryption.org/v1\n-> X25519 abc\n${encodeBase64(body)}\n\n--- ${encodeBase64(MAC)}\n`,
-    );
+    expect(Buffer.from(header).toString("latin1")).toBe(`age-encryption.org/v1\n-> X25519 abc\n${encodeBase64(body)}\n\n--- ${encodeBase64(MAC)}\n`);
   });
 
   it("MACs the header up to and including ---", () => {
@@ -33,9 +31,7 @@ describe("encodeAgeHeader", () => {
     fc.assert(
       fc.property(fc.array(stanza, { minLength: 1, maxLength: 4 }), (stanzas: AgeStanza[]) => {
         const parsed = parseAgeHeader(withPayload(encodeAgeHeader(stanzas, () => MAC)));
-        expect(parsed.stanzas.map((s) => ({ args: s.args, body: toHex(s.body) }))).toEqual(
-          stanzas.map((s) => ({ args: s.args, body: toHex(s.body) })),
-        );
+        expect(parsed.stanzas.map((s) => ({ args: s.args, body: toHex(s.body) }))).toEqual(stanzas.map((s) => ({ args: s.args, body: toHex(s.body) })));
         expect(toHex(parsed.mac)).toBe(toHex(MAC));
       }),
     );
@@ -47,7 +43,14 @@ describe("encodeAgeHeader", () => {
     expectCodeSync(() => encodeAgeHeader([{ args: ["a b"], body }], () => MAC), "INTERNAL");
     expectCodeSync(() => encodeAgeHeader([{ args: [], body }], () => MAC), "INTERNAL");
     expectCodeSync(
-      () => encodeAgeHeader([{ args: ["scrypt", "x", "15"], body }, { args: ["X25519", "y"], body }], () => MAC),
+      () =>
+        encodeAgeHeader(
+          [
+            { args: ["scrypt", "x", "15"], body },
+            { args: ["X25519", "y"], body },
+          ],
+          () => MAC,
+        ),
       "INTERNAL",
     );
   });

@@ -69,9 +69,7 @@ describeStockAge("stock age reads what authy writes", () => {
       if (armor) expect(new TextDecoder().decode(file)).toMatch(/^-----BEGIN AGE ENCRYPTED FILE-----\n/);
       writeFileSync(path("export.age"), file);
       for (const key of [a, b]) {
-        expect(execFileSync("age", ["-d", "-i", key.file, path("export.age")]).toString()).toBe(
-          new TextDecoder().decode(plaintext),
-        );
+        expect(execFileSync("age", ["-d", "-i", key.file, path("export.age")]).toString()).toBe(new TextDecoder().decode(plaintext));
       }
     }
   });
@@ -80,9 +78,7 @@ describeStockAge("stock age reads what authy writes", () => {
     const { recipient, file } = await keyFile("big.key");
     const plaintext = randomBytes(200_000);
     writeFileSync(path("big.age"), await encryptToRecipients(plaintext, [recipient]));
-    expect(toHex(execFileSync("age", ["-d", "-i", file, path("big.age")], { maxBuffer: 1 << 20 }))).toBe(
-      toHex(plaintext),
-    );
+    expect(toHex(execFileSync("age", ["-d", "-i", file, path("big.age")], { maxBuffer: 1 << 20 }))).toBe(toHex(plaintext));
   });
 
   it("decrypts exports at the chunk boundaries: empty, exactly 64 KiB, 64 KiB + 1", async () => {
@@ -90,9 +86,7 @@ describeStockAge("stock age reads what authy writes", () => {
     for (const size of [0, 64 * 1024, 64 * 1024 + 1]) {
       const plaintext = randomBytes(size);
       writeFileSync(path("edge.age"), await encryptToRecipients(plaintext, [recipient]));
-      expect(toHex(execFileSync("age", ["-d", "-i", file, path("edge.age")], { maxBuffer: 1 << 20 }))).toBe(
-        toHex(plaintext),
-      );
+      expect(toHex(execFileSync("age", ["-d", "-i", file, path("edge.age")], { maxBuffer: 1 << 20 }))).toBe(toHex(plaintext));
     }
   });
 
@@ -116,14 +110,18 @@ describeStockAge("authy reads what stock age writes", () => {
     const identities = parseIdentityFile(readFileSync(path("keygen.key"), "utf8"));
     expect(identities).toHaveLength(1);
     expect(await identityToRecipient(identities[0]!)).toBe(
-      execFileSync("age-keygen", ["-y", path("keygen.key")]).toString().trim(),
+      execFileSync("age-keygen", ["-y", path("keygen.key")])
+        .toString()
+        .trim(),
     );
   });
 
   it("decrypts files from age -e -r, binary and armored, and unwraps a 32-byte one as a slot", async () => {
     execFileSync("age-keygen", ["-o", path("r.key")], { stdio: "ignore" });
     const [identity] = parseIdentityFile(readFileSync(path("r.key"), "utf8"));
-    const recipient = execFileSync("age-keygen", ["-y", path("r.key")]).toString().trim();
+    const recipient = execFileSync("age-keygen", ["-y", path("r.key")])
+      .toString()
+      .trim();
     const vaultKey = generateVaultKey();
     writeFileSync(path("plain.bin"), vaultKey);
     for (const armor of [[], ["-a"]]) {
@@ -140,7 +138,9 @@ describeStockAge("authy reads what stock age writes", () => {
   it("decrypts age -e files at the chunk boundaries: empty, 64 KiB, 64 KiB + 1, 128 KiB + 1", async () => {
     execFileSync("age-keygen", ["-o", path("edge-r.key")], { stdio: "ignore" });
     const [identity] = parseIdentityFile(readFileSync(path("edge-r.key"), "utf8"));
-    const recipient = execFileSync("age-keygen", ["-y", path("edge-r.key")]).toString().trim();
+    const recipient = execFileSync("age-keygen", ["-y", path("edge-r.key")])
+      .toString()
+      .trim();
     for (const size of [0, 64 * 1024, 64 * 1024 + 1, 128 * 1024 + 1]) {
       const plaintext = randomBytes(size);
       writeFileSync(path("edge.bin"), plaintext);

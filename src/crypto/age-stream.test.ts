@@ -98,21 +98,46 @@ describe("STREAM payloads that must fail INTEGRITY", () => {
 
   it("has no final chunk: a full chunk not marked final, and nothing after", () => {
     fails(payload(fileKey, [{ data: full, final: false }]));
-    fails(payload(fileKey, [{ data: full, final: false }, { data: full, final: false }]));
+    fails(
+      payload(fileKey, [
+        { data: full, final: false },
+        { data: full, final: false },
+      ]),
+    );
   });
 
   it("ends with an empty final chunk after a full one", () => {
-    const e = fails(payload(fileKey, [{ data: full, final: false }, { data: new Uint8Array(0), final: true }]));
+    const e = fails(
+      payload(fileKey, [
+        { data: full, final: false },
+        { data: new Uint8Array(0), final: true },
+      ]),
+    );
     expect(e.message).toMatch(/empty chunk/);
   });
 
   it("has a final chunk followed by another", () => {
-    fails(payload(fileKey, [{ data: full, final: true }, { data: chunkOf(5), final: true }]));
-    fails(payload(fileKey, [{ data: full, final: true }, { data: chunkOf(5), final: false }]));
+    fails(
+      payload(fileKey, [
+        { data: full, final: true },
+        { data: chunkOf(5), final: true },
+      ]),
+    );
+    fails(
+      payload(fileKey, [
+        { data: full, final: true },
+        { data: chunkOf(5), final: false },
+      ]),
+    );
   });
 
   it("has a short chunk before the final one", () => {
-    fails(payload(fileKey, [{ data: chunkOf(100), final: false }, { data: chunkOf(5), final: true }]));
+    fails(
+      payload(fileKey, [
+        { data: chunkOf(100), final: false },
+        { data: chunkOf(5), final: true },
+      ]),
+    );
   });
 
   it("has its chunks reordered", () => {

@@ -4,8 +4,7 @@ import { deriveKey, encodeFields, generateVaultKey, open, openValue, rewrapDek, 
 import { expectCodeSync, flipBit, toHex, utf8 } from "./crypto.test-helpers.js";
 
 const wrapKey = deriveKey(generateVaultKey(), "dek-wrap");
-const aadFor = (vault: string, path: string, version: number, type = "api_key", tier = "standard") =>
-  encodeFields([1, vault, path, version, type, tier]);
+const aadFor = (vault: string, path: string, version: number, type = "api_key", tier = "standard") => encodeFields([1, vault, path, version, type, tier]);
 const aad = aadFor("vlt_1", "prod/openai/API_KEY", 3);
 
 describe("sealValue / openValue", () => {

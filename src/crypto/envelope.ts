@@ -22,11 +22,7 @@ const DEK_BYTES = 32;
 const VALUE_DOMAIN = "authy/value/v1";
 const DEK_DOMAIN = "authy/dek/v1";
 
-export function sealValue(
-  wrapKey: Uint8Array,
-  value: Uint8Array,
-  aad: Uint8Array,
-): { sealed: Uint8Array; wrappedDek: Uint8Array } {
+export function sealValue(wrapKey: Uint8Array, value: Uint8Array, aad: Uint8Array): { sealed: Uint8Array; wrappedDek: Uint8Array } {
   const dek = randomBytes(DEK_BYTES);
   try {
     const sealed = seal(dek, value, encodeFields([VALUE_DOMAIN, aad]));

@@ -16,9 +16,7 @@ describe("encodeFields", () => {
     expect(toHex(encodeFields([-(2n ** 63n)]))).toBe("01" + "02" + "00000008" + "8000000000000000");
     expect(toHex(encodeFields([Uint8Array.of(0xff, 0)]))).toBe("01" + "03" + "00000002" + "ff00");
     expect(toHex(encodeFields([true, false]))).toBe("01" + "04" + "00000001" + "01" + "04" + "00000001" + "00");
-    expect(toHex(encodeFields(["v", 7, null]))).toBe(
-      "01" + "0100000001" + "76" + "0200000008" + "0000000000000007" + "0000000000",
-    );
+    expect(toHex(encodeFields(["v", 7, null]))).toBe("01" + "0100000001" + "76" + "0200000008" + "0000000000000007" + "0000000000");
   });
 
   it("encodes a number and the equal bigint the same way (both are integers)", () => {
@@ -42,11 +40,7 @@ describe("encodeFields", () => {
     const key = (fields: readonly Field[]): string =>
       JSON.stringify(
         fields.map((f) =>
-          typeof f === "number" || typeof f === "bigint"
-            ? ["int", String(BigInt(f))]
-            : f instanceof Uint8Array
-              ? ["bytes", toHex(f)]
-              : [typeof f, f],
+          typeof f === "number" || typeof f === "bigint" ? ["int", String(BigInt(f))] : f instanceof Uint8Array ? ["bytes", toHex(f)] : [typeof f, f],
         ),
       );
     fc.assert(
@@ -84,17 +78,35 @@ describe("encodeFields", () => {
 });
 
 describe("FieldWriter", () => {
-  type Spec = { kind: "string"; v: string } | { kind: "integer"; v: number } | { kind: "blob"; v: Uint8Array } | { kind: "hex"; v: Uint8Array } | { kind: "null"; v: null };
+  type Spec =
+    | { kind: "string"; v: string }
+    | { kind: "integer"; v: number }
+    | { kind: "blob"; v: Uint8Array }
+    | { kind: "hex"; v: Uint8Array }
+    | { kind: "null"; v: null };
   const spec: fc.Arbitrary<Spec> = fc.oneof(
     fc.string({ unit: "grapheme", maxLength: 40 }).map((v) => ({ kind: "string" as const, v })),
-    fc.string({ unit: "binary", maxLength: 8 }).filter((v) => !/[\uD800-\uDFFF]/.test(v)).map((v) => ({ kind: "string" as const, v })),
-    fc.oneof(fc.maxSafeInteger(), fc.integer(), fc.constantFrom(0, -1, 2 ** 32, -(2 ** 32), 2 ** 32 - 1, Number.MIN_SAFE_INTEGER)).map((v) => ({ kind: "integer" as const, v })),
+    fc
+      .string({ unit: "binary", maxLength: 8 })
+      .filter((v) => !/[\uD800-\uDFFF]/.test(v))
+      .map((v) => ({ kind: "string" as const, v })),
+    fc
+      .oneof(fc.maxSafeInteger(), fc.integer(), fc.constantFrom(0, -1, 2 ** 32, -(2 ** 32), 2 ** 32 - 1, Number.MIN_SAFE_INTEGER))
+      .map((v) => ({ kind: "integer" as const, v })),
     fc.uint8Array({ maxLength: 40 }).map((v) => ({ kind: "blob" as const, v })),
     fc.uint8Array({ maxLength: 40 }).map((v) => ({ kind: "hex" as const, v })),
     fc.constant({ kind: "null" as const, v: null }),
   );
   const write = (w: FieldWriter, s: Spec) =>
-    s.kind === "string" ? w.string(s.v) : s.kind === "integer" ? w.integer(s.v) : s.kind === "blob" ? w.blob(s.v) : s.kind === "null" ? w.nul() : w.hexBlob(toHex(s.v));
+    s.kind === "string"
+      ? w.string(s.v)
+      : s.kind === "integer"
+        ? w.integer(s.v)
+        : s.kind === "blob"
+          ? w.blob(s.v)
+          : s.kind === "null"
+            ? w.nul()
+            : w.hexBlob(toHex(s.v));
 
   /** The documented layout, built the slow and obvious way, independently of both encoders. */
   const reference = (fields: (string | number | Uint8Array | null)[]): string => {

@@ -81,7 +81,6 @@ function int64(value: bigint): Uint8Array {
   return out;
 }
 
-
 const INITIAL_WRITER_BYTES = 4096;
 const TWO_32 = 2 ** 32;
 

@@ -20,15 +20,13 @@ describe("sha256", () => {
 
 describe("hmacSha256", () => {
   it("matches RFC 4231 test cases 1, 2 and 6", () => {
-    expect(toHex(hmacSha256(hex("0b".repeat(20)), utf8("Hi There")))).toBe(
-      "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
-    );
+    expect(toHex(hmacSha256(hex("0b".repeat(20)), utf8("Hi There")))).toBe("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
     expect(toHex(hmacSha256(utf8("Jefe"), utf8("what do ya want "), utf8("for nothing?")))).toBe(
       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
     );
-    expect(
-      toHex(hmacSha256(hex("aa".repeat(131)), utf8("Test Using Larger Than Block-Size Key - Hash Key First"))),
-    ).toBe("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    expect(toHex(hmacSha256(hex("aa".repeat(131)), utf8("Test Using Larger Than Block-Size Key - Hash Key First")))).toBe(
+      "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+    );
   });
 });
 
@@ -66,10 +64,14 @@ describe("sha256Hex", () => {
 describe("Hmac32", () => {
   it("gives hmacSha256's MAC for any key and any 32-byte message, call after call", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 150 }), fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: 1, maxLength: 5 }), (key, messages) => {
-        const mac = new Hmac32(key);
-        for (const m of messages) expect(mac.macHex(toHex(m))).toBe(toHex(hmacSha256(key, m)));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 150 }),
+        fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: 1, maxLength: 5 }),
+        (key, messages) => {
+          const mac = new Hmac32(key);
+          for (const m of messages) expect(mac.macHex(toHex(m))).toBe(toHex(hmacSha256(key, m)));
+        },
+      ),
     );
   });
 

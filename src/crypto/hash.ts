@@ -82,9 +82,7 @@ export class Hmac32 {
 
 /** SHA-256 into a new Buffer, in one call where Node has crypto.hash. */
 const sha256Buffer: (data: Uint8Array) => Buffer =
-  typeof nodeCrypto.hash === "function"
-    ? (data) => nodeCrypto.hash("sha256", data, "buffer")
-    : (data) => nodeCrypto.createHash("sha256").update(data).digest();
+  typeof nodeCrypto.hash === "function" ? (data) => nodeCrypto.hash("sha256", data, "buffer") : (data) => nodeCrypto.createHash("sha256").update(data).digest();
 
 /**
  * HMAC-SHA-256 (RFC 2104) of any message under one key: the row and audit MACs, thousands per

@@ -23,9 +23,7 @@ describe("identityToRecipient", () => {
 
   it("refuses something that is not an identity, without echoing it", async () => {
     await expect(identityToRecipient(SPEC_RECIPIENT)).rejects.toMatchObject({ code: "INVALID_INPUT" });
-    await expect(identityToRecipient(SPEC_IDENTITY.slice(0, -1) + "Y")).rejects.toSatisfy(
-      (e: Error) => !e.message.includes("GFPYYSJZ"),
-    );
+    await expect(identityToRecipient(SPEC_IDENTITY.slice(0, -1) + "Y")).rejects.toSatisfy((e: Error) => !e.message.includes("GFPYYSJZ"));
   });
 });
 

@@ -23,12 +23,7 @@ export function parseRecipient(s: string): string {
 export function decodeRecipient(s: string): Uint8Array {
   const text = s.trim();
   const decoded = bech32Decode(text);
-  if (
-    decoded === null ||
-    !text.startsWith(RECIPIENT_HRP + "1") ||
-    decoded.hrp !== RECIPIENT_HRP ||
-    decoded.data.length !== KEY_BYTES
-  ) {
+  if (decoded === null || !text.startsWith(RECIPIENT_HRP + "1") || decoded.hrp !== RECIPIENT_HRP || decoded.data.length !== KEY_BYTES) {
     throw notARecipient();
   }
   return decoded.data;
@@ -44,12 +39,7 @@ function notARecipient(): AuthyError {
 export function parseIdentity(s: string): Uint8Array {
   const text = s.trim();
   const decoded = bech32Decode(text);
-  if (
-    decoded === null ||
-    !text.startsWith(IDENTITY_HRP + "1") ||
-    decoded.hrp !== IDENTITY_HRP ||
-    decoded.data.length !== KEY_BYTES
-  ) {
+  if (decoded === null || !text.startsWith(IDENTITY_HRP + "1") || decoded.hrp !== IDENTITY_HRP || decoded.data.length !== KEY_BYTES) {
     throw new AuthyError("INVALID_INPUT", "not an age X25519 identity", { hint: IDENTITY_HINT });
   }
   return decoded.data;

@@ -19,14 +19,7 @@ const DERIVED_KEY_BYTES = 32;
 /** Bump the "v1" only with a migration that re-derives everything. */
 const INFO_PREFIX = "authy/v1/";
 
-const PURPOSES: ReadonlySet<string> = new Set<KeyPurpose>([
-  "dek-wrap",
-  "row-mac",
-  "audit-mac",
-  "slot-mac",
-  "token-hash",
-  "session",
-]);
+const PURPOSES: ReadonlySet<string> = new Set<KeyPurpose>(["dek-wrap", "row-mac", "audit-mac", "slot-mac", "token-hash", "session"]);
 
 export function deriveKey(vaultKey: Uint8Array, purpose: KeyPurpose): Uint8Array {
   if (vaultKey.length !== VAULT_KEY_BYTES) {

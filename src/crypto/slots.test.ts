@@ -43,9 +43,7 @@ function rememberingScrypt(): ScryptDerive {
 function scrypt15(): Promise<number> {
   const start = performance.now();
   return new Promise((resolve, reject) =>
-    nodeCrypto.scrypt("x", "salt", 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }, (err) =>
-      err ? reject(err) : resolve(performance.now() - start),
-    ),
+    nodeCrypto.scrypt("x", "salt", 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }, (err) => (err ? reject(err) : resolve(performance.now() - start))),
   );
 }
 
@@ -168,9 +166,7 @@ describe("tampered slots", () => {
     const text = Buffer.from(slot).toString("latin1");
     const header = text.indexOf("\n---") + 1;
     const positions = [text.indexOf("scrypt ") + 8, text.indexOf("\n", 25) + 5, header + 10, header + 50, slot.length - 1];
-    await Promise.all(
-      positions.map((i) => expectCode(() => unwrapWithPassphrase(flipBit(slot, i, 0), PASSPHRASE), "INTEGRITY", "LOCKED")),
-    );
+    await Promise.all(positions.map((i) => expectCode(() => unwrapWithPassphrase(flipBit(slot, i, 0), PASSPHRASE), "INTEGRITY", "LOCKED")));
   });
 
   it("fail INTEGRITY or LOCKED for bit flips in every byte of an identity slot", async () => {

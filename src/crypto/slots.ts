@@ -22,17 +22,10 @@ import { X25519Identity } from "./x25519-stanza.js";
 
 export { SCRYPT_LOG_N_DEFAULT, SCRYPT_LOG_N_MAX, SCRYPT_LOG_N_MIN };
 
-export async function wrapWithPassphrase(
-  vaultKey: Uint8Array,
-  passphrase: string,
-  logN: number = SCRYPT_LOG_N_DEFAULT,
-): Promise<Uint8Array> {
+export async function wrapWithPassphrase(vaultKey: Uint8Array, passphrase: string, logN: number = SCRYPT_LOG_N_DEFAULT): Promise<Uint8Array> {
   checkVaultKey(vaultKey);
   if (!Number.isInteger(logN) || logN < SCRYPT_LOG_N_MIN || logN > SCRYPT_LOG_N_MAX) {
-    throw new AuthyError(
-      "INVALID_INPUT",
-      `scrypt work factor must be an integer from ${SCRYPT_LOG_N_MIN} to ${SCRYPT_LOG_N_MAX}`,
-    );
+    throw new AuthyError("INVALID_INPUT", `scrypt work factor must be an integer from ${SCRYPT_LOG_N_MIN} to ${SCRYPT_LOG_N_MAX}`);
   }
   if (passphrase.length === 0) {
     throw new AuthyError("INVALID_INPUT", "passphrase is empty", { hint: "choose a passphrase of several words" });

@@ -25,7 +25,10 @@ export const MAX_HANDOFF_BYTES = 64 * 1024;
 const handoffSchema = z.object({
   v: z.literal(HANDOFF_VERSION),
   key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/),
-  sessionHash: z.string().regex(/^[A-Za-z0-9+/]{43}=$/).nullable(),
+  sessionHash: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/)
+    .nullable(),
   idleMs: z.number().int().positive(),
   maxMs: z.number().int().positive(),
   home: z.string().min(1),
@@ -49,7 +52,9 @@ export function parseHandoff(text: string): Handoff {
   const parsed = handoffSchema.safeParse(raw);
   if (!parsed.success) {
     const fields = [...new Set(parsed.error.issues.map((i) => i.path.join(".")))].join(", ");
-    throw new AuthyError("INVALID_INPUT", `the daemon's start message is malformed (${fields})`, { hint: "the daemon is started by `authy unlock`, not by hand" });
+    throw new AuthyError("INVALID_INPUT", `the daemon's start message is malformed (${fields})`, {
+      hint: "the daemon is started by `authy unlock`, not by hand",
+    });
   }
   return parsed.data;
 }
@@ -73,7 +78,19 @@ export function encodeReady(r: Ready): string {
   return JSON.stringify(r) + "\n";
 }
 
-const ERROR_CODES = new Set<ErrorCode>(["INTERNAL", "INVALID_INPUT", "NOT_FOUND", "ALREADY_EXISTS", "ACCESS_DENIED", "APPROVAL_REQUIRED", "LOCKED", "NOT_INITIALIZED", "INTEGRITY", "UNAVAILABLE", "INTERRUPTED"]);
+const ERROR_CODES = new Set<ErrorCode>([
+  "INTERNAL",
+  "INVALID_INPUT",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "ACCESS_DENIED",
+  "APPROVAL_REQUIRED",
+  "LOCKED",
+  "NOT_INITIALIZED",
+  "INTEGRITY",
+  "UNAVAILABLE",
+  "INTERRUPTED",
+]);
 
 /** Parses the daemon's ready line; anything unexpected is an INTERNAL error. */
 export function parseReady(line: string): Ready {

@@ -60,7 +60,9 @@ export function daemonPaths(home: string): DaemonPaths {
   } catch {
     // Not created yet: the resolved spelling is all there is.
   }
-  const hash = Buffer.from(sha256OnDemand(Buffer.from(canonical, "utf8"))).toString("hex").slice(0, FALLBACK_HASH_HEX);
+  const hash = Buffer.from(sha256OnDemand(Buffer.from(canonical, "utf8")))
+    .toString("hex")
+    .slice(0, FALLBACK_HASH_HEX);
   const socketDir = path.join(FALLBACK_ROOT, `authy-${uid()}`);
   return { ...files, socket: path.join(socketDir, `${hash}.sock`), socketDir, fallback: true };
 }
@@ -80,7 +82,8 @@ export function checkPrivateDir(dir: string, fixMode: boolean): void {
     created = true;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== "EEXIST") throw refuse(`cannot create the daemon directory ${dir}: ${code ?? (e as Error).message}`, "check that the vault home exists and is writable");
+    if (code !== "EEXIST")
+      throw refuse(`cannot create the daemon directory ${dir}: ${code ?? (e as Error).message}`, "check that the vault home exists and is writable");
   }
   const st = lstatSync(dir);
   const hint = `remove or fix ${dir} yourself if it is not expected; authy will not touch it`;
@@ -122,7 +125,10 @@ export function inspectSocketPath(socket: string): "absent" | "socket" {
   }
   if (st.isSocket()) return "socket";
   const what = st.isSymbolicLink() ? "a symbolic link" : st.isFile() ? "a regular file" : st.isDirectory() ? "a directory" : "not a socket";
-  throw refuse(`refusing to start the daemon: ${socket} is ${what}, not a socket`, "authy did not create it; inspect it and remove it yourself if it is not needed");
+  throw refuse(
+    `refusing to start the daemon: ${socket} is ${what}, not a socket`,
+    "authy did not create it; inspect it and remove it yourself if it is not needed",
+  );
 }
 
 /** The running daemon's pid and socket, or null: its lock is held by a live process and its socket exists. */

@@ -67,7 +67,10 @@ function readHandoff(): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
-    const timer = setTimeout(() => fail(new AuthyError("INVALID_INPUT", "no start message arrived on stdin", { hint: "the daemon is started by `authy unlock`, not by hand" })), HANDOFF_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new AuthyError("INVALID_INPUT", "no start message arrived on stdin", { hint: "the daemon is started by `authy unlock`, not by hand" })),
+      HANDOFF_TIMEOUT_MS,
+    );
     const fail = (e: Error) => {
       clearTimeout(timer);
       process.stdin.destroy();
@@ -108,7 +111,10 @@ function sendHello(): boolean {
  */
 function protect(): OwnerTerminal {
   const n = native();
-  if (!n) throw new AuthyError("UNAVAILABLE", `the daemon cannot protect itself here: ${nativeUnavailable()}`, { hint: "use direct mode (AUTHY_PASSPHRASE or an identity) on this system" });
+  if (!n)
+    throw new AuthyError("UNAVAILABLE", `the daemon cannot protect itself here: ${nativeUnavailable()}`, {
+      hint: "use direct mode (AUTHY_PASSPHRASE or an identity) on this system",
+    });
   protectProcess();
   n.ownProcessGroup();
   const self = procStat("self");
@@ -167,7 +173,8 @@ export async function runDaemon(): Promise<number> {
   let owner: OwnerTerminal;
   try {
     owner = protect();
-    if (!sendHello()) throw new AuthyError("INVALID_INPUT", "nobody is waiting for this daemon", { hint: "the daemon is started by `authy unlock`, not by hand" });
+    if (!sendHello())
+      throw new AuthyError("INVALID_INPUT", "nobody is waiting for this daemon", { hint: "the daemon is started by `authy unlock`, not by hand" });
     handoff = parseHandoff(await readHandoff());
   } catch (e) {
     log(`not starting: ${describe(e)}`);
@@ -183,7 +190,10 @@ export async function runDaemon(): Promise<number> {
   try {
     prepareDaemonDirs(paths);
     const lock = await acquireLock(paths.lock);
-    if (!lock.ok) throw new AuthyError("ALREADY_EXISTS", `a daemon is already running for ${handoff.home} (pid ${lock.holder.pid})`, { hint: "use it from the terminal that unlocked it, or `authy lock` first" });
+    if (!lock.ok)
+      throw new AuthyError("ALREADY_EXISTS", `a daemon is already running for ${handoff.home} (pid ${lock.holder.pid})`, {
+        hint: "use it from the terminal that unlocked it, or `authy lock` first",
+      });
     locked = true;
     await clearStaleSocket(paths.socket);
     store = SqliteStore.open(handoff.vault);
@@ -242,7 +252,8 @@ async function serve(
       // No request is left: from here on the vault is never handed out again.
       current = null;
       await tokenCheck;
-      if (started) await vault.recordEvent("vault.lock", "vault", { mode: "daemon", reason }).catch((e: unknown) => log(`could not audit the lock: ${describe(e)}`));
+      if (started)
+        await vault.recordEvent("vault.lock", "vault", { mode: "daemon", reason }).catch((e: unknown) => log(`could not audit the lock: ${describe(e)}`));
       vault.lock();
       sessionHash?.fill(0);
       await approvals?.notifier.flush().catch((e: unknown) => log(`notifications: ${describe(e)}`));
@@ -266,14 +277,20 @@ async function serve(
       instance,
       peer: (req) => peers.of(req.raw.socket),
       isOwnerPeer: (peer) => isOwnerPeer(peer as Peer, owner, uid),
-      isOwnerSession: (bearer, peer) => sessionHash !== null && peer !== null && (peer as Peer).stat !== null && proofMatches(sessionHash, bearer, (peer as Peer).stat!),
+      isOwnerSession: (bearer, peer) =>
+        sessionHash !== null && peer !== null && (peer as Peer).stat !== null && proofMatches(sessionHash, bearer, (peer as Peer).stat!),
       processTokens,
       // A refused `authy lock` (a process that is not the owner) is audited, with who tried.
       onRefused: async (action, peer, error) => {
         const p = peer as Peer | null;
         log(`refused ${action}: pid ${p?.pid ?? "unknown"}`);
         await current
-          ?.recordEvent(action, "vault", { pid: p?.pid ?? null, uid: p?.uid ?? null, session: p?.stat?.session ?? null, reason: isAuthyError(error) ? error.message : "refused" })
+          ?.recordEvent(action, "vault", {
+            pid: p?.pid ?? null,
+            uid: p?.uid ?? null,
+            session: p?.stat?.session ?? null,
+            reason: isAuthyError(error) ? error.message : "refused",
+          })
           .catch((e: unknown) => log(`could not audit ${action}: ${describe(e)}`));
       },
       onActivity: () => lifetime.touch(),

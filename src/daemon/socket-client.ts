@@ -40,7 +40,15 @@ export async function socketRequest(socket: string, method: string, urlPath: str
   if (payload) headers["content-type"] = "application/json";
   let res;
   try {
-    res = await unixRequest(socket, { method, path: urlPath, headers, body: payload, timeoutMs: opts.timeoutMs ?? SOCKET_REQUEST_TIMEOUT_MS, maxBytes: MAX_RESPONSE_BYTES, checkPeer: opts.checkPeer });
+    res = await unixRequest(socket, {
+      method,
+      path: urlPath,
+      headers,
+      body: payload,
+      timeoutMs: opts.timeoutMs ?? SOCKET_REQUEST_TIMEOUT_MS,
+      maxBytes: MAX_RESPONSE_BYTES,
+      checkPeer: opts.checkPeer,
+    });
   } catch (e) {
     if (isAuthyError(e)) throw e;
     throw unavailable(socket, e);

@@ -75,7 +75,11 @@ export function checkDaemonPeer(socket: Socket, socketPath: string): void {
   const peer = creds ? procStat(creds.pid) : null;
   const me = procStat("self");
   if (creds && peer && me && creds.uid === process.getuid?.() && sameTerminal(me, peer)) return;
-  throw new AuthyError("INTEGRITY", `the process answering on ${socketPath}${creds ? ` (pid ${creds.pid})` : ""} is not the daemon this terminal unlocked; nothing was sent to it`, {
-    hint: "something replaced the daemon's socket: find what did, then `authy lock` and `authy unlock` again",
-  });
+  throw new AuthyError(
+    "INTEGRITY",
+    `the process answering on ${socketPath}${creds ? ` (pid ${creds.pid})` : ""} is not the daemon this terminal unlocked; nothing was sent to it`,
+    {
+      hint: "something replaced the daemon's socket: find what did, then `authy lock` and `authy unlock` again",
+    },
+  );
 }

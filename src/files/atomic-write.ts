@@ -89,7 +89,6 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-
 /**
  * Reads a whole file up to `maxBytes`, turning errors into clear AuthyErrors. Prefer
  * readFileBounded (bounded-read.ts) with a named limit; this is it, with a generic name.

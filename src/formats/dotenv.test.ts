@@ -4,9 +4,7 @@ import { AuthyError } from "../errors.js";
 import { KEY_PATTERN, parseDotenv, serializeDotenv } from "./dotenv.js";
 import { thrown } from "../errors.test-helpers.js";
 
-const pairs = (text: string, source?: string) =>
-  parseDotenv(text, source === undefined ? {} : { source }).map(({ key, value }) => [key, value]);
-
+const pairs = (text: string, source?: string) => parseDotenv(text, source === undefined ? {} : { source }).map(({ key, value }) => [key, value]);
 
 const REALISTIC = [
   "# Application settings", //                                               1
@@ -21,7 +19,7 @@ const REALISTIC = [
   "EMPTY_WITH_COMMENT= # nothing here", //                                   10
   "SINGLE='literal $HOME \\n \"quoted\" # not a comment'", //                11
   'DOUBLE="tab\\there\\nnewline \\"q\\" back\\\\slash \\$HOME ${HOME} unknown\\q"', // 12
-  "BACKTICK=`it's \"both\" kinds`", //                                       13
+  'BACKTICK=`it\'s "both" kinds`', //                                       13
   'QUOTED_WITH_COMMENT="value" # trailing comment', //                       14
   "QUOTED_HASH='a # b'#comment right after", //                              15
   'PRIVATE_KEY="-----BEGIN PRIVATE KEY-----', //                             16
@@ -37,7 +35,7 @@ const REALISTIC = [
   "_UNDERSCORE=1", //                                                        26
   "BASE64=dGVzdA==", //                                                      27
   "UNICODE=héllo wörld 🔑", //                                              28
-  "INNER_QUOTES=it's a \"value\"", //                                        29
+  'INNER_QUOTES=it\'s a "value"', //                                        29
   "export=not-a-prefix", //                                                  30
   "SPACES_AROUND   =   spaced", //                                           31
   "HASH_NO_SPACE=abc#def", //                                                32
@@ -212,7 +210,27 @@ describe("parseDotenv", () => {
 
 const keyArb = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,20}$/);
 const trickyChar = fc.constantFrom(
-  '"', "'", "`", "\\", "\n", "\r", "\r\n", "#", " #", "$", "${X}", " ", "\t", "=", "a", "Z", "é", "🔑", "\u00a0", "\uFEFF", "\\n",
+  '"',
+  "'",
+  "`",
+  "\\",
+  "\n",
+  "\r",
+  "\r\n",
+  "#",
+  " #",
+  "$",
+  "${X}",
+  " ",
+  "\t",
+  "=",
+  "a",
+  "Z",
+  "é",
+  "🔑",
+  "\u00a0",
+  "\uFEFF",
+  "\\n",
 );
 const valueArb = fc.oneof(
   fc.string({ unit: "binary" }).filter((v) => !v.includes("\0")),
@@ -278,7 +296,12 @@ describe("serializeDotenv", () => {
   });
 
   it("refuses a duplicate key rather than writing a file it cannot read back", () => {
-    const e = thrown(() => serializeDotenv([{ key: "A", value: "1" }, { key: "A", value: "2" }]));
+    const e = thrown(() =>
+      serializeDotenv([
+        { key: "A", value: "1" },
+        { key: "A", value: "2" },
+      ]),
+    );
     expect(e.message).toBe("A: duplicate key");
   });
 });

@@ -186,8 +186,7 @@ export function parseDotenv(text: string, opts: ParseDotenvOptions = {}): Dotenv
         // lines up to the next quote character.
         fail(
           keyLine,
-          `${QUOTE_NAMES[q]} value of ${key} is not terminated properly: it closes on line ` +
-            `${closeLine} followed by unexpected characters`,
+          `${QUOTE_NAMES[q]} value of ${key} is not terminated properly: it closes on line ` + `${closeLine} followed by unexpected characters`,
           `check for a missing closing ${q} on line ${keyLine}`,
         );
       }

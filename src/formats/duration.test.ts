@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { formatDuration, parseDuration, parseExpiry, parseTimeSpec } from "./duration.js";
 import { thrown } from "../errors.test-helpers.js";
 
-
 const S = 1000;
 const M = 60 * S;
 const H = 60 * M;

@@ -67,7 +67,12 @@ export function formatDuration(ms: number): string {
   }
   let rest = Math.floor(Math.abs(ms) / SECOND) * SECOND;
   const parts: string[] = [];
-  for (const [unit, size] of [["d", DAY], ["h", HOUR], ["m", MINUTE], ["s", SECOND]] as const) {
+  for (const [unit, size] of [
+    ["d", DAY],
+    ["h", HOUR],
+    ["m", MINUTE],
+    ["s", SECOND],
+  ] as const) {
     const count = Math.floor(rest / size);
     if (count > 0) parts.push(`${count}${unit}`);
     rest -= count * size;
@@ -76,8 +81,7 @@ export function formatDuration(ms: number): string {
   return (ms < 0 ? "-" : "") + parts.join(" ");
 }
 
-const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?$/;
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?$/;
 
 /** Epoch ms for an ISO-8601 date or date-time, undefined if `s` is not one or is impossible. */
 function tryParseIsoTime(input: string): number | undefined {
@@ -101,9 +105,7 @@ function tryParseIsoTime(input: string): number | undefined {
   return date.getTime() - offset;
 }
 
-const TIME_HINT =
-  "use an ISO-8601 date or time in UTC or with an offset (2024-05-01, 2024-05-01T09:30:00Z, " +
-  "2024-05-01T11:30+02:00)";
+const TIME_HINT = "use an ISO-8601 date or time in UTC or with an offset (2024-05-01, 2024-05-01T09:30:00Z, " + "2024-05-01T11:30+02:00)";
 
 /**
  * A point in time for `audit --since/--until`: an ISO-8601 date or time, `now`, or a duration

@@ -6,7 +6,6 @@ import { parseDotenv } from "./dotenv.js";
 import { EXPORT_FORMATS, serializeEnv, type EnvEntry, type ExportFormat } from "./export-formats.js";
 import { thrown } from "../errors.test-helpers.js";
 
-
 /** Runs the shell output in a real POSIX sh and reads the variables back, NUL-separated. */
 function shellRoundTrip(entries: readonly EnvEntry[]): string[] {
   if (entries.length === 0) return [];
@@ -57,7 +56,15 @@ describe("serializeEnv", () => {
   });
 
   it.each(EXPORT_FORMATS)("%s refuses a duplicate key", (format) => {
-    const e = thrown(() => serializeEnv([{ key: "A", value: "1" }, { key: "A", value: "2" }], format));
+    const e = thrown(() =>
+      serializeEnv(
+        [
+          { key: "A", value: "1" },
+          { key: "A", value: "2" },
+        ],
+        format,
+      ),
+    );
     expect(e.code).toBe("INVALID_INPUT");
     expect(e.message).toContain("duplicate key");
   });
@@ -116,9 +123,7 @@ describe("serializeEnv", () => {
   describe("yaml", () => {
     it("quotes every value so that YAML-looking strings stay strings", () => {
       const out = serializeEnv(TRICKY.slice(0, 6), "yaml");
-      expect(out).toBe(
-        '"YES": "yes"\nZIP: "0123"\nNULLISH: "null"\nTILDE: "~"\nBOOL: "true"\nFLOAT: "1e3"\n',
-      );
+      expect(out).toBe('"YES": "yes"\nZIP: "0123"\nNULLISH: "null"\nTILDE: "~"\nBOOL: "true"\nFLOAT: "1e3"\n');
     });
 
     it("quotes keys that a YAML 1.1 reader would take for booleans or numbers", () => {
@@ -153,10 +158,10 @@ describe("serializeEnv", () => {
       check(TRICKY);
       fc.assert(
         fc.property(
-          fc.uniqueArray(
-            fc.record({ key: fc.oneof(safeKey, fc.constantFrom("ON", "no", "123", "~", "null", "a b", "x: y")), value: valueArb }),
-            { selector: (e) => e.key, maxLength: 8 },
-          ),
+          fc.uniqueArray(fc.record({ key: fc.oneof(safeKey, fc.constantFrom("ON", "no", "123", "~", "null", "a b", "x: y")), value: valueArb }), {
+            selector: (e) => e.key,
+            maxLength: 8,
+          }),
           check,
         ),
         { numRuns: 300 },
@@ -166,9 +171,15 @@ describe("serializeEnv", () => {
 
   describe("shell", () => {
     it("writes export lines with POSIX single quoting", () => {
-      expect(serializeEnv([{ key: "A", value: "it's $x" }, { key: "B", value: "" }], "shell")).toBe(
-        "export A='it'\\''s $x'\nexport B=''\n",
-      );
+      expect(
+        serializeEnv(
+          [
+            { key: "A", value: "it's $x" },
+            { key: "B", value: "" },
+          ],
+          "shell",
+        ),
+      ).toBe("export A='it'\\''s $x'\nexport B=''\n");
     });
 
     it("round-trips the tricky values through a real sh", () => {
@@ -215,7 +226,15 @@ describe("serializeEnv", () => {
       ["a carriage return", "a\rb"],
       ["a NUL character", "a\0b"],
     ])("refuses a value containing %s, naming the key and not the value", (what, value) => {
-      const e = thrown(() => serializeEnv([{ key: "OK", value: "1" }, { key: "PEM", value: `CANARY${value}` }], "docker-env"));
+      const e = thrown(() =>
+        serializeEnv(
+          [
+            { key: "OK", value: "1" },
+            { key: "PEM", value: `CANARY${value}` },
+          ],
+          "docker-env",
+        ),
+      );
       expect(e.code).toBe("INVALID_INPUT");
       expect(e.message).toBe(`PEM: docker-env cannot represent a value containing ${what}`);
       expect(e.hint).toBe("use --format dotenv or json");

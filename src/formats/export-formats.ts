@@ -117,13 +117,7 @@ function serializeDockerEnv(entries: readonly EnvEntry[]): string {
           hint: "use --format dotenv or json",
         });
       }
-      const bad = value.includes("\n")
-        ? "a newline"
-        : value.includes("\r")
-          ? "a carriage return"
-          : value.includes("\0")
-            ? "a NUL character"
-            : undefined;
+      const bad = value.includes("\n") ? "a newline" : value.includes("\r") ? "a carriage return" : value.includes("\0") ? "a NUL character" : undefined;
       if (bad !== undefined) {
         throw new AuthyError("INVALID_INPUT", `${key}: docker-env cannot represent a value containing ${bad}`, {
           hint: "use --format dotenv or json",

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { isReference, parseReference, REFERENCE_SCHEME } from "./reference.js";
 import { thrown } from "../errors.test-helpers.js";
 
-
 describe("references", () => {
   it("uses the authy:// scheme", () => {
     expect(REFERENCE_SCHEME).toBe("authy://");

@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { parseTemplate, renderTemplate, templateReferences } from "./template.js";
 import { thrown } from "../errors.test-helpers.js";
 
-
 const render = (text: string, values: Record<string, string>) =>
   renderTemplate(parseTemplate(text), (path) => {
     const v = values[path];
@@ -14,9 +13,7 @@ const render = (text: string, values: Record<string, string>) =>
 describe("templates", () => {
   it("substitutes references with and without spaces inside the braces", () => {
     const values = { "ns/A": "1", "prod/openai/API_KEY": "sk-x" };
-    expect(render("a={{authy://ns/A}} b={{ authy://prod/openai/API_KEY }} c={{\tauthy://ns/A\t}}", values)).toBe(
-      "a=1 b=sk-x c=1",
-    );
+    expect(render("a={{authy://ns/A}} b={{ authy://prod/openai/API_KEY }} c={{\tauthy://ns/A\t}}", values)).toBe("a=1 b=sk-x c=1");
   });
 
   it("splits text and references, with the position of each {{", () => {

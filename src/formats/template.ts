@@ -73,11 +73,10 @@ export function parseTemplate(text: string, opts: ParseTemplateOptions = {}): Te
     const close = text.indexOf("}}", pathStart);
     advanceTo(open);
     if (close === -1 || LINE_BREAK.test(text.slice(pathStart, close))) {
-      throw new AuthyError(
-        "INVALID_INPUT",
-        `${source}:${line}:${column}: unterminated {{ ${REFERENCE_SCHEME}… }} reference`,
-        { hint: "close it with }} on the same line", details: { source, line, column } },
-      );
+      throw new AuthyError("INVALID_INPUT", `${source}:${line}:${column}: unterminated {{ ${REFERENCE_SCHEME}… }} reference`, {
+        hint: "close it with }} on the same line",
+        details: { source, line, column },
+      });
     }
     const ref = text.slice(pathStart - REFERENCE_SCHEME.length, close).replace(/[ \t]+$/, "");
     let path: string;

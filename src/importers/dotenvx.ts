@@ -26,7 +26,11 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export async function readDotenvx(source: string, namespace: string, opts: ReadOptions): Promise<ImportSource> {
   const parsed = await readEnvFile(source);
   const values = parsed.filter((e) => !e.key.startsWith(PUBLIC_KEY_PREFIX));
-  checkNames(values.map((e) => e.key), namespace, "dotenvx file");
+  checkNames(
+    values.map((e) => e.key),
+    namespace,
+    "dotenvx file",
+  );
   const encrypted = values.filter((e) => e.value.startsWith(ENCRYPTED_PREFIX));
   const keyName = privateKeyName(source, parsed);
   const keys = encrypted.length > 0 ? await privateKeys(keyName, source, opts) : [];
@@ -44,7 +48,9 @@ export async function readDotenvx(source: string, namespace: string, opts: ReadO
     const b64 = e.value.slice(ENCRYPTED_PREFIX.length);
     const data = Buffer.from(b64, "base64");
     if (!BASE64.test(b64) || data.length < MIN_CIPHERTEXT_BYTES) {
-      throw new AuthyError("INVALID_INPUT", `${what} does not decrypt: it is not a dotenvx ciphertext (damaged or cut short)`, { hint: "nothing was imported" });
+      throw new AuthyError("INVALID_INPUT", `${what} does not decrypt: it is not a dotenvx ciphertext (damaged or cut short)`, {
+        hint: "nothing was imported",
+      });
     }
     let plain: Uint8Array | null = null;
     for (const key of keys) {
@@ -104,7 +110,9 @@ async function privateKeys(name: string, source: string, opts: ReadOptions): Pro
     }
     raw = keyEntries.find((e) => e.key === name)?.value;
     if (raw === undefined || raw === "") {
-      throw new AuthyError("NOT_FOUND", `no ${name} in ${keysFile}`, { hint: `set ${name} in the environment, or give the right keys file with --env-keys-file` });
+      throw new AuthyError("NOT_FOUND", `no ${name} in ${keysFile}`, {
+        hint: `set ${name} in the environment, or give the right keys file with --env-keys-file`,
+      });
     }
   }
   const keys = raw.split(",").map((k) => k.trim());

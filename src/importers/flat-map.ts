@@ -47,6 +47,10 @@ export async function readFlatMap(format: "json" | "yaml", source: string, names
     entries.push({ key, value: v.value });
   }
   if (entries.length === 0) throw new AuthyError("INVALID_INPUT", `${source}: the map is empty`);
-  checkNames(entries.map((e) => e.key), namespace, `${what} map`);
+  checkNames(
+    entries.map((e) => e.key),
+    namespace,
+    `${what} map`,
+  );
   return { entries, notesDropped: 0 };
 }

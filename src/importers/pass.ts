@@ -26,14 +26,23 @@ export function defaultPassStore(): string {
 
 export async function readPass(source: string, namespace: string, opts: ReadOptions): Promise<ImportSource> {
   const files = await walkStore(source, ".gpg", "pass");
-  checkNames(files.map((f) => f.name), namespace, "pass store");
+  checkNames(
+    files.map((f) => f.name),
+    namespace,
+    "pass store",
+  );
   let notesDropped = 0;
-  const entries = await mapLimit(files, GPG_CONCURRENCY, async (f): Promise<EnvEntry> => {
-    const what = `pass entry ${f.name}`;
-    const { entry, dropped } = passEntry(f.name, entryText(await gpgDecrypt(f.file, what), what), what, opts);
-    if (dropped) notesDropped++;
-    return entry;
-  }, (done) => opts.onProgress?.(done, files.length));
+  const entries = await mapLimit(
+    files,
+    GPG_CONCURRENCY,
+    async (f): Promise<EnvEntry> => {
+      const what = `pass entry ${f.name}`;
+      const { entry, dropped } = passEntry(f.name, entryText(await gpgDecrypt(f.file, what), what), what, opts);
+      if (dropped) notesDropped++;
+      return entry;
+    },
+    (done) => opts.onProgress?.(done, files.length),
+  );
   return { entries, notesDropped };
 }
 
@@ -90,12 +99,24 @@ function gpgDecrypt(file: string, what: string): Promise<Buffer> {
       plain.fill(0);
       const stderr = Buffer.concat(err).toString("utf8");
       if (/no secret key/i.test(stderr)) {
-        return reject(new AuthyError("LOCKED", `${what} does not decrypt: none of your GnuPG secret keys opens it`, {
-          hint: "import with the GnuPG home (GNUPGHOME) that holds the store's key",
-        }));
+        return reject(
+          new AuthyError("LOCKED", `${what} does not decrypt: none of your GnuPG secret keys opens it`, {
+            hint: "import with the GnuPG home (GNUPGHOME) that holds the store's key",
+          }),
+        );
       }
-      const last = stderr.trim().split("\n").pop()?.replace(/^gpg: /, "").slice(0, 200) ?? "";
-      reject(new AuthyError("INVALID_INPUT", `${what} does not decrypt${last ? `: ${last}` : ""}`, { hint: "check the entry with `pass show`; nothing was imported" }));
+      const last =
+        stderr
+          .trim()
+          .split("\n")
+          .pop()
+          ?.replace(/^gpg: /, "")
+          .slice(0, 200) ?? "";
+      reject(
+        new AuthyError("INVALID_INPUT", `${what} does not decrypt${last ? `: ${last}` : ""}`, {
+          hint: "check the entry with `pass show`; nothing was imported",
+        }),
+      );
     });
   });
 }

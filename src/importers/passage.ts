@@ -26,7 +26,11 @@ export function defaultPassageIdentities(): string {
 
 export async function readPassage(source: string, namespace: string, opts: ReadOptions): Promise<ImportSource> {
   const files = await walkStore(source, ".age", "passage");
-  checkNames(files.map((f) => f.name), namespace, "passage store");
+  checkNames(
+    files.map((f) => f.name),
+    namespace,
+    "passage store",
+  );
   // Through the engine bundle's door, as every other user of the crypto does.
   const { decryptWithIdentities, parseIdentityFile } = await import("../crypto/index.js");
   const identityFile = opts.identities ?? defaultPassageIdentities();
@@ -41,10 +45,14 @@ export async function readPassage(source: string, namespace: string, opts: ReadO
     } catch (e) {
       if (!isAuthyError(e)) throw e;
       if (e.code === "LOCKED") {
-        throw new AuthyError("LOCKED", `${what} does not decrypt: no identity in ${identityFile} opens it`, { hint: "give the store's identity file with --identities" });
+        throw new AuthyError("LOCKED", `${what} does not decrypt: no identity in ${identityFile} opens it`, {
+          hint: "give the store's identity file with --identities",
+        });
       }
       if (e.code === "INTEGRITY" || e.code === "INVALID_INPUT") {
-        throw new AuthyError("INVALID_INPUT", `${what} does not decrypt: it is not a valid age file or was damaged`, { hint: "check it with `passage show`; nothing was imported" });
+        throw new AuthyError("INVALID_INPUT", `${what} does not decrypt: it is not a valid age file or was damaged`, {
+          hint: "check it with `passage show`; nothing was imported",
+        });
       }
       throw e;
     }

@@ -53,17 +53,23 @@ export function checkNames(names: readonly string[], namespace: string, what: st
   if (bad.length === 0) return;
   const shown = bad.slice(0, MAX_NAMES_LISTED).map(showName).join(", ");
   const more = bad.length > MAX_NAMES_LISTED ? ` and ${bad.length - MAX_NAMES_LISTED} more` : "";
-  throw new AuthyError("INVALID_INPUT", `${bad.length} ${bad.length === 1 ? "name" : "names"} in the ${what} cannot be an authy path below ${ns}: ${shown}${more}`, {
-    hint: "path segments use only [A-Za-z0-9._-] (at most 255 bytes in all); rename those entries in the source, then import again",
-    details: { refused: bad },
-  });
+  throw new AuthyError(
+    "INVALID_INPUT",
+    `${bad.length} ${bad.length === 1 ? "name" : "names"} in the ${what} cannot be an authy path below ${ns}: ${shown}${more}`,
+    {
+      hint: "path segments use only [A-Za-z0-9._-] (at most 255 bytes in all); rename those entries in the source, then import again",
+      details: { refused: bad },
+    },
+  );
 }
 
 /** The entry's bytes as text, or INVALID_INPUT naming it: text formats and env vars need UTF-8. */
 export function entryText(bytes: Uint8Array, what: string): string {
   const text = utf8Text(bytes);
   if (text === null) {
-    throw new AuthyError("INVALID_INPUT", `${what} is not valid UTF-8 text`, { hint: "binary secrets are stored with `authy secrets set PATH --from-file FILE`" });
+    throw new AuthyError("INVALID_INPUT", `${what} is not valid UTF-8 text`, {
+      hint: "binary secrets are stored with `authy secrets set PATH --from-file FILE`",
+    });
   }
   return text;
 }

@@ -60,7 +60,8 @@ export class McpConnection {
     const opts = (bearer: string): TransportOptions => ({ ...this.where, bearer });
     if (this.base.kind === "token" && !this.scope) {
       // The token as given: it cannot be renewed from here; when it expires, tools say so.
-      if (!this.current) this.current = { client: createHttpClient(opts(this.base.secret)), token: this.base.secret, id: null, expiresAt: Number.POSITIVE_INFINITY };
+      if (!this.current)
+        this.current = { client: createHttpClient(opts(this.base.secret)), token: this.base.secret, id: null, expiresAt: Number.POSITIVE_INFINITY };
       return this.current.client;
     }
     const issuer = createHttpClient(opts(this.base.secret));

@@ -43,7 +43,13 @@ const listSecrets: Tool = {
   inputSchema: z.strictObject({ namespace: z.string().max(255).optional().describe("only this namespace and below") }),
   async call(b, args: { namespace?: string }) {
     const items = await (await b.client()).listSecrets({ namespace: args.namespace, recursive: true });
-    const result = items.map((s) => ({ path: s.path, type: s.type, tier: s.tier, updated: new Date(s.updatedAt).toISOString(), ...(s.expiresAt ? { expires: new Date(s.expiresAt).toISOString() } : {}) }));
+    const result = items.map((s) => ({
+      path: s.path,
+      type: s.type,
+      tier: s.tier,
+      updated: new Date(s.updatedAt).toISOString(),
+      ...(s.expiresAt ? { expires: new Date(s.expiresAt).toISOString() } : {}),
+    }));
     return { result: { secrets: result }, resource: args.namespace ?? "*", details: { count: result.length } };
   },
 };
@@ -61,7 +67,10 @@ const requestAccess: Tool = {
     const client = await b.client();
     const meta = await client.describeSecret(args.path);
     if (meta.tier === "standard") {
-      return { result: { path: meta.path, tier: meta.tier, status: "not_needed", message: "standard secrets need no approval; your scope decides" }, resource: meta.path };
+      return {
+        result: { path: meta.path, tier: meta.tier, status: "not_needed", message: "standard secrets need no approval; your scope decides" },
+        resource: meta.path,
+      };
     }
     try {
       const { value } = await client.getSecret(args.path, { reason: args.reason });
@@ -72,7 +81,14 @@ const requestAccess: Tool = {
       if (!id) throw e;
       const a = await client.getApproval(id);
       return {
-        result: { id: a.id, path: a.path, tier: a.tier, status: a.status, expires: new Date(a.expiresAt).toISOString(), message: `ask the owner to run: authy approvals approve ${a.id}` },
+        result: {
+          id: a.id,
+          path: a.path,
+          tier: a.tier,
+          status: a.status,
+          expires: new Date(a.expiresAt).toISOString(),
+          message: `ask the owner to run: authy approvals approve ${a.id}`,
+        },
         resource: meta.path,
         details: { approval: a.id },
       };
@@ -83,12 +99,19 @@ const requestAccess: Tool = {
 const checkAccess: Tool = {
   name: "check_access",
   description: "The status of an approval request made with request_access: pending, approved, denied (with the owner's reason), expired or used.",
-  inputSchema: z.strictObject({ id: z.string().regex(/^apr_[A-Za-z0-9_-]+$/).describe("the apr_… id from request_access") }),
+  inputSchema: z.strictObject({
+    id: z
+      .string()
+      .regex(/^apr_[A-Za-z0-9_-]+$/)
+      .describe("the apr_… id from request_access"),
+  }),
   async call(b, args: { id: string }) {
     const a = await (await b.client()).getApproval(args.id);
     return {
       result: {
-        id: a.id, path: a.path, status: a.status,
+        id: a.id,
+        path: a.path,
+        status: a.status,
         ...(a.decisionReason ? { reason: a.decisionReason } : {}),
         ...(a.grantUntil ? { grantUntil: new Date(a.grantUntil).toISOString() } : {}),
       },
@@ -104,7 +127,18 @@ const runCommandTool: Tool = {
     `Run a command with secrets in its environment, as \`authy run\` does: the values never reach you; its output comes back with every secret masked, at most ${MAX_OUTPUT_BYTES / 1024} KiB per stream (the rest is cut and counted). ` +
     "Give `env` (NAME → authy://namespace/KEY) to inject those secrets, or nothing to inject every secret of the server's scope.",
   inputSchema: z.strictObject({
-    command: z.union([z.string().min(1).max(64 * 1024), z.array(z.string().max(64 * 1024)).min(1).max(1000)]).describe("a shell command line (run by sh -c) or an argv array"),
+    command: z
+      .union([
+        z
+          .string()
+          .min(1)
+          .max(64 * 1024),
+        z
+          .array(z.string().max(64 * 1024))
+          .min(1)
+          .max(1000),
+      ])
+      .describe("a shell command line (run by sh -c) or an argv array"),
     env: z.record(z.string(), z.string()).optional().describe("variables to inject: NAME → authy://namespace/KEY"),
     cwd: z.string().max(4096).optional().describe("working directory"),
     timeout_seconds: z.number().int().min(1).max(MAX_TIMEOUT_S).optional().describe(`default ${DEFAULT_TIMEOUT_S}`),
@@ -118,7 +152,13 @@ const runCommandTool: Tool = {
       throw new AuthyError("INVALID_INPUT", "no secrets to inject: give env (NAME → authy://namespace/KEY); this server has no --scope");
     }
     const argv = typeof args.command === "string" ? ["sh", "-c", args.command] : args.command;
-    const out = await b.run({ argv, refs, ...(refs.length === 0 ? { scope: b.defaultScope } : {}), timeoutS: args.timeout_seconds ?? DEFAULT_TIMEOUT_S, ...(args.cwd ? { cwd: args.cwd } : {}) });
+    const out = await b.run({
+      argv,
+      refs,
+      ...(refs.length === 0 ? { scope: b.defaultScope } : {}),
+      timeoutS: args.timeout_seconds ?? DEFAULT_TIMEOUT_S,
+      ...(args.cwd ? { cwd: args.cwd } : {}),
+    });
     const result = {
       exitCode: out.exitCode,
       ...(out.timedOut ? { timedOut: true } : {}),
@@ -126,7 +166,11 @@ const runCommandTool: Tool = {
       stderr: out.stderr,
       ...(out.truncated.stdout || out.truncated.stderr ? { truncatedBytes: out.truncated } : {}),
     };
-    return { result, resource: refs.length ? refs.map((r) => r.path).join(",") : `scope:${b.defaultScope}`, details: { command: argv[0], exitCode: out.exitCode, injected: refs.map((r) => r.path) } };
+    return {
+      result,
+      resource: refs.length ? refs.map((r) => r.path).join(",") : `scope:${b.defaultScope}`,
+      details: { command: argv[0], exitCode: out.exitCode, injected: refs.map((r) => r.path) },
+    };
   },
 };
 

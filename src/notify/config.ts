@@ -98,7 +98,8 @@ export async function legacyConfigNotice(home: string): Promise<string | null> {
   try {
     config = await loadConfig(home);
   } catch (e) {
-    if (e instanceof AuthyError && e.code === "INVALID_INPUT") return `${file} is no longer read (settings live in the vault now: \`authy config list\`); delete it`;
+    if (e instanceof AuthyError && e.code === "INVALID_INPUT")
+      return `${file} is no longer read (settings live in the vault now: \`authy config list\`); delete it`;
     throw e;
   }
   if (config === DEFAULT_CONFIG) return null;

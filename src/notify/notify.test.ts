@@ -16,9 +16,22 @@ import { createNotifier } from "./notifier.js";
 import { postWebhook, webhookPayload, WEBHOOK_ATTEMPTS } from "./webhook.js";
 
 const request: ApprovalInfo = {
-  id: "apr_abc", principal: "agent:deploy-bot", agent: "deploy-bot", token: "t1", action: "secret.read", path: "prod/DB", tier: "sensitive",
-  reason: "nightly backup", status: "pending", createdAt: Date.UTC(2030, 0, 1), expiresAt: Date.UTC(2030, 0, 1, 0, 10), decidedAt: null,
-  decisionReason: null, grant: null, grantUntil: null, usedAt: null,
+  id: "apr_abc",
+  principal: "agent:deploy-bot",
+  agent: "deploy-bot",
+  token: "t1",
+  action: "secret.read",
+  path: "prod/DB",
+  tier: "sensitive",
+  reason: "nightly backup",
+  status: "pending",
+  createdAt: Date.UTC(2030, 0, 1),
+  expiresAt: Date.UTC(2030, 0, 1, 0, 10),
+  decidedAt: null,
+  decisionReason: null,
+  grant: null,
+  grantUntil: null,
+  usedAt: null,
 };
 const noSleep = { sleep: async () => undefined };
 
@@ -65,10 +78,31 @@ describe("webhook", () => {
     expect(received[0]!.method).toBe("POST");
     expect(received[0]!.headers["content-type"]).toBe("application/json");
     const body = JSON.parse(received[0]!.body) as Record<string, unknown>;
-    expect(Object.keys(body).sort()).toEqual(["action", "agent", "approve", "createdAt", "deny", "event", "expiresAt", "id", "path", "principal", "reason", "text", "tier"]);
+    expect(Object.keys(body).sort()).toEqual([
+      "action",
+      "agent",
+      "approve",
+      "createdAt",
+      "deny",
+      "event",
+      "expiresAt",
+      "id",
+      "path",
+      "principal",
+      "reason",
+      "text",
+      "tier",
+    ]);
     expect(body).toMatchObject({
-      event: "approval.request", id: "apr_abc", agent: "deploy-bot", action: "secret.read", path: "prod/DB", tier: "sensitive", reason: "nightly backup",
-      expiresAt: "2030-01-01T00:10:00.000Z", approve: "authy approvals approve apr_abc",
+      event: "approval.request",
+      id: "apr_abc",
+      agent: "deploy-bot",
+      action: "secret.read",
+      path: "prod/DB",
+      tier: "sensitive",
+      reason: "nightly backup",
+      expiresAt: "2030-01-01T00:10:00.000Z",
+      approve: "authy approvals approve apr_abc",
     });
     expect(received[0]!.body).not.toMatch(/value/i);
   });
@@ -133,7 +167,13 @@ describe("notifier", () => {
     n.requested({ ...request, reason: "--help me" }, { webhook: null, desktop: true });
     await n.flush();
     expect(readFileSync(log, "utf8").split("\n")).toEqual([
-      "--app-name=authy", "--urgency=normal", "--", "authy: Agent deploy-bot wants to read prod/DB", "sensitive — --help me", "authy approvals approve apr_abc", "",
+      "--app-name=authy",
+      "--urgency=normal",
+      "--",
+      "authy: Agent deploy-bot wants to read prod/DB",
+      "sensitive — --help me",
+      "authy approvals approve apr_abc",
+      "",
     ]);
   });
 

@@ -50,7 +50,8 @@ export const accessOperations = [
     body: (z) => z.strictObject({ name: z.string(), scope: z.string(), description: shapes(z).text.optional() }),
     what: "agent",
     encode: (name, o) => ({ body: { name, scope: o.scope, description: o.description } }),
-    decode: async ({ vault, body: b }) => vault().createAgent(b.name, { scope: b.scope, ...(b.description === undefined ? {} : { description: b.description }) }),
+    decode: async ({ vault, body: b }) =>
+      vault().createAgent(b.name, { scope: b.scope, ...(b.description === undefined ? {} : { description: b.description }) }),
   }),
   op({
     // Its tokens stop working at once.
@@ -90,7 +91,18 @@ export const accessOperations = [
         relayed: z.boolean().optional(),
       }),
     what: "token request",
-    encode: (req) => ({ body: { scope: req.scope, ttlMs: req.ttlMs, uses: req.uses, agent: req.agent, label: req.label, pid: req.pid, processTree: req.processTree, relayed: req.relayed } }),
+    encode: (req) => ({
+      body: {
+        scope: req.scope,
+        ttlMs: req.ttlMs,
+        uses: req.uses,
+        agent: req.agent,
+        label: req.label,
+        pid: req.pid,
+        processTree: req.processTree,
+        relayed: req.relayed,
+      },
+    }),
     result: (t: IssuedToken) => ({ token: t.token, id: t.id, expiresAt: t.expiresAt, scope: t.scope, notices: t.notices }),
     decode: async ({ vault: vaultOf, caller, body: b, server: { opts } }) => {
       onlyOne("scope and scopes", b.scope, b.scopes);

@@ -22,7 +22,16 @@ export const auditOperations = [
       return z.strictObject({ namespace: text, agent: text, actor: text, action: text, since: numeric, until: numeric, limit: numeric, afterSeq: numeric });
     },
     encode: (f = {}) => ({
-      query: { namespace: f.namespace, agent: f.agent, actor: f.actor, action: f.action, since: num(f.since), until: num(f.until), limit: num(f.limit), afterSeq: num(f.afterSeq) },
+      query: {
+        namespace: f.namespace,
+        agent: f.agent,
+        actor: f.actor,
+        action: f.action,
+        since: num(f.since),
+        until: num(f.until),
+        limit: num(f.limit),
+        afterSeq: num(f.afterSeq),
+      },
     }),
     decode: async ({ vault, query: q }) => {
       const filter: AuditFilter = {};

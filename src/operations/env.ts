@@ -36,7 +36,11 @@ export const envOperations = [
         entries: z.array(z.strictObject({ key: z.string(), value: z.string(), description: shapes(z).text.optional() })).max(100_000),
         noOverwrite: z.boolean().optional(),
         /** Where the entries came from (dotenv, pass, passage, …), for the audit entry. */
-        source: z.string().regex(/^[a-z]+$/).max(16).optional(),
+        source: z
+          .string()
+          .regex(/^[a-z]+$/)
+          .max(16)
+          .optional(),
         tier: z.enum(TIERS).optional(),
         dryRun: z.boolean().optional(),
       }),
@@ -60,7 +64,9 @@ export const envOperations = [
       return plan;
     },
     decode: async ({ vault, body: b }) => {
-      const entries = b.entries.map((e) => (e.description === undefined ? { key: e.key, value: e.value } : { key: e.key, value: e.value, description: e.description }));
+      const entries = b.entries.map((e) =>
+        e.description === undefined ? { key: e.key, value: e.value } : { key: e.key, value: e.value, description: e.description },
+      );
       return vault().importEnv(entries, { namespace: b.namespace, ...given({ noOverwrite: b.noOverwrite, tier: b.tier, dryRun: b.dryRun, source: b.source }) });
     },
   }),
@@ -90,18 +96,31 @@ export const envOperations = [
       const { text, details } = shapes(z);
       return z.strictObject({
         scope: z.string().optional(),
-        refs: z.array(z.strictObject({ name: z.string(), path: z.string(), source: text })).max(MAX_ITEMS).optional(),
+        refs: z
+          .array(z.strictObject({ name: z.string(), path: z.string(), source: text }))
+          .max(MAX_ITEMS)
+          .optional(),
         only: z.array(z.string()).max(MAX_ITEMS).optional(),
         command: text,
         // The core writes its own command/scope/secrets into the run.start entry; a caller's
         // details must not overwrite the list of what it was given.
-        details: details.refine((d) => !["command", "scope", "secrets", "sandboxed", "sandbox"].some((k) => Object.hasOwn(d, k)), "must not set command, scope, secrets or sandbox").optional(),
+        details: details
+          .refine(
+            (d) => !["command", "scope", "secrets", "sandboxed", "sandbox"].some((k) => Object.hasOwn(d, k)),
+            "must not set command, scope, secrets or sandbox",
+          )
+          .optional(),
         // What the values are for; it fixes the audit action (run.start, secret.inject): a caller
         // never names the action of its own read.
         purpose: z.enum(DISPATCH_PURPOSES).optional(),
         reason: text.optional(),
         sandbox: z
-          .strictObject({ write: z.array(text).max(MAX_ITEMS), read: z.array(text).max(MAX_ITEMS), hosts: z.array(text).max(MAX_ITEMS), network: z.enum(["host", "none"]) })
+          .strictObject({
+            write: z.array(text).max(MAX_ITEMS),
+            read: z.array(text).max(MAX_ITEMS),
+            hosts: z.array(text).max(MAX_ITEMS),
+            network: z.enum(["host", "none"]),
+          })
           .optional(),
         ownScope: z.boolean().optional(),
       });
@@ -135,7 +154,8 @@ export const envOperations = [
         const end = { exitCode: b.exitCode, signal: b.signal, durationMs: b.durationMs, ...given({ pid: b.pid }) };
         ({ run } = await vault.endRun(b.ticket, end, (id) => firstEnd(server, id)));
       } catch (e) {
-        if (isAuthyError(e) && e.code === "ACCESS_DENIED") await server.refusals.note({ actor: "ticket:unknown", action: "run.end.denied", resource: "POST /v1/runs/end", reason: "not a run ticket" });
+        if (isAuthyError(e) && e.code === "ACCESS_DENIED")
+          await server.refusals.note({ actor: "ticket:unknown", action: "run.end.denied", resource: "POST /v1/runs/end", reason: "not a run ticket" });
         throw e;
       }
       return { recorded: true, run };

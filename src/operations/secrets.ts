@@ -27,8 +27,18 @@ function item(path: string): { namespace: string; key: string } {
 /** The SecretMeta fields of a secret body (which may also carry the value). */
 function metaOf(b: SecretMeta): SecretMeta {
   return {
-    path: b.path, namespace: b.namespace, key: b.key, type: b.type, tier: b.tier, description: b.description, tags: b.tags,
-    expiresAt: b.expiresAt, version: b.version, deletedAt: b.deletedAt, createdAt: b.createdAt, updatedAt: b.updatedAt,
+    path: b.path,
+    namespace: b.namespace,
+    key: b.key,
+    type: b.type,
+    tier: b.tier,
+    description: b.description,
+    tags: b.tags,
+    expiresAt: b.expiresAt,
+    version: b.version,
+    deletedAt: b.deletedAt,
+    createdAt: b.createdAt,
+    updatedAt: b.updatedAt,
     ...(b.generator === undefined ? {} : { generator: b.generator }),
   };
 }
@@ -42,7 +52,8 @@ function tagsOf(text: string | undefined): string[] | undefined {
   } catch {
     tags = null;
   }
-  if (!Array.isArray(tags) || !tags.every((t) => typeof t === "string")) throw new AuthyError("INVALID_INPUT", "invalid query: tags must be a JSON array of strings");
+  if (!Array.isArray(tags) || !tags.every((t) => typeof t === "string"))
+    throw new AuthyError("INVALID_INPUT", "invalid query: tags must be a JSON array of strings");
   return tags;
 }
 
@@ -53,10 +64,18 @@ function base64Of(value: Uint8Array): string {
 type WriteBody = { value?: string | undefined; valueBase64?: string | undefined } & { [K in keyof SetOptions]?: SetOptions[K] | undefined };
 
 /** Writes a new version; the value buffer is wiped once the core has sealed it. */
-async function write(vault: { setSecret(path: string, value: Uint8Array, o: SetOptions): Promise<SecretMeta> }, path: string, b: WriteBody): Promise<SecretMeta> {
+async function write(
+  vault: { setSecret(path: string, value: Uint8Array, o: SetOptions): Promise<SecretMeta> },
+  path: string,
+  b: WriteBody,
+): Promise<SecretMeta> {
   const value = decodeValue(b);
   try {
-    return await vault.setSecret(path, value, given({ type: b.type, tier: b.tier, description: b.description, tags: b.tags, expiresAt: b.expiresAt, reason: b.reason, generator: b.generator }));
+    return await vault.setSecret(
+      path,
+      value,
+      given({ type: b.type, tier: b.tier, description: b.description, tags: b.tags, expiresAt: b.expiresAt, reason: b.reason, generator: b.generator }),
+    );
   } finally {
     value.fill(0);
   }
@@ -82,7 +101,13 @@ export const secretOperations = [
       }),
     encode: (o = {}) => ({
       params: { namespace: o.namespace === undefined || o.namespace === "" ? undefined : validateNamespace(o.namespace) },
-      query: { recursive: flag(o.recursive), deleted: flag(o.includeDeleted), type: o.type, tier: o.tier, tags: o.tags?.length ? JSON.stringify(o.tags) : undefined },
+      query: {
+        recursive: flag(o.recursive),
+        deleted: flag(o.includeDeleted),
+        type: o.type,
+        tier: o.tier,
+        tags: o.tags?.length ? JSON.stringify(o.tags) : undefined,
+      },
     }),
     result: (json: { items: never }) => json.items,
     decode: async ({ vault, params, query }) => {
@@ -106,9 +131,17 @@ export const secretOperations = [
     path: ITEM,
     callers: ANYONE,
     query: (z) =>
-      z.strictObject({ version: shapes(z).numeric, allowExpired: shapes(z).flag, encoding: z.enum(["utf8", "base64"]).optional(), reason: shapes(z).text.optional() }),
+      z.strictObject({
+        version: shapes(z).numeric,
+        allowExpired: shapes(z).flag,
+        encoding: z.enum(["utf8", "base64"]).optional(),
+        reason: shapes(z).text.optional(),
+      }),
     // authy's own client always asks for base64, so that binary survives byte for byte.
-    encode: (path, o = {}) => ({ params: item(path), query: { encoding: "base64", version: num(o.version), allowExpired: flag(o.allowExpired), reason: o.reason } }),
+    encode: (path, o = {}) => ({
+      params: item(path),
+      query: { encoding: "base64", version: num(o.version), allowExpired: flag(o.allowExpired), reason: o.reason },
+    }),
     result: (b: SecretMeta & { value?: string; valueBase64?: string }) => {
       const bytes = b.valueBase64 !== undefined ? Buffer.from(b.valueBase64, "base64") : Buffer.from(b.value ?? "", "utf8");
       const value = new Uint8Array(bytes); // a copy of its own, not a view of Node's shared pool
@@ -118,7 +151,11 @@ export const secretOperations = [
     decode: async ({ vault, params, query }) => {
       const { meta, value } = await vault().getSecret(
         pathOf(params),
-        given({ version: query.version === undefined ? undefined : Number(query.version), allowExpired: isSet(query.allowExpired) ? true : undefined, reason: query.reason }),
+        given({
+          version: query.version === undefined ? undefined : Number(query.version),
+          allowExpired: isSet(query.allowExpired) ? true : undefined,
+          reason: query.reason,
+        }),
       );
       try {
         return { ...meta, ...encodeValue(value, query.encoding === "base64") };

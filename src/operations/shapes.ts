@@ -42,7 +42,10 @@ function build(z: Zod) {
         /** Why, for the owner, when the write needs an approval. */
         reason: text.optional(),
         /** How the value was generated, remembered for `secrets rotate` (null forgets it). */
-        generator: z.strictObject({ length: z.number().int(), charset: z.string().max(MAX_TEXT) }).nullable().optional(),
+        generator: z
+          .strictObject({ length: z.number().int(), charset: z.string().max(MAX_TEXT) })
+          .nullable()
+          .optional(),
       })
       .refine(oneValue, ONE_VALUE),
     secretRotate: z.strictObject(valueFields).refine(oneValue, ONE_VALUE),

@@ -30,7 +30,10 @@ export const vaultOperations = [
     body: (z) =>
       z.strictObject({
         /** An audit action name such as `vault.backup` or `run.start`. */
-        action: z.string().regex(/^[a-z][a-z0-9_-]*(?:\.[a-z][a-z0-9_-]*)+$/, "must look like noun.verb").max(64),
+        action: z
+          .string()
+          .regex(/^[a-z][a-z0-9_-]*(?:\.[a-z][a-z0-9_-]*)+$/, "must look like noun.verb")
+          .max(64),
         resource: shapes(z).text,
         details: shapes(z).details.optional(),
       }),

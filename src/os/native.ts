@@ -100,7 +100,13 @@ function build(): Native {
   const koffi = loadKoffi();
   const libc = koffi.load(null); // the process's own symbols: libc is loaded already
   const prctl = libc.func("prctl", "int", ["int", "ulong", "ulong", "ulong", "ulong"]);
-  const getsockopt = libc.func("getsockopt", "int", ["int", "int", "int", koffi.out(koffi.pointer("uint8_t")) as string, koffi.inout(koffi.pointer("uint32_t")) as string]);
+  const getsockopt = libc.func("getsockopt", "int", [
+    "int",
+    "int",
+    "int",
+    koffi.out(koffi.pointer("uint8_t")) as string,
+    koffi.inout(koffi.pointer("uint32_t")) as string,
+  ]);
   const setpgid = libc.func("setpgid", "int", ["int", "int"]);
   const pipe2 = libc.func("pipe2", "int", [koffi.out(koffi.pointer("int")) as string, "int"]);
   const fcntl = libc.func("fcntl", "int", ["int", "int", "int"]);

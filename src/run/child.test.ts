@@ -153,7 +153,12 @@ describe("runChild: environment", () => {
     const parent = { PATH: process.env.PATH, HOME: "/home/x", AUTHY_SESSION: "s", AUTHY_PASSPHRASE: "p", AUTHY_IDENTITY: "i", AUTHY_HOME: "/h" };
     const env = buildChildEnv(parent, { OPENAI_API_KEY: "sk-test-123456" });
     const { stdout } = await run("env", [], { env });
-    const seen = Object.fromEntries(stdout.trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
+    const seen = Object.fromEntries(
+      stdout
+        .trim()
+        .split("\n")
+        .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+    );
     expect(seen.OPENAI_API_KEY).toBe("sk-test-123456");
     expect(seen.HOME).toBe("/home/x");
     expect(Object.keys(seen).filter((name) => name.startsWith("AUTHY_"))).toEqual([]);
@@ -175,7 +180,7 @@ describe("runChild: masking", () => {
 
   it.runIf(existsSync("/proc/self/fd"))("gives the child real pipes for the output it masks, not socket pairs", async () => {
     const masker = createMasker([secret]);
-    const { stdout, stderr } = await run("sh", ["-c", 'readlink /proc/$$/fd/1; readlink /proc/$$/fd/2 >&2'], { masker });
+    const { stdout, stderr } = await run("sh", ["-c", "readlink /proc/$$/fd/1; readlink /proc/$$/fd/2 >&2"], { masker });
     expect(stdout).toMatch(/^pipe:\[\d+\]\n$/);
     expect(stderr).toMatch(/^pipe:\[\d+\]\n$/);
   });
@@ -302,8 +307,7 @@ describe("runChild: PTY", () => {
             child.stdout.on("data", listener);
             child.stderr.on("data", listener);
           },
-          onExit: (listener) =>
-            child.on("close", (code, signal) => listener({ exitCode: code ?? 0, signal: signal ? constants.signals[signal] : undefined })),
+          onExit: (listener) => child.on("close", (code, signal) => listener({ exitCode: code ?? 0, signal: signal ? constants.signals[signal] : undefined })),
           write: (data) => {
             calls.input += String(data);
             child.stdin.write(data);

@@ -22,7 +22,6 @@ import { loadNodePty, startOnPty } from "./pty.js";
 import type { PtyModule } from "./pty-module.js";
 import { startWatchdog } from "./watchdog.js";
 
-
 export type { RunChildOptions } from "./launch.js";
 
 export interface RunChildResult {

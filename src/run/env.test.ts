@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AuthyError } from "../errors.js";
-import {
-  AUTHY_CREDENTIAL_VARS,
-  MAX_ENV_STRING_BYTES,
-  buildChildEnv,
-  checkInjectedName,
-  isDangerousEnvName,
-  validateEnvName,
-  validateEnvValue,
-} from "./env.js";
+import { AUTHY_CREDENTIAL_VARS, MAX_ENV_STRING_BYTES, buildChildEnv, checkInjectedName, isDangerousEnvName, validateEnvName, validateEnvValue } from "./env.js";
 import { thrown } from "../errors.test-helpers.js";
-
 
 describe("buildChildEnv", () => {
   const parent = {
@@ -95,7 +86,20 @@ describe("env names and values", () => {
   });
 
   it("knows the loader, shell and runtime variables", () => {
-    for (const name of ["LD_AUDIT", "DYLD_LIBRARY_PATH", "NODE_PATH", "PYTHONSTARTUP", "PERL5OPT", "RUBYOPT", "IFS", "PS4", "GCONV_PATH", "GLIBC_TUNABLES", "JAVA_TOOL_OPTIONS", "BASH_FUNC_x%%"]) {
+    for (const name of [
+      "LD_AUDIT",
+      "DYLD_LIBRARY_PATH",
+      "NODE_PATH",
+      "PYTHONSTARTUP",
+      "PERL5OPT",
+      "RUBYOPT",
+      "IFS",
+      "PS4",
+      "GCONV_PATH",
+      "GLIBC_TUNABLES",
+      "JAVA_TOOL_OPTIONS",
+      "BASH_FUNC_x%%",
+    ]) {
       expect(isDangerousEnvName(name)).toBe(true);
     }
     for (const name of ["OPENAI_API_KEY", "DATABASE_URL", "HOME", "LDAP_URL", "NODE_ENV"]) expect(isDangerousEnvName(name)).toBe(false);

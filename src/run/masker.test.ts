@@ -19,7 +19,7 @@ function referenceMask(data: Uint8Array, values: readonly (string | Uint8Array)[
     }
   }
   const out: Buffer[] = [];
-  for (let i = 0; i < buf.length; ) {
+  for (let i = 0; i < buf.length;) {
     let j = i;
     while (j < buf.length && covered[j] === covered[i]) j++;
     out.push(covered[i] ? Buffer.from(P) : buf.subarray(i, j));
@@ -225,15 +225,20 @@ describe("masker: streaming", () => {
   });
 
   it("matches whole-buffer masking when secrets overlap, repeat and contain each other", () => {
-    const ab = (min: number, max: number) =>
-      fc.array(fc.constantFrom("a", "b"), { minLength: min, maxLength: max }).map((a) => a.join(""));
+    const ab = (min: number, max: number) => fc.array(fc.constantFrom("a", "b"), { minLength: min, maxLength: max }).map((a) => a.join(""));
     fc.assert(
       fc.property(ab(0, 200), fc.array(ab(6, 10), { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 30 }), (data, secrets, cutSeeds) => {
         const bytes = Buffer.from(data);
         const m = createMasker(secrets);
         const expected = referenceMask(bytes, secrets);
         expect(byteByByte(m, bytes).equals(expected)).toBe(true);
-        expect(maskChunked(m, bytes, cutSeeds.map((c) => c % (bytes.length + 1))).equals(expected)).toBe(true);
+        expect(
+          maskChunked(
+            m,
+            bytes,
+            cutSeeds.map((c) => c % (bytes.length + 1)),
+          ).equals(expected),
+        ).toBe(true);
       }),
       { numRuns: Number(process.env.MASK_RUNS ?? 400) },
     );
@@ -250,7 +255,13 @@ describe("masker: streaming", () => {
         fc.array(fc.nat(), { maxLength: 10 }),
         (parts, cutSeeds) => {
           const data = Buffer.from(parts.map((p) => (typeof p === "number" ? secrets[p]! : p)).join(""));
-          expect(maskChunked(m, data, cutSeeds.map((c) => c % (data.length + 1))).equals(referenceMask(data, secrets))).toBe(true);
+          expect(
+            maskChunked(
+              m,
+              data,
+              cutSeeds.map((c) => c % (data.length + 1)),
+            ).equals(referenceMask(data, secrets)),
+          ).toBe(true);
         },
       ),
       { numRuns: Number(process.env.MASK_RUNS ?? 200) },

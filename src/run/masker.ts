@@ -184,7 +184,10 @@ export class MaskSession {
     for (let i = 0; i < found.length; i += 2) this.addMatch(found[i]!, found[i + 1]!);
     // A partial match is shorter than the longest pattern: look at the last maxLength - 1 bytes.
     const fromHeld = maxLength - 1 - chunk.length;
-    const tail = fromHeld > 0 && held.length > 0 ? Buffer.concat([held.subarray(Math.max(0, held.length - fromHeld)), chunk]) : chunk.subarray(Math.max(0, chunk.length - maxLength + 1));
+    const tail =
+      fromHeld > 0 && held.length > 0
+        ? Buffer.concat([held.subarray(Math.max(0, held.length - fromHeld)), chunk])
+        : chunk.subarray(Math.max(0, chunk.length - maxLength + 1));
     this.emit(this.pos - partial.hold(tail), chunk, chunkStart, out);
   }
 

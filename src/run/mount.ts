@@ -23,7 +23,7 @@ export function writeMountFile(path: string, content: string | Uint8Array): void
   }
   try {
     const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+    for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
   } catch (e) {
     closeSync(fd);
     try {

@@ -14,7 +14,8 @@ function naiveHold(patterns: readonly Buffer[], tail: Buffer): number {
 
 describe("PartialMatch", () => {
   it("holds the longest suffix that a longer pattern starts with, as the automaton does", () => {
-    const bytes = (min: number, max: number) => fc.array(fc.constantFrom(0x61, 0x62, 0x63, 0xff), { minLength: min, maxLength: max }).map((a) => Buffer.from(a));
+    const bytes = (min: number, max: number) =>
+      fc.array(fc.constantFrom(0x61, 0x62, 0x63, 0xff), { minLength: min, maxLength: max }).map((a) => Buffer.from(a));
     fc.assert(
       fc.property(fc.array(bytes(1, 9), { minLength: 1, maxLength: 6 }), bytes(0, 12), (patterns, tail) => {
         const partial = new PartialMatch(patterns);

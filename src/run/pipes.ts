@@ -91,7 +91,8 @@ export async function startOnPipes({ path, options, cwd, stdout, stderr, diagnos
   const outputs: Promise<void>[] = [];
   // The read end of a pipe of ours, as a stream (a net.Socket over the descriptor, as Node.js
   // reads process.stdin when it is a pipe).
-  const readerOf = (pipe: OutputPipe | null, own: Readable | null): Readable | null => (pipe ? new net.Socket({ fd: pipe.read, readable: true, writable: false }) : own);
+  const readerOf = (pipe: OutputPipe | null, own: Readable | null): Readable | null =>
+    pipe ? new net.Socket({ fd: pipe.read, readable: true, writable: false }) : own;
   const sources = [readerOf(pipes[0]!, child.stdout), readerOf(pipes[1]!, child.stderr)] as const;
   for (const [source, dest] of [
     [sources[0], stdout],
@@ -143,4 +144,3 @@ function pump(source: Readable, sink: OutputSink): Promise<void> {
     source.once("close", () => void sink.end().then(resolve));
   });
 }
-

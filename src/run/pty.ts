@@ -95,4 +95,3 @@ export function startOnPty(pty: PtyModule, { path, options, cwd, stdout }: Launc
     },
   };
 }
-

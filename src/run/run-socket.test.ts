@@ -42,7 +42,12 @@ afterEach(async () => {
 });
 
 async function start(): Promise<RunSocket> {
-  relay = await startRunSocket({ socketPath: path.join(dir, "run.sock"), daemonSocket: path.join(dir, "daemon.sock"), token: TOKEN, onRefused: (r) => refused.push(r) });
+  relay = await startRunSocket({
+    socketPath: path.join(dir, "run.sock"),
+    daemonSocket: path.join(dir, "daemon.sock"),
+    token: TOKEN,
+    onRefused: (r) => refused.push(r),
+  });
   return relay;
 }
 

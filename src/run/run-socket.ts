@@ -64,7 +64,10 @@ const WRONG_TOKEN = refusalBody(
   "inside `authy run --sandbox --pass-token`, leave AUTHY_TOKEN as the run set it; nothing else reaches the vault from here",
 );
 
-const NOT_IN_SANDBOX = refusalBody("this socket serves only the processes of the sandboxed run it was made for", "use the daemon's own socket, with your own credentials");
+const NOT_IN_SANDBOX = refusalBody(
+  "this socket serves only the processes of the sandboxed run it was made for",
+  "use the daemon's own socket, with your own credentials",
+);
 
 /** The connecting process, read at accept time (as the daemon does), with its start time against a reused pid. */
 function peerOf(conn: net.Socket): ProcessRef | null {
@@ -98,11 +101,18 @@ export async function startRunSocket(options: RunSocketOptions): Promise<RunSock
     const peer = peers.get(req.socket) ?? null;
     const now = peer && procStat(peer.pid);
     if (peer === null || tree === null || !running(now) || now.start !== peer.start || !descendsFrom(peer.pid, tree)) {
-      refuse(res, "not a process of the sandbox", NOT_IN_SANDBOX); return;
+      refuse(res, "not a process of the sandbox", NOT_IN_SANDBOX);
+      return;
     }
     const bearer = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? "")?.[1];
-    if (bearer === undefined) { refuse(res, "no credentials", WRONG_TOKEN); return; }
-    if (!constantTimeEqual(Buffer.from(bearer, "utf8"), expected)) { refuse(res, "not this run's token", WRONG_TOKEN); return; }
+    if (bearer === undefined) {
+      refuse(res, "no credentials", WRONG_TOKEN);
+      return;
+    }
+    if (!constantTimeEqual(Buffer.from(bearer, "utf8"), expected)) {
+      refuse(res, "not this run's token", WRONG_TOKEN);
+      return;
+    }
     const headers = { ...req.headers };
     delete headers.connection;
     const upstream = http.request({ socketPath: options.daemonSocket, method: req.method, path: req.url, headers }, (up) => {
@@ -111,7 +121,9 @@ export async function startRunSocket(options: RunSocketOptions): Promise<RunSock
     });
     upstream.on("error", () => {
       if (res.headersSent) return void res.destroy();
-      const body = JSON.stringify({ error: { code: "UNAVAILABLE", message: "the vault's daemon is not reachable", hint: "the owner may have locked the vault" } });
+      const body = JSON.stringify({
+        error: { code: "UNAVAILABLE", message: "the vault's daemon is not reachable", hint: "the owner may have locked the vault" },
+      });
       res.writeHead(503, { "content-type": "application/json", connection: "close" }).end(body);
     });
     res.on("close", () => {

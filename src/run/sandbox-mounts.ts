@@ -21,10 +21,7 @@ export const CREDENTIAL_HOMES = [".ssh", ".gnupg", ".aws", ".config/gcloud", ".d
 
 export type PathKind = "dir" | "file" | "missing";
 
-export type MountOp =
-  | { op: "bind"; path: string; writable: boolean }
-  | { op: "tmpfs"; path: string }
-  | { op: "hide-file"; path: string };
+export type MountOp = { op: "bind"; path: string; writable: boolean } | { op: "tmpfs"; path: string } | { op: "hide-file"; path: string };
 
 export interface MountPlanInput {
   home: string;
@@ -108,13 +105,19 @@ export function planMounts(input: MountPlanInput, probe: PathProbe = hostProbe):
       });
     }
   }
-  const ops: MountOp[] = [{ op: "tmpfs", path: "/tmp" }, { op: "bind", path: cwd, writable: true }];
+  const ops: MountOp[] = [
+    { op: "tmpfs", path: "/tmp" },
+    { op: "bind", path: cwd, writable: true },
+  ];
   for (const p of write) ops.push({ op: "bind", path: p, writable: true });
   for (const [p, kind] of hidden) ops.push(kind === "dir" ? { op: "tmpfs", path: p } : { op: "hide-file", path: p });
   // Bound even where the root shows it already: it may be under the private /tmp.
   for (const p of read) if (!write.includes(p)) ops.push({ op: "bind", path: p, writable: false });
   // Stable: at equal depth, binds (listed first) keep their order.
-  return ops.map((o, i) => ({ o, i })).sort((a, b) => depth(a.o.path) - depth(b.o.path) || a.i - b.i).map(({ o }) => o);
+  return ops
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => depth(a.o.path) - depth(b.o.path) || a.i - b.i)
+    .map(({ o }) => o);
 }
 
 /** The bwrap arguments for a plan. */

@@ -62,7 +62,9 @@ describe("the sandbox's proxy", () => {
   });
 
   it("answers CONNECT to an allowed host with 200 and to another with 403", async () => {
-    const ok = await exchange(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\nGET /tunnel HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const ok = await exchange(
+      `CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\nGET /tunnel HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
     expect(ok.toString()).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n\r\n[\s\S]*hello \/tunnel/);
     const no = await exchange(`CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n`);
     expect(no.toString()).toMatch(/^HTTP\/1\.1 403 Forbidden[\s\S]*example\.com:443 is not an allowed host/);

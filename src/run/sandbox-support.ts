@@ -55,7 +55,21 @@ const PROBE_TIMEOUT_MS = 10_000;
  * restriction of user namespaces on Ubuntu, a seccomp filter, an `env` that is not GNU's).
  */
 export function probeSandbox(bwrap: string, env = systemCommand("env")): void {
-  const args = ["--ignore-signal=INT", bwrap, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--ro-bind", "/", "/", "--", env, "--default-signal=INT", "true"];
+  const args = [
+    "--ignore-signal=INT",
+    bwrap,
+    "--unshare-pid",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--die-with-parent",
+    "--ro-bind",
+    "/",
+    "/",
+    "--",
+    env,
+    "--default-signal=INT",
+    "true",
+  ];
   const r = spawnSync(env, args, { stdio: ["ignore", "ignore", "pipe"], timeout: PROBE_TIMEOUT_MS, env: { PATH: "/usr/bin:/bin" } });
   if (r.status === 0) return;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stderr is null when env could not be started (r.error)
@@ -83,9 +97,13 @@ export function checkSandboxSupport(probe: SupportProbe = hostSupportProbe): str
   }
   const bwrap = probe.findBwrap();
   if (bwrap === null) {
-    throw new AuthyError("UNAVAILABLE", `--sandbox needs bwrap, which is not installed: install the ${BWRAP_PACKAGE} package (apt-get install ${BWRAP_PACKAGE})`, {
-      hint: `dnf and pacman call the package ${BWRAP_PACKAGE} too`,
-    });
+    throw new AuthyError(
+      "UNAVAILABLE",
+      `--sandbox needs bwrap, which is not installed: install the ${BWRAP_PACKAGE} package (apt-get install ${BWRAP_PACKAGE})`,
+      {
+        hint: `dnf and pacman call the package ${BWRAP_PACKAGE} too`,
+      },
+    );
   }
   for (const { file, off } of USERNS_SWITCHES) {
     if (probe.readSysctl(file) === off) {

@@ -97,12 +97,7 @@ function jsonEscapes(text: string): string[] {
   // Nothing any of the variants escapes differently: one form (most values).
   if (!/[/\u0080-\uffff<>&]/.test(plain)) return [plain];
   const unicodeEscape = (ch: string) => "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0");
-  return [
-    plain,
-    plain.replace(/\//g, "\\/"),
-    plain.replace(/[\u0080-\uffff]/g, unicodeEscape),
-    plain.replace(/[<>&\u2028\u2029]/g, unicodeEscape),
-  ];
+  return [plain, plain.replace(/\//g, "\\/"), plain.replace(/[\u0080-\uffff]/g, unicodeEscape), plain.replace(/[<>&\u2028\u2029]/g, unicodeEscape)];
 }
 
 function decodeUtf8(bytes: Buffer): string | null {

@@ -18,7 +18,12 @@ exec authy scan --staged
 export async function installHook(cwd: string): Promise<{ hook: string; replaced: boolean }> {
   let hooksDir: string;
   try {
-    hooksDir = path.resolve(cwd, execFileSync("git", ["rev-parse", "--git-path", "hooks"], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString("utf8").trim());
+    hooksDir = path.resolve(
+      cwd,
+      execFileSync("git", ["rev-parse", "--git-path", "hooks"], { cwd, stdio: ["ignore", "pipe", "ignore"] })
+        .toString("utf8")
+        .trim(),
+    );
   } catch {
     throw new AuthyError("INVALID_INPUT", "--install-hook needs a git repository", { hint: "run it inside the repository" });
   }

@@ -43,9 +43,22 @@ export interface ScanOptions {
   onProgress?(files: number, total: number): void;
 }
 
-export async function scanTargets(targets: readonly Target[], secrets: readonly { path: string; value: Uint8Array }[], opts: ScanOptions = {}): Promise<ScanReport> {
+export async function scanTargets(
+  targets: readonly Target[],
+  secrets: readonly { path: string; value: Uint8Array }[],
+  opts: ScanOptions = {},
+): Promise<ScanReport> {
   const patterns = buildPatterns(secrets);
-  const report: ScanReport = { findings: [], files: 0, bytes: 0, secrets: secrets.length, uncounted: 0, tooShort: patterns.tooShort, redacted: [], unreadable: [] };
+  const report: ScanReport = {
+    findings: [],
+    files: 0,
+    bytes: 0,
+    secrets: secrets.length,
+    uncounted: 0,
+    tooShort: patterns.tooShort,
+    redacted: [],
+    unreadable: [],
+  };
   // Redaction is refused before anything is read, so that a refusal changes nothing at all.
   if (opts.redact && !opts.force) {
     const tracked = targets.filter((t) => t.file && isTracked(t.file)).map((t) => t.name);
@@ -71,7 +84,10 @@ export async function scanTargets(targets: readonly Target[], secrets: readonly 
     report.bytes += result.bytes;
     report.uncounted += result.dropped;
     if (result.hits.length > 0) {
-      const where = await locate(t.open(), result.hits.map((h) => h.start));
+      const where = await locate(
+        t.open(),
+        result.hits.map((h) => h.start),
+      );
       result.hits.forEach((h, i) => report.findings.push({ file: t.name, line: where[i]!.line, column: where[i]!.column, secret: h.path, form: h.form }));
       if (opts.redact && t.file) {
         const backup = await redactFile(t.file, result.hits, { backup: opts.backup !== false });

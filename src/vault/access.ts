@@ -28,7 +28,9 @@ async function authorizeOther(ctx: VaultContext, path: string, capability: Capab
   if (actor.kind === "owner") return;
   if (actor.kind === "agent") {
     await tryAudit(ctx, `${action}.denied`, path, { reason: "agent keys only obtain tokens" }, "denied");
-    throw new AuthyError("ACCESS_DENIED", "an agent key can only be exchanged for a token", { hint: "create a token with `authy tokens create` and use AUTHY_TOKEN" });
+    throw new AuthyError("ACCESS_DENIED", "an agent key can only be exchanged for a token", {
+      hint: "create a token with `authy tokens create` and use AUTHY_TOKEN",
+    });
   }
   const d = decide(actor.scope, path, capability);
   if (d.allowed) return;
@@ -45,7 +47,8 @@ export function mayList(ctx: VaultContext, path: string): boolean {
 }
 
 export function requireOwner(ctx: VaultContext, what: string): void {
-  if (ctx.actor.kind !== "owner") throw new AuthyError("ACCESS_DENIED", `only the owner can ${what}`, { hint: "use the owner session (AUTHY_SESSION) or the passphrase" });
+  if (ctx.actor.kind !== "owner")
+    throw new AuthyError("ACCESS_DENIED", `only the owner can ${what}`, { hint: "use the owner session (AUTHY_SESSION) or the passphrase" });
 }
 
 /**
@@ -53,7 +56,13 @@ export function requireOwner(ctx: VaultContext, what: string): void {
  * or of a request refused before the core. The acting context is the daemon's own (the
  * owner), which is not who knocked, so the entry names the presented credential instead.
  */
-export async function auditRefusedCredential(ctx: VaultContext, who: string, action: string, resource: string, details: Record<string, unknown>): Promise<void> {
+export async function auditRefusedCredential(
+  ctx: VaultContext,
+  who: string,
+  action: string,
+  resource: string,
+  details: Record<string, unknown>,
+): Promise<void> {
   requireOwner(ctx, "record refusals");
   try {
     await ctx.store.write((tx) => appendAudit(tx, ctx.keys, [{ ts: ctx.clock.now(), actor: who, action, resource, outcome: "denied", details }]));

@@ -48,14 +48,24 @@ function sealAgent(ctx: VaultContext, r: Omit<AgentRow, "mac">): AgentRow {
 
 export async function createAgent(ctx: VaultContext, name: string, opts: { scope: string; description?: string }): Promise<{ agent: AgentInfo; key: string }> {
   requireOwner(ctx, "create agents");
-  if (!AGENT_NAME.test(name)) throw new AuthyError("INVALID_INPUT", `invalid agent name ${JSON.stringify(name.slice(0, 80))}`, { hint: "letters, digits, . _ - (up to 64)" });
+  if (!AGENT_NAME.test(name))
+    throw new AuthyError("INVALID_INPUT", `invalid agent name ${JSON.stringify(name.slice(0, 80))}`, { hint: "letters, digits, . _ - (up to 64)" });
   await resolveScope(ctx, opts.scope); // the scope must exist (or be a valid compact scope) now
   const id = randomId("", 8);
   const secret = randomToken(32);
   return ctx.store.write(async (tx) => {
     const existing = await tx.getAgent(name);
-    if (existing && existing.revokedAt === null) throw new AuthyError("ALREADY_EXISTS", `agent ${name} already exists`, { hint: "revoke it first, or choose another name" });
-    const row = sealAgent(ctx, { name, id, keyHash: secretHash(ctx, secret), scope: opts.scope, description: opts.description ?? "", createdAt: ctx.clock.now(), revokedAt: null });
+    if (existing && existing.revokedAt === null)
+      throw new AuthyError("ALREADY_EXISTS", `agent ${name} already exists`, { hint: "revoke it first, or choose another name" });
+    const row = sealAgent(ctx, {
+      name,
+      id,
+      keyHash: secretHash(ctx, secret),
+      scope: opts.scope,
+      description: opts.description ?? "",
+      createdAt: ctx.clock.now(),
+      revokedAt: null,
+    });
     await tx.putAgent(row);
     await audit(tx, ctx, "agent.create", `agent:${name}`, { scope: opts.scope });
     return { agent: openAgentRow(ctx, row), key: `${AGENT_KEY_PREFIX}${id}_${secret}` };

@@ -1,7 +1,15 @@
 import { AuthyError, integrityError } from "../errors.js";
 import type { ApprovalRow } from "../store/store.js";
 import type { VaultContext } from "./context.js";
-import { APPROVAL_ACTIONS, APPROVAL_STATUSES, MAX_APPROVAL_REASON_LENGTH, type ApprovalAction, type ApprovalInfo, type ApprovalStatus, type GrantKind } from "./approval-info.js";
+import {
+  APPROVAL_ACTIONS,
+  APPROVAL_STATUSES,
+  MAX_APPROVAL_REASON_LENGTH,
+  type ApprovalAction,
+  type ApprovalInfo,
+  type ApprovalStatus,
+  type GrantKind,
+} from "./approval-info.js";
 import { isTier, type Actor, type Tier } from "./types.js";
 
 export {
@@ -33,8 +41,22 @@ const APPROVAL_DOMAIN = "authy/approval/v1";
 
 function approvalFields(r: Omit<ApprovalRow, "mac">) {
   return [
-    r.id, r.principal, r.agent, r.token, r.action, r.path, r.tier, r.reason, r.status, r.createdAt, r.expiresAt,
-    r.decidedAt, r.decisionReason, r.grantKind, r.grantUntil, r.usedAt,
+    r.id,
+    r.principal,
+    r.agent,
+    r.token,
+    r.action,
+    r.path,
+    r.tier,
+    r.reason,
+    r.status,
+    r.createdAt,
+    r.expiresAt,
+    r.decidedAt,
+    r.decisionReason,
+    r.grantKind,
+    r.grantUntil,
+    r.usedAt,
   ];
 }
 

@@ -62,7 +62,13 @@ async function requested(p: Promise<unknown>): Promise<{ id: string; approvals: 
 }
 
 async function auditActions(): Promise<{ action: string; actor: string; resource: string; outcome: string; details: Record<string, unknown> }[]> {
-  return (await store.listAudit({})).map((r) => ({ action: r.action, actor: r.actor, resource: r.resource, outcome: r.outcome, details: JSON.parse(r.details) as Record<string, unknown> }));
+  return (await store.listAudit({})).map((r) => ({
+    action: r.action,
+    actor: r.actor,
+    resource: r.resource,
+    outcome: r.outcome,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+  }));
 }
 
 beforeEach(async () => {
@@ -98,11 +104,27 @@ describe("the tier table, for tokens", () => {
     const [a, ...rest] = await owner.listApprovals();
     expect(rest).toEqual([]);
     expect(a).toMatchObject({
-      id: r.id, principal: "agent:deploy-bot#deploy-bot-id", agent: "deploy-bot", token: "t1", action: "secret.read", path: "prod/DB", tier: "sensitive",
-      reason: "nightly migration", status: "pending", createdAt: T0, expiresAt: T0 + APPROVAL_PENDING_TTL_MS, grant: null, grantUntil: null,
+      id: r.id,
+      principal: "agent:deploy-bot#deploy-bot-id",
+      agent: "deploy-bot",
+      token: "t1",
+      action: "secret.read",
+      path: "prod/DB",
+      tier: "sensitive",
+      reason: "nightly migration",
+      status: "pending",
+      createdAt: T0,
+      expiresAt: T0 + APPROVAL_PENDING_TTL_MS,
+      grant: null,
+      grantUntil: null,
     });
     const entry = (await auditActions()).find((e) => e.action === "approval.request")!;
-    expect(entry).toMatchObject({ actor: "token:t1(deploy-bot)", resource: "prod/DB", outcome: "pending", details: { id: r.id, action: "secret.read", tier: "sensitive", reason: "nightly migration" } });
+    expect(entry).toMatchObject({
+      actor: "token:t1(deploy-bot)",
+      resource: "prod/DB",
+      outcome: "pending",
+      details: { id: r.id, action: "secret.read", tier: "sensitive", reason: "nightly migration" },
+    });
     expect((await auditActions()).some((e) => e.action === "secret.read" && e.actor.startsWith("token:"))).toBe(false);
   });
 
@@ -350,7 +372,20 @@ describe("decisions", () => {
   });
 
   it("a notifier that throws does not stop the request", async () => {
-    const loud = await Vault.fromKey({ store, clock, approvals: { notifier: { requested: () => { throw new Error("webhook down"); } } } }, owner.exportKey());
+    const loud = await Vault.fromKey(
+      {
+        store,
+        clock,
+        approvals: {
+          notifier: {
+            requested: () => {
+              throw new Error("webhook down");
+            },
+          },
+        },
+      },
+      owner.exportKey(),
+    );
     const bot = loud.as((await tokenFor("deploy-bot", "t1")).actor);
     const { id } = await requested(bot.getSecret("prod/DB"));
     expect((await owner.getApproval(id)).status).toBe("pending");
@@ -375,7 +410,11 @@ describe("run and inject (dispatch)", () => {
     expect((await owner.getApproval(db!.id)).status).toBe("approved");
     await owner.approve(root!.id);
     const d = await bot.dispatch({ command: "deploy.sh", refs });
-    expect(d.secrets.map((s) => [s.name, s.value])).toEqual([["DB", "db-value"], ["PLAIN", "plain-value"], ["ROOT", "root-value"]]);
+    expect(d.secrets.map((s) => [s.name, s.value])).toEqual([
+      ["DB", "db-value"],
+      ["PLAIN", "plain-value"],
+      ["ROOT", "root-value"],
+    ]);
     expect((await owner.listApprovals()).map((a) => a.status)).toEqual(["used", "used"]);
     const runs = (await auditActions()).filter((e) => e.action === "run.start");
     expect(runs).toHaveLength(1);

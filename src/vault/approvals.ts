@@ -130,7 +130,12 @@ export async function passApprovals(tx: StoreWriter, ctx: VaultContext, needs: r
   const plans: { need: ApprovalNeed; grant?: ApprovalRow; pending?: ApprovalRow }[] = [];
   for (const need of wanted.values()) {
     const listed = (await tx.listApprovals({ principal, path: need.path })).map((r) => verifyApproval(ctx, r));
-    const rows = await recordLapses(tx, ctx, listed.filter((r) => r.action === need.action), now);
+    const rows = await recordLapses(
+      tx,
+      ctx,
+      listed.filter((r) => r.action === need.action),
+      now,
+    );
     const approved = rows.filter((r) => r.status === "approved");
     // A time-boxed grant is preferred: using it spends nothing.
     const grant = approved.find((r) => r.grantKind === "window") ?? approved.find((r) => r.grantKind === "once");
@@ -140,7 +145,12 @@ export async function passApprovals(tx: StoreWriter, ctx: VaultContext, needs: r
     for (const { grant } of plans) {
       const g = grant!;
       if (g.grantKind === "once") await tx.putApproval(reseal(ctx, g, { status: "used", usedAt: now }));
-      await audit(tx, ctx, "approval.use", g.path, { id: g.id, action: g.action, grant: g.grantKind, ...(g.grantKind === "window" ? { until: g.grantUntil } : {}) });
+      await audit(tx, ctx, "approval.use", g.path, {
+        id: g.id,
+        action: g.action,
+        grant: g.grantKind,
+        ...(g.grantKind === "window" ? { until: g.grantUntil } : {}),
+      });
     }
     return PASS;
   }
@@ -196,14 +206,28 @@ export function approvalRequired(ctx: VaultContext, gate: { requests: ApprovalIn
   const first = gate.requests[0]!;
   const what = gate.requests.map((a) => `${a.action === "secret.read" ? "read" : "write"} ${a.path} (${a.tier})`).join(", ");
   const ids = gate.requests.map((a) => a.id).join(", ");
-  return new AuthyError("APPROVAL_REQUIRED", `the owner's approval is needed to ${what}: ${gate.requests.length === 1 ? "request" : "requests"} ${ids} pending`, {
-    hint: `wait for ${gate.requests.length === 1 ? "it" : "them"} (--wait), or ask the owner to run ${gate.requests.map((a) => `\`authy approvals approve ${a.id}\``).join(" and ")}`,
-    details: {
-      approvalId: first.id,
-      status: first.status,
-      approvals: gate.requests.map((a) => ({ id: a.id, status: a.status, agent: a.agent, principal: a.principal, action: a.action, path: a.path, tier: a.tier, reason: a.reason, expiresAt: a.expiresAt })),
+  return new AuthyError(
+    "APPROVAL_REQUIRED",
+    `the owner's approval is needed to ${what}: ${gate.requests.length === 1 ? "request" : "requests"} ${ids} pending`,
+    {
+      hint: `wait for ${gate.requests.length === 1 ? "it" : "them"} (--wait), or ask the owner to run ${gate.requests.map((a) => `\`authy approvals approve ${a.id}\``).join(" and ")}`,
+      details: {
+        approvalId: first.id,
+        status: first.status,
+        approvals: gate.requests.map((a) => ({
+          id: a.id,
+          status: a.status,
+          agent: a.agent,
+          principal: a.principal,
+          action: a.action,
+          path: a.path,
+          tier: a.tier,
+          reason: a.reason,
+          expiresAt: a.expiresAt,
+        })),
+      },
     },
-  });
+  );
 }
 
 /** `passApprovals` in a transaction of its own, for an operation that has none to share. */
@@ -238,7 +262,10 @@ export async function listApprovals(ctx: VaultContext, opts: { status?: string }
   }
   const now = ctx.clock.now();
   const rows = (await ctx.store.listApprovals()).map((r) => verifyApproval(ctx, r));
-  await persistLapses(ctx, rows.filter((r) => lapse(r, now)).map((r) => r.id));
+  await persistLapses(
+    ctx,
+    rows.filter((r) => lapse(r, now)).map((r) => r.id),
+  );
   const all = rows.map((r) => approvalInfo(r, now));
   return opts.status === undefined ? all : all.filter((a) => a.status === opts.status);
 }
@@ -283,7 +310,15 @@ async function pendingRow(tx: StoreWriter, ctx: VaultContext, id: string, now: n
   });
 }
 
-async function decide(tx: StoreWriter, ctx: VaultContext, row: ApprovalRow, now: number, verdict: "approved" | "denied", note: string, forMs?: number): Promise<ApprovalInfo> {
+async function decide(
+  tx: StoreWriter,
+  ctx: VaultContext,
+  row: ApprovalRow,
+  now: number,
+  verdict: "approved" | "denied",
+  note: string,
+  forMs?: number,
+): Promise<ApprovalInfo> {
   const approved = verdict === "approved";
   const updated = reseal(ctx, row, {
     status: verdict,
@@ -326,7 +361,12 @@ export async function approveAll(ctx: VaultContext, opts: ApproveOptions = {}): 
   const forMs = checkWindow(opts.forMs);
   return ctx.store.write(async (tx) => {
     const now = ctx.clock.now();
-    const rows = await recordLapses(tx, ctx, (await tx.listApprovals({ status: "pending" })).map((r) => verifyApproval(ctx, r)), now);
+    const rows = await recordLapses(
+      tx,
+      ctx,
+      (await tx.listApprovals({ status: "pending" })).map((r) => verifyApproval(ctx, r)),
+      now,
+    );
     const out: ApprovalInfo[] = [];
     for (const row of rows) if (row.status === "pending") out.push(await decide(tx, ctx, row, now, "approved", note, forMs));
     return out;

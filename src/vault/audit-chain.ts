@@ -33,9 +33,7 @@ export interface AuditEvent {
 }
 
 export function auditHash(vaultId: Uint8Array, e: Omit<AuditRow, "hash" | "mac">): Uint8Array {
-  return sha256(
-    encodeFields([AUDIT_DOMAIN, vaultId, e.seq, e.ts, e.actor, e.action, e.resource, e.outcome, e.details, e.prevHash]),
-  );
+  return sha256(encodeFields([AUDIT_DOMAIN, vaultId, e.seq, e.ts, e.actor, e.action, e.resource, e.outcome, e.details, e.prevHash]));
 }
 
 /** Appends entries inside the caller's write transaction. */

@@ -66,14 +66,19 @@ function shift(db: Database.Database, from: number, delta: number): void {
 
 const row = (db: Database.Database, seq: number) => db.prepare("SELECT * FROM audit WHERE seq = ?").get(seq) as Record<string, unknown>;
 const insert = (db: Database.Database, r: Record<string, unknown>) =>
-  db.prepare(`INSERT INTO audit (${Object.keys(r).join(", ")}) VALUES (${Object.keys(r).map((k) => "@" + k).join(", ")})`).run(r);
+  db
+    .prepare(
+      `INSERT INTO audit (${Object.keys(r).join(", ")}) VALUES (${Object.keys(r)
+        .map((k) => "@" + k)
+        .join(", ")})`,
+    )
+    .run(r);
 
 async function firstBad(v = vault): Promise<string | null> {
   const r = await v.verifyAudit();
   expect(r.ok).toBe(r.firstBad === null);
   return r.firstBad && `${r.firstBad.seq}: ${r.firstBad.reason}`;
 }
-
 
 describe("audit verify", () => {
   it("passes an untouched log and reports its head", async () => {
@@ -136,7 +141,16 @@ describe("audit verify", () => {
     sql((db) => {
       const before = row(db, 5);
       shift(db, 6, 1);
-      const forged = { seq: 6, ts: before.ts as number, actor: "owner", action: "test.event", resource: "ns/FORGED", outcome: "ok", details: "{}", prev_hash: before.hash as Uint8Array };
+      const forged = {
+        seq: 6,
+        ts: before.ts as number,
+        actor: "owner",
+        action: "test.event",
+        resource: "ns/FORGED",
+        outcome: "ok",
+        details: "{}",
+        prev_hash: before.hash as Uint8Array,
+      };
       const hash = auditHash(keys.vaultId, { ...forged, prevHash: forged.prev_hash });
       insert(db, { ...forged, hash, mac: new Uint8Array(32) });
       db.prepare("UPDATE audit SET prev_hash = ? WHERE seq = 7").run(hash);
@@ -214,7 +228,11 @@ describe("audit checkpoints", () => {
     const cp = await vault.auditCheckpoint();
     sql((db) => db.prepare("UPDATE audit SET details = '{}' WHERE seq = 4").run());
     const r = await vault.verifyAudit({ checkpoint: cp });
-    expect(r).toMatchObject({ ok: false, firstBad: { seq: 4 }, checkpoint: { ok: false, reason: "not reached: the chain breaks at entry 4, before entry 10" } });
+    expect(r).toMatchObject({
+      ok: false,
+      firstBad: { seq: 4 },
+      checkpoint: { ok: false, reason: "not reached: the chain breaks at entry 4, before entry 10" },
+    });
   });
 
   it("refuses a checkpoint edited to fit a shortened log", async () => {
@@ -228,8 +246,19 @@ describe("audit checkpoints", () => {
 
   it("refuses another vault's checkpoint and anything that is not a checkpoint", async () => {
     const cp = await vault.auditCheckpoint();
-    expect(await codeOf(vault.verifyAudit({ checkpoint: { ...cp, vaultId: "00".repeat(16) } }))).toMatch(/^INVALID_INPUT: the checkpoint is for vault 0+, not this one/);
-    for (const bad of [null, [], {}, { ...cp, format: "v0" }, { ...cp, seq: -1 }, { ...cp, seq: "10" }, { ...cp, hash: "xyz" }, { ...cp, mac: cp.mac.toUpperCase() }]) {
+    expect(await codeOf(vault.verifyAudit({ checkpoint: { ...cp, vaultId: "00".repeat(16) } }))).toMatch(
+      /^INVALID_INPUT: the checkpoint is for vault 0+, not this one/,
+    );
+    for (const bad of [
+      null,
+      [],
+      {},
+      { ...cp, format: "v0" },
+      { ...cp, seq: -1 },
+      { ...cp, seq: "10" },
+      { ...cp, hash: "xyz" },
+      { ...cp, mac: cp.mac.toUpperCase() },
+    ]) {
       expect(() => parseCheckpoint(bad)).toThrow(/not an authy audit checkpoint/);
     }
   });
@@ -255,10 +284,17 @@ describe("values never reach the audit log", () => {
     await vault.deleteSecret("prod/CANARY");
     await vault.restoreSecret("prod/CANARY");
     const dump = await new Promise<string>((resolve) =>
-      sql((db) => resolve((db.prepare("SELECT * FROM audit").raw(true).all() as unknown[][]).flat().map((c) => (c instanceof Uint8Array ? Buffer.from(c).toString("latin1") : String(c))).join("\n"))),
+      sql((db) =>
+        resolve(
+          (db.prepare("SELECT * FROM audit").raw(true).all() as unknown[][])
+            .flat()
+            .map((c) => (c instanceof Uint8Array ? Buffer.from(c).toString("latin1") : String(c)))
+            .join("\n"),
+        ),
+      ),
     );
     const exported: string[] = [];
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await vault.exportAudit({ afterSeq: after });
       if (page.entries.length === 0) break;
       exported.push(JSON.stringify(page.entries), JSON.stringify(await vault.queryAudit({ limit: 1000 })));

@@ -23,7 +23,7 @@ export { CHECKPOINT_FORMAT, parseCheckpoint, type AuditCheckpoint } from "./chec
  *   mac = HMAC-SHA-256(audit key, encodeFields(["authy/audit-checkpoint/v1", vault id,
  *                                               seq, hash (32 bytes), ts]))
  *
-* `ts` is when the checkpoint was taken (epoch ms). The MAC stops a checkpoint from being
+ * `ts` is when the checkpoint was taken (epoch ms). The MAC stops a checkpoint from being
  * edited to fit a shortened log; entry MACs are over exactly 32 bytes and this one is over a
  * longer encoding, so neither can stand in for the other.
  */
@@ -48,10 +48,14 @@ export function verifyCheckpointMac(keys: Keyring, cp: AuditCheckpoint): void {
   const c = parseCheckpoint(cp);
   const ours = Buffer.from(keys.vaultId).toString("hex");
   if (c.vaultId !== ours) {
-    throw new AuthyError("INVALID_INPUT", `the checkpoint is for vault ${c.vaultId}, not this one (${ours})`, { hint: "check --home, or give this vault's checkpoint" });
+    throw new AuthyError("INVALID_INPUT", `the checkpoint is for vault ${c.vaultId}, not this one (${ours})`, {
+      hint: "check --home, or give this vault's checkpoint",
+    });
   }
   if (!constantTimeEqual(macOf(keys, c.seq, c.hash, c.ts), Buffer.from(c.mac, "hex"))) {
-    throw new AuthyError("INTEGRITY", "the audit checkpoint was edited, or was not made by this vault", { hint: "use a checkpoint written by `authy audit checkpoint` and kept unchanged" });
+    throw new AuthyError("INTEGRITY", "the audit checkpoint was edited, or was not made by this vault", {
+      hint: "use a checkpoint written by `authy audit checkpoint` and kept unchanged",
+    });
   }
 }
 
@@ -59,7 +63,12 @@ export function verifyCheckpointMac(keys: Keyring, cp: AuditCheckpoint): void {
  * Whether the verified chain still holds the checkpoint: `headSeq` is the last entry that
  * verified, `hashAtSeq` the hash the chain has at the checkpoint's seq (null if never reached).
  */
-export function checkpointHolds(cp: AuditCheckpoint, headSeq: number, hashAtSeq: string | null, firstBad: { seq: number } | null): { ok: boolean; reason: string | null } {
+export function checkpointHolds(
+  cp: AuditCheckpoint,
+  headSeq: number,
+  hashAtSeq: string | null,
+  firstBad: { seq: number } | null,
+): { ok: boolean; reason: string | null } {
   const at = cp.seq === 0 ? GENESIS_HASH_HEX : hashAtSeq;
   if (at !== null) {
     return at === cp.hash ? { ok: true, reason: null } : { ok: false, reason: `entry ${cp.seq} is not the one checkpointed: the log was rewritten` };

@@ -58,7 +58,6 @@ function sql(fn: (db: Database.Database) => void): void {
   }
 }
 
-
 const seqs = async (f: Parameters<Vault["queryAudit"]>[0]) => (await vault.queryAudit(f)).entries.map((e) => e.seq);
 
 describe("audit queries", () => {
@@ -98,7 +97,14 @@ describe("audit queries", () => {
   });
 
   it("filters by namespace: the namespace and everything below it, never a longer name", async () => {
-    await append([{ resource: "prod" }, { resource: "prod/A" }, { resource: "prod/sub/B" }, { resource: "production/A" }, { resource: "prodX" }, { resource: "Prod/A" }]);
+    await append([
+      { resource: "prod" },
+      { resource: "prod/A" },
+      { resource: "prod/sub/B" },
+      { resource: "production/A" },
+      { resource: "prodX" },
+      { resource: "Prod/A" },
+    ]);
     expect(await seqs({ namespace: "prod" })).toEqual([2, 3, 4]);
     expect(await seqs({ namespace: "prod/sub" })).toEqual([4]);
     expect(await seqs({ namespace: "prod/A" })).toEqual([3]);
@@ -107,11 +113,20 @@ describe("audit queries", () => {
   it("filters by agent: the agent's own entries and its tokens', through real operations", async () => {
     await vault.setSecret("prod/K", utf8("value-0123456789"));
     const scope = await vault.resolveScope("secrets:read:prod/*");
-    const token = (id: string, agent?: string): Actor => ({ kind: "token", id, scope, expiresAt: T0 + 60 * MINUTE, ...(agent ? { agent, agentId: `${agent}-id` } : {}) });
+    const token = (id: string, agent?: string): Actor => ({
+      kind: "token",
+      id,
+      scope,
+      expiresAt: T0 + 60 * MINUTE,
+      ...(agent ? { agent, agentId: `${agent}-id` } : {}),
+    });
     await vault.as(token("tk1", "ci")).getSecret("prod/K");
     await vault.as(token("tk2", "cid")).getSecret("prod/K");
     await vault.as(token("tk3")).getSecret("prod/K");
-    await append([{ actor: "agent:ci", action: "token.issue" }, { actor: "agent:cid", action: "token.issue" }]);
+    await append([
+      { actor: "agent:ci", action: "token.issue" },
+      { actor: "agent:cid", action: "token.issue" },
+    ]);
     const byCi = (await vault.queryAudit({ agent: "ci" })).entries;
     expect(byCi.map((e) => [e.actor, e.action])).toEqual([
       ["token:tk1(ci)", "secret.read"],
@@ -131,7 +146,16 @@ describe("audit queries", () => {
   });
 
   it("refuses bad filters with INVALID_INPUT", async () => {
-    for (const f of [{ limit: 0 }, { limit: MAX_AUDIT_LIMIT + 1 }, { limit: 1.5 }, { since: 2, until: 1 }, { namespace: "a/../b" }, { namespace: "prod/" }, { agent: "" }, { afterSeq: -1 }]) {
+    for (const f of [
+      { limit: 0 },
+      { limit: MAX_AUDIT_LIMIT + 1 },
+      { limit: 1.5 },
+      { since: 2, until: 1 },
+      { namespace: "a/../b" },
+      { namespace: "prod/" },
+      { agent: "" },
+      { afterSeq: -1 },
+    ]) {
       expect(await codeOf(vault.queryAudit(f))).toMatch(/^INVALID_INPUT/);
     }
   });
@@ -204,7 +228,7 @@ describe("audit export pages", () => {
   it("pages through the whole log, oldest first, linked page to page", async () => {
     await append(Array.from({ length: 9 }, (_, i) => ({ details: { i } })));
     const all: number[] = [];
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await vault.exportAudit({ afterSeq: after, limit: 4 });
       if (page.entries.length === 0) break;
       expect(page.headSeq).toBe(10);

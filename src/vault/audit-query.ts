@@ -71,7 +71,17 @@ function parseDetails(json: string): Record<string, unknown> {
   return { text: json };
 }
 
-function entryOf(seq: number, ts: number, actor: string, action: string, resource: string, outcome: string, details: string, prevHash: string, hash: string): AuditEntry {
+function entryOf(
+  seq: number,
+  ts: number,
+  actor: string,
+  action: string,
+  resource: string,
+  outcome: string,
+  details: string,
+  prevHash: string,
+  hash: string,
+): AuditEntry {
   return { seq, ts, actor, action, resource, outcome, details: parseDetails(details), prevHash, hash };
 }
 
@@ -88,7 +98,10 @@ function nonEmpty(name: string, v: string | undefined): void {
 function checkFilter(f: AuditFilter): void {
   wholeNumber("the limit", f.limit, 1, MAX_AUDIT_LIMIT);
   wholeNumber("afterSeq", f.afterSeq, 0);
-  for (const [name, t] of [["since", f.since], ["until", f.until]] as const) {
+  for (const [name, t] of [
+    ["since", f.since],
+    ["until", f.until],
+  ] as const) {
     if (t !== undefined && !Number.isSafeInteger(t)) throw new AuthyError("INVALID_INPUT", `${name} is not a time`);
   }
   if (f.since !== undefined && f.until !== undefined && f.since > f.until) {
@@ -167,4 +180,3 @@ export async function exportAuditPage(ctx: VaultContext, afterSeq: number, limit
   const entries = rows.map((r) => entryOf(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]));
   return { entries, headSeq: Math.max(head, walker.last.seq) };
 }
-

@@ -103,7 +103,9 @@ async function sandboxFor(ctx: VaultContext, scope: Scope | null, req: DispatchR
 
 function deny(ctx: VaultContext, scope: Scope, path: string, rule: string): Promise<never> {
   return tryAudit(ctx, "secret.read.denied", path, { scope: scope.name, rule }, "denied").then(() => {
-    throw new AuthyError("ACCESS_DENIED", `scope ${scope.name} may not read ${path}`, { hint: `check it with \`authy policy test ${scope.name} ${path} read\`` });
+    throw new AuthyError("ACCESS_DENIED", `scope ${scope.name} may not read ${path}`, {
+      hint: `check it with \`authy policy test ${scope.name} ${path} read\``,
+    });
   });
 }
 

@@ -59,8 +59,7 @@ export function planImport(entries: readonly EnvEntry[], existing: ReadonlyMap<s
     else if (opts.noOverwrite) action = "skip";
     else if (current.value === e.value && opts.tier === undefined && (e.description === undefined || e.description === current.description)) {
       action = "unchanged";
-    }
-    else action = "update";
+    } else action = "update";
     counts[action]++;
     items.push({ key: e.key, path, action });
   }
@@ -144,7 +143,9 @@ export async function importEnv(
 async function namespaceRows(ctx: VaultContext, ns: string): Promise<CurrentRows[]> {
   for (let attempt = 1; ; attempt++) {
     const rows = await ctx.store.readCurrentIn(ns);
-    const listed = parseListing(await readListing(ctx)).filter((s) => s.namespace === ns).map((s) => s.path);
+    const listed = parseListing(await readListing(ctx))
+      .filter((s) => s.namespace === ns)
+      .map((s) => s.path);
     if (listed.length === rows.length && listed.every((p, i) => p === rows[i]!.secret.path)) return rows;
     if (attempt >= LISTING_READ_ATTEMPTS) throw integrityError(`the secrets of ${ns} do not match the authenticated list of secrets`);
   }
@@ -188,7 +189,9 @@ export async function exportEnv(ctx: VaultContext, namespace: string, opts: { ke
   }
   // Nothing to export is an error, not an empty file (`> .env` would silently write one).
   if (!wanted && out.length === 0) {
-    throw new AuthyError("NOT_FOUND", `no secrets in ${ns}`, { hint: "namespaces hold only the secrets directly in them; see `authy secrets list --recursive`" });
+    throw new AuthyError("NOT_FOUND", `no secrets in ${ns}`, {
+      hint: "namespaces hold only the secrets directly in them; see `authy secrets list --recursive`",
+    });
   }
   const gate = await ctx.store.write(async (tx) => {
     const g = await passApprovals(tx, ctx, needs, opts.reason);

@@ -7,7 +7,11 @@ import * as secrets from "./secrets.js";
  * Every secret's current value, for `export --to` or `scan` (owner only; audited as one
  * operation, vault.export or vault.scan, before release).
  */
-export async function exportAll(ctx: VaultContext, namespace: string | undefined, action: "vault.export" | "vault.scan"): Promise<{ path: string; value: Uint8Array }[]> {
+export async function exportAll(
+  ctx: VaultContext,
+  namespace: string | undefined,
+  action: "vault.export" | "vault.scan",
+): Promise<{ path: string; value: Uint8Array }[]> {
   requireOwner(ctx, "export the vault");
   const items = await secrets.listSecrets(ctx, { namespace, recursive: true });
   const out: { path: string; value: Uint8Array }[] = [];

@@ -1,10 +1,38 @@
 import type {
-  AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, CurrentRows, KeySlotRow, PolicyRow, SecretRow, SettingsRow, StateBucket,
-  StateDigestRow, StateRow, Store, StoreReader, StoreWriter, TokenRow, UnlockFailureRow, VaultRow, VersionRow,
+  AgentRow,
+  ApprovalQuery,
+  ApprovalRow,
+  AuditChainRow,
+  AuditQuery,
+  AuditRow,
+  CurrentRows,
+  KeySlotRow,
+  PolicyRow,
+  SecretRow,
+  SettingsRow,
+  StateBucket,
+  StateDigestRow,
+  StateRow,
+  Store,
+  StoreReader,
+  StoreWriter,
+  TokenRow,
+  UnlockFailureRow,
+  VaultRow,
+  VersionRow,
 } from "../store/store.js";
 import type { Keyring } from "./keyring.js";
 import {
-  bucketName, digestBucket, macState, parseBucketName, pathBucket, readBucketText, secretRowBucket, shardBucket, verifyBucket, verifyState,
+  bucketName,
+  digestBucket,
+  macState,
+  parseBucketName,
+  pathBucket,
+  readBucketText,
+  secretRowBucket,
+  shardBucket,
+  verifyBucket,
+  verifyState,
 } from "./state-digest.js";
 
 /**
@@ -76,7 +104,11 @@ abstract class FreshReader implements StoreReader {
   }
   async readCurrentIn(namespace: string): Promise<CurrentRows[]> {
     const rows = await this.inner.readCurrentIn(namespace);
-    await this.checkTable("secrets", rows.map((r) => secretRowBucket(r.secret)), namespace);
+    await this.checkTable(
+      "secrets",
+      rows.map((r) => secretRowBucket(r.secret)),
+      namespace,
+    );
     return rows;
   }
   listVersions(path: string): Promise<VersionRow[]> {
@@ -129,7 +161,10 @@ abstract class FreshReader implements StoreReader {
   }
   async listTokens(): Promise<TokenRow[]> {
     const rows = await this.inner.listTokens();
-    await this.checkTable("tokens", rows.map((r) => shardBucket("tokens", r.id)));
+    await this.checkTable(
+      "tokens",
+      rows.map((r) => shardBucket("tokens", r.id)),
+    );
     return rows;
   }
   async getApproval(id: string): Promise<ApprovalRow | null> {
@@ -137,7 +172,10 @@ abstract class FreshReader implements StoreReader {
   }
   async listApprovals(query?: ApprovalQuery): Promise<ApprovalRow[]> {
     const rows = await this.inner.listApprovals(query);
-    await this.checkTable("approvals", rows.map((r) => shardBucket("approvals", r.id)));
+    await this.checkTable(
+      "approvals",
+      rows.map((r) => shardBucket("approvals", r.id)),
+    );
     return rows;
   }
 }

@@ -13,7 +13,8 @@ export const CHARSETS = {
 export type Charset = keyof typeof CHARSETS;
 export const MAX_GENERATED_LENGTH = 4096;
 
-export function generateValue(length: number, charset: string): string { // a Charset name or the characters themselves
+export function generateValue(length: number, charset: string): string {
+  // a Charset name or the characters themselves
   if (!Number.isInteger(length) || length < 1 || length > MAX_GENERATED_LENGTH) {
     throw new AuthyError("INVALID_INPUT", `length must be a whole number from 1 to ${MAX_GENERATED_LENGTH}`);
   }

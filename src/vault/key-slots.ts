@@ -51,12 +51,27 @@ export function verifySlot(keys: Keyring, r: KeySlotRow): void {
 }
 
 export function slotInfo(r: KeySlotRow): SlotInfo {
-  return { id: r.id, kind: r.kind, label: r.label, recipient: r.recipient, createdAt: r.createdAt, workFactor: r.kind === "passphrase" ? slotScryptLogN(r.slot) : null };
+  return {
+    id: r.id,
+    kind: r.kind,
+    label: r.label,
+    recipient: r.recipient,
+    createdAt: r.createdAt,
+    workFactor: r.kind === "passphrase" ? slotScryptLogN(r.slot) : null,
+  };
 }
 
 /** A vault row at the current format; its state MAC is written by the transaction's end (FreshWriter.seal). */
 export function sealVaultRow(keys: Keyring, createdAt: number, listingMac: Uint8Array | null, unlockMark = 0): VaultRow {
-  return { vaultId: keys.vaultId, format: VAULT_FORMAT, createdAt, listingMac, stateMac: null, unlockMark, mac: keys.macRow(VAULT_DOMAIN, [VAULT_FORMAT, createdAt]) };
+  return {
+    vaultId: keys.vaultId,
+    format: VAULT_FORMAT,
+    createdAt,
+    listingMac,
+    stateMac: null,
+    unlockMark,
+    mac: keys.macRow(VAULT_DOMAIN, [VAULT_FORMAT, createdAt]),
+  };
 }
 
 export function verifyVaultRow(keys: Keyring, row: VaultRow): void {
@@ -101,7 +116,10 @@ export async function openKeys(store: Store, vault: VaultRow, credential: Creden
   if ("passphrase" in credential) {
     for (const slot of slots.filter((s) => s.kind === "passphrase")) {
       const key = await tryUnwrap(() => unwrapWithPassphrase(slot.slot, credential.passphrase));
-      if (key) { found = { key, slot }; break; }
+      if (key) {
+        found = { key, slot };
+        break;
+      }
     }
   } else {
     const mine = new Set(await Promise.all(credential.identities.map((i) => identityToRecipient(i))));
@@ -110,7 +128,10 @@ export async function openKeys(store: Store, vault: VaultRow, credential: Creden
     const ordered = [...x.filter((s) => s.recipient && mine.has(s.recipient)), ...x.filter((s) => !s.recipient || !mine.has(s.recipient))];
     for (const slot of ordered) {
       const key = await tryUnwrap(() => unwrapWithIdentities(slot.slot, credential.identities));
-      if (key) { found = { key, slot }; break; }
+      if (key) {
+        found = { key, slot };
+        break;
+      }
     }
   }
   if (!found) throw lockedError();

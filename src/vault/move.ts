@@ -49,7 +49,8 @@ async function transfer(ctx: VaultContext, kind: Kind, from: string, to: string,
       const srcRow = await tx.getSecret(src.path);
       if (!srcRow) throw notFound(src.path);
       const meta = openSecretRow(ctx.keys, srcRow);
-      if (meta.deletedAt !== null) throw new AuthyError("NOT_FOUND", `secret ${src.path} is deleted`, { hint: `restore it with \`authy secrets restore ${src.path}\`` });
+      if (meta.deletedAt !== null)
+        throw new AuthyError("NOT_FOUND", `secret ${src.path} is deleted`, { hint: `restore it with \`authy secrets restore ${src.path}\`` });
       const dstRow = await tx.getSecret(dst.path);
       if (dstRow) {
         openSecretRow(ctx.keys, dstRow); // verified before it is replaced
@@ -103,14 +104,22 @@ async function copyRow(tx: StoreWriter, ctx: VaultContext, meta: SecretMeta, dst
   const current = (await tx.readCurrent([meta.path]))[0];
   const value = openCurrent(ctx, meta, current?.version ?? null);
   try {
-    const copied = await writeVersion(tx, ctx, dst.path, value, {
-      type: meta.type,
-      tier: meta.tier,
-      description: meta.description,
-      tags: meta.tags,
-      expiresAt: meta.expiresAt,
-      generator: meta.generator ?? null,
-    }, now, dstRow);
+    const copied = await writeVersion(
+      tx,
+      ctx,
+      dst.path,
+      value,
+      {
+        type: meta.type,
+        tier: meta.tier,
+        description: meta.description,
+        tags: meta.tags,
+        expiresAt: meta.expiresAt,
+        generator: meta.generator ?? null,
+      },
+      now,
+      dstRow,
+    );
     return { meta: copied, details: { fromVersion: meta.version, ...(dstRow ? { replaced: true } : {}) } };
   } finally {
     value.fill(0);

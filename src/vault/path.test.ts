@@ -7,9 +7,7 @@ import { joinPath, MAX_PATH_BYTES, validateNamespace, validatePath } from "./pat
 function canonical(path: string): boolean {
   const segments = path.split("/");
   return (
-    Buffer.byteLength(path, "utf8") <= MAX_PATH_BYTES &&
-    segments.length >= 2 &&
-    segments.every((s) => /^[A-Za-z0-9._-]+$/.test(s) && s !== "." && s !== "..")
+    Buffer.byteLength(path, "utf8") <= MAX_PATH_BYTES && segments.length >= 2 && segments.every((s) => /^[A-Za-z0-9._-]+$/.test(s) && s !== "." && s !== "..")
   );
 }
 
@@ -44,15 +42,18 @@ describe("validatePath", () => {
   it("accepts exactly the canonical paths (property, with the characters that matter)", () => {
     const char = fc.constantFrom("a", "Z", "0", ".", "_", "-", "/", " ", "é", "\u0000", "\\", "*");
     fc.assert(
-      fc.property(fc.array(char, { maxLength: 12 }).map((cs) => cs.join("")), (path) => {
-        let accepted = true;
-        try {
-          validatePath(path);
-        } catch {
-          accepted = false;
-        }
-        expect(accepted).toBe(canonical(path));
-      }),
+      fc.property(
+        fc.array(char, { maxLength: 12 }).map((cs) => cs.join("")),
+        (path) => {
+          let accepted = true;
+          try {
+            validatePath(path);
+          } catch {
+            accepted = false;
+          }
+          expect(accepted).toBe(canonical(path));
+        },
+      ),
       { numRuns: 5_000 },
     );
   });

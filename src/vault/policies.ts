@@ -71,7 +71,10 @@ export async function resolveScope(ctx: VaultContext, spec: string): Promise<Sco
     });
   }
   const scope = getScope(await loadPolicy(ctx), spec);
-  if (!scope) throw new AuthyError("NOT_FOUND", `no scope named ${JSON.stringify(spec)}`, { hint: "see `authy policy show`, or give a compact scope like secrets:read:prod/*" });
+  if (!scope)
+    throw new AuthyError("NOT_FOUND", `no scope named ${JSON.stringify(spec)}`, {
+      hint: "see `authy policy show`, or give a compact scope like secrets:read:prod/*",
+    });
   return scope;
 }
 

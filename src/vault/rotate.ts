@@ -63,7 +63,8 @@ async function rotate(ctx: VaultContext, path: string, opts: RotateOptions): Pro
     const row = await tx.getSecret(p.path);
     if (!row) throw notFound(p.path);
     const meta = openSecretRow(ctx.keys, row);
-    if (meta.deletedAt !== null) throw new AuthyError("NOT_FOUND", `secret ${p.path} is deleted`, { hint: `restore it with \`authy secrets restore ${p.path}\`` });
+    if (meta.deletedAt !== null)
+      throw new AuthyError("NOT_FOUND", `secret ${p.path} is deleted`, { hint: `restore it with \`authy secrets restore ${p.path}\`` });
     const given = opts.generator && (opts.generator.length !== undefined || opts.generator.charset !== undefined) ? opts.generator : null;
     if (!given && !meta.generator) throw noGenerator(p.path);
     const generator: Generator = {

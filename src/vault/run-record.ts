@@ -21,7 +21,6 @@ export { MAX_RUN_TICKET_LENGTH } from "./dispatch-purpose.js";
  */
 const RUN_DOMAIN = "authy/run-ticket/v1";
 
-
 export interface RunTicket {
   run: string;
   ticket: string;
@@ -77,8 +76,17 @@ function openTicket(ctx: VaultContext, ticket: string): TicketFields {
 export async function endRun(ctx: VaultContext, ticket: string, end: RunEnd, firstEnd: (run: string) => boolean = () => true): Promise<{ run: string }> {
   const [run, actor, resource, command, startedAt] = openTicket(ctx, ticket);
   if (!firstEnd(run)) throw new AuthyError("INVALID_INPUT", `the end of ${run} is already recorded`);
-  if (!Number.isSafeInteger(end.exitCode) || !Number.isFinite(end.durationMs)) throw new AuthyError("INVALID_INPUT", "a run's end needs its exit code and duration");
-  const details = { run, command, exitCode: end.exitCode, signal: end.signal, durationMs: Math.round(end.durationMs), startedAt, ...(end.pid === undefined ? {} : { pid: end.pid }) };
+  if (!Number.isSafeInteger(end.exitCode) || !Number.isFinite(end.durationMs))
+    throw new AuthyError("INVALID_INPUT", "a run's end needs its exit code and duration");
+  const details = {
+    run,
+    command,
+    exitCode: end.exitCode,
+    signal: end.signal,
+    durationMs: Math.round(end.durationMs),
+    startedAt,
+    ...(end.pid === undefined ? {} : { pid: end.pid }),
+  };
   await ctx.store.write((tx) => appendAudit(tx, ctx.keys, [{ ts: ctx.clock.now(), actor, action: "run.end", resource, outcome: "ok", details }]));
   return { run };
 }

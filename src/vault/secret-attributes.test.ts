@@ -13,17 +13,23 @@ describe("secret attributes (the tags column)", () => {
     expect(decodeAttributes(text, "x/Y")).toEqual({ tags: ["db"], generator: { length: 24, charset: "hex" } });
   });
 
-  it.each(["", "{", "null", "3", '{"tags":[]}', '{"tags":[],"generator":{"length":0,"charset":"hex"}}', '{"tags":[],"generator":{"length":5,"charset":""}}', '{"generator":{"length":5,"charset":"hex"}}'])(
-    "refuses malformed attributes %j as an integrity failure",
-    (text) => {
-      try {
-        decodeAttributes(text, "x/Y");
-        expect.unreachable();
-      } catch (e) {
-        expect(isAuthyError(e) && e.code).toBe("INTEGRITY");
-      }
-    },
-  );
+  it.each([
+    "",
+    "{",
+    "null",
+    "3",
+    '{"tags":[]}',
+    '{"tags":[],"generator":{"length":0,"charset":"hex"}}',
+    '{"tags":[],"generator":{"length":5,"charset":""}}',
+    '{"generator":{"length":5,"charset":"hex"}}',
+  ])("refuses malformed attributes %j as an integrity failure", (text) => {
+    try {
+      decodeAttributes(text, "x/Y");
+      expect.unreachable();
+    } catch (e) {
+      expect(isAuthyError(e) && e.code).toBe("INTEGRITY");
+    }
+  });
 
   it("checks a caller's generator before making a value", () => {
     expect(generateWith({ length: 10, charset: "numeric" })).toMatch(/^\d{10}$/);

@@ -44,7 +44,14 @@ export function decodeAttributes(text: string, path: string): { tags: string[]; 
 function isGenerator(g: unknown): g is Generator {
   if (typeof g !== "object" || g === null) return false;
   const { length, charset } = g as Record<string, unknown>;
-  return Number.isInteger(length) && (length as number) >= 1 && (length as number) <= MAX_GENERATED_LENGTH && typeof charset === "string" && charset.length > 0 && charset.length <= MAX_CHARSET_LENGTH;
+  return (
+    Number.isInteger(length) &&
+    (length as number) >= 1 &&
+    (length as number) <= MAX_GENERATED_LENGTH &&
+    typeof charset === "string" &&
+    charset.length > 0 &&
+    charset.length <= MAX_CHARSET_LENGTH
+  );
 }
 
 /**
@@ -53,7 +60,10 @@ function isGenerator(g: unknown): g is Generator {
  */
 export function generateWith(g: Generator): string {
   if (typeof g.charset !== "string" || g.charset.length > MAX_CHARSET_LENGTH) {
-    throw new AuthyError("INVALID_INPUT", `--charset must be a named charset (${Object.keys(CHARSETS).join(", ")}) or at most ${MAX_CHARSET_LENGTH} characters`);
+    throw new AuthyError(
+      "INVALID_INPUT",
+      `--charset must be a named charset (${Object.keys(CHARSETS).join(", ")}) or at most ${MAX_CHARSET_LENGTH} characters`,
+    );
   }
   return generateValue(g.length, g.charset);
 }

@@ -16,7 +16,18 @@ function line(s: SecretSummary): string {
 
 function summary(path: string, over: Partial<SecretSummary> = {}): SecretSummary {
   const cut = path.lastIndexOf("/");
-  return { path, namespace: path.slice(0, cut), key: path.slice(cut + 1), type: "api_key", tier: "standard", version: 1, deletedAt: null, updatedAt: 1_700_000_000_000, expiresAt: null, ...over };
+  return {
+    path,
+    namespace: path.slice(0, cut),
+    key: path.slice(cut + 1),
+    type: "api_key",
+    tier: "standard",
+    version: 1,
+    deletedAt: null,
+    updatedAt: 1_700_000_000_000,
+    expiresAt: null,
+    ...over,
+  };
 }
 
 describe("parseListing", () => {
@@ -45,7 +56,9 @@ describe("parseListing", () => {
   });
 
   it("gives the same paths as the summaries, deleted ones only when asked", () => {
-    const items = Array.from({ length: 2_000 }, (_, i) => summary(`ns${i % 7}/KEY_${i}`, { deletedAt: i % 3 === 0 ? 1_700_000_000_000 + i : null, expiresAt: i % 5 === 0 ? i : null }));
+    const items = Array.from({ length: 2_000 }, (_, i) =>
+      summary(`ns${i % 7}/KEY_${i}`, { deletedAt: i % 3 === 0 ? 1_700_000_000_000 + i : null, expiresAt: i % 5 === 0 ? i : null }),
+    );
     const text = items.map(line).join("\n");
     expect(listedPaths(text)).toEqual(items.filter((i) => i.deletedAt === null).map((i) => i.path));
     expect(listedPaths(text, { includeDeleted: true })).toEqual(items.map((i) => i.path));

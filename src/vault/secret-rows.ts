@@ -106,7 +106,6 @@ export function verifyListing(keys: Keyring, text: string, mac: Uint8Array | nul
 const FIELD = LISTING_FIELD;
 const FIELD_CODE = 0x1f;
 
-
 /** Parses the authenticated listing text (see Store.listingText) into summaries. */
 export function parseListing(text: string): SecretSummary[] {
   // One pass with indexOf and no intermediate arrays: `secrets list` of 100,000 names spends

@@ -86,9 +86,19 @@ function sealWrite(ctx: VaultContext, path: string, value: Uint8Array, opts: Set
   });
   // Built from what was just sealed rather than re-verified: an import writes 10,000 of these.
   const meta: SecretMeta = {
-    path: p.path, namespace: p.namespace, key: p.key, type, tier, description: row.description,
-    tags, expiresAt: row.expiresAt, version, deletedAt: null,
-    createdAt: row.createdAt, updatedAt: now, ...(generator === null ? {} : { generator }),
+    path: p.path,
+    namespace: p.namespace,
+    key: p.key,
+    type,
+    tier,
+    description: row.description,
+    tags,
+    expiresAt: row.expiresAt,
+    version,
+    deletedAt: null,
+    createdAt: row.createdAt,
+    updatedAt: now,
+    ...(generator === null ? {} : { generator }),
   };
   return { version: { ...vrow, sealed, wrappedDek }, row, meta };
 }
@@ -127,9 +137,9 @@ export async function writeVersions(
   // In batches: sealed rows that are stored soon die young, and the garbage collector is cheap
   // for those; 10,000 of them held at once cost more to collect than to write.
   for (let from = 0; from < writes.length; from += WRITE_BATCH) {
-    const batch = writes.slice(from, from + WRITE_BATCH).map((w) =>
-      sealWrite(ctx, w.path, w.value, w.description === undefined ? opts : { ...opts, description: w.description }, now, w.current),
-    );
+    const batch = writes
+      .slice(from, from + WRITE_BATCH)
+      .map((w) => sealWrite(ctx, w.path, w.value, w.description === undefined ? opts : { ...opts, description: w.description }, now, w.current));
     await tx.putVersions(batch.map((w) => w.version));
     await tx.putSecrets(batch.map((w) => w.row));
     if (from + WRITE_BATCH < writes.length) onProgress?.(from + WRITE_BATCH, writes.length);
@@ -155,7 +165,6 @@ export async function setSecret(ctx: VaultContext, path: string, value: Uint8Arr
   if (!done.ok) throw approvalRequired(ctx, done);
   return done.meta;
 }
-
 
 /** Loads and verifies a secret's metadata; NOT_FOUND if missing or (unless asked) deleted. */
 export async function loadMeta(ctx: VaultContext, path: string, opts: { includeDeleted?: boolean } = {}): Promise<SecretMeta> {
@@ -237,11 +246,11 @@ export async function getSecret(ctx: VaultContext, path: string, opts: GetOption
     return { meta, value };
   } catch (e) {
     // A failed read is written down too: a probe for a name that does not exist leaves a trace.
-    if (isAuthyError(e) && (e.code === "INTEGRITY" || e.code === "NOT_FOUND")) await tryAudit(ctx, "secret.read", meta?.path ?? path, { error: e.code }, "error");
+    if (isAuthyError(e) && (e.code === "INTEGRITY" || e.code === "NOT_FOUND"))
+      await tryAudit(ctx, "secret.read", meta?.path ?? path, { error: e.code }, "error");
     throw e;
   }
 }
-
 
 /**
  * The listing and its MAC are two reads, each seeing the latest commit: a write by another

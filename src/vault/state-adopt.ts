@@ -38,6 +38,8 @@ export async function adoptState(ctx: VaultContext, store: FreshStore): Promise<
     for (const s of await tx.listSecrets()) await tx.include(secretRowBucket(s));
     for (const t of await tx.listTokens()) await tx.include(shardBucket("tokens", t.id));
     for (const a of await tx.listApprovals()) await tx.include(shardBucket("approvals", a.id));
-    await appendAudit(tx, ctx.keys, [{ ts: ctx.clock.now(), actor: actorName(ctx.actor), action: ADOPT_ACTION, resource: "vault", outcome: "ok", details: { format: 2 } }]);
+    await appendAudit(tx, ctx.keys, [
+      { ts: ctx.clock.now(), actor: actorName(ctx.actor), action: ADOPT_ACTION, resource: "vault", outcome: "ok", details: { format: 2 } },
+    ]);
   });
 }

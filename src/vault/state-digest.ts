@@ -83,7 +83,11 @@ export function namespaceOfPath(path: string): string {
 
 export const pathBucket = (path: string): StateBucket => ({ table: "secrets", namespace: namespaceOfPath(path), shard: stateShard(path) });
 /** The bucket a secret row is stored in (by its namespace column, as the store selects it). */
-export const secretRowBucket = (r: { path: string; namespace: string }): StateBucket => ({ table: "secrets", namespace: r.namespace, shard: stateShard(r.path) });
+export const secretRowBucket = (r: { path: string; namespace: string }): StateBucket => ({
+  table: "secrets",
+  namespace: r.namespace,
+  shard: stateShard(r.path),
+});
 /** By the last code point, as SQLite's substr(id, -1) takes it. */
 export const shardBucket = (table: "tokens" | "approvals", id: string): StateBucket => ({ table, shard: Array.from(id).at(-1) ?? "" });
 

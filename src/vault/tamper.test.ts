@@ -129,7 +129,7 @@ async function outcome(p: Promise<unknown>): Promise<string> {
 
 function flipBit(bytes: Uint8Array, i: number): Buffer {
   const copy = Buffer.from(bytes);
-  copy[i] = copy[i]! ^ (1 << i % 8);
+  copy[i] = copy[i]! ^ (1 << (i % 8));
   return copy;
 }
 
@@ -250,7 +250,13 @@ describe("hand edits of a secret's metadata row", () => {
 
   it("refuses a secrets row inserted by hand: the listing no longer matches", async () => {
     const file = copyOf();
-    sql(file, (db) => db.prepare("INSERT INTO secrets SELECT 'prod/FORGED', namespace, type, tier, description, tags, expires_at, current_version, deleted_at, created_at, updated_at, mac, listing FROM secrets WHERE path = 'prod/B'").run());
+    sql(file, (db) =>
+      db
+        .prepare(
+          "INSERT INTO secrets SELECT 'prod/FORGED', namespace, type, tier, description, tags, expires_at, current_version, deleted_at, created_at, updated_at, mac, listing FROM secrets WHERE path = 'prod/B'",
+        )
+        .run(),
+    );
     const vault = await unlock(file);
     expect(await outcome(vault.listSecrets())).toBe("INTEGRITY");
     expect(await outcome(vault.listSecrets({ namespace: "staging" }))).toBe("INTEGRITY");
@@ -305,14 +311,17 @@ describe("hand edits of a stored version", () => {
     expect(Buffer.from((await vault.getSecret("prod/A", { version: 1 })).value).toString()).toBe(A1);
   });
 
-  it.each(edits.filter((e) => e.column !== "version"))("refuses an older version of prod/A after secret_versions.$column is edited", async ({ column, set }) => {
-    const file = copyOf();
-    sql(file, (db) => db.prepare(`UPDATE secret_versions SET ${column} = ${set} WHERE path = 'prod/A' AND version = 1`).run());
-    const vault = await unlock(file);
-    expect(await outcome(vault.getSecret("prod/A", { version: 1 }))).toBe("INTEGRITY");
-    expect(await outcome(vault.rollback("prod/A", 1))).toBe("INTEGRITY");
-    expect(Buffer.from((await vault.getSecret("prod/A")).value).toString()).toBe(A2);
-  });
+  it.each(edits.filter((e) => e.column !== "version"))(
+    "refuses an older version of prod/A after secret_versions.$column is edited",
+    async ({ column, set }) => {
+      const file = copyOf();
+      sql(file, (db) => db.prepare(`UPDATE secret_versions SET ${column} = ${set} WHERE path = 'prod/A' AND version = 1`).run());
+      const vault = await unlock(file);
+      expect(await outcome(vault.getSecret("prod/A", { version: 1 }))).toBe("INTEGRITY");
+      expect(await outcome(vault.rollback("prod/A", 1))).toBe("INTEGRITY");
+      expect(Buffer.from((await vault.getSecret("prod/A")).value).toString()).toBe(A2);
+    },
+  );
 
   it("refuses versions renumbered by hand (v1 and v2 of prod/A swapped)", async () => {
     const file = copyOf();
@@ -331,7 +340,7 @@ describe("hand edits of a stored version", () => {
     const vault = await unlock(file);
     const db = new Database(file);
     try {
-      const original = (db.prepare(`SELECT ${column} FROM secret_versions WHERE path = 'prod/B' AND version = 1`).pluck().get() as Buffer);
+      const original = db.prepare(`SELECT ${column} FROM secret_versions WHERE path = 'prod/B' AND version = 1`).pluck().get() as Buffer;
       const variants: Buffer[] = [];
       for (let i = 0; i < original.length; i++) variants.push(flipBit(original, i));
       // Truncated at every length, and with garbage appended.
@@ -365,7 +374,9 @@ describe("hand edits of a stored version", () => {
 describe("ciphertext moved to another row, version or vault", () => {
   const copyVersion = (db: Database.Database, from: [string, number], to: [string, number], columns = ["sealed", "wrapped_dek"]) =>
     db
-      .prepare(`UPDATE secret_versions SET ${columns.map((c) => `${c} = (SELECT ${c} FROM src.secret_versions WHERE path = ? AND version = ?)`).join(", ")} WHERE path = ? AND version = ?`)
+      .prepare(
+        `UPDATE secret_versions SET ${columns.map((c) => `${c} = (SELECT ${c} FROM src.secret_versions WHERE path = ? AND version = ?)`).join(", ")} WHERE path = ? AND version = ?`,
+      )
       .run(...columns.flatMap(() => from), ...to);
 
   it("refuses A's ciphertext copied into B's row, and never shows A's value as B", async () => {
@@ -384,7 +395,9 @@ describe("ciphertext moved to another row, version or vault", () => {
     sql(file, (db) => {
       db.exec(`ATTACH '${file}' AS src`);
       copyVersion(db, ["prod/A", 2], ["prod/B", 1], ["type", "tier", "sealed", "wrapped_dek", "created_at", "actor"]);
-      db.prepare("UPDATE secrets SET type = (SELECT type FROM secrets WHERE path = 'prod/A'), tier = (SELECT tier FROM secrets WHERE path = 'prod/A') WHERE path = 'prod/B'").run();
+      db.prepare(
+        "UPDATE secrets SET type = (SELECT type FROM secrets WHERE path = 'prod/A'), tier = (SELECT tier FROM secrets WHERE path = 'prod/A') WHERE path = 'prod/B'",
+      ).run();
     });
     const vault = await unlock(file);
     expect(await outcome(vault.getSecret("prod/B"))).toBe("INTEGRITY");
@@ -555,7 +568,8 @@ describe("hand edits of a key slot", () => {
       const payload = slot.indexOf(0x0a, macLine) + 1;
       const positions = new Set<number>();
       for (let i = 0; i <= firstLines; i++) if (i < salt || i > salt + 21) positions.add(i);
-      for (const i of [salt, salt + 21, bodyStart, bodyStart + 20, macLine, macLine + 4, macLine + 40, payload, payload + 20, slot.length - 1]) positions.add(i);
+      for (const i of [salt, salt + 21, bodyStart, bodyStart + 20, macLine, macLine + 4, macLine + 40, payload, payload + 20, slot.length - 1])
+        positions.add(i);
       const update = db.prepare("UPDATE key_slots SET slot = ? WHERE id = ?");
       const seen = new Map<string, number>();
       for (const i of positions) {
@@ -587,7 +601,14 @@ describe("a key slot replaced by one someone else made", () => {
     sql(file, (db) => {
       const vaultId = new Uint8Array(db.prepare("SELECT vault_id FROM vault").pluck().get() as Buffer);
       const row = db.prepare("SELECT * FROM key_slots WHERE kind = 'x25519'").get() as Record<string, unknown>;
-      const sealed = sealSlot(new Keyring(fakeKey, vaultId), { id: row.id as string, kind: "x25519", label: row.label as string, recipient, slot: forgedSlot, createdAt: row.created_at as number });
+      const sealed = sealSlot(new Keyring(fakeKey, vaultId), {
+        id: row.id as string,
+        kind: "x25519",
+        label: row.label as string,
+        recipient,
+        slot: forgedSlot,
+        createdAt: row.created_at as number,
+      });
       db.prepare("UPDATE key_slots SET slot = ?, mac = ? WHERE id = ?").run(Buffer.from(sealed.slot), Buffer.from(sealed.mac), sealed.id);
     });
     // The slot now verifies under the forged key, but the vault header does not.
@@ -608,7 +629,9 @@ describe("a key slot replaced by one someone else made", () => {
     const forged = await wrapToRecipient(randomBytes(32), recipient);
     sql(file, (db) =>
       db
-        .prepare("INSERT INTO key_slots (id, kind, label, recipient, slot, created_at, mac) VALUES ('slot_0forged', 'x25519', 'forged', ?, ?, 0, randomblob(32))")
+        .prepare(
+          "INSERT INTO key_slots (id, kind, label, recipient, slot, created_at, mac) VALUES ('slot_0forged', 'x25519', 'forged', ?, ?, 0, randomblob(32))",
+        )
         .run(recipient, Buffer.from(forged)),
     );
     // The forged slot sorts first (created_at 0): it opens with the identity, then fails its MAC.
@@ -619,7 +642,10 @@ describe("a key slot replaced by one someone else made", () => {
 describe("SQL planted in the vault file", () => {
   it.each([
     ["drops each new audit entry", "CREATE TRIGGER hide AFTER INSERT ON audit BEGIN DELETE FROM audit WHERE seq = NEW.seq; END"],
-    ["rewrites each new version", "CREATE TRIGGER swap AFTER INSERT ON secret_versions BEGIN UPDATE secret_versions SET actor = 'x' WHERE path = NEW.path; END"],
+    [
+      "rewrites each new version",
+      "CREATE TRIGGER swap AFTER INSERT ON secret_versions BEGIN UPDATE secret_versions SET actor = 'x' WHERE path = NEW.path; END",
+    ],
   ])("refuses a vault holding a trigger that %s", async (_what, trigger) => {
     // A trigger runs inside authy's own transactions: one that deletes every audit entry as it
     // is written leaves a chain that verifies, and no checkpoint can catch what never existed.
@@ -701,7 +727,9 @@ describe("the audit log", () => {
 
   const insert = (db: Database.Database, row: Record<string, unknown>) => {
     const columns = writableColumns(db, "audit");
-    db.prepare(`INSERT INTO audit (${columns.join(", ")}) VALUES (${columns.map((k) => "@" + k).join(", ")})`).run(Object.fromEntries(columns.map((c) => [c, row[c]])));
+    db.prepare(`INSERT INTO audit (${columns.join(", ")}) VALUES (${columns.map((k) => "@" + k).join(", ")})`).run(
+      Object.fromEntries(columns.map((c) => [c, row[c]])),
+    );
   };
   /** Moves entries from `seq` on up (delta 1) or down (delta -1), via negative numbers to dodge the key. */
   const shift = (db: Database.Database, from: number, delta: number) => {
@@ -780,11 +808,31 @@ describe("the audit log", () => {
     const fourth = rows()[3]!;
     const store = openStore(file);
     const vaultId = (await store.getVault())!.vaultId;
-    const base = { seq: 5, ts: fourth.ts as number, actor: "owner", action: "secret.read", resource: "prod/A", outcome: "ok", details: "{}", prevHash: new Uint8Array(fourth.hash as Buffer) };
+    const base = {
+      seq: 5,
+      ts: fourth.ts as number,
+      actor: "owner",
+      action: "secret.read",
+      resource: "prod/A",
+      outcome: "ok",
+      details: "{}",
+      prevHash: new Uint8Array(fourth.hash as Buffer),
+    };
     const hash = auditHash(vaultId, base);
     sql(file, (db) => {
       shift(db, 5, 1);
-      insert(db, { seq: 5, ts: base.ts, actor: base.actor, action: base.action, resource: base.resource, outcome: base.outcome, details: base.details, prev_hash: fourth.hash, hash: Buffer.from(hash), mac: Buffer.from(randomBytes(32)) });
+      insert(db, {
+        seq: 5,
+        ts: base.ts,
+        actor: base.actor,
+        action: base.action,
+        resource: base.resource,
+        outcome: base.outcome,
+        details: base.details,
+        prev_hash: fourth.hash,
+        hash: Buffer.from(hash),
+        mac: Buffer.from(randomBytes(32)),
+      });
     });
     const report = await verify();
     expect(report.firstBad).toEqual({ seq: 5, reason: "was not written by this vault" });
@@ -844,14 +892,33 @@ describe("the audit log", () => {
     opened.splice(0);
 
     const v = utf8(canary);
-    const forms = [canary, v.toString("base64"), v.toString("base64url"), v.toString("hex"), v.toString("hex").toUpperCase(), encodeURIComponent(canary), JSON.stringify(canary)];
+    const forms = [
+      canary,
+      v.toString("base64"),
+      v.toString("base64url"),
+      v.toString("hex"),
+      v.toString("hex").toUpperCase(),
+      encodeURIComponent(canary),
+      JSON.stringify(canary),
+    ];
     // Base64 of the value at each alignment (as it would appear inside a longer encoded text).
-    for (const pad of [1, 2]) forms.push(Buffer.concat([Buffer.alloc(pad), v]).toString("base64").slice(4));
+    for (const pad of [1, 2])
+      forms.push(
+        Buffer.concat([Buffer.alloc(pad), v])
+          .toString("base64")
+          .slice(4),
+      );
     const db = new Database(file, { readonly: true });
     try {
       const rows = db.prepare("SELECT * FROM audit").all() as Record<string, unknown>[];
       expect(rows.length).toBeGreaterThan(10);
-      const text = rows.map((r) => Object.values(r).map((x) => (x instanceof Uint8Array ? Buffer.from(x).toString("latin1") : String(x))).join("\u0000")).join("\n");
+      const text = rows
+        .map((r) =>
+          Object.values(r)
+            .map((x) => (x instanceof Uint8Array ? Buffer.from(x).toString("latin1") : String(x)))
+            .join("\u0000"),
+        )
+        .join("\n");
       for (const f of forms) expect(text.includes(f), `audit holds the canary as ${f}`).toBe(false);
       expect(db.prepare("SELECT count(*) FROM audit WHERE resource = 'prod/CANARY'").pluck().get()).toBeGreaterThan(5);
     } finally {
@@ -876,7 +943,10 @@ describe("storage faults", () => {
     const failingTx = (tx: StoreWriter): StoreWriter =>
       new Proxy(tx, {
         get(target, prop) {
-          if (prop === "appendAudit") return async () => { throw new AuthyError("UNAVAILABLE", "the disk is full (writing the audit log); nothing was written"); };
+          if (prop === "appendAudit")
+            return async () => {
+              throw new AuthyError("UNAVAILABLE", "the disk is full (writing the audit log); nothing was written");
+            };
           const v = Reflect.get(target, prop) as unknown;
           return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
         },
@@ -898,7 +968,17 @@ describe("storage faults", () => {
     expect(await outcome(vault.exportEnv("prod"))).toBe("UNAVAILABLE");
     expect(await outcome(vault.exportAll())).toBe("UNAVAILABLE");
     expect(await outcome(vault.setSecret("prod/B", utf8("lost")))).toBe("UNAVAILABLE");
-    expect(await outcome(vault.importEnv([{ key: "B", value: "lost" }, { key: "NEW", value: "lost" }], { namespace: "prod" }))).toBe("UNAVAILABLE");
+    expect(
+      await outcome(
+        vault.importEnv(
+          [
+            { key: "B", value: "lost" },
+            { key: "NEW", value: "lost" },
+          ],
+          { namespace: "prod" },
+        ),
+      ),
+    ).toBe("UNAVAILABLE");
     expect(await outcome(vault.deleteSecret("prod/B"))).toBe("UNAVAILABLE");
     // Nothing of the failed writes stuck.
     const healthy = await unlock(file);
@@ -935,7 +1015,11 @@ describe("storage faults", () => {
     db.pragma("max_page_count = 1073741823");
     await vault.setSecret("prod/BIG", big);
     expect(Buffer.from((await vault.getSecret("prod/BIG")).value).equals(Buffer.from(big))).toBe(true);
-    for (const [p, v] of [["prod/A", A2], ["prod/B", B1], ["staging/C", C1]] as const) {
+    for (const [p, v] of [
+      ["prod/A", A2],
+      ["prod/B", B1],
+      ["staging/C", C1],
+    ] as const) {
       expect(Buffer.from((await vault.getSecret(p)).value).toString()).toBe(v);
     }
     expect((await vault.verify()).problems).toEqual([]);
@@ -1000,7 +1084,10 @@ describe("failed unlocks", () => {
     }
     // A wrong identity gets exactly the same answer as a wrong passphrase.
     const stranger = await generateIdentity();
-    const e = await Vault.unlock(deps, { identities: [stranger] }).then(() => null, (x: unknown) => x as AuthyError);
+    const e = await Vault.unlock(deps, { identities: [stranger] }).then(
+      () => null,
+      (x: unknown) => x as AuthyError,
+    );
     expect(e?.code).toBe("LOCKED");
     errors.push(JSON.stringify({ message: e?.message, hint: e?.hint }));
     expect(new Set(errors).size).toBe(1);

@@ -61,7 +61,8 @@ function parseAgentRef(ref: string | null): { name: string; id: string | null } 
 }
 
 /** `limited`: the token, or one of its ancestors, has a number of uses (so a use is spent per request). */
-export type TokenCheck = { ok: true; token: TokenInfo; limited: boolean } | { ok: false; reason: "unknown" | "expired" | "revoked" | "exhausted" | "agent-revoked" };
+export type TokenCheck =
+  { ok: true; token: TokenInfo; limited: boolean } | { ok: false; reason: "unknown" | "expired" | "revoked" | "exhausted" | "agent-revoked" };
 
 function tokenFields(r: Omit<TokenRow, "mac">) {
   return [r.id, r.secretHash, r.agent, r.scope, r.label, r.createdAt, r.expiresAt, r.maxUses, r.uses, r.revokedAt, r.instance, r.parent, r.pid];
@@ -123,7 +124,20 @@ function open(ctx: VaultContext, r: TokenRow): TokenInfo {
   ctx.keys.verifyRow(TOKEN_DOMAIN, tokenFields(r), r.mac, `token ${r.id} was modified outside authy`);
   const scope = scopeFromJson(r.id, r.scope);
   const agent = parseAgentRef(r.agent);
-  return { id: r.id, agent: agent?.name ?? null, agentId: agent?.id ?? null, scope, label: r.label, createdAt: r.createdAt, expiresAt: r.expiresAt, maxUses: r.maxUses, uses: r.uses, revokedAt: r.revokedAt, parent: r.parent, pid: r.pid };
+  return {
+    id: r.id,
+    agent: agent?.name ?? null,
+    agentId: agent?.id ?? null,
+    scope,
+    label: r.label,
+    createdAt: r.createdAt,
+    expiresAt: r.expiresAt,
+    maxUses: r.maxUses,
+    uses: r.uses,
+    revokedAt: r.revokedAt,
+    parent: r.parent,
+    pid: r.pid,
+  };
 }
 
 export interface CreateTokenOptions {
@@ -151,7 +165,8 @@ export async function createToken(ctx: VaultContext, opts: CreateTokenOptions): 
     ttl = TOKEN_MAX_TTL_MS;
     notices.push("lifetime clamped to the 24h maximum");
   }
-  if (opts.uses !== undefined && (!Number.isSafeInteger(opts.uses) || opts.uses < 1)) throw new AuthyError("INVALID_INPUT", "--uses must be a whole number of at least 1");
+  if (opts.uses !== undefined && (!Number.isSafeInteger(opts.uses) || opts.uses < 1))
+    throw new AuthyError("INVALID_INPUT", "--uses must be a whole number of at least 1");
   let expiresAt = now + ttl;
   /** The agent as stored in the row (`name#id`), and its name alone. */
   let agent: string | null = null;
@@ -192,8 +207,19 @@ export async function createToken(ctx: VaultContext, opts: CreateTokenOptions): 
   const id = randomId("", 10);
   const secret = randomToken(32);
   const row = seal(ctx, {
-    id, secretHash: secretHash(ctx, secret), agent, scope: scopeJson(opts.scope), label: opts.label ?? "", createdAt: now, expiresAt,
-    maxUses, uses: 0, revokedAt: null, instance: opts.instance, parent, pid: opts.pid ?? null,
+    id,
+    secretHash: secretHash(ctx, secret),
+    agent,
+    scope: scopeJson(opts.scope),
+    label: opts.label ?? "",
+    createdAt: now,
+    expiresAt,
+    maxUses,
+    uses: 0,
+    revokedAt: null,
+    instance: opts.instance,
+    parent,
+    pid: opts.pid ?? null,
   });
   await ctx.store.write(async (tx) => {
     await tx.putToken(row);
@@ -213,7 +239,7 @@ function parseToken(token: string): { id: string; secret: string } | null {
  */
 async function family(ctx: VaultContext, get: (id: string) => Promise<TokenRow | null>, id: string): Promise<{ row: TokenRow; token: TokenInfo }[] | null> {
   const chain: { row: TokenRow; token: TokenInfo }[] = [];
-  for (let next: string | null = id; next !== null; ) {
+  for (let next: string | null = id; next !== null;) {
     if (chain.length >= MAX_TOKEN_DEPTH) return null;
     const row = await get(next);
     if (!row) return null;
@@ -272,7 +298,9 @@ export async function useToken(ctx: VaultContext, presented: string, instance: s
     if (!row || !match || row.instance !== instance) return { result: { ok: false, reason: "unknown" }, chain: [] };
     const chain = await family(ctx, get, row.id);
     const reason = await refusal(ctx, chain);
-    return reason ? { result: { ok: false, reason }, chain: [] } : { result: { ok: true, token: chain![0]!.token, limited: familyUsesLeft(chain) !== null }, chain: chain! };
+    return reason
+      ? { result: { ok: false, reason }, chain: [] }
+      : { result: { ok: true, token: chain![0]!.token, limited: familyUsesLeft(chain) !== null }, chain: chain! };
   };
   const first = await check((id) => ctx.store.getToken(id));
   if (!first.result.ok || opts.spend === false || !first.result.limited) return first.result;
@@ -330,7 +358,7 @@ export async function revokeToken(ctx: VaultContext, id: string): Promise<TokenI
     const all = await tx.listTokens();
     const doomed = new Set([id]);
     // Children, grandchildren…: revoking a token revokes what it issued.
-    for (let grew = true; grew; ) {
+    for (let grew = true; grew;) {
       grew = false;
       for (const r of all) {
         if (r.parent !== null && doomed.has(r.parent) && !doomed.has(r.id)) {

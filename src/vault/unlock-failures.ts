@@ -52,11 +52,20 @@ export async function reconcileFailures(store: FreshStore, keys: Keyring, now: n
     const mark = (await tx.startState()).unlockMark;
     const t = tallyFailures(mark, await tx.unlockFailureCounter(), await tx.listUnlockFailures());
     const events: AuditEvent[] = t.fresh.map((f) => ({
-      ts: f.ts, actor: "unknown", action: "vault.unlock.failed", resource: "vault", outcome: "denied", details: { method: f.method },
+      ts: f.ts,
+      actor: "unknown",
+      action: "vault.unlock.failed",
+      resource: "vault",
+      outcome: "denied",
+      details: { method: f.method },
     }));
     if (t.erased > 0 || t.rewound) {
       events.push({
-        ts: now, actor: "unknown", action: ERASED_ACTION, resource: "vault", outcome: "error",
+        ts: now,
+        actor: "unknown",
+        action: ERASED_ACTION,
+        resource: "vault",
+        outcome: "error",
         details: t.rewound ? { counterRewound: true, mark, counter: t.counter } : { erased: t.erased, mark, counter: t.counter },
       });
     }

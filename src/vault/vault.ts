@@ -3,16 +3,7 @@ import type { Store } from "../store/store.js";
 import { appendAudit } from "./audit-chain.js";
 import type { VaultContext } from "./context.js";
 import { exportEnv, importEnv, type EnvEntry, type ImportOptions, type ImportPlan } from "./env-transfer.js";
-import {
-  createKeys,
-  lockedError,
-  openKeys,
-  sealVaultRow,
-  slotInfo,
-  verifyVaultRow,
-  type Credential,
-  type SlotInfo,
-} from "./key-slots.js";
+import { createKeys, lockedError, openKeys, sealVaultRow, slotInfo, verifyVaultRow, type Credential, type SlotInfo } from "./key-slots.js";
 import { Keyring } from "./keyring.js";
 import { FreshStore } from "./fresh-store.js";
 import { listSettings, setSetting, type SettingEntry } from "./settings.js";

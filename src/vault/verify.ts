@@ -78,7 +78,10 @@ async function verifyVersions(ctx: VaultContext, metas: SecretMeta[], owned: Rea
     }
     const missing: number[] = [];
     for (let n = 1; n <= meta.version; n++) if (!present.has(n)) missing.push(n);
-    if (missing.length > 0) report.problems.push(`integrity check failed: secret ${meta.path} is missing version${missing.length > 1 ? "s" : ""} ${missing.slice(0, 10).join(", ")}${missing.length > 10 ? ", …" : ""}`);
+    if (missing.length > 0)
+      report.problems.push(
+        `integrity check failed: secret ${meta.path} is missing version${missing.length > 1 ? "s" : ""} ${missing.slice(0, 10).join(", ")}${missing.length > 10 ? ", …" : ""}`,
+      );
   }
   for (const { path, versions } of await ctx.store.listVersionPaths()) {
     if (owned.has(path)) continue;

@@ -16,7 +16,10 @@ const json = (s: string) => JSON.parse(s) as Record<string, any>; // eslint-disa
 /** A vault with a sensitive secret, a daemon, and a token of agent deploy-bot. */
 async function agentSetup(): Promise<{ home: string; socket: string; token: string }> {
   const home = await vaultHome();
-  for (const [p, v, tier] of [["prod/DB", "db-canary-7f3a", "sensitive"], ["prod/PLAIN", "plain-1", "standard"]] as const) {
+  for (const [p, v, tier] of [
+    ["prod/DB", "db-canary-7f3a", "sensitive"],
+    ["prod/PLAIN", "plain-1", "standard"],
+  ] as const) {
     const r = await authy(["secrets", "set", p, "--tier", tier], { home, env: withPass, input: v });
     expect(r.code, r.stderr).toBe(0);
   }
@@ -55,7 +58,9 @@ describe("authy approvals", () => {
 
     const listed = await authy(["approvals", "list", "--status", "pending", "--json"], { home, env: withPass });
     expect(listed.code, listed.stderr).toBe(0);
-    expect(json(listed.stdout).items).toMatchObject([{ id, agent: "deploy-bot", action: "secret.read", path: "prod/DB", tier: "sensitive", reason: "nightly backup", status: "pending" }]);
+    expect(json(listed.stdout).items).toMatchObject([
+      { id, agent: "deploy-bot", action: "secret.read", path: "prod/DB", tier: "sensitive", reason: "nightly backup", status: "pending" },
+    ]);
     const table = await authy(["approvals", "list"], { home, env: withPass });
     expect(table.stdout).toMatch(new RegExp(`${id}\\s+pending\\s+deploy-bot\\s+read\\s+prod/DB\\s+sensitive`));
 
@@ -129,8 +134,15 @@ describe.runIf(pty !== null)("authy approvals watch on a terminal", () => {
     } finally {
       term.kill();
     }
-    const listed = json((await authy(["approvals", "list", "--json"], { home, env: withPass })).stdout).items as { id: string; status: string; decisionReason: string | null }[];
-    expect(listed.map((a) => [a.status, a.decisionReason])).toEqual([["used", null], ["denied", "not now"]]);
+    const listed = json((await authy(["approvals", "list", "--json"], { home, env: withPass })).stdout).items as {
+      id: string;
+      status: string;
+      decisionReason: string | null;
+    }[];
+    expect(listed.map((a) => [a.status, a.decisionReason])).toEqual([
+      ["used", null],
+      ["denied", "not now"],
+    ]);
   });
 });
 
@@ -138,7 +150,10 @@ describe.runIf(hasTmux)("authy approvals watch after a passphrase prompt (direct
   // The watch script: the terminal's settings before and after must be the same.
   const script = 'before=$(stty -g); authy approvals watch; rc=$?; [ "$(stty -g)" = "$before" ] && echo "terminal as it was"; (exit $rc)';
 
-  for (const [key, how] of [["q", "q"], ["C-c", "Ctrl-C"]] as const) {
+  for (const [key, how] of [
+    ["q", "q"],
+    ["C-c", "Ctrl-C"],
+  ] as const) {
     it(`takes keys after the prompt, quits on ${how}, and leaves the terminal as it was`, async () => {
       const home = await vaultHome();
       const term = new Terminal(path.dirname(home), home, script);

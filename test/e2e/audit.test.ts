@@ -63,7 +63,15 @@ describe("authy audit (query)", () => {
     const r = await ok(["audit", "--json"]);
     const out = json(r.stdout);
     expect(Object.keys(out)).toEqual(["entries", "headSeq", "events"]);
-    expect(out.entries.map((e: { action: string }) => e.action)).toEqual(["vault.init", "secret.write", "secret.write", "secret.read", "secret.write", "secret.write", "agent.create"]);
+    expect(out.entries.map((e: { action: string }) => e.action)).toEqual([
+      "vault.init",
+      "secret.write",
+      "secret.write",
+      "secret.read",
+      "secret.write",
+      "secret.write",
+      "agent.create",
+    ]);
     expect(out.headSeq).toBe(7);
     for (const e of out.entries) {
       expect(Object.keys(e)).toEqual(ENTRY_KEYS);
@@ -98,7 +106,16 @@ describe("authy audit (query)", () => {
   });
 
   it("refuses bad usage with exit 2", async () => {
-    for (const args of [["audit", "--since", "yesterday"], ["audit", "--limit", "x"], ["audit", "--limit", "0"], ["audit", "--limit", "10001"], ["audit", "verfy"], ["audit", "--namespace", "a/../b"], ["audit", "--follow", "--until", "1h"], ["audit", "export", "--format", "xml"]]) {
+    for (const args of [
+      ["audit", "--since", "yesterday"],
+      ["audit", "--limit", "x"],
+      ["audit", "--limit", "0"],
+      ["audit", "--limit", "10001"],
+      ["audit", "verfy"],
+      ["audit", "--namespace", "a/../b"],
+      ["audit", "--follow", "--until", "1h"],
+      ["audit", "export", "--format", "xml"],
+    ]) {
       const r = await run(args);
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.stdout).toBe("");
@@ -156,7 +173,9 @@ describe("authy audit verify and checkpoint", () => {
     expect((await run(["audit", "verify"], c.home)).code).toBe(0);
     const caught = await run(["audit", "verify", "--checkpoint", file], c.home);
     expect(caught.code).toBe(7);
-    expect(caught.stderr).toBe("authy: the audit log does not match the checkpoint: the log ends at entry 5 but the checkpoint names entry 7: the newest entries were deleted\n");
+    expect(caught.stderr).toBe(
+      "authy: the audit log does not match the checkpoint: the log ends at entry 5 but the checkpoint names entry 7: the newest entries were deleted\n",
+    );
   });
 
   it("still reads a version 1 checkpoint (time as epoch ms `ts`), and its time is under the MAC", async () => {
@@ -171,7 +190,10 @@ describe("authy audit verify and checkpoint", () => {
     writeFileSync(moved, JSON.stringify({ ...cp, time: new Date(Date.parse(time) + 1).toISOString() }));
     expect(await run(["audit", "verify", "--checkpoint", moved])).toMatchObject({ code: 7, stderr: expect.stringContaining("checkpoint was edited") });
     writeFileSync(moved, JSON.stringify({ ...cp, time: time.replace(/\.\d{3}Z$/, "Z") }));
-    expect(await run(["audit", "verify", "--checkpoint", moved])).toMatchObject({ code: 2, stderr: expect.stringContaining("time is not an ISO 8601 UTC time with milliseconds") });
+    expect(await run(["audit", "verify", "--checkpoint", moved])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("time is not an ISO 8601 UTC time with milliseconds"),
+    });
   });
 
   it("refuses a checkpoint that was edited (7) or is not one (2)", async () => {
@@ -226,7 +248,10 @@ describe("authy audit export", () => {
 describe("authy audit --follow", () => {
   it("prints new entries as JSON lines until Ctrl-C, then exits 0", async () => {
     const c = copyHome();
-    const child = spawn(process.execPath, [CLI, "audit", "--follow", "--json", "--action", "secret.read"], { env: { ...baseEnv(c.home), ...withPass }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, "audit", "--follow", "--json", "--action", "secret.read"], {
+      env: { ...baseEnv(c.home), ...withPass },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -239,12 +264,20 @@ describe("authy audit --follow", () => {
     };
     try {
       await until(() => out.split("\n").length > 1, "the first entry");
-      expect(out.trimEnd().split("\n").map((l) => json(l).seq)).toEqual([4]);
+      expect(
+        out
+          .trimEnd()
+          .split("\n")
+          .map((l) => json(l).seq),
+      ).toEqual([4]);
       await ok(["secrets", "get", "prod/DB"], c.home);
       await ok(["secrets", "set", "prod/NEW"], c.home, "new-value-0123456789");
       await ok(["secrets", "get", "prod/NEW"], c.home);
       await until(() => out.trimEnd().split("\n").length >= 3, "the new reads");
-      const entries = out.trimEnd().split("\n").map((l) => json(l));
+      const entries = out
+        .trimEnd()
+        .split("\n")
+        .map((l) => json(l));
       expect(entries.map((e) => [e.seq, e.action, e.resource])).toEqual([
         [4, "secret.read", "prod/DB"],
         [8, "secret.read", "prod/DB"],

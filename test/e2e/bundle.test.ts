@@ -34,7 +34,7 @@ async function workout(cli: string, home: string): Promise<string[]> {
     await authy(["secrets", "get", "app/TOKEN"], { home, cli, env }),
   ];
   const policy = path.join(path.dirname(home), `policy-${path.basename(home)}.yaml`);
-  writeFileSync(policy, "scopes:\n  app:\n    allow:\n      - { path: \"app/*\", capabilities: [read] }\n");
+  writeFileSync(policy, 'scopes:\n  app:\n    allow:\n      - { path: "app/*", capabilities: [read] }\n');
   steps.push(await authy(["policy", "apply", policy], { home, cli, env }));
   steps.push(await authy(["run", "--scope", "app", "--no-mask", "--", "sh", "-c", 'printf %s "$TOKEN"'], { home, cli, env }));
   for (const s of steps) expect(s.stderr).not.toMatch(/Error|at .*\.js/);
@@ -46,7 +46,12 @@ describe("the code caches", () => {
     for (const name of BUNDLES) {
       const id = /authy-build=([0-9a-f]{32})\s*$/.exec(readFileSync(path.join(BIN, `${name}.js`), "utf8"))?.[1];
       expect(id, name).toBeDefined();
-      expect(readFileSync(path.join(BIN, `${name}.js.cache`)).subarray(0, 16).toString("hex"), name).toBe(id);
+      expect(
+        readFileSync(path.join(BIN, `${name}.js.cache`))
+          .subarray(0, 16)
+          .toString("hex"),
+        name,
+      ).toBe(id);
     }
   });
 
@@ -56,7 +61,8 @@ describe("the code caches", () => {
     expect(expected[4]).toBe("0 s3cr3t-value");
     const variants: Record<string, (name: string) => void> = {
       missing: (name) => rmSync(path.join(copy, `${name}.js.cache`), { force: true }),
-      "another build": (name) => writeFileSync(path.join(copy, `${name}.js.cache`), Buffer.concat([Buffer.alloc(16, 7), readFileSync(path.join(BIN, `${name}.js.cache`)).subarray(16)])),
+      "another build": (name) =>
+        writeFileSync(path.join(copy, `${name}.js.cache`), Buffer.concat([Buffer.alloc(16, 7), readFileSync(path.join(BIN, `${name}.js.cache`)).subarray(16)])),
       garbage: (name) => {
         const id = readFileSync(path.join(BIN, `${name}.js.cache`)).subarray(0, 16);
         writeFileSync(path.join(copy, `${name}.js.cache`), Buffer.concat([id, Buffer.alloc(200_000, 0xa5)]));

@@ -43,7 +43,12 @@ export function baseEnv(home: string): Record<string, string> {
 export function authy(args: string[], opts: RunOptions & { home: string }): Promise<Result> {
   const env = { ...baseEnv(opts.home), ...opts.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) Reflect.deleteProperty(env, k);
-  const child = spawn(process.execPath, ["--", opts.cli ?? CLI, ...args], { env, stdio: ["pipe", "pipe", "pipe"], detached: opts.detached ?? false, cwd: opts.cwd });
+  const child = spawn(process.execPath, ["--", opts.cli ?? CLI, ...args], {
+    env,
+    stdio: ["pipe", "pipe", "pipe"],
+    detached: opts.detached ?? false,
+    cwd: opts.cwd,
+  });
   return finished(child, opts.input, opts.timeoutMs ?? 30_000);
 }
 
@@ -59,7 +64,12 @@ export function finished(child: ChildProcess, input: string | Buffer | undefined
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       const stdoutBytes = Buffer.concat(out);
-      resolve({ code: code ?? 128 + (signal ? os.constants.signals[signal] : 0), stdout: stdoutBytes.toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), stdoutBytes });
+      resolve({
+        code: code ?? 128 + (signal ? os.constants.signals[signal] : 0),
+        stdout: stdoutBytes.toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+        stdoutBytes,
+      });
     });
     child.stdin?.on("error", () => undefined);
     child.stdin?.end(input ?? "");

@@ -15,7 +15,8 @@ let scripts: Record<"bash" | "zsh" | "fish", string>;
 
 const has = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
 // Skipped (and said so in one line) where a shell is missing; .ci/run installs both and fails on a skip.
-for (const shell of ["zsh", "fish"]) if (!has(shell)) console.warn(`SKIPPED: ${shell} is not installed (apt-get install ${shell}): its completion tests do not run`);
+for (const shell of ["zsh", "fish"])
+  if (!has(shell)) console.warn(`SKIPPED: ${shell} is not installed (apt-get install ${shell}): its completion tests do not run`);
 
 /** What bash offers for the words typed so far (the last one is being completed). */
 async function bashComplete(words: string[], env: Record<string, string> = {}): Promise<string[]> {
@@ -76,16 +77,26 @@ describe("authy completion", () => {
     expect(await bashComplete(["authy", "secrets", "mv", "prod/API_KEY", "st"])).toEqual(["staging/API_KEY"]);
     expect(await bashComplete(["authy", "env", "export", "pro"])).toEqual(["prod", "prod/db"]);
     // A process outside the unlocking session, with no token, gets nothing (and is not asked anything).
-    const outsider = spawn("setsid", ["-w", "bash", "--norc", "-c", `source ${scripts.bash}; COMP_WORDS=(authy secrets get p); COMP_CWORD=3; _authy_complete; printf '%s\\n' "\${COMPREPLY[@]}"`], {
-      env: baseEnv(home),
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const outsider = spawn(
+      "setsid",
+      [
+        "-w",
+        "bash",
+        "--norc",
+        "-c",
+        `source ${scripts.bash}; COMP_WORDS=(authy secrets get p); COMP_CWORD=3; _authy_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ],
+      {
+        env: baseEnv(home),
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
     const r = await finished(outsider, undefined, 30_000);
     expect(r.stdout.trim()).toBe("");
   });
 
   for (const shell of ["zsh", "fish"] as const) {
-      it.skipIf(!has(shell))(`${shell}: the script parses (-n)`, () => {
+    it.skipIf(!has(shell))(`${shell}: the script parses (-n)`, () => {
       const r = spawnSync(shell, ["-n", scripts[shell]], { encoding: "utf8" });
       expect(r.status, r.stderr).toBe(0);
       expect(scripts[shell]).toBeTruthy();
@@ -103,6 +114,11 @@ describe("authy completion", () => {
   it.skipIf(!has("fish"))("fish: the completion function runs in a real fish", () => {
     const r = spawnSync("fish", ["--no-config", "-c", `source ${scripts.fish}; complete -C 'authy secrets ro'`], { encoding: "utf8", env: baseEnv(home) });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.split("\n").filter(Boolean).map((l) => l.split("\t")[0])).toEqual(["rollback", "rotate"]);
+    expect(
+      r.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split("\t")[0]),
+    ).toEqual(["rollback", "rotate"]);
   });
 });

@@ -29,7 +29,11 @@ interface Terminal {
 }
 
 interface PtyModule {
-  spawn(file: string, args: string[], o: { name: string; cols: number; rows: number; cwd: string; env: Record<string, string>; uid: number; gid: number }): {
+  spawn(
+    file: string,
+    args: string[],
+    o: { name: string; cols: number; rows: number; cwd: string; env: Record<string, string>; uid: number; gid: number },
+  ): {
     pid: number;
     onData(cb: (d: string) => void): void;
     write(d: string): void;
@@ -155,13 +159,17 @@ describe("class 1 and 2: what the child of `authy run` can read of its parent an
     cleanups.push(cleanup);
     await initVaultAs(dir, home);
     expect((await authyAs(["secrets", "set", "prod/K"], { dir, home, env: { AUTHY_PASSPHRASE: PASSPHRASE }, input: SECRET })).code).toBe(0);
-    const leak = "import os\ntry:\n  open(f'/proc/{os.getppid()}/fd/1', 'a').write(os.environ['K'])\n  print('WROTE')\nexcept OSError as e:\n  print('ERRNO', e.errno)";
+    const leak =
+      "import os\ntry:\n  open(f'/proc/{os.getppid()}/fd/1', 'a').write(os.environ['K'])\n  print('WROTE')\nexcept OSError as e:\n  print('ERRNO', e.errno)";
     // authy's stdout is a file here, as in `authy run … > log`: reopened through /proc, it would take the raw value.
     const out = path.join(dir, "run.out");
     const script = path.join(dir, "leak.py");
     writeFileSync(script, leak);
     chownSync(script, unprivileged().uid, unprivileged().gid);
-    const r = await runAs("/bin/sh", ["-c", `${AUTHY} run --env K=authy://prod/K -- ${PYTHON} ${script} > ${out}`], { env: hostileEnv(dir, home, { AUTHY_PASSPHRASE: PASSPHRASE }), cwd: dir });
+    const r = await runAs("/bin/sh", ["-c", `${AUTHY} run --env K=authy://prod/K -- ${PYTHON} ${script} > ${out}`], {
+      env: hostileEnv(dir, home, { AUTHY_PASSPHRASE: PASSPHRASE }),
+      cwd: dir,
+    });
     expect(r.code, r.stderr).toBe(0);
     const written = readFileSync(out, "utf8");
     expect(written).toContain(`ERRNO ${EACCES}`);
@@ -214,7 +222,11 @@ describe("class 3: an impostor on the socket path", () => {
     expect(term.output()).toContain("is not the daemon this terminal unlocked; nothing was sent to it");
     expect(existsSync(harvest)).toBe(false);
     // Through the real socket, the relay's own requests are not the owner's.
-    const own = await runAs(process.execPath, ["-e", `require("http").get({ socketPath: ${JSON.stringify(socket + ".real")}, path: "/v1/secrets/prod/K" }, (r) => console.log(r.statusCode))`], { env: hostileEnv(dir, home) });
+    const own = await runAs(
+      process.execPath,
+      ["-e", `require("http").get({ socketPath: ${JSON.stringify(socket + ".real")}, path: "/v1/secrets/prod/K" }, (r) => console.log(r.statusCode))`],
+      { env: hostileEnv(dir, home) },
+    );
     expect(own.stdout.trim()).toBe("401");
   });
 
@@ -242,7 +254,9 @@ describe("class 6: a --pass-token token belongs to the run's child", () => {
     expect(await inTerminal(term, `$AUTHY policy apply ${policy}`)).toBe(0);
     term.type(`$AUTHY run --scope child --pass-token --no-tty -- sh -c '${child}' < /dev/null & echo "RUNPID=$!"`);
     const runPid = Number((await term.until(/RUNPID=(\d+)/))[1]);
-    await waitFor("the child's token", () => existsSync(tok), 30_000).catch((e: unknown) => { throw new Error(`${(e as Error).message}: ${term.output().slice(-1500)}`); });
+    await waitFor("the child's token", () => existsSync(tok), 30_000).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}: ${term.output().slice(-1500)}`);
+    });
     await waitFor("the child's read", () => existsSync(path.join(dir, "child-read")) && readFileSync(path.join(dir, "child-read"), "utf8") !== "", 30_000);
     expect(readFileSync(path.join(dir, "child-read"), "utf8")).toBe(SECRET); // the child itself may use it
     const token = readFileSync(tok, "utf8");
@@ -253,7 +267,11 @@ describe("class 6: a --pass-token token belongs to the run's child", () => {
     process.kill(runPid, "SIGSTOP");
     cleanups.push(() => void process.kill(runPid, "SIGCONT"));
     writeFileSync(go, "");
-    await waitFor("the token's revocation", () => /revoked token \S+: its process \d+ exited/.test(readFileSync(path.join(home, "daemon", "daemon.log"), "utf8")), 15_000);
+    await waitFor(
+      "the token's revocation",
+      () => /revoked token \S+: its process \d+ exited/.test(readFileSync(path.join(home, "daemon", "daemon.log"), "utf8")),
+      15_000,
+    );
     expect(alive(runPid)).toBe(true);
     expect((await authyAs(["secrets", "get", "prod/K"], { dir, home, env: { AUTHY_TOKEN: token } })).code).toBe(4);
     process.kill(runPid, "SIGCONT");

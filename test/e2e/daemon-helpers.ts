@@ -114,7 +114,12 @@ export interface Reply {
 }
 
 /** One HTTP request on the daemon's socket, with no connection reuse. */
-export function request(socket: string, method: string, url: string, opts: { bearer?: string; body?: string | Buffer; timeoutMs?: number } = {}): Promise<Reply> {
+export function request(
+  socket: string,
+  method: string,
+  url: string,
+  opts: { bearer?: string; body?: string | Buffer; timeoutMs?: number } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     if (opts.bearer) headers.authorization = `Bearer ${opts.bearer}`;

@@ -55,7 +55,14 @@ describe("authy unlock", () => {
     // The session itself is not a credential on the wire: only a proof bound to the sending process is.
     const socket = await socketOf(home);
     const raw = await new Promise<number>((resolve) => {
-      const c = spawn(process.execPath, ["-e", `require("http").get({ socketPath: ${JSON.stringify(socket)}, path: "/v1/status", headers: { authorization: "Bearer ${u.session}" } }, (r) => { console.log(r.statusCode); r.resume(); })`], { detached: true, stdio: ["ignore", "pipe", "inherit"] });
+      const c = spawn(
+        process.execPath,
+        [
+          "-e",
+          `require("http").get({ socketPath: ${JSON.stringify(socket)}, path: "/v1/status", headers: { authorization: "Bearer ${u.session}" } }, (r) => { console.log(r.statusCode); r.resume(); })`,
+        ],
+        { detached: true, stdio: ["ignore", "pipe", "inherit"] },
+      );
       let out = "";
       c.stdout.on("data", (d: Buffer) => (out += d.toString()));
       c.on("close", () => resolve(Number(out.trim())));
@@ -156,7 +163,9 @@ describe("authy lock", () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("only the owner can lock the vault");
     expect(alive(u.pid)).toBe(true);
-    const audit = JSON.parse((await authy(["audit", "--action", "vault.lock.denied", "--json"], { home })).stdout) as { entries: { details: { pid: number } }[] };
+    const audit = JSON.parse((await authy(["audit", "--action", "vault.lock.denied", "--json"], { home })).stdout) as {
+      entries: { details: { pid: number } }[];
+    };
     expect(audit.entries).toHaveLength(1);
     // With the passphrase, another session proves it is the owner: audited, then the daemon gets SIGTERM.
     const owner = await authy(["lock", "--json"], { home, detached: true, env: withPass });
@@ -347,7 +356,10 @@ describe("serving clients", () => {
     const r = await request(socket, "PUT", "/v1/secrets/prod%2FBIG", { body: big }).catch((e: unknown) => ({ status: -1, body: (e as Error).message }));
     // 413, or the connection cut while we were still sending (the server refuses without reading).
     expect([413, -1]).toContain(r.status);
-    const anon = await request(socket, "PUT", "/v1/secrets/prod%2FBIG", { bearer: "authy_tk_nobody_x", body: big }).catch((e: unknown) => ({ status: -1, body: (e as Error).message }));
+    const anon = await request(socket, "PUT", "/v1/secrets/prod%2FBIG", { bearer: "authy_tk_nobody_x", body: big }).catch((e: unknown) => ({
+      status: -1,
+      body: (e as Error).message,
+    }));
     expect([401, 413, -1]).toContain(anon.status); // refused before the body: the server may close while we still send
     expect(alive(u.pid)).toBe(true);
     expect((await request(socket, "GET", "/v1/health")).status).toBe(200);

@@ -128,8 +128,8 @@ describe("an earlier copy of a row put back by a same-user agent", () => {
 
   it("does not bring a wider policy back", async () => {
     const v = await victim();
-    const wide = "scopes:\n  deploy:\n    allow:\n      - { path: \"**\", capabilities: [read, list] }\n";
-    const narrow = "scopes:\n  deploy:\n    allow:\n      - { path: \"prod/*\", capabilities: [read] }\n";
+    const wide = 'scopes:\n  deploy:\n    allow:\n      - { path: "**", capabilities: [read, list] }\n';
+    const narrow = 'scopes:\n  deploy:\n    allow:\n      - { path: "prod/*", capabilities: [read] }\n';
     await ok(v, ["policy", "apply", "-"], wide);
     await v.rows("save", "policy", "1 = 1");
     await ok(v, ["policy", "apply", "-"], narrow);
@@ -199,7 +199,11 @@ describe("notification and approval settings", () => {
     const shown = await v.owner(["config", "list", "--json"]);
     expect(shown.code, shown.stderr).toBe(0);
     const items = (JSON.parse(shown.stdout) as { items: { key: string; value: string }[] }).items;
-    expect(Object.fromEntries(items.map((i) => [i.key, i.value]))).toEqual({ "notify.webhook": "https://hooks.example.com/owner", "notify.desktop": "true", "approvals.expiry": "5m" });
+    expect(Object.fromEntries(items.map((i) => [i.key, i.value]))).toEqual({
+      "notify.webhook": "https://hooks.example.com/owner",
+      "notify.desktop": "true",
+      "approvals.expiry": "5m",
+    });
     expect(shown.stderr).toMatch(/config\.yaml is no longer read/);
     await v.rows("restore", "settings", "1 = 1");
     await refused(v, ["config", "get", "notify.webhook"]);

@@ -103,7 +103,10 @@ describe("nothing is replaced without being asked", () => {
 
     const tpl = path.join(dir, "c.tpl");
     writeFileSync(tpl, "a={{ authy://prod/A }}\n");
-    for (const args of [["inject", "-i", tpl, "-o"], ["env", "export", "prod", "--out"]]) {
+    for (const args of [
+      ["inject", "-i", tpl, "-o"],
+      ["env", "export", "prod", "--out"],
+    ]) {
       const out = path.join(dir, `${args[0]}.out`);
       writeFileSync(out, "precious\n");
       const r = await authy([...args, out], { home, env: withPass });
@@ -163,9 +166,14 @@ describe("through the daemon", () => {
 
   it("runs a token without --scope with the token's own scope", async () => {
     const home = await vaultHome();
-    await withSecrets(home, [["prod/A", "alpha-value-1"], ["staging/B", "beta-value-2"]]);
+    await withSecrets(home, [
+      ["prod/A", "alpha-value-1"],
+      ["staging/B", "beta-value-2"],
+    ]);
     const session = (await unlock(home, ["--export-session"])).session!;
-    const token = (await authy(["tokens", "create", "--scopes", "secrets:read:prod/*", "--ttl", "5m"], { home, env: { AUTHY_SESSION: session } })).stdout.trim();
+    const token = (
+      await authy(["tokens", "create", "--scopes", "secrets:read:prod/*", "--ttl", "5m"], { home, env: { AUTHY_SESSION: session } })
+    ).stdout.trim();
     const r = await authy(["run", "--no-mask", "--", "sh", "-c", 'echo "A=$A B=$B"'], { home, env: { AUTHY_TOKEN: token } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("A=alpha-value-1 B=\n");
@@ -180,7 +188,11 @@ describe("through the daemon", () => {
     for (let i = 0; i < 2; i++) expect((await authy(["secrets", "get", "prod/A"], { home, env: { AUTHY_AGENT_KEY: key } })).stdout).toBe("alpha-value-1");
     const made = await authy(["tokens", "create", "--ttl", "5m"], { home, env: { AUTHY_AGENT_KEY: key } });
     expect(made.code, made.stderr).toBe(0);
-    const items = json((await authy(["tokens", "list", "--json"], { home, env: owner })).stdout).items as { id: string; revokedAt: string | null; label: string | null }[];
+    const items = json((await authy(["tokens", "list", "--json"], { home, env: owner })).stdout).items as {
+      id: string;
+      revokedAt: string | null;
+      label: string | null;
+    }[];
     const perCommand = items.filter((t) => t.label === "cli");
     expect(perCommand.length).toBeGreaterThanOrEqual(2);
     expect(perCommand.every((t) => t.revokedAt !== null)).toBe(true);
@@ -190,9 +202,14 @@ describe("through the daemon", () => {
 
   it("gives `run` and `env export` --no-wait and --reason, naming every pending request", async () => {
     const home = await vaultHome();
-    await withSecrets(home, [["prod/A", "alpha-value-1", "sensitive"], ["prod/B", "beta-value-2", "sensitive"]]);
+    await withSecrets(home, [
+      ["prod/A", "alpha-value-1", "sensitive"],
+      ["prod/B", "beta-value-2", "sensitive"],
+    ]);
     const session = (await unlock(home, ["--export-session"])).session!;
-    const token = (await authy(["tokens", "create", "--scopes", "secrets:read:prod/*", "--ttl", "5m"], { home, env: { AUTHY_SESSION: session } })).stdout.trim();
+    const token = (
+      await authy(["tokens", "create", "--scopes", "secrets:read:prod/*", "--ttl", "5m"], { home, env: { AUTHY_SESSION: session } })
+    ).stdout.trim();
     const asToken = { AUTHY_TOKEN: token };
     const run = await authy(["run", "--scope", "secrets:read:prod/*", "--no-wait", "--reason", "deploy", "--", "true"], { home, env: asToken });
     expect(run.code).toBe(5);
@@ -200,7 +217,9 @@ describe("through the daemon", () => {
     expect(ids).toHaveLength(2);
     for (const id of ids) expect(run.stderr).toContain(`authy approvals approve ${id}`);
     // Another token: the same one would be pointed at the requests it already has pending.
-    const other = (await authy(["tokens", "create", "--scopes", "secrets:read:prod/*", "--ttl", "5m"], { home, env: { AUTHY_SESSION: session } })).stdout.trim();
+    const other = (
+      await authy(["tokens", "create", "--scopes", "secrets:read:prod/*", "--ttl", "5m"], { home, env: { AUTHY_SESSION: session } })
+    ).stdout.trim();
     const exported = await authy(["env", "export", "prod", "--keys", "A,B", "--no-wait", "--reason", "backup"], { home, env: { AUTHY_TOKEN: other } });
     expect(exported.code).toBe(5);
     expect(exported.stdout.trim().split("\n")).toHaveLength(2);

@@ -42,7 +42,10 @@ async function unlockedVault(secrets: [path: string, value: string, tier?: strin
     expect(r.code, r.stderr).toBe(0);
   }
   if (policy) {
-    const r = await runAs("/bin/sh", ["-c", `printf '%s' "$POLICY" > policy.yaml && "${process.execPath}" "${CLI}" policy apply policy.yaml`], { env: hostileEnv(dir, home, { ...owner, POLICY: policy }), cwd: dir });
+    const r = await runAs("/bin/sh", ["-c", `printf '%s' "$POLICY" > policy.yaml && "${process.execPath}" "${CLI}" policy apply policy.yaml`], {
+      env: hostileEnv(dir, home, { ...owner, POLICY: policy }),
+      cwd: dir,
+    });
     expect(r.code, r.stderr).toBe(0);
   }
   const u = await authyAs(["unlock", "--export-session"], { dir, home, env: owner });
@@ -93,228 +96,308 @@ const same = (a: Result, b: Result, nameA: string, nameB: string) => {
 };
 
 describe("hostile: token arithmetic", () => {
-  it("refused and not-found calls spend none of a token's uses", async () => {
-    const h = await unlockedVault([["prod/A", "value-a-123456"], ["other/B", "value-b-123456"]]);
-    const t = await tokenFor(h, ["--scope", "secrets:read:prod/*", "--uses", "2"]);
-    const asToken = as(h, { AUTHY_TOKEN: t.token });
-    for (let i = 0; i < 3; i++) {
-      expect((await asToken(["secrets", "get", "other/B"])).code).toBe(4);
-      expect((await asToken(["secrets", "get", "prod/MISSING"])).code).toBe(3);
-    }
-    const listed = JSON.parse((await asOwner(h)(["tokens", "list", "--json"])).stdout) as { items: { id: string; uses: number; status: string }[] };
-    expect(listed.items.find((x) => x.id === t.id)).toMatchObject({ uses: 0, status: "active" });
-    for (let i = 0; i < 2; i++) expect((await asToken(["secrets", "get", "prod/A"])).stdout).toBe("value-a-123456");
-    expect((await asToken(["secrets", "get", "prod/A"])).code).toBe(4);
-  }, ATTACK_TIMEOUT_MS);
+  it(
+    "refused and not-found calls spend none of a token's uses",
+    async () => {
+      const h = await unlockedVault([
+        ["prod/A", "value-a-123456"],
+        ["other/B", "value-b-123456"],
+      ]);
+      const t = await tokenFor(h, ["--scope", "secrets:read:prod/*", "--uses", "2"]);
+      const asToken = as(h, { AUTHY_TOKEN: t.token });
+      for (let i = 0; i < 3; i++) {
+        expect((await asToken(["secrets", "get", "other/B"])).code).toBe(4);
+        expect((await asToken(["secrets", "get", "prod/MISSING"])).code).toBe(3);
+      }
+      const listed = JSON.parse((await asOwner(h)(["tokens", "list", "--json"])).stdout) as { items: { id: string; uses: number; status: string }[] };
+      expect(listed.items.find((x) => x.id === t.id)).toMatchObject({ uses: 0, status: "active" });
+      for (let i = 0; i < 2; i++) expect((await asToken(["secrets", "get", "prod/A"])).stdout).toBe("value-a-123456");
+      expect((await asToken(["secrets", "get", "prod/A"])).code).toBe(4);
+    },
+    ATTACK_TIMEOUT_MS,
+  );
 
-  it("a 5-use token family makes exactly 5 reads, however it issues children, and shows as spent", async () => {
-    const h = await unlockedVault([["prod/A", "value-a-123456"]]);
-    const parent = await tokenFor(h, ["--scope", "secrets:read:prod/*", "--uses", "5"]);
-    const asParent = as(h, { AUTHY_TOKEN: parent.token });
-    const child = JSON.parse((await asParent(["tokens", "create", "--json", "--scope", "secrets:read:prod/*", "--uses", "5"])).stdout) as { token: string; id: string };
-    const grandchild = JSON.parse((await as(h, { AUTHY_TOKEN: child.token })(["tokens", "create", "--json", "--scope", "secrets:read:prod/*"])).stdout) as { token: string; id: string };
-    const family = [parent, child, grandchild, child, parent, grandchild];
-    let reads = 0;
-    for (let i = 0; i < 18; i++) {
-      const r = await as(h, { AUTHY_TOKEN: family[i % family.length]!.token })(["secrets", "get", "prod/A"]);
-      if (r.code === 0) {
-        expect(r.stdout).toBe("value-a-123456");
-        reads++;
-      } else expect(r.code).toBe(4);
-    }
-    expect(reads).toBe(5);
-    const listed = JSON.parse((await asOwner(h)(["tokens", "list", "--json"])).stdout) as { items: { id: string; status: string }[] };
-    for (const t of [parent, child, grandchild]) expect(listed.items.find((x) => x.id === t.id)?.status).toBe("spent");
-    const table = await asOwner(h)(["tokens", "list"]);
-    expect(table.stdout).toMatch(new RegExp(`${parent.id}.*spent`));
-  }, ATTACK_TIMEOUT_MS);
+  it(
+    "a 5-use token family makes exactly 5 reads, however it issues children, and shows as spent",
+    async () => {
+      const h = await unlockedVault([["prod/A", "value-a-123456"]]);
+      const parent = await tokenFor(h, ["--scope", "secrets:read:prod/*", "--uses", "5"]);
+      const asParent = as(h, { AUTHY_TOKEN: parent.token });
+      const child = JSON.parse((await asParent(["tokens", "create", "--json", "--scope", "secrets:read:prod/*", "--uses", "5"])).stdout) as {
+        token: string;
+        id: string;
+      };
+      const grandchild = JSON.parse((await as(h, { AUTHY_TOKEN: child.token })(["tokens", "create", "--json", "--scope", "secrets:read:prod/*"])).stdout) as {
+        token: string;
+        id: string;
+      };
+      const family = [parent, child, grandchild, child, parent, grandchild];
+      let reads = 0;
+      for (let i = 0; i < 18; i++) {
+        const r = await as(h, { AUTHY_TOKEN: family[i % family.length]!.token })(["secrets", "get", "prod/A"]);
+        if (r.code === 0) {
+          expect(r.stdout).toBe("value-a-123456");
+          reads++;
+        } else expect(r.code).toBe(4);
+      }
+      expect(reads).toBe(5);
+      const listed = JSON.parse((await asOwner(h)(["tokens", "list", "--json"])).stdout) as { items: { id: string; status: string }[] };
+      for (const t of [parent, child, grandchild]) expect(listed.items.find((x) => x.id === t.id)?.status).toBe("spent");
+      const table = await asOwner(h)(["tokens", "list"]);
+      expect(table.stdout).toMatch(new RegExp(`${parent.id}.*spent`));
+    },
+    ATTACK_TIMEOUT_MS,
+  );
 
-  it("records run.end for a token's run, even when the run spent its last use", async () => {
-    const h = await unlockedVault([["prod/A", "value-a-123456"]]);
-    const t = await tokenFor(h, ["--scope", "secrets:read:prod/*", "--uses", "1"]);
-    const r = await as(h, { AUTHY_TOKEN: t.token })(["run", "--env", "A=authy://prod/A", "--", "/bin/sh", "-c", "exit 3"]);
-    expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).not.toContain("could not record run.end");
-    const log = await auditLog(h);
-    const start = log.find((e) => e.action === "run.start")!;
-    const end = log.find((e) => e.action === "run.end")!;
-    expect(start.actor).toBe(`token:${t.id}`);
-    expect(end).toMatchObject({ actor: `token:${t.id}`, resource: "sh", outcome: "ok" });
-    expect(end.details).toMatchObject({ run: start.details.run, exitCode: 3 });
-  }, ATTACK_TIMEOUT_MS);
+  it(
+    "records run.end for a token's run, even when the run spent its last use",
+    async () => {
+      const h = await unlockedVault([["prod/A", "value-a-123456"]]);
+      const t = await tokenFor(h, ["--scope", "secrets:read:prod/*", "--uses", "1"]);
+      const r = await as(h, { AUTHY_TOKEN: t.token })(["run", "--env", "A=authy://prod/A", "--", "/bin/sh", "-c", "exit 3"]);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).not.toContain("could not record run.end");
+      const log = await auditLog(h);
+      const start = log.find((e) => e.action === "run.start")!;
+      const end = log.find((e) => e.action === "run.end")!;
+      expect(start.actor).toBe(`token:${t.id}`);
+      expect(end).toMatchObject({ actor: `token:${t.id}`, resource: "sh", outcome: "ok" });
+      expect(end.details).toMatchObject({ run: start.details.run, exitCode: 3 });
+    },
+    ATTACK_TIMEOUT_MS,
+  );
 });
 
 describe("hostile: existence oracles", () => {
-  const policy = "scopes:\n  admin:\n    allow:\n      - { path: \"**\", capabilities: [read, list] }\n";
+  const policy = 'scopes:\n  admin:\n    allow:\n      - { path: "**", capabilities: [read, list] }\n';
 
-  it("probes for an existing and a missing name get the same answer and exit code, and are audited", async () => {
-    const h = await unlockedVault([["prod/A", "value-a-123456"], ["other/EXISTS", "hidden-123456"]], policy);
-    const t = await tokenFor(h, ["--scope", "secrets:read:prod/*"]);
-    const attacker = as(h, { AUTHY_TOKEN: t.token });
-    const probes: [string[], string[]][] = [
-      [["env", "export", "other", "--keys", "EXISTS"], ["env", "export", "other", "--keys", "MISSING"]],
-      [["run", "--env", "X=authy://other/EXISTS", "--", "true"], ["run", "--env", "X=authy://other/MISSING", "--", "true"]],
-      [["secrets", "get", "other/EXISTS"], ["secrets", "get", "other/MISSING"]],
-    ];
-    for (const [existing, missing] of probes) {
-      const a = await attacker(existing);
-      const b = await attacker(missing);
-      same(a, b, "EXISTS", "MISSING");
-      expect(a.code, a.stderr).toBe(4);
-    }
-    // Which scopes the policy holds is not the token's to learn either.
-    const scoped = await attacker(["run", "--scope", "admin", "--", "true"]);
-    const unscoped = await attacker(["run", "--scope", "nosuch", "--", "true"]);
-    same(scoped, unscoped, "admin", "nosuch");
-    expect(scoped.code).toBe(4);
-    const denied = (await auditLog(h)).filter((e) => e.actor === `token:${t.id}` && e.outcome === "denied");
-    for (const name of ["other/EXISTS", "other/MISSING"]) expect(denied.filter((e) => e.resource === name).length).toBeGreaterThanOrEqual(3);
-    expect(denied.filter((e) => e.action === "scope.use.denied")).toHaveLength(2);
-  }, ATTACK_TIMEOUT_MS);
+  it(
+    "probes for an existing and a missing name get the same answer and exit code, and are audited",
+    async () => {
+      const h = await unlockedVault(
+        [
+          ["prod/A", "value-a-123456"],
+          ["other/EXISTS", "hidden-123456"],
+        ],
+        policy,
+      );
+      const t = await tokenFor(h, ["--scope", "secrets:read:prod/*"]);
+      const attacker = as(h, { AUTHY_TOKEN: t.token });
+      const probes: [string[], string[]][] = [
+        [
+          ["env", "export", "other", "--keys", "EXISTS"],
+          ["env", "export", "other", "--keys", "MISSING"],
+        ],
+        [
+          ["run", "--env", "X=authy://other/EXISTS", "--", "true"],
+          ["run", "--env", "X=authy://other/MISSING", "--", "true"],
+        ],
+        [
+          ["secrets", "get", "other/EXISTS"],
+          ["secrets", "get", "other/MISSING"],
+        ],
+      ];
+      for (const [existing, missing] of probes) {
+        const a = await attacker(existing);
+        const b = await attacker(missing);
+        same(a, b, "EXISTS", "MISSING");
+        expect(a.code, a.stderr).toBe(4);
+      }
+      // Which scopes the policy holds is not the token's to learn either.
+      const scoped = await attacker(["run", "--scope", "admin", "--", "true"]);
+      const unscoped = await attacker(["run", "--scope", "nosuch", "--", "true"]);
+      same(scoped, unscoped, "admin", "nosuch");
+      expect(scoped.code).toBe(4);
+      const denied = (await auditLog(h)).filter((e) => e.actor === `token:${t.id}` && e.outcome === "denied");
+      for (const name of ["other/EXISTS", "other/MISSING"]) expect(denied.filter((e) => e.resource === name).length).toBeGreaterThanOrEqual(3);
+      expect(denied.filter((e) => e.action === "scope.use.denied")).toHaveLength(2);
+    },
+    ATTACK_TIMEOUT_MS,
+  );
 
-  it("a probe for a missing name the token may read is audited too", async () => {
-    const h = await unlockedVault([["prod/A", "value-a-123456"]]);
-    const t = await tokenFor(h, ["--scope", "secrets:read:prod/*"]);
-    expect((await as(h, { AUTHY_TOKEN: t.token })(["secrets", "get", "prod/NOPE"])).code).toBe(3);
-    expect((await as(h, { AUTHY_TOKEN: t.token })(["run", "--env", "X=authy://prod/NOPE", "--", "true"])).code).toBe(3);
-    const probes = (await auditLog(h)).filter((e) => e.actor === `token:${t.id}` && e.outcome === "error");
-    expect(probes.map((e) => e.action).sort()).toEqual(["run.start", "secret.read"]);
-  }, ATTACK_TIMEOUT_MS);
+  it(
+    "a probe for a missing name the token may read is audited too",
+    async () => {
+      const h = await unlockedVault([["prod/A", "value-a-123456"]]);
+      const t = await tokenFor(h, ["--scope", "secrets:read:prod/*"]);
+      expect((await as(h, { AUTHY_TOKEN: t.token })(["secrets", "get", "prod/NOPE"])).code).toBe(3);
+      expect((await as(h, { AUTHY_TOKEN: t.token })(["run", "--env", "X=authy://prod/NOPE", "--", "true"])).code).toBe(3);
+      const probes = (await auditLog(h)).filter((e) => e.actor === `token:${t.id}` && e.outcome === "error");
+      expect(probes.map((e) => e.action).sort()).toEqual(["run.start", "secret.read"]);
+    },
+    ATTACK_TIMEOUT_MS,
+  );
 });
 
 describe("hostile: refusals before the core", () => {
-  it("audits owner-only routes called by a token or an agent, guessed sessions and bearers of no known kind", async () => {
-    const h = await unlockedVault([["prod/A", "value-a-123456"]]);
-    const t = await tokenFor(h, ["--scope", "secrets:read:prod/*"]);
-    const agent = await asOwner(h)(["agents", "create", "bot", "--scope", "secrets:read:prod/*"]);
-    expect(agent.code, agent.stderr).toBe(0);
-    const replies = (await http(h, {
-      requests: [
-        { method: "GET", url: "/v1/agents", bearer: t.token },
-        { method: "GET", url: "/v1/audit", bearer: agent.stdout.trim() },
-        { method: "GET", url: "/v1/secrets/prod/A", bearer: `authy_os_${"A".repeat(43)}` },
-        { method: "GET", url: "/v1/secrets/prod/A", bearer: "hello" },
-      ],
-    })) as { status: number }[];
-    expect(replies.map((r) => r.status)).toEqual([403, 403, 401, 401]);
-    const log = await auditLog(h);
-    expect(log).toContainEqual(expect.objectContaining({ actor: `token:${t.id}`, action: "request.denied", resource: "GET /v1/agents", outcome: "denied" }));
-    expect(log).toContainEqual(expect.objectContaining({ actor: "agent:bot", action: "request.denied", resource: "GET /v1/audit", outcome: "denied" }));
-    expect(log).toContainEqual(expect.objectContaining({ actor: "session:unknown", action: "auth.denied", outcome: "denied" }));
-    expect(log).toContainEqual(expect.objectContaining({ actor: "bearer:unknown", action: "auth.denied", outcome: "denied" }));
-  }, ATTACK_TIMEOUT_MS);
+  it(
+    "audits owner-only routes called by a token or an agent, guessed sessions and bearers of no known kind",
+    async () => {
+      const h = await unlockedVault([["prod/A", "value-a-123456"]]);
+      const t = await tokenFor(h, ["--scope", "secrets:read:prod/*"]);
+      const agent = await asOwner(h)(["agents", "create", "bot", "--scope", "secrets:read:prod/*"]);
+      expect(agent.code, agent.stderr).toBe(0);
+      const replies = (await http(h, {
+        requests: [
+          { method: "GET", url: "/v1/agents", bearer: t.token },
+          { method: "GET", url: "/v1/audit", bearer: agent.stdout.trim() },
+          { method: "GET", url: "/v1/secrets/prod/A", bearer: `authy_os_${"A".repeat(43)}` },
+          { method: "GET", url: "/v1/secrets/prod/A", bearer: "hello" },
+        ],
+      })) as { status: number }[];
+      expect(replies.map((r) => r.status)).toEqual([403, 403, 401, 401]);
+      const log = await auditLog(h);
+      expect(log).toContainEqual(expect.objectContaining({ actor: `token:${t.id}`, action: "request.denied", resource: "GET /v1/agents", outcome: "denied" }));
+      expect(log).toContainEqual(expect.objectContaining({ actor: "agent:bot", action: "request.denied", resource: "GET /v1/audit", outcome: "denied" }));
+      expect(log).toContainEqual(expect.objectContaining({ actor: "session:unknown", action: "auth.denied", outcome: "denied" }));
+      expect(log).toContainEqual(expect.objectContaining({ actor: "bearer:unknown", action: "auth.denied", outcome: "denied" }));
+    },
+    ATTACK_TIMEOUT_MS,
+  );
 
-  it("a flood of 10,000 bad credentials leaves a bounded number of entries that count them all", async () => {
-    const h = await unlockedVault([["prod/A", "value-a-123456"]]);
-    const counts = (await http(h, { requests: [{ method: "GET", url: "/v1/secrets/prod/A" }], randomToken: true, repeat: 10_000, concurrency: 16 })) as Record<string, number>;
-    expect(counts).toEqual({ 401: 10_000 });
-    expect((await asOwner(h)(["lock"])).code).toBe(0); // the daemon writes the counts still open before it locks
-    const refused = (await auditLog(h)).filter((e) => e.action === "token.use.denied");
-    expect(refused.length).toBeGreaterThanOrEqual(1);
-    expect(refused.length).toBeLessThanOrEqual(4);
-    expect(refused.every((e) => e.actor === "token:unknown")).toBe(true);
-    // The first of a window is written as it happens; the rest of the window as one count.
-    expect(refused.reduce((n, e) => n + (e.details.repeats === undefined ? 1 : Number(e.details.repeats)), 0)).toBe(10_000);
-    const verify = await authyAs(["audit", "verify"], { dir: h.dir, home: h.home, env: owner });
-    expect(verify.code, verify.stderr).toBe(0);
-  }, ATTACK_TIMEOUT_MS);
+  it(
+    "a flood of 10,000 bad credentials leaves a bounded number of entries that count them all",
+    async () => {
+      const h = await unlockedVault([["prod/A", "value-a-123456"]]);
+      const counts = (await http(h, {
+        requests: [{ method: "GET", url: "/v1/secrets/prod/A" }],
+        randomToken: true,
+        repeat: 10_000,
+        concurrency: 16,
+      })) as Record<string, number>;
+      expect(counts).toEqual({ 401: 10_000 });
+      expect((await asOwner(h)(["lock"])).code).toBe(0); // the daemon writes the counts still open before it locks
+      const refused = (await auditLog(h)).filter((e) => e.action === "token.use.denied");
+      expect(refused.length).toBeGreaterThanOrEqual(1);
+      expect(refused.length).toBeLessThanOrEqual(4);
+      expect(refused.every((e) => e.actor === "token:unknown")).toBe(true);
+      // The first of a window is written as it happens; the rest of the window as one count.
+      expect(refused.reduce((n, e) => n + (e.details.repeats === undefined ? 1 : Number(e.details.repeats)), 0)).toBe(10_000);
+      const verify = await authyAs(["audit", "verify"], { dir: h.dir, home: h.home, env: owner });
+      expect(verify.code, verify.stderr).toBe(0);
+    },
+    ATTACK_TIMEOUT_MS,
+  );
 });
 
 describe("hostile: what the owner sees", () => {
   const ESC = "\u001b";
   const fakeRow = "2026-01-01T00:00:00Z  ok  owner  secret.read  prod/ROOT";
 
-  it("audit and audit --follow print escapes, newlines and padding of a caller's command visibly", async () => {
-    const h = await unlockedVault([["prod/A", "value-a-123456"]]);
-    const t = await tokenFor(h, ["--scope", "secrets:read:prod/*"]);
-    const command = `deploy${ESC}[2J${ESC}[H\n${fakeRow}${" ".repeat(150)}${fakeRow}`;
-    const [r] = (await http(h, { requests: [{ method: "POST", url: "/v1/dispatch", bearer: t.token, body: { command, refs: [{ name: "A", path: "prod/A", source: "--env" }] } }] })) as { status: number }[];
-    expect(r!.status).toBe(200);
-    const shown = await authyAs(["audit", "--action", "run.start"], { dir: h.dir, home: h.home, env: owner });
-    expect(shown.code, shown.stderr).toBe(0);
-    const check = (out: string) => {
-      expect(out).not.toContain(ESC);
-      expect(out).toContain("\\x1b[2J");
-      expect(out).toContain("[150 spaces]");
-      for (const line of out.split("\n")) expect(line.startsWith("2026-01-01T00:00:00Z")).toBe(false);
-      expect(out.split("\n").filter((l) => l.trim() !== "")).toHaveLength(2); // the header and one row
-    };
-    check(shown.stdout);
-    // --follow prints the same rows, and keeps going until interrupted.
-    const follow = spawnAs(process.execPath, [CLI, "audit", "--follow", "--action", "run.start"], { env: hostileEnv(h.dir, h.home, owner), cwd: h.dir });
-    let out = "";
-    follow.stdout!.on("data", (d: Buffer) => (out += d.toString("utf8")));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`--follow printed nothing: ${out}`)), 20_000);
-      follow.stdout!.on("data", () => {
-        if (out.includes("run.start")) {
-          clearTimeout(timer);
-          resolve();
-        }
+  it(
+    "audit and audit --follow print escapes, newlines and padding of a caller's command visibly",
+    async () => {
+      const h = await unlockedVault([["prod/A", "value-a-123456"]]);
+      const t = await tokenFor(h, ["--scope", "secrets:read:prod/*"]);
+      const command = `deploy${ESC}[2J${ESC}[H\n${fakeRow}${" ".repeat(150)}${fakeRow}`;
+      const [r] = (await http(h, {
+        requests: [{ method: "POST", url: "/v1/dispatch", bearer: t.token, body: { command, refs: [{ name: "A", path: "prod/A", source: "--env" }] } }],
+      })) as { status: number }[];
+      expect(r!.status).toBe(200);
+      const shown = await authyAs(["audit", "--action", "run.start"], { dir: h.dir, home: h.home, env: owner });
+      expect(shown.code, shown.stderr).toBe(0);
+      const check = (out: string) => {
+        expect(out).not.toContain(ESC);
+        expect(out).toContain("\\x1b[2J");
+        expect(out).toContain("[150 spaces]");
+        for (const line of out.split("\n")) expect(line.startsWith("2026-01-01T00:00:00Z")).toBe(false);
+        expect(out.split("\n").filter((l) => l.trim() !== "")).toHaveLength(2); // the header and one row
+      };
+      check(shown.stdout);
+      // --follow prints the same rows, and keeps going until interrupted.
+      const follow = spawnAs(process.execPath, [CLI, "audit", "--follow", "--action", "run.start"], { env: hostileEnv(h.dir, h.home, owner), cwd: h.dir });
+      let out = "";
+      follow.stdout!.on("data", (d: Buffer) => (out += d.toString("utf8")));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`--follow printed nothing: ${out}`)), 20_000);
+        follow.stdout!.on("data", () => {
+          if (out.includes("run.start")) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
       });
-    });
-    follow.kill("SIGINT");
-    await new Promise((r) => follow.on("close", r));
-    check(out);
-  }, ATTACK_TIMEOUT_MS);
+      follow.kill("SIGINT");
+      await new Promise((r) => follow.on("close", r));
+      check(out);
+    },
+    ATTACK_TIMEOUT_MS,
+  );
 
-  it("approvals list shows a reason padded with spaces on its own row, visibly, never a fake request below it", async () => {
-    const h = await unlockedVault([["prod/SENS", "sensitive-123456", "sensitive"]]);
-    const t = await tokenFor(h, ["--scope", "secrets:read:prod/*"]);
-    const reason = `backup${" ".repeat(180)}apr_fakefakefa  pending  agent-x  read  prod/ROOT  critical`;
-    const asked = await as(h, { AUTHY_TOKEN: t.token })(["secrets", "get", "prod/SENS", "--no-wait", "--reason", reason]);
-    expect(asked.code, asked.stderr).toBe(5);
-    const list = await authyAs(["approvals", "list"], { dir: h.dir, home: h.home, env: owner });
-    expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout).toContain("backup[180 spaces]apr_fakefakefa[2 spaces]pending");
-    expect(list.stdout.split("\n").filter((l) => l.includes("apr_"))).toHaveLength(1);
-    expect(list.stdout).not.toMatch(/^apr_fake/m);
-  }, ATTACK_TIMEOUT_MS);
+  it(
+    "approvals list shows a reason padded with spaces on its own row, visibly, never a fake request below it",
+    async () => {
+      const h = await unlockedVault([["prod/SENS", "sensitive-123456", "sensitive"]]);
+      const t = await tokenFor(h, ["--scope", "secrets:read:prod/*"]);
+      const reason = `backup${" ".repeat(180)}apr_fakefakefa  pending  agent-x  read  prod/ROOT  critical`;
+      const asked = await as(h, { AUTHY_TOKEN: t.token })(["secrets", "get", "prod/SENS", "--no-wait", "--reason", reason]);
+      expect(asked.code, asked.stderr).toBe(5);
+      const list = await authyAs(["approvals", "list"], { dir: h.dir, home: h.home, env: owner });
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.stdout).toContain("backup[180 spaces]apr_fakefakefa[2 spaces]pending");
+      expect(list.stdout.split("\n").filter((l) => l.includes("apr_"))).toHaveLength(1);
+      expect(list.stdout).not.toMatch(/^apr_fake/m);
+    },
+    ATTACK_TIMEOUT_MS,
+  );
 });
 
 describe("hostile: grants by identity", () => {
-  it("a grant to agent x does not serve a new agent x, and revoking x ends its grants and its tokens for good", async () => {
-    const h = await unlockedVault([["prod/SENS", "sensitive-123456", "sensitive"]]);
-    const created = await asOwner(h)(["agents", "create", "x", "--scope", "secrets:read:prod/*"]);
-    expect(created.code, created.stderr).toBe(0);
-    const oldKey = created.stdout.trim();
-    const oldToken = JSON.parse((await as(h, { AUTHY_AGENT_KEY: oldKey })(["tokens", "create", "--json", "--ttl", "1h"])).stdout) as { token: string };
-    const asked = await as(h, { AUTHY_TOKEN: oldToken.token })(["secrets", "get", "prod/SENS", "--no-wait", "--json"]);
-    expect(asked.code).toBe(5);
-    const id = (JSON.parse((await authyAs(["approvals", "list", "--json"], { dir: h.dir, home: h.home, env: owner })).stdout) as { items: { id: string }[] }).items[0]!.id;
-    expect((await asOwner(h)(["approvals", "approve", id, "--for", "1h"])).code).toBe(0);
-    expect((await as(h, { AUTHY_TOKEN: oldToken.token })(["secrets", "get", "prod/SENS"])).stdout).toBe("sensitive-123456");
+  it(
+    "a grant to agent x does not serve a new agent x, and revoking x ends its grants and its tokens for good",
+    async () => {
+      const h = await unlockedVault([["prod/SENS", "sensitive-123456", "sensitive"]]);
+      const created = await asOwner(h)(["agents", "create", "x", "--scope", "secrets:read:prod/*"]);
+      expect(created.code, created.stderr).toBe(0);
+      const oldKey = created.stdout.trim();
+      const oldToken = JSON.parse((await as(h, { AUTHY_AGENT_KEY: oldKey })(["tokens", "create", "--json", "--ttl", "1h"])).stdout) as { token: string };
+      const asked = await as(h, { AUTHY_TOKEN: oldToken.token })(["secrets", "get", "prod/SENS", "--no-wait", "--json"]);
+      expect(asked.code).toBe(5);
+      const id = (JSON.parse((await authyAs(["approvals", "list", "--json"], { dir: h.dir, home: h.home, env: owner })).stdout) as { items: { id: string }[] })
+        .items[0]!.id;
+      expect((await asOwner(h)(["approvals", "approve", id, "--for", "1h"])).code).toBe(0);
+      expect((await as(h, { AUTHY_TOKEN: oldToken.token })(["secrets", "get", "prod/SENS"])).stdout).toBe("sensitive-123456");
 
-    expect((await asOwner(h)(["agents", "revoke", "x"])).code).toBe(0);
-    const again = await asOwner(h)(["agents", "create", "x", "--scope", "secrets:read:prod/*"]);
-    expect(again.code, again.stderr).toBe(0);
-    const newKey = again.stdout.trim();
-    const read = await as(h, { AUTHY_AGENT_KEY: newKey })(["secrets", "get", "prod/SENS", "--no-wait"]);
-    expect(read.code, read.stderr).toBe(5);
-    expect(read.stdout).not.toContain("sensitive-123456");
-    // The old agent's token does not come back with the name.
-    const old = await as(h, { AUTHY_TOKEN: oldToken.token })(["secrets", "get", "prod/SENS"]);
-    expect(old.code).toBe(4);
-    expect(old.stdout).not.toContain("sensitive-123456");
-    const grants = (JSON.parse((await authyAs(["approvals", "list", "--json"], { dir: h.dir, home: h.home, env: owner })).stdout) as { items: { id: string; status: string }[] }).items;
-    expect(grants.find((g) => g.id === id)?.status).toBe("expired");
-  }, ATTACK_TIMEOUT_MS);
+      expect((await asOwner(h)(["agents", "revoke", "x"])).code).toBe(0);
+      const again = await asOwner(h)(["agents", "create", "x", "--scope", "secrets:read:prod/*"]);
+      expect(again.code, again.stderr).toBe(0);
+      const newKey = again.stdout.trim();
+      const read = await as(h, { AUTHY_AGENT_KEY: newKey })(["secrets", "get", "prod/SENS", "--no-wait"]);
+      expect(read.code, read.stderr).toBe(5);
+      expect(read.stdout).not.toContain("sensitive-123456");
+      // The old agent's token does not come back with the name.
+      const old = await as(h, { AUTHY_TOKEN: oldToken.token })(["secrets", "get", "prod/SENS"]);
+      expect(old.code).toBe(4);
+      expect(old.stdout).not.toContain("sensitive-123456");
+      const grants = (
+        JSON.parse((await authyAs(["approvals", "list", "--json"], { dir: h.dir, home: h.home, env: owner })).stdout) as {
+          items: { id: string; status: string }[];
+        }
+      ).items;
+      expect(grants.find((g) => g.id === id)?.status).toBe("expired");
+    },
+    ATTACK_TIMEOUT_MS,
+  );
 });
 
 describe("hostile: masking", () => {
-  it("masks a value printed with lower-case percent-encoding (%2f)", async () => {
-    const { dir, home, cleanup } = hostileHome();
-    try {
-      await initVaultAs(dir, home);
-      const value = "pa/ss:w@rd?1234567890";
-      expect((await authyAs(["secrets", "set", "prod/URLISH"], { dir, home, env: owner, input: value })).code).toBe(0);
-      const print = "process.stdout.write(encodeURIComponent(process.env.S).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()))";
-      const r = await authyAs(["run", "--env", "S=authy://prod/URLISH", "--", process.execPath, "-e", print], { dir, home, env: owner });
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).not.toContain("pa%2fss%3aw%40rd%3f1234567890");
-      expect(r.stdout).toBe("<authy:masked>");
-    } finally {
-      cleanup();
-    }
-  }, ATTACK_TIMEOUT_MS);
+  it(
+    "masks a value printed with lower-case percent-encoding (%2f)",
+    async () => {
+      const { dir, home, cleanup } = hostileHome();
+      try {
+        await initVaultAs(dir, home);
+        const value = "pa/ss:w@rd?1234567890";
+        expect((await authyAs(["secrets", "set", "prod/URLISH"], { dir, home, env: owner, input: value })).code).toBe(0);
+        const print = "process.stdout.write(encodeURIComponent(process.env.S).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()))";
+        const r = await authyAs(["run", "--env", "S=authy://prod/URLISH", "--", process.execPath, "-e", print], { dir, home, env: owner });
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).not.toContain("pa%2fss%3aw%40rd%3f1234567890");
+        expect(r.stdout).toBe("<authy:masked>");
+      } finally {
+        cleanup();
+      }
+    },
+    ATTACK_TIMEOUT_MS,
+  );
 });

@@ -70,7 +70,12 @@ describe.skipIf(missingTools("gpg", "pass", "gpgconf").length > 0)("import pass 
     const s = store({ "mail/me@example.com": "a", "wifi/home net": "b", "ok/KEY": "c" });
     const r = await run(["import", "pass", s.store, "--namespace", "imp"], s.env);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split("\n").filter((l) => !l.startsWith("hint: "))).toEqual([expect.stringMatching(/^authy: 2 names in the pass store cannot be an authy path below imp: /)]);
+    expect(
+      r.stderr
+        .trim()
+        .split("\n")
+        .filter((l) => !l.startsWith("hint: ")),
+    ).toEqual([expect.stringMatching(/^authy: 2 names in the pass store cannot be an authy path below imp: /)]);
     expect(r.stderr).toContain('"mail/me@example.com"');
     expect(r.stderr).toContain('"wifi/home net"');
     expect(r.stderr).not.toContain("ok/KEY");
@@ -203,7 +208,7 @@ describe("import dotenvx (files encrypted by @dotenvx/dotenvx)", () => {
   it("a damaged value: exit 2 naming the entry, nothing imported", async () => {
     const file = path.join(t.dir, ".env");
     dotenvxFile(file, { GOOD: "1", BAD: "2" });
-    writeFileSync(file, readFileSync(file, "utf8").replace(/BAD="?encrypted:[^"\n]{20}/, "BAD=\"encrypted:"));
+    writeFileSync(file, readFileSync(file, "utf8").replace(/BAD="?encrypted:[^"\n]{20}/, 'BAD="encrypted:'));
     const r = await run(["import", "dotenvx", file, "--namespace", "dx"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("dotenvx entry BAD");

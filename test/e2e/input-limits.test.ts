@@ -54,9 +54,25 @@ const INPUTS: Input[] = [
   { name: "a policy on standard input", limit: POLICY_LIMIT, args: () => ["policy", "apply", "-"], stdin: true },
   { name: "an inject template", limit: TEMPLATE_LIMIT, args: (f) => ["inject", "-i", f] },
   { name: "an inject template on standard input", limit: TEMPLATE_LIMIT, args: () => ["inject", "-i", "-"], stdin: true },
-  { name: "an identity file (AUTHY_IDENTITY)", limit: IDENTITY_LIMIT, args: () => ["secrets", "list"], env: (f) => ({ AUTHY_PASSPHRASE: undefined, AUTHY_IDENTITY: f }) },
-  { name: "a passphrase file (AUTHY_PASSPHRASE_FILE)", limit: PASSPHRASE_LIMIT, args: () => ["secrets", "list"], env: (f) => ({ AUTHY_PASSPHRASE: undefined, AUTHY_PASSPHRASE_FILE: f }) },
-  { name: "a passphrase on standard input (--passphrase-stdin)", limit: PASSPHRASE_LIMIT, args: () => ["--passphrase-stdin", "secrets", "list"], env: () => ({ AUTHY_PASSPHRASE: undefined }), stdin: true },
+  {
+    name: "an identity file (AUTHY_IDENTITY)",
+    limit: IDENTITY_LIMIT,
+    args: () => ["secrets", "list"],
+    env: (f) => ({ AUTHY_PASSPHRASE: undefined, AUTHY_IDENTITY: f }),
+  },
+  {
+    name: "a passphrase file (AUTHY_PASSPHRASE_FILE)",
+    limit: PASSPHRASE_LIMIT,
+    args: () => ["secrets", "list"],
+    env: (f) => ({ AUTHY_PASSPHRASE: undefined, AUTHY_PASSPHRASE_FILE: f }),
+  },
+  {
+    name: "a passphrase on standard input (--passphrase-stdin)",
+    limit: PASSPHRASE_LIMIT,
+    args: () => ["--passphrase-stdin", "secrets", "list"],
+    env: () => ({ AUTHY_PASSPHRASE: undefined }),
+    stdin: true,
+  },
   { name: "a new passphrase file (passwd)", limit: PASSPHRASE_LIMIT, args: (f) => ["passwd", "--new-passphrase-file", f] },
   { name: "an audit checkpoint file", limit: CHECKPOINT_LIMIT, args: (f) => ["audit", "verify", "--checkpoint", f] },
 ];

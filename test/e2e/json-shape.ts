@@ -34,7 +34,11 @@ export function shapesOf(markdown: string): Map<string, Shape> {
 
 /** Every `@name` a shape refers to. */
 export function referencesOf(shape: Shape): string[] {
-  if (typeof shape === "string") return shape.split(" | ").filter((t) => t.startsWith("@")).map((t) => t.slice(1));
+  if (typeof shape === "string")
+    return shape
+      .split(" | ")
+      .filter((t) => t.startsWith("@"))
+      .map((t) => t.slice(1));
   if (Array.isArray(shape)) return shape.flatMap(referencesOf);
   return Object.values(shape).flatMap(referencesOf);
 }

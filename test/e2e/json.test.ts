@@ -58,25 +58,52 @@ const cases: Case[] = [
   { args: () => ["secrets", "set", "production/OPENAI_API_KEY", "--type", "api_key", "--tag", "ai"], input: "sk-proj-654321", shape: "@secret-written" },
   { args: () => ["secrets", "set", "production/DB_PASSWORD", "--tier", "sensitive", "--expires", "30d"], input: "db-pw-123456", shape: "@secret-written" },
   { args: () => ["secrets", "set", "production/STRIPE_KEY", "--tier", "sensitive"], input: "sk_live_123456", shape: "@secret-written" },
-  { args: () => ["secrets", "set", "production/TLS_CERT", "--tier", "critical", "--type", "certificate"], input: "-----BEGIN CERTIFICATE-----", shape: "@secret-written" },
+  {
+    args: () => ["secrets", "set", "production/TLS_CERT", "--tier", "critical", "--type", "certificate"],
+    input: "-----BEGIN CERTIFICATE-----",
+    shape: "@secret-written",
+  },
   { args: () => ["secrets", "set", "production/BLOB", "--from-file", file("blob.bin")], shape: "@secret-written" },
   { args: () => ["secrets", "generate", "production/GEN", "--print"], shape: "@secrets-generate-print" },
   {
     args: () => ["secrets", "get", "production/OPENAI_API_KEY"],
     shape: "@secrets-get",
-    then: (d) => expect(d).toMatchObject({ key: "OPENAI_API_KEY", namespace: "production", value: "sk-proj-654321", secret_type: "api_key", access_tier: "standard" }),
+    then: (d) =>
+      expect(d).toMatchObject({ key: "OPENAI_API_KEY", namespace: "production", value: "sk-proj-654321", secret_type: "api_key", access_tier: "standard" }),
   },
-  { args: () => ["read", "authy://production/BLOB"], shape: "@secrets-get", then: (d) => expect(d).toMatchObject({ valueBase64: Buffer.from([0, 255, 1, 254]).toString("base64") }) },
+  {
+    args: () => ["read", "authy://production/BLOB"],
+    shape: "@secrets-get",
+    then: (d) => expect(d).toMatchObject({ valueBase64: Buffer.from([0, 255, 1, 254]).toString("base64") }),
+  },
   { args: () => ["secrets", "list", "production"], shape: "@secrets-list" },
   { args: () => ["secrets", "list"], shape: "@secrets-list", then: (d) => expect(d).toMatchObject({ namespace: null }) },
   { args: () => ["secrets", "history", "production/OPENAI_API_KEY"], shape: "@secrets-history" },
   { args: () => ["secrets", "rollback", "production/OPENAI_API_KEY", "1"], shape: "@secret-written" },
   { args: () => ["secrets", "rotate", "production/GEN"], shape: "@secrets-rotate" },
-  { args: () => ["secrets", "rotate", "production/GEN", "--show"], shape: "@secrets-rotate", then: (d) => expect(d).toMatchObject({ value: expect.any(String) }) },
-  { args: () => ["secrets", "cp", "production/GEN", "production/GEN_COPY"], shape: "@secrets-transfer", then: (d) => expect(d).toMatchObject({ path: "production/GEN_COPY", from: "production/GEN" }) },
+  {
+    args: () => ["secrets", "rotate", "production/GEN", "--show"],
+    shape: "@secrets-rotate",
+    then: (d) => expect(d).toMatchObject({ value: expect.any(String) }),
+  },
+  {
+    args: () => ["secrets", "cp", "production/GEN", "production/GEN_COPY"],
+    shape: "@secrets-transfer",
+    then: (d) => expect(d).toMatchObject({ path: "production/GEN_COPY", from: "production/GEN" }),
+  },
   { args: () => ["secrets", "mv", "production/GEN_COPY", "production/GEN_MOVED"], shape: "@secrets-transfer" },
-  { args: () => ["secrets", "edit", "production/GEN_MOVED"], env: () => ({ ...withPass, EDITOR: "true" }), shape: "@secrets-edit-unchanged", then: (d) => expect(d).toEqual({ path: "production/GEN_MOVED", changed: false }) },
-  { args: () => ["secrets", "edit", "production/GEN_MOVED"], env: () => ({ ...withPass, EDITOR: "sed -i s/^/x/" }), shape: "@secrets-edit-changed", then: (d) => expect(d).toMatchObject({ changed: true }) },
+  {
+    args: () => ["secrets", "edit", "production/GEN_MOVED"],
+    env: () => ({ ...withPass, EDITOR: "true" }),
+    shape: "@secrets-edit-unchanged",
+    then: (d) => expect(d).toEqual({ path: "production/GEN_MOVED", changed: false }),
+  },
+  {
+    args: () => ["secrets", "edit", "production/GEN_MOVED"],
+    env: () => ({ ...withPass, EDITOR: "sed -i s/^/x/" }),
+    shape: "@secrets-edit-changed",
+    then: (d) => expect(d).toMatchObject({ changed: true }),
+  },
   { args: () => ["secrets", "delete", "production/GEN", "--yes"], shape: "@secrets-delete" },
   { args: () => ["secrets", "restore", "production/GEN"], shape: "@secret-written" },
   { args: () => ["env", "import", file("app.env"), "--namespace", "app"], shape: "@env-import" },
@@ -116,15 +143,13 @@ const cases: Case[] = [
   },
   { args: () => ["whoami"], shape: "@whoami", env: () => ({ AUTHY_TOKEN: state.token }), then: (d) => expect(d).toMatchObject({ kind: "token" }) },
   { args: () => ["whoami"], shape: "@whoami", env: () => ({ AUTHY_AGENT_KEY: state.agentKey }), then: (d) => expect(d).toMatchObject({ kind: "agent" }) },
-  ...["production/DB_PASSWORD", "production/STRIPE_KEY", "production/TLS_CERT"].map(
-    (p): Case => ({
-      args: () => ["secrets", "get", p, "--no-wait", "--reason", `deploy needs ${p}`],
-      shape: "@approvals-pending",
-      env: () => ({ AUTHY_TOKEN: state.token }),
-      code: 5,
-      then: (d) => state.approvals.push((d as { approvals: { id: string }[] }).approvals[0]!.id),
-    }),
-  ),
+  ...["production/DB_PASSWORD", "production/STRIPE_KEY", "production/TLS_CERT"].map((p): Case => ({
+    args: () => ["secrets", "get", p, "--no-wait", "--reason", `deploy needs ${p}`],
+    shape: "@approvals-pending",
+    env: () => ({ AUTHY_TOKEN: state.token }),
+    code: 5,
+    then: (d) => state.approvals.push((d as { approvals: { id: string }[] }).approvals[0]!.id),
+  })),
   { args: () => ["approvals", "watch"], shape: "@approvals-watch-line", lines: "follows", code: 130 },
   { args: () => ["approvals", "list"], shape: "@approvals-list" },
   { args: () => ["approvals", "approve", state.approvals[0]!], shape: "@approval" },
@@ -148,7 +173,11 @@ const cases: Case[] = [
   { args: () => ["audit", "--follow"], shape: "@audit-entry", lines: "follows" },
   { args: () => ["audit", "verify"], shape: "@audit-verify" },
   { args: () => ["audit", "checkpoint", "--out", file("checkpoint.json")], shape: "@audit-checkpoint" },
-  { args: () => ["audit", "verify", "--checkpoint", file("checkpoint.json")], shape: "@audit-verify", then: (d) => expect(d).toMatchObject({ checkpoint: { ok: true } }) },
+  {
+    args: () => ["audit", "verify", "--checkpoint", file("checkpoint.json")],
+    shape: "@audit-verify",
+    then: (d) => expect(d).toMatchObject({ checkpoint: { ok: true } }),
+  },
   { args: () => ["audit", "export", "--format", "json"], shape: ["@audit-entry"] },
   { args: () => ["audit", "export", "--format", "jsonl"], shape: "@audit-entry", lines: "ends" },
   { args: () => ["audit", "export", "--out", file("audit.json")], shape: "@audit-export-out" },
@@ -161,7 +190,10 @@ beforeAll(async () => {
   writeFileSync(file("app.env"), "A=1\nB=two\n");
   writeFileSync(file("flat.json"), JSON.stringify({ X: "1", Y: "2" }));
   writeFileSync(file("passphrase.txt"), `${PASSPHRASE}\n`);
-  writeFileSync(file("policy.yaml"), 'scopes:\n  deploy:\n    allow:\n      - { path: "production/*", capabilities: [read, list] }\n    deny:\n      - { path: "production/ROOT_*" }\n');
+  writeFileSync(
+    file("policy.yaml"),
+    'scopes:\n  deploy:\n    allow:\n      - { path: "production/*", capabilities: [read, list] }\n    deny:\n      - { path: "production/ROOT_*" }\n',
+  );
   writeFileSync(file("notes.txt"), "the key was sk-proj-123456 yesterday\n"); // the value rolled back to
   mkdirSync(file("repo"));
   execFileSync("git", ["init", "-q", file("repo")]);

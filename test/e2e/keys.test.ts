@@ -70,11 +70,15 @@ describeStockAge("the stock age tool opens what authy writes", () => {
   it("decrypts an identity key slot with age -d", async () => {
     const id = await identity("id.txt");
     await authy(["init", "--no-passphrase", "--recipient", id.recipient], { home: t.home });
-    const slot = execFileSync("node", ["-e", `
+    const slot = execFileSync("node", [
+      "-e",
+      `
       const D = require(${JSON.stringify(path.resolve("node_modules/better-sqlite3"))});
       const db = new D(process.argv[1], { readonly: true });
       process.stdout.write(db.prepare("select slot from key_slots where kind = 'x25519'").pluck().get());
-    `, path.join(t.home, "vault.db")]);
+    `,
+      path.join(t.home, "vault.db"),
+    ]);
     const slotFile = path.join(t.dir, "slot.age");
     writeFileSync(slotFile, slot);
     const key = execFileSync("age", ["-d", "-i", id.file, slotFile]);

@@ -36,7 +36,11 @@ interface Setup {
 async function setup(): Promise<Setup> {
   const home = await vaultHome();
   const run = (args: string[], input?: string) => authy(args, { home, env: withPass, input });
-  for (const [p, v, tier] of [["app/API_KEY", CANARY, "standard"], ["app/db/PASSWORD", SENSITIVE, "sensitive"], ["other/HIDDEN", "hidden-value-1234", "standard"]] as const) {
+  for (const [p, v, tier] of [
+    ["app/API_KEY", CANARY, "standard"],
+    ["app/db/PASSWORD", SENSITIVE, "sensitive"],
+    ["other/HIDDEN", "hidden-value-1234", "standard"],
+  ] as const) {
     const r = await run(["secrets", "set", p, "--tier", tier], v);
     expect(r.code, r.stderr).toBe(0);
   }
@@ -71,7 +75,13 @@ describe("authy mcp", () => {
     const revealing = await connect(s.home, { AUTHY_AGENT_KEY: s.revealKey });
     try {
       expect((await plain.listTools()).tools.map((t) => t.name).sort()).toEqual(["check_access", "list_secrets", "request_access", "run_command"]);
-      expect((await revealing.listTools()).tools.map((t) => t.name).sort()).toEqual(["check_access", "list_secrets", "read_secret", "request_access", "run_command"]);
+      expect((await revealing.listTools()).tools.map((t) => t.name).sort()).toEqual([
+        "check_access",
+        "list_secrets",
+        "read_secret",
+        "request_access",
+        "run_command",
+      ]);
       const read = await call(revealing, "read_secret", { path: "app/API_KEY" });
       expect(read.isError, read.text).toBe(false);
       expect(json(read.text).value).toBe(CANARY);
@@ -111,7 +121,8 @@ describe("authy mcp", () => {
     const s = await setup();
     const c = await connect(s.home, { AUTHY_AGENT_KEY: s.agentKey });
     try {
-      const script = 'printf "plain=%s\\n" "$KEY"; printf "%s" "$KEY" | base64 -w0; echo; node -e "console.log(encodeURIComponent(process.env.KEY)); console.error(\'err:\' + process.env.KEY)"; exit 3';
+      const script =
+        'printf "plain=%s\\n" "$KEY"; printf "%s" "$KEY" | base64 -w0; echo; node -e "console.log(encodeURIComponent(process.env.KEY)); console.error(\'err:\' + process.env.KEY)"; exit 3';
       const r = await call(c, "run_command", { command: script, env: { KEY: "authy://app/API_KEY" } });
       expect(r.isError, r.text).toBe(false);
       const out = json(r.text);

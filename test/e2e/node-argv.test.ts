@@ -51,7 +51,10 @@ function hostileFile(name: string, text: string): string {
 describe.each(nodes.map((node, i) => ({ node, i })))("the executable under $node", ({ node, i }) => {
   const authyBin = (args: string[], extra: Record<string, string | undefined> = {}) => {
     const bin = binDir(node, String(i));
-    return runAs(path.join(bin, "authy"), args, { env: hostileEnv(h.dir, h.home, { PATH: `${bin}:${process.env.PATH ?? ""}`, AUTHY_PASSPHRASE: PASSPHRASE, ...extra }), cwd: h.dir });
+    return runAs(path.join(bin, "authy"), args, {
+      env: hostileEnv(h.dir, h.home, { PATH: `${bin}:${process.env.PATH ?? ""}`, AUTHY_PASSPHRASE: PASSPHRASE, ...extra }),
+      cwd: h.dir,
+    });
   };
 
   it("a missing --env-file is authy's error (exit 3), not Node.js's exit 9", async () => {

@@ -48,12 +48,15 @@ describe("policy", () => {
   });
 
   it("shows the stored policy as YAML and JSON", async () => {
-    expect((await run(["policy", "show"])).stdout).toContain('production/ROOT_*');
+    expect((await run(["policy", "show"])).stdout).toContain("production/ROOT_*");
     expect(Object.keys(JSON.parse((await run(["policy", "show", "--json"])).stdout).scopes)).toEqual(["deploy"]);
   });
 
   it("reports every error in a policy file with its line number and stores nothing", async () => {
-    const r = await run(["policy", "apply", "-"], "scopes:\n  bad:\n    allow:\n      - { path: \"a/*\", capabilities: [raed] }\n      - { path: \"a/[x]\", capabilities: [read] }\n");
+    const r = await run(
+      ["policy", "apply", "-"],
+      'scopes:\n  bad:\n    allow:\n      - { path: "a/*", capabilities: [raed] }\n      - { path: "a/[x]", capabilities: [read] }\n',
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/stdin:4/);
     expect(r.stderr).toMatch(/stdin:5/);

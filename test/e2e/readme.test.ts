@@ -66,31 +66,35 @@ describe("the README", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("runs every ```sh block, in order, as written", async () => {
-    const blocks = shellBlocks(readFileSync(path.join(ROOT, "README.md"), "utf8"));
-    expect(blocks.length).toBeGreaterThan(3);
-    const bin = path.join(dir, "bin");
-    const work = path.join(dir, "work");
-    const home = path.join(dir, "home");
-    for (const d of [bin, work, home]) mkdirSync(d);
-    writeFileSync(path.join(bin, "authy"), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
-    // The quick start's alias points at $PWD/dist, as in a checkout.
-    symlinkSync(path.join(ROOT, "dist"), path.join(work, "dist"));
-    writeFileSync(path.join(dir, "readme.sh"), script(blocks));
-    const env = { ...baseEnv(path.join(dir, "authy-home")), PATH: `${bin}:${process.env.PATH}`, HOME: home, TMPDIR: dir, AUTHY_PASSPHRASE: PASSPHRASE };
-    const result = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-      const child = spawn("bash", [path.join(dir, "readme.sh")], { cwd: work, env, stdio: ["ignore", "pipe", "pipe"] });
-      let out = "";
-      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-      const timer = setTimeout(() => child.kill("SIGKILL"), README_TIMEOUT_MS - 10_000);
-      child.on("error", reject);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code, out });
+  it(
+    "runs every ```sh block, in order, as written",
+    async () => {
+      const blocks = shellBlocks(readFileSync(path.join(ROOT, "README.md"), "utf8"));
+      expect(blocks.length).toBeGreaterThan(3);
+      const bin = path.join(dir, "bin");
+      const work = path.join(dir, "work");
+      const home = path.join(dir, "home");
+      for (const d of [bin, work, home]) mkdirSync(d);
+      writeFileSync(path.join(bin, "authy"), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
+      // The quick start's alias points at $PWD/dist, as in a checkout.
+      symlinkSync(path.join(ROOT, "dist"), path.join(work, "dist"));
+      writeFileSync(path.join(dir, "readme.sh"), script(blocks));
+      const env = { ...baseEnv(path.join(dir, "authy-home")), PATH: `${bin}:${process.env.PATH}`, HOME: home, TMPDIR: dir, AUTHY_PASSPHRASE: PASSPHRASE };
+      const result = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+        const child = spawn("bash", [path.join(dir, "readme.sh")], { cwd: work, env, stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+        const timer = setTimeout(() => child.kill("SIGKILL"), README_TIMEOUT_MS - 10_000);
+        child.on("error", reject);
+        child.on("close", (code) => {
+          clearTimeout(timer);
+          resolve({ code, out });
+        });
       });
-    });
-    expect(result.code, `the README failed:\n${result.out.slice(-4000)}`).toBe(0);
-    expect(result.out).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n/); // never a stack trace
-  }, README_TIMEOUT_MS);
+      expect(result.code, `the README failed:\n${result.out.slice(-4000)}`).toBe(0);
+      expect(result.out).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n/); // never a stack trace
+    },
+    README_TIMEOUT_MS,
+  );
 });

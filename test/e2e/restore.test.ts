@@ -66,7 +66,11 @@ const TAMPERS: { name: string; table: RegExp; doctor?: RegExp; edit: (db: Databa
     name: "a token row inserted by hand",
     table: /token tok_planted/,
     edit: (db) =>
-      db.prepare("INSERT INTO tokens (id, secret_hash, agent, scope, label, created_at, expires_at, max_uses, uses, revoked_at, instance, parent, pid, mac) VALUES ('tok_planted', zeroblob(32), NULL, '{}', '', 0, 9999999999999, NULL, 0, NULL, 'x', NULL, NULL, zeroblob(32))").run(),
+      db
+        .prepare(
+          "INSERT INTO tokens (id, secret_hash, agent, scope, label, created_at, expires_at, max_uses, uses, revoked_at, instance, parent, pid, mac) VALUES ('tok_planted', zeroblob(32), NULL, '{}', '', 0, 9999999999999, NULL, 0, NULL, 'x', NULL, NULL, zeroblob(32))",
+        )
+        .run(),
   },
   {
     name: "an approval row inserted by hand",
@@ -78,8 +82,17 @@ const TAMPERS: { name: string; table: RegExp; doctor?: RegExp; edit: (db: Databa
         )
         .run(),
   },
-  { name: "an old version row deleted", table: /prod\/A is missing version 1/, edit: (db) => db.prepare("DELETE FROM secret_versions WHERE path = 'prod/A' AND version = 1").run() },
-  { name: "an old version row moved to a path with no secret", table: /prod\/A is missing version 1 \(and 1 more problem\)/, doctor: /version row of prod\/GONE belongs to no secret/, edit: (db) => db.prepare("UPDATE secret_versions SET path = 'prod/GONE' WHERE path = 'prod/A' AND version = 1").run() },
+  {
+    name: "an old version row deleted",
+    table: /prod\/A is missing version 1/,
+    edit: (db) => db.prepare("DELETE FROM secret_versions WHERE path = 'prod/A' AND version = 1").run(),
+  },
+  {
+    name: "an old version row moved to a path with no secret",
+    table: /prod\/A is missing version 1 \(and 1 more problem\)/,
+    doctor: /version row of prod\/GONE belongs to no secret/,
+    edit: (db) => db.prepare("UPDATE secret_versions SET path = 'prod/GONE' WHERE path = 'prod/A' AND version = 1").run(),
+  },
   {
     name: "an old version row moved under another secret",
     table: /prod\/B has a version 2 beyond its current version 1|prod\/A is missing version 1/,
@@ -117,7 +130,8 @@ describe("restore verifies every authenticated table before it replaces anything
     expect(r.code, r.stderr).toBe(0);
     expect((await ok(["secrets", "get", "prod/A"], home)).stdout).toBe("alpha-two");
     const d = await ok(["doctor"], home);
-    for (const name of ["key slots", "secrets", "secret versions", "policy", "agents", "tokens", "approvals", "audit"]) expect(d.stdout).toMatch(new RegExp(`ok +[^\\n]*${name}`));
+    for (const name of ["key slots", "secrets", "secret versions", "policy", "agents", "tokens", "approvals", "audit"])
+      expect(d.stdout).toMatch(new RegExp(`ok +[^\\n]*${name}`));
   });
 });
 
@@ -129,7 +143,9 @@ describe("restore of another vault", () => {
     expect(theirs.vaultId).not.toBe(mine.vaultId);
     const refused = await authy(["restore", backup], { home, env: withPass });
     expect(refused.code).toBe(2);
-    expect(refused.stderr.split("\n")[0]).toBe(`authy: ${backup} is a backup of another vault (id ${theirs.vaultId}), not of the vault in ${home} (id ${mine.vaultId})`);
+    expect(refused.stderr.split("\n")[0]).toBe(
+      `authy: ${backup} is a backup of another vault (id ${theirs.vaultId}), not of the vault in ${home} (id ${mine.vaultId})`,
+    );
     expect((await ok(["secrets", "get", "prod/A"], home)).stdout).toBe("current-vault");
     const r = await authy(["restore", backup, "--yes"], { home, env: withPass });
     expect(r.code, r.stderr).toBe(0);

@@ -13,7 +13,13 @@ afterAll(() => t.cleanup());
 
 describe("authy run --command", () => {
   it("runs the line through /bin/sh -c: pipes, && and variables work, and the output is masked", async () => {
-    const r = await run(["run", "--env", "API_KEY=authy://app/API_KEY", "--command", 'printf "%s\\n" "$API_KEY" | tr a-z A-Z && echo "len ${#API_KEY}"; echo "$0"']);
+    const r = await run([
+      "run",
+      "--env",
+      "API_KEY=authy://app/API_KEY",
+      "--command",
+      'printf "%s\\n" "$API_KEY" | tr a-z A-Z && echo "len ${#API_KEY}"; echo "$0"',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     // tr turned the value to upper case, which masking does not know: the point is that the shell ran the pipe.
     expect(r.stdout).toBe("SK-LIVE-COMMAND-LINE-42\nlen 23\n/bin/sh\n");

@@ -15,7 +15,10 @@ beforeAll(async () => {
   await run(["secrets", "set", "staging/API_KEY"], withPass, "sk-staging-999999");
   await run(["secrets", "set", "production/PIN"], withPass, "1234");
   const policy = path.join(t.dir, "policy.yaml");
-  writeFileSync(policy, `scopes:\n  deploy:\n    allow:\n      - { path: "production/*", capabilities: [read, list] }\n    deny:\n      - { path: "production/ROOT_*" }\n`);
+  writeFileSync(
+    policy,
+    `scopes:\n  deploy:\n    allow:\n      - { path: "production/*", capabilities: [read, list] }\n    deny:\n      - { path: "production/ROOT_*" }\n`,
+  );
   await run(["policy", "apply", policy]);
 });
 afterAll(() => t.cleanup());
@@ -70,7 +73,18 @@ describe("authy run", () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("LD_PRELOAD");
     expect(refused.stderr).toMatch(/^authy: [^\n]+\n(hint: [^\n]+\n)?$/); // one line, and what to do next
-    const allowed = await run(["run", "--no-mask", "--allow-env", "PATH", "--env", "PATH=authy://production/API_KEY", "--", "/bin/sh", "-c", 'printf %s "$PATH"']);
+    const allowed = await run([
+      "run",
+      "--no-mask",
+      "--allow-env",
+      "PATH",
+      "--env",
+      "PATH=authy://production/API_KEY",
+      "--",
+      "/bin/sh",
+      "-c",
+      'printf %s "$PATH"',
+    ]);
     expect(allowed.stdout).toBe("sk-live-abcdef123456");
   });
 
@@ -115,7 +129,20 @@ describe("authy run", () => {
 
   it("mounts a 0600 dotenv file for the child and removes it afterwards", async () => {
     const mount = path.join(t.dir, "mounted.env");
-    const r = await run(["run", "--no-mask", "--only", "API_KEY", "--scope", "deploy", "--mount", mount, "--", "sh", "-c", `stat -c %a ${mount}; cat ${mount}`]);
+    const r = await run([
+      "run",
+      "--no-mask",
+      "--only",
+      "API_KEY",
+      "--scope",
+      "deploy",
+      "--mount",
+      mount,
+      "--",
+      "sh",
+      "-c",
+      `stat -c %a ${mount}; cat ${mount}`,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("600\nAPI_KEY=sk-live-abcdef123456\n");
     expect(existsSync(mount)).toBe(false);

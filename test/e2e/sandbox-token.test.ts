@@ -30,7 +30,10 @@ beforeAll(async () => {
   mkdirSync(work);
   chownSync(work, uid, gid);
   await initVaultAs(dir, home);
-  for (const [p, v] of [["app/TOKEN", IN_SCOPE], ["other/KEY", OUT_OF_SCOPE]] as const) {
+  for (const [p, v] of [
+    ["app/TOKEN", IN_SCOPE],
+    ["other/KEY", OUT_OF_SCOPE],
+  ] as const) {
     const set = await cli(["secrets", "set", p], { input: v, env: { AUTHY_PASSPHRASE: PASSPHRASE } });
     if (set.code !== 0) throw new Error(`secrets set failed: ${set.stderr}`);
   }
@@ -66,7 +69,10 @@ function runDirs(): string[] {
 
 function startRun(script: string, args: string[] = []): { child: ChildProcess; output: () => string } {
   const env = hostileEnv(dir, home, { AUTHY_SESSION: session });
-  const child = spawnAs(process.execPath, [CLI, "run", "--sandbox", "--scope", "app", "--pass-token", "--", "/bin/sh", "-c", script, "sh", ...args], { env, cwd: work });
+  const child = spawnAs(process.execPath, [CLI, "run", "--sandbox", "--scope", "app", "--pass-token", "--", "/bin/sh", "-c", script, "sh", ...args], {
+    env,
+    cwd: work,
+  });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
@@ -105,7 +111,20 @@ describe("authy run --sandbox --pass-token", () => {
     expect(runDirs()).toEqual([]); // the socket is gone with the run
 
     // In a network namespace of its own too (--no-network): the run's socket is a file, not a network.
-    const offline = await cli(["run", "--no-network", "--scope", "app", "--pass-token", "--", "/bin/sh", "-c", '"$1" "$2" secrets get app/TOKEN > in2.txt; echo "in=$?"', "sh", process.execPath, CLI]);
+    const offline = await cli([
+      "run",
+      "--no-network",
+      "--scope",
+      "app",
+      "--pass-token",
+      "--",
+      "/bin/sh",
+      "-c",
+      '"$1" "$2" secrets get app/TOKEN > in2.txt; echo "in=$?"',
+      "sh",
+      process.execPath,
+      CLI,
+    ]);
     expect(offline.stdout).toContain("in=0");
     expect(readFileSync(path.join(work, "in2.txt"), "utf8")).toBe(IN_SCOPE);
   });
@@ -117,7 +136,8 @@ describe("authy run --sandbox --pass-token", () => {
     // The other token is good at the daemon's own socket: a refusal below is the run socket's doing.
     expect((await cli(["secrets", "get", "app/TOKEN"], { env: { AUTHY_SESSION: undefined, AUTHY_TOKEN: otherToken } })).code).toBe(0);
 
-    const curl = (bearer: string) => `curl -s --max-time 5 --unix-socket "$AUTHY_SOCKET" ${bearer ? `-H "Authorization: Bearer ${bearer}"` : ""} -w " status=%{http_code}\\n" http://authy/v1/secrets/app/TOKEN`;
+    const curl = (bearer: string) =>
+      `curl -s --max-time 5 --unix-socket "$AUTHY_SOCKET" ${bearer ? `-H "Authorization: Bearer ${bearer}"` : ""} -w " status=%{http_code}\\n" http://authy/v1/secrets/app/TOKEN`;
     const script = [
       `echo "none: $(${curl("")})"`,
       `echo "session: $(${curl("$3")})"`,
@@ -180,7 +200,9 @@ describe("authy run --sandbox --pass-token", () => {
     const after = await cli(["secrets", "get", "app/TOKEN"], { env: { AUTHY_SESSION: undefined, AUTHY_TOKEN: token } });
     expect(after.code).toBe(4);
     const tokens = await cli(["tokens", "list", "--json"]);
-    const row = (JSON.parse(tokens.stdout) as { items: { token?: string; revokedAt: number | null; label: string | null }[] }).items.filter((t) => t.label === "run sh");
+    const row = (JSON.parse(tokens.stdout) as { items: { token?: string; revokedAt: number | null; label: string | null }[] }).items.filter(
+      (t) => t.label === "run sh",
+    );
     expect(row.length).toBeGreaterThan(0);
     expect(row.every((t) => t.revokedAt !== null)).toBe(true);
   });
@@ -199,6 +221,10 @@ describe("authy run --sandbox --pass-token", () => {
     await closed;
     // The watchdog removes the socket and its directory; the daemon revokes the token of a run that is gone.
     await waitFor("the run socket's removal", () => !existsSync(path.join(dir, runDir!)), 15_000);
-    await waitFor("the token's revocation", async () => (await cli(["secrets", "get", "app/TOKEN"], { env: { AUTHY_SESSION: undefined, AUTHY_TOKEN: token } })).code === 4, 15_000);
+    await waitFor(
+      "the token's revocation",
+      async () => (await cli(["secrets", "get", "app/TOKEN"], { env: { AUTHY_SESSION: undefined, AUTHY_TOKEN: token } })).code === 4,
+      15_000,
+    );
   });
 });

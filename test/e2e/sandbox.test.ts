@@ -185,7 +185,21 @@ describe("inside authy run --sandbox", () => {
     expect((await runScript(["--sandbox"], "kill -KILL $$")).code).toBe(137);
     // The child's own SIGTERM handler runs (bwrap must not die of the signal first).
     const env = hostileEnv(dir, home, { AUTHY_PASSPHRASE: PASSPHRASE });
-    const child: ChildProcess = spawnAs(process.execPath, [CLI, "run", "--sandbox", "--env", "TOKEN=authy://app/TOKEN", "--", "/bin/sh", "-c", 'trap "echo trapped; exit 7" TERM; echo ready; while :; do sleep 0.1; done'], { env, cwd: work });
+    const child: ChildProcess = spawnAs(
+      process.execPath,
+      [
+        CLI,
+        "run",
+        "--sandbox",
+        "--env",
+        "TOKEN=authy://app/TOKEN",
+        "--",
+        "/bin/sh",
+        "-c",
+        'trap "echo trapped; exit 7" TERM; echo ready; while :; do sleep 0.1; done',
+      ],
+      { env, cwd: work },
+    );
     let out = "";
     const status = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
     await new Promise<void>((resolve) =>
@@ -215,7 +229,18 @@ describe("inside authy run --sandbox", () => {
     expect(refused.stderr).toMatch(/only be given to a sandboxed command/);
     expect((await cli(["inject", "--scope", "boxed", "-i", "-"], { input: "{{ authy://app/TOKEN }}" })).code).toBe(4);
 
-    const boxed = await cli(["run", "--sandbox", "--scope", "boxed", "--", "/bin/sh", "-c", 'echo x > "$1/from-scope.txt" && echo "proxy=$HTTPS_PROXY"', "sh", extra]);
+    const boxed = await cli([
+      "run",
+      "--sandbox",
+      "--scope",
+      "boxed",
+      "--",
+      "/bin/sh",
+      "-c",
+      'echo x > "$1/from-scope.txt" && echo "proxy=$HTTPS_PROXY"',
+      "sh",
+      extra,
+    ]);
     expect(boxed.code, boxed.stderr).toBe(0);
     expect(boxed.stdout).toContain("proxy=http://127.0.0.1:3128");
     expect(existsSync(path.join(extra, "from-scope.txt"))).toBe(true);

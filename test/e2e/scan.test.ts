@@ -14,10 +14,16 @@ let bin: string;
 
 /** The built CLI in `cwd`, with HOME set to a fake home holding the seeded histories and transcripts. */
 function authyIn(cwd: string, args: string[], extra: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { ...baseEnv(t.home), ...withPass, HOME: fakeHome, ...extra }, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...baseEnv(t.home), ...withPass, HOME: fakeHome, ...extra },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
-const git = (...args: string[]) => spawnSync("git", args, { cwd: repo, encoding: "utf8", env: { ...baseEnv(t.home), ...withPass, HOME: fakeHome, PATH: `${bin}:${process.env.PATH}` } });
+const git = (...args: string[]) =>
+  spawnSync("git", args, { cwd: repo, encoding: "utf8", env: { ...baseEnv(t.home), ...withPass, HOME: fakeHome, PATH: `${bin}:${process.env.PATH}` } });
 const noValue = (s: string) => {
   for (const form of [SECRET, Buffer.from(SECRET).toString("base64"), Buffer.from(SECRET).toString("hex"), "AAAAbbbbCCCCdddd"]) expect(s).not.toContain(form);
 };
@@ -34,7 +40,11 @@ beforeEach(async () => {
   // `authy` on PATH for the pre-commit hook: the built CLI.
   writeFileSync(path.join(bin, "authy"), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
   chmodSync(path.join(bin, "authy"), 0o755);
-  for (const [p, v] of [["app/API_KEY", SECRET], ["app/TLS_KEY", MULTI], ["app/PIN", "1234"]]) {
+  for (const [p, v] of [
+    ["app/API_KEY", SECRET],
+    ["app/TLS_KEY", MULTI],
+    ["app/PIN", "1234"],
+  ]) {
     const r = spawnSync(process.execPath, [CLI, "secrets", "set", p!], { env: { ...baseEnv(t.home), ...withPass }, input: v, encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
   }
@@ -55,16 +65,20 @@ describe("authy scan", () => {
     git("add", ".");
     const r = authyIn(repo, ["scan"]);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stdout.trim().split("\n").sort()).toEqual([
-      `${path.join(fakeHome, ".bash_history")}:2:13  app/API_KEY  plain`,
-      `${transcript}:2:34  app/TLS_KEY  json`,
-      "config.txt:3:10  app/API_KEY  hex",
-    ].sort());
+    expect(r.stdout.trim().split("\n").sort()).toEqual(
+      [`${path.join(fakeHome, ".bash_history")}:2:13  app/API_KEY  plain`, `${transcript}:2:34  app/TLS_KEY  json`, "config.txt:3:10  app/API_KEY  hex"].sort(),
+    );
     expect(r.stderr).toContain("too short to look for: app/PIN");
     noValue(r.stdout + r.stderr);
     const json = JSON.parse(authyIn(repo, ["scan", "--json"]).stdout);
     expect(json.findings).toHaveLength(3);
-    expect(json.findings[0]).toEqual({ file: expect.any(String), line: expect.any(Number), column: expect.any(Number), secret: expect.any(String), form: expect.any(String) });
+    expect(json.findings[0]).toEqual({
+      file: expect.any(String),
+      line: expect.any(Number),
+      column: expect.any(Number),
+      secret: expect.any(String),
+      form: expect.any(String),
+    });
   });
 
   it("exits 0 on clean input, and is audited as vault.scan with counts, never values", async () => {
@@ -109,7 +123,7 @@ describe("authy scan", () => {
     expect(r.code).toBe(1);
     expect(readFileSync(notes, "utf8")).toMatch(/^before <authy:app\/API_KEY> after\nand <authy:app\/API_KEY>[A-Za-z0-9+/=]{0,3}\n$/);
     expect(readFileSync(`${notes}.authy-backup`, "utf8")).toContain(SECRET);
-    expect((spawnSync("stat", ["-c", "%a", `${notes}.authy-backup`], { encoding: "utf8" }).stdout).trim()).toBe("600");
+    expect(spawnSync("stat", ["-c", "%a", `${notes}.authy-backup`], { encoding: "utf8" }).stdout.trim()).toBe("600");
     expect(authyIn(t.dir, ["scan", "notes.md"]).code).toBe(0);
 
     const tracked = path.join(repo, "app.env");

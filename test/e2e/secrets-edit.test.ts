@@ -7,12 +7,16 @@ import { sleep, waitFor } from "./daemon-helpers.js";
 
 let t: ReturnType<typeof tempHome>;
 let record: string;
-const run = (args: string[], env: Record<string, string | undefined> = {}, input?: string) => authy(args, { home: t.home, env: { ...withPass, EDITOR: undefined, VISUAL: undefined, ...env }, input });
+const run = (args: string[], env: Record<string, string | undefined> = {}, input?: string) =>
+  authy(args, { home: t.home, env: { ...withPass, EDITOR: undefined, VISUAL: undefined, ...env }, input });
 
 /** An editor: a shell script that notes what it was given (path, mode, file system), then does `body`. */
 function editor(name: string, body: string): string {
   const file = path.join(t.dir, name);
-  writeFileSync(file, `#!/bin/sh\nprintf '%s %s %s %s\\n' "$1" "$(stat -c %a "$1")" "$(stat -c %a "$(dirname "$1")")" "$(stat -f -c %T "$(dirname "$1")")" > ${record}\n${body}\n`);
+  writeFileSync(
+    file,
+    `#!/bin/sh\nprintf '%s %s %s %s\\n' "$1" "$(stat -c %a "$1")" "$(stat -c %a "$(dirname "$1")")" "$(stat -f -c %T "$(dirname "$1")")" > ${record}\n${body}\n`,
+  );
   chmodSync(file, 0o755);
   return file;
 }

@@ -139,11 +139,19 @@ describe.each<Mode>(["direct", "daemon"])("secrets rotate, mv, cp, list filters 
     ok(await v.run(["secrets", "rotate", "c/DST"]));
     expect(ok(await v.run(["secrets", "get", "c/DST"])).stdout).toMatch(/^[0-9a-f]{8}$/);
     const list = JSON.parse(ok(await v.run(["--json", "secrets", "list", "c"])).stdout) as { items: { path: string; type: string }[] };
-    expect(list.items.map((i) => [i.path, i.type])).toEqual([["c/DST", "api_key"], ["c/SRC", "api_key"]]);
+    expect(list.items.map((i) => [i.path, i.type])).toEqual([
+      ["c/DST", "api_key"],
+      ["c/SRC", "api_key"],
+    ]);
   });
 
   it("mv and cp validate both paths (exit 2) and refuse a path onto itself", async () => {
-    for (const args of [["mv", "f/A", "../B"], ["cp", "f/A", "a//B"], ["mv", "bad path/A", "f/Z"], ["cp", "f/A", "f/A"]]) {
+    for (const args of [
+      ["mv", "f/A", "../B"],
+      ["cp", "f/A", "a//B"],
+      ["mv", "bad path/A", "f/Z"],
+      ["cp", "f/A", "f/A"],
+    ]) {
       const r = await v.run(["secrets", ...args]);
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr.split("\n").filter((l) => l.startsWith("authy:")).length).toBe(1);
@@ -154,7 +162,10 @@ describe.each<Mode>(["direct", "daemon"])("secrets rotate, mv, cp, list filters 
     ok(await v.run(["secrets", "set", "flt/ONE", "--tag", "blue", "--tag", "x", "--type", "api_key"], "v1-value"));
     ok(await v.run(["secrets", "set", "flt/TWO", "--tag", "blue", "--tier", "sensitive"], "v2-value"));
     ok(await v.run(["secrets", "set", "flt/THREE", "--type", "api_key", "--tier", "sensitive"], "v3-value"));
-    const paths = async (...flags: string[]) => ok(await v.run(["secrets", "list", "flt", ...flags])).stdout.split("\n").filter(Boolean);
+    const paths = async (...flags: string[]) =>
+      ok(await v.run(["secrets", "list", "flt", ...flags]))
+        .stdout.split("\n")
+        .filter(Boolean);
     expect(await paths("--tag", "blue")).toEqual(["flt/ONE", "flt/TWO"]);
     expect(await paths("--tag", "blue", "--tag", "x")).toEqual(["flt/ONE"]);
     expect(await paths("--type", "api_key")).toEqual(["flt/ONE", "flt/THREE"]);

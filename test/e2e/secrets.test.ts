@@ -29,7 +29,17 @@ describe("secrets set and get", () => {
     await run(["secrets", "set", "prod/DB", "--type", "db_credential", "--tier", "sensitive", "--description", "main db", "--tag", "a", "--tag", "b"], "pw");
     const r = await run(["secrets", "get", "prod/DB", "--json"]);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ path: "prod/DB", namespace: "prod", key: "DB", type: "db_credential", tier: "sensitive", description: "main db", tags: ["a", "b"], version: 1, value: "pw" });
+    expect(j).toMatchObject({
+      path: "prod/DB",
+      namespace: "prod",
+      key: "DB",
+      type: "db_credential",
+      tier: "sensitive",
+      description: "main db",
+      tags: ["a", "b"],
+      version: 1,
+      value: "pw",
+    });
   });
 
   it("never takes a value from argv", async () => {

@@ -76,7 +76,9 @@ beforeAll(async () => {
   t = tempHome();
   idFile = path.join(t.dir, "id.txt");
   recipient = (await authy(["keys", "generate", "--out", idFile], { home: t.home })).stdout.trim();
-  identity = readFileSync(idFile, "utf8").split("\n").find((l) => l.startsWith("AGE-SECRET-KEY-"))!;
+  identity = readFileSync(idFile, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("AGE-SECRET-KEY-"))!;
   expect(recipient).toMatch(/^age1/);
 });
 
@@ -112,15 +114,24 @@ describe("a corrupt, truncated or foreign vault file", () => {
   };
 
   const variants: [string, () => (file: string) => void][] = [
-    ...[0, 1, 50, 99, 100, 512, 4096, 4097, 8192].map((n): [string, () => (file: string) => void] => [`truncated to ${n} bytes`, () => bytes(template.subarray(0, n))]),
+    ...[0, 1, 50, 99, 100, 512, 4096, 4097, 8192].map((n): [string, () => (file: string) => void] => [
+      `truncated to ${n} bytes`,
+      () => bytes(template.subarray(0, n)),
+    ]),
     ["truncated to half", () => bytes(template.subarray(0, template.length / 2))],
     ["missing its last page", () => bytes(template.subarray(0, template.length - 4096))],
     ["missing its last byte", () => bytes(template.subarray(0, template.length - 1))],
     ["overwritten with random bytes", () => bytes(randomBytes(template.length))],
     ["overwritten with zeros", () => bytes(Buffer.alloc(template.length))],
     ["a valid header followed by random bytes", () => bytes(Buffer.concat([template.subarray(0, 100), randomBytes(template.length - 100)]))],
-    ["another application's SQLite database", () => sqliteFile((db) => db.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('hello')"))],
-    ["another application's SQLite database in WAL mode", () => sqliteFile((db) => (db.pragma("journal_mode = WAL"), db.exec("CREATE TABLE t (a); INSERT INTO t VALUES (1)")))],
+    [
+      "another application's SQLite database",
+      () => sqliteFile((db) => db.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('hello')")),
+    ],
+    [
+      "another application's SQLite database in WAL mode",
+      () => sqliteFile((db) => (db.pragma("journal_mode = WAL"), db.exec("CREATE TABLE t (a); INSERT INTO t VALUES (1)"))),
+    ],
     ["an empty SQLite database", () => sqliteFile((db) => db.exec("VACUUM"))],
   ];
 
@@ -141,12 +152,14 @@ describe("a corrupt, truncated or foreign vault file", () => {
 
   it("refuses a vault file that carries authy's mark but none of its tables with exit 7", async () => {
     // E.g. a newer or half-made file: "no such table" is a damaged vault, not an internal error.
-    const { home } = homeWith(sqliteFile((db) => {
-      db.pragma("application_id = 1096111193");
-      db.pragma("journal_mode = WAL");
-      db.exec("CREATE TABLE unrelated (a)");
-      db.pragma("user_version = 3");
-    }));
+    const { home } = homeWith(
+      sqliteFile((db) => {
+        db.pragma("application_id = 1096111193");
+        db.pragma("journal_mode = WAL");
+        db.exec("CREATE TABLE unrelated (a)");
+        db.pragma("user_version = 3");
+      }),
+    );
     for (const args of [["secrets", "get", "prod/A"], ["doctor"]]) expectCleanFailure(await authy(args, { home, env: byId() }), 7);
   });
 
@@ -280,7 +293,9 @@ describe("writers killed with SIGKILL at random moments", () => {
     const acknowledged = attempts.filter((a) => a.outcome === "ok");
     const failed = attempts.filter((a) => a.outcome === "failed");
     // The run's figures, so that a loop that stops killing (or acknowledging) is noticed.
-    console.log(`kill loop: ${kills} kills, ${attempts.length} writers, ${acknowledged.length} acknowledged, ${Date.now() - began} ms, typical run ${Math.round(lifeMs)} ms`);
+    console.log(
+      `kill loop: ${kills} kills, ${attempts.length} writers, ${acknowledged.length} acknowledged, ${Date.now() - began} ms, typical run ${Math.round(lifeMs)} ms`,
+    );
     // A writer that was not killed must succeed: a killed one never leaves the vault broken for the next.
     expect(failed.map((a) => a.stderr)).toEqual([]);
     // 100+ on an idle machine; far fewer processes fit in the time on a loaded one.

@@ -68,6 +68,10 @@ const DOTENVX = path.join(ROOT, "node_modules/@dotenvx/dotenvx/src/cli/dotenvx.j
 /** `dotenvx set KEY VALUE -f FILE` for each entry (encrypted, keys in .env.keys beside it). */
 export function dotenvxFile(file: string, entries: Record<string, string>): void {
   for (const [key, value] of Object.entries(entries)) {
-    execFileSync(process.execPath, [DOTENVX, "set", key, value, "-f", file], { cwd: path.dirname(file), stdio: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+    execFileSync(process.execPath, [DOTENVX, "set", key, value, "-f", file], {
+      cwd: path.dirname(file),
+      stdio: "pipe",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
   }
 }

@@ -85,32 +85,63 @@ interface Edit {
 const getA = ["secrets", "get", "prod/A"];
 const list = ["secrets", "list"];
 const EDITS: Edit[] = [
-  ...["type = 'ssh_key'", "tier = 'critical'", "description = 'x'", "tags = '[\"x\"]'", "expires_at = 1", "current_version = 1", "deleted_at = 1", "created_at = created_at + 1", "updated_at = updated_at + 1", "namespace = 'staging'", "mac = randomblob(32)"].map(
-    (s): Edit => ({ table: "secrets", column: s.split(" ")[0]!, set: s, where: "path = 'prod/A'", args: getA }),
-  ),
-  ...["type = 'ssh_key'", "tier = 'critical'", "sealed = randomblob(length(sealed))", "wrapped_dek = randomblob(length(wrapped_dek))", "created_at = created_at + 1", "actor = 'agent:mallory'", "version = 7"].map(
-    (s): Edit => ({ table: "secret_versions", column: s.split(" ")[0]!, set: s, where: "path = 'prod/A' AND version = 2", args: getA }),
-  ),
-  ...["vault_id = randomblob(16)", "format = 3", "created_at = created_at + 1", "listing_mac = randomblob(32)", "mac = randomblob(32)"].map(
-    (s): Edit => ({ table: "vault", column: s.split(" ")[0]!, set: s, where: "id = 1", args: list }),
-  ),
-  ...["id = 'slot_forged'", "label = 'mallory'", "recipient = 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq'", "created_at = created_at + 1", "mac = randomblob(32)", "slot = randomblob(length(slot))"].map(
-    (s): Edit => ({ table: "key_slots", column: s.split(" ")[0]!, set: s, where: "kind = 'x25519'", args: list }),
-  ),
+  ...[
+    "type = 'ssh_key'",
+    "tier = 'critical'",
+    "description = 'x'",
+    "tags = '[\"x\"]'",
+    "expires_at = 1",
+    "current_version = 1",
+    "deleted_at = 1",
+    "created_at = created_at + 1",
+    "updated_at = updated_at + 1",
+    "namespace = 'staging'",
+    "mac = randomblob(32)",
+  ].map((s): Edit => ({ table: "secrets", column: s.split(" ")[0]!, set: s, where: "path = 'prod/A'", args: getA })),
+  ...[
+    "type = 'ssh_key'",
+    "tier = 'critical'",
+    "sealed = randomblob(length(sealed))",
+    "wrapped_dek = randomblob(length(wrapped_dek))",
+    "created_at = created_at + 1",
+    "actor = 'agent:mallory'",
+    "version = 7",
+  ].map((s): Edit => ({ table: "secret_versions", column: s.split(" ")[0]!, set: s, where: "path = 'prod/A' AND version = 2", args: getA })),
+  ...["vault_id = randomblob(16)", "format = 3", "created_at = created_at + 1", "listing_mac = randomblob(32)", "mac = randomblob(32)"].map((s): Edit => ({
+    table: "vault",
+    column: s.split(" ")[0]!,
+    set: s,
+    where: "id = 1",
+    args: list,
+  })),
+  ...[
+    "id = 'slot_forged'",
+    "label = 'mallory'",
+    "recipient = 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq'",
+    "created_at = created_at + 1",
+    "mac = randomblob(32)",
+    "slot = randomblob(length(slot))",
+  ].map((s): Edit => ({ table: "key_slots", column: s.split(" ")[0]!, set: s, where: "kind = 'x25519'", args: list })),
   // A slot whose kind was changed no longer opens with anything: indistinguishable from a wrong key.
   { table: "key_slots", column: "kind", set: "kind = 'passphrase'", where: "kind = 'x25519'", args: list, code: 6 },
 ];
 
 describe("a vault file edited by hand", () => {
-  it.each(EDITS.map((e) => ({ ...e, code: e.code ?? 7, command: e.args.join(" "), what: `${e.table}.${e.column}` })))("exits $code from `$command` after $what is edited", async ({ table, set, where, args, code }) => {
-    const { home, db } = homeWith();
-    sql(db, (d) => expect(d.prepare(`UPDATE ${table} SET ${set} WHERE ${where}`).run().changes).toBe(1));
-    const r = await authy(args, { home, env: byId() });
-    expectRefused(r, code, code === 6 ? /wrong passphrase or identity/ : undefined);
-  });
+  it.each(EDITS.map((e) => ({ ...e, code: e.code ?? 7, command: e.args.join(" "), what: `${e.table}.${e.column}` })))(
+    "exits $code from `$command` after $what is edited",
+    async ({ table, set, where, args, code }) => {
+      const { home, db } = homeWith();
+      sql(db, (d) => expect(d.prepare(`UPDATE ${table} SET ${set} WHERE ${where}`).run().changes).toBe(1));
+      const r = await authy(args, { home, env: byId() });
+      expectRefused(r, code, code === 6 ? /wrong passphrase or identity/ : undefined);
+    },
+  );
 
   it.each([
-    ["inserted", "INSERT INTO secrets SELECT 'prod/FORGED', namespace, type, tier, description, tags, expires_at, current_version, deleted_at, created_at, updated_at, mac, listing FROM secrets WHERE path = 'prod/B'"],
+    [
+      "inserted",
+      "INSERT INTO secrets SELECT 'prod/FORGED', namespace, type, tier, description, tags, expires_at, current_version, deleted_at, created_at, updated_at, mac, listing FROM secrets WHERE path = 'prod/B'",
+    ],
     ["deleted", "DELETE FROM secrets WHERE path = 'prod/B'"],
   ])("refuses to list after a secrets row is %s by hand", async (_what, statement) => {
     const { home, db } = homeWith();
@@ -180,7 +211,11 @@ describe("a key slot replaced by one someone else made", () => {
     const forged = Buffer.from(await encrypter.encrypt(Buffer.alloc(32, 7)));
     sql(db, (d) => d.prepare("UPDATE key_slots SET slot = ? WHERE kind = 'x25519'").run(forged));
     const decrypter = new Decrypter();
-    decrypter.addIdentity(readFileSync(idFile, "utf8").split("\n").find((l) => l.startsWith("AGE-SECRET-KEY-"))!);
+    decrypter.addIdentity(
+      readFileSync(idFile, "utf8")
+        .split("\n")
+        .find((l) => l.startsWith("AGE-SECRET-KEY-"))!,
+    );
     expect(Buffer.from(await decrypter.decrypt(forged)).equals(Buffer.alloc(32, 7))).toBe(true);
     expectRefused(await authy(list, { home, env: byId() }), 7, /key slot/);
     // The passphrase slot still opens; doctor then names the forged slot.
@@ -222,7 +257,11 @@ describe("a wrong passphrase or identity", () => {
 
     expect((await ok(getA, home)).stdout).toBe(A2);
     sql(db, (d) => {
-      const failed = d.prepare("SELECT actor, outcome, details FROM audit WHERE action = 'vault.unlock.failed' ORDER BY seq").all() as { actor: string; outcome: string; details: string }[];
+      const failed = d.prepare("SELECT actor, outcome, details FROM audit WHERE action = 'vault.unlock.failed' ORDER BY seq").all() as {
+        actor: string;
+        outcome: string;
+        details: string;
+      }[];
       expect(failed.map((f) => [f.outcome, JSON.parse(f.details).method])).toEqual([
         ["denied", "passphrase"],
         ["denied", "passphrase"],

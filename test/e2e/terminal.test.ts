@@ -32,7 +32,9 @@ describe.runIf(hasTmux)("authy run on a terminal", () => {
   });
 
   it("passes raw mode and typed keys, Ctrl-C included, to the child", async () => {
-    const screen = open(run('stty raw -echo; echo ready; c=$(dd bs=1 count=1 2>/dev/null | od -An -tx1); stty sane; echo "byte:$c"; read line; echo "line: $line $K"'));
+    const screen = open(
+      run('stty raw -echo; echo ready; c=$(dd bs=1 count=1 2>/dev/null | od -An -tx1); stty sane; echo "byte:$c"; read line; echo "line: $line $K"'),
+    );
     await screen.waitFor(/ready/);
     screen.type(["C-c"]); // in raw mode a byte like any other, not a signal
     await screen.waitFor(/byte: 03/);

@@ -73,8 +73,16 @@ export function runAs(
 }
 
 /** The built CLI run as the unprivileged account. */
-export function authyAs(args: string[], opts: { dir: string; home: string; env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number }): Promise<Result> {
-  return runAs(process.execPath, ["--", CLI, ...args], { env: hostileEnv(opts.dir, opts.home, opts.env), input: opts.input, cwd: opts.dir, timeoutMs: opts.timeoutMs });
+export function authyAs(
+  args: string[],
+  opts: { dir: string; home: string; env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number },
+): Promise<Result> {
+  return runAs(process.execPath, ["--", CLI, ...args], {
+    env: hostileEnv(opts.dir, opts.home, opts.env),
+    input: opts.input,
+    cwd: opts.dir,
+    timeoutMs: opts.timeoutMs,
+  });
 }
 
 /** A vault owned by the unprivileged account, with the fastest accepted work factor. */

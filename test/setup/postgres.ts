@@ -143,8 +143,24 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   }
   const port = await freePort();
   // Durability is not what these tests measure: no fsync, to keep the suite within its time.
-  const flags = ["-D", data, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${base}`,
-    "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=400"];
+  const flags = [
+    "-D",
+    data,
+    "-p",
+    String(port),
+    "-c",
+    "listen_addresses=127.0.0.1",
+    "-c",
+    `unix_socket_directories=${base}`,
+    "-c",
+    "fsync=off",
+    "-c",
+    "synchronous_commit=off",
+    "-c",
+    "full_page_writes=off",
+    "-c",
+    "max_connections=400",
+  ];
   const server = spawn(bin.postgres, flags, { ...as, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   server.stderr.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-8000)));

@@ -20,7 +20,14 @@ function whoami(caller: Caller): Record<string, unknown> {
         ? { principal: "owner", kind: "owner", via: "session", why: "this process proved the exported owner session (AUTHY_SESSION)" }
         : { principal: "owner", kind: "owner", via: "terminal", why: "this process is in the terminal session that ran `authy unlock`" };
     case "agent":
-      return { principal: `agent ${a.name}`, kind: "agent", agent: a.name, scope: a.scope.name, via: "agent-key", why: `this process holds the key of agent ${a.name} (AUTHY_AGENT_KEY)` };
+      return {
+        principal: `agent ${a.name}`,
+        kind: "agent",
+        agent: a.name,
+        scope: a.scope.name,
+        via: "agent-key",
+        why: `this process holds the key of agent ${a.name} (AUTHY_AGENT_KEY)`,
+      };
     case "token":
       return {
         principal: `token ${a.id}`,
@@ -49,7 +56,9 @@ export function serverRoutes({ opts }: RouteDeps): RouteSpec[] {
           locked: opts.vault() === null,
           vaultId: caller.vault?.vaultId ?? null,
           actor: actorName(caller.actor),
-          ...(t ? { token: { id: t.id, agent: t.agent, scope: t.scope.name, mcp: t.scope.mcp ?? null, expiresAt: t.expiresAt, maxUses: t.maxUses, uses: t.uses } } : {}),
+          ...(t
+            ? { token: { id: t.id, agent: t.agent, scope: t.scope.name, mcp: t.scope.mcp ?? null, expiresAt: t.expiresAt, maxUses: t.maxUses, uses: t.uses } }
+            : {}),
         };
       },
     },

@@ -16,7 +16,10 @@ export async function list(ctx: CliContext): Promise<void> {
   const client = await ctx.client();
   const agents = await client.listAgents();
   ctx.out.result({ items: agents.map(agentJson) }, () =>
-    table(["NAME", "SCOPE", "CREATED", "STATUS", "DESCRIPTION"], agents.map((a) => [a.name, a.scope, isoTime(a.createdAt), a.revokedAt === null ? "active" : `revoked ${isoTime(a.revokedAt)}`, a.description])),
+    table(
+      ["NAME", "SCOPE", "CREATED", "STATUS", "DESCRIPTION"],
+      agents.map((a) => [a.name, a.scope, isoTime(a.createdAt), a.revokedAt === null ? "active" : `revoked ${isoTime(a.revokedAt)}`, a.description]),
+    ),
   );
 }
 

@@ -19,9 +19,22 @@ const WATCH_SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
 /** The stable --json shape of a request (docs/json.md). */
 export function approvalJson(a: ApprovalInfo) {
   return {
-    id: a.id, status: a.status, agent: a.agent, principal: a.principal, token: a.token, action: a.action, path: a.path, tier: a.tier,
-    reason: a.reason, createdAt: jsonTime(a.createdAt), expiresAt: jsonTime(a.expiresAt), decidedAt: jsonTime(a.decidedAt), decisionReason: a.decisionReason,
-    grant: a.grant, grantUntil: jsonTime(a.grantUntil), usedAt: jsonTime(a.usedAt),
+    id: a.id,
+    status: a.status,
+    agent: a.agent,
+    principal: a.principal,
+    token: a.token,
+    action: a.action,
+    path: a.path,
+    tier: a.tier,
+    reason: a.reason,
+    createdAt: jsonTime(a.createdAt),
+    expiresAt: jsonTime(a.expiresAt),
+    decidedAt: jsonTime(a.decidedAt),
+    decisionReason: a.decisionReason,
+    grant: a.grant,
+    grantUntil: jsonTime(a.grantUntil),
+    usedAt: jsonTime(a.usedAt),
   };
 }
 
@@ -37,7 +50,16 @@ export async function list(ctx: CliContext, flags: { status?: string }): Promise
       ? ""
       : table(
           ["ID", "STATUS", "WHO", "ACTION", "PATH", "TIER", "CREATED", "REASON"],
-          items.map((a) => [a.id, a.status, a.agent ?? a.principal, a.action === "secret.read" ? "read" : "write", a.path, a.tier, isoTime(a.createdAt), a.reason]),
+          items.map((a) => [
+            a.id,
+            a.status,
+            a.agent ?? a.principal,
+            a.action === "secret.read" ? "read" : "write",
+            a.path,
+            a.tier,
+            isoTime(a.createdAt),
+            a.reason,
+          ]),
         ),
   );
   if (items.length === 0) ctx.out.info(flags.status ? `no ${flags.status} requests` : "no approval requests");
@@ -49,7 +71,8 @@ function decided(ctx: CliContext, a: ApprovalInfo): void {
 }
 
 export async function approve(ctx: CliContext, id: string | undefined, flags: { all?: boolean; yes?: boolean; reason?: string; for?: string }): Promise<void> {
-  if (Boolean(flags.all) === (id !== undefined)) throw new AuthyError("INVALID_INPUT", "give a request id or --all (not both)", { hint: "see `authy approvals list`" });
+  if (Boolean(flags.all) === (id !== undefined))
+    throw new AuthyError("INVALID_INPUT", "give a request id or --all (not both)", { hint: "see `authy approvals list`" });
   const opts = { reason: flags.reason, forMs: forFlag(flags.for) };
   const client = await ctx.client();
   if (id !== undefined) {
@@ -63,11 +86,14 @@ export async function approve(ctx: CliContext, id: string | undefined, flags: { 
   const pending = await client.listApprovals({ status: "pending" });
   if (pending.length > 0 && !flags.yes) {
     if (!stdinIsTTY()) {
-      throw new AuthyError("INVALID_INPUT", `refusing to approve ${pending.length} request${pending.length === 1 ? "" : "s"} without confirmation`, { hint: "see them with `authy approvals list`; pass --yes to approve them all" });
+      throw new AuthyError("INVALID_INPUT", `refusing to approve ${pending.length} request${pending.length === 1 ? "" : "s"} without confirmation`, {
+        hint: "see them with `authy approvals list`; pass --yes to approve them all",
+      });
     }
     for (const a of pending) process.stderr.write(`  ${a.id}  ${a.tier}  ${describeRequest(a)}\n`);
     const what = opts.forMs === undefined ? "once each" : `for ${formatDuration(opts.forMs)} each`;
-    if (!(await confirm(`Approve these ${pending.length} request${pending.length === 1 ? "" : "s"} (${what})?`))) throw new AuthyError("INTERRUPTED", "nothing approved");
+    if (!(await confirm(`Approve these ${pending.length} request${pending.length === 1 ? "" : "s"} (${what})?`)))
+      throw new AuthyError("INTERRUPTED", "nothing approved");
   }
   const items: ApprovalInfo[] = [];
   for (const a of pending) {

@@ -68,7 +68,14 @@ export class EntryTable {
   rows(entries: readonly AuditEntry[], header = false): string {
     // Actors, resources and details can be chosen by whoever called (a command line, a
     // token's label): shown visibly, so that none can print an escape or a row of its own.
-    const cells = entries.map((e) => [isoTime(e.ts), visible(e.outcome), visible(e.actor), visible(e.action), visible(e.resource), visible(detailsText(e.details), MAX_DETAILS_CHARS)]);
+    const cells = entries.map((e) => [
+      isoTime(e.ts),
+      visible(e.outcome),
+      visible(e.actor),
+      visible(e.action),
+      visible(e.resource),
+      visible(detailsText(e.details), MAX_DETAILS_CHARS),
+    ]);
     for (const row of cells) row.forEach((c, i) => (this.widths[i] = Math.max(this.widths[i]!, c.length)));
     const lines = cells.map((c) => this.line(c, true));
     return (header ? [this.line(HEADERS, false), ...lines] : lines).join("\n");
@@ -91,11 +98,19 @@ function csvField(s: string): string {
 
 /** CSV is no --json shape: it keeps its documented columns, `ts` (epoch ms) and the details as stored. */
 export function csvRow(e: AuditEntry): string {
-  return [String(e.seq), jsonTime(e.ts), String(e.ts), e.actor, e.action, e.resource, e.outcome, JSON.stringify(e.details), e.prevHash, e.hash].map(csvField).join(",") + "\r\n";
+  return (
+    [String(e.seq), jsonTime(e.ts), String(e.ts), e.actor, e.action, e.resource, e.outcome, JSON.stringify(e.details), e.prevHash, e.hash]
+      .map(csvField)
+      .join(",") + "\r\n"
+  );
 }
 
 export function verifyText(r: AuditVerifyReport): string {
-  const lines = [r.head ? `audit log intact: ${r.entries.toLocaleString("en-US")} entries, head ${r.head.seq} (${r.head.hash.slice(0, 16)}…)` : "audit log intact: no entries"];
+  const lines = [
+    r.head
+      ? `audit log intact: ${r.entries.toLocaleString("en-US")} entries, head ${r.head.seq} (${r.head.hash.slice(0, 16)}…)`
+      : "audit log intact: no entries",
+  ];
   if (r.checkpoint?.ok) lines.push(`checkpoint of entry ${r.checkpoint.seq} (taken ${isoTime(r.checkpoint.ts)}) holds`);
   return lines.join("\n");
 }

@@ -47,7 +47,8 @@ interface QueryFlags {
 }
 
 function filterOf(flags: QueryFlags): AuditFilter {
-  if (flags.limit !== undefined && !/^\d+$/.test(flags.limit)) throw new AuthyError("INVALID_INPUT", `--limit must be a whole number, not ${JSON.stringify(flags.limit)}`);
+  if (flags.limit !== undefined && !/^\d+$/.test(flags.limit))
+    throw new AuthyError("INVALID_INPUT", `--limit must be a whole number, not ${JSON.stringify(flags.limit)}`);
   if (flags.follow && flags.until !== undefined) throw new AuthyError("INVALID_INPUT", "--follow waits for new entries; it cannot be combined with --until");
   const now = Date.now();
   return {
@@ -116,7 +117,10 @@ async function readCheckpoint(file: string) {
   try {
     return parseCheckpoint(fromCheckpointFile(JSON.parse(text)));
   } catch (e) {
-    if (e instanceof SyntaxError) throw new AuthyError("INVALID_INPUT", `${file} is not JSON: not an authy audit checkpoint`, { hint: "give the file written by `authy audit checkpoint`" });
+    if (e instanceof SyntaxError)
+      throw new AuthyError("INVALID_INPUT", `${file} is not JSON: not an authy audit checkpoint`, {
+        hint: "give the file written by `authy audit checkpoint`",
+      });
     throw e;
   }
 }
@@ -127,9 +131,17 @@ export async function verify(ctx: CliContext, flags: { checkpoint?: string }): P
   const client = await ctx.client();
   const bar = progress(ctx, "verifying the audit log");
   const report = await client.verifyAudit({ checkpoint, onProgress: (done, total) => bar.update(done, total) }).finally(() => bar.done());
-  const checked = report.checkpoint && { seq: report.checkpoint.seq, time: jsonTime(report.checkpoint.ts), ok: report.checkpoint.ok, reason: report.checkpoint.reason };
+  const checked = report.checkpoint && {
+    seq: report.checkpoint.seq,
+    time: jsonTime(report.checkpoint.ts),
+    ok: report.checkpoint.ok,
+    reason: report.checkpoint.reason,
+  };
   ctx.out.result({ ...report, checkpoint: checked }, () => (report.ok ? verifyText(report) : ""));
-  if (report.firstBad) throw new AuthyError("INTEGRITY", `audit entry ${report.firstBad.seq}: ${report.firstBad.reason}`, { hint: "the audit log was modified outside authy; restore from a backup, and keep checkpoints" });
+  if (report.firstBad)
+    throw new AuthyError("INTEGRITY", `audit entry ${report.firstBad.seq}: ${report.firstBad.reason}`, {
+      hint: "the audit log was modified outside authy; restore from a backup, and keep checkpoints",
+    });
   if (report.checkpoint && !report.checkpoint.ok) throw new AuthyError("INTEGRITY", `the audit log does not match the checkpoint: ${report.checkpoint.reason}`);
 }
 
@@ -200,12 +212,15 @@ export async function exportLog(ctx: CliContext, flags: { format: ExportFormat; 
   try {
     if (flags.format === "csv") await sink.write(CSV_HEADER);
     if (flags.format === "json") await sink.write("[");
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await client.exportAudit({ afterSeq: after });
       head = page.headSeq;
       for (const e of page.entries) {
         if (flags.format === "csv") await sink.write(csvRow(e));
-        else await sink.write((flags.format === "json" ? (count === 0 ? "\n" : ",\n") : "") + jsonVisible(JSON.stringify(entryJson(e))) + (flags.format === "jsonl" ? "\n" : ""));
+        else
+          await sink.write(
+            (flags.format === "json" ? (count === 0 ? "\n" : ",\n") : "") + jsonVisible(JSON.stringify(entryJson(e))) + (flags.format === "jsonl" ? "\n" : ""),
+          );
         count++;
       }
       bar.update(count, Math.max(head, count));

@@ -31,7 +31,8 @@ export function fromCheckpointFile(value: unknown): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw notACheckpoint("not a JSON object");
   const v = value as Record<string, unknown>;
   if (v.format === CHECKPOINT_FORMAT) return v;
-  if (v.format !== CHECKPOINT_FILE_FORMAT) throw notACheckpoint(`format is ${JSON.stringify(v.format)}, expected ${JSON.stringify(CHECKPOINT_FILE_FORMAT)} (or ${JSON.stringify(CHECKPOINT_FORMAT)})`);
+  if (v.format !== CHECKPOINT_FILE_FORMAT)
+    throw notACheckpoint(`format is ${JSON.stringify(v.format)}, expected ${JSON.stringify(CHECKPOINT_FILE_FORMAT)} (or ${JSON.stringify(CHECKPOINT_FORMAT)})`);
   const ts = typeof v.time === "string" && ISO_MS_UTC.test(v.time) ? Date.parse(v.time) : NaN;
   if (!Number.isSafeInteger(ts) || jsonTime(ts) !== v.time) throw notACheckpoint("time is not an ISO 8601 UTC time with milliseconds");
   const { time: _time, ...rest } = v;

@@ -14,7 +14,12 @@ async function warnLegacy(ctx: CliContext): Promise<void> {
 }
 
 function render(ctx: CliContext, items: SettingEntry[]): void {
-  ctx.out.result({ items }, () => table(["KEY", "VALUE", ""], items.map((s) => [s.key, s.value === "" ? "-" : s.value, s.isDefault ? "(default)" : ""])));
+  ctx.out.result({ items }, () =>
+    table(
+      ["KEY", "VALUE", ""],
+      items.map((s) => [s.key, s.value === "" ? "-" : s.value, s.isDefault ? "(default)" : ""]),
+    ),
+  );
 }
 
 export async function list(ctx: CliContext): Promise<void> {

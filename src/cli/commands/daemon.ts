@@ -12,7 +12,10 @@ import { jsonTime } from "../json-output.js";
 function lifetimeFlag(name: string, text: string): number {
   const ms = parseDuration(text);
   if (ms <= 0) throw new AuthyError("INVALID_INPUT", `--${name} must be longer than zero`, { hint: "for example 15m or 8h" });
-  if (ms > MAX_LIFETIME_LIMIT_MS) throw new AuthyError("INVALID_INPUT", `--${name} is longer than the ${formatDuration(MAX_LIFETIME_LIMIT_MS)} limit`, { hint: "unlock again when it locks" });
+  if (ms > MAX_LIFETIME_LIMIT_MS)
+    throw new AuthyError("INVALID_INPUT", `--${name} is longer than the ${formatDuration(MAX_LIFETIME_LIMIT_MS)} limit`, {
+      hint: "unlock again when it locks",
+    });
   return ms;
 }
 
@@ -56,7 +59,9 @@ export async function unlock(ctx: CliContext, flags: { idle: string; max: string
   if (owner?.session === 0) {
     // The kernel shows session 0 when the session's leader is outside this pid namespace (some
     // containers): every such session reads 0 here, so the daemon cannot tell them apart.
-    ctx.out.warn("this session's id is not visible here (session 0: its leader is outside this pid namespace, as in some containers); other processes of your user whose session also reads 0 count as this one. Start agents with `authy run` (a session of their own) or `--sandbox`.");
+    ctx.out.warn(
+      "this session's id is not visible here (session 0: its leader is outside this pid namespace, as in some containers); other processes of your user whose session also reads 0 count as this one. Start agents with `authy run` (a session of their own) or `--sandbox`.",
+    );
   }
   const lifetime = `daemon ${started.pid} locks after ${formatDuration(idleMs)} idle, ${formatDuration(maxMs)} at the latest`;
   if (session === null) {
@@ -153,16 +158,34 @@ export async function whoami(ctx: CliContext): Promise<void> {
       me = r.body as Record<string, unknown>;
     }
   } else if (token || agentKey) {
-    throw new AuthyError("UNAVAILABLE", `${token ? "AUTHY_TOKEN" : "AUTHY_AGENT_KEY"} is set, but no daemon is running to honour it`, { hint: "the owner starts one with `authy unlock`" });
+    throw new AuthyError("UNAVAILABLE", `${token ? "AUTHY_TOKEN" : "AUTHY_AGENT_KEY"} is set, but no daemon is running to honour it`, {
+      hint: "the owner starts one with `authy unlock`",
+    });
   }
   if (!me) {
-    const source = ctx.opts.identity || process.env.AUTHY_IDENTITY ? "identity" : ctx.opts.passphraseStdin || process.env.AUTHY_PASSPHRASE !== undefined || process.env.AUTHY_PASSPHRASE_FILE ? "passphrase" : null;
+    const source =
+      ctx.opts.identity || process.env.AUTHY_IDENTITY
+        ? "identity"
+        : ctx.opts.passphraseStdin || process.env.AUTHY_PASSPHRASE !== undefined || process.env.AUTHY_PASSPHRASE_FILE
+          ? "passphrase"
+          : null;
     if (source === null) {
-      throw new AuthyError("ACCESS_DENIED", `this process is no principal: no token, agent key or ${daemon ? "owner terminal session" : "daemon"}, and no passphrase or identity`, {
-        hint: daemon ? "owners: the terminal that ran `authy unlock` is the owner; agents: set AUTHY_TOKEN or AUTHY_AGENT_KEY" : "unlock with `authy unlock`, or give the passphrase or an identity",
-      });
+      throw new AuthyError(
+        "ACCESS_DENIED",
+        `this process is no principal: no token, agent key or ${daemon ? "owner terminal session" : "daemon"}, and no passphrase or identity`,
+        {
+          hint: daemon
+            ? "owners: the terminal that ran `authy unlock` is the owner; agents: set AUTHY_TOKEN or AUTHY_AGENT_KEY"
+            : "unlock with `authy unlock`, or give the passphrase or an identity",
+        },
+      );
     }
-    me = { principal: "owner", kind: "owner", via: source, why: `this process can unlock the vault itself with ${source === "identity" ? "an identity" : "the passphrase"} (not checked until it is used)` };
+    me = {
+      principal: "owner",
+      kind: "owner",
+      via: source,
+      why: `this process can unlock the vault itself with ${source === "identity" ? "an identity" : "the passphrase"} (not checked until it is used)`,
+    };
   }
   // The daemon answers in epoch ms (a token's expiry); --json says times one way.
   if (typeof me.expiresAt === "number") me = { ...me, expiresAt: jsonTime(me.expiresAt) };

@@ -29,15 +29,27 @@ export async function importEnv(ctx: CliContext, file: string, flags: { namespac
   bar?.done();
   const c = plan.counts;
   ctx.out.result({ namespace: plan.namespace, dryRun: Boolean(flags.dryRun), counts: c, items: plan.items }, () =>
-    flags.dryRun ? table(["ACTION", "PATH"], plan.items.map((i) => [i.action, i.path])) : "",
+    flags.dryRun
+      ? table(
+          ["ACTION", "PATH"],
+          plan.items.map((i) => [i.action, i.path]),
+        )
+      : "",
   );
   ctx.out.info(
     `${flags.dryRun ? "would import" : "imported"} into ${plan.namespace}: ${c.create} new, ${c.update} updated, ${c.unchanged} unchanged, ${c.skip} kept`,
   );
 }
 
-export async function exportEnv(ctx: CliContext, namespace: string, flags: { out?: string; keys?: string; format: ExportFormat; force?: boolean } & ApprovalFlags): Promise<void> {
-  const keys = flags.keys?.split(",").map((k) => k.trim()).filter(Boolean);
+export async function exportEnv(
+  ctx: CliContext,
+  namespace: string,
+  flags: { out?: string; keys?: string; format: ExportFormat; force?: boolean } & ApprovalFlags,
+): Promise<void> {
+  const keys = flags.keys
+    ?.split(",")
+    .map((k) => k.trim())
+    .filter(Boolean);
   if (flags.keys !== undefined && (!keys || keys.length === 0)) throw new AuthyError("INVALID_INPUT", "--keys is empty");
   if (flags.out) await refuseExisting(flags.out, flags.force);
   const vault = await ctx.client();

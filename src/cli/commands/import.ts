@@ -50,11 +50,19 @@ export async function importStore(ctx: CliContext, kind: ImportKind, source: str
   });
   bar?.done();
   const c = plan.counts;
-  ctx.out.result({ source: kind, namespace: plan.namespace, dryRun: Boolean(flags.dryRun), counts: c, items: plan.items, notesDropped: read.notesDropped }, () =>
-    flags.dryRun ? table(["ACTION", "PATH"], plan.items.map((i) => [i.action, i.path])) : "",
+  ctx.out.result(
+    { source: kind, namespace: plan.namespace, dryRun: Boolean(flags.dryRun), counts: c, items: plan.items, notesDropped: read.notesDropped },
+    () =>
+      flags.dryRun
+        ? table(
+            ["ACTION", "PATH"],
+            plan.items.map((i) => [i.action, i.path]),
+          )
+        : "",
   );
   ctx.out.info(
     `${flags.dryRun ? "would import" : "imported"} ${kind} into ${plan.namespace}: ${c.create} new, ${c.update} updated, ${c.unchanged} unchanged, ${c.skip} kept`,
   );
-  if (read.notesDropped > 0) ctx.out.info(`${read.notesDropped} entries had lines after the first (notes) that were not kept; --keep-notes keeps them as descriptions`);
+  if (read.notesDropped > 0)
+    ctx.out.info(`${read.notesDropped} entries had lines after the first (notes) that were not kept; --keep-notes keeps them as descriptions`);
 }

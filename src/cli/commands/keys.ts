@@ -18,7 +18,13 @@ export async function list(ctx: CliContext): Promise<void> {
   ctx.out.result({ items: slots.map(slotJson) }, () =>
     table(
       ["ID", "KIND", "RECIPIENT / WORK FACTOR", "LABEL", "CREATED"],
-      slots.map((s) => [s.id, s.kind, s.kind === "passphrase" ? `scrypt 2^${s.workFactor}` : (s.recipient ?? ""), s.kind === "passphrase" ? "" : s.label, isoTime(s.createdAt)]),
+      slots.map((s) => [
+        s.id,
+        s.kind,
+        s.kind === "passphrase" ? `scrypt 2^${s.workFactor}` : (s.recipient ?? ""),
+        s.kind === "passphrase" ? "" : s.label,
+        isoTime(s.createdAt),
+      ]),
     ),
   );
 }

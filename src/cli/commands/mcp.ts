@@ -10,7 +10,9 @@ export async function mcp(ctx: CliContext, flags: { scope?: string }): Promise<v
   const socket = apiUrl ? null : (await import("../../daemon/paths.js")).daemonSocket(ctx.home);
   const { AuthyError } = await import("../../errors.js");
   if (!apiUrl && !socket) {
-    throw new AuthyError("UNAVAILABLE", "authy mcp needs a running daemon (or a server, AUTHY_API_URL): tokens mean nothing without one", { hint: "the owner starts one with `authy unlock`" });
+    throw new AuthyError("UNAVAILABLE", "authy mcp needs a running daemon (or a server, AUTHY_API_URL): tokens mean nothing without one", {
+      hint: "the owner starts one with `authy unlock`",
+    });
   }
   const where = apiUrl ? { baseUrl: apiUrl, mode: "server" as const } : { socketPath: socket!, mode: "daemon" as const };
   const connection = McpConnection.fromEnv(where, process.env, flags.scope);

@@ -21,15 +21,22 @@ export async function show(ctx: CliContext): Promise<void> {
 }
 
 export async function test(ctx: CliContext, scope: string, path: string, capability: string): Promise<number> {
-  if (!isCapability(capability)) throw new AuthyError("INVALID_INPUT", `unknown capability ${JSON.stringify(capability)}`, { hint: "one of read, list, write, delete, rotate" });
+  if (!isCapability(capability))
+    throw new AuthyError("INVALID_INPUT", `unknown capability ${JSON.stringify(capability)}`, { hint: "one of read, list, write, delete, rotate" });
   const vault = await ctx.client();
   const d = await vault.testPolicy(scope, path, capability);
-  const why = d.rule.kind === "default" ? "no rule allows it (default deny)" : `${d.rule.kind} rule ${d.rule.index !== undefined ? `#${d.rule.index + 1} ` : ""}${JSON.stringify(d.rule.path)}`;
+  const why =
+    d.rule.kind === "default"
+      ? "no rule allows it (default deny)"
+      : `${d.rule.kind} rule ${d.rule.index !== undefined ? `#${d.rule.index + 1} ` : ""}${JSON.stringify(d.rule.path)}`;
   const box = d.sandbox;
   const sandbox = box
     ? `\nsandbox: ${box.required ? "required" : "optional"}${box.write.length ? `; write ${box.write.join(", ")}` : ""}${box.read.length ? `; read ${box.read.join(", ")}` : ""}${box.hosts.length ? `; hosts ${box.hosts.join(", ")}` : ""}`
     : "";
-  ctx.out.result({ scope: d.scope, path, capability, allowed: d.allowed, rule: d.rule, sandbox: box ?? null }, () => `${d.allowed ? "allow" : "deny"}: ${why}${sandbox}`);
+  ctx.out.result(
+    { scope: d.scope, path, capability, allowed: d.allowed, rule: d.rule, sandbox: box ?? null },
+    () => `${d.allowed ? "allow" : "deny"}: ${why}${sandbox}`,
+  );
   // Like `test(1)`: scripts can branch on the answer.
   return d.allowed ? 0 : 4;
 }

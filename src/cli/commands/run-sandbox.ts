@@ -95,13 +95,26 @@ export interface PassedToken {
  * --pass-token), each on a socket in a fresh private directory, and returns how to run the
  * child in it.
  */
-export async function startSandbox(ctx: CliContext, client: VaultClient, box: RunSandbox, bwrap: string, resource: string, passed?: PassedToken): Promise<StartedSandbox> {
+export async function startSandbox(
+  ctx: CliContext,
+  client: VaultClient,
+  box: RunSandbox,
+  bwrap: string,
+  resource: string,
+  passed?: PassedToken,
+): Promise<StartedSandbox> {
   const mounts = mountInput(ctx, box);
   planMounts(mounts); // the scope's defaults too: a missing path is an error before the child starts
   const proxied = box.network !== "none" && box.hosts.length > 0;
   let network: SandboxNetwork = box.network === "none" ? { kind: "none" } : { kind: "host" };
   if (!proxied && !passed) {
-    return { wrap: (p, a) => sandboxCommand(p, a, { bwrap, mounts, network }), env: {}, cleanup: { files: [], dirs: [] }, started: () => undefined, close: async () => undefined };
+    return {
+      wrap: (p, a) => sandboxCommand(p, a, { bwrap, mounts, network }),
+      env: {},
+      cleanup: { files: [], dirs: [] },
+      started: () => undefined,
+      close: async () => undefined,
+    };
   }
   // 0700, made by us (mkdtemp): no other user can reach a socket in it.
   const dir = mkdtempSync(path.join(os.tmpdir(), "authy-run-"));
@@ -139,7 +152,12 @@ export async function startSandbox(ctx: CliContext, client: VaultClient, box: Ru
     if (passed) {
       const socket = path.join(dir, "daemon.sock");
       const { startRunSocket } = await import("../../run/run-socket.js");
-      const relay = await startRunSocket({ socketPath: socket, daemonSocket: passed.daemonSocket, token: passed.token, onRefused: (reason) => audit("run.socket.denied", reason, { reason }) }).catch((e: unknown) => {
+      const relay = await startRunSocket({
+        socketPath: socket,
+        daemonSocket: passed.daemonSocket,
+        token: passed.token,
+        onRefused: (reason) => audit("run.socket.denied", reason, { reason }),
+      }).catch((e: unknown) => {
         throw new AuthyError("UNAVAILABLE", `could not make the run's socket to the daemon: ${(e as Error).message}`, { cause: e });
       });
       closers.push(() => relay.close());

@@ -26,7 +26,8 @@ export interface RunFlags extends SandboxFlags, ApprovalFlags {
 function commandLine(argv: string[], line: string | undefined): string[] {
   if (line === undefined) return argv;
   if (argv.length > 0) throw new AuthyError("INVALID_INPUT", "give the command either after -- or with --command, not both");
-  if (line.trim() === "") throw new AuthyError("INVALID_INPUT", "--command is empty", { hint: 'authy run --scope deploy --command "./deploy.sh && ./notify.sh"' });
+  if (line.trim() === "")
+    throw new AuthyError("INVALID_INPUT", "--command is empty", { hint: 'authy run --scope deploy --command "./deploy.sh && ./notify.sh"' });
   return ["/bin/sh", "-c", line];
 }
 
@@ -54,7 +55,10 @@ async function collectReferences(flags: RunFlags): Promise<{ refs: EnvReference[
     const eq = spec.indexOf("=");
     if (eq <= 0) throw new AuthyError("INVALID_INPUT", `--env takes NAME=authy://namespace/KEY, not ${JSON.stringify(spec.slice(0, 60))}`);
     const value = spec.slice(eq + 1);
-    if (!isReference(value)) throw new AuthyError("INVALID_INPUT", `--env ${spec.slice(0, eq)}: the value must be an authy:// reference`, { hint: "secret values never go on the command line" });
+    if (!isReference(value))
+      throw new AuthyError("INVALID_INPUT", `--env ${spec.slice(0, eq)}: the value must be an authy:// reference`, {
+        hint: "secret values never go on the command line",
+      });
     const name = spec.slice(0, eq);
     checkInjectedName(name, "--env", flags.allowEnv);
     sources.set(name, "--env");
@@ -70,10 +74,13 @@ async function collectReferences(flags: RunFlags): Promise<{ refs: EnvReference[
  */
 export async function run(ctx: CliContext, command: string[], flags: RunFlags): Promise<number> {
   const [program, ...args] = commandLine(command, flags.command);
-  if (!program) throw new AuthyError("INVALID_INPUT", "no command to run", { hint: 'authy run --scope deploy -- ./deploy.sh, or --command "…" for a shell line' });
+  if (!program)
+    throw new AuthyError("INVALID_INPUT", "no command to run", { hint: 'authy run --scope deploy -- ./deploy.sh, or --command "…" for a shell line' });
   if (flags.passToken && process.env.AUTHY_SOCKET) {
     // Inside a sandboxed run, whose processes the daemon cannot see: a token bound to them cannot be checked.
-    throw new AuthyError("INVALID_INPUT", "--pass-token does not work inside a sandboxed run", { hint: "leave out --pass-token: this run's own token still works here" });
+    throw new AuthyError("INVALID_INPUT", "--pass-token does not work inside a sandboxed run", {
+      hint: "leave out --pass-token: this run's own token still works here",
+    });
   }
   // A token or agent without any of these runs with its own scope (the core decides).
   const credential = Boolean(process.env.AUTHY_TOKEN || process.env.AUTHY_AGENT_KEY);
@@ -85,7 +92,10 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
   (await import("../../os/native.js")).protectProcess();
   const { refs, plain, sources } = await collectReferences(flags);
   const boxed = sandboxRequest(ctx, flags);
-  const only = flags.only?.split(",").map((s) => s.trim()).filter(Boolean);
+  const only = flags.only
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const client = await ctx.client();
   const ownScope = !flags.scope && refs.length === 0;
   const request = {
@@ -115,7 +125,13 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
     // For this run's child and its descendants only (daemon/process-tokens.ts), bound to it once
     // started. In the sandbox, for this process alone, which relays the child's requests from
     // the run's own socket (run/run-socket.ts): the daemon cannot see the sandbox's processes.
-    const issued = await client.issueToken({ scope: flags.scope, label: `run ${path.basename(program)}`, pid: process.pid, processTree: true, relayed: Boolean(boxed) });
+    const issued = await client.issueToken({
+      scope: flags.scope,
+      label: `run ${path.basename(program)}`,
+      pid: process.pid,
+      processTree: true,
+      relayed: Boolean(boxed),
+    });
     values.set("AUTHY_TOKEN", issued.token);
     tokenId = issued.id;
     if (boxed) passed = { token: issued.token, daemonSocket: (await import("../../daemon/paths.js")).daemonPaths(ctx.home).socket };

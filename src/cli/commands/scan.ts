@@ -19,7 +19,8 @@ export async function scan(ctx: CliContext, paths: string[], flags: ScanFlags): 
     ctx.out.info(`${replaced ? "updated" : "installed"} ${hook}: commits now run \`authy scan --staged\``);
     return 0;
   }
-  if (flags.staged && (paths.length > 0 || flags.redact)) throw new AuthyError("INVALID_INPUT", "--staged scans the staged content only: no paths, no --redact");
+  if (flags.staged && (paths.length > 0 || flags.redact))
+    throw new AuthyError("INVALID_INPUT", "--staged scans the staged content only: no paths, no --redact");
   let targets: import("../../scan/index.js").Target[];
   if (flags.staged) {
     const root = s.repoRoot();
@@ -43,7 +44,11 @@ export async function scan(ctx: CliContext, paths: string[], flags: ScanFlags): 
     for (const x of secrets) x.value.fill(0);
   }
   await vault.recordEvent("vault.scan.result", "vault", {
-    files: report.files, bytes: report.bytes, findings: report.findings.length + report.uncounted, redactedFiles: report.redacted.length, staged: Boolean(flags.staged),
+    files: report.files,
+    bytes: report.bytes,
+    findings: report.findings.length + report.uncounted,
+    redactedFiles: report.redacted.length,
+    staged: Boolean(flags.staged),
   });
   ctx.out.result(report, () => report.findings.map((f) => `${f.file}:${f.line}:${f.column}  ${f.secret}  ${f.form}`).join("\n"));
   if (report.tooShort.length > 0) ctx.out.warn(`too short to look for: ${report.tooShort.join(", ")}`);

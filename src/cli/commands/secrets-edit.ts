@@ -57,14 +57,17 @@ export async function edit(ctx: CliContext, path: string, flags: ApprovalFlags):
   const { value } = await withApproval(ctx.out, vault, flags, () => vault.getSecret(p.path, reason));
   if (utf8Text(value) === null) {
     value.fill(0);
-    throw new AuthyError("INVALID_INPUT", `${p.path} holds binary data, which an editor would corrupt`, { hint: "write it with `authy secrets set --from-file`" });
+    throw new AuthyError("INVALID_INPUT", `${p.path} holds binary data, which an editor would corrupt`, {
+      hint: "write it with `authy secrets set --from-file`",
+    });
   }
   const temp = createPrivateTemp(p.key, value);
   const removeAtExit = () => temp.remove();
   process.on("exit", removeAtExit);
   let edited: Uint8Array;
   try {
-    if (!temp.memoryBacked) ctx.out.warn(`no memory-backed directory ($XDG_RUNTIME_DIR or /dev/shm): the value is in ${os.tmpdir()} while you edit (removed afterwards)`);
+    if (!temp.memoryBacked)
+      ctx.out.warn(`no memory-backed directory ($XDG_RUNTIME_DIR or /dev/shm): the value is in ${os.tmpdir()} while you edit (removed afterwards)`);
     const editor = editorCommand(process.env);
     const ended = await runEditor(editor, temp.file);
     if (ended.code !== 0) {
@@ -84,7 +87,8 @@ export async function edit(ctx: CliContext, path: string, flags: ApprovalFlags):
       ctx.out.info(`${p.path}: no change, nothing stored`);
       return 0;
     }
-    if (updated.length === 0) throw new AuthyError("INVALID_INPUT", "the edited value is empty: nothing stored", { hint: `to delete the secret: authy secrets delete ${p.path}` });
+    if (updated.length === 0)
+      throw new AuthyError("INVALID_INPUT", "the edited value is empty: nothing stored", { hint: `to delete the secret: authy secrets delete ${p.path}` });
     const meta = await withApproval(ctx.out, vault, flags, () => vault.setSecret(p.path, updated, reason));
     ctx.out.result({ ...metaJson(meta), changed: true }, () => "");
     ctx.out.info(`saved ${meta.path} (version ${meta.version})`);

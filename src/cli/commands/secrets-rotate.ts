@@ -5,7 +5,10 @@ import { parseLength } from "./secrets.js";
 
 /** `authy secrets rotate PATH`: a new random value from the secret's generator, shown only with --show. */
 export async function rotate(ctx: CliContext, path: string, flags: ApprovalFlags & { show?: boolean; length?: string; charset?: string }): Promise<void> {
-  const generator = { ...(flags.length === undefined ? {} : { length: parseLength(flags.length) }), ...(flags.charset === undefined ? {} : { charset: flags.charset }) };
+  const generator = {
+    ...(flags.length === undefined ? {} : { length: parseLength(flags.length) }),
+    ...(flags.charset === undefined ? {} : { charset: flags.charset }),
+  };
   const vault = await ctx.client();
   const { meta, value } = await withApproval(ctx.out, vault, flags, () =>
     vault.rotateSecret(path, { generator, ...(flags.show ? { reveal: true } : {}), ...(flags.reason === undefined ? {} : { reason: flags.reason }) }),

@@ -46,7 +46,10 @@ async function readValue(path: string, flags: { fromFile?: string; generate?: bo
   if (flags.fromFile) return readFileBounded(flags.fromFile, SECRET_VALUE_LIMIT);
   if (!stdinIsTTY()) {
     const value = await readStdin("the value", SECRET_VALUE_LIMIT);
-    if (value.length === 0) throw new AuthyError("INVALID_INPUT", "the value on standard input is empty", { hint: "pipe the value in, e.g. `printf %s \"$VALUE\" | authy secrets set ns/KEY`" });
+    if (value.length === 0)
+      throw new AuthyError("INVALID_INPUT", "the value on standard input is empty", {
+        hint: 'pipe the value in, e.g. `printf %s "$VALUE" | authy secrets set ns/KEY`',
+      });
     return value;
   }
   const value = await promptSecret(`Value for ${path}:`);
@@ -69,7 +72,11 @@ function saved(ctx: CliContext, meta: SecretMeta): void {
   ctx.out.info(`saved ${meta.path} (version ${meta.version})`);
 }
 
-export async function set(ctx: CliContext, path: string, flags: MetaFlags & ApprovalFlags & { fromFile?: string; generate?: boolean; length: string; charset: string }): Promise<void> {
+export async function set(
+  ctx: CliContext,
+  path: string,
+  flags: MetaFlags & ApprovalFlags & { fromFile?: string; generate?: boolean; length: string; charset: string },
+): Promise<void> {
   validatePath(path);
   const options = setOptions(flags);
   if (flags.reason !== undefined) options.reason = flags.reason;
@@ -80,13 +87,22 @@ export async function set(ctx: CliContext, path: string, flags: MetaFlags & Appr
   saved(ctx, await withApproval(ctx.out, vault, flags, () => vault.setSecret(path, value, options)));
 }
 
-export async function generate(ctx: CliContext, path: string, flags: MetaFlags & { length: string; charset: string; print?: boolean; force?: boolean }): Promise<void> {
+export async function generate(
+  ctx: CliContext,
+  path: string,
+  flags: MetaFlags & { length: string; charset: string; print?: boolean; force?: boolean },
+): Promise<void> {
   const value = (await generator())(parseLength(flags.length), flags.charset);
   const vault = await ctx.client();
   if (!flags.force && (await exists(vault, path))) {
-    throw new AuthyError("ALREADY_EXISTS", `${path} already exists; generating would replace its value`, { hint: "pass --force to store a new random version (the old one stays in its history)" });
+    throw new AuthyError("ALREADY_EXISTS", `${path} already exists; generating would replace its value`, {
+      hint: "pass --force to store a new random version (the old one stays in its history)",
+    });
   }
-  const meta = await vault.setSecret(path, Buffer.from(value, "utf8"), { ...setOptions(flags), generator: { length: parseLength(flags.length), charset: flags.charset } });
+  const meta = await vault.setSecret(path, Buffer.from(value, "utf8"), {
+    ...setOptions(flags),
+    generator: { length: parseLength(flags.length), charset: flags.charset },
+  });
   if (flags.print) ctx.out.result({ ...metaJson(meta), value }, () => value);
   else saved(ctx, meta);
 }
@@ -127,7 +143,11 @@ export async function read(ctx: CliContext, reference: string, flags: ApprovalFl
   await printValue(ctx, parseReference(reference).path, flags);
 }
 
-export async function list(ctx: CliContext, namespace: string | undefined, flags: { recursive?: boolean; deleted?: boolean; tag?: string[]; type?: SecretType; tier?: Tier }): Promise<void> {
+export async function list(
+  ctx: CliContext,
+  namespace: string | undefined,
+  flags: { recursive?: boolean; deleted?: boolean; tag?: string[]; type?: SecretType; tier?: Tier },
+): Promise<void> {
   const vault = await ctx.client();
   const opts = {
     namespace,
@@ -144,18 +164,21 @@ export async function list(ctx: CliContext, namespace: string | undefined, flags
     return;
   }
   const items = await vault.listSecrets(opts);
-  ctx.out.result(() => {
-    const json = items.map(summaryJson);
-    // `secrets` is the Agent Secret Store CLI's name for the same list (`jq '.secrets[].key'`).
-    return { namespace: namespace ?? null, items: json, secrets: json };
-  }, () => {
-    if (!process.stdout.isTTY) return items.map((i) => i.path).join("\n");
-    if (items.length === 0) return "";
-    return table(
-      ["PATH", "TYPE", "TIER", "VERSION", "UPDATED"],
-      items.map((i) => [i.deletedAt !== null ? `${i.path} (deleted)` : i.path, i.type, i.tier, String(i.version), isoTime(i.updatedAt)]),
-    );
-  });
+  ctx.out.result(
+    () => {
+      const json = items.map(summaryJson);
+      // `secrets` is the Agent Secret Store CLI's name for the same list (`jq '.secrets[].key'`).
+      return { namespace: namespace ?? null, items: json, secrets: json };
+    },
+    () => {
+      if (!process.stdout.isTTY) return items.map((i) => i.path).join("\n");
+      if (items.length === 0) return "";
+      return table(
+        ["PATH", "TYPE", "TIER", "VERSION", "UPDATED"],
+        items.map((i) => [i.deletedAt !== null ? `${i.path} (deleted)` : i.path, i.type, i.tier, String(i.version), isoTime(i.updatedAt)]),
+      );
+    },
+  );
 }
 
 export async function remove(ctx: CliContext, path: string, flags: { yes?: boolean; purge?: boolean }): Promise<void> {

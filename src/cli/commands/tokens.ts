@@ -6,10 +6,14 @@ import { isoTime, table } from "../output.js";
 
 /** `authy tokens create|list|revoke`: tokens of the running daemon or server. */
 
-export async function create(ctx: CliContext, flags: { scope?: string; scopes?: string; ttl?: string; uses?: string; agent?: string; label?: string }): Promise<void> {
+export async function create(
+  ctx: CliContext,
+  flags: { scope?: string; scopes?: string; ttl?: string; uses?: string; agent?: string; label?: string },
+): Promise<void> {
   if (flags.scope && flags.scopes) throw new AuthyError("INVALID_INPUT", "use either --scope or --scopes");
   const uses = flags.uses === undefined ? undefined : Number(flags.uses);
-  if (flags.uses !== undefined && (!/^\d+$/.test(flags.uses) || uses! < 1)) throw new AuthyError("INVALID_INPUT", "--uses must be a whole number of at least 1");
+  if (flags.uses !== undefined && (!/^\d+$/.test(flags.uses) || uses! < 1))
+    throw new AuthyError("INVALID_INPUT", "--uses must be a whole number of at least 1");
   const client = await ctx.client({ issuesTokens: true });
   const issued = await client.issueToken({
     scope: flags.scope ?? flags.scopes,

@@ -10,7 +10,10 @@ import type { CliContext } from "../context.js";
 import { confirm, stdinIsTTY } from "../input.js";
 
 /** `authy export --to age1…`: a standard age file the stock `age -d` opens. */
-export async function exportAge(ctx: CliContext, flags: { to: string[]; namespace?: string; format: "json" | "dotenv"; armor?: boolean; out?: string }): Promise<void> {
+export async function exportAge(
+  ctx: CliContext,
+  flags: { to: string[]; namespace?: string; format: "json" | "dotenv"; armor?: boolean; out?: string },
+): Promise<void> {
   const recipients = flags.to.map(parseRecipient);
   if (!flags.out && process.stdout.isTTY && !flags.armor) {
     throw new AuthyError("INVALID_INPUT", "refusing to write a binary age file to a terminal", { hint: "pass --out FILE or --armor" });
@@ -25,7 +28,10 @@ export async function exportAge(ctx: CliContext, flags: { to: string[]; namespac
   } else {
     // dotenv names must be unique: use the full path with "/" as "__" (documented).
     const { serializeEnv } = await import("../../formats/export-formats.js");
-    plain = serializeEnv(items.map((i) => ({ key: i.path.replaceAll("/", "__").replaceAll(".", "_").replaceAll("-", "_"), value: Buffer.from(i.value).toString("utf8") })), "dotenv");
+    plain = serializeEnv(
+      items.map((i) => ({ key: i.path.replaceAll("/", "__").replaceAll(".", "_").replaceAll("-", "_"), value: Buffer.from(i.value).toString("utf8") })),
+      "dotenv",
+    );
   }
   const file = await encryptToRecipients(Buffer.from(plain, "utf8"), recipients, { armor: flags.armor });
   if (flags.out) {
@@ -234,8 +240,9 @@ async function keepAside(vaultPath: string, keptAs: string): Promise<void> {
     }
   } catch {
     await removeWithSideFiles(keptAs);
-    for (const x of ["", "-wal"]) await fs.rename(vaultPath + x, keptAs + x).catch((e: unknown) => {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw fileError(e, vaultPath + x);
-    });
+    for (const x of ["", "-wal"])
+      await fs.rename(vaultPath + x, keptAs + x).catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw fileError(e, vaultPath + x);
+      });
   }
 }

@@ -72,15 +72,34 @@ export async function status(ctx: CliContext): Promise<number> {
   const left = (ms: number | null) => (ms === null ? "?" : formatDuration(ms));
   const locksIn = d && (d.idleLeftMs !== null ? `${formatDuration(d.idleLeftMs)} if idle, ` : "");
   const state = d
-    ? [`state:    unlocked (daemon pid ${d.pid})`, `socket:   ${d.socket}`, `locks in: ${locksIn}${left(d.lifetimeLeftMs)} at the latest${d.idleLeftMs === null ? " (the terminal that unlocked it sees the idle time left)" : ""}`]
+    ? [
+        `state:    unlocked (daemon pid ${d.pid})`,
+        `socket:   ${d.socket}`,
+        `locks in: ${locksIn}${left(d.lifetimeLeftMs)} at the latest${d.idleLeftMs === null ? " (the terminal that unlocked it sees the idle time left)" : ""}`,
+      ]
     : [`state:    locked (no daemon; each command unlocks)`];
   const ms = (n: number | null) => (n === null ? null : Math.round(n)); // whole milliseconds, as every duration in --json
   const daemon = d && { ...d, startedAt: jsonTime(d.startedAt), idleLeftMs: ms(d.idleLeftMs), lifetimeLeftMs: ms(d.lifetimeLeftMs) };
   ctx.out.result(
-    { home: ctx.home, vault: ctx.vaultPath, initialized: s.initialized, vaultId: s.vaultId, createdAt: jsonTime(s.createdAt), locked: d === null, daemon, slots: s.slots.map(slotJson) },
+    {
+      home: ctx.home,
+      vault: ctx.vaultPath,
+      initialized: s.initialized,
+      vaultId: s.vaultId,
+      createdAt: jsonTime(s.createdAt),
+      locked: d === null,
+      daemon,
+      slots: s.slots.map(slotJson),
+    },
     () =>
       s.initialized
-        ? [`vault:    ${ctx.vaultPath}`, `id:       ${s.vaultId}`, `created:  ${isoTime(s.createdAt)}`, ...state, `unlocks:  ${s.slots.map((x) => (x.kind === "passphrase" ? "passphrase" : x.recipient)).join(", ")}`].join("\n")
+        ? [
+            `vault:    ${ctx.vaultPath}`,
+            `id:       ${s.vaultId}`,
+            `created:  ${isoTime(s.createdAt)}`,
+            ...state,
+            `unlocks:  ${s.slots.map((x) => (x.kind === "passphrase" ? "passphrase" : x.recipient)).join(", ")}`,
+          ].join("\n")
         : `no vault in ${ctx.home} (run \`authy init\`)`,
   );
   return s.initialized ? 0 : 6;
@@ -130,7 +149,11 @@ export async function doctor(ctx: CliContext): Promise<void> {
   add("database structure (PRAGMA integrity_check)", sqlite.length === 1 && sqlite[0] === "ok", sqlite.slice(0, 3).join("; "));
   const st = await (await loadVault()).status(store);
   for (const slot of st.slots.filter((x) => x.kind === "passphrase")) {
-    add(`passphrase slot work factor`, slot.workFactor !== null && slot.workFactor >= 15 && slot.workFactor <= 20, `scrypt log2 N = ${slot.workFactor ?? "unreadable"}`);
+    add(
+      `passphrase slot work factor`,
+      slot.workFactor !== null && slot.workFactor >= 15 && slot.workFactor <= 20,
+      `scrypt log2 N = ${slot.workFactor ?? "unreadable"}`,
+    );
   }
   const { legacyConfigNotice } = await import("../../notify/config.js");
   const legacy = await legacyConfigNotice(ctx.home).catch(() => null);
@@ -141,7 +164,10 @@ export async function doctor(ctx: CliContext): Promise<void> {
     add(`${TABLE_NAMES[table] ?? table} authenticate`, r.problems.length === 0, r.problems.length ? r.problems.slice(0, 5).join("; ") : `${r.rows} checked`);
   }
   ctx.out.result({ ok: checks.every((c) => c.ok || c.severity === "warning"), checks }, () =>
-    table(["", "CHECK", "DETAIL"], checks.map((c) => [c.ok ? "ok" : c.severity === "error" ? "FAIL" : "warn", c.name, c.detail])),
+    table(
+      ["", "CHECK", "DETAIL"],
+      checks.map((c) => [c.ok ? "ok" : c.severity === "error" ? "FAIL" : "warn", c.name, c.detail]),
+    ),
   );
   const failed = checks.filter((c) => !c.ok && c.severity === "error");
   if (failed.length > 0) throw new AuthyError("INTEGRITY", `doctor found ${failed.length} problem(s): ${failed.map((c) => c.name).join(", ")}`);
@@ -152,7 +178,7 @@ export async function passwd(ctx: CliContext, flags: { newPassphraseFile?: strin
   const vault = await ctx.unlock();
   const next = flags.newPassphraseFile
     ? firstLine(await readFileBounded(flags.newPassphraseFile, PASSPHRASE_LIMIT))
-    : process.env.AUTHY_NEW_PASSPHRASE ?? (await askNewPassphrase());
+    : (process.env.AUTHY_NEW_PASSPHRASE ?? (await askNewPassphrase()));
   if (next.length === 0) throw new AuthyError("INVALID_INPUT", "the new passphrase is empty");
   const slot = await vault.changePassphrase(next, wf);
   ctx.out.result({ slot: slotJson(slot) }, () => "");

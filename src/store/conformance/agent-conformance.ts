@@ -65,7 +65,16 @@ export function agentConformance(store: () => Store): void {
     it("round-trips a token byte for byte, keeping null, 0 and the empty string apart", async () => {
       const nulls = tokenRow("t-nulls", { agent: null, maxUses: null, revokedAt: null, parent: null, pid: null, secretHash: everyByte() });
       const zeros = tokenRow("t-zeros", { agent: "", maxUses: 0, uses: 0, revokedAt: 0, parent: "", pid: 0, label: "", createdAt: 0, expiresAt: 0 });
-      const big = tokenRow("t-big", { maxUses: MAX, uses: MAX, revokedAt: MAX, pid: 4_194_304, expiresAt: MAX, createdAt: MAX, parent: "t-nulls", scope: '{"é":"😀"}' });
+      const big = tokenRow("t-big", {
+        maxUses: MAX,
+        uses: MAX,
+        revokedAt: MAX,
+        pid: 4_194_304,
+        expiresAt: MAX,
+        createdAt: MAX,
+        parent: "t-nulls",
+        scope: '{"é":"😀"}',
+      });
       await store().write(async (tx) => {
         for (const t of [nulls, zeros, big]) await tx.putToken(t);
       });
@@ -88,7 +97,10 @@ export function agentConformance(store: () => Store): void {
       });
       const used = tokenRow("t1", { maxUses: 1, uses: 1, revokedAt: 99 });
       await store().write((tx) => tx.putToken(used));
-      expectRows(await store().listTokens(), [other, used].sort((a, b) => (a.id < b.id ? -1 : 1)));
+      expectRows(
+        await store().listTokens(),
+        [other, used].sort((a, b) => (a.id < b.id ? -1 : 1)),
+      );
     });
   });
 }

@@ -18,11 +18,29 @@ export function approvalConformance(store: () => Store): void {
     });
 
     it("round-trips an approval byte for byte, keeping null, 0 and the empty string apart", async () => {
-      const nulls = approvalRow("apr_nulls", { agent: null, decidedAt: null, decisionReason: null, grantKind: null, grantUntil: null, usedAt: null, mac: everyByte() });
-      const zeros = approvalRow("apr_zeros", { agent: "", reason: "", decidedAt: 0, decisionReason: "", grantKind: "", grantUntil: 0, usedAt: 0, createdAt: 0, expiresAt: 0 });
+      const nulls = approvalRow("apr_nulls", {
+        agent: null,
+        decidedAt: null,
+        decisionReason: null,
+        grantKind: null,
+        grantUntil: null,
+        usedAt: null,
+        mac: everyByte(),
+      });
+      const zeros = approvalRow("apr_zeros", {
+        agent: "",
+        reason: "",
+        decidedAt: 0,
+        decisionReason: "",
+        grantKind: "",
+        grantUntil: 0,
+        usedAt: 0,
+        createdAt: 0,
+        expiresAt: 0,
+      });
       const big = approvalRow("apr_big", {
         reason: "é 😀 ' ; -- %_\\",
-        decisionReason: "ok \"quoted\"",
+        decisionReason: 'ok "quoted"',
         status: "approved",
         grantKind: "window",
         createdAt: MAX,
@@ -40,7 +58,12 @@ export function approvalConformance(store: () => Store): void {
     });
 
     it("lists by creation time, then id", async () => {
-      const rows = [approvalRow("z", { createdAt: 1 }), approvalRow("b", { createdAt: 2 }), approvalRow("a", { createdAt: 2 }), approvalRow("m", { createdAt: 0 })];
+      const rows = [
+        approvalRow("z", { createdAt: 1 }),
+        approvalRow("b", { createdAt: 2 }),
+        approvalRow("a", { createdAt: 2 }),
+        approvalRow("m", { createdAt: 0 }),
+      ];
       await store().write(async (tx) => {
         for (const r of rows) await tx.putApproval(r);
       });

@@ -127,7 +127,18 @@ export function auditConformance(store: () => Store): void {
     });
 
     it("filters by agent: the agent itself and tokens issued to it, nobody else", async () => {
-      const actors = ["agent:ci", "token:abc(ci)", "token:def(cid)", "agent:cid", "token:ci", "owner", "token:xyz(ci)", "agent:ci)", "user:agent:ci", "token:q(c(i)"];
+      const actors = [
+        "agent:ci",
+        "token:abc(ci)",
+        "token:def(cid)",
+        "agent:cid",
+        "token:ci",
+        "owner",
+        "token:xyz(ci)",
+        "agent:ci)",
+        "user:agent:ci",
+        "token:q(c(i)",
+      ];
       await append(actors.map((actor, i) => auditRow(i + 1, { actor })));
       expect(await seqs({ agent: "ci" })).toEqual([1, 2, 7]);
       expect(await seqs({ agent: "cid" })).toEqual([3, 4]);
@@ -137,7 +148,12 @@ export function auditConformance(store: () => Store): void {
     });
 
     it("reads the chain as tuples with hashes in lowercase hex", async () => {
-      const rows = [auditRow(1, { prevHash: new Uint8Array(32), details: '{"note":"é 😀"}' }), auditRow(2, { hash: everyByte().slice(0, 32) }), auditRow(3), auditRow(5)];
+      const rows = [
+        auditRow(1, { prevHash: new Uint8Array(32), details: '{"note":"é 😀"}' }),
+        auditRow(2, { hash: everyByte().slice(0, 32) }),
+        auditRow(3),
+        auditRow(5),
+      ];
       await append(rows);
       const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
       const tuple = (r: AuditRow) => [r.seq, r.ts, r.actor, r.action, r.resource, r.outcome, r.details, hex(r.prevHash), hex(r.hash), hex(r.mac)];
@@ -153,7 +169,21 @@ export function auditConformance(store: () => Store): void {
       await expect(
         store().write(async (tx) => {
           await tx.appendAudit(auditRow(3));
-          await tx.putSecret({ path: "x/K", namespace: "x", type: "t", tier: "s", description: "", tags: "[]", expiresAt: null, currentVersion: 1, deletedAt: null, createdAt: 1, updatedAt: 1, mac: new Uint8Array(1), listing: "x" });
+          await tx.putSecret({
+            path: "x/K",
+            namespace: "x",
+            type: "t",
+            tier: "s",
+            description: "",
+            tags: "[]",
+            expiresAt: null,
+            currentVersion: 1,
+            deletedAt: null,
+            createdAt: 1,
+            updatedAt: 1,
+            mac: new Uint8Array(1),
+            listing: "x",
+          });
           await tx.appendAudit(auditRow(2, { actor: "mallory" }));
         }),
       ).rejects.toThrow();

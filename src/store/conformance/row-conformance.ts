@@ -26,7 +26,22 @@ const MAX = Number.MAX_SAFE_INTEGER;
 const TRICKY_PATHS = ["a", "B", "A", "ns/a/b", "ns-b", "ns/a", "ns0", "ns", "é", "\uFFFD", "😀", "~", "ns/😀", "ns/\uFFFD", "Z"];
 
 /** Names that break string-built SQL: each must be nothing but a name. */
-const SQL_NAMES = ["x'; DROP TABLE secrets; --", "' OR '1'='1", "%", "_", "a%b", "a_b", "back\\slash", 'dq"uote', "semi;colon", "--", "/* c */", "$1", "?", ":name"];
+const SQL_NAMES = [
+  "x'; DROP TABLE secrets; --",
+  "' OR '1'='1",
+  "%",
+  "_",
+  "a%b",
+  "a_b",
+  "back\\slash",
+  'dq"uote',
+  "semi;colon",
+  "--",
+  "/* c */",
+  "$1",
+  "?",
+  ":name",
+];
 
 export function rowConformance(store: () => Store): void {
   describe("vault row", () => {
@@ -311,7 +326,12 @@ export function rowConformance(store: () => Store): void {
       const a = secretRow("r/A", { currentVersion: 2 });
       const b = secretRow("r/B");
       const orphan = secretRow("r/NO_VERSION", { currentVersion: 7 });
-      const versions = [versionRow("r/A", 1), versionRow("r/A", 2, { sealed: everyByte() }), versionRow("r/B", 1, { actor: "" }), versionRow("r/NO_VERSION", 6)];
+      const versions = [
+        versionRow("r/A", 1),
+        versionRow("r/A", 2, { sealed: everyByte() }),
+        versionRow("r/B", 1, { actor: "" }),
+        versionRow("r/NO_VERSION", 6),
+      ];
       await store().write(async (tx) => {
         for (const r of [a, b, orphan]) await tx.putSecret(r);
         for (const v of versions) await tx.putVersion(v);
@@ -327,8 +347,20 @@ export function rowConformance(store: () => Store): void {
     });
 
     it("reads the secrets of one namespace with their current versions, in path order", async () => {
-      const rows = [secretRow("n/B", { currentVersion: 2 }), secretRow("n/A"), secretRow("n/sub/C"), secretRow("nX/D"), secretRow("n/NO_VERSION", { currentVersion: 4 })];
-      const versions = [versionRow("n/A", 1), versionRow("n/B", 1), versionRow("n/B", 2, { sealed: everyByte() }), versionRow("n/sub/C", 1), versionRow("nX/D", 1)];
+      const rows = [
+        secretRow("n/B", { currentVersion: 2 }),
+        secretRow("n/A"),
+        secretRow("n/sub/C"),
+        secretRow("nX/D"),
+        secretRow("n/NO_VERSION", { currentVersion: 4 }),
+      ];
+      const versions = [
+        versionRow("n/A", 1),
+        versionRow("n/B", 1),
+        versionRow("n/B", 2, { sealed: everyByte() }),
+        versionRow("n/sub/C", 1),
+        versionRow("nX/D", 1),
+      ];
       await store().write(async (tx) => {
         await tx.putSecrets(rows);
         await tx.putVersions(versions);

@@ -19,7 +19,15 @@ export async function stateLines(store: Store, b: StateBucket): Promise<string> 
 export function stateConformance(store: () => Store): void {
   describe("state rows", () => {
     it("are none for every empty bucket", async () => {
-      for (const b of [{ table: "secrets", namespace: "ns", shard: 0 }, { table: "tokens", shard: "a" }, { table: "approvals", shard: "a" }, { table: "agents" }, { table: "policy" }, { table: "slots" }, { table: "settings" }] as const) {
+      for (const b of [
+        { table: "secrets", namespace: "ns", shard: 0 },
+        { table: "tokens", shard: "a" },
+        { table: "approvals", shard: "a" },
+        { table: "agents" },
+        { table: "policy" },
+        { table: "slots" },
+        { table: "settings" },
+      ] as const) {
         expect(await store().stateRows(b)).toEqual([]);
       }
     });
@@ -32,7 +40,10 @@ export function stateConformance(store: () => Store): void {
       const same = paths.filter((p) => stateShard(p) === shard).slice(0, 3);
       const other = paths.find((p) => stateShard(p) !== shard)!;
       const rows = [...same, other, `${ns}/deeper/${same[0]!.slice(ns.length + 1)}`, `prod/${same[0]!.slice(ns.length + 1)}`].map((p) => secretRow(p));
-      const versions = rows.flatMap((r) => [versionRow(r.path, 2, { wrappedDek: noise(61, r.path.length + 2) }), versionRow(r.path, 10, { wrappedDek: noise(61, r.path.length + 10) })]);
+      const versions = rows.flatMap((r) => [
+        versionRow(r.path, 2, { wrappedDek: noise(61, r.path.length + 2) }),
+        versionRow(r.path, 10, { wrappedDek: noise(61, r.path.length + 10) }),
+      ]);
       await store().write(async (tx) => {
         await tx.putSecrets(rows);
         await tx.putVersions(versions);

@@ -218,7 +218,14 @@ const US = "\u001f";
 function listingLine(r: Omit<SecretRow, "listing">): string {
   return (
     `${Buffer.byteLength(r.path, "utf8")}:${r.path}` +
-    [r.type, r.tier, String(r.currentVersion), r.deletedAt === null ? "" : String(r.deletedAt), String(r.updatedAt), r.expiresAt === null ? "" : String(r.expiresAt)]
+    [
+      r.type,
+      r.tier,
+      String(r.currentVersion),
+      r.deletedAt === null ? "" : String(r.deletedAt),
+      String(r.updatedAt),
+      r.expiresAt === null ? "" : String(r.expiresAt),
+    ]
       .map((f) => US + f)
       .join("")
   );

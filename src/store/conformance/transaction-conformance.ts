@@ -202,7 +202,10 @@ export function transactionConformance(store: () => Store): void {
     it("keeps rows byte-exact across many small transactions", async () => {
       const rows = Array.from({ length: 20 }, (_, i) => secretRow(`many/K${i}`, { currentVersion: i, updatedAt: i * 1000 }));
       await Promise.all(rows.map((r) => store().write((tx) => tx.putSecret(r))));
-      expectRows(await store().listSecrets(), [...rows].sort((a, b) => (a.path < b.path ? -1 : 1)));
+      expectRows(
+        await store().listSecrets(),
+        [...rows].sort((a, b) => (a.path < b.path ? -1 : 1)),
+      );
       for (const r of rows) expectRow(await store().getSecret(r.path), r);
     });
   });

@@ -16,7 +16,8 @@ function isUnreachable(code: string): boolean {
 }
 
 /** pg's own errors without a code: a connection that ended or a pool that was closed. */
-const UNREACHABLE_MESSAGE = /connection terminated|Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end/;
+const UNREACHABLE_MESSAGE =
+  /connection terminated|Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end/;
 
 /**
  * Turns a pg failure into an AuthyError: never a raw driver message with a stack on screen,
@@ -31,7 +32,10 @@ export function translatePostgresError(e: unknown, doing: string): AuthyError {
     return new AuthyError("UNAVAILABLE", `the vault is busy (${doing})`, { hint: "another authy process is writing; try again", cause: e });
   }
   if (isUnreachable(code) || (code === "" && UNREACHABLE_MESSAGE.test(message))) {
-    return new AuthyError("UNAVAILABLE", `the database is unavailable (${doing})`, { hint: "check that PostgreSQL is running and reachable, then try again", cause: e });
+    return new AuthyError("UNAVAILABLE", `the database is unavailable (${doing})`, {
+      hint: "check that PostgreSQL is running and reachable, then try again",
+      cause: e,
+    });
   }
   if (code.startsWith("28")) {
     return new AuthyError("UNAVAILABLE", `the database refused the login (${doing})`, { hint: "check the user and password in the database URL", cause: e });
@@ -40,7 +44,10 @@ export function translatePostgresError(e: unknown, doing: string): AuthyError {
     return new AuthyError("UNAVAILABLE", `the database does not exist (${doing})`, { hint: "create it (createdb NAME) or fix the database URL", cause: e });
   }
   if (code === "53100" || code === "53200") {
-    return new AuthyError("UNAVAILABLE", `the database is out of disk or memory (${doing}); nothing was written`, { hint: "free some space and try again", cause: e });
+    return new AuthyError("UNAVAILABLE", `the database is out of disk or memory (${doing}); nothing was written`, {
+      hint: "free some space and try again",
+      cause: e,
+    });
   }
   if (code === "42P01" || code === "42703") {
     return new AuthyError("INTEGRITY", `the database is missing part of the vault's structure (${doing})`, {

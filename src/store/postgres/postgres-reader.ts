@@ -1,7 +1,24 @@
 import type pg from "pg";
 import type {
-  AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, CurrentRows, KeySlotRow, PolicyRow, SettingsRow, StateBucket, StateDigestRow,
-  StateRow, TokenRow, SecretRow, StoreReader, UnlockFailureRow, VaultRow, VersionRow,
+  AgentRow,
+  ApprovalQuery,
+  ApprovalRow,
+  AuditChainRow,
+  AuditQuery,
+  AuditRow,
+  CurrentRows,
+  KeySlotRow,
+  PolicyRow,
+  SettingsRow,
+  StateBucket,
+  StateDigestRow,
+  StateRow,
+  TokenRow,
+  SecretRow,
+  StoreReader,
+  UnlockFailureRow,
+  VaultRow,
+  VersionRow,
 } from "../store.js";
 import { translatePostgresError } from "./postgres-errors.js";
 import { AUDIT_AGENT_EXPR } from "./postgres-schema.js";
@@ -71,7 +88,16 @@ const toCurrent = (r: Row): CurrentRows => ({
   version:
     r.v_version === null
       ? null
-      : toVersion({ path: r.path, version: r.v_version, type: r.v_type, tier: r.v_tier, sealed: r.v_sealed, wrapped_dek: r.v_wrapped_dek, created_at: r.v_created_at, actor: r.v_actor }),
+      : toVersion({
+          path: r.path,
+          version: r.v_version,
+          type: r.v_type,
+          tier: r.v_tier,
+          sealed: r.v_sealed,
+          wrapped_dek: r.v_wrapped_dek,
+          created_at: r.v_created_at,
+          actor: r.v_actor,
+        }),
 });
 
 const toAudit = (r: Row): AuditRow => ({
@@ -361,7 +387,11 @@ export class PostgresReader implements StoreReader {
   async listApprovals(q: ApprovalQuery = {}): Promise<ApprovalRow[]> {
     const where: string[] = [];
     const args: unknown[] = [];
-    for (const [column, value] of [["status", q.status], ["principal", q.principal], ["path", q.path]] as const) {
+    for (const [column, value] of [
+      ["status", q.status],
+      ["principal", q.principal],
+      ["path", q.path],
+    ] as const) {
       if (value === undefined) continue;
       args.push(value);
       where.push(`${column} = $${args.length}`);

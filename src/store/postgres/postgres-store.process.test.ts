@@ -175,7 +175,12 @@ describe("PostgresStore across OS processes", () => {
     const [a, b] = await sharedVault(2);
     await owner!.setSecret("prod/DB", Buffer.from("db-value"), { tier: "sensitive" });
     await owner!.setSecret("prod/API", Buffer.from("api-value"));
-    const { token, secret } = await owner!.createToken({ scope: await owner!.resolveScope("secrets:read:prod/*"), uses: 10, instance: "server", label: "shared" });
+    const { token, secret } = await owner!.createToken({
+      scope: await owner!.resolveScope("secrets:read:prod/*"),
+      uses: 10,
+      instance: "server",
+      label: "shared",
+    });
     // Uses: each process counts from what the other spent.
     expect(await a!.send({ op: "useToken", token: secret, instance: "server", n: 1 })).toMatchObject({ ok: 1, uses: [1] });
     expect(await b!.send({ op: "useToken", token: secret, instance: "server", n: 1 })).toMatchObject({ ok: 1, uses: [2] });

@@ -18,10 +18,12 @@ export const MAX_GROUP_COMMIT = 64;
 
 /** BIGINT (OID 20) as a JavaScript number: the Store contract keeps integers exact up to MAX_SAFE_INTEGER. */
 const INT8_OID = 20;
+/* eslint-disable @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-enum-assignment -- pg's own parser lookup, typed loosely by @types/pg */
 const types = {
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-enum-assignment -- pg's own parser lookup, typed loosely by @types/pg
-  getTypeParser: ((oid: number, format?: "text" | "binary") => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
+/* eslint-enable @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-enum-assignment */
 
 export interface PostgresStoreOptions {
   /** Connections in the pool; POOL_SIZE by default. */

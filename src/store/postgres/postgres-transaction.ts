@@ -1,5 +1,18 @@
 import { AuthyError } from "../../errors.js";
-import { stateShard, type AgentRow, type ApprovalRow, type AuditRow, type KeySlotRow, type PolicyRow, type SecretRow, type SettingsRow, type StoreWriter, type TokenRow, type VaultRow, type VersionRow } from "../store.js";
+import {
+  stateShard,
+  type AgentRow,
+  type ApprovalRow,
+  type AuditRow,
+  type KeySlotRow,
+  type PolicyRow,
+  type SecretRow,
+  type SettingsRow,
+  type StoreWriter,
+  type TokenRow,
+  type VaultRow,
+  type VersionRow,
+} from "../store.js";
 import { PostgresReader } from "./postgres-reader.js";
 
 /** Rows per multi-row INSERT: keeps one statement's parameters well under PostgreSQL's 65,535. */
@@ -126,10 +139,24 @@ export class PostgresTransaction extends PostgresReader implements StoreWriter {
   async putSecrets(given: readonly SecretRow[]): Promise<void> {
     const rows = lastPerKey(given, (r) => r.path);
     for (let i = 0; i < rows.length; i += BATCH_ROWS) {
-      const batch = rows.slice(i, i + BATCH_ROWS).map((r) => [
-        r.path, r.namespace, r.type, r.tier, r.description, r.tags, r.expiresAt, r.currentVersion, r.deletedAt, r.createdAt, r.updatedAt, r.mac, r.listing,
-        stateShard(r.path),
-      ]);
+      const batch = rows
+        .slice(i, i + BATCH_ROWS)
+        .map((r) => [
+          r.path,
+          r.namespace,
+          r.type,
+          r.tier,
+          r.description,
+          r.tags,
+          r.expiresAt,
+          r.currentVersion,
+          r.deletedAt,
+          r.createdAt,
+          r.updatedAt,
+          r.mac,
+          r.listing,
+          stateShard(r.path),
+        ]);
       await this.exec("writing a secret", SECRET_INSERT, columns(batch));
     }
   }
@@ -214,8 +241,23 @@ export class PostgresTransaction extends PostgresReader implements StoreWriter {
         "expires_at = excluded.expires_at, decided_at = excluded.decided_at, decision_reason = excluded.decision_reason, " +
         "grant_kind = excluded.grant_kind, grant_until = excluded.grant_until, used_at = excluded.used_at, mac = excluded.mac",
       [
-        r.id, r.principal, r.agent, r.token, r.action, r.path, r.tier, r.reason, r.status, r.createdAt, r.expiresAt,
-        r.decidedAt, r.decisionReason, r.grantKind, r.grantUntil, r.usedAt, r.mac,
+        r.id,
+        r.principal,
+        r.agent,
+        r.token,
+        r.action,
+        r.path,
+        r.tier,
+        r.reason,
+        r.status,
+        r.createdAt,
+        r.expiresAt,
+        r.decidedAt,
+        r.decisionReason,
+        r.grantKind,
+        r.grantUntil,
+        r.usedAt,
+        r.mac,
       ],
     );
   }

@@ -45,8 +45,13 @@ async function run(cmd: Record<string, unknown>): Promise<unknown> {
       vault = await Vault.unlock({ store, clock: systemClock }, { passphrase: cmd.passphrase as string });
       return { unlocked: true };
     case "events": {
-      const results = await Promise.allSettled(Array.from({ length: cmd.n as number }, (_, i) => vault!.recordEvent("test.event", `worker/${process.pid}/${i}`)));
-      return { ok: results.filter((r) => r.status === "fulfilled").length, errors: results.flatMap((r) => (r.status === "rejected" ? [codeOf(r.reason)] : [])) };
+      const results = await Promise.allSettled(
+        Array.from({ length: cmd.n as number }, (_, i) => vault!.recordEvent("test.event", `worker/${process.pid}/${i}`)),
+      );
+      return {
+        ok: results.filter((r) => r.status === "fulfilled").length,
+        errors: results.flatMap((r) => (r.status === "rejected" ? [codeOf(r.reason)] : [])),
+      };
     }
     case "useToken": {
       const checks = await Promise.all(Array.from({ length: cmd.n as number }, () => vault!.useToken(cmd.token as string, cmd.instance as string)));

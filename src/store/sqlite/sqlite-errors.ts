@@ -20,7 +20,10 @@ export function translateSqliteError(e: unknown, doing: string): AuthyError {
     return new AuthyError("UNAVAILABLE", `the disk is full (${doing}); nothing was written`, { hint: "free some space and try again", cause: e });
   }
   if (code.startsWith("SQLITE_IOERR") || code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_PERM")) {
-    return new AuthyError("UNAVAILABLE", `storage error (${doing}): ${code.toLowerCase()}`, { hint: "check the disk and the permissions of AUTHY_HOME", cause: e });
+    return new AuthyError("UNAVAILABLE", `storage error (${doing}): ${code.toLowerCase()}`, {
+      hint: "check the disk and the permissions of AUTHY_HOME",
+      cause: e,
+    });
   }
   if (code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB") || code === "SQLITE_FORMAT") {
     return new AuthyError("INTEGRITY", `the vault file is corrupt or not a database (${doing})`, {

@@ -1,7 +1,24 @@
 import type Database from "better-sqlite3";
 import type {
-  AgentRow, ApprovalQuery, ApprovalRow, AuditChainRow, AuditQuery, AuditRow, CurrentRows, KeySlotRow, PolicyRow, SettingsRow, StateBucket, StateDigestRow, StateRow,
-  TokenRow, SecretRow, StoreReader, UnlockFailureRow, VaultRow, VersionRow,
+  AgentRow,
+  ApprovalQuery,
+  ApprovalRow,
+  AuditChainRow,
+  AuditQuery,
+  AuditRow,
+  CurrentRows,
+  KeySlotRow,
+  PolicyRow,
+  SettingsRow,
+  StateBucket,
+  StateDigestRow,
+  StateRow,
+  TokenRow,
+  SecretRow,
+  StoreReader,
+  UnlockFailureRow,
+  VaultRow,
+  VersionRow,
 } from "../store.js";
 import { AUDIT_AGENT_EXPR } from "./migrations.js";
 import { translateSqliteError } from "./sqlite-errors.js";
@@ -147,7 +164,16 @@ function toCurrent(r: Row): CurrentRows {
     version:
       r.v_version === null
         ? null
-        : toVersion({ path: r.path, version: r.v_version, type: r.v_type, tier: r.v_tier, sealed: r.v_sealed, wrapped_dek: r.v_wrapped_dek, created_at: r.v_created_at, actor: r.v_actor }),
+        : toVersion({
+            path: r.path,
+            version: r.v_version,
+            type: r.v_type,
+            tier: r.v_tier,
+            sealed: r.v_sealed,
+            wrapped_dek: r.v_wrapped_dek,
+            created_at: r.v_created_at,
+            actor: r.v_actor,
+          }),
   };
 }
 
@@ -271,8 +297,9 @@ export class SqliteReader implements StoreReader {
   }
 
   async getVersion(path: string, version: number): Promise<VersionRow | null> {
-    const r = this.run("reading a secret version", (c) =>
-      c.stmt("SELECT * FROM secret_versions WHERE path = ? AND version = ?").get(path, version) as Row | undefined,
+    const r = this.run(
+      "reading a secret version",
+      (c) => c.stmt("SELECT * FROM secret_versions WHERE path = ? AND version = ?").get(path, version) as Row | undefined,
     );
     return r ? toVersion(r) : null;
   }
@@ -283,8 +310,9 @@ export class SqliteReader implements StoreReader {
   }
 
   async listVersionPaths(): Promise<{ path: string; versions: number }[]> {
-    return this.run("reading secret history", (c) =>
-      c.stmt("SELECT path, count(*) AS versions FROM secret_versions GROUP BY path ORDER BY path").all() as { path: string; versions: number }[],
+    return this.run(
+      "reading secret history",
+      (c) => c.stmt("SELECT path, count(*) AS versions FROM secret_versions GROUP BY path ORDER BY path").all() as { path: string; versions: number }[],
     );
   }
 
@@ -306,15 +334,14 @@ export class SqliteReader implements StoreReader {
     if (q.until !== undefined) when("ts <= ?", q.until);
     // "p" itself or anything under "p/": in byte order those are exactly "p/" <= r < "p0"
     // ('0' follows '/'). A character count (substr) would miscount astral characters.
-    if (q.resourcePrefix !== undefined) when("(resource = ? OR (resource >= ? AND resource < ?))", q.resourcePrefix, `${q.resourcePrefix}/`, `${q.resourcePrefix}0`);
+    if (q.resourcePrefix !== undefined)
+      when("(resource = ? OR (resource >= ? AND resource < ?))", q.resourcePrefix, `${q.resourcePrefix}/`, `${q.resourcePrefix}0`);
     if (q.limit !== undefined) args.push(q.limit);
     const dir = q.descending ? "DESC" : "ASC";
     // (ts, seq) is the order of every ts index (seq is the rowid each index entry ends with),
     // so "the newest 50 reads in the last hour" walks 50 index entries and sorts nothing.
     const order = q.order === "time" ? `ts ${dir}, seq ${dir}` : `seq ${dir}`;
-    const sql =
-      `SELECT * FROM audit${where.length ? ` WHERE ${where.join(" AND ")}` : ""}` +
-      ` ORDER BY ${order}${q.limit !== undefined ? " LIMIT ?" : ""}`;
+    const sql = `SELECT * FROM audit${where.length ? ` WHERE ${where.join(" AND ")}` : ""}` + ` ORDER BY ${order}${q.limit !== undefined ? " LIMIT ?" : ""}`;
     const rows = this.run("reading the audit log", (c) => c.stmt(sql).all(...args) as Row[]);
     return rows.map(toAudit);
   }

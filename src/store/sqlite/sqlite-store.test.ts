@@ -172,7 +172,7 @@ describe("SqliteStore", () => {
     });
 
     it("says UNAVAILABLE for a schema newer than this authy knows, and leaves the file alone", async () => {
-      await (openStore({ create: true })).close();
+      await openStore({ create: true }).close();
       const raw = new Database(file);
       raw.pragma(`user_version = ${MIGRATIONS.length + 1}`);
       raw.close();

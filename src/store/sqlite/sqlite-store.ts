@@ -30,7 +30,6 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-
 function notInitialized(file: string): AuthyError {
   return new AuthyError("NOT_INITIALIZED", `no vault at ${file}`, { hint: "run `authy init` first" });
 }

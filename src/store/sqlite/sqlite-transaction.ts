@@ -96,7 +96,21 @@ export class SqliteTransaction extends SqliteReader implements StoreWriter {
           "deleted_at, created_at, updated_at, mac, listing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       );
       for (const r of rows) {
-        insert.run(r.path, r.namespace, r.type, r.tier, r.description, r.tags, r.expiresAt, r.currentVersion, r.deletedAt, r.createdAt, r.updatedAt, r.mac, r.listing);
+        insert.run(
+          r.path,
+          r.namespace,
+          r.type,
+          r.tier,
+          r.description,
+          r.tags,
+          r.expiresAt,
+          r.currentVersion,
+          r.deletedAt,
+          r.createdAt,
+          r.updatedAt,
+          r.mac,
+          r.listing,
+        );
       }
     });
   }
@@ -114,7 +128,9 @@ export class SqliteTransaction extends SqliteReader implements StoreWriter {
 
   async putVersions(rows: readonly VersionRow[]): Promise<void> {
     this.run("writing a secret version", (c) => {
-      const insert = c.stmt("INSERT OR REPLACE INTO secret_versions (path, version, type, tier, sealed, wrapped_dek, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      const insert = c.stmt(
+        "INSERT OR REPLACE INTO secret_versions (path, version, type, tier, sealed, wrapped_dek, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      );
       for (const r of rows) insert.run(r.path, r.version, r.type, r.tier, r.sealed, r.wrappedDek, r.createdAt, r.actor);
     });
   }
@@ -189,8 +205,23 @@ export class SqliteTransaction extends SqliteReader implements StoreWriter {
             "decided_at, decision_reason, grant_kind, grant_until, used_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .run(
-          r.id, r.principal, r.agent, r.token, r.action, r.path, r.tier, r.reason, r.status, r.createdAt, r.expiresAt,
-          r.decidedAt, r.decisionReason, r.grantKind, r.grantUntil, r.usedAt, r.mac,
+          r.id,
+          r.principal,
+          r.agent,
+          r.token,
+          r.action,
+          r.path,
+          r.tier,
+          r.reason,
+          r.status,
+          r.createdAt,
+          r.expiresAt,
+          r.decidedAt,
+          r.decisionReason,
+          r.grantKind,
+          r.grantUntil,
+          r.usedAt,
+          r.mac,
         ),
     );
   }

@@ -15,9 +15,7 @@ describe("parseCompactScope", () => {
   });
 
   it("joins capabilities with +", () => {
-    expect(parseCompactScope("secrets:read+list:staging/**")).toEqual([
-      { path: "staging/**", capabilities: ["read", "list"] },
-    ]);
+    expect(parseCompactScope("secrets:read+list:staging/**")).toEqual([{ path: "staging/**", capabilities: ["read", "list"] }]);
   });
 
   const bad: [string, RegExp][] = [

@@ -11,16 +11,7 @@ export {
   validatePattern,
   type CompiledPattern,
 } from "./pattern.js";
-export {
-  canListNamespace,
-  decide,
-  filterListable,
-  isAllowed,
-  type Decision,
-  type PolicyDocument,
-  type Rule,
-  type Scope,
-} from "./scope.js";
+export { canListNamespace, decide, filterListable, isAllowed, type Decision, type PolicyDocument, type Rule, type Scope } from "./scope.js";
 export { intersectScopes, isSubScope } from "./sub-scope.js";
 export { formatCompactScope, isCompactScope, parseCompactScope } from "./compact.js";
 export { MAX_SCOPE_NAME_LENGTH, getScope, scopeNameProblem } from "./policy-document.js";

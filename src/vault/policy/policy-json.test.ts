@@ -40,7 +40,9 @@ describe("canonicalPolicyJson", () => {
   });
 
   it("sorts numeric-looking scope names like any other", () => {
-    const doc = parsePolicyYaml('scopes:\n  "9": { allow: [{ path: "a/*", capabilities: [read] }] }\n  "10": { allow: [{ path: "a/*", capabilities: [read] }] }\n');
+    const doc = parsePolicyYaml(
+      'scopes:\n  "9": { allow: [{ path: "a/*", capabilities: [read] }] }\n  "10": { allow: [{ path: "a/*", capabilities: [read] }] }\n',
+    );
     expect(canonicalPolicyJson(doc)).toMatch(/^\{"v":1,"scopes":\[\{"name":"10".*\{"name":"9"/);
   });
 });

@@ -58,9 +58,7 @@ const stored = z.strictObject({
       mcp: z.literal("reveal").optional(),
       allow: z.array(rule),
       deny: z.array(rule),
-      sandbox: z
-        .strictObject({ required: z.boolean(), write: z.array(z.string()), read: z.array(z.string()), hosts: z.array(z.string()) })
-        .optional(),
+      sandbox: z.strictObject({ required: z.boolean(), write: z.array(z.string()), read: z.array(z.string()), hosts: z.array(z.string()) }).optional(),
     }),
   ),
 });

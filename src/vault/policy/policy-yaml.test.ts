@@ -115,7 +115,12 @@ describe("parsePolicyYaml", () => {
     ["capabilities that are not a list", "scopes:\n  a:\n    allow:\n      - path: a/*\n        capabilities: read\n", 5, /expected a list/],
     ["a scope that is a string", "scopes:\n  a: everything\n", 2, /scopes\.a: expected a mapping/],
     ["a missing path", "scopes:\n  a:\n    allow:\n\n      - capabilities: [read]\n", 5, /scopes\.a\.allow\[0\]: missing path/],
-    ["a duplicate key inside a rule", 'scopes:\n  a:\n    allow:\n      - path: "a/*"\n        path: "b/*"\n        capabilities: [read]\n', 5, /duplicate key "path" \(first at line 4\)/],
+    [
+      "a duplicate key inside a rule",
+      'scopes:\n  a:\n    allow:\n      - path: "a/*"\n        path: "b/*"\n        capabilities: [read]\n',
+      5,
+      /duplicate key "path" \(first at line 4\)/,
+    ],
     ["a scope named __proto__", 'scopes:\n  __proto__:\n    allow: [{ path: "a/*", capabilities: [read] }]\n', 2, /reserved/],
     ["a long scope name", `scopes:\n  ${"a".repeat(65)}:\n    allow: [{ path: "a/*", capabilities: [read] }]\n`, 2, /longer than 64/],
   ];
@@ -133,7 +138,11 @@ describe("parsePolicyYaml", () => {
     const lol = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
     for (let i = 1; i < 10; i++) {
       const [name, prev] = [String.fromCharCode(97 + i), String.fromCharCode(96 + i)];
-      lol.push(`${name}: &${name} [${Array(10).fill("*" + prev).join(", ")}]`);
+      lol.push(
+        `${name}: &${name} [${Array(10)
+          .fill("*" + prev)
+          .join(", ")}]`,
+      );
     }
     const text = `anchors:\n  ${lol.join("\n  ")}\nscopes:\n  s:\n    allow: [{ path: "a/*", capabilities: [read] }]\n    deny: *j\n`;
     const start = performance.now();

@@ -50,7 +50,11 @@ const allowRule = z.strictObject({ path: pattern, capabilities });
 const denyRule = z.strictObject({ path: pattern, capabilities: capabilities.optional() });
 /** A sandbox path: long enough for any real one, never a NUL. */
 const MAX_SANDBOX_PATH_LENGTH = 4096;
-const sandboxPath = z.string().min(1).max(MAX_SANDBOX_PATH_LENGTH).refine((p) => !p.includes("\0"), "a path cannot contain a NUL byte");
+const sandboxPath = z
+  .string()
+  .min(1)
+  .max(MAX_SANDBOX_PATH_LENGTH)
+  .refine((p) => !p.includes("\0"), "a path cannot contain a NUL byte");
 const sandboxHost = z.string().superRefine((value, ctx) => {
   const problem = allowedHostProblem(value);
   if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
@@ -145,20 +149,17 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
-function problemsFromZod(
-  lines: LineCounter,
-  error: z.ZodError,
-  root: unknown,
-  anchor: number,
-  prefix: PathKey[],
-): PolicyProblem[] {
+function problemsFromZod(lines: LineCounter, error: z.ZodError, root: unknown, anchor: number, prefix: PathKey[]): PolicyProblem[] {
   const out: PolicyProblem[] = [];
   const lineOf = (path: readonly PathKey[], keyOnly = false): number => lines.linePos(locate(root, anchor, path, keyOnly)).line;
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
         const known = knownKeys(issue.path);
-        out.push({ line: lineOf([...issue.path, key], true), message: `${where([...prefix, ...issue.path, key])}: unknown key ${JSON.stringify(key)} (expected ${known})` });
+        out.push({
+          line: lineOf([...issue.path, key], true),
+          message: `${where([...prefix, ...issue.path, key])}: unknown key ${JSON.stringify(key)} (expected ${known})`,
+        });
       }
       continue;
     }
@@ -212,7 +213,10 @@ export function parsePolicyYaml(text: string, source = "policy"): PolicyDocument
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
-    fail(source, doc.errors.map((e) => ({ line: lines.linePos(e.pos[0]).line, message: `YAML: ${e.message.split("\n")[0]}` })));
+    fail(
+      source,
+      doc.errors.map((e) => ({ line: lines.linePos(e.pos[0]).line, message: `YAML: ${e.message.split("\n")[0]}` })),
+    );
   }
   const lineAt = (offset: number | undefined): number => lines.linePos(offset ?? 0).line;
   const top = doc.contents;

@@ -82,15 +82,7 @@ describe("decide", () => {
 });
 
 describe("listing", () => {
-  const names = [
-    "production/DB_URL",
-    "production/ROOT_TOKEN",
-    "production/eu/DB_URL",
-    "staging/KEY",
-    "staging/deep/er/KEY",
-    "dev/KEY",
-    "Production/DB_URL",
-  ];
+  const names = ["production/DB_URL", "production/ROOT_TOKEN", "production/eu/DB_URL", "staging/KEY", "staging/deep/er/KEY", "dev/KEY", "Production/DB_URL"];
 
   it("hides every name the caller may not list", () => {
     expect(filterListable(deploy, names)).toEqual(["production/DB_URL", "staging/KEY", "staging/deep/er/KEY"]);
@@ -129,7 +121,10 @@ describe("listing", () => {
     const scope: Scope = {
       name: "s",
       allow: [{ path: "**", capabilities: ["list"] }],
-      deny: [{ path: "secret/**", capabilities: ["list"] }, { path: "x/A*", capabilities: ["list"] }],
+      deny: [
+        { path: "secret/**", capabilities: ["list"] },
+        { path: "x/A*", capabilities: ["list"] },
+      ],
     };
     expect(canListNamespace(scope, "secret")).toBe(false);
     expect(canListNamespace(scope, "secret/inner")).toBe(false);

@@ -103,10 +103,5 @@ export function canListNamespace(scope: Scope, namespace: string): boolean {
   const under = `${namespace}/*/**`;
   const denies = scope.deny.filter((r) => r.capabilities.includes("list")).map((r) => r.path);
   if (denies.some((d) => patternCovers(d, under))) return false;
-  return scope.allow.some(
-    (r) =>
-      r.capabilities.includes("list") &&
-      mayIntersect(r.path, under) &&
-      !denies.some((d) => patternCovers(d, r.path)),
-  );
+  return scope.allow.some((r) => r.capabilities.includes("list") && mayIntersect(r.path, under) && !denies.some((d) => patternCovers(d, r.path)));
 }

@@ -28,16 +28,13 @@ export function isSubScope(child: Rule[] | Scope, parent: Scope): boolean {
       const covered = withCapability(parent.allow, cap).some((p) => patternCovers(p.path, rule.path));
       if (!covered) return false;
       const childDenies = withCapability(c.deny, cap);
-      return withCapability(parent.deny, cap).every(
-        (d) => !mayIntersect(rule.path, d.path) || childDenies.some((cd) => patternCovers(cd.path, d.path)),
-      );
+      return withCapability(parent.deny, cap).every((d) => !mayIntersect(rule.path, d.path) || childDenies.some((cd) => patternCovers(cd.path, d.path)));
     }),
   );
 }
 
 function sameRule(a: Rule, b: Rule): boolean {
-  return a.path === b.path && a.capabilities.length === b.capabilities.length &&
-    a.capabilities.every((c, i) => b.capabilities[i] === c);
+  return a.path === b.path && a.capabilities.length === b.capabilities.length && a.capabilities.every((c, i) => b.capabilities[i] === c);
 }
 
 function pushUnique(rules: Rule[], rule: Rule): void {

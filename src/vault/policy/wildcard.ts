@@ -20,11 +20,7 @@ export type Token<U> = U | typeof STAR;
  * That is complete because a STAR-free piece matched at its leftmost possible place leaves
  * the longest possible rest for everything after it.
  */
-export function sequenceMatches<U, T>(
-  pattern: readonly Token<U>[],
-  input: ArrayLike<T>,
-  unitMatches: (unit: U, item: T) => boolean,
-): boolean {
+export function sequenceMatches<U, T>(pattern: readonly Token<U>[], input: ArrayLike<T>, unitMatches: (unit: U, item: T) => boolean): boolean {
   let p = 0;
   let i = 0;
   let starP = -1; // index of the last STAR seen in the pattern
@@ -56,11 +52,7 @@ export function sequenceMatches<U, T>(
  * (the product of the two automata). `unitsIntersect(x, y)` says whether one item can match
  * both units; every unit is assumed to match at least one item.
  */
-export function sequencesIntersect<U>(
-  a: readonly Token<U>[],
-  b: readonly Token<U>[],
-  unitsIntersect: (x: U, y: U) => boolean,
-): boolean {
+export function sequencesIntersect<U>(a: readonly Token<U>[], b: readonly Token<U>[], unitsIntersect: (x: U, y: U) => boolean): boolean {
   const width = b.length + 1;
   const seen = new Uint8Array((a.length + 1) * width);
   const stack: number[] = [0];
@@ -103,7 +95,5 @@ export function sequenceContained<U>(
   parent: readonly Token<U>[],
   unitContained: (childUnit: U, parentUnit: U) => boolean,
 ): boolean {
-  return sequenceMatches<U, Token<U>>(parent, child, (parentUnit, childToken) =>
-    childToken !== STAR && unitContained(childToken, parentUnit),
-  );
+  return sequenceMatches<U, Token<U>>(parent, child, (parentUnit, childToken) => childToken !== STAR && unitContained(childToken, parentUnit));
 }
