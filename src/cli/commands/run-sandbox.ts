@@ -6,7 +6,7 @@
  * daemon's socket directory, identity and passphrase files) is named here; src/run knows
  * nothing of the vault.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { daemonPaths } from "../../daemon/paths.js";
@@ -42,11 +42,32 @@ function hiddenPaths(ctx: CliContext): string[] {
   return hide;
 }
 
+/**
+ * authy's own installation (the folder holding dist/ and node_modules/) when it lies under
+ * /tmp, which the sandbox replaces with a private one: bound read-only so that `authy` works
+ * inside (`--pass-token`). Elsewhere the read-only root shows it already.
+ */
+function installUnderTmp(): string | null {
+  const script = process.argv[1];
+  if (!script) return null;
+  let root: string;
+  try {
+    root = path.dirname(path.dirname(path.dirname(realpathSync(script))));
+  } catch {
+    return null;
+  }
+  return root.startsWith("/tmp/") ? root : null;
+}
+
 function mountInput(ctx: CliContext, box: { write: string[]; read: string[] }): MountPlanInput {
   const home = os.homedir();
   const cwd = process.cwd();
   const resolve = (p: string) => resolveSandboxPath(p, home, cwd);
-  return { home, cwd, write: box.write.map(resolve), read: box.read.map(resolve), hide: hiddenPaths(ctx) };
+  const read = box.read.map(resolve);
+  const install = installUnderTmp();
+  // Where it is the working directory, that is bound (writable) already.
+  if (install !== null && install !== cwd && !read.includes(install)) read.push(install);
+  return { home, cwd, write: box.write.map(resolve), read, hide: hiddenPaths(ctx) };
 }
 
 /**
