@@ -1,15 +1,15 @@
-import type { Command } from "commander";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { describe, expect, it } from "vitest";
 import { buildProgram } from "./program.js";
 
 /** Every visible command, with the words that invoke it (`secrets rotate`). */
-function commands(cmd: Command, words: string[] = []): { words: string[]; cmd: Command }[] {
+function commands(cmd: CommandUnknownOpts, words: string[] = []): { words: string[]; cmd: CommandUnknownOpts }[] {
   return cmd.commands
     .filter((c) => !(c as unknown as { _hidden?: boolean })._hidden)
     .flatMap((c) => [{ words: [...words, c.name()], cmd: c }, ...commands(c, [...words, c.name()])]);
 }
 
-function helpOf(cmd: Command): string {
+function helpOf(cmd: CommandUnknownOpts): string {
   let text = "";
   cmd.configureOutput({ writeOut: (s) => (text += s), writeErr: (s) => (text += s) });
   cmd.outputHelp();

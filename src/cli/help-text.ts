@@ -1,6 +1,6 @@
 /**
  * The "Examples" and "Exit codes" sections at the end of each command's --help, declared next
- * to the command in program.ts. The meanings are DESIGN.md section 5's (exit-codes.ts maps
+ * to the command in declare/. The meanings are DESIGN.md section 5's (exit-codes.ts maps
  * error codes to them); each command lists the codes it can end with.
  */
 const MEANINGS: Record<number, string> = {

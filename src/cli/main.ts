@@ -5,7 +5,8 @@
 import { AuthyError, isAuthyError } from "../errors.js";
 import { protectProcess } from "../os/native.js";
 import { EXIT_CODES } from "./exit-codes.js";
-import { buildProgram, commandExitStatus, commandWord, CommanderExit } from "./program.js";
+import { commandExitStatus } from "./action.js";
+import { buildProgram, commandWord, CommanderExit } from "./program.js";
 
 function report(e: AuthyError, json: boolean, verbose: boolean): void {
   if (json) {

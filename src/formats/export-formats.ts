@@ -17,10 +17,9 @@ import { createRequire } from "node:module";
 import type { YAMLMap } from "yaml";
 import { AuthyError } from "../errors.js";
 import { serializeDotenv } from "./dotenv.js";
+import { EXPORT_FORMATS, type ExportFormat } from "./export-format-names.js";
 
-export type ExportFormat = "dotenv" | "json" | "yaml" | "shell" | "docker-env";
-
-export const EXPORT_FORMATS: readonly ExportFormat[] = ["dotenv", "json", "yaml", "shell", "docker-env"];
+export { EXPORT_FORMATS, type ExportFormat };
 
 export interface EnvEntry {
   key: string;

@@ -19,7 +19,8 @@ import { vaultOperations } from "./vault.js";
  *   2. one entry here, in the group file it belongs to (secrets.ts, …): name (the Vault
  *      method), method and path under /v1, callers, the input's zod schema, and side by side
  *      `encode`/`result` (the client) and `decode` (the server);
- *   3. the CLI: its declaration in src/cli/program.ts and its handler in src/cli/commands/.
+ *   3. the CLI: its declaration in its group's file of src/cli/declare/ and its handler in
+ *      src/cli/commands/ (loaded through a typed import(): the compiler checks its flags).
  * The route's documentation is the entry itself; there is no second list to keep in step.
  */
 export const OPERATIONS = [

@@ -7,7 +7,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Command } from "commander";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/program.js";
 import { authy, baseEnv, CLI, finished, PASSPHRASE, ROOT, tempHome, TEST_WORK_FACTOR, withPass, type Result } from "./cli.js";
@@ -240,7 +240,7 @@ describe("every --json output has the shape docs/json.md documents", () => {
 });
 
 /** Every command of the CLI's tree that runs something (not a group like `secrets`), hidden ones aside. */
-function commandsOf(cmd: Command, prefix: string[] = []): string[] {
+function commandsOf(cmd: CommandUnknownOpts, prefix: string[] = []): string[] {
   return cmd.commands.flatMap((c) => {
     const name = [...prefix, c.name()];
     const hidden = (c as unknown as { _hidden: boolean })._hidden;

@@ -2,7 +2,7 @@ import { realpathSync } from "node:fs";
 import { complete, namespacesOf } from "../completion/complete.js";
 import { completionScript, type Shell } from "../completion/scripts.js";
 import type { CliContext } from "../context.js";
-import type { Command } from "commander";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 
 /** `authy completion bash|zsh|fish`: the script for that shell, calling this very executable. */
 export async function script(_ctx: CliContext, shell: Shell): Promise<void> {
@@ -27,7 +27,7 @@ async function daemonPaths(ctx: CliContext): Promise<string[]> {
 }
 
 /** `authy __complete -- WORDS…` (hidden): what the shell scripts call on each Tab. */
-export async function completeWords(ctx: CliContext, words: string[], program: Command): Promise<void> {
+export async function completeWords(ctx: CliContext, words: string[], program: CommandUnknownOpts): Promise<void> {
   const c = complete(program, words);
   const current = words[words.length - 1] ?? "";
   let out = c.words;

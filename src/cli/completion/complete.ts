@@ -1,4 +1,4 @@
-import type { Argument, Command, Option } from "commander";
+import type { Argument, CommandUnknownOpts, Option } from "@commander-js/extra-typings";
 
 /**
  * Shell completion, computed from the commander program itself (commands, aliases, options,
@@ -20,20 +20,20 @@ export interface Completion {
 const PATH_ARGS = new Set(["path", "src", "dst"]);
 const FILE_VALUES = /<(?:file|dir|path)>/;
 
-function visibleCommands(cmd: Command): Command[] {
+function visibleCommands(cmd: CommandUnknownOpts): CommandUnknownOpts[] {
   return cmd.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden);
 }
 
-function findSub(cmd: Command, word: string): Command | undefined {
+function findSub(cmd: CommandUnknownOpts, word: string): CommandUnknownOpts | undefined {
   return visibleCommands(cmd).find((c) => c.name() === word || c.aliases().includes(word));
 }
 
 /** The options in effect for a command: its own and every ancestor's (the global ones). */
-function optionsOf(chain: readonly Command[]): Option[] {
+function optionsOf(chain: readonly CommandUnknownOpts[]): Option[] {
   return chain.flatMap((c) => c.options.filter((o) => !o.hidden));
 }
 
-function findOption(chain: readonly Command[], flag: string): Option | undefined {
+function findOption(chain: readonly CommandUnknownOpts[], flag: string): Option | undefined {
   return optionsOf(chain).find((o) => o.long === flag || o.short === flag);
 }
 
@@ -58,9 +58,9 @@ function argumentCompletion(arg: Argument | undefined): Completion {
  * Completes the last of `words` (the command line up to the cursor, the program name first).
  * The fixed candidates are filtered by that word's prefix here; dynamic ones by the caller.
  */
-export function complete(program: Command, words: readonly string[]): Completion {
+export function complete(program: CommandUnknownOpts, words: readonly string[]): Completion {
   const current = words[words.length - 1] ?? "";
-  const chain: Command[] = [program];
+  const chain: CommandUnknownOpts[] = [program];
   const positionals: string[] = [];
   let pending: Option | undefined;
   let afterDashDash = false;
