@@ -15,7 +15,7 @@ import { visible } from "./visible-text.js";
 /** How often a waiting command asks: a local request is cheap, and the agent proceeds within a second. */
 export const APPROVAL_POLL_INTERVAL_MS = 1_000;
 /** `--wait`'s default, as the issue asks. */
-export const DEFAULT_APPROVAL_WAIT = "5m";
+const DEFAULT_APPROVAL_WAIT = "5m";
 
 export interface ApprovalFlags {
   reason?: string;
@@ -33,7 +33,7 @@ const realTiming: WaitTiming = { now: () => Date.now(), sleep: (ms) => new Promi
 type Pending = Pick<ApprovalInfo, "id" | "status" | "agent" | "principal" | "action" | "path" | "reason">;
 
 /** The requests an APPROVAL_REQUIRED error names, or null for any other error. */
-export function pendingRequests(e: unknown): Pending[] | null {
+function pendingRequests(e: unknown): Pending[] | null {
   if (!isAuthyError(e) || e.code !== "APPROVAL_REQUIRED") return null;
   const list = e.details?.approvals;
   if (!Array.isArray(list) || list.length === 0) return null;

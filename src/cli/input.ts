@@ -2,7 +2,7 @@ import { AuthyError } from "../errors.js";
 import { readStreamBounded, type InputLimit } from "../files/bounded-read.js";
 
 /** The most authy reads from standard input when the caller names no limit of its own. */
-export const MAX_STDIN_BYTES = 64 * 1024 * 1024;
+const MAX_STDIN_BYTES = 64 * 1024 * 1024;
 
 let consumed = false;
 

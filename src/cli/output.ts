@@ -3,7 +3,7 @@ import { jsonVisible, visible } from "./visible-text.js";
 /**
  * Where things are printed: results on stdout (so pipes stay clean), everything else on stderr.
  */
-export interface OutputOptions {
+interface OutputOptions {
   json: boolean;
   quiet: boolean;
   color: boolean;

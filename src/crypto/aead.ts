@@ -19,7 +19,7 @@ const NONCE_BYTES = 12;
 /** Always the full tag: Node accepts a 4-byte GCM tag unless told the length. */
 const TAG_BYTES = 16;
 /** The shortest sealed value: an empty plaintext. */
-export const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
+const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
 
 export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
   checkKey(key);

@@ -28,7 +28,7 @@ import { X25519Identity, X25519Recipient } from "./x25519-stanza.js";
 const MAC_KEY_BYTES = 32;
 
 /** One error for every key that does not fit, so that callers cannot tell which was tried. */
-export function wrongKeyError(): AuthyError {
+function wrongKeyError(): AuthyError {
   return new AuthyError("LOCKED", "wrong passphrase or identity", {
     hint: "check the passphrase or identity file; it does not open this vault",
   });

@@ -35,7 +35,7 @@ export interface Identity {
   unwrapFileKey(stanzas: readonly AgeStanza[]): Promise<Uint8Array | null>;
 }
 
-export interface AgeHeader {
+interface AgeHeader {
   readonly stanzas: readonly AgeStanza[];
   /** The header up to and including "---", which the MAC covers. */
   readonly headerNoMac: Uint8Array;

@@ -19,7 +19,7 @@ import * as nodeCrypto from "node:crypto";
 import { integrityError } from "../errors.js";
 import { randomBytes } from "./random.js";
 
-export const PAYLOAD_NONCE_BYTES = 16;
+const PAYLOAD_NONCE_BYTES = 16;
 /** Plaintext per chunk. */
 export const CHUNK_BYTES = 64 * 1024;
 const TAG_BYTES = 16;

@@ -8,7 +8,7 @@ const CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 const GENERATOR = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3] as const;
 const CHECKSUM_LENGTH = 6;
 
-export interface Bech32 {
+interface Bech32 {
   /** Human-readable part, in the case it was written in. */
   hrp: string;
   data: Uint8Array;

@@ -10,7 +10,7 @@ const TOKEN_BYTES_DEFAULT = 32;
 /** Default id size: 80 bits is plenty to avoid collisions among a vault's approvals and tokens. */
 const ID_BYTES_DEFAULT = 10;
 /** A generated password longer than this is a typo, not a wish; refuse it before allocating. */
-export const RANDOM_CHARS_MAX = 65_536;
+const RANDOM_CHARS_MAX = 65_536;
 
 /** RFC 4648 base32 alphabet, lowercased: ids are case-insensitive and easy to read aloud. */
 const BASE32_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";

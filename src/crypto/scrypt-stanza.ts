@@ -28,7 +28,7 @@ const DECIMAL = /^[1-9][0-9]*$/;
 /** Two digits hold every sane work factor; longer strings are rejected without parsing. */
 const MAX_LOG_N_DIGITS = 2;
 
-export interface WorkFactorRange {
+interface WorkFactorRange {
   min: number;
   max: number;
 }
@@ -36,7 +36,7 @@ export interface WorkFactorRange {
 /** scrypt(passphrase, "age-encryption.org/v1/scrypt" ‖ salt, N = 2^logN, r = 8, p = 1) → 32 bytes. */
 export type ScryptDerive = (passphrase: string, salt: Uint8Array, logN: number) => Promise<Uint8Array>;
 
-export interface ScryptIdentityOptions {
+interface ScryptIdentityOptions {
   /** Accepted work factors; authy's policy unless the age test vectors (work factor 10) say otherwise. */
   workFactors?: WorkFactorRange;
   /** The key derivation; tests memoize it to sweep hundreds of tampered slots in seconds. */

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { describe, it } from "vitest";
+import { describe } from "vitest";
 
 /**
  * The stock `age` tool (FiloSottile/age, Debian's `age` package), which the interop tests run
@@ -17,9 +17,4 @@ export const INSTALL_STOCK_AGE = "apt-get install age";
 /** A describe block of tests that run the stock tool, skipped where it is not installed. */
 export function describeStockAge(title: string, body: () => void): void {
   describe.skipIf(!hasStockAge)(`${title} ${STOCK_AGE}`, body);
-}
-
-/** One test that runs the stock tool, skipped where it is not installed. */
-export function itStockAge(title: string, body: () => Promise<void> | void): void {
-  it.skipIf(!hasStockAge)(`${title} ${STOCK_AGE}`, body);
 }

@@ -26,7 +26,7 @@ export function x25519PrivateKey(scalar: Uint8Array): nodeCrypto.KeyObject {
   return nodeCrypto.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, scalar]), format: "der", type: "pkcs8" });
 }
 
-export function x25519PublicKey(point: Uint8Array): nodeCrypto.KeyObject {
+function x25519PublicKey(point: Uint8Array): nodeCrypto.KeyObject {
   return nodeCrypto.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, point]), format: "der", type: "spki" });
 }
 

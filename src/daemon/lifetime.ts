@@ -8,8 +8,7 @@
  * 8-hour daemon still unlocked; the wall clock counts the suspension. Taking the larger one
  * means a clock set back extends nothing, and a clock set forward only locks early.
  */
-export const DEFAULT_IDLE_MS = 15 * 60_000;
-export const DEFAULT_MAX_MS = 8 * 60 * 60_000;
+
 /** In-flight requests get this long to finish when the daemon locks; then their connections are cut. */
 export const SHUTDOWN_GRACE_MS = 5_000;
 /** A daemon holding the key for weeks defeats the point of locking. */

@@ -48,7 +48,7 @@ export function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-export function tooLarge(source: string, limit: InputLimit): AuthyError {
+function tooLarge(source: string, limit: InputLimit): AuthyError {
   return new AuthyError("INVALID_INPUT", `${source} is larger than the limit for ${limit.what} (${formatBytes(limit.bytes)})`, {
     hint: "authy's input limits are listed in the README (Limits)",
     details: { limit: limit.bytes },

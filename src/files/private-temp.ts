@@ -8,7 +8,7 @@ import path from "node:path";
  * a disk: `$XDG_RUNTIME_DIR` (the user's own tmpfs, 0700), then `/dev/shm`; each only when it
  * really is tmpfs or ramfs. Otherwise the system's temporary directory, and the caller warns.
  */
-export interface PrivateTemp {
+interface PrivateTemp {
   file: string;
   memoryBacked: boolean;
   /** Overwrites the file with zeros and removes it and its directory; safe to call twice. */

@@ -42,7 +42,7 @@ export interface DotenvEntry {
   line: number;
 }
 
-export interface ParseDotenvOptions {
+interface ParseDotenvOptions {
   /** Shown in error messages, usually the file name. Default "dotenv". */
   source?: string;
 }

@@ -11,7 +11,7 @@ import { AuthyError } from "../errors.js";
 
 export const REFERENCE_SCHEME = "authy://";
 
-export interface Reference {
+interface Reference {
   path: string;
 }
 

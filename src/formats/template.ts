@@ -18,7 +18,7 @@
 import { AuthyError, isAuthyError } from "../errors.js";
 import { parseReference, REFERENCE_SCHEME } from "./reference.js";
 
-export type TemplatePart =
+type TemplatePart =
   | { kind: "text"; text: string }
   | {
       kind: "ref";
@@ -29,7 +29,7 @@ export type TemplatePart =
       column: number;
     };
 
-export interface ParseTemplateOptions {
+interface ParseTemplateOptions {
   /** Shown in error messages, usually the file name. Default "template". */
   source?: string;
 }

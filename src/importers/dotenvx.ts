@@ -82,7 +82,7 @@ async function readEnvFile(file: string): Promise<DotenvEntry[]> {
  * (PUBLIC becomes PRIVATE), else from the file name (`.env` → DOTENV_PRIVATE_KEY,
  * `.env.production` → DOTENV_PRIVATE_KEY_PRODUCTION).
  */
-export function privateKeyName(file: string, entries: readonly DotenvEntry[]): string {
+function privateKeyName(file: string, entries: readonly DotenvEntry[]): string {
   const pub = entries.find((e) => e.key.startsWith(PUBLIC_KEY_PREFIX));
   if (pub) return pub.key.replace(PUBLIC_KEY_PREFIX, "DOTENV_PRIVATE_KEY");
   const base = path.basename(file);

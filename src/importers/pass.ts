@@ -63,7 +63,7 @@ export function passEntry(name: string, text: string, what: string, opts: ReadOp
 }
 
 /** `pass show`'s split: the first line is the password; the rest, without its final line breaks, are notes. */
-export function splitEntry(text: string): { value: string; notes: string } {
+function splitEntry(text: string): { value: string; notes: string } {
   const nl = text.indexOf("\n");
   if (nl < 0) return { value: text, notes: "" };
   return { value: text.slice(0, nl), notes: text.slice(nl + 1).replace(/\n+$/, "") };

@@ -20,7 +20,7 @@ export function defaultPassageStore(): string {
   return process.env.PASSAGE_DIR || path.join(os.homedir(), ".passage", "store");
 }
 
-export function defaultPassageIdentities(): string {
+function defaultPassageIdentities(): string {
   return process.env.PASSAGE_IDENTITIES_FILE || path.join(os.homedir(), ".passage", "identities");
 }
 

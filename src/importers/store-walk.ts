@@ -5,7 +5,7 @@ import { fileError } from "../files/file-error.js";
 import { showName } from "./source.js";
 
 /** A pass or passage store: one encrypted file per entry, folders for folders. */
-export interface StoreFile {
+interface StoreFile {
   /** The entry's name: its path below the store without the suffix (`work/aws/key`). */
   name: string;
   file: string;

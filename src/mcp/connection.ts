@@ -13,13 +13,13 @@ const MCP_TOKEN_TTL_MS = 60 * 60_000;
 /** Renewed this long before expiry, so that no tool call starts with a token about to die. */
 const RENEW_MARGIN_MS = 2 * 60_000;
 
-export interface Where {
+interface Where {
   socketPath?: string;
   baseUrl?: string;
   mode: "daemon" | "server";
 }
 
-export interface CallerStatus {
+interface CallerStatus {
   actor: string;
   token?: { id: string; agent: string | null; scope: string; mcp: "reveal" | null; expiresAt: number };
 }

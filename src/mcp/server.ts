@@ -25,7 +25,7 @@ function loadSdk(): Sdk {
   };
 }
 
-export interface ServeOptions {
+interface ServeOptions {
   connection: McpConnection;
   scope: string | undefined;
   /** How run_command starts `authy run`, and the environment it gives it (credentials stripped). */

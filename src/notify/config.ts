@@ -17,10 +17,10 @@ import { parseDuration } from "../formats/duration.js";
  * A missing file means the defaults. Unknown keys are refused rather than ignored, so that a
  * misspelled `webhok` is not silently a vault that tells nobody.
  */
-export const CONFIG_FILE = "config.yaml";
+const CONFIG_FILE = "config.yaml";
 /** Bounds on `approvals.expiry`: long enough to notice, short enough not to pile up. */
-export const MIN_APPROVAL_EXPIRY_MS = 60_000;
-export const MAX_APPROVAL_EXPIRY_MS = 24 * 60 * 60_000;
+const MIN_APPROVAL_EXPIRY_MS = 60_000;
+const MAX_APPROVAL_EXPIRY_MS = 24 * 60 * 60_000;
 
 const webhookUrl = z
   .string()
@@ -39,7 +39,7 @@ const schema = z.strictObject({
   approvals: z.strictObject({ expiry: z.string().max(64).optional() }).optional(),
 });
 
-export interface AuthyConfig {
+interface AuthyConfig {
   notify: { webhook: string | null; desktop: boolean };
   approvals: { expiryMs: number | null };
 }

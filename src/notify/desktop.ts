@@ -10,7 +10,7 @@ import type { ApprovalInfo } from "../vault/approval-rows.js";
  */
 export const NOTIFY_SEND = "notify-send";
 /** notify-send returns at once; one that hangs (no notification daemon) is not waited for. */
-export const DESKTOP_TIMEOUT_MS = 5_000;
+const DESKTOP_TIMEOUT_MS = 5_000;
 
 /** The first executable `name` on PATH, or null. */
 export function findOnPath(name: string, pathVar = process.env.PATH ?? ""): string | null {
@@ -28,7 +28,7 @@ export function findOnPath(name: string, pathVar = process.env.PATH ?? ""): stri
   return null;
 }
 
-export function desktopMessage(a: ApprovalInfo): { title: string; body: string } {
+function desktopMessage(a: ApprovalInfo): { title: string; body: string } {
   const who = a.agent ? `Agent ${a.agent}` : `Token ${a.principal.replace(/^token:/, "")}`;
   const verb = a.action === "secret.write" ? "write" : "read";
   return {

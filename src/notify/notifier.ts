@@ -13,12 +13,12 @@ import { postWebhook, webhookPayload, type WebhookOptions } from "./webhook.js";
  * Wiring (src/daemon/server.ts): `Vault.fromKey({ store, clock, approvals: approvalSettings(log) }, key)`,
  * and `await notifier.flush()` before exit so that a notification in flight is not cut off.
  */
-export interface Notifier extends ApprovalNotifier {
+interface Notifier extends ApprovalNotifier {
   /** Resolves once every delivery started so far has finished (or given up). */
   flush(): Promise<void>;
 }
 
-export interface NotifierOptions {
+interface NotifierOptions {
   onError?: (message: string) => void;
   webhook?: WebhookOptions;
   /** Where to look for notify-send; PATH by default. */

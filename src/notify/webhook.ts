@@ -16,9 +16,9 @@ import type { ApprovalInfo } from "../vault/approval-rows.js";
 /** Tries per notification: the first and three retries. */
 export const WEBHOOK_ATTEMPTS = 4;
 /** Pause before the first retry, doubled before each next one (1 s, 2 s, 4 s): under 10 s in all. */
-export const WEBHOOK_FIRST_BACKOFF_MS = 1_000;
+const WEBHOOK_FIRST_BACKOFF_MS = 1_000;
 /** One attempt may take this long; a receiver that hangs must not hold notifications forever. */
-export const WEBHOOK_TIMEOUT_MS = 5_000;
+const WEBHOOK_TIMEOUT_MS = 5_000;
 
 export interface WebhookOptions {
   attempts?: number;
@@ -28,7 +28,7 @@ export interface WebhookOptions {
   userAgent?: string;
 }
 
-export type WebhookResult = { ok: true; attempts: number; status: number } | { ok: false; attempts: number; error: string };
+type WebhookResult = { ok: true; attempts: number; status: number } | { ok: false; attempts: number; error: string };
 
 function verbOf(a: ApprovalInfo): string {
   return a.action === "secret.write" ? "write" : "read";

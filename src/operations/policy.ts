@@ -11,7 +11,10 @@ function policyOf(doc: PolicyDocument): PolicyDocument {
   return { scopes };
 }
 
-/** The stored policy and the owner's settings (src/vault/settings.ts): the owner's, as the core decides. */
+/**
+ * The stored policy and the owner's settings (src/vault/settings.ts): owner only, decided by the
+ * core (requireOwner in policies.ts and settings.ts); `callers` turns anyone else away at the route too.
+ */
 export const policyOperations = [
   op({
     name: "settings",

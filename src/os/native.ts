@@ -30,13 +30,13 @@ const UCRED_BYTES = 12;
 const O_CLOEXEC = 0o2000000;
 const F_SETPIPE_SZ = 1031;
 
-export interface PeerCredentials {
+interface PeerCredentials {
   pid: number;
   uid: number;
   gid: number;
 }
 
-export interface Native {
+interface Native {
   /** Makes this process non-dumpable; throws if the kernel refuses. */
   setNonDumpable(): void;
   dumpable(): boolean;

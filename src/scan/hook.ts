@@ -6,9 +6,9 @@ import { AuthyError } from "../errors.js";
 import { writeFileAtomic } from "../files/atomic-write.js";
 
 /** The line that marks a hook as ours: only a hook holding it is ever replaced. */
-export const HOOK_MARKER = "# installed by `authy scan --install-hook`";
+const HOOK_MARKER = "# installed by `authy scan --install-hook`";
 
-export const HOOK_SCRIPT = `#!/bin/sh
+const HOOK_SCRIPT = `#!/bin/sh
 ${HOOK_MARKER}
 # Refuses a commit whose staged content holds a value stored in authy (exit 1 lists where).
 exec authy scan --staged

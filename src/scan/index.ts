@@ -13,7 +13,7 @@ import { AuthyError } from "../errors.js";
 export { defaultPersonalTargets, pathTargets, repoRoot, repoTargets, stagedTargets, type Target } from "./targets.js";
 export { installHook } from "./hook.js";
 
-export interface Finding {
+interface Finding {
   file: string;
   line: number;
   column: number;
@@ -22,7 +22,7 @@ export interface Finding {
   form: string;
 }
 
-export interface ScanReport {
+interface ScanReport {
   findings: Finding[];
   files: number;
   bytes: number;
@@ -36,7 +36,7 @@ export interface ScanReport {
   unreadable: string[];
 }
 
-export interface ScanOptions {
+interface ScanOptions {
   redact?: boolean;
   backup?: boolean;
   force?: boolean;

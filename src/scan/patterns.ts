@@ -7,9 +7,9 @@
 import { createMasker, MASK_MIN_LENGTH, type Masker } from "../run/masker.js";
 import { base64Cores, secretForms } from "../run/secret-forms.js";
 
-export type Form = "plain" | "hex" | "base64" | "base64url" | "url" | "json" | "line";
+type Form = "plain" | "hex" | "base64" | "base64url" | "url" | "json" | "line";
 
-export interface PatternInfo {
+interface PatternInfo {
   path: string;
   form: Form;
   length: number;

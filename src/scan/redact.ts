@@ -8,7 +8,7 @@ import fs from "node:fs/promises";
 import { openFileAtomic } from "../files/atomic-write.js";
 import type { Hit } from "./search.js";
 
-export const BACKUP_SUFFIX = ".authy-backup";
+const BACKUP_SUFFIX = ".authy-backup";
 const READ_CHUNK_BYTES = 1024 * 1024;
 
 export async function redactFile(file: string, hits: readonly Hit[], opts: { backup: boolean }): Promise<string | null> {

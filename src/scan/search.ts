@@ -8,7 +8,7 @@ import type { Readable } from "node:stream";
 import type { ScanPatterns } from "./patterns.js";
 
 /** Findings kept per file: past this a file is a dump of secrets, and the count says so. */
-export const MAX_FINDINGS_PER_FILE = 10_000;
+const MAX_FINDINGS_PER_FILE = 10_000;
 
 export interface Hit {
   start: number;
@@ -17,7 +17,7 @@ export interface Hit {
   form: string;
 }
 
-export interface StreamResult {
+interface StreamResult {
   hits: Hit[];
   bytes: number;
   /** Hits beyond MAX_FINDINGS_PER_FILE, counted and not kept. */

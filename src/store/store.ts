@@ -18,7 +18,7 @@ export interface VaultRow {
   vaultId: Uint8Array;
   format: number;
   createdAt: number;
-  /** MAC over the listing (see ListingRow); null only while a vault is being created. */
+  /** MAC over the listing text (its format: the top of src/vault/secret-rows.ts); null only while a vault is being created. */
   listingMac: Uint8Array | null;
   /**
    * MAC over every state digest and the unlock mark (src/vault/state-digest.ts): what makes
@@ -54,7 +54,7 @@ export interface StateDigestRow {
   digest: Uint8Array;
 }
 
-export type SlotKind = "passphrase" | "x25519";
+type SlotKind = "passphrase" | "x25519";
 
 export interface KeySlotRow {
   id: string;

@@ -12,15 +12,7 @@ import {
 } from "./approval-info.js";
 import { isTier, type Actor, type Tier } from "./types.js";
 
-export {
-  APPROVAL_ACTIONS,
-  APPROVAL_STATUSES,
-  MAX_APPROVAL_REASON_LENGTH,
-  type ApprovalAction,
-  type ApprovalInfo,
-  type ApprovalStatus,
-  type GrantKind,
-} from "./approval-info.js";
+export { APPROVAL_STATUSES, type ApprovalAction, type ApprovalInfo, type ApprovalStatus } from "./approval-info.js";
 
 /**
  * The authenticated shape of approval rows, and what the rest of authy sees of them.

@@ -51,7 +51,7 @@ export interface ApprovalNeed {
   action: ApprovalAction;
 }
 
-export type ApprovalGate = { ok: true } | { ok: false; requests: ApprovalInfo[]; created: ApprovalInfo[]; notify?: VaultSettings["notify"] };
+type ApprovalGate = { ok: true } | { ok: false; requests: ApprovalInfo[]; created: ApprovalInfo[]; notify?: VaultSettings["notify"] };
 
 const PASS: ApprovalGate = { ok: true };
 
@@ -228,13 +228,6 @@ export function approvalRequired(ctx: VaultContext, gate: { requests: ApprovalIn
       },
     },
   );
-}
-
-/** `passApprovals` in a transaction of its own, for an operation that has none to share. */
-export async function requireApproval(ctx: VaultContext, needs: readonly ApprovalNeed[], reason?: string): Promise<void> {
-  if (principalOf(ctx.actor) === null) return;
-  const gate = await ctx.store.write((tx) => passApprovals(tx, ctx, needs, reason));
-  if (!gate.ok) throw approvalRequired(ctx, gate);
 }
 
 function noSuchRequest(id: string): AuthyError {

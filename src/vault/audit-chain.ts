@@ -16,11 +16,11 @@ import type { Keyring } from "./keyring.js";
  * Checking: ChainWalker walks entries in order (seq, link, hash, MAC) for `audit verify` and
  * export; EntryVerifier checks single entries (hash and MAC) for queries.
  */
-export const GENESIS_HASH = new Uint8Array(32);
+const GENESIS_HASH = new Uint8Array(32);
 export const GENESIS_HASH_HEX = "00".repeat(32);
 const AUDIT_DOMAIN = "authy/audit/v1";
 
-export type Outcome = "ok" | "denied" | "error" | "pending";
+type Outcome = "ok" | "denied" | "error" | "pending";
 
 export interface AuditEvent {
   ts: number;
@@ -64,7 +64,7 @@ export async function appendAudit(tx: StoreWriter, keys: Keyring, events: readon
  * auditHash for many entries, as hex: the same bytes hashed, encoded into one reusable buffer
  * that already holds the domain and the vault id. Used by `audit verify`, queries and export.
  */
-export class AuditHasher {
+class AuditHasher {
   private readonly fields: FieldWriter;
 
   constructor(vaultId: Uint8Array) {

@@ -17,7 +17,7 @@ export const DEFAULT_AUDIT_LIMIT = 50;
 /** One answer at most: more is what `audit export` (paged, streamed) is for. */
 export const MAX_AUDIT_LIMIT = 10_000;
 /** Entries per export page: large enough to stream fast, small enough to stay one modest response. */
-export const AUDIT_EXPORT_PAGE = 2000;
+const AUDIT_EXPORT_PAGE = 2000;
 
 export interface AuditFilter {
   /** A namespace or path: the resource itself or anything below it ("prod" is never "production"). */

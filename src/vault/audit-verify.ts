@@ -12,7 +12,7 @@ import type { VaultContext } from "./context.js";
  */
 
 /** Entries per read. Measured on a million entries: 1,000 to 5,000 are fastest; larger pages cost more in GC than they save. */
-export const AUDIT_VERIFY_PAGE = 2000;
+const AUDIT_VERIFY_PAGE = 2000;
 
 export interface AuditVerifyReport {
   ok: boolean;
@@ -32,7 +32,7 @@ export interface AuditVerifyOptions {
 }
 
 /** What walking the chain found; `hashAt` is the hash the chain holds at the seq asked about. */
-export interface ChainWalk {
+interface ChainWalk {
   entries: number;
   head: { seq: number; hash: string } | null;
   firstBad: BadEntry | null;

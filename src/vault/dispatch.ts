@@ -12,7 +12,7 @@ import { utf8Text } from "./utf8-text.js";
 import { startRun } from "./run-record.js";
 import type { DispatchPurpose } from "./dispatch-purpose.js";
 
-export { DISPATCH_PURPOSES, type DispatchPurpose } from "./dispatch-purpose.js";
+export { DISPATCH_PURPOSES } from "./dispatch-purpose.js";
 
 /**
  * Deciding what a process gets: the secrets a scope may read (named by their key), plus
@@ -57,7 +57,7 @@ export interface RunSandbox {
   network: "host" | "none";
 }
 
-export interface DispatchedSecret {
+interface DispatchedSecret {
   name: string;
   path: string;
   value: string;
@@ -110,7 +110,7 @@ function deny(ctx: VaultContext, scope: Scope, path: string, rule: string): Prom
 }
 
 /** Which variable gets which path, before anything is decrypted. */
-export async function planDispatch(
+async function planDispatch(
   ctx: VaultContext,
   req: DispatchRequest,
   listing: () => Promise<SecretSummary[]> = () => listAll(ctx, { recursive: true }),

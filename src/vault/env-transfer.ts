@@ -21,9 +21,9 @@ export interface EnvEntry {
 }
 
 /** A secret as an import finds it: its current value and description, or null when deleted. */
-export type ExistingSecret = { value: string; description: string } | null;
+type ExistingSecret = { value: string; description: string } | null;
 
-export type ImportAction = "create" | "update" | "unchanged" | "skip";
+type ImportAction = "create" | "update" | "unchanged" | "skip";
 
 export interface ImportPlan {
   namespace: string;
@@ -44,7 +44,7 @@ export interface ImportOptions {
  * Decides what an import would do, purely: which keys are new, which change, which stay.
  * `existing` maps a path to its current value and description (or null when the secret is deleted).
  */
-export function planImport(entries: readonly EnvEntry[], existing: ReadonlyMap<string, ExistingSecret>, opts: ImportOptions): ImportPlan {
+function planImport(entries: readonly EnvEntry[], existing: ReadonlyMap<string, ExistingSecret>, opts: ImportOptions): ImportPlan {
   const namespace = validateNamespace(opts.namespace);
   const seen = new Set<string>();
   const items: ImportPlan["items"] = [];

@@ -187,10 +187,10 @@ const digestMap = (rows: readonly StateDigestRow[]) => new Map(rows.map((d) => [
  * separate statements; a write committed by another connection in between is read again,
  * not reported as tampering (the state MAC changes with every write that changes a bucket).
  */
-export const STATE_READ_ATTEMPTS = 5;
+const STATE_READ_ATTEMPTS = 5;
 
 /** How a write treats the state it starts from. */
-export type StateMode =
+type StateMode =
   /** Every bucket it touches must match the vault state first (every write but the two below). */
   | "verify"
   /** `init`: there is no state yet. */
@@ -307,7 +307,7 @@ export class FreshStore extends FreshReader implements Store {
  * state the transaction started from (or an edit by hand would be laundered into the new
  * digest); at the end, the changed buckets are digested again and the state MAC rewritten.
  */
-export class FreshWriter extends FreshReader implements StoreWriter {
+class FreshWriter extends FreshReader implements StoreWriter {
   private start: { vault: VaultRow | null; digests: Map<string, Uint8Array> } | null = null;
   /** Buckets checked in this transaction, and not changed since. */
   private readonly clean = new Set<string>();

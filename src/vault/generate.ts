@@ -10,7 +10,7 @@ export const CHARSETS = {
   symbols: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&()*+,-./:;<=>?@[]^_{|}~",
   base64url: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
 } as const;
-export type Charset = keyof typeof CHARSETS;
+type Charset = keyof typeof CHARSETS;
 export const MAX_GENERATED_LENGTH = 4096;
 
 export function generateValue(length: number, charset: string): string {

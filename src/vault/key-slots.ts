@@ -22,7 +22,7 @@ import { Keyring } from "./keyring.js";
  * choosing) does not verify and is refused.
  */
 /** 2: the vault row carries the state MAC (state-digest.ts). A format-1 vault is migrated at its next unlock. */
-export const VAULT_FORMAT = 2;
+const VAULT_FORMAT = 2;
 export const VAULT_FORMAT_BEFORE_STATE = 1;
 const VAULT_DOMAIN = "authy/vault/v1";
 
@@ -94,7 +94,7 @@ export async function createKeys(
   return { keys, slots };
 }
 
-export async function passphraseSlot(keys: Keyring, passphrase: string, workFactor: number | undefined, now: number): Promise<KeySlotRow> {
+async function passphraseSlot(keys: Keyring, passphrase: string, workFactor: number | undefined, now: number): Promise<KeySlotRow> {
   const slot = await wrapWithPassphrase(keys.vaultKey, passphrase, workFactor);
   return sealSlot(keys, { id: randomId("slot_"), kind: "passphrase", label: "passphrase", recipient: null, slot, createdAt: now });
 }

@@ -23,7 +23,7 @@ const MAX_AUDITED_SCOPE_NAME = 128;
  */
 const POLICY_DOMAIN = "authy/policy/v1";
 
-export const EMPTY_POLICY: PolicyDocument = { scopes: Object.create(null) as Record<string, Scope> };
+const EMPTY_POLICY: PolicyDocument = { scopes: Object.create(null) as Record<string, Scope> };
 
 export async function loadPolicy(ctx: VaultContext): Promise<PolicyDocument> {
   const row = await ctx.store.getPolicy();

@@ -21,7 +21,7 @@ export { MAX_RUN_TICKET_LENGTH } from "./dispatch-purpose.js";
  */
 const RUN_DOMAIN = "authy/run-ticket/v1";
 
-export interface RunTicket {
+interface RunTicket {
   run: string;
   ticket: string;
 }

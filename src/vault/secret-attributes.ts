@@ -20,7 +20,7 @@ export interface Generator {
 }
 
 /** Longest custom alphabet remembered: far more than any real one, small enough for a row. */
-export const MAX_CHARSET_LENGTH = 1024;
+const MAX_CHARSET_LENGTH = 1024;
 
 export function encodeAttributes(tags: readonly string[], generator: Generator | null): string {
   return generator === null ? JSON.stringify(tags) : JSON.stringify({ tags, generator: { length: generator.length, charset: generator.charset } });

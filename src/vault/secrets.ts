@@ -412,4 +412,4 @@ export async function rollbackSecret(ctx: VaultContext, path: string, version: n
   }
 }
 
-export { CHARSETS, generateValue, MAX_GENERATED_LENGTH, type Charset } from "./generate.js";
+export { CHARSETS, generateValue, MAX_GENERATED_LENGTH } from "./generate.js";

@@ -21,12 +21,12 @@ export { DEFAULT_SETTINGS, type VaultSettings } from "./vault-settings.js";
  */
 const SETTINGS_DOMAIN = "authy/settings/v1";
 
-export const SETTING_KEYS = ["notify.webhook", "notify.desktop", "approvals.expiry"] as const;
-export type SettingKey = (typeof SETTING_KEYS)[number];
+const SETTING_KEYS = ["notify.webhook", "notify.desktop", "approvals.expiry"] as const;
+type SettingKey = (typeof SETTING_KEYS)[number];
 
 /** Bounds on `approvals.expiry`: long enough to notice, short enough not to pile up. */
-export const MIN_APPROVAL_EXPIRY_MS = 60_000;
-export const MAX_APPROVAL_EXPIRY_MS = 24 * 60 * 60_000;
+const MIN_APPROVAL_EXPIRY_MS = 60_000;
+const MAX_APPROVAL_EXPIRY_MS = 24 * 60 * 60_000;
 /** Longer is not a webhook URL anyone means. */
 const MAX_WEBHOOK_CHARS = 2048;
 
@@ -58,7 +58,7 @@ export async function readSettings(store: StoreReader, keys: Keyring): Promise<V
   };
 }
 
-export function isSettingKey(key: string): key is SettingKey {
+function isSettingKey(key: string): key is SettingKey {
   return (SETTING_KEYS as readonly string[]).includes(key);
 }
 
@@ -68,7 +68,7 @@ function checkKey(key: string): SettingKey {
 }
 
 /** The new settings with one key set (null: back to its default). Validates the value. */
-export function applySetting(s: VaultSettings, key: SettingKey, value: string | null): VaultSettings {
+function applySetting(s: VaultSettings, key: SettingKey, value: string | null): VaultSettings {
   const next: VaultSettings = { notify: { ...s.notify }, approvals: { ...s.approvals } };
   if (key === "notify.webhook") next.notify.webhook = value === null ? null : webhookUrl(value);
   else if (key === "notify.desktop") next.notify.desktop = value === null ? true : bool(value);
@@ -101,7 +101,7 @@ function expiry(s: string): number {
   return ms;
 }
 
-export function settingEntries(s: VaultSettings): SettingEntry[] {
+function settingEntries(s: VaultSettings): SettingEntry[] {
   const shown = shownValues(s);
   const defaults = shownValues(DEFAULT_SETTINGS);
   return SETTING_KEYS.map((key) => ({ key, value: shown[key], isDefault: shown[key] === defaults[key] }));

@@ -7,7 +7,7 @@ import { sealVaultRow, VAULT_FORMAT_BEFORE_STATE } from "./key-slots.js";
 import { secretRowBucket, shardBucket } from "./state-digest.js";
 import { actorName } from "./types.js";
 
-export const ADOPT_ACTION = "vault.state.adopt";
+const ADOPT_ACTION = "vault.state.adopt";
 
 /**
  * The migration of a vault written before fresh rows (format 1) to format 2, at its first

@@ -44,7 +44,7 @@ import { integrityError } from "../errors.js";
 import { STATE_SHARDS, stateShard, type StateBucket, type StateDigestRow, type StateRow, type StoreReader, type VaultRow } from "../store/store.js";
 import type { Keyring } from "./keyring.js";
 
-export const STATE_FORMAT = 0x01;
+const STATE_FORMAT = 0x01;
 const BUCKET_DOMAIN = "authy/state-bucket/v1";
 const STATE_DOMAIN = "authy/state/v1";
 
@@ -76,7 +76,7 @@ export function parseBucketName(name: string): StateBucket | null {
 }
 
 /** The namespace part of a path (everything before the last "/"), as the secrets table keeps it. */
-export function namespaceOfPath(path: string): string {
+function namespaceOfPath(path: string): string {
   const cut = path.lastIndexOf("/");
   return cut === -1 ? "" : path.slice(0, cut);
 }
@@ -142,7 +142,7 @@ export function verifyBucket(keys: Keyring, b: StateBucket, text: string, digest
   if (!fresh) throw staleError(b);
 }
 
-export function staleError(b: StateBucket): Error {
+function staleError(b: StateBucket): Error {
   return integrityError(`${describeBucket(b)} do not match the vault state: an earlier copy was put back, or rows were added or removed outside authy`);
 }
 

@@ -12,7 +12,7 @@ import { canonicalPolicyJson, isSubScope, policyFromCanonicalJson, type Scope } 
  * Shown once (`authy_tk_<id>_<secret>`), stored as an HMAC. A token is valid only on the
  * daemon or server instance that issued it, so a restarted daemon honours none from before.
  */
-export const TOKEN_DEFAULT_TTL_MS = 15 * 60_000;
+const TOKEN_DEFAULT_TTL_MS = 15 * 60_000;
 /** Tokens are for a session of work, not for configuration files: one day at most. */
 export const TOKEN_MAX_TTL_MS = 24 * 60 * 60_000;
 export const TOKEN_PREFIX = "authy_tk_";
@@ -36,13 +36,13 @@ export interface TokenInfo {
   status?: TokenStatus;
 }
 
-export type TokenStatus = "active" | "spent" | "expired" | "revoked";
+type TokenStatus = "active" | "spent" | "expired" | "revoked";
 
 /**
  * Tokens issue tokens; a chain longer than this is refused rather than walked (each use walks
  * it, to spend from every limited ancestor).
  */
-export const MAX_TOKEN_DEPTH = 16;
+const MAX_TOKEN_DEPTH = 16;
 
 /**
  * The agent a token was issued to, as stored in its row: `<name>#<id>`. The id tells apart

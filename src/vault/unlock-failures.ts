@@ -16,7 +16,7 @@ import type { Keyring } from "./keyring.js";
  */
 export const ERASED_ACTION = "vault.unlock.failed.erased";
 
-export interface FailureTally {
+interface FailureTally {
   /** Rows above the mark: failures to audit. */
   fresh: UnlockFailureRow[];
   /** Rows at or below the mark: already audited, put back by hand. */

@@ -6,9 +6,9 @@ import type { SlotInfo } from "./key-slots.js";
 /** What opening a vault takes and tells, apart from the Vault itself. */
 
 /** After this many failed unlocks in a row, each further attempt waits longer first. */
-export const UNLOCK_FREE_ATTEMPTS = 3;
+const UNLOCK_FREE_ATTEMPTS = 3;
 /** The longest wait before an unlock attempt, however many failures came before. */
-export const UNLOCK_MAX_DELAY_MS = 30_000;
+const UNLOCK_MAX_DELAY_MS = 30_000;
 
 export function unlockDelayMs(failures: number): number {
   if (failures < UNLOCK_FREE_ATTEMPTS) return 0;

@@ -11,7 +11,7 @@ import { adoptState } from "./state-adopt.js";
 import { failuresForDelay, reconcileFailures } from "./unlock-failures.js";
 import { unlockDelayMs, type InitOptions, type VaultDeps, type VaultStatus } from "./vault-options.js";
 
-export { UNLOCK_FREE_ATTEMPTS, UNLOCK_MAX_DELAY_MS, unlockDelayMs, type InitOptions, type VaultDeps, type VaultStatus } from "./vault-options.js";
+export { unlockDelayMs, type InitOptions, type VaultStatus } from "./vault-options.js";
 import { macListing } from "./secret-rows.js";
 import * as secrets from "./secrets.js";
 import { audit } from "./audit-log.js";

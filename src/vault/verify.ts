@@ -17,10 +17,10 @@ import type { SecretMeta } from "./types.js";
  * A full check of everything the vault key authenticates, table by table: what `authy doctor`
  * reports, and what `authy restore` requires of a backup before it replaces anything.
  */
-export const VERIFIED_TABLES = ["key_slots", "secrets", "secret_versions", "policy", "agents", "tokens", "approvals", "audit", "freshness"] as const;
-export type VerifiedTable = (typeof VERIFIED_TABLES)[number];
+const VERIFIED_TABLES = ["key_slots", "secrets", "secret_versions", "policy", "agents", "tokens", "approvals", "audit", "freshness"] as const;
+type VerifiedTable = (typeof VERIFIED_TABLES)[number];
 
-export interface TableReport {
+interface TableReport {
   /** Rows checked (audit: entries that verified). */
   rows: number;
   problems: string[];
@@ -147,7 +147,7 @@ export async function verifyVault(checked: VaultContext): Promise<VerifyReport> 
   };
 }
 
-export interface ChainReport {
+interface ChainReport {
   entries: number;
   head: { seq: number; hash: Uint8Array } | null;
   firstBad: { seq: number; reason: string } | null;

@@ -12,12 +12,12 @@ import { isoTime, table } from "../output.js";
 import { jsonVisible, visible } from "../visible-text.js";
 
 /** How often `approvals watch` looks for new requests. */
-export const WATCH_INTERVAL_MS = 1_000;
+const WATCH_INTERVAL_MS = 1_000;
 /** Signals that end `approvals watch` the way q does, restoring the terminal. */
 const WATCH_SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
 
 /** The stable --json shape of a request (docs/json.md). */
-export function approvalJson(a: ApprovalInfo) {
+function approvalJson(a: ApprovalInfo) {
   return {
     id: a.id,
     status: a.status,

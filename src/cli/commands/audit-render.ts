@@ -41,7 +41,7 @@ export function eventJson(e: AuditEntry) {
 }
 
 /** `version=3 scope=deploy`: plain words as they are, anything else as JSON. */
-export function detailsText(details: Record<string, unknown>): string {
+function detailsText(details: Record<string, unknown>): string {
   return Object.entries(details)
     .map(([k, v]) => `${k}=${typeof v === "string" && /^[\w.:/@+-]+$/.test(v) ? v : JSON.stringify(v)}`)
     .join(" ");

@@ -13,7 +13,7 @@ import { jsonTime } from "../json-output.js";
 import { jsonVisible } from "../visible-text.js";
 
 /** How often `--follow` asks for new entries: each poll is one indexed query. */
-export const FOLLOW_POLL_MS = 500;
+const FOLLOW_POLL_MS = 500;
 /** Entries per `--follow` poll; a burst larger than this is read in several polls without waiting. */
 const FOLLOW_BATCH = 1000;
 /** Export output is gathered into chunks of about this size before each write. */

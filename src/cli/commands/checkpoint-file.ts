@@ -13,7 +13,7 @@ import { jsonTime } from "../json-output.js";
  * fields with the time in epoch ms (src/vault/audit-checkpoint.ts), so a file of either
  * version, kept from any release, is read and checked.
  */
-export const CHECKPOINT_FILE_FORMAT = "authy-audit-checkpoint/v2";
+const CHECKPOINT_FILE_FORMAT = "authy-audit-checkpoint/v2";
 
 /** ISO 8601 in UTC with milliseconds, exactly as jsonTime() writes it: nothing is guessed. */
 const ISO_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

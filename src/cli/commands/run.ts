@@ -9,7 +9,7 @@ import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { sandboxRequest, startSandbox, type PassedToken, type SandboxFlags, type StartedSandbox } from "./run-sandbox.js";
 
-export interface RunFlags extends SandboxFlags, ApprovalFlags {
+interface RunFlags extends SandboxFlags, ApprovalFlags {
   scope?: string;
   envFile?: string[];
   env?: string[];

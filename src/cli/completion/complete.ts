@@ -4,13 +4,14 @@ import type { Argument, CommandUnknownOpts, Option } from "@commander-js/extra-t
  * Shell completion, computed from the commander program itself (commands, aliases, options,
  * option choices and argument names), so it can never drift from what the CLI accepts. The
  * shell scripts (scripts.ts) only pass the words typed so far to `authy __complete` and show
- * what comes back. Secret paths come from the daemon (candidates.ts), never from a prompt.
+ * what comes back. Secret paths come from the daemon (daemonPaths in commands/completion.ts),
+ * never from a prompt.
  */
 
 /** What the word being completed is, when it is not a fixed list. */
-export type Dynamic = "path" | "namespace" | "files";
+type Dynamic = "path" | "namespace" | "files";
 
-export interface Completion {
+interface Completion {
   /** Fixed candidates, already filtered by the word's prefix. */
   words: string[];
   /** Candidates the shell or the daemon supplies. */

@@ -20,7 +20,7 @@ import { rowConformance } from "./row-conformance.js";
 import { stateConformance } from "./state-conformance.js";
 import { transactionConformance } from "./transaction-conformance.js";
 
-export type StoreFactory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+type StoreFactory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
 
 export function describeStoreConformance(name: string, makeStore: StoreFactory): void {
   describe(`Store conformance: ${name}`, () => {

@@ -33,7 +33,7 @@ export function noise(length: number, seed = 1): Uint8Array {
 export const MIB = 1024 * 1024;
 
 /** Index of the first differing byte, the shorter length when one is a prefix, or -1. */
-export function firstDifference(a: Uint8Array, b: Uint8Array): number {
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
   return a.length === b.length ? -1 : n;
@@ -47,7 +47,7 @@ export function expectBytes(actual: unknown, expected: Uint8Array): void {
 }
 
 /** A row with its byte fields turned into hex, so rows compare with toStrictEqual. */
-export function comparable(row: object | null): unknown {
+function comparable(row: object | null): unknown {
   if (row === null) return null;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) {
@@ -69,7 +69,7 @@ export function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
 
-export function namespaceOf(path: string): string {
+function namespaceOf(path: string): string {
   const cut = path.lastIndexOf("/");
   return cut === -1 ? "" : path.slice(0, cut);
 }

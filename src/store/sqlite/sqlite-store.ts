@@ -14,7 +14,7 @@ import { SqliteTransaction } from "./sqlite-transaction.js";
 /** 'AUTY': marks the file as an authy vault so that any other SQLite file is refused. */
 const APPLICATION_ID = 0x41555459;
 /** How long a writer waits for another process's transaction before saying "busy". */
-export const BUSY_TIMEOUT_MS = 10_000;
+const BUSY_TIMEOUT_MS = 10_000;
 /**
  * Pauses between attempts to take the write lock: SQLite's own busy-handler schedule, but
  * awaited instead of slept, so that the event loop keeps running while another connection
@@ -22,7 +22,7 @@ export const BUSY_TIMEOUT_MS = 10_000;
  */
 const WRITE_LOCK_RETRY_MS = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
 
-export interface SqliteStoreOptions {
+interface SqliteStoreOptions {
   /** Create the file (and schema) when missing; otherwise a missing file is NOT_INITIALIZED. */
   create?: boolean;
   readonly?: boolean;
@@ -142,7 +142,7 @@ function fileStamp(file: string): string {
 }
 
 /** The most write() calls committed together (see SqliteStore.drain). */
-export const MAX_GROUP_COMMIT = 64;
+const MAX_GROUP_COMMIT = 64;
 
 interface PendingWrite {
   fn: (tx: SqliteTransaction) => Promise<unknown>;

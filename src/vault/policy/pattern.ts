@@ -18,21 +18,21 @@ import { STAR, sequenceContained, sequenceMatches, sequencesIntersect, type Toke
 //   (`production` alone is almost certainly meant as `production/*` or `production/**`).
 
 /** Longest pattern accepted: generous for a 255-byte path, small enough to bound the work. */
-export const MAX_PATTERN_BYTES = 1024;
+const MAX_PATTERN_BYTES = 1024;
 
 const SEGMENT_CHAR = /^[A-Za-z0-9._*-]$/;
 
 /** One segment of a pattern: characters and `*`s. */
-export interface SegmentGlob {
+interface SegmentGlob {
   readonly source: string;
   readonly tokens: readonly Token<string>[];
   readonly literal: boolean;
 }
 
 /** `**`, or a segment glob. */
-export type PatternToken = Token<SegmentGlob>;
+type PatternToken = Token<SegmentGlob>;
 
-export interface CompiledPattern {
+interface CompiledPattern {
   readonly source: string;
   readonly tokens: readonly PatternToken[];
   /** Whether the pattern matches this path (taken as given: validate it first). */

@@ -4,9 +4,9 @@ import type { PolicyDocument, Scope } from "./scope.js";
 export const MAX_POLICY_BYTES = 1024 * 1024;
 
 /** Scope names: what `--scope NAME` and `policy test NAME` accept. */
-export const SCOPE_NAME = /^[A-Za-z0-9._-]+$/;
+const SCOPE_NAME = /^[A-Za-z0-9._-]+$/;
 /** Longest scope name: it appears in tokens, audit entries and error messages. */
-export const MAX_SCOPE_NAME_LENGTH = 64;
+const MAX_SCOPE_NAME_LENGTH = 64;
 
 /** What is wrong with a scope name, or undefined if it is valid. */
 export function scopeNameProblem(name: string): string | undefined {

@@ -18,7 +18,7 @@ import type { PolicyDocument, Rule, Scope, ScopeSandbox } from "./scope.js";
 // Two documents that mean the same have the same bytes, and policyFromCanonicalJson accepts
 // only bytes that canonicalPolicyJson itself would produce.
 
-export const POLICY_JSON_VERSION = 1;
+const POLICY_JSON_VERSION = 1;
 
 function canonicalRule(rule: Rule): { path: string; capabilities: string[] } {
   return { path: rule.path, capabilities: sortCapabilities(rule.capabilities) };

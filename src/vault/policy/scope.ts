@@ -70,11 +70,6 @@ export function decide(scope: Scope, path: string, capability: Capability): Deci
   return { allowed: false, rule: { kind: "default" } };
 }
 
-/** Shorthand for `decide(...).allowed`. */
-export function isAllowed(scope: Scope, path: string, capability: Capability): boolean {
-  return decide(scope, path, capability).allowed;
-}
-
 /**
  * The names the holder of `scope` may see: a name is listable iff `decide(scope, name,
  * "list")` allows it. Order is kept. Names that are not canonical paths are left out rather
