@@ -23,3 +23,14 @@ describe("AuthyError across copies of its module", () => {
     expect([api instanceof ApiError, api instanceof AuthyError]).toEqual([true, true]);
   });
 });
+
+describe("isErrorCode (an error code read from the daemon or a server)", () => {
+  it("knows every code that the CLI maps to an exit status, and nothing else", async () => {
+    const { isErrorCode } = await import("./errors.js");
+    const { EXIT_CODES } = await import("./cli/exit-codes.js");
+    for (const code of Object.keys(EXIT_CODES)) expect(isErrorCode(code), code).toBe(true);
+    for (const other of ["", "integrity", "toString", "__proto__", "constructor", "hasOwnProperty", 7, null, undefined, { code: "INTERNAL" }]) {
+      expect(isErrorCode(other), JSON.stringify(other)).toBe(false);
+    }
+  });
+});

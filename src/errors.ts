@@ -16,6 +16,26 @@ export type ErrorCode =
   | "UNAVAILABLE" // storage, daemon or server unavailable (busy, disk full, I/O error)
   | "INTERRUPTED"; // the user pressed Ctrl-C
 
+/** Every code, as a map so that the compiler says when one is missing. */
+const CODES: Record<ErrorCode, true> = {
+  INTERNAL: true,
+  INVALID_INPUT: true,
+  NOT_FOUND: true,
+  ALREADY_EXISTS: true,
+  ACCESS_DENIED: true,
+  APPROVAL_REQUIRED: true,
+  LOCKED: true,
+  NOT_INITIALIZED: true,
+  INTEGRITY: true,
+  UNAVAILABLE: true,
+  INTERRUPTED: true,
+};
+
+/** Whether an untrusted value (an error read from the daemon or a server) is one of the codes. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && Object.hasOwn(CODES, code);
+}
+
 export interface AuthyErrorOptions {
   hint?: string;
   cause?: unknown;

@@ -1,6 +1,6 @@
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 import { createRequire } from "node:module";
-import { AuthyError, isAuthyError, type ErrorCode } from "../errors.js";
+import { AuthyError, isAuthyError, isErrorCode, type ErrorCode } from "../errors.js";
 import { unixRequest, type UnixRequest } from "./unix-http.js";
 
 /**
@@ -56,20 +56,6 @@ export const CLIENT_TIMEOUT_MS = 120_000;
 export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 /** Idle keep-alive connections kept for the next request of this process. */
 const MAX_FREE_SOCKETS = 4;
-
-const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  "INTERNAL",
-  "INVALID_INPUT",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "ACCESS_DENIED",
-  "APPROVAL_REQUIRED",
-  "LOCKED",
-  "NOT_INITIALIZED",
-  "INTEGRITY",
-  "UNAVAILABLE",
-  "INTERRUPTED",
-]);
 
 type RequestFn = (options: RequestOptions, cb: (res: IncomingMessage) => void) => ClientRequest;
 
@@ -213,10 +199,10 @@ export class HttpTransport {
       throw new AuthyError(refused.code, refused.message, { hint: refused.hint });
     }
     const error = (body as { error?: { code?: unknown; message?: unknown; hint?: unknown; details?: unknown } } | undefined)?.error;
-    if (!error || typeof error.code !== "string" || !ERROR_CODES.has(error.code) || typeof error.message !== "string") {
+    if (!error || !isErrorCode(error.code) || typeof error.message !== "string") {
       throw this.unexpected(`HTTP ${status} without an authy error`);
     }
-    return rethrow(error.code as ErrorCode, error.message, error.hint, error.details);
+    return rethrow(error.code, error.message, error.hint, error.details);
   }
 
   private get peer(): string {

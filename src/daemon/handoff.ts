@@ -16,7 +16,7 @@
  *   {"ok":true,"pid":n,"socket":path}  or  {"ok":false,"error":{"code","message","hint"}}
  */
 import { z } from "zod";
-import { AuthyError, type ErrorCode } from "../errors.js";
+import { AuthyError, isErrorCode, type ErrorCode } from "../errors.js";
 
 export const HANDOFF_VERSION = 2;
 /** A handoff is a few hundred bytes; the limit only stops a runaway writer. */
@@ -78,27 +78,13 @@ export function encodeReady(r: Ready): string {
   return JSON.stringify(r) + "\n";
 }
 
-const ERROR_CODES = new Set<ErrorCode>([
-  "INTERNAL",
-  "INVALID_INPUT",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "ACCESS_DENIED",
-  "APPROVAL_REQUIRED",
-  "LOCKED",
-  "NOT_INITIALIZED",
-  "INTEGRITY",
-  "UNAVAILABLE",
-  "INTERRUPTED",
-]);
-
 /** Parses the daemon's ready line; anything unexpected is an INTERNAL error. */
 export function parseReady(line: string): Ready {
   try {
     const r = JSON.parse(line) as Ready;
     /* eslint-disable @typescript-eslint/no-unnecessary-boolean-literal-compare, @typescript-eslint/no-unnecessary-condition -- untrusted JSON: these checks are the validation */
     if (r.ok === true && Number.isSafeInteger(r.pid) && typeof r.socket === "string") return r;
-    if (r.ok === false && ERROR_CODES.has(r.error?.code) && typeof r.error.message === "string") return r;
+    if (r.ok === false && isErrorCode(r.error?.code) && typeof r.error.message === "string") return r;
     /* eslint-enable @typescript-eslint/no-unnecessary-boolean-literal-compare, @typescript-eslint/no-unnecessary-condition */
   } catch {
     // Fall through.
