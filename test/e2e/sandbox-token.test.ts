@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnSync, type ChildProcess } from "node:child_process";
-import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { chownSync, existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CLI, PASSPHRASE, type Result } from "./cli.js";
 import { waitFor } from "./daemon-helpers.js";
-import { hostileEnv, hostileHome, initVaultAs, runAs, spawnAs, unprivileged } from "./unprivileged.js";
+import { authyAs, hostileEnv, sandboxHome, spawnAs, unprivileged } from "./unprivileged.js";
 
 /**
  * `authy run --sandbox --pass-token`, attacked from inside and outside: every command runs as
@@ -21,15 +21,8 @@ let session = "";
 let cleanup = () => {};
 
 beforeAll(async () => {
-  if (spawnSync("which", ["bwrap"]).status !== 0) {
-    throw new Error("the sandbox tests need bwrap, which is not on PATH; install it (apt-get install bubblewrap)");
-  }
-  ({ dir, home, cleanup } = hostileHome());
+  ({ dir, home, work, cleanup } = await sandboxHome());
   const { uid, gid } = unprivileged();
-  work = path.join(dir, "work");
-  mkdirSync(work);
-  chownSync(work, uid, gid);
-  await initVaultAs(dir, home);
   for (const [p, v] of [
     ["app/TOKEN", IN_SCOPE],
     ["other/KEY", OUT_OF_SCOPE],
@@ -53,8 +46,7 @@ afterAll(async () => {
 
 /** The built CLI as the unprivileged account acting as the owner through its exported session. */
 function cli(args: string[], opts: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<Result> {
-  const env = hostileEnv(dir, home, { AUTHY_SESSION: session || undefined, ...opts.env });
-  return runAs(process.execPath, [CLI, ...args], { env, cwd: work, input: opts.input, timeoutMs: 60_000 });
+  return authyAs(args, { dir, home, env: { AUTHY_SESSION: session || undefined, ...opts.env }, cwd: work, input: opts.input, timeoutMs: 60_000 });
 }
 
 /** `authy run --sandbox --scope app --pass-token -- sh -c SCRIPT sh NODE CLI ARGS…`: the script calls authy as `"$1" "$2"`. */

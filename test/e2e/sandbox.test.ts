@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnSync, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { CLI, PASSPHRASE, type Result } from "./cli.js";
-import { hostileEnv, hostileHome, initVaultAs, runAs, spawnAs, unprivileged } from "./unprivileged.js";
+import { authyAs, hostileEnv, sandboxHome, spawnAs, unprivileged } from "./unprivileged.js";
 
 /**
  * `authy run --sandbox`, attacked from inside: every command below runs as the unprivileged
@@ -21,19 +21,10 @@ let work = "";
 let cleanup = () => {};
 
 beforeAll(async () => {
-  if (spawnSync("which", ["bwrap"]).status !== 0) {
-    throw new Error("the sandbox tests need bwrap, which is not on PATH; install it (apt-get install bubblewrap)");
-  }
-  ({ dir, home, cleanup } = hostileHome());
+  ({ dir, home, work, cleanup } = await sandboxHome(["extra", ".ssh"]));
   const { uid, gid } = unprivileged();
-  work = path.join(dir, "work");
-  for (const d of [work, path.join(dir, "extra"), path.join(dir, ".ssh")]) {
-    mkdirSync(d);
-    chownSync(d, uid, gid);
-  }
   writeFileSync(path.join(dir, ".ssh", "id_ed25519"), "PRIVATE-KEY-MATERIAL\n", { mode: 0o600 });
   chownSync(path.join(dir, ".ssh", "id_ed25519"), uid, gid);
-  await initVaultAs(dir, home);
   const set = await cli(["secrets", "set", "app/TOKEN"], { input: SECRET });
   if (set.code !== 0) throw new Error(`secrets set failed: ${set.stderr}`);
 }, 60_000);
@@ -42,8 +33,7 @@ afterAll(() => cleanup());
 
 /** The built CLI as the unprivileged account, in the working directory `work`. */
 function cli(args: string[], opts: { env?: Record<string, string | undefined>; input?: string; cwd?: string } = {}): Promise<Result> {
-  const env = hostileEnv(dir, home, { AUTHY_PASSPHRASE: PASSPHRASE, ...opts.env });
-  return runAs(process.execPath, [CLI, ...args], { env, cwd: opts.cwd ?? work, input: opts.input, timeoutMs: 60_000 });
+  return authyAs(args, { dir, home, env: { AUTHY_PASSPHRASE: PASSPHRASE, ...opts.env }, cwd: opts.cwd ?? work, input: opts.input, timeoutMs: 60_000 });
 }
 
 /** `authy run [flags] --env TOKEN=… -- sh -c SCRIPT sh ARGS…` */

@@ -1,5 +1,5 @@
-import { execFileSync, spawn, type SpawnOptions } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync, type SpawnOptions } from "node:child_process";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CLI, PASSPHRASE, TEST_WORK_FACTOR, baseEnv, finished, type Result } from "./cli.js";
@@ -72,15 +72,15 @@ export function runAs(
   return finished(spawnAs(command, args, { env: opts.env, cwd: opts.cwd }), opts.input, opts.timeoutMs ?? 30_000);
 }
 
-/** The built CLI run as the unprivileged account. */
+/** The built CLI run as the unprivileged account (in its HOME unless `cwd` says otherwise). */
 export function authyAs(
   args: string[],
-  opts: { dir: string; home: string; env?: Record<string, string | undefined>; input?: string | Buffer; timeoutMs?: number },
+  opts: { dir: string; home: string; env?: Record<string, string | undefined>; input?: string | Buffer; cwd?: string; timeoutMs?: number },
 ): Promise<Result> {
   return runAs(process.execPath, ["--", CLI, ...args], {
     env: hostileEnv(opts.dir, opts.home, opts.env),
     input: opts.input,
-    cwd: opts.dir,
+    cwd: opts.cwd ?? opts.dir,
     timeoutMs: opts.timeoutMs,
   });
 }
@@ -89,4 +89,23 @@ export function authyAs(
 export async function initVaultAs(dir: string, home: string): Promise<void> {
   const r = await authyAs(["init", "--work-factor", TEST_WORK_FACTOR], { dir, home, env: { AUTHY_PASSPHRASE: PASSPHRASE } });
   if (r.code !== 0) throw new Error(`init failed: ${r.stderr}`);
+}
+
+/**
+ * The set-up of the sandbox tests: bwrap on PATH (or a clear failure), a hostile home with a
+ * vault in it, and `work` (the commands' working directory) with any `dirs` beside it, all
+ * owned by the unprivileged account.
+ */
+export async function sandboxHome(dirs: string[] = []): Promise<{ dir: string; home: string; work: string; cleanup: () => void }> {
+  if (spawnSync("which", ["bwrap"]).status !== 0) {
+    throw new Error("the sandbox tests need bwrap, which is not on PATH; install it (apt-get install bubblewrap)");
+  }
+  const { dir, home, cleanup } = hostileHome();
+  const { uid, gid } = unprivileged();
+  for (const d of ["work", ...dirs]) {
+    mkdirSync(path.join(dir, d));
+    chownSync(path.join(dir, d), uid, gid);
+  }
+  await initVaultAs(dir, home);
+  return { dir, home, work: path.join(dir, "work"), cleanup };
 }

@@ -1,12 +1,12 @@
-import { realpathSync } from "node:fs";
 import { complete, namespacesOf } from "../completion/complete.js";
 import { completionScript, type Shell } from "../completion/scripts.js";
 import type { CliContext } from "../context.js";
+import { authyExecutable } from "../executable.js";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 
 /** `authy completion bash|zsh|fish`: the script for that shell, calling this very executable. */
 export async function script(_ctx: CliContext, shell: Shell): Promise<void> {
-  const bin = process.argv[1] ? realpathSync(process.argv[1]) : "authy";
+  const bin = authyExecutable() ?? "authy";
   process.stdout.write(completionScript(shell, bin));
 }
 

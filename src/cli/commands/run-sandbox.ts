@@ -6,7 +6,7 @@
  * daemon's socket directory, identity and passphrase files) is named here; src/run knows
  * nothing of the vault.
  */
-import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { daemonPaths } from "../../daemon/paths.js";
@@ -19,6 +19,7 @@ import { proxyEnv, SANDBOX_DAEMON_SOCKET, sandboxCommand, type SandboxNetwork } 
 import type { RunSandbox } from "../../vault/dispatch.js";
 import type { VaultClient } from "../../client/vault-client.js";
 import type { CliContext } from "../context.js";
+import { authyExecutable } from "../executable.js";
 
 export interface SandboxFlags {
   sandbox?: boolean;
@@ -48,14 +49,9 @@ function hiddenPaths(ctx: CliContext): string[] {
  * inside (`--pass-token`). Elsewhere the read-only root shows it already.
  */
 function installUnderTmp(): string | null {
-  const script = process.argv[1];
-  if (!script) return null;
-  let root: string;
-  try {
-    root = path.dirname(path.dirname(path.dirname(realpathSync(script))));
-  } catch {
-    return null;
-  }
+  const executable = authyExecutable();
+  if (executable === null) return null;
+  const root = path.dirname(path.dirname(path.dirname(executable)));
   return root.startsWith("/tmp/") ? root : null;
 }
 
