@@ -5,6 +5,7 @@
 import { AuthyError, isAuthyError } from "../errors.js";
 import { protectProcess } from "../os/native.js";
 import { EXIT_CODES } from "./exit-codes.js";
+import { exitWhenIdle } from "./exit.js";
 import { buildProgram, commandExitStatus, commandWord, CommanderExit } from "./program.js";
 
 function report(e: AuthyError, json: boolean, verbose: boolean): void {
@@ -57,6 +58,7 @@ process.on("SIGINT", onInterrupt);
 main(process.argv).then(
   (code) => {
     process.exitCode = code;
+    exitWhenIdle();
   },
   () => process.exit(1),
 );
