@@ -125,6 +125,15 @@ const bundles = [
   { name: "engine", stdin: loaderEntry("engine", SPLIT.engine, (m) => `./${m}`), plugins: [libsBoundary] },
   { name: "libs", stdin: loaderEntry("libs", LIBS, (m) => m), plugins: [] },
 ];
+/**
+ * Each bundle is written already wrapped in the function src/bin/boot.ts calls it as (Node's
+ * module wrapper plus `__authyLoad`), so that boot.ts compiles the file's text as read: a
+ * wrapper concatenated there is a second string that V8 copies whole before it compiles,
+ * about 2 ms of CPU for cli.js and 1.5 for engine.js on every start (the measured figures are
+ * in boot.ts). The build id stays the file's last line.
+ */
+const WRAPPER_HEAD = "(function (exports, require, module, __filename, __dirname, __authyLoad) {";
+const WRAPPER_TAIL = "\n})";
 const inputs = {};
 for (const { name, entry, stdin, plugins } of bundles) {
   const result = await build({
@@ -132,7 +141,8 @@ for (const { name, entry, stdin, plugins } of bundles) {
     ...(entry ? { entryPoints: [entry] } : { stdin }),
     outfile: path.join(OUT, `${name}.js`),
     plugins,
-    footer: { js: `//# authy-build=${randomBytes(16).toString("hex")}` },
+    banner: { js: WRAPPER_HEAD + common.banner.js },
+    footer: { js: `${WRAPPER_TAIL}\n//# authy-build=${randomBytes(16).toString("hex")}` },
   });
   assertNoDynamicImport(result, name);
   inputs[name] = Object.keys(Object.values(result.metafile.outputs)[0].inputs).sort();

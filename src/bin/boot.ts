@@ -13,9 +13,6 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import vm from "node:vm";
 
-/** The module wrapper of a bundle: Node's own, plus `__authyLoad` to reach the other bundle. */
-const HEAD = "(function (exports, require, module, __filename, __dirname, __authyLoad) {";
-const TAIL = "\n})";
 const BUILD_ID = /\/\/# authy-build=([0-9a-f]{32})\s*$/;
 const ID_BYTES = 16;
 
@@ -38,7 +35,11 @@ function load(name: string): unknown {
       // No cache: compile from source.
     }
   }
-  const script = new vm.Script(HEAD + source + TAIL, {
+  // The bundle is a function expression already (scripts/bundle.mjs wraps it): Node's module
+  // wrapper plus `__authyLoad`, to reach the other bundles. Compiled as read, one flat string:
+  // wrapping it here made a second string V8 copied whole, 1.8 ms of CPU per start for cli.js
+  // (8.7 -> 6.8 ms to compile it from its cache, medians of 6 runs on the loaded 2-core machine).
+  const script = new vm.Script(source, {
     filename: file,
     cachedData,
     // No importModuleDynamically: a script compiled with a code cache loses it on Node 20

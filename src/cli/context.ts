@@ -7,6 +7,7 @@ import { systemClock } from "../vault/clock.js";
 import type { Credential } from "../vault/key-slots.js";
 import type { Vault } from "../vault/vault.js";
 import type { VaultClient } from "../client/vault-client.js";
+import { closeBeforeExit } from "./exit.js";
 import { firstLine, promptSecret, readStdin } from "./input.js";
 import { Output } from "./output.js";
 
@@ -54,6 +55,7 @@ export class CliContext {
     if (!this.store) {
       const { SqliteStore } = await import("../store/sqlite/sqlite-store.js");
       this.store = SqliteStore.open(this.vaultPath, options);
+      closeBeforeExit(() => this.closeStore());
     }
     return this.store;
   }
@@ -213,9 +215,8 @@ export class CliContext {
   private clientHandle: VaultClient | undefined;
 
   /**
-   * Ends a command. A daemon connection is closed; the SQLite store is left for the process
-   * exit to release: every write was already committed and synced, and closing the last
-   * connection would checkpoint the WAL with more fsyncs, a third of a short command's time.
+   * Ends a command. A daemon connection is closed; the SQLite store is closed just before the
+   * process exits (exit.ts), as a later command of the same process may still need it.
    */
   async close(): Promise<void> {
     if (this.commandToken && this.clientHandle) {

@@ -6,6 +6,7 @@ import { AuthyError, isAuthyError } from "../errors.js";
 import { protectProcess } from "../os/native.js";
 import { EXIT_CODES } from "./exit-codes.js";
 import { commandExitStatus } from "./action.js";
+import { exitWhenIdle } from "./exit.js";
 import { buildProgram, commandWord, CommanderExit } from "./program.js";
 
 function report(e: AuthyError, json: boolean, verbose: boolean): void {
@@ -58,6 +59,7 @@ process.on("SIGINT", onInterrupt);
 main(process.argv).then(
   (code) => {
     process.exitCode = code;
+    exitWhenIdle();
   },
   () => process.exit(1),
 );
