@@ -7,6 +7,7 @@ import { AuthyError, isAuthyError } from "../errors.js";
 import { actorName } from "../vault/types.js";
 import { authenticate, badCredentials, bearerOf, lockedError, missingCredentials, notForCaller, type ActorKind, type Caller } from "./auth.js";
 import { RefusalLog, REFUSAL_WINDOW_MS } from "./refusal-log.js";
+import { limitKeys, tooManyFailures } from "./auth-limit.js";
 import { ApiError, errorBody, statusOf } from "./http-status.js";
 import { registerJsonParser } from "./json-body.js";
 import { DEFAULT_LIMITS, type ApiLimits } from "./limits.js";
@@ -86,16 +87,41 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
    */
   async function identify(req: FastifyRequest, callers: readonly ActorKind[], peer: unknown): Promise<Caller> {
     const resource = `${req.method} ${req.routeOptions.url ?? "?"}`;
+    const started = performance.now();
+    const limiter = opts.authLimiter;
+    // Answered no sooner than the floor, and counted against the limits (a store that is down is not a failed attempt).
+    const failedAttempt = async (keys: readonly string[]): Promise<void> => {
+      await limiter?.failed(keys);
+      const left = (opts.authFailureFloorMs ?? 0) - (performance.now() - started);
+      if (left > 0) await new Promise((r) => setTimeout(r, left));
+    };
     let bearer: string | undefined;
     try {
       bearer = bearerOf(req.headers.authorization);
     } catch (e) {
       await refusals.note({ actor: "bearer:unknown", action: "auth.denied", resource, reason: "malformed authorization header" });
+      await failedAttempt(limiter ? limitKeys(undefined, req.ip) : []);
       throw e;
     }
     let caller: Caller;
     if (bearer !== undefined) {
-      caller = await authenticate(opts, bearer, { spend: false, peer, refused: (r) => refusals.note(r), resource });
+      const keys = limiter ? limitKeys(bearer, req.ip) : [];
+      const wait = limiter ? await limiter.blockedFor(keys) : 0;
+      if (wait > 0) {
+        await refusals.note({
+          actor: keys[0]?.startsWith("id:") ? "bearer:limited" : "bearer:unknown",
+          action: "auth.limited",
+          resource,
+          reason: "too many failed attempts",
+        });
+        throw tooManyFailures(wait);
+      }
+      try {
+        caller = await authenticate(opts, bearer, { spend: false, peer, refused: (r) => refusals.note(r), resource });
+      } catch (e) {
+        if (isAuthyError(e) && statusOf(e) === 401) await failedAttempt(keys);
+        throw e;
+      }
     } else if (opts.isOwnerPeer?.(peer)) {
       const vault = opts.vault();
       caller = { actor: vault ? vault.actor : { kind: "owner" }, vault, via: "terminal" };

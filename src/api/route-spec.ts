@@ -3,6 +3,7 @@ import type { Vault } from "../vault/vault.js";
 import type { ActorKind, Caller } from "./auth.js";
 import { lockedError } from "./auth.js";
 import type { ApiLimits } from "./limits.js";
+import type { AuthFailureLimiter } from "./auth-limit.js";
 import type { RefusalLog } from "./refusal-log.js";
 
 /**
@@ -40,6 +41,13 @@ export interface ApiOptions {
   https?: { cert: Buffer; key: Buffer };
   /** Options of fastify's logger (pino); none by default (the daemon writes its own log). */
   logger?: Record<string, unknown>;
+  /** Failed authentication limited per identity and per client address (the team server). */
+  authLimiter?: AuthFailureLimiter;
+  /**
+   * Every refused credential is answered no sooner than this after the request arrived, so that
+   * an unknown one and a wrong one take the same time (their lookups differ by a few ms).
+   */
+  authFailureFloorMs?: number;
   /** `GET /v1/ready`: resolves when the store answers, throws (UNAVAILABLE) when it does not. Without it, ready means unlocked. */
   ready?(): Promise<void>;
 }

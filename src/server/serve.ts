@@ -10,6 +10,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { buildApi } from "../api/index.js";
+import { MemoryWindowCounts, WindowedAuthLimiter, type WindowCounts } from "../api/auth-limit.js";
 import { SHUTDOWN_GRACE_MS } from "../daemon/lifetime.js";
 import { AuthyError, isAuthyError } from "../errors.js";
 import { native, nativeUnavailable, protectProcess } from "../os/native.js";
@@ -25,6 +26,11 @@ import { serverLogger } from "./log.js";
 export const LISTEN_BACKLOG = 4096;
 /** How often node enforces the headers and request timeouts (its default, 30 s, lets a slow client linger). */
 export const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+/**
+ * A refused credential is answered no sooner than this: an unknown token and a wrong one
+ * differ by a row lookup and an HMAC (a few ms), well under it even on a loaded database.
+ */
+export const AUTH_FAILURE_FLOOR_MS = 100;
 /** Signals that stop the server cleanly (systemd sends SIGTERM; Ctrl-C sends SIGINT). */
 const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
@@ -98,6 +104,18 @@ export async function runServer(o: ServeOptions): Promise<number> {
     throw e;
   }
   const instance = serverInstance(vault.vaultId);
+  // Failure counts where every process on the vault sees them: the database, or this one process's memory.
+  let counts: WindowCounts;
+  try {
+    counts =
+      o.databaseUrl !== null
+        ? await (await import("../store/postgres/postgres-window-counts.js")).PostgresWindowCounts.open(o.databaseUrl)
+        : new MemoryWindowCounts();
+  } catch (e) {
+    vault.lock();
+    await store.close().catch(() => undefined);
+    throw e;
+  }
   const logger = serverLogger();
   let current: Vault | null = vault;
   let app: FastifyInstance | undefined;
@@ -113,6 +131,8 @@ export async function runServer(o: ServeOptions): Promise<number> {
         await store.getVault();
       },
       logger,
+      authLimiter: new WindowedAuthLimiter(counts),
+      authFailureFloorMs: AUTH_FAILURE_FLOOR_MS,
       ...(o.tls ? { https: o.tls } : {}),
     });
     // Read by node when the server starts listening (missing from @types/node 20).
@@ -122,6 +142,7 @@ export async function runServer(o: ServeOptions): Promise<number> {
   } catch (e) {
     await app?.close().catch(() => undefined);
     vault.lock();
+    await counts.close?.().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw e;
   }
@@ -145,6 +166,7 @@ export async function runServer(o: ServeOptions): Promise<number> {
       });
       vault.lock();
       await store.close().catch((e: unknown) => served.log.warn({ reason: describe(e) }, "closing the store"));
+      await counts.close?.().catch(() => undefined);
       for (const s of STOP_SIGNALS) process.removeListener(s, handlers[s]);
       served.log.info("stopped");
     })().finally(onStopped);
