@@ -1,5 +1,6 @@
 import pg from "pg";
 import { translatePostgresError } from "./postgres-errors.js";
+import { keepAlive } from "./postgres-store.js";
 
 /**
  * Counts per key and time window shared by every server process on one database (the team
@@ -35,6 +36,7 @@ export class PostgresWindowCounts {
     pool.on("error", () => undefined); // a dropped idle connection: the next query reconnects
     try {
       const client = await pool.connect();
+      keepAlive(client);
       try {
         await client.query("SELECT pg_advisory_lock($1)", [CREATE_LOCK]);
         try {
