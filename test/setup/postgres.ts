@@ -167,9 +167,9 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     "max_connections=400",
   ];
   let log = "";
-  const launch = (): ChildProcess => {
+  const launch = () => {
     const child = spawn(bin.postgres, flags, { ...as, stdio: ["ignore", "ignore", "pipe"] });
-    child.stderr?.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-8000)));
+    child.stderr.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-8000)));
     return child;
   };
   let server = launch();
