@@ -1,13 +1,15 @@
 import { execFileSync } from "node:child_process";
 import https from "node:https";
 import net from "node:net";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateIdentity, identityToRecipient } from "../../src/crypto/index.js";
 import { Vault } from "../../src/vault/vault.js";
 import { createTestDatabase, type TestDatabase } from "../setup/postgres-database.js";
+import { CLI, PASSPHRASE } from "./cli.js";
+import { hostileEnv, hostileHome, initVaultAs, runAs, spawnAs, unprivileged } from "./unprivileged.js";
 import { call, openPostgresStore, openVault, secretUrl, serverToken, startServe, stopServe, TEST_PASSPHRASE, type Served } from "./serve-helpers.js";
 
 /**
@@ -230,5 +232,44 @@ describe("authy serve hardening", () => {
     }).catch((e: unknown) => (e as Error).message);
     expect(half).toMatch(/--tls-cert was given without --tls-key/);
     expect(await stopServe(s)).toBe(0);
+  });
+
+  it("is non-dumpable: another process of its user cannot read its environment or memory", async () => {
+    const h = hostileHome();
+    try {
+      await initVaultAs(h.dir, h.home);
+      // From a file: a passphrase in the environment would make the CLI protect itself before any command runs.
+      const pass = path.join(h.dir, "pass");
+      writeFileSync(pass, `${PASSPHRASE}\n`, { mode: 0o600 });
+      chownSync(pass, unprivileged().uid, unprivileged().gid);
+      const child = spawnAs(process.execPath, ["--", CLI, "serve", "--listen", "127.0.0.1:0", "--passphrase-file", pass], {
+        env: hostileEnv(h.dir, h.home, { CANARY_ENV: CANARY }),
+        cwd: h.dir,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      try {
+        const pid = await new Promise<number>((resolve, reject) => {
+          let out = "";
+          let err = "";
+          child.stdout!.on("data", (d: Buffer) => {
+            out += d.toString();
+            const m = /pid (\d+)/.exec(out);
+            if (m) resolve(Number(m[1]));
+          });
+          child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+          child.on("exit", (code) => reject(new Error(`authy serve exited with ${code}: ${err}`)));
+        });
+        const env = hostileEnv(h.dir, h.home);
+        for (const file of [`/proc/${pid}/environ`, `/proc/${pid}/mem`]) {
+          const r = await runAs("cat", [file], { env });
+          expect(r.code, file).not.toBe(0);
+          expect(r.stdout).not.toContain(CANARY);
+        }
+      } finally {
+        child.kill("SIGKILL");
+      }
+    } finally {
+      h.cleanup();
+    }
   });
 });
