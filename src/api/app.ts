@@ -9,7 +9,7 @@ import { authenticate, badCredentials, bearerOf, lockedError, missingCredentials
 import { RefusalLog, REFUSAL_WINDOW_MS } from "./refusal-log.js";
 import { limitKeys, tooManyFailures } from "./auth-limit.js";
 import { ApiError, errorBody, statusOf } from "./http-status.js";
-import { registerJsonParser } from "./json-body.js";
+import { refusedBodies, registerJsonParser } from "./json-body.js";
 import { DEFAULT_LIMITS, type ApiLimits } from "./limits.js";
 import { registerRoutes } from "./routes.js";
 import type { ApiOptions, RouteSpec } from "./route-spec.js";
@@ -150,8 +150,15 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     reply.header("cache-control", "no-store");
   });
 
-  app.setErrorHandler((err: FastifyError | AuthyError, _req, reply) => {
+  app.setErrorHandler(async (err: FastifyError | AuthyError, req, reply) => {
     const e = asAuthyError(err);
+    // What fastify itself refused (too large, not JSON, nested too deep) is audited as the core's refusals are, bounded.
+    if ((!isAuthyError(err) || refusedBodies.has(err)) && e instanceof ApiError && e.status < 500) {
+      const actor = req.caller ? actorName(req.caller.actor) : "bearer:unknown";
+      await refusals
+        .note({ actor, action: "request.refused", resource: `${req.method} ${req.routeOptions.url ?? "?"}`, reason: e.message })
+        .catch((noted: unknown) => opts.onInternalError?.(noted));
+    }
     if (e.code === "INTERNAL" && !isAuthyError(err)) opts.onInternalError?.(err);
     const status = statusOf(e);
     if (status === 401) reply.header("www-authenticate", 'Bearer realm="authy"');

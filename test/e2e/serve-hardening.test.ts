@@ -122,6 +122,11 @@ describe("authy serve hardening", () => {
     });
     for (const h of [...read.headers.keys(), ...preflight.headers.keys()]) expect(h).not.toMatch(/^access-control-/);
     expect(await stopServe(s)).toBe(0);
+    const store = await openPostgresStore(db.url);
+    const vault = await openVault(store);
+    const refused = (await vault.queryAudit({ action: "request.refused" })).entries.map((e) => e.details.reason);
+    expect(refused).toEqual(expect.arrayContaining(["request body is too large", "request body is nested deeper than 32 levels"]));
+    await vault.close();
     const log = s.stderr();
     expect(log).toContain('"statusCode":200');
     for (const line of log.trim().split("\n")) expect(() => JSON.parse(line) as unknown).not.toThrow();
