@@ -7,8 +7,9 @@ import { AuthyError, isAuthyError } from "../errors.js";
 import { actorName } from "../vault/types.js";
 import { authenticate, badCredentials, bearerOf, lockedError, missingCredentials, notForCaller, type ActorKind, type Caller } from "./auth.js";
 import { RefusalLog, REFUSAL_WINDOW_MS } from "./refusal-log.js";
+import { limitKeys, tooManyFailures } from "./auth-limit.js";
 import { ApiError, errorBody, statusOf } from "./http-status.js";
-import { registerJsonParser } from "./json-body.js";
+import { refusedBodies, registerJsonParser } from "./json-body.js";
 import { DEFAULT_LIMITS, type ApiLimits } from "./limits.js";
 import { registerRoutes } from "./routes.js";
 import type { ApiOptions, RouteSpec } from "./route-spec.js";
@@ -26,10 +27,15 @@ declare module "fastify" {
   }
 }
 
+/** Retry-After for an unavailable store: long enough not to hammer it, short enough to notice recovery. */
+const DEFAULT_RETRY_AFTER_S = 2;
+
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  // `https` is given to fastify as is (it then creates a TLS server); the types describe plain HTTP either way.
   const app = Fastify({
-    logger: false,
+    logger: opts.logger ?? false,
+    ...(opts.https ? { https: opts.https } : {}),
     bodyLimit: limits.bodyLimit,
     routerOptions: { maxParamLength: limits.maxParamLength },
     connectionTimeout: limits.connectionTimeoutMs,
@@ -81,16 +87,41 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
    */
   async function identify(req: FastifyRequest, callers: readonly ActorKind[], peer: unknown): Promise<Caller> {
     const resource = `${req.method} ${req.routeOptions.url ?? "?"}`;
+    const started = performance.now();
+    const limiter = opts.authLimiter;
+    // Answered no sooner than the floor, and counted against the limits (a store that is down is not a failed attempt).
+    const failedAttempt = async (keys: readonly string[]): Promise<void> => {
+      await limiter?.failed(keys);
+      const left = (opts.authFailureFloorMs ?? 0) - (performance.now() - started);
+      if (left > 0) await new Promise((r) => setTimeout(r, left));
+    };
     let bearer: string | undefined;
     try {
       bearer = bearerOf(req.headers.authorization);
     } catch (e) {
       await refusals.note({ actor: "bearer:unknown", action: "auth.denied", resource, reason: "malformed authorization header" });
+      await failedAttempt(limiter ? limitKeys(undefined, req.ip) : []);
       throw e;
     }
     let caller: Caller;
     if (bearer !== undefined) {
-      caller = await authenticate(opts, bearer, { spend: false, peer, refused: (r) => refusals.note(r), resource });
+      const keys = limiter ? limitKeys(bearer, req.ip) : [];
+      const wait = limiter ? await limiter.blockedFor(keys) : 0;
+      if (wait > 0) {
+        await refusals.note({
+          actor: keys[0]?.startsWith("id:") ? "bearer:limited" : "bearer:unknown",
+          action: "auth.limited",
+          resource,
+          reason: "too many failed attempts",
+        });
+        throw tooManyFailures(wait);
+      }
+      try {
+        caller = await authenticate(opts, bearer, { spend: false, peer, refused: (r) => refusals.note(r), resource });
+      } catch (e) {
+        if (isAuthyError(e) && statusOf(e) === 401) await failedAttempt(keys);
+        throw e;
+      }
     } else if (opts.isOwnerPeer?.(peer)) {
       const vault = opts.vault();
       caller = { actor: vault ? vault.actor : { kind: "owner" }, vault, via: "terminal" };
@@ -119,11 +150,20 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     reply.header("cache-control", "no-store");
   });
 
-  app.setErrorHandler((err: FastifyError | AuthyError, _req, reply) => {
+  app.setErrorHandler(async (err: FastifyError | AuthyError, req, reply) => {
     const e = asAuthyError(err);
+    // What fastify itself refused (too large, not JSON, nested too deep) is audited as the core's refusals are, bounded.
+    if ((!isAuthyError(err) || refusedBodies.has(err)) && e instanceof ApiError && e.status < 500) {
+      const actor = req.caller ? actorName(req.caller.actor) : "bearer:unknown";
+      await refusals
+        .note({ actor, action: "request.refused", resource: `${req.method} ${req.routeOptions.url ?? "?"}`, reason: e.message })
+        .catch((noted: unknown) => opts.onInternalError?.(noted));
+    }
     if (e.code === "INTERNAL" && !isAuthyError(err)) opts.onInternalError?.(err);
     const status = statusOf(e);
     if (status === 401) reply.header("www-authenticate", 'Bearer realm="authy"');
+    // A store that is down or busy, or a caller over a limit: when to try again.
+    if ((status === 503 || status === 429) && !reply.hasHeader("retry-after")) reply.header("retry-after", String(retryAfterSeconds(e)));
     return reply.code(status).send(errorBody(e));
   });
 
@@ -152,6 +192,12 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   registerRoutes(add, { opts, limits, refusals });
   await app.ready();
   return app;
+}
+
+/** Seconds a client should wait before retrying: the error's own figure (a rate limit), else a short pause. */
+function retryAfterSeconds(e: AuthyError): number {
+  const given = e.details?.retryAfterSeconds;
+  return typeof given === "number" && given > 0 ? Math.ceil(given) : DEFAULT_RETRY_AFTER_S;
 }
 
 /** What fastify itself refuses (body too large, bad JSON, bad URL) as AuthyErrors; anything else is INTERNAL. */

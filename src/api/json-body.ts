@@ -28,6 +28,9 @@ export function jsonNestingExceeds(text: string, max: number): boolean {
   return false;
 }
 
+/** Refusals of a body made here rather than by fastify: audited as fastify's are (app.ts). */
+export const refusedBodies = new WeakSet<Error>();
+
 export function registerJsonParser(app: FastifyInstance, maxDepth: number): void {
   const parse = app.getDefaultJsonParser("error", "error");
   // JSON only: anything else (text/plain included, which fastify would accept) is 415.
@@ -35,7 +38,9 @@ export function registerJsonParser(app: FastifyInstance, maxDepth: number): void
   app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
     const text = body as string;
     if (jsonNestingExceeds(text, maxDepth)) {
-      done(new ApiError(400, "INVALID_INPUT", `request body is nested deeper than ${maxDepth} levels`), undefined);
+      const refused = new ApiError(400, "INVALID_INPUT", `request body is nested deeper than ${maxDepth} levels`);
+      refusedBodies.add(refused);
+      done(refused, undefined);
       return;
     }
     void parse(req, text, done); // answers through done; the parser type also allows a promise

@@ -3,6 +3,7 @@ import type { Vault } from "../vault/vault.js";
 import type { ActorKind, Caller } from "./auth.js";
 import { lockedError } from "./auth.js";
 import type { ApiLimits } from "./limits.js";
+import type { AuthFailureLimiter } from "./auth-limit.js";
 import type { RefusalLog } from "./refusal-log.js";
 
 /**
@@ -36,6 +37,19 @@ export interface ApiOptions {
   limits?: Partial<ApiLimits>;
   /** Told about unexpected failures (answered as INTERNAL, without detail), for the daemon's log. */
   onInternalError?(error: unknown): void;
+  /** The team server's listener: TLS (certificate and key, PEM) instead of plain HTTP. */
+  https?: { cert: Buffer; key: Buffer };
+  /** Options of fastify's logger (pino); none by default (the daemon writes its own log). */
+  logger?: Record<string, unknown>;
+  /** Failed authentication limited per identity and per client address (the team server). */
+  authLimiter?: AuthFailureLimiter;
+  /**
+   * Every refused credential is answered no sooner than this after the request arrived, so that
+   * an unknown one and a wrong one take the same time (their lookups differ by a few ms).
+   */
+  authFailureFloorMs?: number;
+  /** `GET /v1/ready`: resolves when the store answers, throws (UNAVAILABLE) when it does not. Without it, ready means unlocked. */
+  ready?(): Promise<void>;
 }
 
 export interface ProcessTokenPolicy {

@@ -15,6 +15,7 @@ import { declareRead } from "./declare/read.js";
 import { declareRun } from "./declare/run.js";
 import { declareScan } from "./declare/scan.js";
 import { declareSecrets } from "./declare/secrets.js";
+import { declareServe } from "./declare/serve.js";
 import { declareTokens } from "./declare/tokens.js";
 import { declareTransfer } from "./declare/transfer.js";
 import { declareVault } from "./declare/vault.js";
@@ -57,6 +58,7 @@ export const KNOWN_COMMANDS = new Set([
   "config",
   "completion",
   "__complete",
+  "serve",
 ]);
 
 /** Global options that take a value, so that the command word can be found after them. */
@@ -121,5 +123,6 @@ export function buildProgram(only?: string): Command {
   if (want("mcp")) declareMcp(program);
   if (want("scan")) declareScan(program);
   if (want("completion", "__complete")) declareCompletion(program);
+  if (want("serve")) declareServe(program);
   return program;
 }

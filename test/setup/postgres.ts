@@ -119,7 +119,12 @@ async function waitReady(url: string, server: ChildProcess, log: () => string): 
 
 export interface ThrowawayPostgres {
   url: string;
+  /** Stops it and deletes its data. */
   stop(): Promise<void>;
+  /** Stops it, keeping its data (a database outage, for the tests of a server's recovery). */
+  halt(): Promise<void>;
+  /** Starts it again after halt(), on the same port and data. */
+  resume(): Promise<void>;
 }
 
 /** Starts a PostgreSQL of its own: initdb into a temporary directory, then postgres on a free loopback port. */
@@ -161,11 +166,15 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     "-c",
     "max_connections=400",
   ];
-  const server = spawn(bin.postgres, flags, { ...as, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
-  server.stderr.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-8000)));
+  const launch = () => {
+    const child = spawn(bin.postgres, flags, { ...as, stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-8000)));
+    return child;
+  };
+  let server = launch();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const stop = async () => {
+  const halt = async () => {
     if (server.exitCode === null && server.signalCode === null) {
       const exited = new Promise((r) => server.once("exit", r));
       server.kill("SIGINT"); // fast shutdown
@@ -173,7 +182,14 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
       await exited;
       clearTimeout(timer);
     }
+  };
+  const stop = async () => {
+    await halt();
     rmSync(base, { recursive: true, force: true });
+  };
+  const resume = async () => {
+    server = launch();
+    await waitReady(url, server, () => log);
   };
   try {
     await waitReady(url, server, () => log);
@@ -181,7 +197,7 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     await stop();
     throw e;
   }
-  return { url, stop };
+  return { url, stop, halt, resume };
 }
 
 export default async function postgresForTests(project: TestProject): Promise<(() => Promise<void>) | undefined> {

