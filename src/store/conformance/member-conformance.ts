@@ -20,7 +20,15 @@ export function memberConformance(store: () => Store): void {
     });
 
     it("round-trips a member byte for byte, by name and by id, keeping null, 0 and the empty string apart", async () => {
-      const alice = memberRow("alice", { keyHash: everyByte(), mac: everyByte().reverse(), createdAt: MAX, keyCreatedAt: MAX, revokedAt: MAX, role: "admin", scope: "" });
+      const alice = memberRow("alice", {
+        keyHash: everyByte(),
+        mac: everyByte().reverse(),
+        createdAt: MAX,
+        keyCreatedAt: MAX,
+        revokedAt: MAX,
+        role: "admin",
+        scope: "",
+      });
       const zero = memberRow("zero", { revokedAt: 0, createdAt: 0, keyCreatedAt: 0, scope: "secrets:read:prod/*,approve:prod/** ' ; -- % _ \\" });
       await store().write(async (tx) => {
         await tx.putMember(alice);
