@@ -5,6 +5,7 @@ import { help, VAULT_EXITS } from "./help-text.js";
 import { VERSION } from "../version.js";
 import { declareLogin } from "./declare/login.js";
 import { declareMembers } from "./declare/members.js";
+import { declareServe } from "./declare/serve.js";
 
 /** Thrown (instead of exiting) when commander has printed help, the version or a usage error. */
 export class CommanderExit extends Error {
@@ -46,6 +47,7 @@ export const KNOWN_COMMANDS = new Set([
   "members",
   "login",
   "logout",
+  "serve",
 ]);
 
 /** Global options that take a value, so that the command word can be found after them. */
@@ -914,5 +916,6 @@ export function buildProgram(only?: string): Command {
 
   if (want("members")) declareMembers(program);
   if (want("login") || want("logout")) declareLogin(program);
+  if (want("serve")) declareServe(program);
   return program;
 }
