@@ -25,7 +25,7 @@ export function declareMembers(program: Command): void {
     .action(lazy(members, "list"));
   m.command("revoke <name>")
     .description("revoke a member: its key is refused at once")
-    .addHelpText("after", help(["authy members revoke bob"], [...VAULT_EXITS, 3, 4]))
+    .addHelpText("after", help(["authy members revoke bob", "authy members revoke bob --json"], [...VAULT_EXITS, 3, 4]))
     .action(lazy(members, "revoke"));
   m.command("rotate-key [name]")
     .description("a new key for yourself (stored in your login profile), or, as an admin, for the member named")
