@@ -125,6 +125,7 @@ const TABLE_NAMES: Record<string, string> = {
   secret_versions: "secret versions, old and current",
   policy: "the policy",
   agents: "agents",
+  members: "members of a team server",
   tokens: "tokens",
   approvals: "approvals",
   audit: "audit chain entries",
