@@ -1,4 +1,17 @@
-import type { AgentRow, ApprovalRow, AuditRow, KeySlotRow, MemberRow, PolicyRow, SecretRow, SettingsRow, StoreWriter, TokenRow, VaultRow, VersionRow } from "../store.js";
+import type {
+  AgentRow,
+  ApprovalRow,
+  AuditRow,
+  KeySlotRow,
+  MemberRow,
+  PolicyRow,
+  SecretRow,
+  SettingsRow,
+  StoreWriter,
+  TokenRow,
+  VaultRow,
+  VersionRow,
+} from "../store.js";
 import { AuthyError } from "../../errors.js";
 import { Connection, SqliteReader } from "./sqlite-reader.js";
 
