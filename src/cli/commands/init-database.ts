@@ -1,7 +1,6 @@
 import { AuthyError } from "../../errors.js";
 import { systemClock } from "../../vault/clock.js";
 import type { CliContext } from "../context.js";
-import { newPassphrase, workFactor } from "./vault.js";
 
 /** Printed as given only up to the host: a URL may hold a database password. */
 function redacted(url: string): string {
@@ -20,11 +19,12 @@ function redacted(url: string): string {
  */
 export async function initDatabase(
   ctx: CliContext,
-  flags: { recipient?: string[]; passphrase: boolean; workFactor: string; database: string; admin?: string },
+  flags: { recipient?: string[]; passphrase: boolean; database: string; admin?: string },
+  wf: number,
+  newPassphrase: () => Promise<string>,
 ): Promise<void> {
   if (!/^postgres(ql)?:\/\//.test(flags.database))
     throw new AuthyError("INVALID_INPUT", "--database takes a PostgreSQL URL", { hint: "postgres://user:password@host:5432/authy" });
-  const wf = workFactor(flags.workFactor);
   const recipients = flags.recipient ?? [];
   if (!flags.passphrase && recipients.length === 0) throw new AuthyError("INVALID_INPUT", "--no-passphrase needs at least one --recipient");
   const admin = flags.admin ?? "admin";
@@ -33,7 +33,7 @@ export async function initDatabase(
   try {
     if (await store.getVault())
       throw new AuthyError("ALREADY_EXISTS", `a vault already exists in ${redacted(flags.database)}`, { hint: "use it, or create another database" });
-    const passphrase = flags.passphrase ? await newPassphrase(ctx) : undefined;
+    const passphrase = flags.passphrase ? await newPassphrase() : undefined;
     if (passphrase !== undefined && passphrase.length === 0) throw new AuthyError("INVALID_INPUT", "the passphrase is empty");
     const { Vault } = await import("../../vault/vault.js");
     const vault = await Vault.init({ store, clock: systemClock }, { passphrase, workFactor: wf, recipients });

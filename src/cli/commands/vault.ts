@@ -13,7 +13,7 @@ import type { Vault } from "../../vault/vault.js";
 /** The core, loaded when a command needs it (scripts/bundle.mjs keeps it out of the CLI bundle). */
 const loadVault = async () => (await import("../../vault/vault.js")).Vault;
 
-export function workFactor(s: string): number {
+function workFactor(s: string): number {
   if (!/^\d+$/.test(s)) throw new AuthyError("INVALID_INPUT", `--work-factor must be a whole number, not ${JSON.stringify(s)}`);
   return Number(s);
 }
@@ -35,7 +35,7 @@ async function askNewPassphrase(): Promise<string> {
 }
 
 /** A new vault's passphrase: from the usual sources, or asked twice on a terminal. */
-export async function newPassphrase(ctx: CliContext): Promise<string> {
+async function newPassphrase(ctx: CliContext): Promise<string> {
   const fromEnv = ctx.opts.passphraseStdin || process.env.AUTHY_PASSPHRASE !== undefined || Boolean(process.env.AUTHY_PASSPHRASE_FILE);
   return fromEnv || !stdinIsTTY() ? ctx.passphrase() : askNewPassphrase();
 }
@@ -44,7 +44,10 @@ export async function init(
   ctx: CliContext,
   flags: { recipient?: string[]; passphrase: boolean; workFactor: string; database?: string; admin?: string },
 ): Promise<void> {
-  if (flags.database !== undefined) return (await import("./init-database.js")).initDatabase(ctx, { ...flags, database: flags.database });
+  if (flags.database !== undefined) {
+    const passphrase = () => newPassphrase(ctx);
+    return (await import("./init-database.js")).initDatabase(ctx, { ...flags, database: flags.database }, workFactor(flags.workFactor), passphrase);
+  }
   const wf = workFactor(flags.workFactor);
   const recipients = flags.recipient ?? [];
   if (!flags.passphrase && recipients.length === 0) throw new AuthyError("INVALID_INPUT", "--no-passphrase needs at least one --recipient");

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { help } from "../help-text.js";
-import { lazy } from "../program.js";
+import { lazy } from "../lazy-action.js";
 
 const login = () => import("../commands/login.js");
 

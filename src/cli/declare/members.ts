@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { help, VAULT_EXITS } from "../help-text.js";
-import { lazy } from "../program.js";
+import { lazy } from "../lazy-action.js";
 
 const members = () => import("../commands/members.js");
 
