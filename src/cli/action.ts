@@ -14,14 +14,27 @@ export function commandExitStatus(): number {
   return commandStatus;
 }
 
-/** Until a team server exists, a URL to one can only be a mistake: say so rather than ignore it. */
-function refuseApiUrl(opts: { apiUrl?: string }): void {
-  const given = opts.apiUrl !== undefined ? "--api-url" : process.env.AUTHY_API_URL ? "AUTHY_API_URL" : null;
-  if (given) {
-    throw new AuthyError("INVALID_INPUT", `${given} is not supported yet: there is no authy team server to talk to`, {
-      hint: `authy works on the vault in --home (AUTHY_HOME), directly or through its daemon; ${given === "--api-url" ? "drop --api-url" : "unset AUTHY_API_URL"}`,
-    });
-  }
+/**
+ * Commands that work on the local vault's file, key slots or daemon, and mean nothing against a
+ * team server (which unlocks at start and keeps its own backups): refused in one line, exit 2.
+ */
+const LOCAL_ONLY = new Set(["unlock", "lock", "passwd", "backup", "restore", "keys", "doctor", "init"]);
+
+async function refuseLocalOnly(command: CommandUnknownOpts): Promise<void> {
+  let top = command;
+  while (top.parent?.parent) top = top.parent;
+  const word = top.name();
+  const opts = command.optsWithGlobals() as { apiUrl?: string; profile?: string; database?: string };
+  if (!LOCAL_ONLY.has(word) || (word === "init" && opts.database !== undefined)) return;
+  const { serverTarget } = await import("./profiles.js");
+  const target = serverTarget(opts);
+  if (!target) return;
+  throw new AuthyError("INVALID_INPUT", `\`authy ${word}\` works on a local vault, not on the team server at ${target.url} (from ${target.via})`, {
+    hint:
+      target.via === "authy login"
+        ? "run `authy logout` to work on the local vault again"
+        : "drop --api-url/--profile (AUTHY_API_URL, AUTHY_PROFILE) to work locally",
+  });
 }
 
 /**
@@ -35,7 +48,7 @@ export function lazy<Module, Args extends unknown[]>(load: () => Promise<Module>
   // commander passes (...positionals, options, command); handlers take (ctx, ...positionals, options).
   return async (...args: [...Args, ...unknown[]]): Promise<void> => {
     const command = args[args.length - 1] as CommandUnknownOpts;
-    refuseApiUrl(command.optsWithGlobals());
+    await refuseLocalOnly(command);
     const { CliContext } = await import("./context.js");
     const ctx = new CliContext(command.optsWithGlobals());
     try {

@@ -9,7 +9,9 @@ import { declareEnv } from "./declare/env.js";
 import { declareImport } from "./declare/import.js";
 import { declareInject } from "./declare/inject.js";
 import { declareKeys } from "./declare/keys.js";
+import { declareLogin } from "./declare/login.js";
 import { declareMcp } from "./declare/mcp.js";
+import { declareMembers } from "./declare/members.js";
 import { declarePolicy } from "./declare/policy.js";
 import { declareRead } from "./declare/read.js";
 import { declareRun } from "./declare/run.js";
@@ -58,11 +60,14 @@ export const KNOWN_COMMANDS = new Set([
   "config",
   "completion",
   "__complete",
+  "members",
+  "login",
+  "logout",
   "serve",
 ]);
 
 /** Global options that take a value, so that the command word can be found after them. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(["--home", "--api-url", "--identity"]);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(["--home", "--api-url", "--identity", "--profile"]);
 
 /** The command word of an argv (after the node binary and script), if any. */
 export function commandWord(args: readonly string[]): string | undefined {
@@ -94,7 +99,8 @@ export function buildProgram(only?: string): Command {
     .option("--no-color", "no colours (also NO_COLOR)")
     .option("--verbose", "more detail on stderr")
     .option("--home <dir>", "vault directory (AUTHY_HOME, default ~/.authy)")
-    .option("--api-url <url>", "a team server's URL (AUTHY_API_URL; not supported yet)")
+    .option("--api-url <url>", "send the command to a team server (AUTHY_API_URL)")
+    .option("--profile <name>", "use a login profile's server and key (AUTHY_PROFILE; see `authy login`)")
     .option("--passphrase-stdin", "read the vault passphrase from standard input")
     .option("--identity <file>", "unlock with an age identity file (AUTHY_IDENTITY)")
     .option("--no-daemon", "do not use a running daemon; unlock in this process")
@@ -123,6 +129,8 @@ export function buildProgram(only?: string): Command {
   if (want("mcp")) declareMcp(program);
   if (want("scan")) declareScan(program);
   if (want("completion", "__complete")) declareCompletion(program);
+  if (want("members")) declareMembers(program);
+  if (want("login", "logout")) declareLogin(program);
   if (want("serve")) declareServe(program);
   return program;
 }

@@ -1,3 +1,4 @@
+import { actsAsOwner } from "../vault/types.js";
 import { AuthyError } from "../errors.js";
 import { parseDuration } from "../formats/duration.js";
 import type { Caller } from "../api/auth.js";
@@ -21,7 +22,7 @@ function onlyOne(what: string, ...given: unknown[]): void {
  */
 async function scopeFor(vault: Vault, caller: Caller, spec: string | undefined, agent: string | undefined): Promise<Scope> {
   if (spec !== undefined) return vault.resolveScope(spec);
-  if (caller.actor.kind !== "owner") return caller.actor.scope;
+  if (!actsAsOwner(caller.actor)) return caller.actor.scope;
   if (agent !== undefined) {
     const found = (await vault.listAgents()).find((a) => a.name === agent && a.revokedAt === null);
     if (!found) throw new AuthyError("NOT_FOUND", `no agent ${agent}`, { hint: "see `authy agents list`" });

@@ -1,6 +1,7 @@
 import { openValue } from "../crypto/index.js";
 import { isAuthyError } from "../errors.js";
 import { openAgentRow } from "./agents.js";
+import { openMemberRow } from "./members.js";
 import { verifyApproval } from "./approval-rows.js";
 import { walkAuditChain } from "./audit-verify.js";
 import { requireOwner } from "./access.js";
@@ -17,7 +18,7 @@ import type { SecretMeta } from "./types.js";
  * A full check of everything the vault key authenticates, table by table: what `authy doctor`
  * reports, and what `authy restore` requires of a backup before it replaces anything.
  */
-const VERIFIED_TABLES = ["key_slots", "secrets", "secret_versions", "policy", "agents", "tokens", "approvals", "audit", "freshness"] as const;
+const VERIFIED_TABLES = ["key_slots", "secrets", "secret_versions", "policy", "agents", "members", "tokens", "approvals", "audit", "freshness"] as const;
 type VerifiedTable = (typeof VERIFIED_TABLES)[number];
 
 interface TableReport {
@@ -123,6 +124,10 @@ export async function verifyVault(checked: VaultContext): Promise<VerifyReport> 
   for (const row of await ctx.store.listAgents()) {
     tables.agents.rows++;
     check(tables.agents, () => void openAgentRow(ctx, row));
+  }
+  for (const row of await ctx.store.listMembers()) {
+    tables.members.rows++;
+    check(tables.members, () => void openMemberRow(ctx, row));
   }
   for (const row of await ctx.store.listTokens()) {
     tables.tokens.rows++;

@@ -39,15 +39,21 @@ describe("direct mode", () => {
     expect((await authy(["secrets", "get", "prod/KEY"], { home, env: withPass })).code).toBe(3);
   });
 
-  it("refuses --api-url and AUTHY_API_URL clearly (there is no team server yet)", async () => {
+  it("sends --api-url and AUTHY_API_URL to that server: one line when it cannot be reached or there is no credential for it", async () => {
     const home = await vaultHome();
-    for (const r of [
-      await authy(["--api-url", "https://vault.example.com", "secrets", "list"], { home, env: withPass }),
-      await authy(["secrets", "list"], { home, env: { ...withPass, AUTHY_API_URL: "https://vault.example.com" } }),
-    ]) {
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/^authy: (--api-url|AUTHY_API_URL) is not supported yet/);
-    }
+    const env = { ...withPass, XDG_CONFIG_HOME: path.join(path.dirname(home), "config") };
+    // A port nothing listens on: the local vault is never used instead.
+    const down = await authy(["--api-url", "http://127.0.0.1:9", "secrets", "list"], { home, env: { ...env, AUTHY_TOKEN: "authy_tk_aaaa_bbbb" } });
+    expect(down.code).toBe(8);
+    expect(down.stderr).toMatch(/^authy: cannot reach the authy server at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)\nhint: check --api-url/);
+    const none = await authy(["secrets", "list"], { home, env: { ...env, AUTHY_API_URL: "https://vault.example.com" } });
+    expect(none.code).toBe(4);
+    expect(none.stderr).toBe(
+      "authy: no credential for the authy server at https://vault.example.com\nhint: log in with `authy login` (a member key), or set AUTHY_TOKEN or AUTHY_AGENT_KEY\n",
+    );
+    const bad = await authy(["--api-url", "ftp://x", "secrets", "list"], { home, env: { ...env, AUTHY_TOKEN: "authy_tk_aaaa_bbbb" } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split("\n")[0]).toBe("authy: unsupported server URL scheme ftp:");
   });
 
   it("exits 3 for `env export` of a namespace with no secrets, and writes no file", async () => {

@@ -136,6 +136,11 @@ const cases: Case[] = [
   { args: () => ["agents", "list"], shape: "@agents-list" },
   { args: () => ["agents", "revoke", "old-bot"], shape: "@agent" },
   { args: () => ["whoami"], shape: "@whoami" },
+  { args: () => ["members", "add", "alice", "--role", "admin"], shape: "@members-add" },
+  { args: () => ["members", "add", "bob", "--role", "member", "--scope", "secrets:read+approve:production/*"], shape: "@members-add" },
+  { args: () => ["members", "rotate-key", "bob"], shape: "@members-add" },
+  { args: () => ["members", "list"], shape: "@members-list" },
+  { args: () => ["members", "revoke", "bob"], shape: "@member" },
   {
     args: () => ["tokens", "create", "--scopes", "secrets:read:production/*", "--ttl", "15m"],
     shape: "@tokens-create",

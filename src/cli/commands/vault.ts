@@ -40,7 +40,14 @@ async function newPassphrase(ctx: CliContext): Promise<string> {
   return fromEnv || !stdinIsTTY() ? ctx.passphrase() : askNewPassphrase();
 }
 
-export async function init(ctx: CliContext, flags: { recipient?: string[]; passphrase: boolean; workFactor: string }): Promise<void> {
+export async function init(
+  ctx: CliContext,
+  flags: { recipient?: string[]; passphrase: boolean; workFactor: string; database?: string; admin?: string },
+): Promise<void> {
+  if (flags.database !== undefined) {
+    const passphrase = () => newPassphrase(ctx);
+    return (await import("./init-database.js")).initDatabase(ctx, { ...flags, database: flags.database }, workFactor(flags.workFactor), passphrase);
+  }
   const wf = workFactor(flags.workFactor);
   const recipients = flags.recipient ?? [];
   if (!flags.passphrase && recipients.length === 0) throw new AuthyError("INVALID_INPUT", "--no-passphrase needs at least one --recipient");
@@ -65,6 +72,8 @@ export async function init(ctx: CliContext, flags: { recipient?: string[]; passp
 }
 
 export async function status(ctx: CliContext): Promise<number> {
+  const server = ctx.server();
+  if (server) return (await import("./login.js")).serverStatus(ctx, server);
   const exists = await fs.lstat(ctx.vaultPath).catch(() => null);
   const s = exists ? await (await loadVault()).status(await ctx.openStore()) : { initialized: false, vaultId: null, createdAt: null, slots: [] };
   const { daemonStatus } = await import("../../daemon/control.js");
@@ -119,6 +128,7 @@ const TABLE_NAMES: Record<string, string> = {
   secret_versions: "secret versions, old and current",
   policy: "the policy",
   agents: "agents",
+  members: "members of a team server",
   tokens: "tokens",
   approvals: "approvals",
   audit: "audit chain entries",

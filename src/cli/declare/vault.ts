@@ -25,6 +25,8 @@ export function declareVault(program: Command): void {
     .option("--recipient <age1…>", "also let this age recipient unlock the vault (repeatable)", collect)
     .option("--no-passphrase", "no passphrase slot: only the recipients unlock the vault")
     .addOption(new Option("--work-factor <n>", "scrypt work factor (log2 N) for the passphrase slot").default("18"))
+    .option("--database <url>", "create the vault in PostgreSQL (postgres://…) for a team server, and print its first admin key once")
+    .option("--admin <name>", "with --database: the first admin's name", "admin")
     .action(lazy(vault, (m) => m.init));
 
   program

@@ -12,7 +12,7 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const US = "\u001f";
 
 /** A bucket's rows as lines `key US hex(mac)`, joined by "\n": easy to compare and to read in a diff. */
-async function stateLines(store: Store, b: StateBucket): Promise<string> {
+export async function stateLines(store: Store, b: StateBucket): Promise<string> {
   return (await store.stateRows(b)).map((r) => `${r.key}${US}${hex(r.mac)}`).join("\n");
 }
 
@@ -24,6 +24,7 @@ export function stateConformance(store: () => Store): void {
         { table: "tokens", shard: "a" },
         { table: "approvals", shard: "a" },
         { table: "agents" },
+        { table: "members" },
         { table: "policy" },
         { table: "slots" },
         { table: "settings" },
