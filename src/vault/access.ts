@@ -7,7 +7,8 @@ import { appendAudit } from "./audit-chain.js";
 
 /**
  * The one place that says whether the acting principal may do something to a path. The owner
- * may do everything; a token only what its scope allows (deny beats allow, default deny).
+ * may do everything; a token (or an agent key used directly on a team server) only what its
+ * scope allows (deny beats allow, default deny).
  * A refusal is audited as `<action>.denied` before it is reported.
  */
 export async function authorize(ctx: VaultContext, path: string, capability: Capability, action: string): Promise<void> {
@@ -26,7 +27,7 @@ export function authorizeEach(ctx: VaultContext, path: string, capability: Capab
 async function authorizeOther(ctx: VaultContext, path: string, capability: Capability, action: string): Promise<void> {
   const actor = ctx.actor;
   if (actor.kind === "owner") return;
-  if (actor.kind === "agent") {
+  if (actor.kind === "agent" && !actor.direct) {
     await tryAudit(ctx, `${action}.denied`, path, { reason: "agent keys only obtain tokens" }, "denied");
     throw new AuthyError("ACCESS_DENIED", "an agent key can only be exchanged for a token", {
       hint: "create a token with `authy tokens create` and use AUTHY_TOKEN",
@@ -42,8 +43,16 @@ async function authorizeOther(ctx: VaultContext, path: string, capability: Capab
 export function mayList(ctx: VaultContext, path: string): boolean {
   const actor = ctx.actor;
   if (actor.kind === "owner") return true;
-  if (actor.kind === "agent") return false;
+  if (actor.kind === "agent" && !actor.direct) return false;
   return decide(actor.scope, path, "list").allowed;
+}
+
+/** Whether the actor's scope lets it read this path (no audit: for deciding what to show, never to refuse). */
+export function mayRead(ctx: VaultContext, path: string): boolean {
+  const actor = ctx.actor;
+  if (actor.kind === "owner") return true;
+  if (actor.kind === "agent" && !actor.direct) return false;
+  return decide(actor.scope, path, "read").allowed;
 }
 
 export function requireOwner(ctx: VaultContext, what: string): void {
