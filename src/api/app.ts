@@ -26,10 +26,15 @@ declare module "fastify" {
   }
 }
 
+/** Retry-After for an unavailable store: long enough not to hammer it, short enough to notice recovery. */
+const DEFAULT_RETRY_AFTER_S = 2;
+
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  // `https` is given to fastify as is (it then creates a TLS server); the types describe plain HTTP either way.
   const app = Fastify({
-    logger: false,
+    logger: opts.logger ?? false,
+    ...(opts.https ? { https: opts.https } : {}),
     bodyLimit: limits.bodyLimit,
     routerOptions: { maxParamLength: limits.maxParamLength },
     connectionTimeout: limits.connectionTimeoutMs,
@@ -129,6 +134,8 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     if (e.code === "INTERNAL" && !isAuthyError(err)) opts.onInternalError?.(err);
     const status = statusOf(e);
     if (status === 401) reply.header("www-authenticate", 'Bearer realm="authy"');
+    // A store that is down or busy, or a caller over a limit: when to try again.
+    if ((status === 503 || status === 429) && !reply.hasHeader("retry-after")) reply.header("retry-after", String(retryAfterSeconds(e)));
     return reply.code(status).send(errorBody(e));
   });
 
@@ -157,6 +164,12 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   registerRoutes(add, { opts, limits, refusals });
   await app.ready();
   return app;
+}
+
+/** Seconds a client should wait before retrying: the error's own figure (a rate limit), else a short pause. */
+function retryAfterSeconds(e: AuthyError): number {
+  const given = e.details?.retryAfterSeconds;
+  return typeof given === "number" && given > 0 ? Math.ceil(given) : DEFAULT_RETRY_AFTER_S;
 }
 
 /** What fastify itself refuses (body too large, bad JSON, bad URL) as AuthyErrors; anything else is INTERNAL. */

@@ -45,6 +45,12 @@ export interface ApiOptions {
   limits?: Partial<ApiLimits>;
   /** Told about unexpected failures (answered as INTERNAL, without detail), for the daemon's log. */
   onInternalError?(error: unknown): void;
+  /** The team server's listener: TLS (certificate and key, PEM) instead of plain HTTP. */
+  https?: { cert: Buffer; key: Buffer };
+  /** Options of fastify's logger (pino); none by default (the daemon writes its own log). */
+  logger?: Record<string, unknown>;
+  /** `GET /v1/ready`: resolves when the store answers, throws (UNAVAILABLE) when it does not. Without it, ready means unlocked. */
+  ready?(): Promise<void>;
 }
 
 export interface ProcessTokenPolicy {

@@ -3,6 +3,7 @@ import { AuthyError } from "../errors.js";
 import { EXIT_HELP } from "./exit-codes.js";
 import { help, VAULT_EXITS } from "./help-text.js";
 import { VERSION } from "../version.js";
+import { declareServe } from "./declare/serve.js";
 
 /** Thrown (instead of exiting) when commander has printed help, the version or a usage error. */
 export class CommanderExit extends Error {
@@ -41,6 +42,7 @@ export const KNOWN_COMMANDS = new Set([
   "config",
   "completion",
   "__complete",
+  "serve",
 ]);
 
 /** Global options that take a value, so that the command word can be found after them. */
@@ -891,5 +893,6 @@ export function buildProgram(only?: string): Command {
       .action((words: string[], opts: unknown, command: Command) => lazy(completionCmd, "completeWords")(words, buildProgram(), opts, command));
   }
 
+  if (want("serve")) declareServe(program);
   return program;
 }

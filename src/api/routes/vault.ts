@@ -7,7 +7,8 @@ import type { Caller } from "../auth.js";
 /**
  * The server's own routes, which are not operations of the vault (src/operations/ has those):
  *
- *  GET   /v1/health    anyone          → { status, locked, version }
+ *  GET   /v1/health    anyone          → { status, locked, version }   (the process answers)
+ *  GET   /v1/ready     anyone          → { ready: true }       (it can serve: unlocked, store reachable; else 503)
  *  GET   /v1/status    owner, token    → daemon status + { locked, vaultId, actor, token? }
  *  POST  /v1/lock      owner           → { locked: true }
  *  GET   /v1/whoami    owner, token, agent → { principal, kind, via, why, … }
@@ -46,6 +47,16 @@ function whoami(caller: Caller): Record<string, unknown> {
 export function serverRoutes({ opts }: RouteDeps): RouteSpec[] {
   return [
     { method: "GET", url: "/v1/health", callers: [], handler: async () => ({ status: "ok", locked: opts.vault() === null, version: VERSION }) },
+    {
+      method: "GET",
+      url: "/v1/ready",
+      callers: [],
+      handler: async () => {
+        if (opts.vault() === null) throw new AuthyError("UNAVAILABLE", "the vault is locked", { hint: "unlock it; the server unlocks at start" });
+        await opts.ready?.();
+        return { ready: true };
+      },
+    },
     {
       method: "GET",
       url: "/v1/status",
