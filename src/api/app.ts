@@ -5,7 +5,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import { AuthyError, isAuthyError } from "../errors.js";
 import { actorName } from "../vault/types.js";
-import { authenticate, badCredentials, bearerOf, lockedError, missingCredentials, notForCaller, type ActorKind, type Caller } from "./auth.js";
+import { admits, authenticate, badCredentials, bearerOf, lockedError, missingCredentials, notForCaller, type ActorKind, type Caller } from "./auth.js";
 import { RefusalLog, REFUSAL_WINDOW_MS } from "./refusal-log.js";
 import { ApiError, errorBody, statusOf } from "./http-status.js";
 import { registerJsonParser } from "./json-body.js";
@@ -109,12 +109,12 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       const actor = { ...caller.actor, direct: true as const };
       caller = { actor, vault: opts.vault()?.as(actor) ?? null };
     }
-    if (!callers.includes(caller.actor.kind) && !(caller.actor.kind === "agent" && caller.actor.direct)) {
+    if (!admits(callers, caller.actor)) {
       await refusals.note({
         actor: actorName(caller.actor),
         action: "request.denied",
         resource,
-        reason: caller.actor.kind === "agent" ? "agent keys only obtain tokens" : "owner only",
+        reason: caller.actor.kind === "agent" ? "agent keys only obtain tokens" : caller.actor.kind === "member" ? "admin only" : "owner only",
       });
       throw notForCaller(caller.actor.kind);
     }

@@ -1,5 +1,6 @@
 import { AuthyError } from "../errors.js";
 import { AGENT_KEY_PREFIX } from "../vault/agents.js";
+import { MEMBER_KEY_PREFIX } from "../vault/members.js";
 import { presentedTokenId, TOKEN_PREFIX, type TokenInfo } from "../vault/tokens.js";
 import type { Actor } from "../vault/types.js";
 import type { Vault } from "../vault/vault.js";
@@ -10,7 +11,9 @@ import type { Refusal } from "./refusal-log.js";
  * Who is calling. `Authorization: Bearer <credential>`, where the credential is one of
  * - the owner session secret (checked by the daemon, in constant time) → the owner;
  * - a token `authy_tk_…` → the token, acting within its scope (a use is spent per request);
- * - an agent key `authy_ak_…` → the agent, which may only exchange its key for a token.
+ * - an agent key `authy_ak_…` → the agent, which may only exchange its key for a token;
+ * - a member key `authy_mk_…` (a team server's people) → the member: an admin, or a member
+ *   acting within its scope.
  * Every refused credential gets the same 401 body, whatever the reason.
  */
 export type ActorKind = Actor["kind"];
@@ -94,7 +97,8 @@ export async function authenticate(
   }
   if (bearer.startsWith(OWNER_SESSION_PREFIX)) return refuse("session:unknown", "auth.denied", "not the owner session");
   const isToken = bearer.startsWith(TOKEN_PREFIX);
-  if (!isToken && !bearer.startsWith(AGENT_KEY_PREFIX)) return refuse("bearer:unknown", "auth.denied", "no known kind of credential");
+  const isMember = bearer.startsWith(MEMBER_KEY_PREFIX);
+  if (!isToken && !isMember && !bearer.startsWith(AGENT_KEY_PREFIX)) return refuse("bearer:unknown", "auth.denied", "no known kind of credential");
   const owner = auth.vault();
   if (!owner) throw lockedError(); // tokens and keys can only be checked with the vault key
   if (isToken) {
@@ -124,6 +128,7 @@ export async function authenticate(
     }
     return caller;
   }
+  if (isMember) return authenticateMember(owner, bearer, refuse);
   const check = await owner.verifyAgentKey(bearer);
   if (!check.ok) return refuse(check.who, "agent.auth.denied", check.reason);
   const agent = check.agent;
@@ -140,6 +145,37 @@ export async function authenticate(
   return { actor, vault: owner.as(actor) };
 }
 
+async function authenticateMember(owner: Vault, bearer: string, refuse: (actor: string, action: string, reason: string) => Promise<never>): Promise<Caller> {
+  const check = await owner.verifyMemberKey(bearer);
+  if (!check.ok) return refuse(check.who, "member.auth.denied", check.reason);
+  const m = check.member;
+  if (m.role === "admin") {
+    const actor: Actor = { kind: "member", name: m.name, id: m.id, role: "admin" };
+    return { actor, vault: owner.as(actor) };
+  }
+  let scope;
+  try {
+    scope = await owner.resolveScope(m.scope);
+  } catch (e) {
+    if (!(e instanceof AuthyError) || e.code !== "NOT_FOUND") throw e;
+    throw new AuthyError("ACCESS_DENIED", `member ${m.name}'s scope ${JSON.stringify(m.scope)} no longer exists`, {
+      hint: "an admin can restore it in the policy (`authy policy apply`) or add the member again",
+    });
+  }
+  const actor: Actor = { kind: "member", name: m.name, id: m.id, role: "member", scope };
+  return { actor, vault: owner.as(actor) };
+}
+
+/**
+ * Whether a route open to `callers` admits this actor: an admin member wherever the owner is;
+ * a member of role member where members are listed or wherever a token is (within its scope).
+ */
+export function admits(callers: readonly ActorKind[], actor: Actor): boolean {
+  if (actor.kind === "agent" && actor.direct) return callers.includes("agent") || callers.includes("token");
+  if (actor.kind === "member") return callers.includes(actor.role === "admin" ? "owner" : "member") || (actor.role === "member" && callers.includes("token"));
+  return callers.includes(actor.kind);
+}
+
 /** The refusal for a known caller on a route that is not for its kind. */
 export function notForCaller(kind: ActorKind): AuthyError {
   if (kind === "agent") {
@@ -147,6 +183,7 @@ export function notForCaller(kind: ActorKind): AuthyError {
       hint: "create a token with `authy tokens create` (POST /v1/tokens) and use AUTHY_TOKEN",
     });
   }
+  if (kind === "member") return new AuthyError("ACCESS_DENIED", "only an admin can do this", { hint: "ask an admin of this server" });
   return new AuthyError("ACCESS_DENIED", "only the owner can do this", {
     hint: "work from the terminal that ran `authy unlock`, or give the passphrase",
   });

@@ -9,6 +9,7 @@ import type { Vault } from "../vault/vault.js";
 import type { VaultClient } from "../client/vault-client.js";
 import { firstLine, promptSecret, readStdin } from "./input.js";
 import { Output } from "./output.js";
+import { serverTarget, type ServerTarget } from "./profiles.js";
 
 export const VAULT_FILE = "vault.db";
 
@@ -22,6 +23,10 @@ export interface GlobalOptions {
   identity?: string;
   /** false with --no-daemon. */
   daemon?: boolean;
+  /** A team server's URL (also AUTHY_API_URL). */
+  apiUrl?: string;
+  /** A login profile (also AUTHY_PROFILE). */
+  profile?: string;
 }
 
 /** PATH_MAX on Linux: no file in a longer home can be opened, and errors would repeat all of it. */
@@ -118,6 +123,39 @@ export class CliContext {
    */
   private commandToken: { id: string } | undefined;
 
+  private target: ServerTarget | null | undefined;
+
+  /** The team server this command talks to (--api-url, --profile, or `authy login`), or null for the local vault. */
+  server(): ServerTarget | null {
+    if (this.target === undefined) this.target = serverTarget(this.opts);
+    return this.target;
+  }
+
+  /**
+   * A team server: a token (AUTHY_TOKEN), an agent key (AUTHY_AGENT_KEY, exchanged for a
+   * short-lived token as with the daemon), or the member key stored by `authy login`, in that
+   * order: the narrowest credential wins.
+   */
+  private async connectServer(target: ServerTarget, issuesTokens: boolean): Promise<VaultClient> {
+    const { createHttpClient } = await import("../client/http-client.js");
+    const token = process.env.AUTHY_TOKEN;
+    const agentKey = process.env.AUTHY_AGENT_KEY;
+    const baseUrl = target.url;
+    if (token) return createHttpClient({ baseUrl, bearer: token, mode: "server", credential: "AUTHY_TOKEN" });
+    if (agentKey) {
+      const exchange = createHttpClient({ baseUrl, bearer: agentKey, mode: "server", credential: "AUTHY_AGENT_KEY" });
+      if (issuesTokens) return exchange;
+      const issued = await exchange.issueToken({ ttlMs: AGENT_COMMAND_TOKEN_TTL_MS, label: "cli" });
+      await exchange.close();
+      this.commandToken = { id: issued.id };
+      return createHttpClient({ baseUrl, bearer: issued.token, mode: "server", credential: "AUTHY_AGENT_KEY" });
+    }
+    if (target.key) return createHttpClient({ baseUrl, bearer: target.key, mode: "server", credential: "login" });
+    throw new AuthyError("ACCESS_DENIED", `no credential for the authy server at ${baseUrl}`, {
+      hint: "log in with `authy login` (a member key), or set AUTHY_TOKEN or AUTHY_AGENT_KEY",
+    });
+  }
+
   private async connect(issuesTokens: boolean): Promise<VaultClient> {
     // An empty AUTHY_SESSION is a cleared one; an empty token or agent key is a mistake to name.
     const session = process.env.AUTHY_SESSION || undefined;
@@ -131,6 +169,8 @@ export class CliContext {
         });
       }
     }
+    const target = this.server();
+    if (target) return this.connectServer(target, issuesTokens);
     const token = process.env.AUTHY_TOKEN;
     const agentKey = process.env.AUTHY_AGENT_KEY;
     const runSocket = process.env.AUTHY_SOCKET;

@@ -3,6 +3,8 @@ import { AuthyError } from "../errors.js";
 import { EXIT_HELP } from "./exit-codes.js";
 import { help, VAULT_EXITS } from "./help-text.js";
 import { VERSION } from "../version.js";
+import { declareLogin } from "./declare/login.js";
+import { declareMembers } from "./declare/members.js";
 import { declareServe } from "./declare/serve.js";
 
 /** Thrown (instead of exiting) when commander has printed help, the version or a usage error. */
@@ -42,11 +44,14 @@ export const KNOWN_COMMANDS = new Set([
   "config",
   "completion",
   "__complete",
+  "members",
+  "login",
+  "logout",
   "serve",
 ]);
 
 /** Global options that take a value, so that the command word can be found after them. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(["--home", "--api-url", "--identity"]);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(["--home", "--api-url", "--identity", "--profile"]);
 
 /** The command word of an argv (after the node binary and script), if any. */
 export function commandWord(args: readonly string[]): string | undefined {
@@ -72,10 +77,10 @@ export function commandExitStatus(): number {
  * Commands are declared here and their handlers imported only when they run, so that
  * `authy secrets get` does not pay for loading every other command.
  */
-function lazy(load: () => Promise<Record<string, unknown>>, name: string) {
+export function lazy(load: () => Promise<Record<string, unknown>>, name: string) {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
-    refuseApiUrl(command.optsWithGlobals());
+    await refuseLocalOnly(command);
     const { CliContext } = await import("./context.js");
     const ctx = new CliContext(command.optsWithGlobals());
     try {
@@ -125,14 +130,27 @@ function valueOnCommandLine(): AuthyError {
   });
 }
 
-/** Until a team server exists, a URL to one can only be a mistake: say so rather than ignore it. */
-function refuseApiUrl(opts: { apiUrl?: string }): void {
-  const given = opts.apiUrl !== undefined ? "--api-url" : process.env.AUTHY_API_URL ? "AUTHY_API_URL" : null;
-  if (given) {
-    throw new AuthyError("INVALID_INPUT", `${given} is not supported yet: there is no authy team server to talk to`, {
-      hint: `authy works on the vault in --home (AUTHY_HOME), directly or through its daemon; ${given === "--api-url" ? "drop --api-url" : "unset AUTHY_API_URL"}`,
-    });
-  }
+/**
+ * Commands that work on the local vault's file, key slots or daemon, and mean nothing against a
+ * team server (which unlocks at start and keeps its own backups): refused in one line, exit 2.
+ */
+const LOCAL_ONLY = new Set(["unlock", "lock", "passwd", "backup", "restore", "keys", "doctor", "init"]);
+
+async function refuseLocalOnly(command: Command): Promise<void> {
+  let top = command;
+  while (top.parent?.parent) top = top.parent;
+  const word = top.name();
+  const opts = command.optsWithGlobals<{ apiUrl?: string; profile?: string; database?: string }>();
+  if (!LOCAL_ONLY.has(word) || (word === "init" && opts.database !== undefined)) return;
+  const { serverTarget } = await import("./profiles.js");
+  const target = serverTarget(opts);
+  if (!target) return;
+  throw new AuthyError("INVALID_INPUT", `\`authy ${word}\` works on a local vault, not on the team server at ${target.url} (from ${target.via})`, {
+    hint:
+      target.via === "authy login"
+        ? "run `authy logout` to work on the local vault again"
+        : "drop --api-url/--profile (AUTHY_API_URL, AUTHY_PROFILE) to work locally",
+  });
 }
 
 /** For commands whose reads or writes may need the owner's approval (sensitive and critical tiers). */
@@ -158,7 +176,8 @@ export function buildProgram(only?: string): Command {
     .option("--no-color", "no colours (also NO_COLOR)")
     .option("--verbose", "more detail on stderr")
     .option("--home <dir>", "vault directory (AUTHY_HOME, default ~/.authy)")
-    .option("--api-url <url>", "a team server's URL (AUTHY_API_URL; not supported yet)")
+    .option("--api-url <url>", "send the command to a team server (AUTHY_API_URL)")
+    .option("--profile <name>", "use a login profile's server and key (AUTHY_PROFILE; see `authy login`)")
     .option("--passphrase-stdin", "read the vault passphrase from standard input")
     .option("--identity <file>", "unlock with an age identity file (AUTHY_IDENTITY)")
     .option("--no-daemon", "do not use a running daemon; unlock in this process")
@@ -187,6 +206,8 @@ export function buildProgram(only?: string): Command {
       .option("--recipient <age1…>", "also let this age recipient unlock the vault (repeatable)", collect)
       .option("--no-passphrase", "no passphrase slot: only the recipients unlock the vault")
       .addOption(new Option("--work-factor <n>", "scrypt work factor (log2 N) for the passphrase slot").default("18"))
+      .option("--database <url>", "create the vault in PostgreSQL (postgres://…) for a team server, and print its first admin key once")
+      .option("--admin <name>", "with --database: the first admin's name", "admin")
       .action(lazy(vaultCmds, "init"));
   }
 
@@ -893,6 +914,8 @@ export function buildProgram(only?: string): Command {
       .action((words: string[], opts: unknown, command: Command) => lazy(completionCmd, "completeWords")(words, buildProgram(), opts, command));
   }
 
+  if (want("members")) declareMembers(program);
+  if (want("login") || want("logout")) declareLogin(program);
   if (want("serve")) declareServe(program);
   return program;
 }

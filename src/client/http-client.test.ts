@@ -368,6 +368,7 @@ describe("the client is light", () => {
       "operations/audit.ts",
       "operations/env.ts",
       "operations/index.ts",
+      "operations/members.ts",
       "operations/operation.ts",
       "operations/policy.ts",
       "operations/secrets.ts",

@@ -22,7 +22,7 @@ export interface TransportOptions {
 }
 
 /** The environment variable a bearer came from. */
-export type Credential = "AUTHY_SESSION" | "AUTHY_TOKEN" | "AUTHY_AGENT_KEY";
+export type Credential = "AUTHY_SESSION" | "AUTHY_TOKEN" | "AUTHY_AGENT_KEY" | "login";
 
 /**
  * What a refused credential (HTTP 401) means to the one who sent it: the daemon answers the
@@ -44,6 +44,11 @@ const REFUSED: Record<Credential, { code: ErrorCode; message: string; hint: stri
     code: "ACCESS_DENIED",
     message: "AUTHY_AGENT_KEY was refused: it is unknown, or its agent was revoked",
     hint: "the owner can check with `authy agents list`",
+  },
+  login: {
+    code: "ACCESS_DENIED",
+    message: "the member key stored by `authy login` was refused: it is unknown, rotated or revoked",
+    hint: "log in again with a valid key (`authy login`), or ask an admin (`authy members list`)",
   },
 };
 

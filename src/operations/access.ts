@@ -1,3 +1,4 @@
+import { actsAsOwner } from "../vault/types.js";
 import { AuthyError } from "../errors.js";
 import { parseDuration } from "../formats/duration.js";
 import type { Caller } from "../api/auth.js";
@@ -22,7 +23,7 @@ function onlyOne(what: string, ...given: unknown[]): void {
  */
 async function scopeFor(vault: Vault, caller: Caller, spec: string | undefined, agent: string | undefined): Promise<Scope> {
   if (spec !== undefined) return vault.resolveScope(spec);
-  if (caller.actor.kind !== "owner") return caller.actor.scope;
+  if (!actsAsOwner(caller.actor)) return caller.actor.scope;
   if (agent !== undefined) {
     const found = (await vault.listAgents()).find((a) => a.name === agent && a.revokedAt === null);
     if (!found) throw new AuthyError("NOT_FOUND", `no agent ${agent}`, { hint: "see `authy agents list`" });
@@ -166,7 +167,7 @@ export const accessOperations = [
         throw new AuthyError("INVALID_INPUT", "a token for a process tree needs a pid and the local daemon");
       }
       const { token, secret, notices } = await vault.createToken({
-        scope: words ? narrowedScope(caller.actor.kind === "owner" ? null : caller.actor.scope, words) : await scopeFor(vault, caller, spec, b.agent),
+        scope: words ? narrowedScope(actsAsOwner(caller.actor) ? null : caller.actor.scope, words) : await scopeFor(vault, caller, spec, b.agent),
         ttlMs,
         uses: b.uses ?? b.max_uses,
         agent: b.agent,

@@ -3,6 +3,7 @@ import { accessOperations } from "./access.js";
 import { approvalOperations } from "./approvals.js";
 import { auditOperations } from "./audit.js";
 import { envOperations } from "./env.js";
+import { memberOperations } from "./members.js";
 import { policyOperations } from "./policy.js";
 import { secretOperations } from "./secrets.js";
 import { vaultOperations } from "./vault.js";
@@ -30,6 +31,7 @@ export const OPERATIONS = [
   ...approvalOperations,
   ...auditOperations,
   ...vaultOperations,
+  ...memberOperations,
 ] as const;
 
 /** The names of the operations authy's own client calls (compat routes lead to one of these). */

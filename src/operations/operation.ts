@@ -17,7 +17,11 @@ import type { Vault } from "../vault/vault.js";
  */
 export type Zod = typeof z;
 export type Method = "GET" | "PUT" | "POST" | "DELETE";
-export type Callers = readonly ("owner" | "token" | "agent")[];
+/**
+ * On a server, an admin member is admitted wherever the owner is, and a member of role member
+ * wherever a token is (it acts within its scope) and where "member" is listed (api/auth.ts, admits).
+ */
+export type Callers = readonly ("owner" | "member" | "token" | "agent")[];
 
 /** The token operations, which exist only on a daemon or a server (the Vault's own take an instance). */
 export interface TokenOperations {

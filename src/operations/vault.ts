@@ -1,5 +1,5 @@
 import { AuthyError } from "../errors.js";
-import { actorName } from "../vault/types.js";
+import { actorName, actsAsOwner } from "../vault/types.js";
 import type { SlotInfo } from "../vault/key-slots.js";
 import { op } from "./operation.js";
 import { MAX_TEXT, shapes } from "./shapes.js";
@@ -31,15 +31,20 @@ export const vaultOperations = [
       const vault = vaultOf();
       const a = caller.actor;
       const who = actorName(a);
-      const agentName = a.kind === "agent" ? a.name : a.kind === "token" ? (a.agent ?? null) : null;
-      const agents = a.kind === "owner" ? (await vault.listAgents()).filter((g) => g.revokedAt === null).length : agentName === null ? 0 : 1;
+      // A member is named as added (`authy members add ana@example.com`); an agent, or a token of one, by the agent.
+      const name = a.kind === "member" || a.kind === "agent" ? a.name : a.kind === "token" ? (a.agent ?? who) : who;
+      const agents = actsAsOwner(a)
+        ? (await vault.listAgents()).filter((g) => g.revokedAt === null).length
+        : a.kind === "agent" || (a.kind === "token" && a.agent)
+          ? 1
+          : 0;
       const tenant = opts.serverName ?? "authy";
       return {
-        id: who,
-        email: who,
-        name: agentName ?? who,
+        id: a.kind === "member" || a.kind === "agent" ? a.id : who,
+        email: a.kind === "member" ? a.name : who,
+        name,
         kind: a.kind,
-        role: a.kind === "owner" ? "admin" : a.kind,
+        role: actsAsOwner(a) ? "admin" : a.kind === "member" ? a.role : a.kind,
         plan: PLAN,
         subscription_status: "active",
         secret_count: (await vault.listSecretPaths()).length,

@@ -40,7 +40,7 @@ export interface VaultRow {
 export type StateBucket =
   | { table: "secrets"; namespace: string; shard: number }
   | { table: "tokens" | "approvals"; shard: string }
-  | { table: "agents" | "policy" | "slots" | "settings" };
+  | { table: "agents" | "members" | "policy" | "slots" | "settings" };
 
 /** One row of a state bucket: its key (path, id or name; "" for the one-row tables) and its MAC. */
 export interface StateRow {
@@ -137,6 +137,24 @@ export interface AgentRow {
   scope: string;
   description: string;
   createdAt: number;
+  revokedAt: number | null;
+  mac: Uint8Array;
+}
+
+/** A member of a team server: a person with a role and a personal API key (src/vault/members.ts). */
+export interface MemberRow {
+  name: string;
+  /** Public lookup id, part of the member key; kept when the key is rotated. */
+  id: string;
+  /** HMAC of the key's secret part; the key itself is never stored. */
+  keyHash: Uint8Array;
+  /** `admin` or `member`. */
+  role: string;
+  /** A member's scope: a stored scope name or a compact scope ("" for an admin). */
+  scope: string;
+  createdAt: number;
+  /** When the current key was made (createdAt until the first rotation). */
+  keyCreatedAt: number;
   revokedAt: number | null;
   mac: Uint8Array;
 }
@@ -308,6 +326,10 @@ export interface StoreReader {
   getAgent(name: string): Promise<AgentRow | null>;
   getAgentById(id: string): Promise<AgentRow | null>;
   listAgents(): Promise<AgentRow[]>;
+  getMember(name: string): Promise<MemberRow | null>;
+  getMemberById(id: string): Promise<MemberRow | null>;
+  /** By name, in byte order. */
+  listMembers(): Promise<MemberRow[]>;
   getToken(id: string): Promise<TokenRow | null>;
   listTokens(): Promise<TokenRow[]>;
   getApproval(id: string): Promise<ApprovalRow | null>;
@@ -336,6 +358,8 @@ export interface StoreWriter extends StoreReader {
   putPolicy(row: PolicyRow): Promise<void>;
   putSettings(row: SettingsRow): Promise<void>;
   putAgent(row: AgentRow): Promise<void>;
+  /** Inserts, or replaces the member of the same name; an id held by another member is refused. */
+  putMember(row: MemberRow): Promise<void>;
   putToken(row: TokenRow): Promise<void>;
   /** Inserts, or replaces the row with the same id. */
   putApproval(row: ApprovalRow): Promise<void>;

@@ -116,6 +116,7 @@ export function approvalInfo(r: ApprovalRow, now: number): ApprovalInfo {
 export function principalOf(actor: Actor): string | null {
   switch (actor.kind) {
     case "owner":
+    case "member": // members are people: they decide requests, they are never asked
       return null;
     case "agent":
       return agentPrincipal(actor.name, actor.id);

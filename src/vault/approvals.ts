@@ -1,7 +1,7 @@
 import { randomId } from "../crypto/index.js";
 import { AuthyError } from "../errors.js";
 import type { ApprovalRow, StoreReader, StoreWriter } from "../store/store.js";
-import { requireOwner } from "./access.js";
+import { mayApprove, requireApprover, requireOwner } from "./access.js";
 import {
   APPROVAL_STATUSES,
   approvalInfo,
@@ -256,12 +256,13 @@ async function persistLapses(ctx: VaultContext, ids: string[]): Promise<void> {
 
 /** Every request, oldest first, optionally of one status (owner only). Not audited: it shows no secret, and `watch` polls it. */
 export async function listApprovals(ctx: VaultContext, opts: { status?: string } = {}): Promise<ApprovalInfo[]> {
-  requireOwner(ctx, "list approval requests");
+  // A member of role member sees the requests it may decide (its scope grants `approve` on the path).
+  if (ctx.actor.kind !== "member") requireOwner(ctx, "list approval requests");
   if (opts.status !== undefined && !(APPROVAL_STATUSES as readonly string[]).includes(opts.status)) {
     throw new AuthyError("INVALID_INPUT", `unknown status ${JSON.stringify(opts.status)}`, { hint: `one of ${APPROVAL_STATUSES.join(", ")}` });
   }
   const now = ctx.clock.now();
-  const rows = (await ctx.store.listApprovals()).map((r) => verifyApproval(ctx, r));
+  const rows = (await ctx.store.listApprovals()).map((r) => verifyApproval(ctx, r)).filter((r) => mayApprove(ctx, r.path));
   await persistLapses(
     ctx,
     rows.filter((r) => lapse(r, now)).map((r) => r.id),
@@ -278,6 +279,7 @@ export async function getApproval(ctx: VaultContext, id: string): Promise<Approv
   const row = verifyApproval(ctx, found);
   const principal = principalOf(ctx.actor);
   if (principal !== null && row.principal !== principal) throw noSuchRequest(id);
+  if (!mayApprove(ctx, row.path) && principal === null) throw noSuchRequest(id);
   const now = ctx.clock.now();
   if (lapse(row, now)) await persistLapses(ctx, [row.id]);
   return approvalInfo(row, now);
@@ -334,8 +336,23 @@ async function decide(
   return approvalInfo(updated, now);
 }
 
+/**
+ * Whether the actor may decide request `id`: the owner or an admin always; a member only where
+ * its scope grants `approve` on the request's path (refused and audited otherwise). Checked
+ * before the deciding transaction, which writes the refusal's audit entry of its own.
+ */
+async function checkApprover(ctx: VaultContext, id: string, action: string): Promise<void> {
+  if (ctx.actor.kind !== "member" || ctx.actor.role === "admin") {
+    requireOwner(ctx, "decide approval requests");
+    return;
+  }
+  const found = await ctx.store.getApproval(id);
+  if (!found) throw noSuchRequest(id);
+  await requireApprover(ctx, verifyApproval(ctx, found).path, action);
+}
+
 export async function approve(ctx: VaultContext, id: string, opts: ApproveOptions = {}): Promise<ApprovalInfo> {
-  requireOwner(ctx, "approve requests");
+  await checkApprover(ctx, id, "approval.approve");
   const note = checkReason(opts.reason, "--reason");
   const forMs = checkWindow(opts.forMs);
   return ctx.store.write(async (tx) => {
@@ -345,7 +362,7 @@ export async function approve(ctx: VaultContext, id: string, opts: ApproveOption
 }
 
 export async function deny(ctx: VaultContext, id: string, reason: string): Promise<ApprovalInfo> {
-  requireOwner(ctx, "deny requests");
+  await checkApprover(ctx, id, "approval.deny");
   const note = checkReason(reason, "--reason");
   if (note === "") throw new AuthyError("INVALID_INPUT", "a denial needs a reason", { hint: 'the agent is told it: --reason "not during the freeze"' });
   return ctx.store.write(async (tx) => {

@@ -1,6 +1,6 @@
 import { AuthyError } from "../errors.js";
 import type { VaultContext } from "./context.js";
-import type { SecretSummary } from "./types.js";
+import { actsAsOwner, type SecretSummary } from "./types.js";
 import { validatePath } from "./path.js";
 import { resolveScope } from "./policies.js";
 import { decide, type Scope } from "./policy/scope.js";
@@ -116,7 +116,7 @@ export async function planDispatch(
   listing: () => Promise<SecretSummary[]> = () => listAll(ctx, { recursive: true }),
 ): Promise<{ scope: Scope | null; plan: EnvReference[] }> {
   // A token or agent that asks for its own scope gets what that scope may read, as a listing would.
-  const own = req.ownScope && ctx.actor.kind !== "owner" ? ctx.actor.scope : null;
+  const own = req.ownScope && !actsAsOwner(ctx.actor) ? ctx.actor.scope : null;
   const scope = req.scope ? await resolveScope(ctx, req.scope) : own;
   const byName = new Map<string, EnvReference>();
   const add = (ref: EnvReference, fromScope: boolean) => {
@@ -137,7 +137,8 @@ export async function planDispatch(
     // A token running with a scope gets what both the scope and its own scope let it read;
     // names it may not read are left out silently, as a listing would.
     const actor = ctx.actor;
-    const actorMayRead = (path: string) => actor.kind === "owner" || (actor.kind === "token" && decide(actor.scope, path, "read").allowed);
+    const actorMayRead = (path: string) =>
+      actsAsOwner(actor) || ((actor.kind === "token" || actor.kind === "member") && decide(actor.scope, path, "read").allowed);
     for (const s of await listing()) {
       if (decide(scope, s.path, "read").allowed && actorMayRead(s.path)) add({ name: s.key, path: s.path, source: `scope ${scope.name}` }, true);
     }

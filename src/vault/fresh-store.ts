@@ -7,6 +7,7 @@ import type {
   AuditRow,
   CurrentRows,
   KeySlotRow,
+  MemberRow,
   PolicyRow,
   SecretRow,
   SettingsRow,
@@ -155,6 +156,15 @@ abstract class FreshReader implements StoreReader {
   }
   async listAgents(): Promise<AgentRow[]> {
     return this.checked(await this.inner.listAgents(), [{ table: "agents" }]);
+  }
+  async getMember(name: string): Promise<MemberRow | null> {
+    return this.checked(await this.inner.getMember(name), [{ table: "members" }]);
+  }
+  async getMemberById(id: string): Promise<MemberRow | null> {
+    return this.checked(await this.inner.getMemberById(id), [{ table: "members" }]);
+  }
+  async listMembers(): Promise<MemberRow[]> {
+    return this.checked(await this.inner.listMembers(), [{ table: "members" }]);
   }
   async getToken(id: string): Promise<TokenRow | null> {
     return this.checked(await this.inner.getToken(id), [shardBucket("tokens", id)]);
@@ -430,6 +440,10 @@ export class FreshWriter extends FreshReader implements StoreWriter {
   async putAgent(row: AgentRow): Promise<void> {
     await this.touch({ table: "agents" });
     await this.tx.putAgent(row);
+  }
+  async putMember(row: MemberRow): Promise<void> {
+    await this.touch({ table: "members" });
+    await this.tx.putMember(row);
   }
   async putToken(row: TokenRow): Promise<void> {
     await this.touch(shardBucket("tokens", row.id));

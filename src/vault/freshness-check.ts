@@ -32,7 +32,7 @@ export async function checkFreshness(ctx: VaultContext): Promise<string[]> {
   for (const s of await store.listSecrets()) add(secretRowBucket(s));
   for (const t of await store.listTokens()) add(shardBucket("tokens", t.id));
   for (const a of await store.listApprovals()) add(shardBucket("approvals", a.id));
-  for (const table of ["agents", "policy", "slots", "settings"] as const) add({ table });
+  for (const table of ["agents", "members", "policy", "slots", "settings"] as const) add({ table });
   const digests = new Map(stored.map((d) => [d.bucket, d.digest]));
   for (const b of buckets.values()) {
     try {

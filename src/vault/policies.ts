@@ -1,3 +1,4 @@
+import { actsAsOwner } from "./types.js";
 import { AuthyError } from "../errors.js";
 import type { VaultContext } from "./context.js";
 import type { Capability } from "./policy/capability.js";
@@ -63,7 +64,7 @@ export async function applyPolicy(ctx: VaultContext, yamlText: string, source: s
 export async function resolveScope(ctx: VaultContext, spec: string): Promise<Scope> {
   if (isCompactScope(spec)) return { name: spec, allow: parseCompactScope(spec), deny: [] };
   const actor = ctx.actor;
-  if (actor.kind !== "owner") {
+  if (!actsAsOwner(actor)) {
     if (spec === actor.scope.name) return actor.scope;
     await tryAudit(ctx, "scope.use.denied", "policy", { scope: spec.slice(0, MAX_AUDITED_SCOPE_NAME), reason: "not the caller's own scope" }, "denied");
     throw new AuthyError("ACCESS_DENIED", "a token can name only its own scope, or give a compact scope such as secrets:read:prod/*", {

@@ -1,6 +1,6 @@
 import { AuthyError, isAuthyError } from "../errors.js";
 import { authorize, mayRead } from "./access.js";
-import { needsApproval } from "./approval-rows.js";
+import { needsApproval, principalOf } from "./approval-rows.js";
 import { approvalRequired, passApprovals, writeNeed } from "./approvals.js";
 import { audit, tryAudit } from "./audit-log.js";
 import type { VaultContext } from "./context.js";
@@ -85,8 +85,10 @@ async function rotate(ctx: VaultContext, path: string, opts: RotateOptions): Pro
       charset: given?.charset ?? meta.generator?.charset ?? DEFAULT_GENERATOR.charset,
     };
     const reveal =
-      opts.reveal === "if-allowed" ? mayRead(ctx, p.path) && (ctx.actor.kind === "owner" || !needsApproval(meta.tier, "secret.read")) : opts.reveal === true;
-    if (opts.reveal === true && ctx.actor.kind !== "owner" && needsApproval(meta.tier, "secret.read")) {
+      opts.reveal === "if-allowed"
+        ? mayRead(ctx, p.path) && (principalOf(ctx.actor) === null || !needsApproval(meta.tier, "secret.read"))
+        : opts.reveal === true;
+    if (opts.reveal === true && principalOf(ctx.actor) !== null && needsApproval(meta.tier, "secret.read")) {
       throw new AuthyError("ACCESS_DENIED", `${p.path} is ${meta.tier}: its value is shown only after the owner's approval`, {
         hint: `rotate it without --show, then read it with \`authy secrets get ${p.path}\` (which asks for the approval)`,
       });

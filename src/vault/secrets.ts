@@ -8,7 +8,17 @@ import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
 import { encodeAttributes } from "./secret-attributes.js";
 import { checkVersionFresh, listedPaths, macListing, openSecretRow, parseListing, sealSecretRow, valueAad, verifyListing, versionInfo } from "./secret-rows.js";
-import { actorName, MAX_VALUE_BYTES, type SecretMeta, type SecretSummary, type SecretType, type SetOptions, type Tier, type VersionInfo } from "./types.js";
+import {
+  actorName,
+  actsAsOwner,
+  MAX_VALUE_BYTES,
+  type SecretMeta,
+  type SecretSummary,
+  type SecretType,
+  type SetOptions,
+  type Tier,
+  type VersionInfo,
+} from "./types.js";
 
 export { MAX_VALUE_BYTES };
 
@@ -310,7 +320,7 @@ export async function listSecretPaths(ctx: VaultContext, opts: ListOptions = {})
   const listed = namespaceFilter(opts);
   let paths = listedPaths(await readListing(ctx), { includeDeleted: opts.includeDeleted });
   if (listed) paths = paths.filter((p) => listed(p.slice(0, p.lastIndexOf("/"))));
-  return ctx.actor.kind === "owner" ? paths : paths.filter((p) => mayList(ctx, p));
+  return actsAsOwner(ctx.actor) ? paths : paths.filter((p) => mayList(ctx, p));
 }
 
 /**

@@ -34,7 +34,7 @@ export async function adoptState(ctx: VaultContext, store: FreshStore): Promise<
     // Failures not yet audited stay above the mark, for the unlock that follows to reconcile.
     const pending = (await tx.listUnlockFailures()).map((f) => f.id);
     tx.setUnlockMark(pending.length > 0 ? Math.min(...pending) - 1 : counter);
-    for (const b of [{ table: "agents" }, { table: "policy" }, { table: "slots" }, { table: "settings" }] as const) await tx.include(b);
+    for (const b of [{ table: "agents" }, { table: "members" }, { table: "policy" }, { table: "slots" }, { table: "settings" }] as const) await tx.include(b);
     for (const s of await tx.listSecrets()) await tx.include(secretRowBucket(s));
     for (const t of await tx.listTokens()) await tx.include(shardBucket("tokens", t.id));
     for (const a of await tx.listApprovals()) await tx.include(shardBucket("approvals", a.id));

@@ -20,7 +20,7 @@
  *                        the current version or older than the secret.
  *   tokens/<c>           tokens whose id ends in character c (32 shards: ids are base32)
  *   approvals/<c>        approvals whose id ends in c
- *   agents, policy, slots, settings
+ *   agents, members, policy, slots, settings
  * The text of a bucket is built here (bucketText) from the rows the store gives
  * (StoreReader.stateRows: each row's key and MAC, in the bucket's order).
  * Unlock failures are not in a bucket (they are recorded before any key is known); the unlock
@@ -36,7 +36,7 @@
  *   bucket text          = one line per row, joined by LF ("" for an empty bucket):
  *                          secrets: path US lowercase hex(row MAC), by path;
  *                          every other bucket: lowercase hex(row MAC), in the store's order
- *                          (tokens, approvals and slots by id, agents by name)
+ *                          (tokens, approvals and slots by id, agents and members by name)
  * An empty bucket has no digest row. US = U+001F.
  */
 import { constantTimeEqual, encodeFields, sha256 } from "../crypto/index.js";
@@ -62,7 +62,7 @@ export function bucketName(b: StateBucket): string {
 
 /** The bucket a stored digest names, or null for a name authy never writes. */
 export function parseBucketName(name: string): StateBucket | null {
-  if (name === "agents" || name === "policy" || name === "slots" || name === "settings") return { table: name };
+  if (name === "agents" || name === "members" || name === "policy" || name === "slots" || name === "settings") return { table: name };
   const cut = name.indexOf("/");
   if (cut === -1) return null;
   const table = name.slice(0, cut);

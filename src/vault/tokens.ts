@@ -1,3 +1,4 @@
+import { actsAsOwner } from "./types.js";
 import { constantTimeEqual, randomId, randomToken } from "../crypto/index.js";
 import { AuthyError, integrityError } from "../errors.js";
 import type { TokenRow } from "../store/store.js";
@@ -174,6 +175,15 @@ export async function createToken(ctx: VaultContext, opts: CreateTokenOptions): 
   let parent: string | null = null;
   let maxUses = opts.uses ?? null;
   const actor = ctx.actor;
+  if (actor.kind === "member" && actor.role === "member") {
+    // A member may hand its own work to a token, never more than its scope, never for an agent.
+    if (!isSubScope(opts.scope, actor.scope)) {
+      await tryAudit(ctx, "token.issue.denied", "token", { reason: "wider scope" }, "denied");
+      throw new AuthyError("ACCESS_DENIED", "a token can only be issued for a scope within the issuer's own", { hint: "ask an admin for a wider token" });
+    }
+    if (opts.agent !== undefined) throw new AuthyError("ACCESS_DENIED", "only an admin can issue a token for an agent");
+    agentName = null;
+  }
   if (actor.kind === "token" || actor.kind === "agent") {
     if (!isSubScope(opts.scope, actor.scope)) {
       await tryAudit(ctx, "token.issue.denied", "token", { reason: "wider scope" }, "denied");
@@ -198,7 +208,7 @@ export async function createToken(ctx: VaultContext, opts: CreateTokenOptions): 
       notices.push(`uses clamped to the ${left} left to the issuing token`);
     }
   }
-  if (agentName !== null && actor.kind === "owner") {
+  if (agentName !== null && actsAsOwner(actor)) {
     const row = await ctx.store.getAgent(agentName);
     const found = row ? openAgentRow(ctx, row) : null;
     if (!found || found.revokedAt !== null) throw new AuthyError("NOT_FOUND", `no agent ${agentName}`);
@@ -351,7 +361,7 @@ export async function revokeToken(ctx: VaultContext, id: string): Promise<TokenI
     const row = await tx.getToken(id);
     if (!row) throw new AuthyError("NOT_FOUND", `no token ${id}`, { hint: "see `authy tokens list`" });
     const t = open(ctx, row);
-    if (ctx.actor.kind !== "owner" && !(ctx.actor.kind === "token" && (ctx.actor.id === id || t.parent === ctx.actor.id))) {
+    if (!actsAsOwner(ctx.actor) && !(ctx.actor.kind === "token" && (ctx.actor.id === id || t.parent === ctx.actor.id))) {
       throw new AuthyError("ACCESS_DENIED", "only the owner can revoke other tokens");
     }
     const now = ctx.clock.now();

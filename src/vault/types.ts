@@ -21,14 +21,34 @@ import type { Generator, RotationPending } from "./secret-attributes.js";
  */
 export type Actor =
   | { kind: "owner" }
+  | AdminMember
+  | { kind: "member"; name: string; id: string; role: "member"; scope: Scope }
   /** `direct`: its key was presented to a route of a server that lets agent keys act within their scope (ApiOptions.agentKeysDirect). */
   | { kind: "agent"; name: string; id: string; scope: Scope; direct?: true }
   | { kind: "token"; id: string; agent?: string; agentId?: string; scope: Scope; expiresAt: number };
+
+/**
+ * A member of a team server (src/vault/members.ts) with the admin role: the owner's rights,
+ * under a name of its own in the audit log. A member of role `member` acts within its scope.
+ */
+export interface AdminMember {
+  kind: "member";
+  name: string;
+  id: string;
+  role: "admin";
+}
+
+/** Whether the actor holds the owner's rights: the owner itself, or an admin member of a server. */
+export function actsAsOwner(actor: Actor): actor is { kind: "owner" } | AdminMember {
+  return actor.kind === "owner" || (actor.kind === "member" && actor.role === "admin");
+}
 
 export function actorName(actor: Actor): string {
   switch (actor.kind) {
     case "owner":
       return "owner";
+    case "member":
+      return `member:${actor.name}`;
     case "agent":
       return `agent:${actor.name}`;
     case "token":

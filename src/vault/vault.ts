@@ -27,6 +27,7 @@ import type { Dispatch, DispatchRequest } from "./dispatch.js";
 import type { Capability } from "./policy/capability.js";
 import type { Decision, PolicyDocument, Scope, ScopeSandbox } from "./policy/scope.js";
 import type { AgentInfo, AgentKeyCheck } from "./agents.js";
+import type { AddMemberOptions, MemberInfo, MemberKeyCheck } from "./members.js";
 import type { CreateTokenOptions, TokenCheck, TokenInfo } from "./tokens.js";
 import * as approvals from "./approvals.js";
 import type { ApproveOptions } from "./approvals.js";
@@ -44,6 +45,7 @@ import type { MoveOptions } from "./move.js";
 const policies = () => import("./policies.js");
 const dispatching = () => import("./dispatch.js");
 const agents = () => import("./agents.js");
+const members = () => import("./members.js");
 const tokens = () => import("./tokens.js");
 const auditQuery = () => import("./audit-query.js");
 const rotating = () => import("./rotate.js");
@@ -181,6 +183,28 @@ export class Vault {
 
   verifyAgentKey(key: string): Promise<AgentKeyCheck> {
     return agents().then((m) => m.verifyAgentKey(this.ctx, key));
+  }
+
+  /** Adds a member of a team server (admin only); the key is shown once. */
+  addMember(name: string, opts: AddMemberOptions): Promise<{ member: MemberInfo; key: string }> {
+    return members().then((m) => m.addMember(this.ctx, name, opts));
+  }
+
+  listMembers(): Promise<MemberInfo[]> {
+    return members().then((m) => m.listMembers(this.ctx));
+  }
+
+  revokeMember(name: string): Promise<MemberInfo> {
+    return members().then((m) => m.revokeMember(this.ctx, name));
+  }
+
+  /** A new key for the acting member, or (an admin) for the member named. */
+  rotateMemberKey(name?: string): Promise<{ member: MemberInfo; key: string }> {
+    return members().then((m) => m.rotateMemberKey(this.ctx, name));
+  }
+
+  verifyMemberKey(key: string): Promise<MemberKeyCheck> {
+    return members().then((m) => m.verifyMemberKey(this.ctx, key));
   }
 
   resolveScope(spec: string): Promise<Scope> {

@@ -21,6 +21,16 @@ function whoami(caller: Caller): Record<string, unknown> {
       return caller.via === "session"
         ? { principal: "owner", kind: "owner", via: "session", why: "this process proved the exported owner session (AUTHY_SESSION)" }
         : { principal: "owner", kind: "owner", via: "terminal", why: "this process is in the terminal session that ran `authy unlock`" };
+    case "member":
+      return {
+        principal: `member ${a.name}`,
+        kind: "member",
+        member: a.name,
+        role: a.role,
+        ...(a.role === "member" ? { scope: a.scope.name } : {}),
+        via: "member-key",
+        why: `this process holds the personal key of member ${a.name} (authy login)`,
+      };
     case "agent":
       return {
         principal: `agent ${a.name}`,

@@ -142,6 +142,8 @@ function errorOf(body: unknown, fallback: string): AuthyError {
  * that would cost an unlock).
  */
 export async function whoami(ctx: CliContext): Promise<void> {
+  const server = ctx.server();
+  if (server) return (await import("./login.js")).serverWhoami(ctx, server);
   const token = process.env.AUTHY_TOKEN || undefined;
   const agentKey = process.env.AUTHY_AGENT_KEY || undefined;
   const session = process.env.AUTHY_SESSION || undefined;

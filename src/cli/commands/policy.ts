@@ -22,7 +22,7 @@ export async function show(ctx: CliContext): Promise<void> {
 
 export async function test(ctx: CliContext, scope: string, path: string, capability: string): Promise<number> {
   if (!isCapability(capability))
-    throw new AuthyError("INVALID_INPUT", `unknown capability ${JSON.stringify(capability)}`, { hint: "one of read, list, write, delete, rotate" });
+    throw new AuthyError("INVALID_INPUT", `unknown capability ${JSON.stringify(capability)}`, { hint: "one of read, list, write, delete, rotate, approve" });
   const vault = await ctx.client();
   const d = await vault.testPolicy(scope, path, capability);
   const why =

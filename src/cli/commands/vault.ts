@@ -13,7 +13,7 @@ import type { Vault } from "../../vault/vault.js";
 /** The core, loaded when a command needs it (scripts/bundle.mjs keeps it out of the CLI bundle). */
 const loadVault = async () => (await import("../../vault/vault.js")).Vault;
 
-function workFactor(s: string): number {
+export function workFactor(s: string): number {
   if (!/^\d+$/.test(s)) throw new AuthyError("INVALID_INPUT", `--work-factor must be a whole number, not ${JSON.stringify(s)}`);
   return Number(s);
 }
@@ -35,12 +35,16 @@ async function askNewPassphrase(): Promise<string> {
 }
 
 /** A new vault's passphrase: from the usual sources, or asked twice on a terminal. */
-async function newPassphrase(ctx: CliContext): Promise<string> {
+export async function newPassphrase(ctx: CliContext): Promise<string> {
   const fromEnv = ctx.opts.passphraseStdin || process.env.AUTHY_PASSPHRASE !== undefined || Boolean(process.env.AUTHY_PASSPHRASE_FILE);
   return fromEnv || !stdinIsTTY() ? ctx.passphrase() : askNewPassphrase();
 }
 
-export async function init(ctx: CliContext, flags: { recipient?: string[]; passphrase: boolean; workFactor: string }): Promise<void> {
+export async function init(
+  ctx: CliContext,
+  flags: { recipient?: string[]; passphrase: boolean; workFactor: string; database?: string; admin?: string },
+): Promise<void> {
+  if (flags.database !== undefined) return (await import("./init-database.js")).initDatabase(ctx, { ...flags, database: flags.database });
   const wf = workFactor(flags.workFactor);
   const recipients = flags.recipient ?? [];
   if (!flags.passphrase && recipients.length === 0) throw new AuthyError("INVALID_INPUT", "--no-passphrase needs at least one --recipient");
@@ -65,6 +69,8 @@ export async function init(ctx: CliContext, flags: { recipient?: string[]; passp
 }
 
 export async function status(ctx: CliContext): Promise<number> {
+  const server = ctx.server();
+  if (server) return (await import("./login.js")).serverStatus(ctx, server);
   const exists = await fs.lstat(ctx.vaultPath).catch(() => null);
   const s = exists ? await (await loadVault()).status(await ctx.openStore()) : { initialized: false, vaultId: null, createdAt: null, slots: [] };
   const { daemonStatus } = await import("../../daemon/control.js");

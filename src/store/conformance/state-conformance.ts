@@ -24,6 +24,7 @@ export function stateConformance(store: () => Store): void {
         { table: "tokens", shard: "a" },
         { table: "approvals", shard: "a" },
         { table: "agents" },
+        { table: "members" },
         { table: "policy" },
         { table: "slots" },
         { table: "settings" },

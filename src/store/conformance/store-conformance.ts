@@ -16,6 +16,7 @@ import type { Store } from "../store.js";
 import { agentConformance } from "./agent-conformance.js";
 import { approvalConformance } from "./approval-conformance.js";
 import { auditConformance } from "./audit-conformance.js";
+import { memberConformance } from "./member-conformance.js";
 import { rowConformance } from "./row-conformance.js";
 import { stateConformance } from "./state-conformance.js";
 import { transactionConformance } from "./transaction-conformance.js";
@@ -40,6 +41,7 @@ export function describeStoreConformance(name: string, makeStore: StoreFactory):
     rowConformance(store);
     auditConformance(store);
     agentConformance(store);
+    memberConformance(store);
     approvalConformance(store);
     transactionConformance(store);
     stateConformance(store);

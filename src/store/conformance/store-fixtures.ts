@@ -3,7 +3,7 @@
  * distinct values, so that a column swapped or dropped by an adapter shows up as a diff.
  */
 import { expect } from "vitest";
-import type { AgentRow, ApprovalRow, AuditRow, KeySlotRow, SecretRow, TokenRow, VaultRow, VersionRow } from "../store.js";
+import type { AgentRow, ApprovalRow, AuditRow, KeySlotRow, MemberRow, SecretRow, TokenRow, VaultRow, VersionRow } from "../store.js";
 
 /** Every byte value once, then every byte value again in reverse. */
 export function everyByte(): Uint8Array {
@@ -159,6 +159,21 @@ export function agentRow(name: string, over: Partial<AgentRow> = {}): AgentRow {
     scope: "prod-read",
     description: `agent ${name}`,
     createdAt: 1_700_000_000_005,
+    revokedAt: null,
+    mac: tag(),
+    ...over,
+  };
+}
+
+export function memberRow(name: string, over: Partial<MemberRow> = {}): MemberRow {
+  return {
+    name,
+    id: `mid-${name}`,
+    keyHash: noise(32, name.length + 29),
+    role: "member",
+    scope: "deploy",
+    createdAt: 1_700_000_000_007,
+    keyCreatedAt: 1_700_000_000_009,
     revokedAt: null,
     mac: tag(),
     ...over,

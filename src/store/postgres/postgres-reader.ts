@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type {
   AgentRow,
+  MemberRow,
   ApprovalQuery,
   ApprovalRow,
   AuditChainRow,
@@ -124,6 +125,18 @@ const toAgent = (r: Row): AgentRow => ({
   mac: bytes(r.mac),
 });
 
+const toMember = (r: Row): MemberRow => ({
+  name: text(r.name),
+  id: text(r.id),
+  keyHash: bytes(r.key_hash),
+  role: text(r.role),
+  scope: text(r.scope),
+  createdAt: num(r.created_at),
+  keyCreatedAt: num(r.key_created_at),
+  revokedAt: numOrNull(r.revoked_at),
+  mac: bytes(r.mac),
+});
+
 const toToken = (r: Row): TokenRow => ({
   id: text(r.id),
   secretHash: bytes(r.secret_hash),
@@ -195,6 +208,7 @@ const AUDIT_CHAIN_SQL =
 const STATE_SQL = {
   secrets: "SELECT path AS key, mac FROM secrets WHERE namespace = $1 AND shard = $2 ORDER BY path",
   agents: "SELECT name AS key, mac FROM agents ORDER BY name",
+  members: "SELECT name AS key, mac FROM members ORDER BY name",
   slots: "SELECT id AS key, mac FROM key_slots ORDER BY id",
   policy: "SELECT '' AS key, mac FROM policy",
   settings: "SELECT '' AS key, mac FROM settings",
@@ -368,6 +382,20 @@ export class PostgresReader implements StoreReader {
 
   async listAgents(): Promise<AgentRow[]> {
     return (await this.rows("reading agents", "SELECT * FROM agents ORDER BY name")).map(toAgent);
+  }
+
+  async getMember(name: string): Promise<MemberRow | null> {
+    const r = await this.one("reading a member", "SELECT * FROM members WHERE name = $1", [name]);
+    return r ? toMember(r) : null;
+  }
+
+  async getMemberById(id: string): Promise<MemberRow | null> {
+    const r = await this.one("reading a member", "SELECT * FROM members WHERE id = $1", [id]);
+    return r ? toMember(r) : null;
+  }
+
+  async listMembers(): Promise<MemberRow[]> {
+    return (await this.rows("reading members", "SELECT * FROM members ORDER BY name")).map(toMember);
   }
 
   async getToken(id: string): Promise<TokenRow | null> {

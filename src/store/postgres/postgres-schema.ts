@@ -171,6 +171,21 @@ export const MIGRATIONS: readonly string[] = [
     digest BYTEA NOT NULL
   );
   `,
+  // 2: members of a team server (src/vault/members.ts): people with a role and a personal
+  // API key, stored as an HMAC; the id is the key's public part and survives a rotation.
+  `
+  CREATE TABLE members (
+    name           TEXT COLLATE "C" PRIMARY KEY,
+    id             TEXT COLLATE "C" NOT NULL UNIQUE,
+    key_hash       BYTEA  NOT NULL,
+    role           TEXT COLLATE "C" NOT NULL,
+    scope          TEXT COLLATE "C" NOT NULL,
+    created_at     BIGINT NOT NULL,
+    key_created_at BIGINT NOT NULL,
+    revoked_at     BIGINT,
+    mac            BYTEA  NOT NULL
+  );
+  `,
 ];
 
 /** Bookkeeping of applied migrations: one row each, with who applied it (a test reads it). */

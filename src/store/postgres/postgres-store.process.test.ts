@@ -16,6 +16,7 @@ import { createTestDatabase, type TestDatabase } from "../../../test/setup/postg
 import { systemClock } from "../../vault/clock.js";
 import { Vault } from "../../vault/vault.js";
 import { openPostgresStore, type PostgresStore } from "./postgres-store.js";
+import { MIGRATIONS } from "./postgres-schema.js";
 
 const PASSPHRASE = "shared vault";
 let dir: string;
@@ -135,12 +136,13 @@ describe("PostgresStore across OS processes", () => {
     expect(await Promise.all(ws.map((w) => w.send({})))).toEqual([{ opened: true }, { opened: true }, { opened: true }]);
     expect(await Promise.all(ws.map((w) => w.done))).toEqual([0, 0, 0]);
     const applied = await query<{ version: number; applied_by: string }>(db.url, "SELECT version, applied_by FROM authy_migrations ORDER BY version");
-    expect(applied.map((m) => m.version)).toEqual([1]);
+    expect(applied.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
     expect(ws.map((w) => `pid ${w.child.pid}`)).toContain(applied[0]!.applied_by);
+    expect(new Set(applied.map((m) => m.applied_by)).size).toBe(1);
     // And a later open finds nothing to do.
     const again = await openPostgresStore(db.url);
     await again.close();
-    expect(await query(db.url, "SELECT version FROM authy_migrations")).toHaveLength(1);
+    expect(await query(db.url, "SELECT version FROM authy_migrations")).toHaveLength(MIGRATIONS.length);
   });
 
   it("keeps the audit log one chain, with no fork and no gap, when three processes append at once", async () => {

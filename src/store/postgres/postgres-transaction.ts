@@ -2,6 +2,7 @@ import { AuthyError } from "../../errors.js";
 import {
   stateShard,
   type AgentRow,
+  type MemberRow,
   type ApprovalRow,
   type AuditRow,
   type KeySlotRow,
@@ -216,6 +217,17 @@ export class PostgresTransaction extends PostgresReader implements StoreWriter {
         "ON CONFLICT (name) DO UPDATE SET id = excluded.id, key_hash = excluded.key_hash, scope = excluded.scope, description = excluded.description, " +
         "created_at = excluded.created_at, revoked_at = excluded.revoked_at, mac = excluded.mac",
       [r.name, r.id, r.keyHash, r.scope, r.description, r.createdAt, r.revokedAt, r.mac],
+    );
+  }
+
+  async putMember(r: MemberRow): Promise<void> {
+    // An upsert on name: an id held by another member violates UNIQUE and fails, as it must.
+    await this.exec(
+      "writing a member",
+      "INSERT INTO members (name, id, key_hash, role, scope, created_at, key_created_at, revoked_at, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) " +
+        "ON CONFLICT (name) DO UPDATE SET id = excluded.id, key_hash = excluded.key_hash, role = excluded.role, scope = excluded.scope, " +
+        "created_at = excluded.created_at, key_created_at = excluded.key_created_at, revoked_at = excluded.revoked_at, mac = excluded.mac",
+      [r.name, r.id, r.keyHash, r.role, r.scope, r.createdAt, r.keyCreatedAt, r.revokedAt, r.mac],
     );
   }
 

@@ -247,4 +247,19 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX secrets_by_namespace ON secrets (namespace);
   CREATE INDEX secrets_by_shard ON secrets (namespace, shard);
   `,
+  // 10: members of a team server (src/vault/members.ts): people with a role and a personal
+  // API key, stored as an HMAC; the id is the key's public part and survives a rotation.
+  `
+  CREATE TABLE members (
+    name           TEXT    PRIMARY KEY,
+    id             TEXT    NOT NULL UNIQUE,
+    key_hash       BLOB    NOT NULL,
+    role           TEXT    NOT NULL,
+    scope          TEXT    NOT NULL,
+    created_at     INTEGER NOT NULL,
+    key_created_at INTEGER NOT NULL,
+    revoked_at     INTEGER,
+    mac            BLOB    NOT NULL
+  ) STRICT;
+  `,
 ];

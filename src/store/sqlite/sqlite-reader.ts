@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import type {
   AgentRow,
+  MemberRow,
   ApprovalQuery,
   ApprovalRow,
   AuditChainRow,
@@ -54,6 +55,20 @@ function toAgent(r: Row): AgentRow {
     scope: text(r.scope),
     description: text(r.description),
     createdAt: num(r.created_at),
+    revokedAt: numOrNull(r.revoked_at),
+    mac: bytes(r.mac),
+  };
+}
+
+function toMember(r: Row): MemberRow {
+  return {
+    name: text(r.name),
+    id: text(r.id),
+    keyHash: bytes(r.key_hash),
+    role: text(r.role),
+    scope: text(r.scope),
+    createdAt: num(r.created_at),
+    keyCreatedAt: num(r.key_created_at),
     revokedAt: numOrNull(r.revoked_at),
     mac: bytes(r.mac),
   };
@@ -231,6 +246,7 @@ const LISTING_SQL = "SELECT group_concat(listing, char(10)) FROM (SELECT listing
 const STATE_SQL = {
   secrets: "SELECT path AS key, mac FROM secrets WHERE namespace = ? AND shard = ? ORDER BY path",
   agents: "SELECT name AS key, mac FROM agents ORDER BY name",
+  members: "SELECT name AS key, mac FROM members ORDER BY name",
   slots: "SELECT id AS key, mac FROM key_slots ORDER BY id",
   policy: "SELECT '' AS key, mac FROM policy",
   settings: "SELECT '' AS key, mac FROM settings",
@@ -390,6 +406,20 @@ export class SqliteReader implements StoreReader {
 
   async listAgents(): Promise<AgentRow[]> {
     return (this.run("reading agents", (c) => c.stmt("SELECT * FROM agents ORDER BY name").all()) as Row[]).map(toAgent);
+  }
+
+  async getMember(name: string): Promise<MemberRow | null> {
+    const r = this.run("reading a member", (c) => c.stmt("SELECT * FROM members WHERE name = ?").get(name) as Row | undefined);
+    return r ? toMember(r) : null;
+  }
+
+  async getMemberById(id: string): Promise<MemberRow | null> {
+    const r = this.run("reading a member", (c) => c.stmt("SELECT * FROM members WHERE id = ?").get(id) as Row | undefined);
+    return r ? toMember(r) : null;
+  }
+
+  async listMembers(): Promise<MemberRow[]> {
+    return (this.run("reading members", (c) => c.stmt("SELECT * FROM members ORDER BY name").all()) as Row[]).map(toMember);
   }
 
   async getToken(id: string): Promise<TokenRow | null> {

@@ -1,4 +1,4 @@
-import type { AgentRow, ApprovalRow, AuditRow, KeySlotRow, PolicyRow, SecretRow, SettingsRow, StoreWriter, TokenRow, VaultRow, VersionRow } from "../store.js";
+import type { AgentRow, ApprovalRow, AuditRow, KeySlotRow, MemberRow, PolicyRow, SecretRow, SettingsRow, StoreWriter, TokenRow, VaultRow, VersionRow } from "../store.js";
 import { AuthyError } from "../../errors.js";
 import { Connection, SqliteReader } from "./sqlite-reader.js";
 
@@ -183,6 +183,19 @@ export class SqliteTransaction extends SqliteReader implements StoreWriter {
             "description = excluded.description, created_at = excluded.created_at, revoked_at = excluded.revoked_at, mac = excluded.mac",
         )
         .run(r.name, r.id, r.keyHash, r.scope, r.description, r.createdAt, r.revokedAt, r.mac),
+    );
+  }
+
+  async putMember(r: MemberRow): Promise<void> {
+    this.run("writing a member", (c) =>
+      c
+        // An upsert on name (as putAgent): an id held by another member must fail, not replace it.
+        .stmt(
+          "INSERT INTO members (name, id, key_hash, role, scope, created_at, key_created_at, revoked_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) " +
+            "ON CONFLICT (name) DO UPDATE SET id = excluded.id, key_hash = excluded.key_hash, role = excluded.role, scope = excluded.scope, " +
+            "created_at = excluded.created_at, key_created_at = excluded.key_created_at, revoked_at = excluded.revoked_at, mac = excluded.mac",
+        )
+        .run(r.name, r.id, r.keyHash, r.role, r.scope, r.createdAt, r.keyCreatedAt, r.revokedAt, r.mac),
     );
   }
 

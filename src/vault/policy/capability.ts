@@ -1,5 +1,8 @@
-/** What a rule may grant. `list` reveals names only; `read` reveals values. */
-export const CAPABILITIES = ["read", "list", "write", "delete", "rotate"] as const;
+/**
+ * What a rule may grant. `list` reveals names only; `read` reveals values; `approve` lets a
+ * server member (role member) decide approval requests for the path (tokens never decide any).
+ */
+export const CAPABILITIES = ["read", "list", "write", "delete", "rotate", "approve"] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 export function isCapability(value: unknown): value is Capability {

@@ -19,7 +19,7 @@ const B = `scopes:
         path: "a/**"
     deny:
       - path: a/ROOT
-        capabilities: [rotate, delete, write, list, read]
+        capabilities: [approve, rotate, delete, write, list, read]
     description: first
   zeta:
     allow: [{ capabilities: [read, list], path: z/* }]
@@ -34,7 +34,7 @@ describe("canonicalPolicyJson", () => {
     expect(canonicalPolicyJson(parsePolicyYaml(A))).toBe(
       '{"v":1,"scopes":[' +
         '{"name":"alpha","description":"first","allow":[{"path":"a/**","capabilities":["read","write"]}],' +
-        '"deny":[{"path":"a/ROOT","capabilities":["read","list","write","delete","rotate"]}]},' +
+        '"deny":[{"path":"a/ROOT","capabilities":["read","list","write","delete","rotate","approve"]}]},' +
         '{"name":"zeta","allow":[{"path":"z/*","capabilities":["read","list"]}],"deny":[]}]}',
     );
   });
