@@ -203,6 +203,22 @@ describe.each(["sqlite", "postgres"] as const)("the real `ass` 1.0.0 against aut
       ["agent:ci", "production/TLS_CERT"],
       ["member:ana@example.com", "production/SESSION_SECRET"],
     ]);
+    if (hasTmux) {
+      // authy's own `secrets list` (a table, on a terminal) marks it too.
+      const token = /(authy_tk_\S+)/.exec(ok(await ass(f, ["tokens", "issue", "-s", "read:secrets", "--ttl", "900"], ci())).stdout)![1]!;
+      const t = new Terminal(f.dir, path.join(f.dir, "home"), "authy secrets list production", {
+        env: { AUTHY_API_URL: f.served.url, AUTHY_TOKEN: token },
+        cols: 140,
+      });
+      try {
+        const screen = await t.waitFor(/\[exit \d+\]/);
+        expect(screen).toMatch(/production\/TLS_CERT \(rotation pending\)\s+certificate/);
+        expect(screen).toMatch(/production\/OPENAI_API_KEY\s+api_key/);
+        expect(screen).toContain("[exit 0]");
+      } finally {
+        t.close();
+      }
+    }
     // A new value written by hand ends the pending rotation.
     ok(await ass(f, ["secrets", "set", "production/TLS_CERT", "-t", "certificate", "--tier", "standard"], admin(), "-----BEGIN CERTIFICATE----- 2\r"));
     const after = json<{ items: { key: string; rotation_pending: boolean }[] }>(await ass(f, ["secrets", "list", "production", "--json"], admin()));
