@@ -130,6 +130,11 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       throw missingCredentials();
     }
     opts.onActivity?.();
+    if (caller.actor.kind === "agent" && opts.agentKeysDirect && (callers.includes("agent") || callers.includes("token"))) {
+      // The exchange done here, for this one request: the agent acts within its own scope, as itself.
+      const actor = { ...caller.actor, direct: true as const };
+      caller = { actor, vault: opts.vault()?.as(actor) ?? null };
+    }
     if (!admits(callers, caller.actor)) {
       await refusals.note({
         actor: actorName(caller.actor),

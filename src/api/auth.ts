@@ -171,6 +171,7 @@ async function authenticateMember(owner: Vault, bearer: string, refuse: (actor: 
  * a member of role member where members are listed or wherever a token is (within its scope).
  */
 export function admits(callers: readonly ActorKind[], actor: Actor): boolean {
+  if (actor.kind === "agent" && actor.direct) return callers.includes("agent") || callers.includes("token");
   if (actor.kind === "member") return callers.includes(actor.role === "admin" ? "owner" : "member") || (actor.role === "member" && callers.includes("token"));
   return callers.includes(actor.kind);
 }

@@ -37,6 +37,12 @@ export function registerJsonParser(app: FastifyInstance, maxDepth: number): void
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
     const text = body as string;
+    // An empty body under a JSON content type is no body: clients (the Agent Secret Store's
+    // `ass`) send the header on every request, bodyless POSTs included.
+    if (text === "") {
+      done(null, undefined);
+      return;
+    }
     if (jsonNestingExceeds(text, maxDepth)) {
       const refused = new ApiError(400, "INVALID_INPUT", `request body is nested deeper than ${maxDepth} levels`);
       refusedBodies.add(refused);

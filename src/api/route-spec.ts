@@ -24,6 +24,15 @@ export interface ApiOptions {
   peer?(req: FastifyRequest): unknown;
   /** Whether a caller with no credential is the owner by the process it is (the daemon: its terminal session). */
   isOwnerPeer?(peer: unknown): boolean;
+  /**
+   * An agent key may be used directly on routes for tokens, within the agent's scope and
+   * audited as the agent (a CI job that holds only `ASS_AGENT_KEY`). The team server (`authy
+   * serve`) turns it on; the daemon leaves it off: locally a running agent holds a token
+   * (`authy run`), never its key, and the key's only use is the exchange.
+   */
+  agentKeysDirect?: boolean;
+  /** The server's name: the tenant in `GET /v1/me` (default "authy"; `authy serve` gives its host name). */
+  serverName?: string;
   /** Tokens bound to one process tree (`run --pass-token`); only the daemon has them. */
   processTokens?: ProcessTokenPolicy;
   /** Told about a refusal on a route that audits its refusals (`authy lock` by a non-owner). */

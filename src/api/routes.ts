@@ -59,6 +59,7 @@ function routesOf(op: Operation, deps: RouteDeps): RouteSpec[] {
       body: body ? parse(body, req.body, op.what ?? "request") : req.body,
       server: deps,
       peer: () => deps.opts.peer?.(req) ?? null,
+      headers: req.headers,
     });
     if (op.created) reply.code(201);
     return out;

@@ -353,6 +353,7 @@ describe("the client is light", () => {
     // The table of operations comes with it (its client halves; its zod schemas are functions
     // only the server calls), and the few leaf modules of the core that its entries name.
     expect(deps).toEqual([
+      "api/http-status.ts",
       "api/wire.ts",
       "client/http-client.ts",
       "client/http-transport.ts",
@@ -363,6 +364,7 @@ describe("the client is light", () => {
       "node:net",
       "operations/access.ts",
       "operations/approvals.ts",
+      "operations/ass.ts",
       "operations/audit.ts",
       "operations/env.ts",
       "operations/index.ts",

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 import type { ApprovalInfo } from "../vault/approval-rows.js";
+import type { RotationRequest } from "../vault/approval-settings.js";
 
 /**
  * Desktop notifications through `notify-send` (libnotify), where it is installed. Arguments
@@ -37,9 +38,13 @@ function desktopMessage(a: ApprovalInfo): { title: string; body: string } {
   };
 }
 
+export function rotationMessage(r: RotationRequest): { title: string; body: string } {
+  return { title: `authy: rotation of ${r.path} requested`, body: `${r.by} asked; authy cannot generate it\nauthy secrets set ${r.path}` };
+}
+
 /** Shows the notification; resolves with an error message, or null when it was shown. */
-export function desktopNotify(program: string, a: ApprovalInfo): Promise<string | null> {
-  const { title, body } = desktopMessage(a);
+export function desktopNotify(program: string, a: ApprovalInfo | { title: string; body: string }): Promise<string | null> {
+  const { title, body } = "title" in a ? a : desktopMessage(a);
   return new Promise((resolve) => {
     execFile(program, ["--app-name=authy", "--urgency=normal", "--", title, body], { timeout: DESKTOP_TIMEOUT_MS, windowsHide: true }, (e) =>
       resolve(e ? e.message.split("\n")[0]! : null),

@@ -1,8 +1,9 @@
 import type { ApprovalInfo } from "../vault/approval-rows.js";
 import type { ApprovalNotifier, ApprovalSettings } from "../vault/approvals.js";
 import type { VaultSettings } from "../vault/settings.js";
-import { desktopNotify, findOnPath, NOTIFY_SEND } from "./desktop.js";
-import { postWebhook, webhookPayload, type WebhookOptions } from "./webhook.js";
+import type { RotationRequest } from "../vault/approval-settings.js";
+import { desktopNotify, findOnPath, NOTIFY_SEND, rotationMessage } from "./desktop.js";
+import { postWebhook, rotationPayload, webhookPayload, type WebhookOptions } from "./webhook.js";
 
 /**
  * The notifier the daemon (or server) hands to the core: for each new approval request, a
@@ -54,6 +55,23 @@ export function createNotifier(opts: NotifierOptions = {}): Notifier {
         track(
           desktopNotify(desktop, a).then((err) => {
             if (err !== null) report(`desktop notification for ${a.id} failed: ${err}`);
+          }),
+        );
+      }
+    },
+    rotationRequested(r: RotationRequest, notify: VaultSettings["notify"]): void {
+      const desktop = notify.desktop ? (notifySend ??= findOnPath(NOTIFY_SEND, opts.pathVar)) : null;
+      if (notify.webhook !== null) {
+        track(
+          postWebhook(notify.webhook, rotationPayload(r), opts.webhook).then((res) => {
+            if (!res.ok) report(`webhook for the rotation of ${r.path} failed after ${res.attempts} attempt(s): ${res.error}`);
+          }),
+        );
+      }
+      if (desktop !== null) {
+        track(
+          desktopNotify(desktop, rotationMessage(r)).then((err) => {
+            if (err !== null) report(`desktop notification for the rotation of ${r.path} failed: ${err}`);
           }),
         );
       }

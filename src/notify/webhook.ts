@@ -1,4 +1,5 @@
 import type { ApprovalInfo } from "../vault/approval-rows.js";
+import type { RotationRequest } from "../vault/approval-settings.js";
 
 /**
  * Webhook notifications: one JSON POST per new approval request, retried a bounded number of
@@ -50,6 +51,22 @@ export function webhookPayload(a: ApprovalInfo): Record<string, unknown> {
     approve: `authy approvals approve ${a.id}`,
     deny: `authy approvals deny ${a.id} --reason …`,
     text: `authy: ${who} wants to ${verbOf(a)} ${a.path} (${a.tier})${a.reason ? `: ${a.reason}` : ""} — authy approvals approve ${a.id}`,
+  };
+}
+
+/**
+ * A rotation asked for of a secret authy cannot make a new value for (set by hand):
+ *   { "event": "secret.rotation_pending", "path": "prod/STRIPE_KEY", "by": "agent:ci",
+ *     "at": ISO, "set": "authy secrets set prod/STRIPE_KEY", "text": one line }
+ */
+export function rotationPayload(r: RotationRequest): Record<string, unknown> {
+  return {
+    event: "secret.rotation_pending",
+    path: r.path,
+    by: r.by,
+    at: new Date(r.at).toISOString(),
+    set: `authy secrets set ${r.path}`,
+    text: `authy: ${r.by} asked to rotate ${r.path}, which authy cannot generate — issue a new value and \`authy secrets set ${r.path}\``,
   };
 }
 

@@ -6,6 +6,7 @@ import type { AgentInfo } from "../vault/agents.js";
 import type { Scope } from "../vault/policy/scope.js";
 import type { TokenInfo } from "../vault/tokens.js";
 import type { Vault } from "../vault/vault.js";
+import { agentScopeSpec, areScopeWords, assAgent, narrowedScope, withoutAss } from "./ass.js";
 import { op, type IssuedToken } from "./operation.js";
 import { shapes } from "./shapes.js";
 
@@ -33,14 +34,38 @@ async function scopeFor(vault: Vault, caller: Caller, spec: string | undefined, 
 
 const items = <T>(json: { items: T }): T => json.items;
 
+/** An agent as both clients read it: authy's fields, and the Agent Secret Store's (its rules, its last request). */
+async function agentBoth(vault: Vault, a: AgentInfo, withActivity: boolean) {
+  let rules = null;
+  try {
+    rules = (await vault.resolveScope(a.scope)).allow;
+  } catch {
+    // A scope since removed from the policy: the agent can do nothing, which is what an empty list says.
+  }
+  const last = withActivity && a.revokedAt === null ? (await vault.queryAudit({ agent: a.name, limit: 1 })).entries[0]?.ts : undefined;
+  // Server side only: authy's client, which loads this table, never loads the agents module.
+  const { AGENT_KEY_PREFIX } = await import("../vault/agents.js");
+  return { ...a, ...assAgent(a, rules, last ?? null, AGENT_KEY_PREFIX) };
+}
+
+/** The agent a URL names: by name, else (the Agent Secret Store's `ass agents revoke <id>`) by id. */
+async function agentNamed(vault: Vault, nameOrId: string): Promise<string> {
+  const agents = await vault.listAgents();
+  if (agents.some((a) => a.name === nameOrId)) return nameOrId;
+  return agents.find((a) => a.id === nameOrId && a.revokedAt === null)?.name ?? nameOrId;
+}
+
 export const accessOperations = [
   op({
     name: "listAgents",
     method: "GET",
     path: "/v1/agents",
     callers: ["owner"],
-    result: items<AgentInfo[]>,
-    decode: async ({ vault }) => ({ items: await vault().listAgents() }),
+    result: (json: { items: AgentInfo[] }) => json.items.map(withoutAss),
+    decode: async ({ vault }) => {
+      const v = vault();
+      return { items: await Promise.all((await v.listAgents()).map((a) => agentBoth(v, a, true))) };
+    },
   }),
   op({
     name: "createAgent",
@@ -48,11 +73,28 @@ export const accessOperations = [
     path: "/v1/agents",
     callers: ["owner"],
     created: true,
-    body: (z) => z.strictObject({ name: z.string(), scope: z.string(), description: shapes(z).text.optional() }),
+    // The Agent Secret Store sends `allowed_namespaces` and `allowed_scopes` (its scope words) instead of a scope.
+    body: (z) =>
+      z.strictObject({
+        name: z.string(),
+        scope: z.string().optional(),
+        allowed_namespaces: z.array(z.string().max(255)).max(256).optional(),
+        allowed_scopes: z.array(z.string().max(64)).max(16).optional(),
+        description: shapes(z).text.optional(),
+      }),
     what: "agent",
     encode: (name, o) => ({ body: { name, scope: o.scope, description: o.description } }),
-    decode: async ({ vault, body: b }) =>
-      vault().createAgent(b.name, { scope: b.scope, ...(b.description === undefined ? {} : { description: b.description }) }),
+    result: (json: { agent: AgentInfo; key: string }) => ({ agent: withoutAss(json.agent), key: json.key }),
+    decode: async ({ vault, body: b }) => {
+      const words = b.allowed_namespaces !== undefined || b.allowed_scopes !== undefined;
+      if (words === (b.scope !== undefined)) throw new AuthyError("INVALID_INPUT", "give a scope, or allowed_namespaces and allowed_scopes");
+      const scope = b.scope ?? agentScopeSpec(b.allowed_namespaces ?? [], b.allowed_scopes ?? []);
+      const v = vault();
+      const made = await v.createAgent(b.name, { scope, ...(b.description === undefined ? {} : { description: b.description }) });
+      const agent = await agentBoth(v, made.agent, false);
+      // The Agent Secret Store's client reads the new agent at the top level, its key as api_key.
+      return { agent, key: made.key, ...agent, api_key: made.key };
+    },
   }),
   op({
     // Its tokens stop working at once.
@@ -61,7 +103,11 @@ export const accessOperations = [
     path: "/v1/agents/:name",
     callers: ["owner"],
     encode: (name) => ({ params: { name } }),
-    decode: async ({ vault, params }) => vault().revokeAgent(params.name!),
+    result: withoutAss<AgentInfo>,
+    decode: async ({ vault, params }) => {
+      const v = vault();
+      return agentBoth(v, await v.revokeAgent(await agentNamed(v, params.name!)), false);
+    },
   }),
   op({
     // The exchange: an agent key (or the owner, or a token) gets a new short-lived token.
@@ -110,7 +156,10 @@ export const accessOperations = [
       onlyOne("ttl and ttlMs", b.ttl, b.ttlMs);
       onlyOne("uses and max_uses", b.uses, b.max_uses);
       onlyOne("label and description", b.label, b.description);
-      const spec = b.scope ?? (Array.isArray(b.scopes) ? b.scopes.join(",") : b.scopes);
+      const list = typeof b.scopes === "string" ? [b.scopes] : b.scopes;
+      // The Agent Secret Store's words (`read:secrets`): the caller's own scope narrowed to them.
+      const words = list !== undefined && areScopeWords(list) ? list : null;
+      const spec = words ? undefined : (b.scope ?? list?.join(","));
       const ttlMs = b.ttlMs ?? (typeof b.ttl === "number" ? b.ttl * 1000 : typeof b.ttl === "string" ? parseDuration(b.ttl) : undefined);
       const vault = vaultOf();
       if (b.relayed && !b.processTree) throw new AuthyError("INVALID_INPUT", "a relayed token is a process-tree token: give processTree too");
@@ -118,7 +167,7 @@ export const accessOperations = [
         throw new AuthyError("INVALID_INPUT", "a token for a process tree needs a pid and the local daemon");
       }
       const { token, secret, notices } = await vault.createToken({
-        scope: await scopeFor(vault, caller, spec, b.agent),
+        scope: words ? narrowedScope(actsAsOwner(caller.actor) ? null : caller.actor.scope, words) : await scopeFor(vault, caller, spec, b.agent),
         ttlMs,
         uses: b.uses ?? b.max_uses,
         agent: b.agent,
@@ -134,7 +183,9 @@ export const accessOperations = [
         // Agent Secret Store's clients read an ISO time under this name.
         expires_at: new Date(token.expiresAt).toISOString(),
         scope: token.scope.name,
+        scopes: words ?? [token.scope.name],
         agent: token.agent,
+        agent_id: token.agent,
         maxUses: token.maxUses,
         notices,
       };

@@ -1,6 +1,7 @@
 import { AuthyError } from "../errors.js";
 import { parseDuration } from "../formats/duration.js";
 import { APPROVAL_STATUSES, type ApprovalInfo } from "../vault/approval-info.js";
+import { assApproval, withoutAss } from "./ass.js";
 import { op, type Zod } from "./operation.js";
 
 /**
@@ -19,7 +20,9 @@ function approveOptions(b: { reason?: string | undefined; for?: string | undefin
   return { ...(b.reason === undefined ? {} : { reason: b.reason }), ...(forMs === undefined ? {} : { forMs }) };
 }
 
-const items = (json: { items: ApprovalInfo[] }) => json.items;
+const items = (json: { items: ApprovalInfo[] }) => json.items.map(withoutAss);
+/** A request as both clients read it (ass.ts). */
+const both = (a: ApprovalInfo) => ({ ...a, ...assApproval(a) });
 
 export const approvalOperations = [
   op({
@@ -30,7 +33,7 @@ export const approvalOperations = [
     query: (z) => z.strictObject({ status: z.enum(APPROVAL_STATUSES).optional() }),
     encode: (o = {}) => ({ query: { status: o.status } }),
     result: items,
-    decode: async ({ vault, query }) => ({ items: await vault().listApprovals(query.status === undefined ? {} : { status: query.status }) }),
+    decode: async ({ vault, query }) => ({ items: (await vault().listApprovals(query.status === undefined ? {} : { status: query.status })).map(both) }),
   }),
   op({
     name: "approveAll",
@@ -41,7 +44,7 @@ export const approvalOperations = [
     what: "approval",
     encode: (o = {}) => ({ body: { reason: o.reason, forMs: o.forMs } }),
     result: items,
-    decode: async ({ vault, body }) => ({ items: await vault().approveAll(approveOptions(body)) }),
+    decode: async ({ vault, body }) => ({ items: (await vault().approveAll(approveOptions(body))).map(both) }),
   }),
   op({
     // What a waiting agent polls: spends none of its token's uses.
@@ -51,7 +54,8 @@ export const approvalOperations = [
     callers: ["owner", "token"],
     free: true,
     encode: (id) => ({ params: { id } }),
-    decode: async ({ vault, params }) => vault().getApproval(params.id!),
+    result: withoutAss<ApprovalInfo>,
+    decode: async ({ vault, params }) => both(await vault().getApproval(params.id!)),
   }),
   op({
     name: "approve",
@@ -61,7 +65,8 @@ export const approvalOperations = [
     body: decision,
     what: "approval",
     encode: (id, o = {}) => ({ params: { id }, body: { reason: o.reason, forMs: o.forMs } }),
-    decode: async ({ vault, params, body }) => vault().approve(params.id!, approveOptions(body)),
+    result: withoutAss<ApprovalInfo>,
+    decode: async ({ vault, params, body }) => both(await vault().approve(params.id!, approveOptions(body))),
   }),
   op({
     name: "deny",
@@ -71,6 +76,7 @@ export const approvalOperations = [
     body: (z) => z.strictObject({ reason: REASON(z) }),
     what: "denial",
     encode: (id, reason) => ({ params: { id }, body: { reason } }),
-    decode: async ({ vault, params, body }) => vault().deny(params.id!, body.reason),
+    result: withoutAss<ApprovalInfo>,
+    decode: async ({ vault, params, body }) => both(await vault().deny(params.id!, body.reason)),
   }),
 ] as const;

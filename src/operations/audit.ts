@@ -1,6 +1,9 @@
 import type { AuditFilter } from "../vault/audit-query.js";
 import type { AuditVerifyReport } from "../vault/audit-verify.js";
 import { parseCheckpoint } from "../vault/checkpoint-format.js";
+import { AuthyError } from "../errors.js";
+import type { AuditPage } from "../vault/audit-query.js";
+import { assEvent } from "./ass.js";
 import { num, op } from "./operation.js";
 import { shapes } from "./shapes.js";
 
@@ -19,7 +22,18 @@ export const auditOperations = [
     query: (z) => {
       const text = z.string().max(1024).optional();
       const { numeric } = shapes(z);
-      return z.strictObject({ namespace: text, agent: text, actor: text, action: text, since: numeric, until: numeric, limit: numeric, afterSeq: numeric });
+      // `page` (from 1, of `limit` entries, newest first) is the Agent Secret Store's (`ass audit`).
+      return z.strictObject({
+        namespace: text,
+        agent: text,
+        actor: text,
+        action: text,
+        since: numeric,
+        until: numeric,
+        limit: numeric,
+        afterSeq: numeric,
+        page: numeric,
+      });
     },
     encode: (f = {}) => ({
       query: {
@@ -33,11 +47,28 @@ export const auditOperations = [
         afterSeq: num(f.afterSeq),
       },
     }),
+    // Both answers: authy's `entries` (oldest first) and the Agent Secret Store's `events` (newest first).
+    result: ({ entries, headSeq }: AuditPage) => ({ entries, headSeq }),
     decode: async ({ vault, query: q }) => {
       const filter: AuditFilter = {};
       for (const k of ["namespace", "agent", "actor", "action"] as const) if (q[k] !== undefined) filter[k] = q[k];
       for (const k of ["since", "until", "limit", "afterSeq"] as const) if (q[k] !== undefined) filter[k] = n(q[k]);
-      return vault().queryAudit(filter);
+      const page = n(q.page);
+      if (page === undefined) {
+        const all = await vault().queryAudit(filter);
+        return { ...all, events: all.entries.toReversed().map(assEvent) };
+      }
+      const size = filter.limit ?? 25;
+      // page × limit is checked by the core, as a limit.
+      if (!Number.isSafeInteger(page) || page < 1 || !Number.isSafeInteger(size) || size < 1) {
+        throw new AuthyError("INVALID_INPUT", "page and limit must be whole numbers from 1");
+      }
+      if (filter.afterSeq !== undefined) throw new AuthyError("INVALID_INPUT", "give page or afterSeq, not both");
+      // The newest page × limit, of which the last `limit` (counting back from the newest) are this page.
+      const got = await vault().queryAudit({ ...filter, limit: page * size });
+      const entries = got.entries.slice(0, Math.max(0, got.entries.length - (page - 1) * size));
+      const shown = entries.slice(-size);
+      return { entries: shown, headSeq: got.headSeq, page, limit: size, events: shown.toReversed().map(assEvent) };
     },
   }),
   op({

@@ -2,7 +2,8 @@ import { isAuthyError } from "../errors.js";
 import { DISPATCH_PURPOSES, MAX_RUN_TICKET_LENGTH } from "../vault/dispatch-purpose.js";
 import type { EnvEntry, ImportPlan } from "../vault/env-transfer.js";
 import { validateNamespace } from "../vault/path.js";
-import { TIERS } from "../vault/types.js";
+import { AuthyError } from "../errors.js";
+import { SECRET_TYPES, TIERS } from "../vault/types.js";
 import { given, op } from "./operation.js";
 import { MAX_ITEMS, shapes } from "./shapes.js";
 
@@ -68,6 +69,38 @@ export const envOperations = [
         e.description === undefined ? { key: e.key, value: e.value } : { key: e.key, value: e.value, description: e.description },
       );
       return vault().importEnv(entries, { namespace: b.namespace, ...given({ noOverwrite: b.noOverwrite, tier: b.tier, dryRun: b.dryRun, source: b.source }) });
+    },
+  }),
+  op({
+    // The Agent Secret Store's import (`ass env import`): the .env text itself, parsed here by
+    // authy's own dotenv reader, answered with its counts next to authy's plan.
+    name: "importEnv",
+    compat: true,
+    method: "POST",
+    path: "/v1/secrets/import",
+    callers: ["owner", "token"],
+    largeBody: true,
+    body: (z) =>
+      z.strictObject({
+        namespace: z.string(),
+        content: z.string(),
+        secret_type: z.enum(SECRET_TYPES).optional(),
+        access_tier: z.enum(TIERS).optional(),
+      }),
+    what: "import",
+    decode: async ({ vault, body: b }) => {
+      // New secrets are `custom` (as authy's own import makes them); existing ones keep their type.
+      if (b.secret_type !== undefined && b.secret_type !== "custom") {
+        throw new AuthyError("INVALID_INPUT", `an import sets no type: new secrets are custom, existing ones keep theirs`, {
+          hint: "leave out secret_type, then set a type per secret with `authy secrets set --type`",
+        });
+      }
+      // Server side only: authy's client, which loads this table, does not load the dotenv reader.
+      const { parseDotenv } = await import("../formats/dotenv.js");
+      const entries = parseDotenv(b.content, { source: "content" }).map((e) => ({ key: e.key, value: e.value }));
+      const plan = await vault().importEnv(entries, { namespace: b.namespace, source: "dotenv", ...given({ tier: b.access_tier }) });
+      const written = plan.items.filter((i) => i.action === "create" || i.action === "update");
+      return { ...plan, imported: written.length, skipped: plan.items.length - written.length, keys: written.map((i) => i.key) };
     },
   }),
   op({

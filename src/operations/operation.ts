@@ -83,6 +83,8 @@ export interface Decoding<Q, B> {
   server: RouteDeps;
   /** The process at the other end (the daemon: SO_PEERCRED), for tokens bound to a process. */
   peer: () => unknown;
+  /** The request's headers (a client that can show only text: src/operations/secrets.ts). */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 // encode, result and decode are methods, not properties: a method's parameters are compared

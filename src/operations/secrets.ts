@@ -1,7 +1,9 @@
 import { AuthyError } from "../errors.js";
 import { validateNamespace, validatePath } from "../vault/path.js";
 import { SECRET_TYPES, TIERS, type SecretMeta, type SetOptions } from "../vault/types.js";
+import { ApiError } from "../api/http-status.js";
 import { decodeValue, encodeValue, pathOf } from "../api/wire.js";
+import { assSecret, withoutAss } from "./ass.js";
 import { flag, given, isSet, num, op, type Zod } from "./operation.js";
 import { shapes } from "./shapes.js";
 
@@ -43,6 +45,16 @@ function metaOf(b: SecretMeta): SecretMeta {
   };
 }
 
+/** A secret's metadata with the Agent Secret Store's spelling of it alongside (ass.ts). */
+function both(m: SecretMeta) {
+  return { ...m, ...assSecret(m) };
+}
+
+/** Who can show only text: the Agent Secret Store's CLI (it prints `value`), or a client asking `?encoding=utf8`. */
+function textOnly(encoding: string | undefined, userAgent: string | string[] | undefined): boolean {
+  return encoding === "utf8" || (encoding === undefined && typeof userAgent === "string" && userAgent.startsWith("ass-cli"));
+}
+
 /** `?tags=["a","b"]`: a JSON array of strings, or INVALID_INPUT. */
 function tagsOf(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
@@ -62,6 +74,14 @@ function base64Of(value: Uint8Array): string {
 }
 
 type WriteBody = { value?: string | undefined; valueBase64?: string | undefined } & { [K in keyof SetOptions]?: SetOptions[K] | undefined };
+
+/** The Agent Secret Store's `secret_type` and `access_tier` as authy's `type` and `tier` (only one spelling of each). */
+function authyWrite(b: WriteBody & { secret_type?: SetOptions["type"] | undefined; access_tier?: SetOptions["tier"] | undefined }): WriteBody {
+  const { secret_type, access_tier, ...rest } = b;
+  if ((secret_type !== undefined && b.type !== undefined) || (access_tier !== undefined && b.tier !== undefined))
+    throw new AuthyError("INVALID_INPUT", "give type or secret_type, tier or access_tier, not both");
+  return { ...rest, ...given({ type: b.type ?? secret_type, tier: b.tier ?? access_tier }) };
+}
 
 /** Writes a new version; the value buffer is wiped once the core has sealed it. */
 async function write(
@@ -98,6 +118,8 @@ export const secretOperations = [
         tier: z.enum(TIERS).optional(),
         /** A JSON array of tags, every one of which a listed secret carries. */
         tags: z.string().max(65_536).optional(),
+        /** Mark secrets whose rotation is pending (always on for one namespace, as `ass secrets list` asks). */
+        rotation: shapes(z).flag,
       }),
     encode: (o = {}) => ({
       params: { namespace: o.namespace === undefined || o.namespace === "" ? undefined : validateNamespace(o.namespace) },
@@ -107,22 +129,26 @@ export const secretOperations = [
         type: o.type,
         tier: o.tier,
         tags: o.tags?.length ? JSON.stringify(o.tags) : undefined,
+        rotation: flag(o.rotation),
       },
     }),
-    result: (json: { items: never }) => json.items,
+    result: (json: { items: never[] }) => json.items.map(withoutAss),
     decode: async ({ vault, params, query }) => {
       if (params.namespace !== undefined && query.namespace !== undefined) {
         throw new AuthyError("INVALID_INPUT", "give the namespace in the path or as ?namespace=, not both");
       }
       const ns = params.namespace ?? query.namespace;
       const tags = tagsOf(query.tags);
+      const recursive = isSet(query.recursive);
+      const rotation = isSet(query.rotation) || (ns !== undefined && !recursive);
       const items = await vault().listSecrets({
         namespace: ns,
-        recursive: isSet(query.recursive),
+        recursive,
         includeDeleted: isSet(query.deleted),
         ...given({ type: query.type, tier: query.tier, tags }),
+        ...(rotation ? { rotation } : {}),
       });
-      return { namespace: ns ?? null, items };
+      return { namespace: ns ?? null, items: items.map((i) => ({ ...i, ...assSecret(i, rotation ? (i.rotationPending?.at ?? null) : undefined) })) };
     },
   }),
   op({
@@ -148,7 +174,7 @@ export const secretOperations = [
       bytes.fill(0);
       return { meta: metaOf(b), value };
     },
-    decode: async ({ vault, params, query }) => {
+    decode: async ({ vault, params, query, headers }) => {
       const { meta, value } = await vault().getSecret(
         pathOf(params),
         given({
@@ -158,7 +184,13 @@ export const secretOperations = [
         }),
       );
       try {
-        return { ...meta, ...encodeValue(value, query.encoding === "base64") };
+        const encoded = encodeValue(value, query.encoding === "base64");
+        if ("valueBase64" in encoded && textOnly(query.encoding, headers["user-agent"])) {
+          throw new ApiError(422, "INVALID_INPUT", `${meta.path} holds bytes that are not UTF-8 text, which this client cannot show`, {
+            hint: `read it with \`authy secrets get ${meta.path}\` (or ?encoding=base64)`,
+          });
+        }
+        return { ...both(meta), ...encoded };
       } finally {
         value.fill(0);
       }
@@ -173,7 +205,7 @@ export const secretOperations = [
     what: "secret",
     encode: (path, value, o = {}) => ({ params: item(path), body: { valueBase64: base64Of(value), ...o } }),
     result: metaOf,
-    decode: async ({ vault, params, body }) => write(vault(), pathOf(params), body),
+    decode: async ({ vault, params, body }) => both(await write(vault(), pathOf(params), authyWrite(body))),
   }),
   op({
     name: "deleteSecret",
@@ -182,7 +214,8 @@ export const secretOperations = [
     callers: ANYONE,
     query: (z) => z.strictObject({ purge: shapes(z).flag }),
     encode: (path, o = {}) => ({ params: item(path), query: { purge: flag(o.purge) } }),
-    decode: async ({ vault, params, query }) => vault().deleteSecret(pathOf(params), { purge: isSet(query.purge) }),
+    result: metaOf,
+    decode: async ({ vault, params, query }) => both(await vault().deleteSecret(pathOf(params), { purge: isSet(query.purge) })),
   }),
   op({
     // Deleted secrets too; never the value.
@@ -223,7 +256,9 @@ export const secretOperations = [
     // `{ generate: true, … }` is authy's rotation: the core makes the value from the secret's
     // generator (`rotate` capability, audited as `secret.rotate`) and returns it only when
     // shown. A given value (Agent Secret Store's `POST …/rotate {value}`) is a write,
-    // authorized and audited as one.
+    // authorized and audited as one. No body at all (`ass secrets rotate`): a secret with a
+    // generator gets a new value, returned when the caller may read it; one without is
+    // flagged rotation-pending and the owner notified (src/vault/rotation-request.ts).
     name: "rotateSecret",
     method: "POST",
     path: `${ITEM}/rotate`,
@@ -238,6 +273,7 @@ export const secretOperations = [
           reason: shapes(z).text.optional(),
         }),
         shapes(z).secretRotate,
+        z.strictObject({}),
       ]),
     what: "rotation",
     encode: (path, o = {}) => ({
@@ -246,7 +282,19 @@ export const secretOperations = [
     }),
     result: (b: SecretMeta & { value?: string }) => (b.value === undefined ? { meta: metaOf(b) } : { meta: metaOf(b), value: b.value }),
     decode: async ({ vault, params, body }) => {
-      if (!("generate" in body)) return write(vault(), pathOf(params), body);
+      if (!("generate" in body) && !("value" in body) && !("valueBase64" in body)) {
+        const { meta, value } = await vault().rotateSecret(pathOf(params), { reveal: "if-allowed", orRequest: true });
+        const pending = meta.rotationPending !== undefined;
+        return {
+          ...both(meta),
+          ...(value === undefined ? {} : { value }),
+          rotation_pending: pending,
+          message: pending
+            ? `${meta.path} has no generator: its rotation is pending and the owner has been notified`
+            : `${meta.path} rotated to version ${meta.version}`,
+        };
+      }
+      if (!("generate" in body)) return both(await write(vault(), pathOf(params), body));
       const { meta, value } = await vault().rotateSecret(pathOf(params), {
         generator: given({ length: body.length, charset: body.charset }),
         ...given({ reveal: body.show, reason: body.reason }),

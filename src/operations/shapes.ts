@@ -36,6 +36,9 @@ function build(z: Zod) {
         ...valueFields,
         type: z.enum(SECRET_TYPES).optional(),
         tier: z.enum(TIERS).optional(),
+        /** The Agent Secret Store's names for type and tier (one spelling of each). */
+        secret_type: z.enum(SECRET_TYPES).optional(),
+        access_tier: z.enum(TIERS).optional(),
         description: text.optional(),
         tags: z.array(z.string().max(256)).max(256).optional(),
         expiresAt: z.number().nullable().optional(),

@@ -1,4 +1,5 @@
 import { AuthyError } from "../errors.js";
+import { actorName, actsAsOwner } from "../vault/types.js";
 import type { SlotInfo } from "../vault/key-slots.js";
 import { op } from "./operation.js";
 import { MAX_TEXT, shapes } from "./shapes.js";
@@ -12,7 +13,48 @@ function directOnly(what: string, command: string, why: string): never {
   });
 }
 
+/** The plan `GET /v1/me` names: there is no subscription on a server of one's own. */
+const PLAN = "self-hosted";
+
 export const vaultOperations = [
+  op({
+    // The Agent Secret Store's account summary (`ass login`, `ass whoami`): who the key
+    // belongs to, the server's name as the tenant, and what the caller can see of the vault
+    // (the secrets it may list, the agents it is or may manage). Nothing is spent or audited.
+    name: "listSecretPaths",
+    compat: true,
+    method: "GET",
+    path: "/v1/me",
+    callers: ["owner", "token", "agent"],
+    free: true,
+    decode: async ({ vault: vaultOf, caller, server: { opts } }) => {
+      const vault = vaultOf();
+      const a = caller.actor;
+      const who = actorName(a);
+      // A member is named as added (`authy members add ana@example.com`); an agent, or a token of one, by the agent.
+      const name = a.kind === "member" || a.kind === "agent" ? a.name : a.kind === "token" ? (a.agent ?? who) : who;
+      const agents = actsAsOwner(a)
+        ? (await vault.listAgents()).filter((g) => g.revokedAt === null).length
+        : a.kind === "agent" || (a.kind === "token" && a.agent)
+          ? 1
+          : 0;
+      const tenant = opts.serverName ?? "authy";
+      return {
+        id: a.kind === "member" || a.kind === "agent" ? a.id : who,
+        email: a.kind === "member" ? a.name : who,
+        name,
+        kind: a.kind,
+        role: actsAsOwner(a) ? "admin" : a.kind === "member" ? a.role : a.kind,
+        plan: PLAN,
+        subscription_status: "active",
+        secret_count: (await vault.listSecretPaths()).length,
+        agent_count: agents,
+        tenant: { id: vault.vaultId, name: tenant, plan: PLAN },
+        tenant_id: vault.vaultId,
+        tenant_name: tenant,
+      };
+    },
+  }),
   op({
     // Checks every authenticated row and the audit chain (doctor).
     name: "verify",

@@ -9,8 +9,10 @@
  * refusals and failures by their message; never a value, a token, a key or a header.
  */
 import type { FastifyInstance } from "fastify";
+import { hostname } from "node:os";
 import { buildApi } from "../api/index.js";
 import { MemoryWindowCounts, WindowedAuthLimiter, type WindowCounts } from "../api/auth-limit.js";
+import { approvalSettings } from "../notify/notifier.js";
 import { SHUTDOWN_GRACE_MS } from "../daemon/lifetime.js";
 import { AuthyError, isAuthyError } from "../errors.js";
 import { native, nativeUnavailable, protectProcess } from "../os/native.js";
@@ -96,9 +98,12 @@ export async function runServer(o: ServeOptions): Promise<number> {
   process.title = "authy-serve";
   const storeName = o.databaseUrl !== null ? describeDatabase(o.databaseUrl) : o.vaultPath;
   const store = await openStore(o);
+  // Approval requests and requested rotations reach the owner as the vault's settings say (webhook, desktop).
+  let noteFailure = (_m: string): void => undefined;
+  const approvals = approvalSettings((m) => noteFailure(m));
   let vault: Vault;
   try {
-    vault = await Vault.unlock({ store, clock: systemClock }, o.credential);
+    vault = await Vault.unlock({ store, clock: systemClock, approvals }, o.credential);
   } catch (e) {
     await store.close().catch(() => undefined);
     throw e;
@@ -117,6 +122,7 @@ export async function runServer(o: ServeOptions): Promise<number> {
     throw e;
   }
   const logger = serverLogger();
+  noteFailure = (m) => app?.log.warn({ reason: m }, "notification");
   let current: Vault | null = vault;
   let app: FastifyInstance | undefined;
   try {
@@ -125,6 +131,9 @@ export async function runServer(o: ServeOptions): Promise<number> {
       instance,
       // No owner session and no terminal on a server: every caller presents a credential.
       isOwnerSession: () => false,
+      // A CI job may hold only an agent key (the Agent Secret Store's ASS_AGENT_KEY): it acts within the agent's scope.
+      agentKeysDirect: true,
+      serverName: hostname(),
       onInternalError: (e) => app?.log.error({ reason: describe(e) }, "internal error answering a request"),
       status: () => ({ state: "serving", pid: process.pid, store: o.databaseUrl !== null ? "postgres" : "sqlite" }),
       ready: async () => {
@@ -161,6 +170,7 @@ export async function runServer(o: ServeOptions): Promise<number> {
       served.log.info({ signal }, "stopping: in-flight requests finish, no new ones");
       await closeServer(served);
       current = null;
+      await approvals.notifier.flush();
       await vault.recordEvent("vault.lock", "vault", { mode: "server", reason: `signal ${signal}` }).catch((e: unknown) => {
         served.log.warn({ reason: describe(e) }, "could not audit the stop");
       });

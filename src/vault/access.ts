@@ -8,8 +8,9 @@ import { appendAudit } from "./audit-chain.js";
 
 /**
  * The one place that says whether the acting principal may do something to a path. The owner
- * may do everything, and so may an admin member of a server; a token, or a member of role
- * `member`, only what its scope allows (deny beats allow, default deny).
+ * may do everything, and so may an admin member of a server; a token, a member of role
+ * `member`, or an agent key used directly on a team server, only what its scope allows
+ * (deny beats allow, default deny).
  * A refusal is audited as `<action>.denied` before it is reported.
  */
 export async function authorize(ctx: VaultContext, path: string, capability: Capability, action: string): Promise<void> {
@@ -28,7 +29,7 @@ export function authorizeEach(ctx: VaultContext, path: string, capability: Capab
 async function authorizeOther(ctx: VaultContext, path: string, capability: Capability, action: string): Promise<void> {
   const actor = ctx.actor;
   if (actsAsOwner(actor)) return;
-  if (actor.kind === "agent") {
+  if (actor.kind === "agent" && !actor.direct) {
     await tryAudit(ctx, `${action}.denied`, path, { reason: "agent keys only obtain tokens" }, "denied");
     throw new AuthyError("ACCESS_DENIED", "an agent key can only be exchanged for a token", {
       hint: "create a token with `authy tokens create` and use AUTHY_TOKEN",
@@ -46,8 +47,16 @@ async function authorizeOther(ctx: VaultContext, path: string, capability: Capab
 export function mayList(ctx: VaultContext, path: string): boolean {
   const actor = ctx.actor;
   if (actsAsOwner(actor)) return true;
-  if (actor.kind === "agent") return false;
+  if (actor.kind === "agent" && !actor.direct) return false;
   return decide(actor.scope, path, "list").allowed;
+}
+
+/** Whether the actor's scope lets it read this path (no audit: for deciding what to show, never to refuse). */
+export function mayRead(ctx: VaultContext, path: string): boolean {
+  const actor = ctx.actor;
+  if (actsAsOwner(actor)) return true;
+  if (actor.kind === "agent" && !actor.direct) return false;
+  return decide(actor.scope, path, "read").allowed;
 }
 
 /** The owner, or an admin member of a server (who holds the owner's rights there). */

@@ -5,6 +5,17 @@ import type { VaultSettings } from "./vault-settings.js";
 export interface ApprovalNotifier {
   /** `notify`: the owner's settings as stored in the vault when the request was made. */
   requested(approval: ApprovalInfo, notify: VaultSettings["notify"]): void;
+  /** A rotation was asked for of a secret that has no generator: the owner must issue a new value (rotation-request.ts). */
+  rotationRequested?(request: RotationRequest, notify: VaultSettings["notify"]): void;
+}
+
+/** What the owner is told of a requested rotation: never a value. */
+export interface RotationRequest {
+  path: string;
+  /** Who asked (an actor name). */
+  by: string;
+  /** Epoch ms. */
+  at: number;
 }
 
 export interface ApprovalSettings {

@@ -266,7 +266,7 @@ export async function listApprovals(ctx: VaultContext, opts: { status?: string }
 
 /** One request: the owner sees any; a token only its own principal's (anything else is "no such request"). */
 export async function getApproval(ctx: VaultContext, id: string): Promise<ApprovalInfo> {
-  if (ctx.actor.kind === "agent") throw new AuthyError("ACCESS_DENIED", "an agent key can only be exchanged for a token");
+  if (ctx.actor.kind === "agent" && !ctx.actor.direct) throw new AuthyError("ACCESS_DENIED", "an agent key can only be exchanged for a token");
   const found = await ctx.store.getApproval(id);
   if (!found) throw noSuchRequest(id);
   const row = verifyApproval(ctx, found);

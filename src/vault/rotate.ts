@@ -1,11 +1,12 @@
 import { AuthyError, isAuthyError } from "../errors.js";
-import { authorize } from "./access.js";
+import { authorize, mayRead } from "./access.js";
 import { needsApproval, principalOf } from "./approval-rows.js";
 import { approvalRequired, passApprovals, writeNeed } from "./approvals.js";
 import { audit, tryAudit } from "./audit-log.js";
 import type { VaultContext } from "./context.js";
 import { validatePath } from "./path.js";
 import { generateWith, type Generator } from "./secret-attributes.js";
+import { requestRotation } from "./rotation-request.js";
 import { checkListingBefore, notFound, refreshListing, writeVersion } from "./secrets.js";
 import { openSecretRow } from "./secret-rows.js";
 import type { SecretMeta } from "./types.js";
@@ -16,8 +17,17 @@ export interface RotateOptions {
    * the remembered generator, else 32 characters of alnum (as `secrets generate`). Remembered.
    */
   generator?: Partial<Generator>;
-  /** Return the new value (`--show`); otherwise it never leaves the core. */
-  reveal?: boolean;
+  /**
+   * Return the new value (`--show`); otherwise it never leaves the core. `if-allowed`: only when
+   * the caller could read it anyway (the owner; a scope with `read` on a standard secret),
+   * silently otherwise (the Agent Secret Store's rotate shows a new value when there is one).
+   */
+  reveal?: boolean | "if-allowed";
+  /**
+   * A secret without a generator (and none given) is flagged rotation-pending and the owner
+   * notified (rotation-request.ts), instead of refused: the bodyless rotate over the API.
+   */
+  orRequest?: boolean;
   /** Why, shown to the owner when writing a critical secret needs an approval. */
   reason?: string;
 }
@@ -57,7 +67,7 @@ export async function rotateSecret(ctx: VaultContext, path: string, opts: Rotate
 async function rotate(ctx: VaultContext, path: string, opts: RotateOptions): Promise<Rotated> {
   const p = validatePath(path);
   await authorize(ctx, p.path, "rotate", "secret.rotate");
-  if (opts.reveal) await authorize(ctx, p.path, "read", "secret.rotate");
+  if (opts.reveal === true) await authorize(ctx, p.path, "read", "secret.rotate");
   const done = await ctx.store.write(async (tx) => {
     await checkListingBefore(tx, ctx);
     const row = await tx.getSecret(p.path);
@@ -66,12 +76,19 @@ async function rotate(ctx: VaultContext, path: string, opts: RotateOptions): Pro
     if (meta.deletedAt !== null)
       throw new AuthyError("NOT_FOUND", `secret ${p.path} is deleted`, { hint: `restore it with \`authy secrets restore ${p.path}\`` });
     const given = opts.generator && (opts.generator.length !== undefined || opts.generator.charset !== undefined) ? opts.generator : null;
-    if (!given && !meta.generator) throw noGenerator(p.path);
+    if (!given && !meta.generator) {
+      if (opts.orRequest) return { ok: "request" as const };
+      throw noGenerator(p.path);
+    }
     const generator: Generator = {
       length: given?.length ?? meta.generator?.length ?? DEFAULT_GENERATOR.length,
       charset: given?.charset ?? meta.generator?.charset ?? DEFAULT_GENERATOR.charset,
     };
-    if (opts.reveal && principalOf(ctx.actor) !== null && needsApproval(meta.tier, "secret.read")) {
+    const reveal =
+      opts.reveal === "if-allowed"
+        ? mayRead(ctx, p.path) && (principalOf(ctx.actor) === null || !needsApproval(meta.tier, "secret.read"))
+        : opts.reveal === true;
+    if (opts.reveal === true && principalOf(ctx.actor) !== null && needsApproval(meta.tier, "secret.read")) {
       throw new AuthyError("ACCESS_DENIED", `${p.path} is ${meta.tier}: its value is shown only after the owner's approval`, {
         hint: `rotate it without --show, then read it with \`authy secrets get ${p.path}\` (which asks for the approval)`,
       });
@@ -85,10 +102,11 @@ async function rotate(ctx: VaultContext, path: string, opts: RotateOptions): Pro
       version: updated.version,
       length: generator.length,
       ...(given ? { generatorChanged: true } : {}),
-      shown: Boolean(opts.reveal),
+      shown: reveal,
     });
-    return { ok: true as const, meta: updated, value };
+    return { ok: true as const, meta: updated, value, reveal };
   });
+  if (done.ok === "request") return { meta: await requestRotation(ctx, p.path) };
   if (!done.ok) throw approvalRequired(ctx, done);
-  return opts.reveal ? { meta: done.meta, value: done.value } : { meta: done.meta };
+  return done.reveal ? { meta: done.meta, value: done.value } : { meta: done.meta };
 }

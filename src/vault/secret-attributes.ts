@@ -7,6 +7,7 @@ import { CHARSETS, generateValue, MAX_GENERATED_LENGTH } from "./generate.js";
  *
  *   ["tag", …]                                              tags only (every row before generators)
  *   {"tags": ["tag", …], "generator": {"length": N, "charset": C}}   with a remembered generator
+ *   {"tags": […], ["generator": {…},] "rotationPending": {"at": MS, "by": ACTOR}}   rotation asked for
  *
  * The generator is what `secrets generate` (or `secrets rotate --length/--charset`) used, so that
  * `secrets rotate` can make a new value of the same shape. It lives in the existing column so
@@ -22,11 +23,28 @@ export interface Generator {
 /** Longest custom alphabet remembered: far more than any real one, small enough for a row. */
 const MAX_CHARSET_LENGTH = 1024;
 
-export function encodeAttributes(tags: readonly string[], generator: Generator | null): string {
-  return generator === null ? JSON.stringify(tags) : JSON.stringify({ tags, generator: { length: generator.length, charset: generator.charset } });
+/**
+ * A rotation asked for over the API (the Agent Secret Store's bodyless rotate) of a secret
+ * that has no generator: someone has to issue a new value elsewhere. Kept until the next
+ * version is written, which drops it (a new version is written with tags and generator only).
+ */
+export interface RotationPending {
+  /** Epoch ms. */
+  at: number;
+  /** Who asked (an actor name). */
+  by: string;
 }
 
-export function decodeAttributes(text: string, path: string): { tags: string[]; generator: Generator | null } {
+export function encodeAttributes(tags: readonly string[], generator: Generator | null, pending: RotationPending | null = null): string {
+  if (generator === null && pending === null) return JSON.stringify(tags);
+  return JSON.stringify({
+    tags,
+    ...(generator === null ? {} : { generator: { length: generator.length, charset: generator.charset } }),
+    ...(pending === null ? {} : { rotationPending: { at: pending.at, by: pending.by } }),
+  });
+}
+
+export function decodeAttributes(text: string, path: string): { tags: string[]; generator: Generator | null; rotationPending?: RotationPending } {
   const bad = () => integrityError(`the attributes of secret ${JSON.stringify(path)} are malformed`);
   let parsed: unknown;
   try {
@@ -36,9 +54,20 @@ export function decodeAttributes(text: string, path: string): { tags: string[]; 
   }
   if (Array.isArray(parsed)) return { tags: parsed as string[], generator: null };
   if (typeof parsed !== "object" || parsed === null) throw bad();
-  const { tags, generator } = parsed as { tags?: unknown; generator?: unknown };
-  if (!Array.isArray(tags) || !isGenerator(generator)) throw bad();
-  return { tags: tags as string[], generator };
+  const { tags, generator, rotationPending } = parsed as { tags?: unknown; generator?: unknown; rotationPending?: unknown };
+  if (!Array.isArray(tags)) throw bad();
+  if (rotationPending === undefined) {
+    if (!isGenerator(generator)) throw bad();
+    return { tags: tags as string[], generator };
+  }
+  if (!isPending(rotationPending) || (generator !== undefined && !isGenerator(generator))) throw bad();
+  return { tags: tags as string[], generator: generator ?? null, rotationPending };
+}
+
+function isPending(p: unknown): p is RotationPending {
+  if (typeof p !== "object" || p === null) return false;
+  const { at, by } = p as Record<string, unknown>;
+  return Number.isSafeInteger(at) && typeof by === "string" && by.length > 0;
 }
 
 function isGenerator(g: unknown): g is Generator {

@@ -3,7 +3,7 @@ import type { SecretRow, VersionRow } from "../store/store.js";
 import { encodeFields } from "../crypto/index.js";
 import type { Keyring } from "./keyring.js";
 import { validatePath } from "./path.js";
-import { decodeAttributes, type Generator } from "./secret-attributes.js";
+import { decodeAttributes, type Generator, type RotationPending } from "./secret-attributes.js";
 import { isSecretType, isTier, type SecretMeta, type SecretSummary, type VersionInfo } from "./types.js";
 
 /**
@@ -67,10 +67,10 @@ export function openSecretRow(keys: Keyring, r: SecretRow): SecretMeta {
   };
 }
 
-/** Tags, and the generator only when there is one (SecretMeta carries it only then). */
-function attributesOf(r: SecretRow): { tags: string[]; generator?: Generator } {
-  const { tags, generator } = decodeAttributes(r.tags, r.path);
-  return generator === null ? { tags } : { tags, generator };
+/** Tags, and the generator and a pending rotation only when there is one (SecretMeta carries them only then). */
+function attributesOf(r: SecretRow): { tags: string[]; generator?: Generator; rotationPending?: RotationPending } {
+  const { tags, generator, rotationPending } = decodeAttributes(r.tags, r.path);
+  return { tags, ...(generator === null ? {} : { generator }), ...(rotationPending === undefined ? {} : { rotationPending }) };
 }
 
 export function valueAad(keys: Keyring, v: Pick<VersionRow, "path" | "version" | "type" | "tier" | "createdAt" | "actor">): Uint8Array {

@@ -30,6 +30,8 @@ export interface ListOptions {
   type?: SecretType;
   tier?: Tier;
   tags?: string[];
+  /** Read each listed secret's row for a pending rotation (`rotationPending`); the listing alone does not say. */
+  rotation?: boolean;
 }
 
 export function notFound(path: string, extra = ""): AuthyError {
@@ -295,6 +297,15 @@ export async function listSecrets(ctx: VaultContext, opts: ListOptions = {}): Pr
       if (row && wanted.every((t) => openSecretRow(ctx.keys, row).tags.includes(t))) kept.push(s);
     }
     items = kept;
+  }
+  if (opts.rotation) {
+    const marked: SecretSummary[] = [];
+    for (const s of items) {
+      const row = await ctx.store.getSecret(s.path);
+      const pending = row ? openSecretRow(ctx.keys, row).rotationPending : undefined;
+      marked.push(pending === undefined ? s : { ...s, rotationPending: pending });
+    }
+    items = marked;
   }
   return items;
 }

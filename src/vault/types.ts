@@ -10,11 +10,12 @@ export const TIERS = ["standard", "sensitive", "critical"] as const;
 export type Tier = (typeof TIERS)[number];
 
 import type { Scope } from "./policy/scope.js";
-import type { Generator } from "./secret-attributes.js";
+import type { Generator, RotationPending } from "./secret-attributes.js";
 
 /**
  * Who is acting: the owner (passphrase, identity or owner session), an agent presenting its
- * key (only to obtain tokens), or a token, which carries the scope it was limited to.
+ * key (only to obtain tokens, except `direct` on a team server), or a token, which carries
+ * the scope it was limited to.
  * An agent is known by its id (`agentId`): its name is for people, and a name can be given
  * again to a new agent, which must not inherit anything of the old one.
  */
@@ -22,7 +23,8 @@ export type Actor =
   | { kind: "owner" }
   | AdminMember
   | { kind: "member"; name: string; id: string; role: "member"; scope: Scope }
-  | { kind: "agent"; name: string; id: string; scope: Scope }
+  /** `direct`: its key was presented to a route of a server that lets agent keys act within their scope (ApiOptions.agentKeysDirect). */
+  | { kind: "agent"; name: string; id: string; scope: Scope; direct?: true }
   | { kind: "token"; id: string; agent?: string; agentId?: string; scope: Scope; expiresAt: number };
 
 /**
@@ -70,6 +72,8 @@ export interface SecretMeta {
   updatedAt: number;
   /** How `secrets rotate` makes a new value; absent for a secret set by hand. */
   generator?: Generator;
+  /** A rotation asked for (bodyless rotate over the API) of a secret without a generator; gone with the next version. */
+  rotationPending?: RotationPending;
 }
 
 /** One line of `secrets list`: what the authenticated listing holds. */
@@ -83,6 +87,8 @@ export interface SecretSummary {
   deletedAt: number | null;
   updatedAt: number;
   expiresAt: number | null;
+  /** Only when asked for (ListOptions.rotation) and a rotation is pending. */
+  rotationPending?: RotationPending;
 }
 
 export interface VersionInfo {

@@ -47,7 +47,7 @@ describe("authy serve", () => {
     const s = await startServe(["--listen", "127.0.0.1:0", "--database", db.url, "--passphrase-file", passFile], { home });
     try {
       expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
-      expect((await call(`${s.url}/v1/health`)).json).toEqual({ status: "ok", locked: false });
+      expect((await call(`${s.url}/v1/health`)).json).toMatchObject({ status: "ok", locked: false });
       const read = await call(secretUrl(s.url, "prod/API_KEY"), { bearer: token });
       expect(read.status).toBe(200);
       expect(read.json.value).toBe("pg-value-1");

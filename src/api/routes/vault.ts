@@ -1,12 +1,13 @@
 import { AuthyError } from "../../errors.js";
 import { actorName } from "../../vault/types.js";
+import { VERSION } from "../../version.js";
 import type { RouteDeps, RouteSpec } from "../route-spec.js";
 import type { Caller } from "../auth.js";
 
 /**
  * The server's own routes, which are not operations of the vault (src/operations/ has those):
  *
- *  GET   /v1/health    anyone          → { status, locked }   (the process answers)
+ *  GET   /v1/health    anyone          → { status, locked, version }   (the process answers)
  *  GET   /v1/ready     anyone          → { ready: true }       (it can serve: unlocked, store reachable; else 503)
  *  GET   /v1/status    owner, token    → daemon status + { locked, vaultId, actor, token? }
  *  POST  /v1/lock      owner           → { locked: true }
@@ -55,7 +56,7 @@ function whoami(caller: Caller): Record<string, unknown> {
 
 export function serverRoutes({ opts }: RouteDeps): RouteSpec[] {
   return [
-    { method: "GET", url: "/v1/health", callers: [], handler: async () => ({ status: "ok", locked: opts.vault() === null }) },
+    { method: "GET", url: "/v1/health", callers: [], handler: async () => ({ status: "ok", locked: opts.vault() === null, version: VERSION }) },
     {
       method: "GET",
       url: "/v1/ready",

@@ -163,7 +163,8 @@ export async function list(
     ctx.out.result({}, () => paths.join("\n"));
     return;
   }
-  const items = await vault.listSecrets(opts);
+  // The table marks a requested rotation (the Agent Secret Store's bodyless rotate), which only each row says.
+  const items = await vault.listSecrets(ctx.out.opts.json ? opts : { ...opts, rotation: true });
   ctx.out.result(
     () => {
       const json = items.map(summaryJson);
@@ -175,7 +176,13 @@ export async function list(
       if (items.length === 0) return "";
       return table(
         ["PATH", "TYPE", "TIER", "VERSION", "UPDATED"],
-        items.map((i) => [i.deletedAt !== null ? `${i.path} (deleted)` : i.path, i.type, i.tier, String(i.version), isoTime(i.updatedAt)]),
+        items.map((i) => [
+          i.deletedAt !== null ? `${i.path} (deleted)` : i.rotationPending ? `${i.path} (rotation pending)` : i.path,
+          i.type,
+          i.tier,
+          String(i.version),
+          isoTime(i.updatedAt),
+        ]),
       );
     },
   );
