@@ -62,7 +62,7 @@ import { printTable, runFigure } from "./harness/report.mjs";
  * made by setup(); every other section makes its own just before its figures (and the daemon
  * section stops its daemon after them).
  */
-const FIGURE_FILES = ["secrets", "run", "daemon", "audit", "scan"];
+const FIGURE_FILES = ["secrets", "run", "daemon", "audit", "scan", "server"];
 
 const SECTIONS = await Promise.all(FIGURE_FILES.map(async (name) => (await import(`./figures/${name}.mjs`)).default));
 
