@@ -45,7 +45,7 @@ afterAll(stopDaemons);
 
 describe("authy completion", () => {
   it("bash: completes commands, subcommands (and only visible ones), flags and option choices from the program declaration", async () => {
-    expect(await bashComplete(["authy", "se"])).toEqual(["secrets"]);
+    expect(await bashComplete(["authy", "se"])).toEqual(["secrets", "serve"]);
     expect(await bashComplete(["authy", "secrets", "r"])).toEqual(["restore", "rollback", "rotate"]);
     expect(await bashComplete(["authy", "secrets", "list", "--t"])).toEqual(["--tag", "--tier", "--type"]);
     expect(await bashComplete(["authy", "secrets", "set", "x/Y", "--tier", ""])).toEqual(["standard", "sensitive", "critical"]);
