@@ -15,14 +15,14 @@ export interface AuthFailureLimiter {
 }
 
 /** The counting window. */
-export const AUTH_FAILURE_WINDOW_MS = 60_000;
+const AUTH_FAILURE_WINDOW_MS = 60_000;
 /** Failures per identity per window: a person mistyping a key does not get near it. */
-export const AUTH_FAILURES_PER_IDENTITY = 10;
+const AUTH_FAILURES_PER_IDENTITY = 10;
 /** Failures per address per window: several CI jobs behind one NAT with a stale token stay under it. */
-export const AUTH_FAILURES_PER_ADDRESS = 30;
+const AUTH_FAILURES_PER_ADDRESS = 30;
 
 /** The limit of a key, by its kind (`id:` or `ip:`). */
-export function limitOf(key: string): number {
+function limitOf(key: string): number {
   return key.startsWith("ip:") ? AUTH_FAILURES_PER_ADDRESS : AUTH_FAILURES_PER_IDENTITY;
 }
 

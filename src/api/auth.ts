@@ -33,7 +33,7 @@ export interface Caller {
   via?: "terminal" | "session";
 }
 
-export interface Authenticator {
+interface Authenticator {
   vault(): Vault | null;
   instance: string;
   isOwnerSession(bearer: string, peer: unknown): boolean;

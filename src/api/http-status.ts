@@ -39,7 +39,7 @@ export class ApiError extends AuthyError {
 }
 
 /** What every error response looks like: `{ "error": { "code", "message", "hint" } }`. */
-export interface ErrorBody {
+interface ErrorBody {
   error: { code: ErrorCode; message: string; hint: string | null; details?: Record<string, unknown> };
 }
 

@@ -6,7 +6,7 @@
 /** Largest request body: a 1 MiB value (MAX_VALUE_BYTES) base64-encoded is 1.33 MiB, plus metadata. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** `POST /v1/env/import` carries a whole namespace: thousands of entries fit comfortably. */
-export const MAX_IMPORT_BODY_BYTES = 16 * 1024 * 1024;
+const MAX_IMPORT_BODY_BYTES = 16 * 1024 * 1024;
 /**
  * Deepest JSON nesting accepted. No request needs more than 4 or 5 levels (dispatch details
  * a few more); a body of 100,000 `[` would otherwise reach code that recurses on it.
@@ -17,17 +17,17 @@ export const MAX_JSON_DEPTH = 32;
  * 1 KiB holds any valid one; longer names must still reach validatePath so that they are
  * refused as INVALID_INPUT (exit 2) rather than as an unknown route.
  */
-export const MAX_PARAM_LENGTH = 8 * 1024;
+const MAX_PARAM_LENGTH = 8 * 1024;
 /** A connection idle this long is closed (slowloris, abandoned clients). */
-export const CONNECTION_TIMEOUT_MS = 60_000;
+const CONNECTION_TIMEOUT_MS = 60_000;
 /** The whole request, headers and body, must arrive within this. */
-export const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 /** Headers must arrive within this (Node's own guard against slow-header attacks). */
-export const HEADERS_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 10_000;
 /** An idle keep-alive connection is kept this long for the next request of the same client. */
-export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** Open connections at most, so that a flood cannot exhaust file descriptors. */
-export const MAX_CONNECTIONS = 4096;
+const MAX_CONNECTIONS = 4096;
 
 export interface ApiLimits {
   bodyLimit: number;

@@ -21,7 +21,7 @@ export interface Refusal {
 }
 
 /** Writes one audit entry (the daemon's vault); may fail (locked, log not writable). */
-export type RefusalWriter = (who: string, action: string, resource: string, details: Record<string, unknown>) => Promise<void>;
+type RefusalWriter = (who: string, action: string, resource: string, details: Record<string, unknown>) => Promise<void>;
 
 interface Window {
   refusal: Refusal;

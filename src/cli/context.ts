@@ -12,9 +12,9 @@ import { firstLine, promptSecret, readStdin } from "./input.js";
 import { Output } from "./output.js";
 import { serverTarget, type ServerTarget } from "./profiles.js";
 
-export const VAULT_FILE = "vault.db";
+const VAULT_FILE = "vault.db";
 
-export interface GlobalOptions {
+interface GlobalOptions {
   json?: boolean;
   quiet?: boolean;
   color?: boolean;

@@ -10,7 +10,7 @@ import { AuthyError } from "../errors.js";
  * removes it. A stored `default` profile points every command at its server, as `--api-url`
  * (AUTHY_API_URL) or `--profile NAME` (AUTHY_PROFILE) do for one command.
  */
-export interface Profile {
+interface Profile {
   url: string;
   key: string;
   member?: string;
@@ -22,7 +22,7 @@ const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** A profile file holds a URL and a key: anything much larger was not written by authy. */
 const MAX_PROFILE_BYTES = 16 * 1024;
 
-export function configDir(): string {
+function configDir(): string {
   const xdg = process.env.XDG_CONFIG_HOME;
   return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), ".config"), "authy");
 }
@@ -33,7 +33,7 @@ export function checkProfileName(name: string): string {
   return name;
 }
 
-export function profilePath(name: string): string {
+function profilePath(name: string): string {
   return path.join(configDir(), "profiles", `${checkProfileName(name)}.json`);
 }
 
@@ -106,7 +106,7 @@ export interface ServerTarget {
   via: "--api-url" | "AUTHY_API_URL" | "--profile" | "AUTHY_PROFILE" | "authy login";
 }
 
-export interface TargetOptions {
+interface TargetOptions {
   apiUrl?: string;
   profile?: string;
 }
@@ -132,7 +132,7 @@ export function serverTarget(opts: TargetOptions): ServerTarget | null {
   return p ? { url: p.url, key: p.key, profile: DEFAULT_PROFILE, via: "authy login" } : null;
 }
 
-export function sameServer(a: string, b: string): boolean {
+function sameServer(a: string, b: string): boolean {
   try {
     const x = new URL(a);
     const y = new URL(b);

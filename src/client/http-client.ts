@@ -10,7 +10,7 @@ import type { VaultClient } from "./vault-client.js";
  * Paths are validated here too, so that a bad name gets the core's own message before any
  * URL is built from it (and is never "normalized" by a URL parser into another name).
  */
-export type HttpClientOptions = TransportOptions;
+type HttpClientOptions = TransportOptions;
 
 /** The first of the operation's routes whose `:params` are all given, with them filled in (each one URL segment). */
 function urlOf(op: Operation, params: Record<string, string | undefined> = {}): string {

@@ -22,7 +22,7 @@ export interface TransportOptions {
 }
 
 /** The environment variable a bearer came from. */
-export type Credential = "AUTHY_SESSION" | "AUTHY_TOKEN" | "AUTHY_AGENT_KEY" | "login";
+type Credential = "AUTHY_SESSION" | "AUTHY_TOKEN" | "AUTHY_AGENT_KEY" | "login";
 
 /**
  * What a refused credential (HTTP 401) means to the one who sent it: the daemon answers the
@@ -53,12 +53,12 @@ const REFUSED: Record<Credential, { code: ErrorCode; message: string; hint: stri
 };
 
 export type Method = "GET" | "PUT" | "POST" | "DELETE";
-export type Query = Record<string, string | undefined>;
+type Query = Record<string, string | undefined>;
 
 /** Long enough for `doctor` on a large vault; an unresponsive daemon still fails in bounded time. */
-export const CLIENT_TIMEOUT_MS = 120_000;
+const CLIENT_TIMEOUT_MS = 120_000;
 /** The largest response read: far above any real one (a dispatch of 1 MiB values), bounded against a rogue server. */
-export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 /** Idle keep-alive connections kept for the next request of this process. */
 const MAX_FREE_SOCKETS = 4;
 

@@ -22,7 +22,7 @@ export interface UnixRequest {
   checkPeer?: (socket: net.Socket, socketPath: string) => void;
 }
 
-export interface UnixResponse {
+interface UnixResponse {
   status: number;
   body: Buffer;
 }

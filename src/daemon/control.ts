@@ -9,10 +9,10 @@ import { SHUTDOWN_GRACE_MS } from "./lifetime.js";
 import { socketRequest } from "./socket-client.js";
 
 /** How long `authy lock` waits for the daemon to exit: its shutdown grace, plus closing up. */
-export const LOCK_WAIT_MS = SHUTDOWN_GRACE_MS + 5_000;
+const LOCK_WAIT_MS = SHUTDOWN_GRACE_MS + 5_000;
 const LOCK_POLL_MS = 25;
 
-export interface DaemonInfo {
+interface DaemonInfo {
   pid: number;
   socket: string;
   /** Epoch ms. */
@@ -74,7 +74,7 @@ export async function daemonStatus(home: string, bearer?: string): Promise<Daemo
   return fromRecord(running.pid, running.socket, { ...state, idleLeftMs: null, lifetimeLeftMs: null }, Date.now());
 }
 
-export interface Stopped {
+interface Stopped {
   pid: number;
   /** How it was stopped: asked over the socket, SIGTERM, or SIGKILL when it did not exit in time. */
   how: "request" | "signal" | "killed";

@@ -21,9 +21,9 @@ export interface Instant {
   wall: number;
 }
 
-export const systemInstant = (): Instant => ({ mono: performance.now(), wall: Date.now() });
+const systemInstant = (): Instant => ({ mono: performance.now(), wall: Date.now() });
 
-export type LockReason = "idle" | "max-lifetime";
+type LockReason = "idle" | "max-lifetime";
 
 export class Lifetime {
   private readonly started: Instant;

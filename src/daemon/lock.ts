@@ -15,7 +15,7 @@ import { AuthyError } from "../errors.js";
 import { currentIdentity, identityAlive, type ProcessIdentity } from "./process.js";
 
 /** A break lock older than this belonged to a starter that died while breaking a stale lock. */
-export const LOCK_BREAK_STALE_MS = 10_000;
+const LOCK_BREAK_STALE_MS = 10_000;
 /** Attempts to take the lock before giving up (each one breaks at most one stale lock). */
 const LOCK_ATTEMPTS = 50;
 /** Pause between attempts while another starter is breaking a stale lock. */
@@ -23,7 +23,7 @@ const LOCK_RETRY_MS = 20;
 /** A lock file is a few dozen bytes; anything much larger is not one of ours. */
 const LOCK_MAX_BYTES = 1024;
 
-export type LockResult = { ok: true } | { ok: false; holder: ProcessIdentity };
+type LockResult = { ok: true } | { ok: false; holder: ProcessIdentity };
 
 function readRaw(file: string): string | null {
   try {

@@ -14,11 +14,11 @@ import { AuthyError } from "../errors.js";
 import { readLockHolder } from "./lock.js";
 import { identityAlive } from "./process.js";
 
-export const DAEMON_DIR = "daemon";
-export const SOCKET_FILE = "authy.sock";
-export const STATE_FILE = "daemon.json";
-export const LOCK_FILE = "daemon.lock";
-export const LOG_FILE = "daemon.log";
+const DAEMON_DIR = "daemon";
+const SOCKET_FILE = "authy.sock";
+const STATE_FILE = "daemon.json";
+const LOCK_FILE = "daemon.lock";
+const LOG_FILE = "daemon.log";
 /** sun_path holds 108 bytes on Linux and 104 on macOS and the BSDs, the terminating NUL included. */
 export const SOCKET_PATH_MAX_BYTES = process.platform === "linux" ? 107 : 103;
 /** The fallback for deep homes. Not os.tmpdir(): TMPDIR is often itself a long path (macOS). */

@@ -37,23 +37,23 @@ import { isOwnerPeer, ownerTerminalOf, type OwnerTerminal, type Peer } from "./t
 import { probeSocket } from "./socket-client.js";
 
 /** How often the idle timeout and the maximum lifetime are checked. */
-export const LIFETIME_CHECK_INTERVAL_MS = 1_000;
+const LIFETIME_CHECK_INTERVAL_MS = 1_000;
 /** How often tokens bound to a process are checked against that process being alive. */
-export const PID_CHECK_INTERVAL_MS = 1_000;
+const PID_CHECK_INTERVAL_MS = 1_000;
 /** A daemon nobody sends a handoff to (started by hand) gives up after this. */
-export const HANDOFF_TIMEOUT_MS = 10_000;
+const HANDOFF_TIMEOUT_MS = 10_000;
 /**
  * Pending connections the kernel queues before accept(). Above Node's 511 so that a burst of
  * a thousand local clients is queued rather than refused (Linux caps it at somaxconn).
  */
-export const LISTEN_BACKLOG = 4096;
+const LISTEN_BACKLOG = 4096;
 /**
  * How often node enforces the API's headers and request timeouts. Its default, 30 s, would
  * let a client that sends half a request hold its connection up to 30 s past the timeout.
  */
-export const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
 /** The file descriptor on which `authy unlock` waits for the ready line. */
-export const READY_FD = 3;
+const READY_FD = 3;
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString()} authy-daemon[${process.pid}] ${message}\n`);

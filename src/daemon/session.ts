@@ -12,8 +12,8 @@
  */
 import { constantTimeEqual, hmacSha256, randomToken, sha256 } from "../crypto/index.js";
 
-export const OWNER_SESSION_PREFIX = "authy_os_";
-export const OWNER_PROOF_PREFIX = "authy_op_";
+const OWNER_SESSION_PREFIX = "authy_os_";
+const OWNER_PROOF_PREFIX = "authy_op_";
 /** 256 bits: beyond guessing, like every other bearer secret authy issues. */
 const OWNER_SESSION_BYTES = 32;
 const PROOF_LABEL = Buffer.from("authy-owner-proof/v1", "utf8");

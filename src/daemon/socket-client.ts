@@ -7,11 +7,11 @@ import { unixRequest, type UnixRequest } from "../client/unix-http.js";
 import { AuthyError, isAuthyError } from "../errors.js";
 
 /** A local daemon answers health and status in milliseconds; this only bounds a hung one. */
-export const SOCKET_REQUEST_TIMEOUT_MS = 5_000;
+const SOCKET_REQUEST_TIMEOUT_MS = 5_000;
 /** Responses to these requests are small; a larger one is not from our daemon. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
-export interface SocketResponse {
+interface SocketResponse {
   status: number;
   body: unknown;
 }

@@ -22,9 +22,9 @@ import { sessionHash } from "./session.js";
 import { socketRequest } from "./socket-client.js";
 
 /** How long `authy unlock` waits for the daemon to answer on its socket (node start, SQLite open). */
-export const DAEMON_START_TIMEOUT_MS = 20_000;
+const DAEMON_START_TIMEOUT_MS = 20_000;
 /** The log is rotated (one old copy kept) when it grows past this at a daemon start. */
-export const LOG_ROTATE_BYTES = 1024 * 1024;
+const LOG_ROTATE_BYTES = 1024 * 1024;
 /** Between health probes while waiting for the socket. */
 const HEALTH_RETRY_MS = 50;
 /** A ready line is well under this; more means something else is writing on the pipe. */
@@ -33,7 +33,7 @@ const SHELL = "/bin/sh";
 /** `$0` is node and `$@` its arguments: the shell only lowers the core limit, then becomes node. */
 const NO_CORE_SCRIPT = 'ulimit -c 0 2>/dev/null; exec "$0" "$@"';
 
-export interface StartOptions {
+interface StartOptions {
   home: string;
   vaultPath: string;
   /** The raw vault key; the caller wipes it afterwards. */
@@ -44,7 +44,7 @@ export interface StartOptions {
   maxMs: number;
 }
 
-export interface StartedDaemon {
+interface StartedDaemon {
   pid: number;
   socket: string;
   log: string;

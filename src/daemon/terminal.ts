@@ -53,7 +53,7 @@ export function isOwnerPeer(peer: Peer, owner: OwnerTerminal, uid: number): bool
 }
 
 /** The client's test, either way round: two processes of one terminal session. */
-export function sameTerminal(a: ProcStat, b: ProcStat): boolean {
+function sameTerminal(a: ProcStat, b: ProcStat): boolean {
   return a.session === b.session && a.tty === b.tty;
 }
 

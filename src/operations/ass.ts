@@ -60,14 +60,14 @@ export function assSecret(m: SecretSummary | SecretMeta, rotationPending?: numbe
 }
 
 /** The Agent Secret Store's words for what a key may do, as authy capabilities. */
-export const SCOPE_WORDS: Readonly<Record<string, readonly Capability[]>> = {
+const SCOPE_WORDS: Readonly<Record<string, readonly Capability[]>> = {
   "read:secrets": ["read", "list"],
   "write:secrets": ["write", "delete", "list"],
   "rotate:secrets": ["rotate", "list"],
   "import:secrets": ["write", "list"],
 };
 /** Creating and revoking agents: the owner's (an admin's) alone, never a token's or an agent's. */
-export const MANAGE_AGENTS = "manage:agents";
+const MANAGE_AGENTS = "manage:agents";
 
 /** Whether `scopes` are all Agent Secret Store words (rather than authy's compact scopes). */
 export function areScopeWords(scopes: readonly string[]): boolean {

@@ -21,7 +21,7 @@ export type Method = "GET" | "PUT" | "POST" | "DELETE";
  * On a server, an admin member is admitted wherever the owner is, and a member of role member
  * wherever a token is (it acts within its scope) and where "member" is listed (api/auth.ts, admits).
  */
-export type Callers = readonly ("owner" | "member" | "token" | "agent")[];
+type Callers = readonly ("owner" | "member" | "token" | "agent")[];
 
 /** The token operations, which exist only on a daemon or a server (the Vault's own take an instance). */
 export interface TokenOperations {
@@ -58,7 +58,7 @@ export interface IssuedToken {
 
 /** Everything an operation can be named after: a method of the Vault, or a token operation. */
 export type Operations = Omit<Vault, keyof TokenOperations> & TokenOperations;
-export type Nameable = { [K in keyof Operations]: Operations[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof Operations];
+type Nameable = { [K in keyof Operations]: Operations[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof Operations];
 
 type Args<N extends Nameable> = Parameters<Operations[N]>;
 type Result<N extends Nameable> = Awaited<ReturnType<Operations[N]>>;
@@ -71,7 +71,7 @@ export interface Wire {
 }
 
 /** What the server's half gets: the request, parsed by the entry's schemas, and who sent it. */
-export interface Decoding<Q, B> {
+interface Decoding<Q, B> {
   /** The vault acting as the caller (LOCKED while there is none). */
   vault: () => Vault;
   caller: Caller;

@@ -9,7 +9,7 @@ import { delimiter, isAbsolute, join, resolve } from "node:path";
 /** The search path execvp uses when PATH is not set (glibc's confstr(_CS_PATH)). */
 const DEFAULT_SEARCH_PATH = "/bin:/usr/bin";
 
-export type CommandLookup = { ok: true; path: string } | { ok: false; reason: "not-found" | "not-executable"; exitCode: 126 | 127; message: string };
+type CommandLookup = { ok: true; path: string } | { ok: false; reason: "not-found" | "not-executable"; exitCode: 126 | 127; message: string };
 
 export function resolveCommand(command: string, searchPath: string | undefined, cwd: string): CommandLookup {
   if (command.includes("/")) {

@@ -32,7 +32,7 @@ export interface RunChildOptions {
 }
 
 /** A child started by one of the modes (pipes.ts, pty.ts). */
-export interface Running {
+interface Running {
   pid: number;
   /** Resolves once the child has exited and its output has been written. */
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;

@@ -34,7 +34,7 @@ const REQUEST_TIMEOUT_MS = 5 * 60_000;
 
 export type RunSocketRefusal = "not a process of the sandbox" | "no credentials" | "not this run's token";
 
-export interface RunSocketOptions {
+interface RunSocketOptions {
   /** Where to listen (in a private directory: the caller makes it). */
   socketPath: string;
   /** The daemon's socket, where admitted requests go. */

@@ -17,11 +17,11 @@ import { AuthyError } from "../errors.js";
  * The usual homes of credentials other than authy's, relative to $HOME: what a same-user
  * process would read first. Hidden in every sandbox unless allowed by name.
  */
-export const CREDENTIAL_HOMES = [".ssh", ".gnupg", ".aws", ".config/gcloud", ".docker", ".kube", ".netrc", ".git-credentials"] as const;
+const CREDENTIAL_HOMES = [".ssh", ".gnupg", ".aws", ".config/gcloud", ".docker", ".kube", ".netrc", ".git-credentials"] as const;
 
 export type PathKind = "dir" | "file" | "missing";
 
-export type MountOp = { op: "bind"; path: string; writable: boolean } | { op: "tmpfs"; path: string } | { op: "hide-file"; path: string };
+type MountOp = { op: "bind"; path: string; writable: boolean } | { op: "tmpfs"; path: string } | { op: "hide-file"; path: string };
 
 export interface MountPlanInput {
   home: string;
@@ -40,7 +40,7 @@ export interface PathProbe {
   real(p: string): string;
 }
 
-export const hostProbe: PathProbe = {
+const hostProbe: PathProbe = {
   kind(p) {
     try {
       return statSync(p).isDirectory() ? "dir" : "file";

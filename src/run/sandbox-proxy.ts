@@ -23,7 +23,7 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** How long to wait for the real host to accept a connection. */
 const CONNECT_TIMEOUT_MS = 30_000;
 
-export interface ProxyOptions {
+interface ProxyOptions {
   socketPath: string;
   allow: readonly AllowedHost[];
   onRefused(host: string, port: number, protocol: "socks5" | "http"): void;

@@ -11,7 +11,7 @@ import { AuthyError } from "../errors.js";
 import { resolveCommand } from "./command.js";
 
 /** The Debian and Ubuntu package (and Fedora's, Arch's) that ships bwrap. */
-export const BWRAP_PACKAGE = "bubblewrap";
+const BWRAP_PACKAGE = "bubblewrap";
 
 /**
  * Kernel switches that turn unprivileged user namespaces off, and the value that does:
@@ -30,7 +30,7 @@ export interface SupportProbe {
   findBwrap(): string | null;
 }
 
-export const hostSupportProbe: SupportProbe = {
+const hostSupportProbe: SupportProbe = {
   platform: process.platform,
   readSysctl(file) {
     try {

@@ -24,18 +24,18 @@ import { mountArguments, planMounts, type MountPlanInput, type PathProbe } from 
 const SURVIVED_SIGNALS = "INT,TERM,HUP,QUIT";
 
 /** Where the proxy's socket appears inside the sandbox (its private /tmp). */
-export const SANDBOX_PROXY_SOCKET = "/tmp/.authy/proxy.sock";
+const SANDBOX_PROXY_SOCKET = "/tmp/.authy/proxy.sock";
 /**
  * Where the run's own socket to the daemon appears inside the sandbox (`--pass-token`,
  * run-socket.ts); the child's AUTHY_SOCKET names it.
  */
 export const SANDBOX_DAEMON_SOCKET = "/tmp/.authy/daemon.sock";
 /** The relay's port on the sandbox's own loopback (a private network namespace: always free). */
-export const SANDBOX_PROXY_PORT = 3128;
+const SANDBOX_PROXY_PORT = 3128;
 
 export type SandboxNetwork = { kind: "host" } | { kind: "none" } | { kind: "proxy"; socket: string };
 
-export interface SandboxOptions {
+interface SandboxOptions {
   /** bwrap's path, from checkSandboxSupport(). */
   bwrap: string;
   mounts: MountPlanInput;

@@ -44,7 +44,7 @@ for f; do
 done
 `;
 
-export interface Watchdog {
+interface Watchdog {
   /** The child has exited and authy is cleaning up itself: stand down. */
   release(): void;
 }

@@ -6,7 +6,7 @@
  * vault's id. A daemon on the same SQLite vault keeps its own random instances, so daemon and
  * server tokens never cross. Revoking a token, its expiry and its uses work as everywhere.
  */
-export const SERVER_INSTANCE_PREFIX = "srv_";
+const SERVER_INSTANCE_PREFIX = "srv_";
 
 export function serverInstance(vaultId: string): string {
   return `${SERVER_INSTANCE_PREFIX}${vaultId}`;

@@ -7,7 +7,7 @@ import type { FastifyRequest } from "fastify";
  * tokens and keys), never a body (values), never a query string. Anything that would still
  * name a credential is censored by pino's redaction as a second guard.
  */
-export const LOG_LEVEL_DEFAULT = "info";
+const LOG_LEVEL_DEFAULT = "info";
 
 function pathOf(url: string): string {
   const q = url.indexOf("?");

@@ -25,18 +25,18 @@ import { isLoopback, urlHost, type ListenAddress } from "./listen-address.js";
 import { serverLogger } from "./log.js";
 
 /** Pending connections the kernel queues before accept() (as the daemon's LISTEN_BACKLOG). */
-export const LISTEN_BACKLOG = 4096;
+const LISTEN_BACKLOG = 4096;
 /** How often node enforces the headers and request timeouts (its default, 30 s, lets a slow client linger). */
-export const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
 /**
  * A refused credential is answered no sooner than this: an unknown token and a wrong one
  * differ by a row lookup and an HMAC (a few ms), well under it even on a loaded database.
  */
-export const AUTH_FAILURE_FLOOR_MS = 100;
+const AUTH_FAILURE_FLOOR_MS = 100;
 /** Signals that stop the server cleanly (systemd sends SIGTERM; Ctrl-C sends SIGINT). */
 const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
-export interface ServeOptions {
+interface ServeOptions {
   listen: ListenAddress;
   /** postgres://… or null for the SQLite vault at `vaultPath`. */
   databaseUrl: string | null;
@@ -53,7 +53,7 @@ function describe(e: unknown): string {
 }
 
 /** The database URL without its user and password, for the log and the start line. */
-export function describeDatabase(url: string): string {
+function describeDatabase(url: string): string {
   try {
     const u = new URL(url);
     return `postgres://${u.host}${u.pathname}`;

@@ -3,7 +3,7 @@ import { IDENTITY_LIMIT, PASSPHRASE_LIMIT, readFileBounded } from "../files/boun
 import type { Credential } from "../vault/key-slots.js";
 
 /** How `authy serve` may be told to unlock at start (flags first, then the environment). */
-export interface UnlockFlags {
+interface UnlockFlags {
   /** `--identity FILE` (the global flag): an age identity, as an auto-unseal key. */
   identity?: string | undefined;
   /** `--passphrase-file FILE`. */

@@ -22,8 +22,8 @@ const MEMBER_DOMAIN = "authy/member/v1";
 const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 export const MEMBER_KEY_PREFIX = "authy_mk_";
 const MEMBER_KEY = /^authy_mk_([a-z2-7]{1,32})_([A-Za-z0-9_-]+)$/;
-export const MEMBER_ROLES = ["admin", "member"] as const;
-export type MemberRole = (typeof MEMBER_ROLES)[number];
+const MEMBER_ROLES = ["admin", "member"] as const;
+type MemberRole = (typeof MEMBER_ROLES)[number];
 
 export interface MemberInfo {
   name: string;

@@ -31,7 +31,7 @@ export type Actor =
  * A member of a team server (src/vault/members.ts) with the admin role: the owner's rights,
  * under a name of its own in the audit log. A member of role `member` acts within its scope.
  */
-export interface AdminMember {
+interface AdminMember {
   kind: "member";
   name: string;
   id: string;

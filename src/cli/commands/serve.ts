@@ -4,7 +4,7 @@ import { parseListen } from "../../server/listen-address.js";
 import { serverCredential } from "../../server/unlock-source.js";
 import type { CliContext } from "../context.js";
 
-export interface ServeFlags {
+interface ServeFlags {
   listen: string;
   database?: string;
   passphraseFile?: string;

@@ -25,7 +25,7 @@ import { translatePostgresError } from "./postgres-errors.js";
 import { AUDIT_AGENT_EXPR } from "./postgres-schema.js";
 
 /** What a read goes through: the pool (committed data only) or a transaction's client. */
-export type Queryable = Pick<pg.Pool, "query"> | Pick<pg.PoolClient, "query">;
+type Queryable = Pick<pg.Pool, "query"> | Pick<pg.PoolClient, "query">;
 
 type Row = Record<string, unknown>;
 

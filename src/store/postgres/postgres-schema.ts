@@ -17,7 +17,7 @@ import { AuthyError } from "../../errors.js";
 
 /** authy's advisory lock keys: (APP, MIGRATE) guards migrations, (APP, WRITE) every write(). */
 export const LOCK_APP = 0x41555459; // 'AUTY'
-export const LOCK_MIGRATE = 1;
+const LOCK_MIGRATE = 1;
 export const LOCK_WRITE = 2;
 
 /**

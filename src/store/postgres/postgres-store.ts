@@ -8,13 +8,13 @@ import { LOCK_APP, LOCK_WRITE, migrate } from "./postgres-schema.js";
 import { PostgresTransaction } from "./postgres-transaction.js";
 
 /** How long a write waits for another process's write before saying "busy" (as SQLite's BUSY_TIMEOUT_MS). */
-export const WRITE_LOCK_TIMEOUT_MS = 10_000;
+const WRITE_LOCK_TIMEOUT_MS = 10_000;
 /** Connections per store: reads run in parallel on them; writes take one at a time. */
-export const POOL_SIZE = 8;
+const POOL_SIZE = 8;
 /** How long opening a connection may take before the database counts as unavailable. */
-export const CONNECT_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 /** The most write() calls committed together (see PostgresStore.drain), as SQLite's MAX_GROUP_COMMIT. */
-export const MAX_GROUP_COMMIT = 64;
+const MAX_GROUP_COMMIT = 64;
 
 /** BIGINT (OID 20) as a JavaScript number: the Store contract keeps integers exact up to MAX_SAFE_INTEGER. */
 const INT8_OID = 20;
@@ -25,7 +25,7 @@ const types = {
 };
 /* eslint-enable @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-enum-assignment */
 
-export interface PostgresStoreOptions {
+interface PostgresStoreOptions {
   /** Connections in the pool; POOL_SIZE by default. */
   poolSize?: number;
   /** How long a write waits for another process's write; WRITE_LOCK_TIMEOUT_MS by default. */
