@@ -6,7 +6,7 @@ import { approvalRequired, passApprovals, writeNeed } from "./approvals.js";
 import { audit, tryAudit } from "./audit-log.js";
 import type { VaultContext } from "./context.js";
 import { validatePath, type SecretPath } from "./path.js";
-import { checkListingBefore, notFound, openCurrent, refreshListing, writeVersion } from "./secrets.js";
+import { checkListingBefore, liveSecretIn, openCurrent, refreshListing, writeVersion } from "./secrets.js";
 import { checkVersionFresh, openSecretRow, sealSecretRow, valueAad } from "./secret-rows.js";
 import type { SecretMeta } from "./types.js";
 
@@ -46,11 +46,7 @@ async function transfer(ctx: VaultContext, kind: Kind, from: string, to: string,
   try {
     const done = await ctx.store.write(async (tx) => {
       await checkListingBefore(tx, ctx);
-      const srcRow = await tx.getSecret(src.path);
-      if (!srcRow) throw notFound(src.path);
-      const meta = openSecretRow(ctx.keys, srcRow);
-      if (meta.deletedAt !== null)
-        throw new AuthyError("NOT_FOUND", `secret ${src.path} is deleted`, { hint: `restore it with \`authy secrets restore ${src.path}\`` });
+      const { row: srcRow, meta } = await liveSecretIn(tx, ctx, src.path);
       const dstRow = await tx.getSecret(dst.path);
       if (dstRow) {
         openSecretRow(ctx.keys, dstRow); // verified before it is replaced

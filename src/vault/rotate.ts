@@ -7,8 +7,7 @@ import type { VaultContext } from "./context.js";
 import { validatePath } from "./path.js";
 import { generateWith, type Generator } from "./secret-attributes.js";
 import { requestRotation } from "./rotation-request.js";
-import { checkListingBefore, notFound, refreshListing, writeVersion } from "./secrets.js";
-import { openSecretRow } from "./secret-rows.js";
+import { checkListingBefore, liveSecretIn, refreshListing, writeVersion } from "./secrets.js";
 import type { SecretMeta } from "./types.js";
 
 export interface RotateOptions {
@@ -70,11 +69,7 @@ async function rotate(ctx: VaultContext, path: string, opts: RotateOptions): Pro
   if (opts.reveal === true) await authorize(ctx, p.path, "read", "secret.rotate");
   const done = await ctx.store.write(async (tx) => {
     await checkListingBefore(tx, ctx);
-    const row = await tx.getSecret(p.path);
-    if (!row) throw notFound(p.path);
-    const meta = openSecretRow(ctx.keys, row);
-    if (meta.deletedAt !== null)
-      throw new AuthyError("NOT_FOUND", `secret ${p.path} is deleted`, { hint: `restore it with \`authy secrets restore ${p.path}\`` });
+    const { row, meta } = await liveSecretIn(tx, ctx, p.path);
     const given = opts.generator && (opts.generator.length !== undefined || opts.generator.charset !== undefined) ? opts.generator : null;
     if (!given && !meta.generator) {
       if (opts.orRequest) return { ok: "request" as const };

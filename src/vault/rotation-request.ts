@@ -1,11 +1,10 @@
-import { AuthyError } from "../errors.js";
 import { authorize } from "./access.js";
 import { audit } from "./audit-log.js";
 import type { VaultContext } from "./context.js";
 import { validatePath } from "./path.js";
 import { encodeAttributes, type RotationPending } from "./secret-attributes.js";
-import { openSecretRow, sealSecretRow } from "./secret-rows.js";
-import { checkListingBefore, notFound, refreshListing } from "./secrets.js";
+import { sealSecretRow } from "./secret-rows.js";
+import { checkListingBefore, liveSecretIn, refreshListing } from "./secrets.js";
 import { readSettings } from "./settings.js";
 import { actorName, type SecretMeta } from "./types.js";
 
@@ -21,11 +20,7 @@ export async function requestRotation(ctx: VaultContext, path: string): Promise<
   await authorize(ctx, p.path, "rotate", "secret.rotate");
   const done = await ctx.store.write(async (tx) => {
     await checkListingBefore(tx, ctx);
-    const row = await tx.getSecret(p.path);
-    if (!row) throw notFound(p.path);
-    const meta = openSecretRow(ctx.keys, row);
-    if (meta.deletedAt !== null)
-      throw new AuthyError("NOT_FOUND", `secret ${p.path} is deleted`, { hint: `restore it with \`authy secrets restore ${p.path}\`` });
+    const { row, meta } = await liveSecretIn(tx, ctx, p.path);
     // Asked again while pending: the first request stands (its time is when the owner was first told).
     const pending = meta.rotationPending ?? { at: ctx.clock.now(), by: actorName(ctx.actor) };
     const { mac: _mac, ...rest } = row;

@@ -195,6 +195,13 @@ export function openMeta(ctx: VaultContext, row: SecretRow, opts: { includeDelet
   return meta;
 }
 
+/** A live (not deleted) secret's row and verified metadata, read inside a write: NOT_FOUND otherwise. */
+export async function liveSecretIn(tx: StoreWriter, ctx: VaultContext, path: string): Promise<{ row: SecretRow; meta: SecretMeta }> {
+  const row = await tx.getSecret(path);
+  if (!row) throw notFound(path);
+  return { row, meta: openMeta(ctx, row) };
+}
+
 /** Decrypts one version of a secret (the current one by default). */
 export async function decryptVersion(ctx: VaultContext, meta: SecretMeta, version?: number): Promise<Uint8Array> {
   const vrow = await ctx.store.getVersion(meta.path, version ?? meta.version);
