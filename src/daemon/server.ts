@@ -15,6 +15,7 @@ import { chmodSync, closeSync, lstatSync, unlinkSync, writeSync } from "node:fs"
 import type { FastifyInstance } from "fastify";
 import type { Socket } from "node:net";
 import { buildApi } from "../api/index.js";
+import { closeGracefully } from "../api/graceful-close.js";
 import { randomId } from "../crypto/index.js";
 import { approvalSettings } from "../notify/notifier.js";
 import { legacyConfigNotice } from "../notify/config.js";
@@ -248,7 +249,8 @@ async function serve(
     stopping ??= (async () => {
       for (const t of timers) clearInterval(t);
       log(`locking: ${reason}`);
-      if (app) await closeServer(app);
+      if (app)
+        await closeGracefully(app, SHUTDOWN_GRACE_MS, () => log(`in-flight requests still running after ${SHUTDOWN_GRACE_MS} ms; closing their connections`));
       // No request is left: from here on the vault is never handed out again.
       current = null;
       await tokenCheck;
@@ -359,19 +361,6 @@ async function serve(
   // Until something calls shutdown() (a timer, POST /v1/lock or a signal) and it completes.
   await stopped;
   return 0;
-}
-
-/** Stops accepting, waits for in-flight requests up to SHUTDOWN_GRACE_MS, then cuts the rest. */
-async function closeServer(app: FastifyInstance): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const closed = app.close().then(() => true);
-  const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), SHUTDOWN_GRACE_MS)));
-  if (!(await Promise.race([closed, late]))) {
-    log(`in-flight requests still running after ${SHUTDOWN_GRACE_MS} ms; closing their connections`);
-    app.server.closeAllConnections();
-    await closed;
-  }
-  clearTimeout(timer);
 }
 
 /**

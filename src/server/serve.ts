@@ -11,6 +11,7 @@
 import type { FastifyInstance } from "fastify";
 import { hostname } from "node:os";
 import { buildApi } from "../api/index.js";
+import { closeGracefully } from "../api/graceful-close.js";
 import { MemoryWindowCounts, WindowedAuthLimiter, type WindowCounts } from "../api/auth-limit.js";
 import { approvalSettings } from "../notify/notifier.js";
 import { SHUTDOWN_GRACE_MS } from "../daemon/lifetime.js";
@@ -168,7 +169,9 @@ export async function runServer(o: ServeOptions): Promise<number> {
     stopping = true;
     void (async () => {
       served.log.info({ signal }, "stopping: in-flight requests finish, no new ones");
-      await closeServer(served);
+      await closeGracefully(served, SHUTDOWN_GRACE_MS, () =>
+        served.log.warn({ graceMs: SHUTDOWN_GRACE_MS }, "in-flight requests still running; closing their connections"),
+      );
       current = null;
       await approvals.notifier.flush();
       await vault.recordEvent("vault.lock", "vault", { mode: "server", reason: `signal ${signal}` }).catch((e: unknown) => {
@@ -188,17 +191,4 @@ export async function runServer(o: ServeOptions): Promise<number> {
   o.onListening({ url, store: storeName, pid: process.pid, instance });
   await stopped;
   return 0;
-}
-
-/** Stops accepting, waits for in-flight requests up to SHUTDOWN_GRACE_MS, then cuts the rest. */
-async function closeServer(app: FastifyInstance): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const closed = app.close().then(() => true);
-  const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), SHUTDOWN_GRACE_MS)));
-  if (!(await Promise.race([closed, late]))) {
-    app.log.warn({ graceMs: SHUTDOWN_GRACE_MS }, "in-flight requests still running; closing their connections");
-    app.server.closeAllConnections();
-    await closed;
-  }
-  clearTimeout(timer);
 }
