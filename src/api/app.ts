@@ -101,7 +101,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     } catch (e) {
       await refusals.note({ actor: "bearer:unknown", action: "auth.denied", resource, reason: "malformed authorization header" });
       await failedAttempt(limiter ? limitKeys(undefined, req.ip) : []);
-      throw e;
+      throw opts.serverName !== undefined ? badCredentials(true) : e;
     }
     let caller: Caller;
     if (bearer !== undefined) {
@@ -127,7 +127,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       caller = { actor: vault ? vault.actor : { kind: "owner" }, vault, via: "terminal" };
     } else {
       await refusals.note({ actor: "bearer:none", action: "auth.denied", resource, reason: "no credentials" });
-      throw missingCredentials();
+      throw missingCredentials(opts.serverName !== undefined);
     }
     opts.onActivity?.();
     if (caller.actor.kind === "agent" && opts.agentKeysDirect && (callers.includes("agent") || callers.includes("token"))) {
@@ -146,7 +146,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     }
     // A use is spent only now that the route is the caller's, and given back if the request
     // releases nothing (handler below): what a token's uses count is what it obtained.
-    if (caller.uses && !req.routeOptions.config.free && !(await caller.uses.spend())) throw badCredentials();
+    if (caller.uses && !req.routeOptions.config.free && !(await caller.uses.spend())) throw badCredentials(opts.serverName !== undefined);
     return caller;
   }
 

@@ -38,6 +38,8 @@ interface Authenticator {
   instance: string;
   isOwnerSession(bearer: string, peer: unknown): boolean;
   processTokens?: { admit(tokenId: string, peer: unknown): boolean };
+  /** Set on a team server (`authy serve`), which has no owner terminal: its refusals say what to send instead. */
+  serverName?: string;
 }
 
 const TOKEN_ID = /^authy_tk_([a-z2-7]+)_/;
@@ -45,14 +47,18 @@ const TOKEN_ID = /^authy_tk_([a-z2-7]+)_/;
 /** Longest credential looked at; anything longer is refused without touching the vault. */
 const MAX_CREDENTIAL_LENGTH = 512;
 
+/** What a team server asks for: it has no owner terminal, only credentials. */
+const SERVER_CREDENTIALS_HINT = "send a member key (`authy login`), a token (AUTHY_TOKEN) or an agent key (AUTHY_AGENT_KEY)";
+
 /** One body for unknown, expired, revoked, exhausted and malformed credentials alike. */
-export function badCredentials(): ApiError {
+export function badCredentials(onServer = false): ApiError {
   return new ApiError(401, "ACCESS_DENIED", "invalid or expired credentials", {
-    hint: "use a valid token (AUTHY_TOKEN), or work from the terminal that ran `authy unlock`",
+    hint: onServer ? SERVER_CREDENTIALS_HINT : "use a valid token (AUTHY_TOKEN), or work from the terminal that ran `authy unlock`",
   });
 }
 
-export function missingCredentials(): ApiError {
+export function missingCredentials(onServer = false): ApiError {
+  if (onServer) return new ApiError(401, "ACCESS_DENIED", "no credentials given", { hint: SERVER_CREDENTIALS_HINT });
   return new ApiError(401, "ACCESS_DENIED", "no credentials given, and this process is not in the terminal session that unlocked the vault", {
     hint: "the owner works from the terminal that ran `authy unlock`; agents send a token (AUTHY_TOKEN)",
   });
@@ -88,7 +94,7 @@ export async function authenticate(
   const resource = opts.resource ?? "api";
   const refuse = async (actor: string, action: string, reason: string): Promise<never> => {
     await opts.refused?.({ actor, action, resource, reason });
-    throw badCredentials();
+    throw badCredentials(auth.serverName !== undefined);
   };
   if (bearer.length > MAX_CREDENTIAL_LENGTH) return refuse("bearer:unknown", "auth.denied", "too long");
   if (auth.isOwnerSession(bearer, opts.peer ?? null)) {
@@ -104,7 +110,7 @@ export async function authenticate(
   if (isToken) {
     // A token bound to a process tree (`run --pass-token`) is refused elsewhere before a use is spent.
     const id = TOKEN_ID.exec(bearer)?.[1];
-    if (id !== undefined && auth.processTokens && !auth.processTokens.admit(id, opts.peer ?? null)) throw badCredentials();
+    if (id !== undefined && auth.processTokens && !auth.processTokens.admit(id, opts.peer ?? null)) throw badCredentials(auth.serverName !== undefined);
     const check = await owner.useToken(bearer, auth.instance, { spend: opts.spend ?? true });
     if (!check.ok) {
       // A token that exists (its secret matched) is named; any other is "unknown".

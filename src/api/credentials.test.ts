@@ -263,3 +263,25 @@ describe("agent keys", () => {
     expect((await h.req("POST", "/v1/tokens", { bearer: wrong, body: {} })).body).toEqual(INVALID);
   });
 });
+
+describe("on a team server (authy serve), which has no owner terminal", () => {
+  it("answers every refused or missing credential with what a server takes instead", async () => {
+    const server = await harness({ serverName: "vault.example" });
+    try {
+      const hint = "send a member key (`authy login`), a token (AUTHY_TOKEN) or an agent key (AUTHY_AGENT_KEY)";
+      const bodies = [];
+      for (const headers of [{ authorization: "Bearer authy_tk_zzzz_yyyy" }, { authorization: "Bearer garbage" }, { authorization: "Basic abc" }]) {
+        const r = await server.req("GET", "/v1/secrets/prod/API_KEY", { bearer: null, headers });
+        expect(r.status).toBe(401);
+        bodies.push(r.raw);
+      }
+      expect(new Set(bodies).size).toBe(1);
+      expect(JSON.parse(bodies[0]!)).toEqual({ error: { code: "ACCESS_DENIED", message: "invalid or expired credentials", hint } });
+      const none = await server.req("GET", "/v1/secrets/prod/API_KEY", { bearer: null });
+      expect(none.status).toBe(401);
+      expect(none.body).toEqual({ error: { code: "ACCESS_DENIED", message: "no credentials given", hint } });
+    } finally {
+      await server.close();
+    }
+  });
+});
