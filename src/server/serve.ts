@@ -147,7 +147,9 @@ export async function runServer(o: ServeOptions): Promise<number> {
     });
     // Read by node when the server starts listening (missing from @types/node 20).
     (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = CONNECTIONS_CHECK_INTERVAL_MS;
-    await app.listen({ host: o.listen.host, port: o.listen.port, backlog: LISTEN_BACKLOG, listenTextResolver: () => "listening" });
+    await app.listen({ host: o.listen.host, port: o.listen.port, backlog: LISTEN_BACKLOG, listenTextResolver: () => "listening" }).catch((e: unknown) => {
+      throw listenFailure(e, o.listen);
+    });
     await vault.recordEvent("vault.unlock", "vault", { mode: "server", pid: process.pid });
   } catch (e) {
     await app?.close().catch(() => undefined);
@@ -191,4 +193,25 @@ export async function runServer(o: ServeOptions): Promise<number> {
   o.onListening({ url, store: storeName, pid: process.pid, instance });
   await stopped;
   return 0;
+}
+
+/** Why the listening socket could not be made, in the user's terms (a code node gives, or the error as it was). */
+function listenFailure(e: unknown, at: ListenAddress): unknown {
+  const where = `${urlHost(at.host)}:${at.port}`;
+  switch ((e as NodeJS.ErrnoException | null)?.code) {
+    case "EADDRINUSE":
+      return new AuthyError("UNAVAILABLE", `cannot listen on ${where}: the address is already in use`, {
+        hint: "another program (perhaps another `authy serve`) listens there: stop it, or choose another port (port 0 picks a free one)",
+      });
+    case "EACCES":
+      return new AuthyError("ACCESS_DENIED", `cannot listen on ${where}: permission denied`, {
+        hint: "ports below 1024 need privileges: use a higher port behind a reverse proxy, or give node CAP_NET_BIND_SERVICE",
+      });
+    case "EADDRNOTAVAIL":
+      return new AuthyError("INVALID_INPUT", `cannot listen on ${where}: no such address on this machine`, {
+        hint: "listen on 127.0.0.1, 0.0.0.0 (every address) or one of this machine's addresses",
+      });
+    default:
+      return e;
+  }
 }

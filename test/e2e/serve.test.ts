@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -98,5 +99,24 @@ describe("authy serve", () => {
     const locked = await authy(["serve", "--listen", "127.0.0.1:0", "--database", db.url, "--passphrase-file", wrong], { home });
     expect(locked.code).toBe(6);
     expect(locked.stderr.trim().split("\n")[0]).toMatch(/^authy: /);
+  });
+
+  it("says in one line, exit 8, that its address is already taken, and leaves the server there serving", async () => {
+    const taken = await new Promise<net.Server>((resolve) => {
+      const srv = net.createServer();
+      srv.listen(0, "127.0.0.1", () => resolve(srv));
+    });
+    try {
+      const { port } = taken.address() as net.AddressInfo;
+      const r = await authy(["serve", "--listen", `127.0.0.1:${port}`, "--database", db.url, "--passphrase-file", passFile], { home });
+      expect(r.code).toBe(8);
+      expect(r.stderr.trim().split("\n")).toEqual([
+        `authy: cannot listen on 127.0.0.1:${port}: the address is already in use`,
+        "hint: another program (perhaps another `authy serve`) listens there: stop it, or choose another port (port 0 picks a free one)",
+      ]);
+      expect(taken.listening).toBe(true);
+    } finally {
+      taken.close();
+    }
   });
 });
