@@ -83,7 +83,7 @@ describe("authy serve", () => {
     }
   });
 
-  it("refuses to start without a way to unlock, with a bad --listen, or on plain HTTP off loopback: one line, exit 2", async () => {
+  it("refuses to start without a way to unlock, with a bad --listen, with files that are no TLS certificate, or on plain HTTP off loopback: one line, exit 2", async () => {
     const none = await authy(["serve", "--listen", "127.0.0.1:0", "--database", db.url], { home });
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^authy: authy serve needs a way to unlock the vault at start/);
@@ -94,6 +94,11 @@ describe("authy serve", () => {
     const open = await authy(["serve", "--listen", "0.0.0.0:0", "--passphrase-file", passFile], { home });
     expect(open.code).toBe(2);
     expect(open.stderr).toMatch(/^authy: plain HTTP on 0\.0\.0\.0/);
+    const notPem = path.join(dir, "not.pem");
+    writeFileSync(notPem, "not a certificate\n");
+    const tls = await authy(["serve", "--listen", "127.0.0.1:0", "--passphrase-file", passFile, "--tls-cert", notPem, "--tls-key", notPem], { home });
+    expect(tls.code).toBe(2);
+    expect(tls.stderr).toMatch(/^authy: --tls-cert \S+ and --tls-key \S+ are not a usable certificate and key: no start line\n/);
     const wrong = path.join(dir, "wrong");
     writeFileSync(wrong, "not the passphrase\n");
     const locked = await authy(["serve", "--listen", "127.0.0.1:0", "--database", db.url, "--passphrase-file", wrong], { home });

@@ -1,3 +1,4 @@
+import { createSecureContext } from "node:tls";
 import { AuthyError } from "../../errors.js";
 import { readFileBounded, type InputLimit } from "../../files/bounded-read.js";
 import { parseListen } from "../../server/listen-address.js";
@@ -27,7 +28,17 @@ async function tlsFiles(flags: ServeFlags): Promise<{ cert: Buffer; key: Buffer 
       },
     );
   }
-  return { cert: await readFileBounded(flags.tlsCert, TLS_FILE_LIMIT), key: await readFileBounded(flags.tlsKey, TLS_FILE_LIMIT) };
+  const files = { cert: await readFileBounded(flags.tlsCert, TLS_FILE_LIMIT), key: await readFileBounded(flags.tlsKey, TLS_FILE_LIMIT) };
+  try {
+    // What the listener would do with them, done before anything starts: a bad file is the user's input, not a crash.
+    createSecureContext(files);
+  } catch (e) {
+    const reason = /[^:]*$/.exec((e as Error).message)?.[0]?.trim() || (e as Error).message;
+    throw new AuthyError("INVALID_INPUT", `--tls-cert ${flags.tlsCert} and --tls-key ${flags.tlsKey} are not a usable certificate and key: ${reason}`, {
+      hint: "give the PEM certificate chain and its unencrypted PEM private key",
+    });
+  }
+  return files;
 }
 
 /**
