@@ -142,7 +142,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
         resource,
         reason: caller.actor.kind === "agent" ? "agent keys only obtain tokens" : caller.actor.kind === "member" ? "admin only" : "owner only",
       });
-      throw notForCaller(caller.actor.kind);
+      throw notForCaller(caller.actor.kind, opts.serverName !== undefined);
     }
     // A use is spent only now that the route is the caller's, and given back if the request
     // releases nothing (handler below): what a token's uses count is what it obtained.

@@ -183,13 +183,18 @@ export function admits(callers: readonly ActorKind[], actor: Actor): boolean {
 }
 
 /** The refusal for a known caller on a route that is not for its kind. */
-export function notForCaller(kind: ActorKind): AuthyError {
-  if (kind === "agent") {
+export function notForCaller(kind: ActorKind, onServer = false): AuthyError {
+  if (kind === "agent" && !onServer) {
     return new AuthyError("ACCESS_DENIED", "an agent key can only be exchanged for a token", {
       hint: "create a token with `authy tokens create` (POST /v1/tokens) and use AUTHY_TOKEN",
     });
   }
-  if (kind === "member") return new AuthyError("ACCESS_DENIED", "only an admin can do this", { hint: "ask an admin of this server" });
+  // A server has no owner terminal, and agent keys act directly there: what the owner does, its admins do.
+  if (kind === "member" || onServer) {
+    return new AuthyError("ACCESS_DENIED", "only an admin can do this", {
+      hint: kind === "member" ? "ask an admin of this server" : "ask an admin of this server, or log in with an admin's key (`authy login`)",
+    });
+  }
   return new AuthyError("ACCESS_DENIED", "only the owner can do this", {
     hint: "work from the terminal that ran `authy unlock`, or give the passphrase",
   });

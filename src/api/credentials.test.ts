@@ -284,4 +284,24 @@ describe("on a team server (authy serve), which has no owner terminal", () => {
       await server.close();
     }
   });
+
+  it("refuses what only its admins may do as an admin's, for a token and for an agent key acting directly", async () => {
+    const server = await harness({ serverName: "vault.example", agentKeysDirect: true });
+    try {
+      const t = await server.req("POST", "/v1/tokens", { body: { scope: "secrets:read:prod/*" } });
+      const a = await server.req("POST", "/v1/agents", { body: { name: "ci", scope: "secrets:read:prod/*" } });
+      expect([t.status, a.status]).toEqual([201, 201]);
+      for (const bearer of [t.body.token as string, a.body.key as string]) {
+        const r = await server.req("GET", "/v1/audit", { bearer });
+        expect(r.status).toBe(403);
+        expect(r.body.error).toEqual({
+          code: "ACCESS_DENIED",
+          message: "only an admin can do this",
+          hint: "ask an admin of this server, or log in with an admin's key (`authy login`)",
+        });
+      }
+    } finally {
+      await server.close();
+    }
+  });
 });
