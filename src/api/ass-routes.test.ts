@@ -83,4 +83,14 @@ describe("the Agent Secret Store's routes", () => {
     expect(second.events.map((e: { resource_id: string }) => e.resource_id)).toEqual(["p/B", "p/A"]);
     expect((await h.req("GET", "/v1/audit?page=0&limit=2")).status).toBe(400);
   });
+
+  it("issues a token from scope words, and names an unknown word among them rather than a known one", async () => {
+    h = await harness();
+    const ok = await h.req("POST", "/v1/tokens", { body: { scopes: ["read:secrets"], ttl: 300 } });
+    expect([ok.status, ok.body.scopes]).toEqual([201, ["read:secrets"]]);
+    const mixed = await h.req("POST", "/v1/tokens", { body: { scopes: ["read:secrets", "fly:rockets"], ttl: 300 } });
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.error.message).toBe('unknown scope word "fly:rockets"');
+    expect(mixed.body.error.hint).toMatch(/^use read:secrets, write:secrets, rotate:secrets, import:secrets, manage:agents, or authy's scopes/);
+  });
 });

@@ -6,7 +6,7 @@ import type { AgentInfo } from "../vault/agents.js";
 import type { Scope } from "../vault/policy/scope.js";
 import type { TokenInfo } from "../vault/tokens.js";
 import type { Vault } from "../vault/vault.js";
-import { agentScopeSpec, areScopeWords, assAgent, narrowedScope, withoutAss } from "./ass.js";
+import { agentScopeSpec, assAgent, narrowedScope, scopeWordsOf, withoutAss } from "./ass.js";
 import { op, type IssuedToken } from "./operation.js";
 import { shapes } from "./shapes.js";
 
@@ -158,7 +158,7 @@ export const accessOperations = [
       onlyOne("label and description", b.label, b.description);
       const list = typeof b.scopes === "string" ? [b.scopes] : b.scopes;
       // The Agent Secret Store's words (`read:secrets`): the caller's own scope narrowed to them.
-      const words = list !== undefined && areScopeWords(list) ? list : null;
+      const words = scopeWordsOf(list);
       const spec = words ? undefined : (b.scope ?? list?.join(","));
       const ttlMs = b.ttlMs ?? (typeof b.ttl === "number" ? b.ttl * 1000 : typeof b.ttl === "string" ? parseDuration(b.ttl) : undefined);
       const vault = vaultOf();

@@ -74,6 +74,22 @@ export function areScopeWords(scopes: readonly string[]): boolean {
   return scopes.length > 0 && scopes.every((s) => s === MANAGE_AGENTS || Object.hasOwn(SCOPE_WORDS, s));
 }
 
+/**
+ * The scope words of a token request, null when `scopes` is authy's compact form. A two-part
+ * item (`verb:noun`) is never compact (that has three), so an unknown one is named as a word.
+ */
+export function scopeWordsOf(scopes: readonly string[] | undefined): readonly string[] | null {
+  if (scopes === undefined) return null;
+  if (areScopeWords(scopes)) return scopes;
+  const unknown = scopes.filter((s) => s.split(":").length === 2 && s !== MANAGE_AGENTS && !Object.hasOwn(SCOPE_WORDS, s));
+  if (unknown.length > 0) {
+    throw new AuthyError("INVALID_INPUT", `unknown scope word ${unknown.map((w) => JSON.stringify(w)).join(", ")}`, {
+      hint: `use ${[...Object.keys(SCOPE_WORDS), MANAGE_AGENTS].join(", ")}, or authy's scopes such as secrets:read:prod/*`,
+    });
+  }
+  return null;
+}
+
 function capabilitiesOf(words: readonly string[]): Capability[] {
   const caps = new Set<Capability>();
   for (const w of words) for (const c of SCOPE_WORDS[w] ?? []) caps.add(c);
