@@ -11,6 +11,7 @@ import { closeBeforeExit } from "./exit.js";
 import { firstLine, promptSecret, readStdin } from "./input.js";
 import { Output } from "./output.js";
 import { serverTarget, type ServerTarget } from "./profiles.js";
+import { RUN_CHILD_VAR } from "../run/env.js";
 
 const VAULT_FILE = "vault.db";
 
@@ -152,7 +153,15 @@ export class CliContext {
       this.commandToken = { id: issued.id };
       return createHttpClient({ baseUrl, bearer: issued.token, mode: "server", credential: "AUTHY_AGENT_KEY" });
     }
-    if (target.key) return createHttpClient({ baseUrl, bearer: target.key, mode: "server", credential: "login" });
+    if (target.key) {
+      if (process.env[RUN_CHILD_VAR]) {
+        throw new AuthyError("ACCESS_DENIED", "inside `authy run`, the member key stored by `authy login` is not used", {
+          hint: "the child gets what its run passes it: start it with `authy run --pass-token --scope S`",
+        });
+      }
+      (await import("../os/native.js")).protectProcess();
+      return createHttpClient({ baseUrl, bearer: target.key, mode: "server", credential: "login" });
+    }
     throw new AuthyError("ACCESS_DENIED", `no credential for the authy server at ${baseUrl}`, {
       hint: "log in with `authy login` (a member key), or set AUTHY_TOKEN or AUTHY_AGENT_KEY",
     });

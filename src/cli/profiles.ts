@@ -22,7 +22,8 @@ const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** A profile file holds a URL and a key: anything much larger was not written by authy. */
 const MAX_PROFILE_BYTES = 16 * 1024;
 
-function configDir(): string {
+/** Where `authy login` keeps its profiles (hidden from `authy run --sandbox`). */
+export function loginConfigDir(): string {
   const xdg = process.env.XDG_CONFIG_HOME;
   return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), ".config"), "authy");
 }
@@ -34,7 +35,7 @@ export function checkProfileName(name: string): string {
 }
 
 function profilePath(name: string): string {
-  return path.join(configDir(), "profiles", `${checkProfileName(name)}.json`);
+  return path.join(loginConfigDir(), "profiles", `${checkProfileName(name)}.json`);
 }
 
 /** The profile, or null when there is none. A file others may read is refused, as ssh refuses a key. */
@@ -72,7 +73,7 @@ export function writeProfile(name: string, profile: Profile): string {
   const file = profilePath(name);
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(configDir(), 0o700);
+  fs.chmodSync(loginConfigDir(), 0o700);
   fs.chmodSync(dir, 0o700);
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
@@ -122,6 +123,12 @@ export function serverTarget(opts: TargetOptions): ServerTarget | null {
   if (named !== undefined) {
     const p = readProfile(named);
     if (!p) throw new AuthyError("NOT_FOUND", `no login profile ${JSON.stringify(named)}`, { hint: `run \`authy login --profile ${named}\` first` });
+    // A profile's key goes only to the server it was stored for, whatever else names a server.
+    if (url !== undefined && !sameServer(p.url, url)) {
+      throw new AuthyError("INVALID_INPUT", `profile ${JSON.stringify(named)} is for ${p.url}, not ${url} (from ${urlVia})`, {
+        hint: `leave out ${urlVia}, or log in to that server with a profile of its own`,
+      });
+    }
     return { url: url ?? p.url, key: p.key, profile: named, via: url !== undefined ? urlVia : opts.profile !== undefined ? "--profile" : "AUTHY_PROFILE" };
   }
   const p = readProfile(DEFAULT_PROFILE);

@@ -23,6 +23,14 @@ export const AUTHY_CREDENTIAL_VARS = [
 export const AUTHY_ENV_PREFIX = "AUTHY_";
 
 /**
+ * Set in the environment of every child of `authy run`: a command there does not use the
+ * member key a `authy login` stored for the user (src/cli/context.ts), since the child gets
+ * only what its run passes it. A guard against an agent using it by accident; against one
+ * that means to, which can unset this or read the file, the sandbox hides the file.
+ */
+export const RUN_CHILD_VAR = "AUTHY_RUN_CHILD";
+
+/**
  * Linux refuses to exec when one "NAME=value" string, with its terminating NUL, is longer than
  * MAX_ARG_STRLEN (32 pages of 4 KiB) and fails with a bare E2BIG; checking first lets the error
  * name the variable.

@@ -136,6 +136,26 @@ describe("members on a team server", () => {
     }
   });
 
+  it("gives an agent started by `authy run` the run's scope, never the member key `authy login` stored", async () => {
+    const child = [process.execPath, CLI];
+    const own = await person(["run", "--scope", "deploy", "--", ...child, "secrets", "get", "staging/K"]);
+    expect(own.code).toBe(4);
+    expect(own.stderr).toContain("authy: inside `authy run`, the member key stored by `authy login` is not used\n");
+    expect(own.stdout).not.toContain("staging-value");
+    // --pass-token: a token of the run's scope and the server's address, revoked when the run ends.
+    const script = `"$0" "$1" secrets get prod/API_KEY && "$0" "$1" secrets get staging/K; echo " exit=$?"`;
+    const passed = await person(["run", "--scope", "deploy", "--pass-token", "--", "sh", "-c", script, ...child]);
+    expect(passed.code, passed.stderr).toBe(0);
+    expect(passed.stdout).toBe("<authy:masked> exit=4\n");
+    expect(passed.stderr).toContain("authy: not allowed to read staging/K\n");
+    const tokens = JSON.parse((await person(["tokens", "list", "--json"])).stdout) as { items: { label: string | null; status: string }[] };
+    expect(tokens.items.filter((t) => t.label === "run sh").map((t) => t.status)).toEqual(["revoked"]);
+    // A named profile's key goes to its own server only.
+    const elsewhere = await person(["--profile", "default", "--api-url", "http://127.0.0.1:9", "whoami"]);
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr.split("\n")[0]).toBe(`authy: profile "default" is for ${a.url}, not http://127.0.0.1:9 (from --api-url)`);
+  });
+
   it("releases an agent waiting on one server process when an admin approves on the other", async () => {
     const key = (await person(["agents", "create", "waiter", "--scope", "secrets:read:ops/*"])).stdout.trim();
     expect((await person(["login", "--api-url", b.url, "--profile", "admin-b"], { input: adminKey })).code).toBe(0);

@@ -21,10 +21,14 @@ let work = "";
 let cleanup = () => {};
 
 beforeAll(async () => {
-  ({ dir, home, work, cleanup } = await sandboxHome(["extra", ".ssh"]));
+  ({ dir, home, work, cleanup } = await sandboxHome(["extra", ".ssh", ".config", ".config/authy", ".config/authy/profiles"]));
   const { uid, gid } = unprivileged();
   writeFileSync(path.join(dir, ".ssh", "id_ed25519"), "PRIVATE-KEY-MATERIAL\n", { mode: 0o600 });
   chownSync(path.join(dir, ".ssh", "id_ed25519"), uid, gid);
+  // A member key `authy login --profile team` stored (a named profile: commands here stay local).
+  const profile = path.join(dir, ".config", "authy", "profiles", "team.json");
+  writeFileSync(profile, JSON.stringify({ url: "https://vault.example", key: "authy_mk_MEMBER-KEY-MATERIAL" }), { mode: 0o600 });
+  chownSync(profile, uid, gid);
   const set = await cli(["secrets", "set", "app/TOKEN"], { input: SECRET });
   if (set.code !== 0) throw new Error(`secrets set failed: ${set.stderr}`);
 }, 60_000);
@@ -62,7 +66,7 @@ describe("inside authy run --sandbox", () => {
     }
   });
 
-  it("cannot open AUTHY_HOME, the daemon's socket or ~/.ssh, and still gets its secret, masked", async () => {
+  it("cannot open AUTHY_HOME, the daemon's socket, ~/.ssh or the member keys of `authy login`, and still gets its secret, masked", async () => {
     const unlocked = await cli(["unlock", "--export-session"]);
     const session = /AUTHY_SESSION=(\S+)/.exec(unlocked.stdout)?.[1];
     expect(unlocked.code, unlocked.stderr).toBe(0);
@@ -74,6 +78,7 @@ describe("inside authy run --sandbox", () => {
       '[ -S "$2" ] && echo SOCKET-VISIBLE',
       'curl -s --max-time 5 --unix-socket "$2" http://authy/v1/status >/dev/null && echo SOCKET-REACHED',
       'cat "$HOME/.ssh/id_ed25519"',
+      'cat "$HOME/.config/authy/profiles/team.json"',
       'echo "token: $TOKEN"',
     ].join("; ");
     try {
@@ -83,12 +88,14 @@ describe("inside authy run --sandbox", () => {
       expect(open.stdout).toContain("VAULT-READ");
       expect(open.stdout).toContain("SOCKET-VISIBLE");
       expect(open.stdout).toContain("PRIVATE-KEY-MATERIAL");
+      expect(open.stdout).toContain("MEMBER-KEY-MATERIAL");
 
       const boxed = await runScript(["--sandbox"], script, [home, socket], env, dir);
       expect(boxed.stdout).not.toContain("VAULT-READ");
       expect(boxed.stdout).not.toContain("SOCKET-VISIBLE");
       expect(boxed.stdout).not.toContain("SOCKET-REACHED");
       expect(boxed.stdout).not.toContain("PRIVATE-KEY-MATERIAL");
+      expect(boxed.stdout).not.toContain("MEMBER-KEY-MATERIAL");
       expect(boxed.stdout).toContain("token: <authy:masked>");
       expect(boxed.stdout).not.toContain(SECRET);
 

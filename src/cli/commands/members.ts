@@ -53,10 +53,12 @@ export async function rotateKey(ctx: CliContext, name: string | undefined): Prom
   const { member, key } = await (await ctx.client()).rotateMemberKey(name);
   ctx.out.result({ ...memberJson(member), key }, () => key);
   const target = ctx.server();
-  if (name === undefined && target?.profile !== undefined) {
-    const { writeProfile } = await import("../profiles.js");
-    writeProfile(target.profile, { url: target.url, key, member: member.name, role: member.role });
-    ctx.out.info(`new key for ${member.name}, stored in login profile ${target.profile}; the old key no longer works`);
+  const { readProfile, writeProfile } = await import("../profiles.js");
+  // One's own key, asked for by name or not: the login profile that holds it gets the new one.
+  const profile = target?.profile;
+  if (profile !== undefined && target !== null && (name === undefined || readProfile(profile)?.member === member.name)) {
+    writeProfile(profile, { url: target.url, key, member: member.name, role: member.role });
+    ctx.out.info(`new key for ${member.name}, stored in login profile ${profile}; the old key no longer works`);
   } else {
     ctx.out.info(`new key for ${member.name}, shown only now; the old key no longer works`);
   }

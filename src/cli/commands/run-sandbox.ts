@@ -16,6 +16,7 @@ import { checkSandboxSupport, probeSandbox } from "../../run/sandbox-support.js"
 import { planMounts, resolveSandboxPath, type MountPlanInput } from "../../run/sandbox-mounts.js";
 import type { RunSocket } from "../../run/run-socket.js";
 import { proxyEnv, SANDBOX_DAEMON_SOCKET, sandboxCommand, type SandboxNetwork } from "../../run/sandbox.js";
+import { loginConfigDir } from "../profiles.js";
 import type { RunSandbox } from "../../vault/dispatch.js";
 import type { VaultClient } from "../../client/vault-client.js";
 import type { CliContext } from "../context.js";
@@ -33,7 +34,8 @@ export interface SandboxFlags {
 
 /** Paths the child must not see that only the CLI knows: authy's own, and the user's agents. */
 function hiddenPaths(ctx: CliContext): string[] {
-  const hide = [ctx.home, daemonPaths(ctx.home).socketDir];
+  // The member keys `authy login` stored: a child is never a member (cli/context.ts refuses them outside too).
+  const hide = [ctx.home, daemonPaths(ctx.home).socketDir, loginConfigDir()];
   for (const file of [ctx.opts.identity, process.env.AUTHY_IDENTITY, process.env.AUTHY_PASSPHRASE_FILE]) if (file) hide.push(path.resolve(file));
   // The session bus, keyrings and agents live here: a door to run code outside the sandbox.
   const uid = process.getuid?.();

@@ -4,6 +4,7 @@ import { DOTENV_LIMIT, readFileBounded } from "../../files/bounded-read.js";
 import { parseDotenv, serializeDotenv } from "../../formats/dotenv.js";
 import { isReference, parseReference } from "../../formats/reference.js";
 import { buildChildEnv, checkInjectedName, createMasker, runChild, writeMountFile } from "../../run/index.js";
+import { RUN_CHILD_VAR } from "../../run/env.js";
 import type { EnvReference } from "../../vault/dispatch.js";
 import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
@@ -72,6 +73,9 @@ async function collectReferences(flags: RunFlags): Promise<{ refs: EnvReference[
  * before any value is released), start the child with a scrubbed environment and masked
  * output, and return its exit status.
  */
+/** How long the token `run --pass-token` gives a child on a team server lives at most (revoked at the run's end). */
+const SERVER_RUN_TOKEN_TTL_MS = 60 * 60_000;
+
 export async function run(ctx: CliContext, command: string[], flags: RunFlags): Promise<number> {
   const [program, ...args] = commandLine(command, flags.command);
   if (!program)
@@ -121,7 +125,16 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
   const passThrough: string[] = [];
   let tokenId: string | null = null;
   let passed: PassedToken | undefined;
-  if (flags.passToken) {
+  const server = ctx.server();
+  if (flags.passToken && server) {
+    // A team server cannot see this machine's processes: the child gets a plain token of the
+    // run's scope, short-lived and revoked when the run ends, and the server's address.
+    if (boxed)
+      throw new AuthyError("INVALID_INPUT", "--sandbox --pass-token works with the local daemon, not with a team server", { hint: "leave out one of them" });
+    const issued = await client.issueToken({ scope: flags.scope, label: `run ${path.basename(program)}`, ttlMs: SERVER_RUN_TOKEN_TTL_MS });
+    values.set("AUTHY_TOKEN", issued.token);
+    tokenId = issued.id;
+  } else if (flags.passToken) {
     // For this run's child and its descendants only (daemon/process-tokens.ts), bound to it once
     // started. In the sandbox, for this process alone, which relays the child's requests from
     // the run's own socket (run/run-socket.ts): the daemon cannot see the sandbox's processes.
@@ -141,6 +154,8 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
   try {
     const env = buildChildEnv(process.env, values, { allow: flags.allowEnv, passThrough, sources });
     if (flags.passToken) env.AUTHY_TOKEN = values.get("AUTHY_TOKEN")!;
+    if (flags.passToken && server) env.AUTHY_API_URL = server.url;
+    env[RUN_CHILD_VAR] = "1";
     const masker = flags.mask ? createMasker(dispatched.secrets.map((s) => s.value)) : null;
     if (masker && masker.unmasked.length > 0) {
       ctx.out.warn(`too short to mask safely, not masked: ${masker.unmasked.map((i) => dispatched.secrets[i]!.name).join(", ")}`);
@@ -166,7 +181,7 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
       cleanupDirs: started?.cleanup.dirs ?? [],
       onStart: async (pid: number) => {
         started?.started(pid);
-        if (tokenId) await client.bindToken(tokenId, pid);
+        if (tokenId && !server) await client.bindToken(tokenId, pid);
       },
       onDiagnostic: (m) => process.stderr.write(`authy: ${m}\n`),
       ...(started ? { wrap: started.wrap } : {}),
