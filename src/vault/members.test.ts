@@ -114,6 +114,46 @@ describe("member keys", () => {
   });
 });
 
+describe("tokens a member issued", () => {
+  /** Whether a token still reads (the API's check of a bearer). */
+  const works = async (token: string) => (await owner.useToken(token, "srv_test", { spend: false })).ok;
+  const issue = async (v: Vault, ttlMs = 3_600_000) =>
+    (await v.createToken({ scope: await owner.resolveScope("secrets:read:staging/*"), instance: "srv_test", ttlMs })).secret;
+
+  it("go with the member when it is revoked, children included; others' tokens stay", async () => {
+    const b = await owner.addMember("bob", { role: "admin" });
+    const c = await owner.addMember("carol", { role: "admin" });
+    const bob = await as(b.key);
+    const mine = await issue(bob);
+    const check = await owner.useToken(mine, "srv_test", { spend: false });
+    if (!check.ok) throw new Error("token refused");
+    const asToken: Actor = { kind: "token", id: check.token.id, scope: await owner.resolveScope("secrets:read:staging/*"), expiresAt: check.token.expiresAt };
+    const child = (await owner.as(asToken).createToken({ scope: await owner.resolveScope("secrets:read:staging/*"), instance: "srv_test" })).secret;
+    const carols = await issue(await as(c.key));
+    const owners = await issue(owner);
+    now += 1000;
+    await owner.revokeMember("bob");
+    expect([await works(mine), await works(child), await works(carols), await works(owners)]).toEqual([false, false, true, true]);
+    const entry = (await owner.queryAudit({ action: "member.revoke" })).entries[0]!;
+    expect((entry.details as { tokensRevoked: string[] }).tokensRevoked).toHaveLength(2);
+  });
+
+  it("go when the member's key is replaced, and a revoked member cannot issue one", async () => {
+    const b = await owner.addMember("bob", { role: "member", scope: "secrets:read:staging/*" });
+    const bob = await as(b.key);
+    const before = await issue(bob);
+    now += 1000;
+    await bob.rotateMemberKey();
+    expect(await works(before)).toBe(false);
+    const after = await issue(await as((await owner.rotateMemberKey("bob")).key));
+    expect(await works(after)).toBe(true);
+    // Recognised before its revocation, issuing after it: refused in the token's own write.
+    const stale = await as((await owner.rotateMemberKey("bob")).key);
+    await owner.revokeMember("bob");
+    expect(await code(issue(stale))).toBe("ACCESS_DENIED");
+  });
+});
+
 describe("what members may do", () => {
   it("gives an admin the owner's rights, audited under its own name", async () => {
     const admin = await as((await owner.addMember("alice", { role: "admin" })).key);

@@ -6,6 +6,7 @@ import { resolveScope } from "./policies.js";
 import { audit } from "./audit-log.js";
 import { requireOwner } from "./access.js";
 import { secretHash } from "./agents.js";
+import { revokeTokensOfMember } from "./tokens.js";
 
 /**
  * Members of a team server: the people who hold the owner's role there (DESIGN.md section 1).
@@ -108,9 +109,12 @@ export async function revokeMember(ctx: VaultContext, name: string): Promise<Mem
         throw new AuthyError("INVALID_INPUT", `${name} is the last admin`, { hint: "add another admin first (`authy members add NAME --role admin`)" });
     }
     const { mac: _mac, ...rest } = row;
-    const updated = sealMember(ctx, { ...rest, revokedAt: ctx.clock.now() });
+    const now = ctx.clock.now();
+    const updated = sealMember(ctx, { ...rest, revokedAt: now });
     await tx.putMember(updated);
-    await audit(tx, ctx, "member.revoke", `member:${name}`, { id: member.id, role: member.role });
+    // What the member handed to tokens goes with it.
+    const tokens = await revokeTokensOfMember(tx, ctx, member, now);
+    await audit(tx, ctx, "member.revoke", `member:${name}`, { id: member.id, role: member.role, tokensRevoked: tokens });
     return openMemberRow(ctx, updated);
   });
 }
@@ -134,9 +138,12 @@ export async function rotateMemberKey(ctx: VaultContext, name?: string): Promise
     // The acting member must still be this very member (not a new one under the same name).
     if (actor.kind === "member" && target === own && actor.id !== member.id) throw new AuthyError("ACCESS_DENIED", "this key belongs to a revoked member");
     const { mac: _mac, ...rest } = row;
-    const updated = sealMember(ctx, { ...rest, keyHash: secretHash(ctx, secret), keyCreatedAt: ctx.clock.now() });
+    const now = ctx.clock.now();
+    const updated = sealMember(ctx, { ...rest, keyHash: secretHash(ctx, secret), keyCreatedAt: now });
     await tx.putMember(updated);
-    await audit(tx, ctx, "member.key.rotate", `member:${target}`, { id: member.id });
+    // A key is replaced when it may be known to someone else: tokens minted with it go too.
+    const tokens = await revokeTokensOfMember(tx, ctx, member, now);
+    await audit(tx, ctx, "member.key.rotate", `member:${target}`, { id: member.id, tokensRevoked: tokens });
     return { member: openMemberRow(ctx, updated), key: `${MEMBER_KEY_PREFIX}${member.id}_${secret}` };
   });
 }

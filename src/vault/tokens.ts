@@ -1,7 +1,8 @@
 import { actsAsOwner } from "./types.js";
 import { constantTimeEqual, randomId, randomToken } from "../crypto/index.js";
 import { AuthyError, integrityError } from "../errors.js";
-import type { TokenRow } from "../store/store.js";
+import type { StoreWriter, TokenRow } from "../store/store.js";
+import { EntryVerifier } from "./audit-chain.js";
 import { requireOwner } from "./access.js";
 import { secretHash, openAgentRow } from "./agents.js";
 import { audit, tryAudit } from "./audit-log.js";
@@ -232,6 +233,13 @@ export async function createToken(ctx: VaultContext, opts: CreateTokenOptions): 
     pid: opts.pid ?? null,
   });
   await ctx.store.write(async (tx) => {
+    if (actor.kind === "member") {
+      // Revoked since its key was recognised: the revocation swept this member's tokens in an
+      // earlier write (revokeTokensOfMember), so a token issued now would escape it. Only a
+      // refusal is read here; the row was verified when the key was.
+      const m = await tx.getMember(actor.name);
+      if (!m || m.id !== actor.id || m.revokedAt !== null) throw new AuthyError("ACCESS_DENIED", "this key belongs to a revoked member");
+    }
     await tx.putToken(row);
     await audit(tx, ctx, "token.issue", `token:${id}`, { agent: agentName, scope: opts.scope.name, expiresAt, maxUses, parent, pid: opts.pid ?? null });
   });
@@ -355,6 +363,59 @@ export async function listTokens(ctx: VaultContext, instance: string): Promise<T
   return out;
 }
 
+/** The ids in `ids` and every token issued from them, children and grandchildren alike. */
+function withDescendants(all: readonly TokenRow[], ids: Iterable<string>): Set<string> {
+  const doomed = new Set(ids);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const r of all) {
+      if (r.parent !== null && doomed.has(r.parent) && !doomed.has(r.id)) {
+        doomed.add(r.id);
+        grew = true;
+      }
+    }
+  }
+  return doomed;
+}
+
+/**
+ * Inside a write that revokes a member or replaces its key: revokes every token the member
+ * issued until `until` (and what those issued), so that none outlives the key it came from.
+ * Token rows do not record who issued them; the audit log does (`token.issue` by
+ * `member:NAME`), and each entry read is verified before it is believed. Only the last
+ * TOKEN_MAX_TTL_MS can hold a token still alive.
+ */
+export async function revokeTokensOfMember(tx: StoreWriter, ctx: VaultContext, member: { name: string; createdAt: number }, until: number): Promise<string[]> {
+  const entries = await tx.listAudit({
+    actor: `member:${member.name}`,
+    action: "token.issue",
+    since: Math.max(member.createdAt, until - TOKEN_MAX_TTL_MS),
+    until,
+  });
+  const issued: string[] = [];
+  const v = new EntryVerifier(ctx.keys);
+  try {
+    for (const e of entries) {
+      v.check(e);
+      if (e.resource.startsWith("token:")) issued.push(e.resource.slice("token:".length));
+    }
+  } finally {
+    v.wipe();
+  }
+  if (issued.length === 0) return [];
+  const all = await tx.listTokens();
+  const doomed = withDescendants(all, issued);
+  const revoked: string[] = [];
+  for (const r of all) {
+    if (!doomed.has(r.id) || r.revokedAt !== null || r.expiresAt <= until) continue;
+    open(ctx, r);
+    const { mac: _mac, ...rest } = r;
+    await tx.putToken(seal(ctx, { ...rest, revokedAt: until }));
+    revoked.push(r.id);
+  }
+  return revoked;
+}
+
 /** Revokes a token and every token it issued. The owner may revoke any; a token itself and its children. */
 export async function revokeToken(ctx: VaultContext, id: string): Promise<TokenInfo> {
   return ctx.store.write(async (tx) => {
@@ -366,17 +427,8 @@ export async function revokeToken(ctx: VaultContext, id: string): Promise<TokenI
     }
     const now = ctx.clock.now();
     const all = await tx.listTokens();
-    const doomed = new Set([id]);
     // Children, grandchildren…: revoking a token revokes what it issued.
-    for (let grew = true; grew;) {
-      grew = false;
-      for (const r of all) {
-        if (r.parent !== null && doomed.has(r.parent) && !doomed.has(r.id)) {
-          doomed.add(r.id);
-          grew = true;
-        }
-      }
-    }
+    const doomed = withDescendants(all, [id]);
     for (const r of all) {
       if (!doomed.has(r.id) || r.revokedAt !== null) continue;
       open(ctx, r);
