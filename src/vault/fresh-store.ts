@@ -210,7 +210,7 @@ type StateMode =
 
 /**
  * What a read outside a transaction verified, kept while the store's change token says that
- * nothing was committed and the file was not written since (Store.changeToken): the stored
+ * the vault row was not written since (Store.changeToken): the stored
  * digests, checked against the state MAC once, and each bucket text found to match its
  * digest. A read of a bucket still reads its text every time; only an unchanged text skips
  * the digest, and only an unchanged state skips the state MAC. So a row put back, by SQLite
@@ -263,8 +263,8 @@ export class FreshStore extends FreshReader implements Store {
    */
   private async checkWarm(state: VerifiedState, buckets: readonly StateBucket[]): Promise<boolean> {
     const texts = await Promise.all(buckets.map((b) => readBucketText(this.store, b)));
-    // After the texts: the same token means nothing was committed since the state was verified,
-    // so the texts are that state's.
+    // After the texts: the same token means the vault row was not written since the state was
+    // verified, and every write that changes a bucket writes it, so the texts are that state's.
     if ((await this.store.changeToken?.()) !== state.token || this.verified !== state) return false;
     buckets.forEach((b, i) => {
       const name = bucketName(b);
