@@ -89,6 +89,26 @@ describe("audit entries of one group", () => {
     expect((await s.listSecrets()).map((r) => r.path)).toEqual(["g/K1", "g/K5", "g/K9"]);
   });
 
+  it("undoes all of a failed write whose first statements were asked for at once", async () => {
+    store = await openPostgresStore(db.url);
+    const s = store;
+    const outcomes = await Promise.allSettled([
+      s.write((tx) => appendNext(tx, "before")),
+      s.write(async (tx) => {
+        await appendNext(tx, "failed");
+        await Promise.all([tx.putSecret(secretRow("c/A")), tx.putSecret(secretRow("c/B")), tx.getSecret("c/A")]);
+        throw new Error("failure");
+      }),
+      s.write((tx) => appendNext(tx, "after")),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(await s.listSecrets()).toEqual([]);
+    expect((await s.listAudit({})).map((r) => [r.seq, r.actor])).toEqual([
+      [1, "before"],
+      [2, "after"],
+    ]);
+  });
+
   it("refuses every write of a group whose entries cannot be inserted, and commits none of them", async () => {
     store = await openPostgresStore(db.url);
     const s = store;

@@ -95,8 +95,8 @@ const newer = (a: AuditRow | null, b: AuditRow): AuditRow => (a === null || b.se
 export class PostgresTransaction extends PostgresReader implements StoreWriter {
   private open = true;
   private failure: Error | undefined;
-  /** Whether this write has taken its savepoint (run a statement). */
-  private started = false;
+  /** This write's savepoint being taken (at its first statement), then taken; null before. */
+  private starting: Promise<void> | null = null;
   /** Its audit entries not yet inserted (only before it has started). */
   readonly deferred: AuditRow[] = [];
   /** The newest audit entry it appended, if any. */
@@ -111,24 +111,25 @@ export class PostgresTransaction extends PostgresReader implements StoreWriter {
 
   /** Whether a statement of this write has run (so its savepoint must be released or rolled back). */
   get hasStarted(): boolean {
-    return this.started;
+    return this.starting !== null;
   }
 
+  /** Statements of one write may be asked for at once: every one waits for the savepoint. */
   protected override async rows(doing: string, sql: string, values: unknown[] = [], rowMode?: "array"): Promise<Row[]> {
-    if (!this.started) {
-      this.check();
-      this.started = true;
-      try {
-        await this.group.savepoint();
-      } catch (e) {
-        throw this.failed(translatePostgresError(e, "starting a write"));
-      }
-      if (this.deferred.length > 0) {
-        const mine = this.deferred.splice(0);
-        await insertAudit((q, v) => super.rows("writing the audit log", q, v), mine);
-      }
-    }
+    this.check();
+    this.starting ??= this.start();
+    await this.starting;
     return super.rows(doing, sql, values, rowMode);
+  }
+
+  private async start(): Promise<void> {
+    try {
+      await this.group.savepoint();
+    } catch (e) {
+      throw this.failed(translatePostgresError(e, "starting a write"));
+    }
+    const mine = this.deferred.splice(0);
+    await insertAudit((q, v) => super.rows("writing the audit log", q, v), mine);
   }
 
   override async auditHead(): Promise<AuditRow | null> {
@@ -254,7 +255,7 @@ export class PostgresTransaction extends PostgresReader implements StoreWriter {
 
   async appendAudit(r: AuditRow): Promise<void> {
     this.check();
-    if (this.started) {
+    if (this.starting !== null) {
       await this.exec(
         "writing the audit log",
         "INSERT INTO audit (seq, ts, actor, action, resource, outcome, details, prev_hash, hash, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
