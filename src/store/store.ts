@@ -387,6 +387,13 @@ export interface Store extends StoreReader {
    * state again.
    */
   changeToken?(): Promise<string | null>;
+  /**
+   * Optional. The rows of each bucket (as stateRows gives them) and the change token, all as
+   * of one moment: what a read of a warm vault checks, in one round trip per bucket instead of
+   * one more for the token. The token is null when the store cannot tell, or when the buckets
+   * were not read at one moment after all (a commit came between them).
+   */
+  stateRowsAt?(buckets: readonly StateBucket[]): Promise<{ token: string | null; rows: StateRow[][] }>;
   close(): Promise<void>;
 }
 

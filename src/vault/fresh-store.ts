@@ -25,6 +25,7 @@ import type {
 import type { Keyring } from "./keyring.js";
 import {
   bucketName,
+  bucketText,
   digestBucket,
   macState,
   parseBucketName,
@@ -262,10 +263,18 @@ export class FreshStore extends FreshReader implements Store {
    * text does not match its digest in that state.
    */
   private async checkWarm(state: VerifiedState, buckets: readonly StateBucket[]): Promise<boolean> {
-    const texts = await Promise.all(buckets.map((b) => readBucketText(this.store, b)));
-    // After the texts: the same token means the vault row was not written since the state was
-    // verified, and every write that changes a bucket writes it, so the texts are that state's.
-    if ((await this.store.changeToken?.()) !== state.token || this.verified !== state) return false;
+    let texts: string[];
+    if (this.store.stateRowsAt) {
+      // The texts and the token as of one moment: the same reasoning, one round trip.
+      const at = await this.store.stateRowsAt(buckets);
+      if (at.token === null || at.token !== state.token || this.verified !== state) return false;
+      texts = buckets.map((b, i) => bucketText(b, at.rows[i]!));
+    } else {
+      texts = await Promise.all(buckets.map((b) => readBucketText(this.store, b)));
+      // After the texts: the same token means the vault row was not written since the state was
+      // verified, and every write that changes a bucket writes it, so the texts are that state's.
+      if ((await this.store.changeToken?.()) !== state.token || this.verified !== state) return false;
+    }
     buckets.forEach((b, i) => {
       const name = bucketName(b);
       if (state.texts.get(name) === texts[i]) return;

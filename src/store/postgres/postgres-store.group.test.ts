@@ -10,7 +10,8 @@ import { isAuthyError } from "../../errors.js";
 import { systemClock } from "../../vault/clock.js";
 import { Vault } from "../../vault/vault.js";
 import { auditRow, secretRow } from "../conformance/store-fixtures.js";
-import type { StoreWriter } from "../store.js";
+import type { StateBucket, StoreWriter } from "../store.js";
+import { pathBucket, shardBucket } from "../../vault/state-digest.js";
 import { openPostgresStore, type PostgresStore } from "./postgres-store.js";
 
 let db: TestDatabase;
@@ -136,6 +137,32 @@ describe("the change token", () => {
     // The same bytes written again by hand are a new row version all the same.
     await sql("UPDATE vault SET state_mac = state_mac");
     expect(await store.changeToken()).not.toBe(second);
+  });
+});
+
+describe("stateRowsAt", () => {
+  it("gives each bucket's rows as stateRows does, with the change token", async () => {
+    store = await openPostgresStore(db.url);
+    const vault = await Vault.init({ store, clock: systemClock }, { passphrase: "pw", workFactor: 15 });
+    for (const p of ["a/K", "a/L", "a/KK", "b/K"]) await vault.setSecret(p, Buffer.from("v"));
+    // 33 tokens in 32 shards: one shard holds two at least.
+    for (let i = 0; i < 33; i++) await vault.createToken({ scope: await vault.resolveScope("secrets:read:a/*"), instance: "server" });
+    await vault.createAgent("ci", { scope: "secrets:read:a/*" });
+    const buckets: StateBucket[] = [
+      ...[0, 1, 2, 3].map((i) => pathBucket(["a/K", "a/L", "a/KK", "b/K"][i]!)),
+      ...(await store.listTokens()).map((t) => shardBucket("tokens", t.id)),
+      shardBucket("tokens", "zzz"),
+      { table: "agents" },
+      { table: "members" },
+      { table: "slots" },
+      { table: "policy" },
+      { table: "settings" },
+      shardBucket("approvals", "a"),
+    ];
+    const at = await store.stateRowsAt(buckets);
+    expect(at.token).toBe(await store.changeToken());
+    for (const [i, b] of buckets.entries()) expect(at.rows[i]).toEqual(await store.stateRows(b));
+    expect(at.rows.some((r) => r.length > 1)).toBe(true);
   });
 });
 

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import pg from "pg";
 import { AuthyError } from "../../errors.js";
-import type { AuditRow, Store, StoreWriter } from "../store.js";
+import type { AuditRow, StateBucket, StateRow, Store, StoreWriter } from "../store.js";
 import { Coalescer, copyRows } from "./postgres-coalesce.js";
 import { translatePostgresError } from "./postgres-errors.js";
 import { PostgresReader, toAudit, type Row } from "./postgres-reader.js";
@@ -43,6 +43,34 @@ const ignoreConnectionError = (): void => undefined;
  */
 export function keepAlive(client: pg.PoolClient): void {
   if (!client.listeners("error").includes(ignoreConnectionError)) client.on("error", ignoreConnectionError);
+}
+
+/**
+ * The change token (PostgresStore.changeToken) as an SQL expression: the transaction id that
+ * last wrote the vault row, and its state MAC.
+ */
+const CHANGE_TOKEN_SQL = "coalesce((SELECT xmin::text || '|' || coalesce(encode(state_mac, 'hex'), '') FROM vault WHERE id = 1), 'none')";
+
+/** A bucket's rows as stateRows selects them (same rows, same order), as two arrays beside the change token. */
+function stateAtSql(b: StateBucket): [string, unknown[]] {
+  const at = (key: string, from: string, where = "") =>
+    `SELECT ${CHANGE_TOKEN_SQL} AS token, coalesce(array_agg(${key} ORDER BY ${key}), '{}') AS keys, ` +
+    `coalesce(array_agg(mac ORDER BY ${key}), '{}') AS macs FROM ${from}${where}`;
+  switch (b.table) {
+    case "secrets":
+      return [at("path", "secrets", " WHERE namespace = $1 AND shard = $2"), [b.namespace, b.shard]];
+    case "tokens":
+    case "approvals":
+      return [at("id", b.table, " WHERE right(id, 1) = $1"), [b.shard]];
+    case "agents":
+    case "members":
+      return [at("name", b.table), []];
+    case "slots":
+      return [at("id", "key_slots"), []];
+    case "policy":
+    case "settings":
+      return [at("''::text", b.table), []];
+  }
 }
 
 /** One group's transaction, as its writes leave it. */
@@ -141,8 +169,23 @@ export class PostgresStore extends PostgresReader implements Store {
    * so a server keeps the state it verified across them (what Store.changeToken asks).
    */
   async changeToken(): Promise<string | null> {
-    const r = (await this.rows("reading the vault state", "SELECT xmin::text AS x, encode(state_mac, 'hex') AS s FROM vault WHERE id = 1"))[0];
-    return r ? `${r.x as string}|${(r.s as string | null) ?? ""}` : "none";
+    const r = (await this.rows("reading the vault state", `SELECT ${CHANGE_TOKEN_SQL} AS token`))[0];
+    return r!.token as string;
+  }
+
+  /** Each bucket's rows with the change token, in one statement (one snapshot) per bucket. */
+  async stateRowsAt(buckets: readonly StateBucket[]): Promise<{ token: string | null; rows: StateRow[][] }> {
+    const read = await Promise.all(
+      buckets.map(async (b) => {
+        const [sql, values] = stateAtSql(b);
+        const r = (await this.rows("reading the vault state", sql, values))[0]!;
+        const keys = r.keys as string[];
+        const macs = r.macs as Uint8Array[];
+        return { token: r.token as string, rows: keys.map((key, i) => ({ key, mac: macs[i]! })) };
+      }),
+    );
+    const token = read[0]?.token ?? null;
+    return { token: read.every((r) => r.token === token) ? token : null, rows: read.map((r) => r.rows) };
   }
 
   write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
