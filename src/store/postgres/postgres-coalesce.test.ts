@@ -42,6 +42,14 @@ describe("Coalescer", () => {
     expect(m.runs).toHaveLength(3);
   });
 
+  it("copies the Buffers of rows and of arrays in rows", () => {
+    const b = Buffer.from([1]);
+    const original = { rows: [{ n: 1, b, list: [b] }, [b]] };
+    const copy = copyRows(original);
+    b[0] = 2;
+    expect(copy.rows).toEqual([{ n: 1, b: Buffer.from([1]), list: [Buffer.from([1])] }, [Buffer.from([1])]]);
+  });
+
   it("keeps different keys apart and passes a failure to everyone who shared the read", async () => {
     const c = new Coalescer<Result>(copyRows);
     const m = manual();

@@ -65,11 +65,18 @@ export class Coalescer<R> {
   }
 }
 
+/** A value of a row as its own copy: Buffers and arrays (of Buffers: bytea[]) copied, the rest immutable. */
+function copyValue(v: unknown): unknown {
+  if (Buffer.isBuffer(v)) return Buffer.from(v);
+  return Array.isArray(v) ? v.map(copyValue) : v;
+}
+
 /** A copy of query rows (objects or arrays) whose Buffers are copies too: no caller sees another's changes. */
 export function copyRows<T extends { rows: unknown[] }>(result: T): T {
   const rows = result.rows.map((r) => {
-    const out = (Array.isArray(r) ? [...(r as unknown[])] : { ...(r as Record<string, unknown>) }) as Record<string, unknown>;
-    for (const k of Object.keys(out)) if (Buffer.isBuffer(out[k])) out[k] = Buffer.from(out[k]);
+    if (Array.isArray(r)) return r.map(copyValue);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(r as Record<string, unknown>)) out[k] = copyValue(v);
     return out;
   });
   return { ...result, rows };
