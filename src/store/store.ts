@@ -379,12 +379,21 @@ export interface Store extends StoreReader {
    */
   recordUnlockFailure(ts: number, method: string): Promise<void>;
   /**
-   * Optional. A value that is the same in two calls only if no data was committed in between,
-   * by any connection or process, and the file was not written behind the database's back;
-   * null when the store cannot tell. The core keeps the vault state it verified until it
-   * changes (fresh-store.ts); without it, every read verifies the state again.
+   * Optional. A value that is the same in two calls only if the vault row was not written in
+   * between, by any connection or process, nor behind the database's back (a store may be
+   * stricter: SQLite's changes with any commit); null when the store cannot tell. Every write
+   * that changes the vault state writes that row (its state MAC, fresh-store.ts), so the core
+   * keeps the state it verified until the value changes; without it, every read verifies the
+   * state again.
    */
   changeToken?(): Promise<string | null>;
+  /**
+   * Optional. The rows of each bucket (as stateRows gives them) and the change token, all as
+   * of one moment: what a read of a warm vault checks, in one round trip per bucket instead of
+   * one more for the token. The token is null when the store cannot tell, or when the buckets
+   * were not read at one moment after all (a commit came between them).
+   */
+  stateRowsAt?(buckets: readonly StateBucket[]): Promise<{ token: string | null; rows: StateRow[][] }>;
   close(): Promise<void>;
 }
 

@@ -25,6 +25,7 @@ import type {
 import type { Keyring } from "./keyring.js";
 import {
   bucketName,
+  bucketText,
   digestBucket,
   macState,
   parseBucketName,
@@ -210,7 +211,7 @@ type StateMode =
 
 /**
  * What a read outside a transaction verified, kept while the store's change token says that
- * nothing was committed and the file was not written since (Store.changeToken): the stored
+ * the vault row was not written since (Store.changeToken): the stored
  * digests, checked against the state MAC once, and each bucket text found to match its
  * digest. A read of a bucket still reads its text every time; only an unchanged text skips
  * the digest, and only an unchanged state skips the state MAC. So a row put back, by SQLite
@@ -262,10 +263,18 @@ export class FreshStore extends FreshReader implements Store {
    * text does not match its digest in that state.
    */
   private async checkWarm(state: VerifiedState, buckets: readonly StateBucket[]): Promise<boolean> {
-    const texts = await Promise.all(buckets.map((b) => readBucketText(this.store, b)));
-    // After the texts: the same token means nothing was committed since the state was verified,
-    // so the texts are that state's.
-    if ((await this.store.changeToken?.()) !== state.token || this.verified !== state) return false;
+    let texts: string[];
+    if (this.store.stateRowsAt) {
+      // The texts and the token as of one moment: the same reasoning, one round trip.
+      const at = await this.store.stateRowsAt(buckets);
+      if (at.token === null || at.token !== state.token || this.verified !== state) return false;
+      texts = buckets.map((b, i) => bucketText(b, at.rows[i]!));
+    } else {
+      texts = await Promise.all(buckets.map((b) => readBucketText(this.store, b)));
+      // After the texts: the same token means the vault row was not written since the state was
+      // verified, and every write that changes a bucket writes it, so the texts are that state's.
+      if ((await this.store.changeToken?.()) !== state.token || this.verified !== state) return false;
+    }
     buckets.forEach((b, i) => {
       const name = bucketName(b);
       if (state.texts.get(name) === texts[i]) return;

@@ -314,7 +314,8 @@ export async function useToken(ctx: VaultContext, presented: string, instance: s
     const row = parsed ? await get(parsed.id) : null;
     const match = constantTimeEqual(hash, row ? row.secretHash : new Uint8Array(hash.length));
     if (!row || !match || row.instance !== instance) return { result: { ok: false, reason: "unknown" }, chain: [] };
-    const chain = await family(ctx, get, row.id);
+    // The row just read is the family's first: read once, not twice.
+    const chain = await family(ctx, (id) => (id === row.id ? Promise.resolve(row) : get(id)), row.id);
     const reason = await refusal(ctx, chain);
     return reason
       ? { result: { ok: false, reason }, chain: [] }

@@ -27,7 +27,7 @@ import { AUDIT_AGENT_EXPR } from "./postgres-schema.js";
 /** What a read goes through: the pool (committed data only) or a transaction's client. */
 type Queryable = Pick<pg.Pool, "query"> | Pick<pg.PoolClient, "query">;
 
-type Row = Record<string, unknown>;
+export type Row = Record<string, unknown>;
 
 // BIGINT arrives as a number (the pool's type parser, postgres-store.ts); BYTEA as a Buffer.
 const num = (v: unknown): number => v as number;
@@ -101,7 +101,7 @@ const toCurrent = (r: Row): CurrentRows => ({
         }),
 });
 
-const toAudit = (r: Row): AuditRow => ({
+export const toAudit = (r: Row): AuditRow => ({
   seq: num(r.seq),
   ts: num(r.ts),
   actor: text(r.actor),
@@ -229,11 +229,15 @@ export class PostgresReader implements StoreReader {
   protected async rows(doing: string, sql: string, values: unknown[] = [], rowMode?: "array"): Promise<Row[]> {
     this.check();
     try {
-      const r = rowMode ? await this.db.query({ text: sql, values, rowMode }) : await this.db.query({ text: sql, values });
-      return r.rows as Row[];
+      return (await this.query(sql, values, rowMode)).rows as Row[];
     } catch (e) {
       throw this.failed(translatePostgresError(e, doing));
     }
+  }
+
+  /** One statement (PostgresStore coalesces the identical reads of concurrent callers). */
+  protected query(sql: string, values: unknown[], rowMode?: "array"): Promise<pg.QueryResult> {
+    return rowMode ? this.db.query({ text: sql, values, rowMode }) : this.db.query({ text: sql, values });
   }
 
   /** Hook for a transaction to remember that one of its statements failed. */

@@ -1,11 +1,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import pg from "pg";
 import { AuthyError } from "../../errors.js";
-import type { Store, StoreWriter } from "../store.js";
+import type { AuditRow, StateBucket, StateRow, Store, StoreWriter } from "../store.js";
+import { Coalescer, copyRows } from "./postgres-coalesce.js";
 import { translatePostgresError } from "./postgres-errors.js";
-import { PostgresReader } from "./postgres-reader.js";
+import { PostgresReader, toAudit, type Row } from "./postgres-reader.js";
 import { LOCK_APP, LOCK_WRITE, migrate } from "./postgres-schema.js";
-import { PostgresTransaction } from "./postgres-transaction.js";
+import { insertAudit, PostgresTransaction } from "./postgres-transaction.js";
 
 /** How long a write waits for another process's write before saying "busy" (as SQLite's BUSY_TIMEOUT_MS). */
 const WRITE_LOCK_TIMEOUT_MS = 10_000;
@@ -42,6 +43,44 @@ const ignoreConnectionError = (): void => undefined;
  */
 export function keepAlive(client: pg.PoolClient): void {
   if (!client.listeners("error").includes(ignoreConnectionError)) client.on("error", ignoreConnectionError);
+}
+
+/**
+ * The change token (PostgresStore.changeToken) as an SQL expression: the transaction id that
+ * last wrote the vault row, and its state MAC.
+ */
+const CHANGE_TOKEN_SQL = "coalesce((SELECT xmin::text || '|' || coalesce(encode(state_mac, 'hex'), '') FROM vault WHERE id = 1), 'none')";
+
+/** A bucket's rows as stateRows selects them (same rows, same order), as two arrays beside the change token. */
+function stateAtSql(b: StateBucket): [string, unknown[]] {
+  const at = (key: string, from: string, where = "") =>
+    `SELECT ${CHANGE_TOKEN_SQL} AS token, coalesce(array_agg(${key} ORDER BY ${key}), '{}') AS keys, ` +
+    `coalesce(array_agg(mac ORDER BY ${key}), '{}') AS macs FROM ${from}${where}`;
+  switch (b.table) {
+    case "secrets":
+      return [at("path", "secrets", " WHERE namespace = $1 AND shard = $2"), [b.namespace, b.shard]];
+    case "tokens":
+    case "approvals":
+      return [at("id", b.table, " WHERE right(id, 1) = $1"), [b.shard]];
+    case "agents":
+    case "members":
+      return [at("name", b.table), []];
+    case "slots":
+      return [at("id", "key_slots"), []];
+    case "policy":
+    case "settings":
+      return [at("''::text", b.table), []];
+  }
+}
+
+/** One group's transaction, as its writes leave it. */
+interface GroupState {
+  /** The newest audit entry, committed or written by the group's writes so far. */
+  head: AuditRow | null;
+  /** Audit entries of the group's writes that ran no statement, to insert before the COMMIT. */
+  deferred: AuditRow[];
+  /** Set when a statement outside any savepoint failed: the transaction is lost. */
+  broken: unknown;
 }
 
 interface PendingWrite {
@@ -90,6 +129,7 @@ export class PostgresStore extends PostgresReader implements Store {
   private draining: Promise<void> | null = null;
   private readonly current = new AsyncLocalStorage<PostgresTransaction>();
   private closed = false;
+  private readonly reads = new Coalescer<pg.QueryResult>(copyRows);
 
   constructor(
     private readonly pool: pg.Pool,
@@ -102,14 +142,50 @@ export class PostgresStore extends PostgresReader implements Store {
     if (this.closed) throw new AuthyError("INTERNAL", "the store was used after close()");
   }
 
+  /** Reads through the pool, identical ones from concurrent callers coalesced (postgres-coalesce.ts). */
+  protected override query(sql: string, values: unknown[], rowMode?: "array"): Promise<pg.QueryResult> {
+    return this.reads.run(`${rowMode ?? ""}\u0000${sql}\u0000${JSON.stringify(values)}`, () => super.query(sql, values, rowMode));
+  }
+
   /** One statement: the counter row gives the id and is locked until the insert commits, so ids are never reused. */
   async recordUnlockFailure(ts: number, method: string): Promise<void> {
-    await this.rows(
-      "recording a failed unlock",
-      "WITH n AS (UPDATE counters SET unlock_failures = unlock_failures + 1 WHERE id = 1 RETURNING unlock_failures) " +
-        "INSERT INTO unlock_failures (id, ts, method) SELECT unlock_failures, $1, $2 FROM n",
-      [ts, method],
+    this.check();
+    try {
+      // On the pool itself: a write, never coalesced with another's.
+      await this.pool.query(
+        "WITH n AS (UPDATE counters SET unlock_failures = unlock_failures + 1 WHERE id = 1 RETURNING unlock_failures) " +
+          "INSERT INTO unlock_failures (id, ts, method) SELECT unlock_failures, $1, $2 FROM n",
+        [ts, method],
+      );
+    } catch (e) {
+      throw translatePostgresError(e, "recording a failed unlock");
+    }
+  }
+
+  /**
+   * The transaction id that last wrote the vault row (its xmin) and the state MAC: any UPDATE,
+   * or a DELETE and INSERT, of the row, by authy or by hand, gives it a new xmin, and every
+   * write that changes the vault state rewrites the row. The audit appends of reads do not,
+   * so a server keeps the state it verified across them (what Store.changeToken asks).
+   */
+  async changeToken(): Promise<string | null> {
+    const r = (await this.rows("reading the vault state", `SELECT ${CHANGE_TOKEN_SQL} AS token`))[0];
+    return r!.token as string;
+  }
+
+  /** Each bucket's rows with the change token, in one statement (one snapshot) per bucket. */
+  async stateRowsAt(buckets: readonly StateBucket[]): Promise<{ token: string | null; rows: StateRow[][] }> {
+    const read = await Promise.all(
+      buckets.map(async (b) => {
+        const [sql, values] = stateAtSql(b);
+        const r = (await this.rows("reading the vault state", sql, values))[0]!;
+        const keys = r.keys as string[];
+        const macs = r.macs as Uint8Array[];
+        return { token: r.token as string, rows: keys.map((key, i) => ({ key, mac: macs[i]! })) };
+      }),
     );
+    const token = read[0]?.token ?? null;
+    return { token: read.every((r) => r.token === token) ? token : null, rows: read.map((r) => r.rows) };
   }
 
   write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
@@ -123,7 +199,13 @@ export class PostgresStore extends PostgresReader implements Store {
     });
   }
 
-  /** Group commit, as SqliteStore.drain: no call resolves before the COMMIT that holds it. */
+  /**
+   * Group commit, as SqliteStore.drain: no call resolves before the COMMIT that holds it. One
+   * round trip opens the transaction, takes the write lock and reads the audit head; the audit
+   * entries of the writes that ran no statement of their own (PostgresTransaction) are inserted
+   * in one statement before the COMMIT. A failure there loses the whole group, and every write
+   * in it is refused: nothing acknowledged is lost, and the chain has no gap.
+   */
   private async drain(): Promise<void> {
     for (;;) {
       await new Promise((resolve) => setImmediate(resolve));
@@ -140,29 +222,40 @@ export class PostgresStore extends PostgresReader implements Store {
         for (const w of group) w.reject(translatePostgresError(e, "starting a write"));
         continue;
       }
-      let broken: unknown = undefined;
+      let head: AuditRow | null;
       try {
-        await client.query("BEGIN");
-        await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(this.writeLockTimeoutMs))}`);
-        await client.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_APP, LOCK_WRITE]);
+        // Constants only (simple protocol, several statements): the lock is taken before the head is read.
+        const results = (await client.query(
+          `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(this.writeLockTimeoutMs))}; ` +
+            `SELECT pg_advisory_xact_lock(${LOCK_APP}, ${LOCK_WRITE}); SELECT * FROM audit ORDER BY seq DESC LIMIT 1`,
+        )) as unknown as pg.QueryResult[];
+        const row = results[3]?.rows[0] as Row | undefined;
+        head = row ? toAudit(row) : null;
       } catch (e) {
-        broken = e;
         await client.query("ROLLBACK").catch(() => undefined);
         client.release(true);
         for (const w of group) w.reject(translatePostgresError(e, "starting a write"));
         continue;
       }
+      const state: GroupState = { head, deferred: [], broken: undefined };
       const settled: { w: PendingWrite; ok: boolean; value: unknown }[] = [];
       for (const w of group) {
-        const r = await this.savepoint(client, w.fn);
+        const r = await this.runWrite(client, state, w.fn);
         settled.push({ w, ...r });
         if (r.lost) {
-          broken = r.value;
+          state.broken ??= r.value;
           this.pending.unshift(...group.slice(settled.length));
           break;
         }
       }
-      let lost: unknown = broken;
+      let lost: unknown = state.broken;
+      if (lost === undefined) {
+        try {
+          await insertAudit((sql, values) => client.query(sql, values), state.deferred);
+        } catch (e) {
+          lost = translatePostgresError(e, "writing the audit log");
+        }
+      }
       if (lost === undefined) {
         try {
           await client.query("COMMIT");
@@ -182,24 +275,41 @@ export class PostgresStore extends PostgresReader implements Store {
   }
 
   /**
-   * Runs one write() call inside the open transaction, undone on its own if it fails. `lost`
-   * when even that undo failed (the connection is gone): the whole transaction is.
+   * Runs one write() call inside the open transaction. Its first statement takes a savepoint
+   * (PostgresTransaction), so that a failure undoes it alone; a write that ran none has
+   * nothing to undo, and hands its audit entries to the group. `lost` when the transaction
+   * itself is gone (a statement outside any savepoint failed, or even the undo did).
    */
-  private async savepoint(client: pg.PoolClient, fn: (tx: PostgresTransaction) => Promise<unknown>): Promise<{ ok: boolean; value: unknown; lost: boolean }> {
-    const tx = new PostgresTransaction(client);
-    try {
-      await client.query("SAVEPOINT authy_write");
-    } catch (e) {
-      tx.end();
-      const err = translatePostgresError(e, "starting a write");
-      return { ok: false, value: err, lost: true };
-    }
+  private async runWrite(
+    client: pg.PoolClient,
+    state: GroupState,
+    fn: (tx: PostgresTransaction) => Promise<unknown>,
+  ): Promise<{ ok: boolean; value: unknown; lost: boolean }> {
+    const tx = new PostgresTransaction(client, {
+      get head() {
+        return state.head;
+      },
+      savepoint: async () => {
+        try {
+          const earlier = state.deferred.splice(0);
+          await insertAudit((sql, values) => client.query(sql, values), earlier);
+          await client.query("SAVEPOINT authy_write");
+        } catch (e) {
+          state.broken ??= translatePostgresError(e, "starting a write");
+          throw e;
+        }
+      },
+    });
     try {
       const value = await this.current.run(tx, () => fn(tx));
       tx.checkUsable();
-      await client.query("RELEASE SAVEPOINT authy_write");
+      if (tx.hasStarted) await client.query("RELEASE SAVEPOINT authy_write");
+      else state.deferred.push(...tx.deferred);
+      state.head = tx.appended ?? state.head;
       return { ok: true, value, lost: false };
     } catch (e) {
+      if (state.broken !== undefined) return { ok: false, value: e, lost: true };
+      if (!tx.hasStarted) return { ok: false, value: e, lost: false };
       try {
         await client.query("ROLLBACK TO SAVEPOINT authy_write");
         await client.query("RELEASE SAVEPOINT authy_write");

@@ -1,3 +1,4 @@
+import type pg from "pg";
 import { AuthyError } from "../../errors.js";
 import {
   stateShard,
@@ -14,7 +15,8 @@ import {
   type VaultRow,
   type VersionRow,
 } from "../store.js";
-import { PostgresReader } from "./postgres-reader.js";
+import { translatePostgresError } from "./postgres-errors.js";
+import { PostgresReader, type Row } from "./postgres-reader.js";
 
 /** Rows per multi-row INSERT: keeps one statement's parameters well under PostgreSQL's 65,535. */
 const BATCH_ROWS = 1000;
@@ -54,14 +56,86 @@ function columns(rows: readonly unknown[][]): unknown[][] {
   return out;
 }
 
+const AUDIT_INSERT =
+  "INSERT INTO audit (seq, ts, actor, action, resource, outcome, details, prev_hash, hash, mac) " +
+  "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::bytea[], $10::bytea[])";
+
+/** Inserts audit rows in one statement per BATCH_ROWS, on `query` (a client in the write transaction). */
+export async function insertAudit(query: (sql: string, values: unknown[]) => Promise<unknown>, rows: readonly AuditRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += BATCH_ROWS) {
+    const batch = rows.slice(i, i + BATCH_ROWS).map((r) => [r.seq, r.ts, r.actor, r.action, r.resource, r.outcome, r.details, r.prevHash, r.hash, r.mac]);
+    await query(AUDIT_INSERT, columns(batch));
+  }
+}
+
+/**
+ * What a write() call shares with the others committed in its group (PostgresStore.drain):
+ * the audit head as of the writes before it (read under the write lock when the group began),
+ * and how its first statement starts its savepoint.
+ */
+export interface WriteGroup {
+  head: AuditRow | null;
+  /** Inserts the audit rows the group's earlier writes left to it, then takes this write's savepoint. */
+  savepoint(): Promise<void>;
+}
+
+const newer = (a: AuditRow | null, b: AuditRow): AuditRow => (a === null || b.seq > a.seq ? b : a);
+
 /**
  * The writes of one write() call, on the client that holds the write transaction. Refuses to
  * be used once its write() has settled, and after any of its statements failed: PostgreSQL
  * aborts the transaction on an error, and committing the rest would leave half an operation.
+ *
+ * A write that only appends to the audit log (what every audited read does) runs no statement
+ * of its own: its entries are handed to the group and inserted with the others' in one
+ * statement before the COMMIT, and there is nothing to undo if it fails. Its first other
+ * statement takes its savepoint (after the group's entries so far are inserted, outside it)
+ * and inserts its own entries inside it: from then on it is a write like any other.
  */
 export class PostgresTransaction extends PostgresReader implements StoreWriter {
   private open = true;
   private failure: Error | undefined;
+  /** This write's savepoint being taken (at its first statement), then taken; null before. */
+  private starting: Promise<void> | null = null;
+  /** Its audit entries not yet inserted (only before it has started). */
+  readonly deferred: AuditRow[] = [];
+  /** The newest audit entry it appended, if any. */
+  appended: AuditRow | null = null;
+
+  constructor(
+    client: Pick<pg.PoolClient, "query">,
+    private readonly group: WriteGroup,
+  ) {
+    super(client);
+  }
+
+  /** Whether a statement of this write has run (so its savepoint must be released or rolled back). */
+  get hasStarted(): boolean {
+    return this.starting !== null;
+  }
+
+  /** Statements of one write may be asked for at once: every one waits for the savepoint. */
+  protected override async rows(doing: string, sql: string, values: unknown[] = [], rowMode?: "array"): Promise<Row[]> {
+    this.check();
+    this.starting ??= this.start();
+    await this.starting;
+    return super.rows(doing, sql, values, rowMode);
+  }
+
+  private async start(): Promise<void> {
+    try {
+      await this.group.savepoint();
+    } catch (e) {
+      throw this.failed(translatePostgresError(e, "starting a write"));
+    }
+    const mine = this.deferred.splice(0);
+    await insertAudit((q, v) => super.rows("writing the audit log", q, v), mine);
+  }
+
+  override async auditHead(): Promise<AuditRow | null> {
+    this.check();
+    return this.appended ?? this.group.head;
+  }
 
   get active(): boolean {
     return this.open;
@@ -180,11 +254,17 @@ export class PostgresTransaction extends PostgresReader implements StoreWriter {
   }
 
   async appendAudit(r: AuditRow): Promise<void> {
-    await this.exec(
-      "writing the audit log",
-      "INSERT INTO audit (seq, ts, actor, action, resource, outcome, details, prev_hash, hash, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-      [r.seq, r.ts, r.actor, r.action, r.resource, r.outcome, r.details, r.prevHash, r.hash, r.mac],
-    );
+    this.check();
+    if (this.starting !== null) {
+      await this.exec(
+        "writing the audit log",
+        "INSERT INTO audit (seq, ts, actor, action, resource, outcome, details, prev_hash, hash, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        [r.seq, r.ts, r.actor, r.action, r.resource, r.outcome, r.details, r.prevHash, r.hash, r.mac],
+      );
+    } else {
+      this.deferred.push(r);
+    }
+    this.appended = newer(this.appended ?? this.group.head, r);
   }
 
   async clearUnlockFailures(ids: number[]): Promise<void> {

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { Coalescer } from "./postgres-coalesce.js";
 import { translatePostgresError } from "./postgres-errors.js";
 import { keepAlive } from "./postgres-store.js";
 
@@ -28,6 +29,8 @@ const SWEEP_EVERY_WINDOWS = 5;
 
 export class PostgresWindowCounts {
   private lastSweep = 0;
+  /** Each caller builds its own Map from the rows, which nobody changes: shared as they are. */
+  private readonly reads = new Coalescer<{ key: string; count: number }[]>((rows) => rows);
 
   private constructor(private readonly pool: pg.Pool) {}
 
@@ -66,12 +69,16 @@ export class PostgresWindowCounts {
     }
   }
 
+  /** Every request asks this before its credential is checked: the same question from concurrent requests is asked once (postgres-coalesce.ts). */
   async get(keys: readonly string[], window: number): Promise<Map<string, number>> {
-    const r = await this.query<{ key: string; count: number }>("SELECT key, count FROM authy_window_counts WHERE key = ANY($1::text[]) AND window_start = $2", [
-      keys,
-      window,
-    ]);
-    return new Map(r.rows.map((row) => [row.key, row.count]));
+    const rows = await this.reads.run(JSON.stringify([keys, window]), async () => {
+      const r = await this.query<{ key: string; count: number }>(
+        "SELECT key, count FROM authy_window_counts WHERE key = ANY($1::text[]) AND window_start = $2",
+        [keys, window],
+      );
+      return r.rows;
+    });
+    return new Map(rows.map((row) => [row.key, row.count]));
   }
 
   async close(): Promise<void> {
