@@ -89,9 +89,8 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     const resource = `${req.method} ${req.routeOptions.url ?? "?"}`;
     const started = performance.now();
     const limiter = opts.authLimiter;
-    // Answered no sooner than the floor, and counted against the limits (a store that is down is not a failed attempt).
-    const failedAttempt = async (keys: readonly string[]): Promise<void> => {
-      await limiter?.failed(keys);
+    // A failed attempt is answered no sooner than the floor (unknown and wrong credentials alike).
+    const floor = async (): Promise<void> => {
       const left = (opts.authFailureFloorMs ?? 0) - (performance.now() - started);
       if (left > 0) await new Promise((r) => setTimeout(r, left));
     };
@@ -100,13 +99,14 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       bearer = bearerOf(req.headers.authorization);
     } catch (e) {
       await refusals.note({ actor: "bearer:unknown", action: "auth.denied", resource, reason: "malformed authorization header" });
-      await failedAttempt(limiter ? limitKeys(undefined, req.ip) : []);
+      await limiter?.failed(limitKeys(undefined, req.ip));
+      await floor();
       throw opts.serverName !== undefined ? badCredentials(true) : e;
     }
     let caller: Caller;
     if (bearer !== undefined) {
       const keys = limiter ? limitKeys(bearer, req.ip) : [];
-      const wait = limiter ? await limiter.blockedFor(keys) : 0;
+      const wait = limiter ? await limiter.admit(keys) : 0;
       if (wait > 0) {
         await refusals.note({
           actor: keys[0]?.startsWith("id:") ? "bearer:limited" : "bearer:unknown",
@@ -119,9 +119,13 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       try {
         caller = await authenticate(opts, bearer, { spend: false, peer, refused: (r) => refusals.note(r), resource });
       } catch (e) {
-        if (isAuthyError(e) && statusOf(e) === 401) await failedAttempt(keys);
+        // Counted against the limits (a store that is down is not a failed attempt).
+        const refused = isAuthyError(e) && statusOf(e) === 401;
+        await limiter?.settle(keys, refused);
+        if (refused) await floor();
         throw e;
       }
+      await limiter?.settle(keys, false);
     } else if (opts.isOwnerPeer?.(peer)) {
       const vault = opts.vault();
       caller = { actor: vault ? vault.actor : { kind: "owner" }, vault, via: "terminal" };
