@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TOKEN_MAX_TTL_MS } from "../vault/tokens.js";
+import { MemoryWindowCounts, WindowedAuthLimiter } from "./auth-limit.js";
 import { harness, START, type Harness } from "./api.test-helpers.js";
 
 let h: Harness;
@@ -280,6 +281,23 @@ describe("on a team server (authy serve), which has no owner terminal", () => {
       const none = await server.req("GET", "/v1/secrets/prod/API_KEY", { bearer: null });
       expect(none.status).toBe(401);
       expect(none.body).toEqual({ error: { code: "ACCESS_DENIED", message: "no credentials given", hint } });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("counts failed attempts per client behind a trusted proxy (--trust-proxy), not per proxy", async () => {
+    const server = await harness({ serverName: "vault.example", trustProxy: ["127.0.0.1"], authLimiter: new WindowedAuthLimiter(new MemoryWindowCounts()) });
+    try {
+      await server.req("PUT", "/v1/secrets/prod/API_KEY", { body: { value: "p1" } });
+      const t = await server.req("POST", "/v1/tokens", { body: { scope: "secrets:read:prod/*" } });
+      const from = (client: string, bearer: string) => server.req("GET", "/v1/secrets/prod/API_KEY", { bearer, headers: { "x-forwarded-for": client } });
+      const statuses = [];
+      for (let i = 0; i < 31; i++) statuses.push((await from("198.51.100.1", `authy_tk_guess${i}aa_x`)).status);
+      expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
+      expect(statuses[30]).toBe(429);
+      // Another client behind the same proxy is not the guesser.
+      expect((await from("198.51.100.2", t.body.token as string)).status).toBe(200);
     } finally {
       await server.close();
     }

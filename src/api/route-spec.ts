@@ -50,6 +50,11 @@ export interface ApiOptions {
   https?: { cert: Buffer; key: Buffer };
   /** Options of fastify's logger (pino); none by default (the daemon writes its own log). */
   logger?: Record<string, unknown>;
+  /**
+   * The reverse proxies (IPs, CIDRs, `loopback`) whose X-Forwarded-For names the client, so
+   * that limits count per client rather than per proxy (fastify's trustProxy). None by default.
+   */
+  trustProxy?: string[];
   /** Failed authentication limited per identity and per client address (the team server). */
   authLimiter?: AuthFailureLimiter;
   /**

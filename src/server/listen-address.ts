@@ -37,3 +37,26 @@ export function isLoopback(host: string): boolean {
 export function urlHost(host: string): string {
   return isIP(host) === 6 ? `[${host}]` : host;
 }
+
+/** An IPv4 or IPv6 address, optionally with a /prefix, or `loopback`. */
+function isProxyAddress(item: string): boolean {
+  if (item === "loopback") return true;
+  const [ip, prefix, extra] = item.split("/");
+  const family = isIP(ip ?? "");
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+
+/** `--trust-proxy 10.0.0.5,10.1.0.0/16` as a list for fastify's trustProxy; INVALID_INPUT on anything else. */
+export function parseTrustProxy(text: string): string[] {
+  const items = text.split(",").map((s) => s.trim());
+  const bad = items.find((i) => !isProxyAddress(i));
+  if (bad !== undefined) {
+    throw new AuthyError("INVALID_INPUT", `--trust-proxy takes IP addresses or CIDRs, not ${JSON.stringify(bad)}`, {
+      hint: "for example --trust-proxy 127.0.0.1 (a proxy on this host), --trust-proxy 10.0.0.0/8 or --trust-proxy loopback",
+    });
+  }
+  return items;
+}

@@ -45,6 +45,8 @@ interface ServeOptions {
   credential: Credential;
   tls: { cert: Buffer; key: Buffer } | null;
   insecureHttp: boolean;
+  /** --trust-proxy: the reverse proxies whose X-Forwarded-For names the client (parseTrustProxy). */
+  trustProxy: string[] | null;
   /** Told once the server listens: its URL (with the real port) and what it serves. */
   onListening(info: { url: string; store: string; pid: number; instance: string }): void;
 }
@@ -142,6 +144,7 @@ export async function runServer(o: ServeOptions): Promise<number> {
       },
       logger,
       authLimiter: new WindowedAuthLimiter(counts),
+      ...(o.trustProxy ? { trustProxy: o.trustProxy } : {}),
       authFailureFloorMs: AUTH_FAILURE_FLOOR_MS,
       ...(o.tls ? { https: o.tls } : {}),
     });

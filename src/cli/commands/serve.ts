@@ -1,7 +1,7 @@
 import { createSecureContext } from "node:tls";
 import { AuthyError } from "../../errors.js";
 import { readFileBounded, type InputLimit } from "../../files/bounded-read.js";
-import { parseListen } from "../../server/listen-address.js";
+import { parseListen, parseTrustProxy } from "../../server/listen-address.js";
 import { serverCredential } from "../../server/unlock-source.js";
 import type { CliContext } from "../context.js";
 
@@ -12,6 +12,7 @@ interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   insecureHttp?: boolean;
+  trustProxy?: string;
 }
 
 /** A certificate chain or a key in PEM; a long chain is a few KiB. */
@@ -48,6 +49,7 @@ async function tlsFiles(flags: ServeFlags): Promise<{ cert: Buffer; key: Buffer 
  */
 export async function serve(ctx: CliContext, flags: ServeFlags): Promise<void> {
   const listen = parseListen(flags.listen);
+  if (flags.trustProxy !== undefined) parseTrustProxy(flags.trustProxy);
   const databaseUrl = flags.database ?? (process.env.AUTHY_DATABASE_URL || null);
   const tls = await tlsFiles(flags);
   const { checkStart, runServer } = await import("../../server/serve.js");
@@ -60,6 +62,7 @@ export async function serve(ctx: CliContext, flags: ServeFlags): Promise<void> {
     credential,
     tls,
     insecureHttp: flags.insecureHttp === true,
+    trustProxy: flags.trustProxy === undefined ? null : parseTrustProxy(flags.trustProxy),
     onListening: (info) =>
       ctx.out.result({ url: info.url, pid: info.pid, store: info.store }, () => `authy: serving ${info.url} (${info.store}, pid ${info.pid})`),
   });

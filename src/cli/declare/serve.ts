@@ -26,5 +26,9 @@ export function declareServe(program: Command): void {
     .option("--tls-cert <file>", "TLS certificate chain (PEM)")
     .option("--tls-key <file>", "TLS private key (PEM)")
     .option("--insecure-http", "allow plain HTTP on an address other than loopback (behind a TLS proxy on another host)")
+    .option(
+      "--trust-proxy <addresses>",
+      "the reverse proxies (IPs or CIDRs, comma-separated, or loopback) whose X-Forwarded-For names the client: limits count per client, not per proxy",
+    )
     .action(lazy(server, (m) => m.serve));
 }
