@@ -108,6 +108,9 @@ describe("member keys", () => {
     expect((await owner.verifyMemberKey(rotated.key)).ok).toBe(true);
     expect(await code(bob.rotateMemberKey("carol"))).toBe("ACCESS_DENIED");
     expect((await owner.verifyMemberKey(c.key)).ok).toBe(true);
+    expect((await actions()).filter((e) => e.action === "member.key.rotate.denied")).toEqual([
+      { actor: "member:bob", action: "member.key.rotate.denied", resource: "member:carol", outcome: "denied" },
+    ]);
     expect((await actions()).filter((e) => e.action === "member.key.rotate")).toEqual([
       { actor: "member:bob", action: "member.key.rotate", resource: "member:bob", outcome: "ok" },
     ]);

@@ -3,7 +3,8 @@ import { AuthyError } from "../errors.js";
 import type { MemberRow } from "../store/store.js";
 import type { VaultContext } from "./context.js";
 import { resolveScope } from "./policies.js";
-import { audit } from "./audit-log.js";
+import { audit, tryAudit } from "./audit-log.js";
+import { actsAsOwner } from "./types.js";
 import { requireOwner } from "./access.js";
 import { secretHash } from "./agents.js";
 import { revokeTokensOfMember } from "./tokens.js";
@@ -128,7 +129,10 @@ export async function rotateMemberKey(ctx: VaultContext, name?: string): Promise
   const own = actor.kind === "member" ? actor.name : undefined;
   const target = name ?? own;
   if (target === undefined) throw new AuthyError("INVALID_INPUT", "name the member whose key to rotate", { hint: "authy members rotate-key NAME" });
-  if (target !== own) requireOwner(ctx, "rotate another member's key");
+  if (target !== own) {
+    if (!actsAsOwner(actor)) await tryAudit(ctx, "member.key.rotate.denied", `member:${target}`, {}, "denied");
+    requireOwner(ctx, "rotate another member's key");
+  }
   const secret = randomToken(32);
   return ctx.store.write(async (tx) => {
     const row = await tx.getMember(target);

@@ -1,6 +1,6 @@
 import { actsAsOwner } from "./types.js";
 import { constantTimeEqual, randomId, randomToken } from "../crypto/index.js";
-import { AuthyError, integrityError } from "../errors.js";
+import { AuthyError, integrityError, isAuthyError } from "../errors.js";
 import type { StoreWriter, TokenRow } from "../store/store.js";
 import { EntryVerifier } from "./audit-chain.js";
 import { requireOwner } from "./access.js";
@@ -182,7 +182,10 @@ export async function createToken(ctx: VaultContext, opts: CreateTokenOptions): 
       await tryAudit(ctx, "token.issue.denied", "token", { reason: "wider scope" }, "denied");
       throw new AuthyError("ACCESS_DENIED", "a token can only be issued for a scope within the issuer's own", { hint: "ask an admin for a wider token" });
     }
-    if (opts.agent !== undefined) throw new AuthyError("ACCESS_DENIED", "only an admin can issue a token for an agent");
+    if (opts.agent !== undefined) {
+      await tryAudit(ctx, "token.issue.denied", "token", { reason: "for an agent" }, "denied");
+      throw new AuthyError("ACCESS_DENIED", "only an admin can issue a token for an agent");
+    }
     agentName = null;
   }
   if (actor.kind === "token" || actor.kind === "agent") {
@@ -419,6 +422,16 @@ export async function revokeTokensOfMember(tx: StoreWriter, ctx: VaultContext, m
 
 /** Revokes a token and every token it issued. The owner may revoke any; a token itself and its children. */
 export async function revokeToken(ctx: VaultContext, id: string): Promise<TokenInfo> {
+  try {
+    return await revokeTokenTree(ctx, id);
+  } catch (e) {
+    // Refused inside the write, which undoes everything in it: the refusal is written after.
+    if (isAuthyError(e) && e.code === "ACCESS_DENIED") await tryAudit(ctx, "token.revoke.denied", `token:${id}`, {}, "denied");
+    throw e;
+  }
+}
+
+function revokeTokenTree(ctx: VaultContext, id: string): Promise<TokenInfo> {
   return ctx.store.write(async (tx) => {
     const row = await tx.getToken(id);
     if (!row) throw new AuthyError("NOT_FOUND", `no token ${id}`, { hint: "see `authy tokens list`" });
