@@ -93,4 +93,13 @@ describe("the Agent Secret Store's routes", () => {
     expect(mixed.body.error.message).toBe('unknown scope word "fly:rockets"');
     expect(mixed.body.error.hint).toMatch(/^use read:secrets, write:secrets, rotate:secrets, import:secrets, manage:agents, or authy's scopes/);
   });
+
+  it("takes an agent's namespaces as namespaces: a comma or a glob cannot add rules of its own", async () => {
+    h = await harness();
+    for (const ns of ["prod,secrets:read:**", "**", "prod/*"]) {
+      const r = await h.req("POST", "/v1/agents", { body: { name: "ci", allowed_namespaces: [ns], allowed_scopes: ["read:secrets"] } });
+      expect(r.status, ns).toBe(400);
+      expect(r.body.error.code).toBe("INVALID_INPUT");
+    }
+  });
 });

@@ -4,6 +4,7 @@ import type { ApprovalInfo } from "../vault/approval-info.js";
 import type { AuditEntry } from "../vault/audit-query.js";
 import type { Capability } from "../vault/policy/capability.js";
 import type { Rule, Scope } from "../vault/policy/scope.js";
+import { validateNamespace } from "../vault/path.js";
 import type { SecretMeta, SecretSummary } from "../vault/types.js";
 
 /**
@@ -126,7 +127,8 @@ export function agentScopeSpec(namespaces: readonly string[], words: readonly st
   if (!areScopeWords(words)) throw new AuthyError("INVALID_INPUT", `unknown scope word; use ${Object.keys(SCOPE_WORDS).join(", ")}`);
   if (namespaces.length === 0) throw new AuthyError("INVALID_INPUT", "an agent needs at least one namespace");
   const caps = capabilitiesOf(words).join("+");
-  return namespaces.map((ns) => `secrets:${caps}:${ns}/*`).join(",");
+  // Each a namespace as a path names it: a comma or a glob would make rules of its own.
+  return namespaces.map((ns) => `secrets:${caps}:${validateNamespace(ns)}/*`).join(",");
 }
 
 /** The namespaces and scope words an agent's rules amount to (for `ass agents list --json`). */

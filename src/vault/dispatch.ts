@@ -5,7 +5,7 @@ import { validatePath } from "./path.js";
 import { resolveScope } from "./policies.js";
 import { decide, type Scope } from "./policy/scope.js";
 import { audit, tryAudit } from "./audit-log.js";
-import { authorizeEach } from "./access.js";
+import { authorizeEach, mayRead } from "./access.js";
 import { approvalRequired, currentReadNeed, passApprovals, type ApprovalNeed } from "./approvals.js";
 import { decryptVersion, listAll, loadMeta, openCurrent, openMeta } from "./secrets.js";
 import { utf8Text } from "./utf8-text.js";
@@ -136,11 +136,8 @@ async function planDispatch(
   if (scope) {
     // A token running with a scope gets what both the scope and its own scope let it read;
     // names it may not read are left out silently, as a listing would.
-    const actor = ctx.actor;
-    const actorMayRead = (path: string) =>
-      actsAsOwner(actor) || ((actor.kind === "token" || actor.kind === "member") && decide(actor.scope, path, "read").allowed);
     for (const s of await listing()) {
-      if (decide(scope, s.path, "read").allowed && actorMayRead(s.path)) add({ name: s.key, path: s.path, source: `scope ${scope.name}` }, true);
+      if (decide(scope, s.path, "read").allowed && mayRead(ctx, s.path)) add({ name: s.key, path: s.path, source: `scope ${scope.name}` }, true);
     }
   }
   for (const ref of req.refs ?? []) {

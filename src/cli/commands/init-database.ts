@@ -24,7 +24,9 @@ export async function initDatabase(
   newPassphrase: () => Promise<string>,
 ): Promise<void> {
   if (!/^postgres(ql)?:\/\//.test(flags.database))
-    throw new AuthyError("INVALID_INPUT", "--database takes a PostgreSQL URL", { hint: "postgres://user:password@host:5432/authy" });
+    throw new AuthyError("INVALID_INPUT", "--database takes a PostgreSQL URL", {
+      hint: "postgres://user@host:5432/authy, with the password in PGPASSWORD or ~/.pgpass (never on the command line)",
+    });
   const recipients = flags.recipient ?? [];
   if (!flags.passphrase && recipients.length === 0) throw new AuthyError("INVALID_INPUT", "--no-passphrase needs at least one --recipient");
   const admin = flags.admin ?? "admin";
