@@ -11,7 +11,9 @@ import type { Refusal } from "./refusal-log.js";
  * Who is calling. `Authorization: Bearer <credential>`, where the credential is one of
  * - the owner session secret (checked by the daemon, in constant time) → the owner;
  * - a token `authy_tk_…` → the token, acting within its scope (a use is spent per request);
- * - an agent key `authy_ak_…` → the agent, which may only exchange its key for a token;
+ * - an agent key `authy_ak_…` → the agent, which exchanges its key for a token (on a team
+ *   server that lets agent keys act directly, ApiOptions.agentKeysDirect, it also acts
+ *   within its own scope);
  * - a member key `authy_mk_…` (a team server's people) → the member: an admin, or a member
  *   acting within its scope.
  * Every refused credential gets the same 401 body, whatever the reason.

@@ -247,7 +247,7 @@ async function persistLapses(ctx: VaultContext, ids: string[]): Promise<void> {
   });
 }
 
-/** Every request, oldest first, optionally of one status (owner only). Not audited: it shows no secret, and `watch` polls it. */
+/** Every request, oldest first, optionally of one status (the owner, an admin, or a member for the paths its scope may approve). Not audited: it shows no secret, and `watch` polls it. */
 export async function listApprovals(ctx: VaultContext, opts: { status?: string } = {}): Promise<ApprovalInfo[]> {
   // A member of role member sees the requests it may decide (its scope grants `approve` on the path).
   if (ctx.actor.kind !== "member") requireOwner(ctx, "list approval requests");

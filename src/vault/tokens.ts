@@ -154,7 +154,8 @@ export interface CreateTokenOptions {
 }
 
 /**
- * Issues a token. The owner may issue any scope; an agent (by its key) at most its own
+ * Issues a token. The owner (or an admin member) may issue any scope; a member of role
+ * member at most its own scope, never for an agent; an agent (by its key) at most its own
  * scope; a token at most its own scope, uses and remaining life. Returns `clamped` when the
  * TTL was shortened.
  */
