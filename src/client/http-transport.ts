@@ -52,6 +52,12 @@ const REFUSED: Record<Credential, { code: ErrorCode; message: string; hint: stri
   },
 };
 
+/** localhost, 127.0.0.0/8 or ::1 (a URL's hostname keeps IPv6 in brackets). */
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
 export type Method = "GET" | "PUT" | "POST" | "DELETE";
 type Query = Record<string, string | undefined>;
 
@@ -80,6 +86,12 @@ export class HttpTransport {
       }
       if (this.base.protocol !== "http:" && this.base.protocol !== "https:") {
         throw new AuthyError("INVALID_INPUT", `unsupported server URL scheme ${this.base.protocol}`, { hint: "use http:// or https://" });
+      }
+      if (opts.bearer !== undefined && this.base.protocol === "http:" && !isLoopbackHost(this.base.hostname) && !process.env.AUTHY_INSECURE_HTTP) {
+        // As `authy serve` listens in plain HTTP off loopback only when told to, a credential goes there only when told to.
+        throw new AuthyError("INVALID_INPUT", `will not send a credential in clear to ${this.base.origin}`, {
+          hint: "use https://, or set AUTHY_INSECURE_HTTP=1 on a network you trust (a server started with --insecure-http)",
+        });
       }
     }
     this.timeoutMs = opts.timeoutMs ?? CLIENT_TIMEOUT_MS;

@@ -54,6 +54,12 @@ describe("direct mode", () => {
     const bad = await authy(["--api-url", "ftp://x", "secrets", "list"], { home, env: { ...env, AUTHY_TOKEN: "authy_tk_aaaa_bbbb" } });
     expect(bad.code).toBe(2);
     expect(bad.stderr.split("\n")[0]).toBe("authy: unsupported server URL scheme ftp:");
+    // A credential goes in clear only to loopback, unless the user says the network is trusted.
+    const clear = await authy(["--api-url", "http://10.255.255.1:8420", "secrets", "list"], { home, env: { ...env, AUTHY_TOKEN: "authy_tk_aaaa_bbbb" } });
+    expect(clear.code).toBe(2);
+    expect(clear.stderr).toBe(
+      "authy: will not send a credential in clear to http://10.255.255.1:8420\nhint: use https://, or set AUTHY_INSECURE_HTTP=1 on a network you trust (a server started with --insecure-http)\n",
+    );
   });
 
   it("exits 3 for `env export` of a namespace with no secrets, and writes no file", async () => {
