@@ -154,7 +154,10 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
   try {
     const env = buildChildEnv(process.env, values, { allow: flags.allowEnv, passThrough, sources });
     if (flags.passToken) env.AUTHY_TOKEN = values.get("AUTHY_TOKEN")!;
-    if (flags.passToken && server) env.AUTHY_API_URL = server.url;
+    if (flags.passToken && server) {
+      env.AUTHY_API_URL = server.url;
+      if (process.env.AUTHY_INSECURE_HTTP) env.AUTHY_INSECURE_HTTP = process.env.AUTHY_INSECURE_HTTP;
+    }
     env[RUN_CHILD_VAR] = "1";
     const masker = flags.mask ? createMasker(dispatched.secrets.map((s) => s.value)) : null;
     if (masker && masker.unmasked.length > 0) {
