@@ -186,7 +186,9 @@ export class FieldWriter {
 
   /** The bytes so far: a view into the buffer, valid until the next write. */
   bytes(): Uint8Array {
-    return this.buf.subarray(0, this.len);
+    // A plain Uint8Array view: Buffer's subarray() runs Buffer's JavaScript constructor, cold
+    // code in a CLI process that encodes three of these per secret of `env export`.
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.len);
   }
 
   private head(tag: number, bodyLength: number): void {

@@ -2,7 +2,7 @@ import { AuthyError, integrityError } from "../errors.js";
 import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
 import type { CurrentRows } from "../store/store.js";
-import { listedPaths, openSecretRow, parseListing } from "./secret-rows.js";
+import { listedPaths, openSecretRow } from "./secret-rows.js";
 import { audit, tryAudit } from "./audit-log.js";
 import { authorize, authorizeEach, mayList } from "./access.js";
 import { approvalRequired, currentReadNeed, passApprovals, writeNeed, type ApprovalNeed } from "./approvals.js";
@@ -143,9 +143,8 @@ export async function importEnv(
 async function namespaceRows(ctx: VaultContext, ns: string): Promise<CurrentRows[]> {
   for (let attempt = 1; ; attempt++) {
     const rows = await ctx.store.readCurrentIn(ns);
-    const listed = parseListing(await readListing(ctx))
-      .filter((s) => s.namespace === ns)
-      .map((s) => s.path);
+    // Only the paths: no summary objects for the listing's other namespaces, nor for this one.
+    const listed = listedPaths(await readListing(ctx), { includeDeleted: true }).filter((p) => p.lastIndexOf("/") === ns.length && p.startsWith(ns));
     if (listed.length === rows.length && listed.every((p, i) => p === rows[i]!.secret.path)) return rows;
     if (attempt >= LISTING_READ_ATTEMPTS) throw integrityError(`the secrets of ${ns} do not match the authenticated list of secrets`);
   }
