@@ -50,6 +50,17 @@ export function encodeFieldsTransient(fields: readonly Field[]): Uint8Array {
   return shared.bytes();
 }
 
+/**
+ * encodeFieldsTransient of `head` followed by `fields`, without building the joined list
+ * first: a row MAC prefixes its domain and the vault id to every row's fields.
+ */
+export function encodeFieldsTransientAfter(head: readonly Field[], fields: readonly Field[]): Uint8Array {
+  shared.reset();
+  for (const field of head) shared.field(field);
+  for (const field of fields) shared.field(field);
+  return shared.bytes();
+}
+
 function encodeField(field: Field): [number, Uint8Array] {
   if (field === null) return [TAG_NULL, new Uint8Array(0)];
   if (typeof field === "string") {

@@ -6,7 +6,7 @@
 export { randomBytes, randomToken, randomId, randomChars } from "./random.js";
 export { sha256, sha256Hex, hmacSha256, Hmac32, HmacKey, constantTimeEqual, constantTimeEqualHex } from "./hash.js";
 export { deriveKey, generateVaultKey, VAULT_KEY_BYTES, type KeyPurpose } from "./keys.js";
-export { encodeFields, encodeFieldsTransient, FieldWriter, type Field } from "./fields.js";
+export { encodeFields, encodeFieldsTransient, encodeFieldsTransientAfter, FieldWriter, type Field } from "./fields.js";
 export { seal, open } from "./aead.js";
 export { sealValue, openValue, rewrapDek } from "./envelope.js";
 export {
