@@ -107,7 +107,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     let caller: Caller;
     if (bearer !== undefined) {
       const keys = limiter ? limitKeys(bearer, req.ip) : [];
-      const wait = limiter ? await limiter.admit(keys) : 0;
+      const wait = limiter ? await limiter.blockedFor(keys) : 0;
       if (wait > 0) {
         await refusals.note({
           actor: keys[0]?.startsWith("id:") ? "bearer:limited" : "bearer:unknown",
@@ -121,12 +121,12 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
         caller = await authenticate(opts, bearer, { spend: false, peer, refused: (r) => refusals.note(r), resource });
       } catch (e) {
         // Counted against the limits (a store that is down is not a failed attempt).
-        const refused = isAuthyError(e) && statusOf(e) === 401;
-        await limiter?.settle(keys, refused);
-        if (refused) await floor();
+        if (isAuthyError(e) && statusOf(e) === 401) {
+          await limiter?.failed(keys);
+          await floor();
+        }
         throw e;
       }
-      await limiter?.settle(keys, false);
     } else if (opts.isOwnerPeer?.(peer)) {
       const vault = opts.vault();
       caller = { actor: vault ? vault.actor : { kind: "owner" }, vault, via: "terminal" };

@@ -8,15 +8,9 @@ import { ApiError } from "./http-status.js";
  * credential is checked, a right one included: a guesser learns nothing more.
  */
 export interface AuthFailureLimiter {
-  /**
-   * Seconds until none of `keys` is over its limit, counting this process's attempts still
-   * being checked as failures (0: go ahead; the attempt is then in flight until settled).
-   * Without that, requests sent all at once would each find the count under the limit.
-   */
-  admit(keys: readonly string[]): Promise<number>;
-  /** Ends an admitted attempt, counted as a failure when it failed. */
-  settle(keys: readonly string[], failed: boolean): Promise<void>;
-  /** Counts one failed attempt that was never admitted (a malformed header) against each of `keys`. */
+  /** Seconds until none of `keys` is over its limit (0: go ahead). */
+  blockedFor(keys: readonly string[]): Promise<number>;
+  /** Counts one failed attempt against each of `keys`. */
   failed(keys: readonly string[]): Promise<void>;
 }
 
@@ -67,33 +61,13 @@ export class WindowedAuthLimiter implements AuthFailureLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Attempts admitted and not settled yet, per key. */
-  private readonly inFlight = new Map<string, number>();
-
-  async admit(keys: readonly string[]): Promise<number> {
+  async blockedFor(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
     const now = this.now();
     const window = Math.floor(now / AUTH_FAILURE_WINDOW_MS);
     const counts = await this.counts.get(keys, window);
-    // From here to the increment nothing awaits: concurrent admits see each other.
-    for (const key of keys) {
-      if ((counts.get(key) ?? 0) + (this.inFlight.get(key) ?? 0) >= limitOf(key)) return Math.ceil(((window + 1) * AUTH_FAILURE_WINDOW_MS - now) / 1000);
-    }
-    for (const key of keys) this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+    for (const [key, n] of counts) if (n >= limitOf(key)) return Math.ceil(((window + 1) * AUTH_FAILURE_WINDOW_MS - now) / 1000);
     return 0;
-  }
-
-  async settle(keys: readonly string[], failed: boolean): Promise<void> {
-    try {
-      // Counted before it leaves the in-flight tally, so that it is never in neither.
-      if (failed) await this.failed(keys);
-    } finally {
-      for (const key of keys) {
-        const n = (this.inFlight.get(key) ?? 1) - 1;
-        if (n > 0) this.inFlight.set(key, n);
-        else this.inFlight.delete(key);
-      }
-    }
   }
 
   async failed(keys: readonly string[]): Promise<void> {
