@@ -68,14 +68,14 @@ async function collectReferences(flags: RunFlags): Promise<{ refs: EnvReference[
   return { refs, plain, sources };
 }
 
+/** How long the token `run --pass-token` gives a child on a team server lives at most (revoked at the run's end). */
+const SERVER_RUN_TOKEN_TTL_MS = 60 * 60_000;
+
 /**
  * `authy run -- CMD…`: resolve what the scope and references allow (audited as run.start
  * before any value is released), start the child with a scrubbed environment and masked
  * output, and return its exit status.
  */
-/** How long the token `run --pass-token` gives a child on a team server lives at most (revoked at the run's end). */
-const SERVER_RUN_TOKEN_TTL_MS = 60 * 60_000;
-
 export async function run(ctx: CliContext, command: string[], flags: RunFlags): Promise<number> {
   const [program, ...args] = commandLine(command, flags.command);
   if (!program)
