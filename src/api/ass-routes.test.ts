@@ -47,6 +47,13 @@ describe("the Agent Secret Store's routes", () => {
     expect(ass.body.error).toMatchObject({ code: "INVALID_INPUT", message: "bin/BLOB holds bytes that are not UTF-8 text, which this client cannot show" });
     expect((await h.req("GET", "/v1/secrets/bin/BLOB?encoding=utf8")).status).toBe(422);
     expect((await h.req("GET", "/v1/secrets/bin/BLOB")).body.valueBase64).toBe(b64(Uint8Array.of(0, 255, 1)));
+    // Refused before release: written down as a failed read (no approval spent), the one read that released it as ok.
+    const reads = (await h.audit("secret.read")).map((e) => [e.outcome, JSON.parse(e.details) as Record<string, unknown>]);
+    expect(reads).toEqual([
+      ["error", { error: "not text" }],
+      ["error", { error: "not text" }],
+      ["ok", { version: 1 }],
+    ]);
   });
 
   it("lets an agent key act directly only where the server allows it (authy serve), never on the daemon", async () => {

@@ -1,4 +1,4 @@
-import { AuthyError } from "../errors.js";
+import { AuthyError, isAuthyError } from "../errors.js";
 import { validateNamespace, validatePath } from "../vault/path.js";
 import { SECRET_TYPES, TIERS, type SecretMeta, type SetOptions } from "../vault/types.js";
 import { ApiError } from "../api/http-status.js";
@@ -175,21 +175,22 @@ export const secretOperations = [
       return { meta: metaOf(b), value };
     },
     decode: async ({ vault, params, query, headers }) => {
-      const { meta, value } = await vault().getSecret(
+      const read = vault().getSecret(
         pathOf(params),
         given({
           version: query.version === undefined ? undefined : Number(query.version),
           allowExpired: isSet(query.allowExpired) ? true : undefined,
           reason: query.reason,
+          textOnly: textOnly(query.encoding, headers["user-agent"]) ? true : undefined,
         }),
       );
+      // The core refused a binary value before releasing it (textOnly): 422, as the Agent Secret Store answers.
+      const { meta, value } = await read.catch((e: unknown) => {
+        if (isAuthyError(e) && e.details?.notText === true) throw new ApiError(422, e.code, e.message, { hint: e.hint });
+        throw e;
+      });
       try {
         const encoded = encodeValue(value, query.encoding === "base64");
-        if ("valueBase64" in encoded && textOnly(query.encoding, headers["user-agent"])) {
-          throw new ApiError(422, "INVALID_INPUT", `${meta.path} holds bytes that are not UTF-8 text, which this client cannot show`, {
-            hint: `read it with \`authy secrets get ${meta.path}\` (or ?encoding=base64)`,
-          });
-        }
         return { ...both(meta), ...encoded };
       } finally {
         value.fill(0);

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { openValue, sealValue } from "../crypto/index.js";
 import { AuthyError, integrityError, isAuthyError } from "../errors.js";
 import type { SecretRow, StoreWriter, VersionRow } from "../store/store.js";
@@ -230,6 +231,11 @@ export interface GetOptions {
   allowExpired?: boolean;
   /** Why, shown to the owner when the read needs an approval. */
   reason?: string;
+  /**
+   * For a client that can show only text (the Agent Secret Store's CLI): a value that is not
+   * UTF-8 is refused (details.notText) before anything is released or an approval spent.
+   */
+  textOnly?: boolean;
 }
 
 /**
@@ -251,6 +257,14 @@ export async function getSecret(ctx: VaultContext, path: string, opts: GetOption
     }
     const value = current ? openCurrent(ctx, meta, current.version) : await decryptVersion(ctx, meta, opts.version);
     const m = meta;
+    if (opts.textOnly && !isUtf8(value)) {
+      value.fill(0);
+      await tryAudit(ctx, "secret.read", m.path, { error: "not text" }, "error");
+      throw new AuthyError("INVALID_INPUT", `${m.path} holds bytes that are not UTF-8 text, which this client cannot show`, {
+        hint: `read it with \`authy secrets get ${m.path}\` (or ?encoding=base64)`,
+        details: { notText: true },
+      });
+    }
     const need = await readNeed(ctx, m, opts.version);
     // The approval (if the tier asks for one) is spent in the transaction that records the read.
     const gate = await ctx.store.write(async (tx) => {
