@@ -32,6 +32,8 @@ const DEFAULT_RETRY_AFTER_S = 2;
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  // A team server has no owner terminal: its refusals name the credentials it takes instead.
+  const onServer = opts.serverName !== undefined;
   // `https` is given to fastify as is (it then creates a TLS server); the types describe plain HTTP either way.
   const app = Fastify({
     logger: opts.logger ?? false,
@@ -98,11 +100,11 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     let bearer: string | undefined;
     try {
       bearer = bearerOf(req.headers.authorization);
-    } catch (e) {
+    } catch {
       await refusals.note({ actor: "bearer:unknown", action: "auth.denied", resource, reason: "malformed authorization header" });
       await limiter?.failed(limitKeys(undefined, req.ip));
       await floor();
-      throw opts.serverName !== undefined ? badCredentials(true) : e;
+      throw badCredentials(onServer);
     }
     let caller: Caller;
     if (bearer !== undefined) {
@@ -132,7 +134,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       caller = { actor: vault ? vault.actor : { kind: "owner" }, vault, via: "terminal" };
     } else {
       await refusals.note({ actor: "bearer:none", action: "auth.denied", resource, reason: "no credentials" });
-      throw missingCredentials(opts.serverName !== undefined);
+      throw missingCredentials(onServer);
     }
     opts.onActivity?.();
     if (caller.actor.kind === "agent" && opts.agentKeysDirect && (callers.includes("agent") || callers.includes("token"))) {
@@ -147,11 +149,11 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
         resource,
         reason: caller.actor.kind === "agent" ? "agent keys only obtain tokens" : caller.actor.kind === "member" ? "admin only" : "owner only",
       });
-      throw notForCaller(caller.actor.kind, opts.serverName !== undefined);
+      throw notForCaller(caller.actor.kind, onServer);
     }
     // A use is spent only now that the route is the caller's, and given back if the request
     // releases nothing (handler below): what a token's uses count is what it obtained.
-    if (caller.uses && !req.routeOptions.config.free && !(await caller.uses.spend())) throw badCredentials(opts.serverName !== undefined);
+    if (caller.uses && !req.routeOptions.config.free && !(await caller.uses.spend())) throw badCredentials(onServer);
     return caller;
   }
 

@@ -94,9 +94,10 @@ export async function authenticate(
   opts: { spend?: boolean; peer?: unknown; refused?: (r: Refusal) => Promise<void>; resource?: string } = {},
 ): Promise<Caller> {
   const resource = opts.resource ?? "api";
+  const onServer = auth.serverName !== undefined;
   const refuse = async (actor: string, action: string, reason: string): Promise<never> => {
     await opts.refused?.({ actor, action, resource, reason });
-    throw badCredentials(auth.serverName !== undefined);
+    throw badCredentials(onServer);
   };
   if (bearer.length > MAX_CREDENTIAL_LENGTH) return refuse("bearer:unknown", "auth.denied", "too long");
   if (auth.isOwnerSession(bearer, opts.peer ?? null)) {
@@ -112,7 +113,7 @@ export async function authenticate(
   if (isToken) {
     // A token bound to a process tree (`run --pass-token`) is refused elsewhere before a use is spent.
     const id = TOKEN_ID.exec(bearer)?.[1];
-    if (id !== undefined && auth.processTokens && !auth.processTokens.admit(id, opts.peer ?? null)) throw badCredentials(auth.serverName !== undefined);
+    if (id !== undefined && auth.processTokens && !auth.processTokens.admit(id, opts.peer ?? null)) throw badCredentials(onServer);
     const check = await owner.useToken(bearer, auth.instance, { spend: opts.spend ?? true });
     if (!check.ok) {
       // A token that exists (its secret matched) is named; any other is "unknown".

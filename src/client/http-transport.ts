@@ -52,7 +52,10 @@ const REFUSED: Record<Credential, { code: ErrorCode; message: string; hint: stri
   },
 };
 
-/** localhost, 127.0.0.0/8 or ::1 (a URL's hostname keeps IPv6 in brackets). */
+/**
+ * localhost, 127.0.0.0/8 or ::1 (a URL's hostname keeps IPv6 in brackets). Not the server's
+ * isLoopback (src/server/listen-address.ts): the client's imports are kept few (http-client.test).
+ */
 function isLoopbackHost(hostname: string): boolean {
   const h = hostname.toLowerCase();
   return h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);

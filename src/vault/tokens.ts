@@ -410,12 +410,22 @@ export async function revokeTokensOfMember(tx: StoreWriter, ctx: VaultContext, m
   if (issued.length === 0) return [];
   const all = await tx.listTokens();
   const doomed = withDescendants(all, issued);
+  return revokeRows(
+    tx,
+    ctx,
+    all.filter((r) => doomed.has(r.id) && r.expiresAt > until),
+    until,
+  );
+}
+
+/** Marks each row not revoked yet as revoked at `at` (each verified first); the ids it revoked. */
+async function revokeRows(tx: StoreWriter, ctx: VaultContext, rows: readonly TokenRow[], at: number): Promise<string[]> {
   const revoked: string[] = [];
-  for (const r of all) {
-    if (!doomed.has(r.id) || r.revokedAt !== null || r.expiresAt <= until) continue;
+  for (const r of rows) {
+    if (r.revokedAt !== null) continue;
     open(ctx, r);
     const { mac: _mac, ...rest } = r;
-    await tx.putToken(seal(ctx, { ...rest, revokedAt: until }));
+    await tx.putToken(seal(ctx, { ...rest, revokedAt: at }));
     revoked.push(r.id);
   }
   return revoked;
@@ -444,12 +454,12 @@ function revokeTokenTree(ctx: VaultContext, id: string): Promise<TokenInfo> {
     const all = await tx.listTokens();
     // Children, grandchildren…: revoking a token revokes what it issued.
     const doomed = withDescendants(all, [id]);
-    for (const r of all) {
-      if (!doomed.has(r.id) || r.revokedAt !== null) continue;
-      open(ctx, r);
-      const { mac: _mac, ...rest } = r;
-      await tx.putToken(seal(ctx, { ...rest, revokedAt: now }));
-    }
+    await revokeRows(
+      tx,
+      ctx,
+      all.filter((r) => doomed.has(r.id)),
+      now,
+    );
     await audit(tx, ctx, "token.revoke", `token:${id}`, { revoked: [...doomed] });
     return { ...t, revokedAt: t.revokedAt ?? now };
   });

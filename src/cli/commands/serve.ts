@@ -49,7 +49,7 @@ async function tlsFiles(flags: ServeFlags): Promise<{ cert: Buffer; key: Buffer 
  */
 export async function serve(ctx: CliContext, flags: ServeFlags): Promise<void> {
   const listen = parseListen(flags.listen);
-  if (flags.trustProxy !== undefined) parseTrustProxy(flags.trustProxy);
+  const trustProxy = flags.trustProxy === undefined ? null : parseTrustProxy(flags.trustProxy);
   const databaseUrl = flags.database ?? (process.env.AUTHY_DATABASE_URL || null);
   const tls = await tlsFiles(flags);
   const { checkStart, runServer } = await import("../../server/serve.js");
@@ -62,7 +62,7 @@ export async function serve(ctx: CliContext, flags: ServeFlags): Promise<void> {
     credential,
     tls,
     insecureHttp: flags.insecureHttp === true,
-    trustProxy: flags.trustProxy === undefined ? null : parseTrustProxy(flags.trustProxy),
+    trustProxy,
     onListening: (info) =>
       ctx.out.result({ url: info.url, pid: info.pid, store: info.store }, () => `authy: serving ${info.url} (${info.store}, pid ${info.pid})`),
   });
