@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { CONFIG, CLI, EXPORT_SECRETS } from "../harness/options.mjs";
+import { CONFIG, CLI, EXPORT_SECRETS, ROOT } from "../harness/options.mjs";
 import { Broken, authy, check, childEnv, cliFigure, fmtCount, measure, msSince, now, runArgs } from "../harness/measure.mjs";
 import { initVault, keyFor, onCleanup, tmpRoot, valueFor, writeDotenv } from "../harness/fixtures.mjs";
 
@@ -16,6 +16,7 @@ import { initVault, keyFor, onCleanup, tmpRoot, valueFor, writeDotenv } from "..
 const RUN_1K_SECRETS = EXPORT_SECRETS;
 const DAEMON_SECRET = "the-daemon-secret";
 const DAEMON_CLIENTS = 32;
+const FLOOR_SCRIPT = path.join(ROOT, "bench", "floor-daemon-get.cjs");
 /** Daemons this run started: { home, env, pid }. */
 const daemons = [];
 
@@ -146,6 +147,18 @@ const DAEMON_FIGURES = [
     envOf: (fx) => fx.daemon.env,
     args: () => ["secrets", "get", "dmn/ONE"],
     verify: (r) => check(r.stdout === DAEMON_SECRET, "secrets get dmn/ONE through the daemon"),
+  }),
+  cliFigure({
+    // Not authy: the least any client of the daemon must do to print one value as the owner
+    // (bench/floor-daemon-get.cjs), measured the same way, to show how much of daemon-get's
+    // ratio is the CLI's and how much is a Node.js process, the daemon's work and its fsync.
+    id: "floor-daemon-get",
+    title: "floor under secrets get through the daemon: one checked request, no CLI",
+    target: null,
+    program: FLOOR_SCRIPT,
+    envOf: (fx) => fx.daemon.env,
+    args: (fx) => [fx.daemon.home, "dmn/ONE"],
+    verify: (r) => check(r.stdout === DAEMON_SECRET, "the daemon floor printed something else than dmn/ONE"),
   }),
   cliFigure({
     id: "daemon-run",
