@@ -149,7 +149,10 @@ function wallPair(subject, baseline, runs = STARTS) {
  * machine, authy serve on SQLite answered 2,600/s in its first 4 s and 3,600/s in the next 4).
  * The bare baselines get the same warm-up.
  */
-const warmupSeconds = (seconds) => Math.min(1, seconds / 2);
+async function warmRate(loops, seconds) {
+  await loops(Math.min(1, seconds / 2));
+  return (await loops(seconds)) / seconds;
+}
 
 /** Requests/s of `clients` keep-alive loops of GET `url` (each must answer 200) for `seconds`, after a warm-up. */
 async function httpRate(urls, token, clients, seconds) {
@@ -176,10 +179,9 @@ async function httpRate(urls, token, clients, seconds) {
     );
     return n;
   };
-  await loops(warmupSeconds(seconds));
-  const n = await loops(seconds);
+  const rate = await warmRate(loops, seconds);
   agent.destroy();
-  return n / seconds;
+  return rate;
 }
 
 /** One-row INSERT + COMMIT per iteration, `clients` connections at once, for `seconds`. */
@@ -207,14 +209,13 @@ async function pgInsertRate(url, clients, seconds) {
     );
     return n;
   };
-  await loops(warmupSeconds(seconds));
-  const n = await loops(seconds);
+  const rate = await warmRate(loops, seconds);
   await pool.end();
-  return n / seconds;
+  return rate;
 }
 
 /** The same on SQLite as the vault opens it (WAL, synchronous=FULL). */
-function sqliteInsertRate(file, seconds) {
+async function sqliteInsertRate(file, seconds) {
   const Database = require("better-sqlite3");
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
@@ -232,10 +233,9 @@ function sqliteInsertRate(file, seconds) {
     }
     return n;
   };
-  loop(warmupSeconds(seconds));
-  const n = loop(seconds);
+  const rate = await warmRate(loop, seconds);
   db.close();
-  return n / seconds;
+  return rate;
 }
 
 /** Whether this build of the CLI sends commands to AUTHY_API_URL (the members work), tried once. */
@@ -262,7 +262,7 @@ export async function serverFigures({ seconds = 5, log = (m) => process.stderr.w
     mkdirSync(home, { mode: 0o700 });
     const sqliteToken = await fixture(SqliteStore.open(path.join(home, "vault.db"), { create: true }));
     const s = await serve(["--passphrase-file", passFile], { AUTHY_HOME: home });
-    const bareSqlite = sqliteInsertRate(path.join(tmp, "bare.db"), seconds);
+    const bareSqlite = await sqliteInsertRate(path.join(tmp, "bare.db"), seconds);
     const rate = await httpRate([s], sqliteToken, CLIENTS, seconds);
     rows.push({
       id: "server-reads-sqlite",
