@@ -60,4 +60,11 @@ function load(name: string): unknown {
   return mod.exports;
 }
 
-load("cli");
+// `authy secrets get PATH`: the owner's read through the daemon, the command called most, has
+// a path of its own that loads no CLI unless it must (src/cli/fast-secrets-get.ts says why).
+const args = process.argv.slice(2);
+if (args.length === 3 && args[0] === "secrets" && args[1] === "get" && !args[2]!.startsWith("-")) {
+  (load("fast") as { secretsGet(path: string, runCli: () => void): void }).secretsGet(args[2]!, () => load("cli"));
+} else {
+  load("cli");
+}

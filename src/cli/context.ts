@@ -1,4 +1,3 @@
-import os from "node:os";
 import path from "node:path";
 import { AuthyError } from "../errors.js";
 import { IDENTITY_LIMIT, PASSPHRASE_LIMIT, readFileBounded } from "../files/bounded-read.js";
@@ -9,6 +8,7 @@ import type { Vault } from "../vault/vault.js";
 import type { VaultClient } from "../client/vault-client.js";
 import { closeBeforeExit } from "./exit.js";
 import { firstLine, promptSecret, readStdin } from "./input.js";
+import { vaultHome } from "./home.js";
 import { Output } from "./output.js";
 import { serverTarget, type ServerTarget } from "./profiles.js";
 import { RUN_CHILD_VAR } from "../run/env.js";
@@ -31,9 +31,6 @@ interface GlobalOptions {
   profile?: string;
 }
 
-/** PATH_MAX on Linux: no file in a longer home can be opened, and errors would repeat all of it. */
-const MAX_HOME_PATH_BYTES = 4096;
-
 /** An agent key is exchanged for a token that lives just long enough for one command. */
 const AGENT_COMMAND_TOKEN_TTL_MS = 10 * 60_000;
 
@@ -47,12 +44,7 @@ export class CliContext {
   constructor(readonly opts: GlobalOptions) {
     const color = opts.color !== false && !process.env.NO_COLOR && Boolean(process.stdout.isTTY);
     this.out = new Output({ json: Boolean(opts.json), quiet: Boolean(opts.quiet), color, verbose: Boolean(opts.verbose) });
-    this.home = path.resolve(opts.home ?? process.env.AUTHY_HOME ?? path.join(os.homedir(), ".authy"));
-    if (Buffer.byteLength(this.home) > MAX_HOME_PATH_BYTES) {
-      throw new AuthyError("INVALID_INPUT", `the vault home is longer than ${MAX_HOME_PATH_BYTES} bytes: ${this.home.slice(0, 80)}…`, {
-        hint: "set AUTHY_HOME (or --home) to a shorter path",
-      });
-    }
+    this.home = vaultHome(opts.home);
     this.vaultPath = path.join(this.home, VAULT_FILE);
   }
 

@@ -1,7 +1,8 @@
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 import { createRequire } from "node:module";
 import { AuthyError, isAuthyError, isErrorCode, type ErrorCode } from "../errors.js";
-import { unixRequest, type UnixRequest } from "./unix-http.js";
+import { CLIENT_TIMEOUT_MS, MAX_RESPONSE_BYTES, type UnixRequest } from "./http-wire.js";
+import { unixRequest } from "./unix-http.js";
 
 /**
  * JSON over HTTP to the daemon (Unix socket, see unix-http.ts) or a team server (TCP, node:http
@@ -64,10 +65,6 @@ function isLoopbackHost(hostname: string): boolean {
 export type Method = "GET" | "PUT" | "POST" | "DELETE";
 type Query = Record<string, string | undefined>;
 
-/** Long enough for `doctor` on a large vault; an unresponsive daemon still fails in bounded time. */
-const CLIENT_TIMEOUT_MS = 120_000;
-/** The largest response read: far above any real one (a dispatch of 1 MiB values), bounded against a rogue server. */
-const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 /** Idle keep-alive connections kept for the next request of this process. */
 const MAX_FREE_SOCKETS = 4;
 

@@ -8,7 +8,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requestText, unixRequest, type UnixRequest } from "./unix-http.js";
+import { requestText, type UnixRequest } from "./http-wire.js";
+import { unixRequest } from "./unix-http.js";
 
 let dir: string;
 beforeAll(() => {

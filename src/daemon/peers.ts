@@ -5,7 +5,8 @@
  * reused by another process in between; the connection keeps its peer for its lifetime.
  */
 import type { Socket } from "node:net";
-import { native, socketFd } from "../os/native.js";
+import { native } from "../os/native.js";
+import { socketFd } from "../os/socket-fd.js";
 import { procStat } from "../os/proc-stat.js";
 import type { Peer } from "./terminal.js";
 

@@ -3,7 +3,8 @@
  * socket (with the same small HTTP client as the VaultClient, client/unix-http.ts).
  */
 import net from "node:net";
-import { unixRequest, type UnixRequest } from "../client/unix-http.js";
+import type { UnixRequest } from "../client/http-wire.js";
+import { unixRequest } from "../client/unix-http.js";
 import { AuthyError, isAuthyError } from "../errors.js";
 
 /** A local daemon answers health and status in milliseconds; this only bounds a hung one. */

@@ -23,9 +23,8 @@
  * listening on the socket must be in this session too, which a relay planted on the socket
  * path by a process elsewhere cannot be.
  */
-import type { Socket } from "node:net";
 import { AuthyError } from "../errors.js";
-import { native, socketFd } from "../os/native.js";
+import { native } from "../os/native.js";
 import { procStat, type ProcStat } from "../os/proc-stat.js";
 
 export interface OwnerTerminal {
@@ -69,8 +68,7 @@ export function inDaemonTerminal(daemonPid: number): boolean {
  * other end (SO_PEERCRED, recorded by the kernel at listen()) must be a process of this user
  * in this terminal session, as the daemon this terminal unlocked is. Throws INTEGRITY otherwise.
  */
-export function checkDaemonPeer(socket: Socket, socketPath: string): void {
-  const fd = socketFd(socket);
+export function checkDaemonPeer(fd: number | null, socketPath: string): void {
   const creds = fd === null ? null : (native()?.peerCredentials(fd) ?? null);
   const peer = creds ? procStat(creds.pid) : null;
   const me = procStat("self");

@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { mkdtempSync, rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { native, socketFd } from "./native.js";
+import { native } from "./native.js";
+import { socketFd } from "./socket-fd.js";
 
 // That a process becomes non-dumpable is tested on the built CLI (test/e2e/containment.test.ts):
 // doing it here would make the test runner itself non-dumpable.

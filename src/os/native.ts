@@ -12,11 +12,15 @@
  * - setpgid(0, 0): the daemon's own process group, so a terminal's Ctrl-C does not reach it.
  * - pipe2() and fcntl(F_SETPIPE_SZ): a real pipe, larger than the default, for a child's
  *   output (Node.js gives children socket pairs; see run/pipes.ts).
+ * - socket(), connect(), read(), write(), close() and isatty(): a blocking Unix-socket
+ *   connection for the one command that cannot afford node:net and node:tty's start-up, 10 ms
+ *   (src/client/unix-http-sync.ts).
  *
  * Linux only. Elsewhere (or when the addon cannot load) `native()` is null and callers say
  * what that leaves open (`authy doctor`).
  */
 import { statSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,6 +33,14 @@ const SO_PEERCRED = 17;
 const UCRED_BYTES = 12;
 const O_CLOEXEC = 0o2000000;
 const F_SETPIPE_SZ = 1031;
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_CLOEXEC = O_CLOEXEC;
+const SO_RCVTIMEO = 20;
+const SO_SNDTIMEO = 21;
+/** struct sockaddr_un: sa_family_t, then sun_path[108]. */
+const SOCKADDR_UN_BYTES = 110;
+const EINTR = 4;
 
 interface PeerCredentials {
   pid: number;
@@ -49,6 +61,21 @@ interface Native {
    * read and write file descriptors, or null if the call fails.
    */
   pipe(bytes: number): { read: number; write: number } | null;
+  /**
+   * A blocking connection to a Unix socket whose reads and writes (and the connect itself)
+   * fail with EAGAIN after `timeoutMs`. Failures throw errors with Node's codes (ENOENT, …).
+   */
+  connectUnix(socketPath: string, timeoutMs: number): BlockingSocket;
+  isTerminal(fd: number): boolean;
+}
+
+export interface BlockingSocket {
+  fd: number;
+  /** Writes all of `bytes`. */
+  write(bytes: Buffer): void;
+  /** Reads what is there (waiting for something) into `into`; 0 at the end. */
+  read(into: Buffer): number;
+  close(): void;
 }
 
 interface KoffiFunction {
@@ -59,6 +86,7 @@ interface KoffiLibrary {
 }
 interface Koffi {
   load(file: string | null): KoffiLibrary;
+  errno(): number;
   out(type: unknown): unknown;
   inout(type: unknown): unknown;
   pointer(type: string): unknown;
@@ -110,6 +138,27 @@ function build(): Native {
   const setpgid = libc.func("setpgid", "int", ["int", "int"]);
   const pipe2 = libc.func("pipe2", "int", [koffi.out(koffi.pointer("int")) as string, "int"]);
   const fcntl = libc.func("fcntl", "int", ["int", "int", "int"]);
+  const socket = libc.func("socket", "int", ["int", "int", "int"]);
+  const setsockopt = libc.func("setsockopt", "int", ["int", "int", "int", "const uint8_t *", "uint32_t"]);
+  const connect = libc.func("connect", "int", ["int", "const uint8_t *", "uint32_t"]);
+  const read = libc.func("read", "long", ["int", koffi.out(koffi.pointer("uint8_t")) as string, "ulong"]);
+  const write = libc.func("write", "long", ["int", "const uint8_t *", "ulong"]);
+  const close = libc.func("close", "int", ["int"]);
+  const isatty = libc.func("isatty", "int", ["int"]);
+  /** The error of a failed call, with errno's name as its code, as Node.js gives them. */
+  const failed = (call: string): NodeJS.ErrnoException => {
+    const errno = koffi.errno();
+    const code = Object.entries(osConstants.errno).find(([, n]) => n === errno)?.[0] ?? `errno ${errno}`;
+    return Object.assign(new Error(`${call} failed: ${code}`), { code, errno });
+  };
+  /** Calls `f` again while a signal interrupts it. */
+  const retrying = (call: string, f: () => number): number => {
+    for (;;) {
+      const r = f();
+      if (r >= 0) return r;
+      if (koffi.errno() !== EINTR) throw failed(call);
+    }
+  };
   return {
     setNonDumpable() {
       if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) !== 0 || prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) !== 0) throw new Error("prctl(PR_SET_DUMPABLE) failed");
@@ -130,6 +179,33 @@ function build(): Native {
       fcntl(fds[1], F_SETPIPE_SZ, bytes); // a smaller pipe still works, only slower
       return { read: fds[0]!, write: fds[1]! };
     },
+    connectUnix(socketPath, timeoutMs) {
+      const addr = Buffer.alloc(SOCKADDR_UN_BYTES);
+      addr.writeUInt16LE(AF_UNIX, 0);
+      if (Buffer.byteLength(socketPath) >= SOCKADDR_UN_BYTES - 2) throw Object.assign(new Error("socket path too long"), { code: "ENAMETOOLONG" });
+      addr.write(socketPath, 2);
+      const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd < 0) throw failed("socket");
+      try {
+        const timeval = Buffer.alloc(16); // struct timeval { long tv_sec; long tv_usec; }
+        timeval.writeBigInt64LE(BigInt(Math.floor(timeoutMs / 1000)), 0);
+        timeval.writeBigInt64LE(BigInt((timeoutMs % 1000) * 1000), 8);
+        for (const opt of [SO_RCVTIMEO, SO_SNDTIMEO]) if (setsockopt(fd, SOL_SOCKET, opt, timeval, 16) !== 0) throw failed("setsockopt");
+        if (connect(fd, addr, SOCKADDR_UN_BYTES) !== 0) throw failed("connect"); // not retried: an interrupted connect goes on by itself
+      } catch (e) {
+        close(fd);
+        throw e;
+      }
+      return {
+        fd,
+        write(bytes) {
+          for (let done = 0; done < bytes.length;) done += retrying("write", () => write(fd, bytes.subarray(done), bytes.length - done));
+        },
+        read: (into) => retrying("read", () => read(fd, into, into.length)),
+        close: () => void close(fd),
+      };
+    },
+    isTerminal: (fd) => isatty(fd) === 1,
   };
 }
 
@@ -169,10 +245,4 @@ export function protectProcess(): boolean {
   n.setNonDumpable();
   protectedOnce = true;
   return true;
-}
-
-/** The fd of a connected net.Socket (a Unix socket), or null. */
-export function socketFd(socket: unknown): number | null {
-  const fd = (socket as { _handle?: { fd?: number } })._handle?.fd;
-  return typeof fd === "number" && fd >= 0 ? fd : null;
 }

@@ -24,7 +24,8 @@
 import http from "node:http";
 import net from "node:net";
 import { constantTimeEqual } from "../crypto/hash.js";
-import { native, socketFd } from "../os/native.js";
+import { native } from "../os/native.js";
+import { socketFd } from "../os/socket-fd.js";
 import { descendsFrom, procStat, running } from "../os/proc-stat.js";
 
 /** A client that has not sent a whole request's headers in this long is dropped. */

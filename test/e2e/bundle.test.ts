@@ -1,5 +1,5 @@
 /**
- * The built executable (scripts/bundle.mjs, src/bin/boot.ts): three bundles, each with a V8
+ * The built executable (scripts/bundle.mjs, src/bin/boot.ts): four bundles, each with a V8
  * code cache written at build time. A cache is only ever a shortcut: missing, from another
  * build, or garbage, the same commands give the same results; and running never writes one.
  */
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authy, ROOT, tempHome } from "./cli.js";
 
 const BIN = path.join(ROOT, "dist/bin");
-const BUNDLES = ["cli", "engine", "libs"];
+const BUNDLES = ["cli", "engine", "libs", "fast"];
 let copy: string;
 const h = tempHome();
 

@@ -1,0 +1,99 @@
+/**
+ * `authy secrets get PATH` as the owner through the daemon has a path of its own that loads no
+ * CLI (src/cli/fast-secrets-get.ts). It must print exactly what the CLI prints, hand the CLI
+ * every other case, and never send a request twice. A copy of the executable whose cli.js
+ * only says that it was loaded shows which path a command took.
+ */
+import { cpSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { authy, ROOT } from "./cli.js";
+import { stopDaemons, unlock, vaultHome } from "./daemon-helpers.js";
+
+const CLI_LOADED = 99;
+let noCli: string;
+
+beforeAll(() => {
+  // Inside the project, so that the copy finds node_modules (koffi) as the original does.
+  const dir = path.join(ROOT, "dist", `bin-fast-test-${process.pid}`);
+  cpSync(path.join(ROOT, "dist/bin"), dir, { recursive: true });
+  writeFileSync(path.join(dir, "cli.js"), `(function (exports, require, module) { process.stderr.write("cli.js loaded\\n"); process.exit(${CLI_LOADED}); })`);
+  rmSync(path.join(dir, "cli.js.cache"));
+  noCli = path.join(dir, "authy.js");
+});
+afterAll(() => rmSync(path.dirname(noCli), { recursive: true, force: true }));
+afterEach(stopDaemons);
+
+async function unlockedWith(secrets: Record<string, string>): Promise<string> {
+  const home = await vaultHome();
+  await unlock(home);
+  for (const [p, v] of Object.entries(secrets)) expect((await authy(["secrets", "set", p], { home, input: v })).code).toBe(0);
+  return home;
+}
+
+async function auditOf(home: string, resource: string): Promise<{ action: string; outcome: string }[]> {
+  const r = await authy(["audit", "--json"], { home });
+  return (JSON.parse(r.stdout) as { entries: { action: string; outcome: string; resource: string }[] }).entries.filter((e) => e.resource === resource);
+}
+
+describe("authy secrets get PATH, as the owner through the daemon", () => {
+  it("prints the value, raw, without loading the CLI, and audits the read once", async () => {
+    const home = await unlockedWith({ "app/K": "line one\nline two\n" });
+    const r = await authy(["secrets", "get", "app/K"], { home, cli: noCli });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("line one\nline two\n");
+    expect(await auditOf(home, "app/K")).toEqual([
+      expect.objectContaining({ action: "secret.write" }),
+      expect.objectContaining({ action: "secret.read", outcome: "ok" }),
+    ]);
+  });
+
+  it("prints binary values byte for byte, as the CLI does", async () => {
+    const home = await unlockedWith({});
+    const bytes = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x80, 10, 13]);
+    expect((await authy(["secrets", "set", "app/BIN"], { home, input: bytes })).code).toBe(0);
+    const fast = await authy(["secrets", "get", "app/BIN"], { home, cli: noCli });
+    expect(fast.code).toBe(0);
+    expect(fast.stdoutBytes.equals(bytes)).toBe(true);
+  });
+
+  it("leaves every other case to the CLI: flags, credentials, other homes, other sessions, bad paths", async () => {
+    const home = await unlockedWith({ "app/K": "v" });
+    const elsewhere = await vaultHome();
+    const cases: [string, string[], Parameters<typeof authy>[1]][] = [
+      ["a flag", ["secrets", "get", "app/K", "--json"], { home }],
+      ["a global flag first", ["--quiet", "secrets", "get", "app/K"], { home }],
+      ["a token in the environment", ["secrets", "get", "app/K"], { home, env: { AUTHY_TOKEN: "authy_tk_x" } }],
+      ["an empty agent key", ["secrets", "get", "app/K"], { home, env: { AUTHY_AGENT_KEY: "" } }],
+      ["a server URL", ["secrets", "get", "app/K"], { home, env: { AUTHY_API_URL: "http://127.0.0.1:9" } }],
+      ["a home without a daemon", ["secrets", "get", "app/K"], { home: elsewhere }],
+      ["another session", ["secrets", "get", "app/K"], { home, detached: true }],
+      ["a bad path", ["secrets", "get", "app/../K"], { home }],
+      ["a path without a namespace", ["secrets", "get", "K"], { home }],
+    ];
+    for (const [what, args, opts] of cases) {
+      const r = await authy(args, { ...opts, cli: noCli });
+      expect([r.code, r.stderr], what).toEqual([CLI_LOADED, "cli.js loaded\n"]);
+    }
+  });
+
+  it("hands a refusal to the CLI, which reports it as always; the request is sent once", async () => {
+    const home = await unlockedWith({ "app/OLD": "v" });
+    // The CLI's own report, from the real executable.
+    const missing = await authy(["secrets", "get", "app/NOPE"], { home });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toBe("authy: no secret app/NOPE\nhint: see `authy secrets list`\n");
+    expect(await auditOf(home, "app/NOPE")).toEqual([expect.objectContaining({ action: "secret.read", outcome: "error" })]);
+    // Loading the CLI at all shows the answer was handed over; the audit, that it was not asked again.
+    const handed = await authy(["secrets", "get", "app/NOPE"], { home, cli: noCli });
+    expect(handed.code).toBe(CLI_LOADED);
+    expect(await auditOf(home, "app/NOPE")).toHaveLength(2);
+    // A deleted secret: the same, with the core's own words.
+    expect((await authy(["secrets", "delete", "app/OLD", "--yes"], { home })).code).toBe(0);
+    const deleted = await authy(["secrets", "get", "app/OLD"], { home });
+    expect(deleted.code).toBe(3);
+    expect(deleted.stderr).toMatch(/^authy: .*app\/OLD.*\nhint: /);
+    expect((await auditOf(home, "app/OLD")).filter((e) => e.action === "secret.read")).toHaveLength(1);
+  });
+});
