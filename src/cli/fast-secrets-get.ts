@@ -1,19 +1,34 @@
 /**
- * `authy secrets get PATH` as the owner, through the daemon, without loading the CLI. It is
- * the command scripts and agents' wrappers run hundreds of times a day, and DESIGN.md gives it
- * 1.3x the start-up of `node -e 0` (bench: daemon-get). Through the CLI it took 1.45-1.51x:
- * reading and compiling cli.js from its code cache, commander and the program's declarations,
- * node:net, process.stdout and a garbage collection cost about 35 ms more than this path does.
+ * `authy secrets get PATH` without loading the CLI, in the two cases it is called most: as the
+ * owner through the daemon (scripts and agents' wrappers, hundreds of times a day) and with
+ * AUTHY_TOKEN against a team server (a CI job). DESIGN.md gives them 1.3x and 1.5x the
+ * start-up of `node -e 0` (bench: daemon-get, server-get). Through the CLI they took 1.45-1.51x
+ * and 1.52-1.60x: reading and compiling cli.js from its code cache, commander and the
+ * program's declarations, node:net, process.stdout and a garbage collection cost about 35 ms
+ * more than this path does.
  *
- * Taken only for exactly `authy secrets get PATH` (src/bin/boot.ts), with no credential or
- * server named in the environment, no stored login, a daemon running for this home and this
- * process in the terminal session that unlocked it; the checks are the CLI's own (the same
- * modules, see context.ts's connect). Anything else runs the CLI. So does every answer but a
- * value: a refusal, a missing secret or an approval to wait for is handed to the CLI already
- * answered (http-wire.ts), so that the request is sent once and reported as always.
+ * Taken only for exactly `authy secrets get PATH` (src/bin/boot.ts). Through the daemon: with
+ * no credential or server named in the environment, no stored login, a daemon running for
+ * this home and this process in the terminal session that unlocked it. To a server: with
+ * AUTHY_API_URL and AUTHY_TOKEN, and no profile named. The checks are the CLI's own (the same
+ * modules, see context.ts's connect and http-transport.ts). Anything else runs the CLI. So
+ * does every answer but a value: a refusal, a missing secret or an approval to wait for is
+ * handed to the CLI already answered (http-wire.ts), so that the request is sent once and
+ * reported as always.
  */
 import fs from "node:fs";
-import { CLIENT_TIMEOUT_MS, MAX_RESPONSE_BYTES, handOver, requestText, type UnixRequest, type UnixResponse } from "../client/http-wire.js";
+import { createRequire } from "node:module";
+import {
+  CLIENT_TIMEOUT_MS,
+  MAX_RESPONSE_BYTES,
+  handOver,
+  isLoopbackHost,
+  requestKey,
+  requestText,
+  serverRequest,
+  type UnixRequest,
+  type UnixResponse,
+} from "../client/http-wire.js";
 import { unixRequestSync } from "../client/unix-http-sync.js";
 import { runningDaemon } from "../daemon/paths.js";
 import { checkDaemonPeer, inDaemonTerminal } from "../daemon/terminal.js";
@@ -48,6 +63,26 @@ function ownersRequest(secretPath: string): { socket: string; req: UnixRequest }
   }
 }
 
+/** The request the CLI would send a team server for AUTHY_TOKEN, or null when this is the CLI's case. */
+function tokensRequest(secretPath: string): { url: URL; bearer: string } | null {
+  const api = process.env.AUTHY_API_URL;
+  const token = process.env.AUTHY_TOKEN;
+  if (!api || !token || process.env.AUTHY_PROFILE !== undefined) return null;
+  try {
+    const base = new URL(api);
+    // A credential goes in clear only to loopback, or when told to (http-transport.ts says why).
+    const clear = base.protocol === "http:" && (isLoopbackHost(base.hostname) || Boolean(process.env.AUTHY_INSECURE_HTTP));
+    if (base.protocol !== "https:" && !clear) return null;
+    const { namespace, key } = validatePath(secretPath);
+    const url = new URL(base.href);
+    url.pathname = `${base.pathname.replace(/\/+$/, "")}/v1/secrets/${encodeURIComponent(namespace)}/${encodeURIComponent(key)}`;
+    url.search = "?encoding=base64";
+    return { url, bearer: token };
+  } catch {
+    return null;
+  }
+}
+
 /** The value in a 200 answer, or null for anything else (the CLI reports it). */
 function valueIn(res: UnixResponse): Buffer | null {
   if (res.status !== 200) return null;
@@ -73,26 +108,11 @@ function printValue(bytes: Buffer): void {
   if (native()?.isTerminal(1)) fs.writeSync(1, "\n");
 }
 
-export function secretsGet(secretPath: string, runCli: () => void): void {
-  const route = ownersRequest(secretPath);
-  if (!route) {
-    runCli();
-    return;
-  }
-  // Before a value can arrive: no other process may read this one's memory.
-  protectProcess();
-  let res: UnixResponse;
-  try {
-    res = unixRequestSync(route.socket, route.req);
-  } catch {
-    // Refused before anything was sent (not our daemon), or the connection failed: the CLI
-    // tries again and reports it. A failure after the request left means it is sent twice.
-    runCli();
-    return;
-  }
+/** Prints the value of a 200 answer; any other answer goes to the CLI, already answered. */
+function finish(key: string, res: UnixResponse, runCli: () => void): void {
   const value = valueIn(res);
   if (!value) {
-    handOver(route.socket, requestText(route.req), res);
+    handOver(key, res);
     runCli();
     return;
   }
@@ -100,4 +120,77 @@ export function secretsGet(secretPath: string, runCli: () => void): void {
   value.fill(0);
   // As the CLI ends (exit.ts): once idle, without tearing the heap down (about 7 ms here).
   process.once("beforeExit", () => process.exit());
+}
+
+/** One GET to a team server, on node:http(s) as the CLI's client (loaded only here). */
+function getFromServer(route: { url: URL; bearer: string }, runCli: () => void): void {
+  const load = createRequire(import.meta.url);
+  const http = (route.url.protocol === "https:" ? load("node:https") : load("node:http")) as typeof import("node:http");
+  const target = `${route.url.pathname}${route.url.search}`;
+  let done = false;
+  // A failure is the CLI's to report (it sends the request again: the price of not parsing errors here).
+  const fail = () => {
+    if (done) return;
+    done = true;
+    runCli();
+  };
+  let req: import("node:http").ClientRequest;
+  try {
+    req = send(http, route, fail, (res) => {
+      if (done) return;
+      done = true;
+      finish(requestKey(route.url.origin, serverRequest("GET", target, route.bearer)), res, runCli);
+    });
+  } catch {
+    fail(); // a token no header can carry: the CLI names the problem
+    return;
+  }
+  req.end();
+}
+
+function send(
+  http: typeof import("node:http"),
+  route: { url: URL; bearer: string },
+  fail: () => void,
+  answered: (res: UnixResponse) => void,
+): import("node:http").ClientRequest {
+  const req = http.request(route.url, { headers: { accept: "application/json", authorization: `Bearer ${route.bearer}` }, agent: false }, (res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_RESPONSE_BYTES) req.destroy();
+      else chunks.push(c);
+    });
+    res.on("error", fail);
+    res.on("end", () => answered({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+  });
+  req.setTimeout(CLIENT_TIMEOUT_MS, () => req.destroy());
+  req.on("error", fail);
+  return req;
+}
+
+export function secretsGet(secretPath: string, runCli: () => void): void {
+  const server = tokensRequest(secretPath);
+  const daemon = server ? null : ownersRequest(secretPath);
+  if (!server && !daemon) {
+    runCli();
+    return;
+  }
+  // Before a credential is used or a value can arrive: no other process may read this one's memory.
+  protectProcess();
+  if (server) {
+    getFromServer(server, runCli);
+    return;
+  }
+  let res: UnixResponse;
+  try {
+    res = unixRequestSync(daemon!.socket, daemon!.req);
+  } catch {
+    // Refused before anything was sent (not our daemon), or the connection failed: the CLI
+    // tries again and reports it. A failure after the request left means it is sent twice.
+    runCli();
+    return;
+  }
+  finish(requestKey(daemon!.socket, requestText(daemon!.req)), res, runCli);
 }

@@ -1,7 +1,7 @@
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 import { createRequire } from "node:module";
 import { AuthyError, isAuthyError, isErrorCode, type ErrorCode } from "../errors.js";
-import { CLIENT_TIMEOUT_MS, MAX_RESPONSE_BYTES, type UnixRequest } from "./http-wire.js";
+import { CLIENT_TIMEOUT_MS, isLoopbackHost, MAX_RESPONSE_BYTES, requestKey, serverRequest, takeAnswered, type UnixRequest } from "./http-wire.js";
 import { unixRequest } from "./unix-http.js";
 
 /**
@@ -53,15 +53,6 @@ const REFUSED: Record<Credential, { code: ErrorCode; message: string; hint: stri
   },
 };
 
-/**
- * localhost, 127.0.0.0/8 or ::1 (a URL's hostname keeps IPv6 in brackets). Not the server's
- * isLoopback (src/server/listen-address.ts): the client's imports are kept few (http-client.test).
- */
-function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase();
-  return h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
-
 export type Method = "GET" | "PUT" | "POST" | "DELETE";
 type Query = Record<string, string | undefined>;
 
@@ -86,6 +77,10 @@ export class HttpTransport {
       }
       if (this.base.protocol !== "http:" && this.base.protocol !== "https:") {
         throw new AuthyError("INVALID_INPUT", `unsupported server URL scheme ${this.base.protocol}`, { hint: "use http:// or https://" });
+      }
+      if (opts.bearer !== undefined && /[^\t\x20-\x7e\x80-\xff]/.test(opts.bearer)) {
+        // Node.js would refuse it as a header (an "unexpected error"): name it as the daemon's client does.
+        throw new AuthyError("INVALID_INPUT", `the credential for the authy server at ${this.base.origin} is malformed (invalid characters)`);
       }
       if (opts.bearer !== undefined && this.base.protocol === "http:" && !isLoopbackHost(this.base.hostname) && !process.env.AUTHY_INSECURE_HTTP) {
         // As `authy serve` listens in plain HTTP off loopback only when told to, a credential goes there only when told to.
@@ -113,6 +108,8 @@ export class HttpTransport {
     target.protocol = this.base.protocol;
     target.hostname = this.base.hostname.replace(/^\[|\]$/g, "");
     if (this.base.port) target.port = Number(this.base.port);
+    const answered = payload ? undefined : takeAnswered(requestKey(this.base.origin, serverRequest(method, target.path!, this.opts.bearer)));
+    if (answered) return this.decode(answered.status, answered.body) as T;
     for (let attempt = 0; ; attempt++) {
       try {
         return (await this.once(send, target, payload)) as T;

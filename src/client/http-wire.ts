@@ -119,27 +119,46 @@ export function responseIn(data: Buffer, closed: boolean): UnixResponse | null {
 }
 
 /**
+ * localhost, 127.0.0.0/8 or ::1 (a URL's hostname keeps IPv6 in brackets). Not the server's
+ * isLoopback (src/server/listen-address.ts): the client's imports are kept few (http-client.test).
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
  * An answer already received for one exact request: the fast path of `authy secrets get`
  * (src/cli/fast-secrets-get.ts) hands the CLI every answer but a value, and the CLI must not
  * send that request again (a second audit entry, a second approval request). The two run from
- * separate bundles, each with its own copy of this module: hence a registered symbol.
+ * separate bundles, each with its own copy of this module: hence a registered symbol. A
+ * request is named by requestKey().
  */
 const ANSWERED = Symbol.for("authy.http-wire.answered");
 interface Answered {
-  socketPath: string;
-  text: string;
+  key: string;
   response: UnixResponse;
 }
 
-export function handOver(socketPath: string, text: string, response: UnixResponse): void {
-  (globalThis as { [ANSWERED]?: Answered })[ANSWERED] = { socketPath, text, response };
+/** Names a request: where it goes (a socket path or a server's origin), and all of what is sent (or, to a server, method, target and credential). */
+export function requestKey(to: string, request: string): string {
+  return `${to}\n${request}`;
 }
 
-/** The answer handed over for this request (its socket and text), once; else undefined. */
-export function takeAnswered(socketPath: string, text: string): UnixResponse | undefined {
+/** What names a request to a team server in requestKey(): method, target and credential. */
+export function serverRequest(method: string, target: string, bearer: string | undefined): string {
+  return `${method} ${target}\n${bearer ?? ""}`;
+}
+
+export function handOver(key: string, response: UnixResponse): void {
+  (globalThis as { [ANSWERED]?: Answered })[ANSWERED] = { key, response };
+}
+
+/** The answer handed over for this request (its requestKey), once; else undefined. */
+export function takeAnswered(key: string): UnixResponse | undefined {
   const g = globalThis as { [ANSWERED]?: Answered };
   const answered = g[ANSWERED];
-  if (answered?.socketPath !== socketPath || answered.text !== text) return undefined;
+  if (answered?.key !== key) return undefined;
   g[ANSWERED] = undefined;
   return answered.response;
 }

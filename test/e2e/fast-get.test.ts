@@ -1,14 +1,16 @@
 /**
- * `authy secrets get PATH` as the owner through the daemon has a path of its own that loads no
- * CLI (src/cli/fast-secrets-get.ts). It must print exactly what the CLI prints, hand the CLI
- * every other case, and never send a request twice. A copy of the executable whose cli.js
- * only says that it was loaded shows which path a command took.
+ * `authy secrets get PATH` as the owner through the daemon, or with AUTHY_TOKEN against a team
+ * server, has a path of its own that loads no CLI (src/cli/fast-secrets-get.ts). It must print
+ * exactly what the CLI prints, hand the CLI every other case, and never send a request twice.
+ * A copy of the executable whose cli.js only says that it was loaded shows which path a
+ * command took.
  */
 import { cpSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { authy, ROOT } from "./cli.js";
+import { authy, ROOT, tempHome } from "./cli.js";
 import { stopDaemons, unlock, vaultHome } from "./daemon-helpers.js";
+import { openVault, serverToken, SqliteStore, startServe, stopServe, TEST_PASSPHRASE } from "./serve-helpers.js";
 
 const CLI_LOADED = 99;
 let noCli: string;
@@ -95,5 +97,45 @@ describe("authy secrets get PATH, as the owner through the daemon", () => {
     expect(deleted.code).toBe(3);
     expect(deleted.stderr).toMatch(/^authy: .*app\/OLD.*\nhint: /);
     expect((await auditOf(home, "app/OLD")).filter((e) => e.action === "secret.read")).toHaveLength(1);
+  });
+});
+
+describe("authy secrets get PATH, with AUTHY_TOKEN against a team server", () => {
+  it("prints the value without loading the CLI, hands it the rest, and sends each request once", async () => {
+    const t = tempHome();
+    try {
+      expect((await authy(["init", "--work-factor", "15"], { home: t.home, env: { AUTHY_PASSPHRASE: TEST_PASSPHRASE } })).code).toBe(0);
+      const vault = await openVault(SqliteStore.open(path.join(t.home, "vault.db")));
+      await vault.setSecret("dev/DB", Buffer.from("server-value\n"));
+      const token = await serverToken(vault, "secrets:read:dev/*");
+      await vault.close();
+      const s = await startServe(["--listen", "127.0.0.1:0"], { home: t.home, env: { AUTHY_PASSPHRASE: TEST_PASSPHRASE } });
+      try {
+        // A home of its own: the client has no vault, only the server's address and a token.
+        const client = { home: path.join(t.dir, "client"), env: { AUTHY_API_URL: s.url, AUTHY_TOKEN: token } };
+        const fast = await authy(["secrets", "get", "dev/DB"], { ...client, cli: noCli });
+        expect([fast.code, fast.stderr, fast.stdout]).toEqual([0, "", "server-value\n"]);
+        // Out of scope: the CLI's report; the request was sent once, by the fast path.
+        const refused = await authy(["secrets", "get", "prod/DB"], client);
+        expect(refused.code).toBe(4);
+        expect(refused.stderr).toMatch(/^authy: .*prod\/DB/);
+        expect((await authy(["secrets", "get", "prod/DB"], { ...client, cli: noCli })).code).toBe(CLI_LOADED);
+        const audit = await authy(["audit", "--json"], { home: t.home, env: { AUTHY_PASSPHRASE: TEST_PASSPHRASE } });
+        const probes = (JSON.parse(audit.stdout) as { entries: { resource: string }[] }).entries.filter((e) => e.resource === "prod/DB");
+        expect(probes).toHaveLength(2);
+        // A token no header can carry: named as such, by the CLI (not an "unexpected error").
+        const malformed = await authy(["secrets", "get", "dev/DB"], { home: client.home, env: { ...client.env, AUTHY_TOKEN: "authy_tk_a\nx-admin: 1" } });
+        expect([malformed.code, malformed.stderr]).toEqual([2, `authy: the credential for the authy server at ${s.url} is malformed (invalid characters)\n`]);
+        // Not the fast path's: an agent key, a profile named, a credential in clear off loopback.
+        for (const env of [{ AUTHY_TOKEN: undefined, AUTHY_AGENT_KEY: "authy_ak_x" }, { AUTHY_PROFILE: "work" }, { AUTHY_API_URL: "http://192.0.2.1:9" }]) {
+          const r = await authy(["secrets", "get", "dev/DB"], { home: client.home, env: { ...client.env, ...env }, cli: noCli });
+          expect([r.code, r.stderr], JSON.stringify(env)).toEqual([CLI_LOADED, "cli.js loaded\n"]);
+        }
+      } finally {
+        await stopServe(s);
+      }
+    } finally {
+      t.cleanup();
+    }
   });
 });
