@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { UnixRequest } from "./http-wire.js";
+import { BAD_REPLIES, request } from "./http-wire.test-helpers.js";
 import { unixRequestSync } from "./unix-http-sync.js";
 
 let dir: string;
@@ -60,8 +60,6 @@ async function serve(kind: "http" | "raw" | "silent", reply = "", close = true):
   });
   return { socket, log };
 }
-
-const request = (over: Partial<UnixRequest> = {}): UnixRequest => ({ method: "GET", path: "/v1/x", headers: {}, timeoutMs: 5_000, maxBytes: 1 << 20, ...over });
 
 /** The code of the error the request fails with, or "ok". */
 function codeOf(f: () => unknown): string | undefined {
@@ -114,12 +112,7 @@ describe("against a broken or hostile peer", () => {
   });
 
   it("refuses a truncated body, a non-HTTP answer and a bad length", async () => {
-    for (const reply of [
-      "HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nshort",
-      "SSH-2.0-OpenSSH\r\n\r\n",
-      "HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n",
-      "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nab",
-    ]) {
+    for (const reply of BAD_REPLIES) {
       const { socket } = await serve("raw", reply);
       expect(
         codeOf(() => unixRequestSync(socket, request())),

@@ -8,7 +8,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requestText, type UnixRequest } from "./http-wire.js";
+import { requestText } from "./http-wire.js";
+import { BAD_REPLIES, request } from "./http-wire.test-helpers.js";
 import { unixRequest } from "./unix-http.js";
 
 let dir: string;
@@ -26,7 +27,6 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
 }
 
 let n = 0;
-const request = (over: Partial<UnixRequest> = {}): UnixRequest => ({ method: "GET", path: "/v1/x", headers: {}, timeoutMs: 5_000, maxBytes: 1 << 20, ...over });
 
 async function listen(server: net.Server): Promise<string> {
   const socket = path.join(dir, `s${n++}.sock`);
@@ -99,12 +99,7 @@ describe("against a broken or hostile peer", () => {
   });
 
   it("refuses a truncated body, a non-HTTP answer and a bad length", async () => {
-    for (const reply of [
-      "HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nshort",
-      "SSH-2.0-OpenSSH\r\n\r\n",
-      "HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n",
-      "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nab",
-    ]) {
+    for (const reply of BAD_REPLIES) {
       const { socket, server } = await rawServer(reply);
       expect(await codeOf(unixRequest(socket, request()))).toBe("AUTHY_BAD_RESPONSE");
       server.close();
