@@ -60,8 +60,9 @@ function load(name: string): unknown {
   return mod.exports;
 }
 
-// `authy secrets get PATH`: the owner's read through the daemon, the command called most, has
-// a path of its own that loads no CLI unless it must (src/cli/fast-secrets-get.ts says why).
+// `authy secrets get PATH`, the command called most (the owner's read through the daemon, a CI
+// job's with a token), has a path of its own that loads no CLI unless it must
+// (src/cli/fast-secrets-get.ts says why).
 const args = process.argv.slice(2);
 if (args.length === 3 && args[0] === "secrets" && args[1] === "get" && !args[2]!.startsWith("-")) {
   (load("fast") as { secretsGet(path: string, runCli: () => void): void }).secretsGet(args[2]!, () => load("cli"));
