@@ -69,7 +69,7 @@ interface Native {
   isTerminal(fd: number): boolean;
 }
 
-export interface BlockingSocket {
+interface BlockingSocket {
   fd: number;
   /** Writes all of `bytes`. */
   write(bytes: Buffer): void;
