@@ -63,8 +63,14 @@ function load(name: string): unknown {
 // `authy secrets get PATH`, the command called most (the owner's read through the daemon, a CI
 // job's with a token), has a path of its own that loads no CLI unless it must
 // (src/cli/fast-secrets-get.ts says why).
+// A process that brings its own way to unlock (AUTHY_IDENTITY, a passphrase) is a script or a
+// CI job in direct mode, as a rule: it goes straight to the CLI, where fast.js would only cost
+// it 5-7 ms of start-up (and, with a daemon after all, the CLI serves it as before).
 const args = process.argv.slice(2);
-if (args.length === 3 && args[0] === "secrets" && args[1] === "get" && !args[2]!.startsWith("-")) {
+const env = process.env;
+const unlocksItself = env.AUTHY_IDENTITY !== undefined || env.AUTHY_PASSPHRASE !== undefined || env.AUTHY_PASSPHRASE_FILE !== undefined;
+const toServer = Boolean(env.AUTHY_API_URL && env.AUTHY_TOKEN);
+if (args.length === 3 && args[0] === "secrets" && args[1] === "get" && !args[2]!.startsWith("-") && (toServer || !unlocksItself)) {
   (load("fast") as { secretsGet(path: string, runCli: () => void): void }).secretsGet(args[2]!, () => load("cli"));
 } else {
   load("cli");

@@ -68,6 +68,7 @@ describe("authy secrets get PATH, as the owner through the daemon", () => {
       ["a global flag first", ["--quiet", "secrets", "get", "app/K"], { home }],
       ["a token in the environment", ["secrets", "get", "app/K"], { home, env: { AUTHY_TOKEN: "authy_tk_x" } }],
       ["an empty agent key", ["secrets", "get", "app/K"], { home, env: { AUTHY_AGENT_KEY: "" } }],
+      ["its own way to unlock (direct mode, as a rule)", ["secrets", "get", "app/K"], { home, env: { AUTHY_IDENTITY: "/nonexistent" } }],
       ["a server URL", ["secrets", "get", "app/K"], { home, env: { AUTHY_API_URL: "http://127.0.0.1:9" } }],
       ["a home without a daemon", ["secrets", "get", "app/K"], { home: elsewhere }],
       ["another session", ["secrets", "get", "app/K"], { home, detached: true }],
