@@ -34,8 +34,15 @@ import { runningDaemon } from "../daemon/paths.js";
 import { checkDaemonPeer, inDaemonTerminal } from "../daemon/terminal.js";
 import { native, protectProcess } from "../os/native.js";
 import { validatePath } from "../vault/path.js";
+import { exitWhenIdle } from "./exit.js";
 import { vaultHome } from "./home.js";
 import { DEFAULT_PROFILE, readProfile } from "./profiles.js";
+
+/** What the CLI's client asks for getSecret (src/operations/secrets.ts): the value in base64. */
+function secretTarget(secretPath: string): string {
+  const { namespace, key } = validatePath(secretPath);
+  return `/v1/secrets/${encodeURIComponent(namespace)}/${encodeURIComponent(key)}?encoding=base64`;
+}
 
 /** Any of these, even empty, sends the command elsewhere (or to an error the CLI names). */
 const ELSEWHERE_ENV = ["AUTHY_TOKEN", "AUTHY_AGENT_KEY", "AUTHY_SESSION", "AUTHY_SOCKET", "AUTHY_API_URL", "AUTHY_PROFILE"];
@@ -45,13 +52,12 @@ function ownersRequest(secretPath: string): { socket: string; req: UnixRequest }
   if (ELSEWHERE_ENV.some((name) => process.env[name] !== undefined)) return null;
   try {
     if (readProfile(DEFAULT_PROFILE) !== null) return null;
-    const { namespace, key } = validatePath(secretPath);
+    const path = secretTarget(secretPath);
     const daemon = runningDaemon(vaultHome(undefined));
     if (!daemon || !inDaemonTerminal(daemon.pid)) return null;
-    // What the CLI's client sends for getSecret (src/operations/secrets.ts): the value in base64.
     const req = {
       method: "GET",
-      path: `/v1/secrets/${encodeURIComponent(namespace)}/${encodeURIComponent(key)}?encoding=base64`,
+      path,
       headers: { accept: "application/json" },
       timeoutMs: CLIENT_TIMEOUT_MS,
       maxBytes: MAX_RESPONSE_BYTES,
@@ -64,7 +70,7 @@ function ownersRequest(secretPath: string): { socket: string; req: UnixRequest }
 }
 
 /** The request the CLI would send a team server for AUTHY_TOKEN, or null when this is the CLI's case. */
-function tokensRequest(secretPath: string): { url: URL; bearer: string } | null {
+function tokensRequest(secretPath: string): { url: URL; target: string; bearer: string } | null {
   const api = process.env.AUTHY_API_URL;
   const token = process.env.AUTHY_TOKEN;
   if (!api || !token || process.env.AUTHY_PROFILE !== undefined) return null;
@@ -73,11 +79,8 @@ function tokensRequest(secretPath: string): { url: URL; bearer: string } | null 
     // A credential goes in clear only to loopback, or when told to (http-transport.ts says why).
     const clear = base.protocol === "http:" && (isLoopbackHost(base.hostname) || Boolean(process.env.AUTHY_INSECURE_HTTP));
     if (base.protocol !== "https:" && !clear) return null;
-    const { namespace, key } = validatePath(secretPath);
-    const url = new URL(base.href);
-    url.pathname = `${base.pathname.replace(/\/+$/, "")}/v1/secrets/${encodeURIComponent(namespace)}/${encodeURIComponent(key)}`;
-    url.search = "?encoding=base64";
-    return { url, bearer: token };
+    const target = `${base.pathname.replace(/\/+$/, "")}${secretTarget(secretPath)}`;
+    return { url: new URL(target, base.origin), target, bearer: token };
   } catch {
     return null;
   }
@@ -118,79 +121,58 @@ function finish(key: string, res: UnixResponse, runCli: () => void): void {
   }
   printValue(value);
   value.fill(0);
-  // As the CLI ends (exit.ts): once idle, without tearing the heap down (about 7 ms here).
-  process.once("beforeExit", () => process.exit());
+  exitWhenIdle(); // as the CLI ends: without tearing the heap down (about 7 ms here)
 }
 
 /** One GET to a team server, on node:http(s) as the CLI's client (loaded only here). */
-function getFromServer(route: { url: URL; bearer: string }, runCli: () => void): void {
+function getFromServer(route: { url: URL; bearer: string }): Promise<UnixResponse> {
   const load = createRequire(import.meta.url);
   const http = (route.url.protocol === "https:" ? load("node:https") : load("node:http")) as typeof import("node:http");
-  const target = `${route.url.pathname}${route.url.search}`;
-  let done = false;
-  // A failure is the CLI's to report (it sends the request again: the price of not parsing errors here).
-  const fail = () => {
-    if (done) return;
-    done = true;
-    runCli();
-  };
-  let req: import("node:http").ClientRequest;
-  try {
-    req = send(http, route, fail, (res) => {
-      if (done) return;
-      done = true;
-      finish(requestKey(route.url.origin, serverRequest("GET", target, route.bearer)), res, runCli);
+  return new Promise((resolve, reject) => {
+    // A token no header can carry throws here, and rejects: the CLI names the problem.
+    const req = http.request(route.url, { headers: { accept: "application/json", authorization: `Bearer ${route.bearer}` }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (c: Buffer) => {
+        size += c.length;
+        chunks.push(c);
+        if (size > MAX_RESPONSE_BYTES) {
+          reject(new Error("response too large"));
+          req.destroy();
+        }
+      });
+      res.on("error", reject);
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
     });
-  } catch {
-    fail(); // a token no header can carry: the CLI names the problem
-    return;
-  }
-  req.end();
-}
-
-function send(
-  http: typeof import("node:http"),
-  route: { url: URL; bearer: string },
-  fail: () => void,
-  answered: (res: UnixResponse) => void,
-): import("node:http").ClientRequest {
-  const req = http.request(route.url, { headers: { accept: "application/json", authorization: `Bearer ${route.bearer}` }, agent: false }, (res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_RESPONSE_BYTES) req.destroy();
-      else chunks.push(c);
-    });
-    res.on("error", fail);
-    res.on("end", () => answered({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+    req.setTimeout(CLIENT_TIMEOUT_MS, () => req.destroy());
+    req.on("error", reject);
+    req.end();
   });
-  req.setTimeout(CLIENT_TIMEOUT_MS, () => req.destroy());
-  req.on("error", fail);
-  return req;
 }
 
 export function secretsGet(secretPath: string, runCli: () => void): void {
   const server = tokensRequest(secretPath);
-  const daemon = server ? null : ownersRequest(secretPath);
-  if (!server && !daemon) {
+  if (server) {
+    // Before a credential is used or a value can arrive: no other process may read this one's memory.
+    protectProcess();
+    // A failure is the CLI's to report (it sends the request again: the price of not parsing errors here).
+    getFromServer(server).then((res) => finish(requestKey(server.url.origin, serverRequest("GET", server.target, server.bearer)), res, runCli), runCli);
+    return;
+  }
+  const daemon = ownersRequest(secretPath);
+  if (!daemon) {
     runCli();
     return;
   }
-  // Before a credential is used or a value can arrive: no other process may read this one's memory.
   protectProcess();
-  if (server) {
-    getFromServer(server, runCli);
-    return;
-  }
   let res: UnixResponse;
   try {
-    res = unixRequestSync(daemon!.socket, daemon!.req);
+    res = unixRequestSync(daemon.socket, daemon.req);
   } catch {
     // Refused before anything was sent (not our daemon), or the connection failed: the CLI
     // tries again and reports it. A failure after the request left means it is sent twice.
     runCli();
     return;
   }
-  finish(requestKey(daemon!.socket, requestText(daemon!.req)), res, runCli);
+  finish(requestKey(daemon.socket, requestText(daemon.req)), res, runCli);
 }
