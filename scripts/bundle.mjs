@@ -135,6 +135,8 @@ const bundles = [
   { name: "libs", stdin: loaderEntry("libs", LIBS, (m) => m), plugins: [] },
   // `authy secrets get PATH` as the owner through the daemon, without cli.js (src/cli/fast-secrets-get.ts).
   { name: "fast", entry: "src/cli/fast-secrets-get.ts", plugins: [], minifyIdentifiers: true },
+  // `authy run --scope S -- CMD…` as the owner through the daemon, without cli.js (src/cli/fast-run.ts).
+  { name: "fast-run", entry: "src/cli/fast-run.ts", plugins: [], minifyIdentifiers: true },
 ];
 /**
  * Each bundle is written already wrapped in the function src/bin/boot.ts calls it as (Node's

@@ -72,6 +72,9 @@ const unlocksItself = env.AUTHY_IDENTITY !== undefined || env.AUTHY_PASSPHRASE !
 const toServer = Boolean(env.AUTHY_API_URL && env.AUTHY_TOKEN);
 if (args.length === 3 && args[0] === "secrets" && args[1] === "get" && !args[2]!.startsWith("-") && (toServer || !unlocksItself)) {
   (load("fast") as { secretsGet(path: string, runCli: () => void): void }).secretsGet(args[2]!, () => load("cli"));
+} else if (args[0] === "run" && !unlocksItself && env.AUTHY_TOKEN === undefined && env.AUTHY_AGENT_KEY === undefined && args.includes("--")) {
+  // `authy run --scope S -- CMD…` as the owner through the daemon (src/cli/fast-run.ts).
+  (load("fast-run") as { run(argv: string[], runCli: () => void): void }).run(args, () => load("cli"));
 } else {
   load("cli");
 }

@@ -13,6 +13,7 @@
  * Measured (`secrets get`, direct mode, 25 interleaved runs each on the shared 2-core machine
  * with its load at 8-11): 18-28 ms less wall time per command, 2.23x -> 2.09x of `node -e 0`.
  */
+import { EXIT_CODES } from "./exit-codes.js";
 
 const closers = new Set<() => Promise<void>>();
 
@@ -26,5 +27,19 @@ export function closeBeforeExit(close: () => Promise<void>): () => void {
 export function exitWhenIdle(): void {
   process.once("beforeExit", () => {
     void Promise.allSettled([...closers].map((close) => close())).then(() => process.exit());
+  });
+}
+
+/** Ctrl-C before a command's child runs; while `authy run` forwards signals to it, the child decides and authy follows it. */
+export function exitOnInterrupt(): void {
+  if (process.listenerCount("SIGINT") > 1) return;
+  process.stderr.write("\nauthy: interrupted\n");
+  process.exit(EXIT_CODES.INTERRUPTED);
+}
+
+/** A reader that goes away (`authy secrets list | head -1`) is not an error. */
+export function exitOnClosedStdout(): void {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
   });
 }

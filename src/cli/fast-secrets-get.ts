@@ -30,13 +30,11 @@ import {
   type UnixResponse,
 } from "../client/http-wire.js";
 import { unixRequestSync } from "../client/unix-http-sync.js";
-import { runningDaemon } from "../daemon/paths.js";
-import { checkDaemonPeer, inDaemonTerminal } from "../daemon/terminal.js";
+import { checkDaemonPeer } from "../daemon/terminal.js";
 import { native, protectProcess } from "../os/native.js";
 import { validatePath } from "../vault/path.js";
 import { exitWhenIdle } from "./exit.js";
-import { vaultHome } from "./home.js";
-import { DEFAULT_PROFILE, readProfile } from "./profiles.js";
+import { ownersDaemon } from "./fast-owner.js";
 
 /** What the CLI's client asks for getSecret (src/operations/secrets.ts): the value in base64. */
 function secretTarget(secretPath: string): string {
@@ -44,29 +42,25 @@ function secretTarget(secretPath: string): string {
   return `/v1/secrets/${encodeURIComponent(namespace)}/${encodeURIComponent(key)}?encoding=base64`;
 }
 
-/** Any of these, even empty, sends the command elsewhere (or to an error the CLI names). */
-const ELSEWHERE_ENV = ["AUTHY_TOKEN", "AUTHY_AGENT_KEY", "AUTHY_SESSION", "AUTHY_SOCKET", "AUTHY_API_URL", "AUTHY_PROFILE"];
-
 /** The daemon's socket and the request to send it, or null when this is the CLI's case. */
 function ownersRequest(secretPath: string): { socket: string; req: UnixRequest } | null {
-  if (ELSEWHERE_ENV.some((name) => process.env[name] !== undefined)) return null;
+  let path: string;
   try {
-    if (readProfile(DEFAULT_PROFILE) !== null) return null;
-    const path = secretTarget(secretPath);
-    const daemon = runningDaemon(vaultHome(undefined));
-    if (!daemon || !inDaemonTerminal(daemon.pid)) return null;
-    const req = {
-      method: "GET",
-      path,
-      headers: { accept: "application/json" },
-      timeoutMs: CLIENT_TIMEOUT_MS,
-      maxBytes: MAX_RESPONSE_BYTES,
-      checkPeer: checkDaemonPeer,
-    };
-    return { socket: daemon.socket, req };
+    path = secretTarget(secretPath);
   } catch {
-    return null; // a bad path, an unreadable login, a home too long: the CLI says what is wrong
+    return null; // a bad path: the CLI says what is wrong
   }
+  const daemon = ownersDaemon();
+  if (!daemon) return null;
+  const req = {
+    method: "GET",
+    path,
+    headers: { accept: "application/json" },
+    timeoutMs: CLIENT_TIMEOUT_MS,
+    maxBytes: MAX_RESPONSE_BYTES,
+    checkPeer: checkDaemonPeer,
+  };
+  return { socket: daemon.socket, req };
 }
 
 /** The request the CLI would send a team server for AUTHY_TOKEN, or null when this is the CLI's case. */

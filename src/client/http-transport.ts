@@ -1,7 +1,7 @@
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 import { createRequire } from "node:module";
 import { AuthyError, isAuthyError, isErrorCode, type ErrorCode } from "../errors.js";
-import { CLIENT_TIMEOUT_MS, isLoopbackHost, MAX_RESPONSE_BYTES, requestKey, serverRequest, takeAnswered, type UnixRequest } from "./http-wire.js";
+import { CLIENT_TIMEOUT_MS, isLoopbackHost, jsonHeaders, MAX_RESPONSE_BYTES, requestKey, serverRequest, takeAnswered, type UnixRequest } from "./http-wire.js";
 import { unixRequest } from "./unix-http.js";
 
 /**
@@ -96,12 +96,7 @@ export class HttpTransport {
   async call<T>(method: Method, path: string, options: { body?: unknown; query?: Query } = {}): Promise<T> {
     const search = queryString(options.query);
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body), "utf8");
-    const headers: Record<string, string | number> = { accept: "application/json" };
-    if (this.opts.bearer !== undefined) headers.authorization = `Bearer ${this.opts.bearer}`;
-    if (payload) {
-      headers["content-type"] = "application/json";
-      headers["content-length"] = payload.length;
-    }
+    const headers = jsonHeaders(this.opts.bearer, payload);
     if (!this.base) return this.overSocket(this.opts.socketPath!, method, `${path}${search}`, headers, payload) as Promise<T>;
     const send = this.sender();
     const target: RequestOptions = { method, path: `${this.base.pathname.replace(/\/+$/, "")}${path}${search}`, headers, agent: this.agent };

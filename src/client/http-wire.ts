@@ -3,8 +3,8 @@
  * one request per connection (`Connection: close`), a response delimited by Content-Length,
  * by chunked encoding, or by the close. The other end is always our daemon (fastify on
  * node:http). Two clients send it: unix-http.ts on node:net, and unix-http-sync.ts, blocking,
- * for the one command that cannot afford node:net's start-up (src/cli/fast-secrets-get.ts).
- * This module loads neither.
+ * for the commands on a path of their own that send one request and have nothing else to do
+ * meanwhile (src/cli/fast-secrets-get.ts, fast-run.ts). This module loads neither.
  */
 
 export interface UnixRequest {
@@ -34,6 +34,17 @@ export const CLIENT_TIMEOUT_MS = 120_000;
 export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 const HEADER_END = Buffer.from("\r\n\r\n");
+
+/** The headers of a JSON request as the CLI's client sends it: with a bearer if any, and the body's type and length. */
+export function jsonHeaders(bearer: string | undefined, payload: Buffer | undefined): Record<string, string | number> {
+  const headers: Record<string, string | number> = { accept: "application/json" };
+  if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
+  if (payload) {
+    headers["content-type"] = "application/json";
+    headers["content-length"] = payload.length;
+  }
+  return headers;
+}
 
 /** Errors carry a code like Node's own: ENOENT, ECONNREFUSED, …, or AUTHY_TIMEOUT, AUTHY_TOO_LARGE, AUTHY_BAD_RESPONSE. */
 export function failure(code: string, message: string): NodeJS.ErrnoException {
@@ -128,11 +139,12 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
- * An answer already received for one exact request: the fast path of `authy secrets get`
- * (src/cli/fast-secrets-get.ts) hands the CLI every answer but a value, and the CLI must not
- * send that request again (a second audit entry, a second approval request). The two run from
- * separate bundles, each with its own copy of this module: hence a registered symbol. A
- * request is named by requestKey().
+ * An answer already received for one exact request: the fast paths of `authy secrets get` and
+ * `authy run` (src/cli/fast-secrets-get.ts, fast-run.ts) hand the CLI every answer they do not
+ * finish themselves, and the CLI must not send that request again (a second audit entry, a
+ * second approval request). They run from separate bundles, each with its own copy of this
+ * module: hence a registered symbol. A request is named by requestKey() (over a socket, of
+ * socketRequest()).
  */
 const ANSWERED = Symbol.for("authy.http-wire.answered");
 interface Answered {
@@ -143,6 +155,11 @@ interface Answered {
 /** Names a request: where it goes (a socket path or a server's origin), and all of what is sent (or, to a server, method, target and credential). */
 export function requestKey(to: string, request: string): string {
   return `${to}\n${request}`;
+}
+
+/** What names a request over the daemon's socket in requestKey(): all of it, head and body. */
+export function socketRequest(head: string, body: Buffer | undefined): string {
+  return body ? head + body.toString("latin1") : head;
 }
 
 /** What names a request to a team server in requestKey(): method, target and credential. */

@@ -8,7 +8,7 @@
  */
 import net from "node:net";
 import { socketFd } from "../os/socket-fd.js";
-import { failure, requestKey, requestText, responseIn, takeAnswered, type UnixRequest, type UnixResponse } from "./http-wire.js";
+import { failure, requestKey, requestText, responseIn, socketRequest, takeAnswered, type UnixRequest, type UnixResponse } from "./http-wire.js";
 
 export function unixRequest(socketPath: string, req: UnixRequest): Promise<UnixResponse> {
   return new Promise((resolve, reject) => {
@@ -19,7 +19,7 @@ export function unixRequest(socketPath: string, req: UnixRequest): Promise<UnixR
       reject(e);
       return;
     }
-    const answered = req.body ? undefined : takeAnswered(requestKey(socketPath, head));
+    const answered = takeAnswered(requestKey(socketPath, socketRequest(head, req.body)));
     if (answered) {
       resolve(answered);
       return;

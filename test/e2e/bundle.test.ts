@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authy, ROOT, tempHome } from "./cli.js";
 
 const BIN = path.join(ROOT, "dist/bin");
-const BUNDLES = ["cli", "engine", "libs", "fast"];
+const BUNDLES = ["cli", "engine", "libs", "fast", "fast-run"];
 let copy: string;
 const h = tempHome();
 

@@ -8,6 +8,7 @@ import { RUN_CHILD_VAR } from "../../run/env.js";
 import type { EnvReference } from "../../vault/dispatch.js";
 import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
+import { runDispatch } from "../run-dispatch.js";
 import { sandboxRequest, startSandbox, type PassedToken, type SandboxFlags, type StartedSandbox } from "./run-sandbox.js";
 
 interface RunFlags extends SandboxFlags, ApprovalFlags {
@@ -102,16 +103,7 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
     .filter(Boolean);
   const client = await ctx.client();
   const ownScope = !flags.scope && refs.length === 0;
-  const request = {
-    scope: flags.scope,
-    refs,
-    only,
-    command: path.basename(program),
-    details: { pid: process.pid },
-    reason: flags.reason,
-    ownScope,
-    ...(boxed ? { sandbox: boxed.request } : {}),
-  };
+  const request = runDispatch({ scope: flags.scope, refs, only, program, reason: flags.reason, ownScope, sandbox: boxed?.request });
   const dispatched = await withApproval(ctx.out, client, flags, () => client.dispatch(request));
   const named = new Set(refs.map((r) => r.name));
   if (dispatched.scope !== null && !dispatched.secrets.some((s) => !named.has(s.name))) {
