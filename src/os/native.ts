@@ -15,6 +15,8 @@
  * - socket(), connect(), read(), write(), close() and isatty(): a blocking Unix-socket
  *   connection for the one command that cannot afford node:net and node:tty's start-up, 10 ms
  *   (src/client/unix-http-sync.ts).
+ * - posix_spawn() and waitpid(): `authy run`'s child and watchdog, started without copying
+ *   this process (run/spawn.ts says why).
  *
  * Linux only. Elsewhere (or when the addon cannot load) `native()` is null and callers say
  * what that leaves open (`authy doctor`).
@@ -41,6 +43,20 @@ const SO_SNDTIMEO = 21;
 /** struct sockaddr_un: sa_family_t, then sun_path[108]. */
 const SOCKADDR_UN_BYTES = 110;
 const EINTR = 4;
+/** posix_spawnattr_setflags(): a new session, the signals below reset to default, the mask below. */
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+/** Room for posix_spawnattr_t (336 bytes in glibc), posix_spawn_file_actions_t (80) and sigset_t (128), wherever they are smaller. */
+const SPAWN_STRUCT_BYTES = 1024;
+const O_RDONLY = 0;
+const O_WRONLY = 1;
+const O_NONBLOCK = 0o4000;
+const F_GETFD = 1;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+const F_GETFL = 3;
+const F_SETFL = 4;
 
 interface PeerCredentials {
   pid: number;
@@ -67,7 +83,19 @@ interface Native {
    */
   connectUnix(socketPath: string, timeoutMs: number): BlockingSocket;
   isTerminal(fd: number): boolean;
+  /**
+   * Starts `file` (an absolute path) with `argv` and `env` (NAME=value strings), in a new
+   * session with every signal's disposition and the signal mask reset, in `cwd`, and its
+   * descriptors 0-2 as `stdio` says: inherited, /dev/null, or a descriptor of ours. Returns its
+   * pid; a failure (the exec's own included) throws an error with errno's name as its code.
+   */
+  spawn(file: string, argv: readonly string[], env: readonly string[], options: { cwd: string; stdio: readonly [SpawnStdio, SpawnStdio, SpawnStdio] }): number;
+  /** Resolves once the child `pid` has exited (and is reaped): its exit code, or the number of the signal that ended it. */
+  waitExit(pid: number): Promise<{ code: number | null; signal: number | null }>;
 }
+
+/** A child's descriptor: this process's own, /dev/null, or (dup2'd onto it) a descriptor of ours. */
+export type SpawnStdio = "inherit" | "null" | number;
 
 interface BlockingSocket {
   fd: number;
@@ -80,6 +108,7 @@ interface BlockingSocket {
 
 interface KoffiFunction {
   (...args: unknown[]): number;
+  async(...args: unknown[]): void;
 }
 interface KoffiLibrary {
   func(name: string, result: string, params: string[]): KoffiFunction;
@@ -145,12 +174,40 @@ function build(): Native {
   const write = libc.func("write", "long", ["int", "const uint8_t *", "ulong"]);
   const close = libc.func("close", "int", ["int"]);
   const isatty = libc.func("isatty", "int", ["int"]);
+  const posixSpawn = libc.func("posix_spawn", "int", [
+    koffi.out(koffi.pointer("int")) as string,
+    "const char *",
+    "void *",
+    "void *",
+    "const char **",
+    "const char **",
+  ]);
+  const attrInit = libc.func("posix_spawnattr_init", "int", ["void *"]);
+  const attrDestroy = libc.func("posix_spawnattr_destroy", "int", ["void *"]);
+  const attrSetFlags = libc.func("posix_spawnattr_setflags", "int", ["void *", "short"]);
+  const attrSetSigDefault = libc.func("posix_spawnattr_setsigdefault", "int", ["void *", "void *"]);
+  const attrSetSigMask = libc.func("posix_spawnattr_setsigmask", "int", ["void *", "void *"]);
+  const sigFillSet = libc.func("sigfillset", "int", ["void *"]);
+  const sigEmptySet = libc.func("sigemptyset", "int", ["void *"]);
+  const actionsInit = libc.func("posix_spawn_file_actions_init", "int", ["void *"]);
+  const actionsDestroy = libc.func("posix_spawn_file_actions_destroy", "int", ["void *"]);
+  const actionsDup2 = libc.func("posix_spawn_file_actions_adddup2", "int", ["void *", "int", "int"]);
+  const actionsOpen = libc.func("posix_spawn_file_actions_addopen", "int", ["void *", "int", "const char *", "int", "uint32_t"]);
+  // glibc 2.29 and musl 1.1.24; where it is missing, spawn() throws ENOSYS (run/spawn.ts then uses Node.js's).
+  let actionsChdir: KoffiFunction | null = null;
+  try {
+    actionsChdir = libc.func("posix_spawn_file_actions_addchdir_np", "int", ["void *", "const char *"]);
+  } catch {
+    // an older C library
+  }
+  const waitpid = libc.func("waitpid", "int", ["int", koffi.out(koffi.pointer("int")) as string, "int"]);
   /** The error of a failed call, with errno's name as its code, as Node.js gives them. */
-  const failed = (call: string): NodeJS.ErrnoException => {
-    const errno = koffi.errno();
+  /** The error for an errno returned rather than set (posix_spawn's own). */
+  const failedWith = (call: string, errno: number): NodeJS.ErrnoException => {
     const code = Object.entries(osConstants.errno).find(([, n]) => n === errno)?.[0] ?? `errno ${errno}`;
     return Object.assign(new Error(`${call} failed: ${code}`), { code, errno });
   };
+  const failed = (call: string): NodeJS.ErrnoException => failedWith(call, koffi.errno());
   /** Calls `f` again while a signal interrupts it. */
   const retrying = (call: string, f: () => number): number => {
     for (;;) {
@@ -206,6 +263,65 @@ function build(): Native {
       };
     },
     isTerminal: (fd) => isatty(fd) === 1,
+    spawn(file, argv, env, { cwd, stdio }) {
+      if (!actionsChdir) throw failedWith("posix_spawn_file_actions_addchdir_np", osConstants.errno.ENOSYS);
+      const attr = Buffer.alloc(SPAWN_STRUCT_BYTES);
+      const actions = Buffer.alloc(SPAWN_STRUCT_BYTES);
+      const all = Buffer.alloc(SPAWN_STRUCT_BYTES);
+      const none = Buffer.alloc(SPAWN_STRUCT_BYTES);
+      const check = (call: string, r: number) => {
+        if (r !== 0) throw failedWith(call, r);
+      };
+      check("posix_spawnattr_init", attrInit(attr));
+      try {
+        check("posix_spawn_file_actions_init", actionsInit(actions));
+        try {
+          sigFillSet(all);
+          sigEmptySet(none);
+          check("posix_spawnattr_setsigdefault", attrSetSigDefault(attr, all));
+          check("posix_spawnattr_setsigmask", attrSetSigMask(attr, none));
+          check("posix_spawnattr_setflags", attrSetFlags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
+          stdio.forEach((io, fd) => {
+            if (io === "null") {
+              check("posix_spawn_file_actions_addopen", actionsOpen(actions, fd, "/dev/null", fd === 0 ? O_RDONLY : O_WRONLY, 0));
+              return;
+            }
+            if (io !== "inherit") check("posix_spawn_file_actions_adddup2", actionsDup2(actions, io, fd));
+            // Node.js marks its own 0-2 close-on-exec: kept open across exec, as libuv keeps them.
+            else if (fcntl(fd, F_GETFD, 0) & FD_CLOEXEC) fcntl(fd, F_SETFD, 0);
+            // The child's descriptors 0-2 block, as libuv makes them for a child of Node.js's spawn()
+            // (the same open file, so ours too, as with libuv).
+            const from = io === "inherit" ? fd : io;
+            const flags = fcntl(from, F_GETFL, 0);
+            if (flags >= 0 && flags & O_NONBLOCK) fcntl(from, F_SETFL, flags & ~O_NONBLOCK);
+          });
+          check("posix_spawn_file_actions_addchdir_np", actionsChdir(actions, cwd));
+          const pid = [0];
+          check("posix_spawn", posixSpawn(pid, file, actions, attr, [...argv, null], [...env, null]));
+          return pid[0]!;
+        } finally {
+          actionsDestroy(actions);
+        }
+      } finally {
+        attrDestroy(attr);
+      }
+    },
+    waitExit(pid) {
+      // On a thread of libuv's pool, where waitpid() blocks until the child exits.
+      return new Promise((resolve, reject) => {
+        const status = [0];
+        waitpid.async(pid, status, 0, (error: unknown, r: number) => {
+          // Signals are blocked on the pool's threads (no EINTR); ECHILD would be a bug.
+          if (error || r !== pid) {
+            reject(error instanceof Error ? error : new Error(`waitpid(${pid}) failed`));
+            return;
+          }
+          const s = status[0]!;
+          const signal = s & 0x7f;
+          resolve(signal === 0 ? { code: (s >> 8) & 0xff, signal: null } : { code: null, signal });
+        });
+      });
+    },
   };
 }
 

@@ -7,10 +7,11 @@ import { closeSync } from "node:fs";
 import net from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { AuthyError } from "../errors.js";
-import { native } from "../os/native.js";
+import { native, type SpawnStdio } from "../os/native.js";
 import type { Launch, Started } from "./launch.js";
 import { OutputSink } from "./output.js";
 import { killGroup } from "./process-group.js";
+import { spawnNatively } from "./spawn.js";
 
 /**
  * The child writes its output into a real pipe of this size, which authy reads. Node.js's own
@@ -43,57 +44,34 @@ export async function startOnPipes({ path, options, cwd, stdout, stderr, diagnos
     for (const p of pipes) if (p) closeQuietly(p[end]);
   };
   const stdioOf = (dest: Writable, pipe: OutputPipe | null) => (direct(dest) ? "inherit" : (pipe?.write ?? "pipe"));
-  let child: ChildProcess;
+  const stdio = [typeof stdin === "string" ? stdin : "pipe", stdioOf(stdout, pipes[0]!), stdioOf(stderr, pipes[1]!)] as const;
+  let started: StartedChild;
   try {
-    child = spawn(path, options.args, {
-      argv0: options.command,
-      cwd,
-      env: options.env,
-      detached: true,
-      stdio: [typeof stdin === "string" ? stdin : "pipe", stdioOf(stdout, pipes[0]!), stdioOf(stderr, pipes[1]!)],
-    });
+    started = startChild(path, options, cwd, stdio);
   } catch (e) {
     closePipes("read");
-    throw spawnError(options.command, e);
+    throw e;
   } finally {
     // The child has its copies (or none): ours would keep the pipes from ever reaching EOF.
     closePipes("write");
   }
-  if (child.pid === undefined) {
+  if ("failed" in started) {
     closePipes("read");
-    // The only errors Node reports asynchronously: the file vanished or is not executable
-    // after all, or its interpreter (#!) is missing.
-    return new Promise((resolve) =>
-      child.once("error", (e: NodeJS.ErrnoException) => {
-        const missing = e.code === "ENOENT";
-        if (missing || e.code === "EACCES") {
-          resolve({
-            failure: missing ? "not-found" : "not-executable",
-            exitCode: missing ? 127 : 126,
-            message: `${options.command}: ${missing ? "cannot execute: required file not found" : "permission denied"}`,
-          });
-        } else {
-          resolve({ failure: "not-executable", exitCode: 126, message: `${options.command}: ${e.message}` });
-        }
-      }),
-    );
+    return started.failed;
   }
-  const pid = child.pid;
-  child.on("error", () => {}); // once started, errors could only come from child.kill(), unused
-  if (typeof stdin !== "string" && child.stdin) {
+  const { pid, child } = started;
+  if (child && typeof stdin !== "string" && child.stdin) {
     child.stdin.on("error", () => {}); // the child may exit without reading all of it
     stdin.pipe(child.stdin);
   }
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
+  const exited = started.exited;
   const sinks: OutputSink[] = [];
   const outputs: Promise<void>[] = [];
   // The read end of a pipe of ours, as a stream (a net.Socket over the descriptor, as Node.js
   // reads process.stdin when it is a pipe).
   const readerOf = (pipe: OutputPipe | null, own: Readable | null): Readable | null =>
     pipe ? new net.Socket({ fd: pipe.read, readable: true, writable: false }) : own;
-  const sources = [readerOf(pipes[0]!, child.stdout), readerOf(pipes[1]!, child.stderr)] as const;
+  const sources = [readerOf(pipes[0]!, child?.stdout ?? null), readerOf(pipes[1]!, child?.stderr ?? null)] as const;
   for (const [source, dest] of [
     [sources[0], stdout],
     [sources[1], stderr],
@@ -116,9 +94,59 @@ export async function startOnPipes({ path, options, cwd, stdout, stderr, diagnos
     done: Promise.all([exited, ...outputs]).then(([status]) => status),
     stdoutClosed: () => stdoutSink?.closed ?? false,
     restore: () => {
-      if (typeof stdin !== "string" && child.stdin) stdin.unpipe(child.stdin);
+      if (child && typeof stdin !== "string" && child.stdin) stdin.unpipe(child.stdin);
     },
   };
+}
+
+type Stdio = readonly ["inherit" | "ignore" | "pipe", "inherit" | "pipe" | number, "inherit" | "pipe" | number];
+
+/** A started child: its pid, its exit, and the ChildProcess with its streams when Node.js started it; or why it did not start. */
+type StartedChild =
+  { pid: number; child: ChildProcess | null; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } | { failed: Promise<Started> };
+
+/**
+ * Starts the child with posix_spawn() where its descriptors allow (spawn.ts says why), else
+ * with Node.js's spawn(), whose failures are reported as they always were: thrown, or (the
+ * program vanished or cannot be run after all) as `failed`.
+ */
+function startChild(path: string, options: Launch["options"], cwd: string, stdio: Stdio): StartedChild {
+  const fds = [stdio[0] === "inherit" ? "inherit" : stdio[0] === "ignore" ? "null" : null, ...stdio.slice(1).map((io) => (io === "pipe" ? null : io))];
+  if (fds.every((io) => io !== null)) {
+    const spawned = spawnNatively(path, [options.command, ...options.args], options.env, { cwd, stdio: fds as [SpawnStdio, SpawnStdio, SpawnStdio] });
+    if (spawned) return { pid: spawned.pid, child: null, exited: spawned.exited() };
+  }
+  let child: ChildProcess;
+  try {
+    child = spawn(path, options.args, { argv0: options.command, cwd, env: options.env, detached: true, stdio: [...stdio] });
+  } catch (e) {
+    throw spawnError(options.command, e);
+  }
+  if (child.pid === undefined) {
+    // The only errors Node reports asynchronously: the file vanished or is not executable
+    // after all, or its interpreter (#!) is missing.
+    return {
+      failed: new Promise((resolve) =>
+        child.once("error", (e: NodeJS.ErrnoException) => {
+          const missing = e.code === "ENOENT";
+          if (missing || e.code === "EACCES") {
+            resolve({
+              failure: missing ? "not-found" : "not-executable",
+              exitCode: missing ? 127 : 126,
+              message: `${options.command}: ${missing ? "cannot execute: required file not found" : "permission denied"}`,
+            });
+          } else {
+            resolve({ failure: "not-executable", exitCode: 126, message: `${options.command}: ${e.message}` });
+          }
+        }),
+      ),
+    };
+  }
+  child.on("error", () => {}); // once started, errors could only come from child.kill(), unused
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return { pid: child.pid, child, exited };
 }
 
 function spawnError(command: string, e: unknown): AuthyError {

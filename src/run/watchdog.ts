@@ -17,7 +17,9 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, writeSync } from "node:fs";
+import type { Writable } from "node:stream";
 import { native } from "../os/native.js";
+import { spawnNatively } from "./spawn.js";
 
 /** How long the child's group has to exit after SIGTERM before it gets SIGKILL. */
 export const WATCHDOG_GRACE_MS = 2_000;
@@ -71,23 +73,26 @@ function closeQuietly(fd: number): void {
  */
 export function startWatchdog(pgid: number, files: readonly string[], onError: (message: string) => void, dirs: readonly string[] = []): Watchdog {
   const pipe = native()?.pipe(WATCHDOG_PIPE_BYTES) ?? null;
-  let proc;
+  const argv = ["-c", SCRIPT, "authy-watchdog", String(pgid), String(files.length), ...files, ...dirs];
+  const env = { PATH: "/usr/bin:/bin" };
+  let stdin: Writable | null = null;
   try {
-    proc = spawn("/bin/sh", ["-c", SCRIPT, "authy-watchdog", String(pgid), String(files.length), ...files, ...dirs], {
-      stdio: [pipe ? pipe.read : "pipe", "ignore", "ignore"],
-      detached: true,
-      env: { PATH: "/usr/bin:/bin" },
-    });
+    // Never waited for: it outlives its purpose by a moment (authy's run ends right after), and
+    // authy's own end leaves it to init. posix_spawn() where it can (spawn.ts), as the child.
+    const spawned = pipe ? spawnNatively("/bin/sh", ["/bin/sh", ...argv], env, { cwd: process.cwd(), stdio: [pipe.read, "null", "null"] }) : null;
+    if (!spawned) {
+      const proc = spawn("/bin/sh", argv, { stdio: [pipe ? pipe.read : "pipe", "ignore", "ignore"], detached: true, env });
+      proc.on("error", (e) => onError(`could not start the run watchdog: ${e.message}`));
+      stdin = proc.stdin;
+      stdin?.on("error", () => {}); // a watchdog that is gone has nothing left to do
+      proc.unref();
+    }
   } catch (e) {
     if (pipe) closeQuietly(pipe.write);
     throw e;
   } finally {
     if (pipe) closeQuietly(pipe.read); // the watchdog has its copy; ours would never see EOF anyway
   }
-  proc.on("error", (e) => onError(`could not start the run watchdog: ${e.message}`));
-  const stdin = proc.stdin;
-  stdin?.on("error", () => {}); // a watchdog that is gone has nothing left to do
-  proc.unref();
   let released = false;
   return {
     release() {
