@@ -137,6 +137,8 @@ const bundles = [
   { name: "fast", entry: "src/cli/fast-secrets-get.ts", plugins: [], minifyIdentifiers: true },
   // `authy run --scope S -- CMD…` as the owner through the daemon, without cli.js (src/cli/fast-run.ts).
   { name: "fast-run", entry: "src/cli/fast-run.ts", plugins: [], minifyIdentifiers: true },
+  // `authy run --scope S -- CMD…` and `authy env export NS` in direct mode, without commander (src/cli/plain-line.ts).
+  { name: "plain", entry: "src/cli/plain-line.ts", plugins: [engineBoundary, libsBoundary], minifyIdentifiers: true },
 ];
 /**
  * Each bundle is written already wrapped in the function src/bin/boot.ts calls it as (Node's

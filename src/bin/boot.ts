@@ -75,6 +75,9 @@ if (args.length === 3 && args[0] === "secrets" && args[1] === "get" && !args[2]!
 } else if (args[0] === "run" && !unlocksItself && env.AUTHY_TOKEN === undefined && env.AUTHY_AGENT_KEY === undefined && args.includes("--")) {
   // `authy run --scope S -- CMD…` as the owner through the daemon (src/cli/fast-run.ts).
   (load("fast-run") as { run(argv: string[], runCli: () => void): void }).run(args, () => load("cli"));
+} else if (unlocksItself && (args[0] === "run" || (args[0] === "env" && args[1] === "export"))) {
+  // The same, and `authy env export NS`, in direct mode: the CLI's handlers without commander (src/cli/plain-line.ts).
+  (load("plain") as { runPlain(argv: string[], runCli: () => void): void }).runPlain(args, () => load("cli"));
 } else {
   load("cli");
 }

@@ -33,40 +33,13 @@ import { native, protectProcess } from "../os/native.js";
 import { RUN_CHILD_VAR } from "../run/env.js";
 import { buildChildEnv, createMasker, runChild, type Masker } from "../run/index.js";
 import type { Dispatch } from "../vault/dispatch.js";
-import { exitOnClosedStdout, exitOnInterrupt, exitWhenIdle } from "./exit.js";
+import { exitWhenIdle } from "./exit.js";
 import { ownersDaemon } from "./fast-owner.js";
 import { Output } from "./output.js";
 import { reportError } from "./report.js";
+import { plainRunLine } from "./run-line.js";
 import { runDispatch } from "./run-dispatch.js";
-
-export interface PlainRunLine {
-  scope: string;
-  tty: boolean;
-  command: string[];
-}
-
-/**
- * The command lines served here, from the arguments after `authy`: `run`, then `--scope S` (or
- * `--scope=S`) and `--no-tty`, each at most once, in any order, then `--` and the command.
- * Null for anything else (an option commander would read otherwise, a value that looks like
- * an option, an empty scope or command): the CLI's.
- */
-export function plainRunLine(args: readonly string[]): PlainRunLine | null {
-  if (args[0] !== "run") return null;
-  let scope: string | undefined;
-  let tty = true;
-  let i = 1;
-  for (; i < args.length && args[i] !== "--"; i++) {
-    const arg = args[i]!;
-    if (arg === "--no-tty" && tty) tty = false;
-    else if (arg === "--scope" && scope === undefined && i + 1 < args.length) scope = args[++i];
-    else if (arg.startsWith("--scope=") && scope === undefined) scope = arg.slice("--scope=".length);
-    else return null;
-  }
-  const command = args.slice(i + 1);
-  if (i >= args.length || !scope || scope.startsWith("-") || !command[0]) return null;
-  return { scope, tty, command };
-}
+import { startCommand } from "./start.js";
 
 /** The grant in a 200 answer, when this path can carry it out; null for what the CLI must do or say. */
 function plainGrant(res: UnixResponse): Dispatch | null {
@@ -135,8 +108,7 @@ export function run(argv: readonly string[], runCli: () => void): void {
     runCli();
     return;
   }
-  process.on("SIGINT", exitOnInterrupt);
-  exitOnClosedStdout();
+  startCommand();
   // Before any value arrives: the child cannot read this process's memory or environment, nor write to its descriptors.
   protectProcess();
   const dispatch = runDispatch({

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authy, ROOT, tempHome } from "./cli.js";
 
 const BIN = path.join(ROOT, "dist/bin");
-const BUNDLES = ["cli", "engine", "libs", "fast", "fast-run"];
+const BUNDLES = ["cli", "engine", "libs", "fast", "fast-run", "plain"];
 let copy: string;
 const h = tempHome();
 

@@ -70,6 +70,7 @@ describe("authy run --scope S -- CMD, as the owner through the daemon", () => {
     expect(fast.code).toBe(127);
   });
 
+  // (A process with its own way to unlock goes to plain.js: test/e2e/plain-line.test.ts.)
   it("leaves every other case to the CLI: other flags, credentials, other homes, other sessions", async () => {
     const home = await unlockedWith({ "app/K": "value-long-enough" });
     const elsewhere = await vaultHome();
@@ -86,7 +87,6 @@ describe("authy run --scope S -- CMD, as the owner through the daemon", () => {
       ["no command", ["run", "--scope", "secrets:read:app/*", "--"], { home }],
       ["a token in the environment", run("--scope", "secrets:read:app/*"), { home, env: { AUTHY_TOKEN: "authy_tk_x" } }],
       ["an empty session", run("--scope", "secrets:read:app/*"), { home, env: { AUTHY_SESSION: "" } }],
-      ["its own way to unlock", run("--scope", "secrets:read:app/*"), { home, env: { AUTHY_IDENTITY: "/nonexistent" } }],
       ["a server URL", run("--scope", "secrets:read:app/*"), { home, env: { AUTHY_API_URL: "http://127.0.0.1:9" } }],
       ["a home without a daemon", run("--scope", "secrets:read:app/*"), { home: elsewhere }],
       ["another session", run("--scope", "secrets:read:app/*"), { home, detached: true }],
