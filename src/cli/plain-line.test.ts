@@ -1,4 +1,4 @@
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { describe, expect, it } from "vitest";
 import { plainCall } from "./plain-line.js";
 import { buildProgram } from "./program.js";
@@ -8,7 +8,7 @@ import { plainRunLine } from "./run-line.js";
 async function commanderParse(argv: string[]): Promise<{ positionals: unknown[]; opts: Record<string, unknown> }> {
   const program = buildProgram(argv[0]);
   let seen: { positionals: unknown[]; opts: Record<string, unknown> } | undefined;
-  const leaf = (c: Command): Command => {
+  const leaf = (c: CommandUnknownOpts): CommandUnknownOpts => {
     const next = c.commands.find((sub) => sub.name() === argv[c === program ? 0 : 1]);
     return next && next.commands.length > 0 ? leaf(next) : (next ?? c);
   };
