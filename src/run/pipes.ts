@@ -2,7 +2,7 @@
  * Pipe mode: the child's stdout and stderr are pipes that authy reads, masks and writes on;
  * or, with no masking, authy's own descriptors, handed over.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { closeSync } from "node:fs";
 import net from "node:net";
 import type { Readable, Writable } from "node:stream";
@@ -11,7 +11,7 @@ import { native, type SpawnStdio } from "../os/native.js";
 import type { Launch, Started } from "./launch.js";
 import { OutputSink } from "./output.js";
 import { killGroup } from "./process-group.js";
-import { spawnNatively } from "./spawn.js";
+import { nodeSpawn, spawnNatively } from "./spawn.js";
 
 /**
  * The child writes its output into a real pipe of this size, which authy reads. Node.js's own
@@ -118,7 +118,7 @@ function startChild(path: string, options: Launch["options"], cwd: string, stdio
   }
   let child: ChildProcess;
   try {
-    child = spawn(path, options.args, { argv0: options.command, cwd, env: options.env, detached: true, stdio: [...stdio] });
+    child = nodeSpawn(path, options.args, { argv0: options.command, cwd, env: options.env, detached: true, stdio: [...stdio] });
   } catch (e) {
     throw spawnError(options.command, e);
   }

@@ -5,10 +5,10 @@
  * Not Linux: usage (2), as no setting makes it work yet. No bwrap, or user namespaces turned
  * off: UNAVAILABLE (8), which the administrator can fix.
  */
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { AuthyError } from "../errors.js";
 import { resolveCommand } from "./command.js";
+import { nodeSpawnSync } from "./spawn.js";
 
 /** The Debian and Ubuntu package (and Fedora's, Arch's) that ships bwrap. */
 const BWRAP_PACKAGE = "bubblewrap";
@@ -70,7 +70,7 @@ export function probeSandbox(bwrap: string, env = systemCommand("env")): void {
     "--default-signal=INT",
     "true",
   ];
-  const r = spawnSync(env, args, { stdio: ["ignore", "ignore", "pipe"], timeout: PROBE_TIMEOUT_MS, env: { PATH: "/usr/bin:/bin" } });
+  const r = nodeSpawnSync(env, args, { stdio: ["ignore", "ignore", "pipe"], timeout: PROBE_TIMEOUT_MS, env: { PATH: "/usr/bin:/bin" } });
   if (r.status === 0) return;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stderr is null when env could not be started (r.error)
   const said = (r.stderr?.toString("utf8") ?? "").trim().split("\n")[0] ?? "";

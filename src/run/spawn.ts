@@ -13,8 +13,29 @@
  * vanished since it was looked up, a C library without posix_spawn_file_actions_addchdir_np),
  * the caller starts it with Node.js's spawn(), which reports every failure as it always has.
  */
+import type { ChildProcess, SpawnOptions, SpawnSyncOptions, SpawnSyncReturns } from "node:child_process";
+import { createRequire } from "node:module";
 import { constants } from "node:os";
 import { native, type SpawnStdio } from "../os/native.js";
+
+/**
+ * node:child_process, loaded only when it is used: posix_spawn() starts `authy run`'s child and
+ * watchdog, and loading the module cost every run 5-9 ms of its start-up (a CPU profile of `run
+ * -- true` showed 9.4 ms).
+ */
+function childProcess(): typeof import("node:child_process") {
+  return createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
+}
+
+/** Node.js's spawn(), loaded on first use. */
+export function nodeSpawn(file: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+  return childProcess().spawn(file, args, options);
+}
+
+/** Node.js's spawnSync(), loaded on first use. */
+export function nodeSpawnSync(file: string, args: readonly string[], options: SpawnSyncOptions): SpawnSyncReturns<Buffer> {
+  return childProcess().spawnSync(file, args, options) as SpawnSyncReturns<Buffer>;
+}
 
 export interface SpawnedNatively {
   pid: number;

@@ -15,11 +15,10 @@
  * not covered (two synchronous spawns in a row); where `sleep` takes whole seconds only, the
  * grace period shrinks to nothing and SIGKILL follows SIGTERM at once.
  */
-import { spawn } from "node:child_process";
 import { closeSync, writeSync } from "node:fs";
 import type { Writable } from "node:stream";
 import { native } from "../os/native.js";
-import { spawnNatively } from "./spawn.js";
+import { nodeSpawn, spawnNatively } from "./spawn.js";
 
 /** How long the child's group has to exit after SIGTERM before it gets SIGKILL. */
 export const WATCHDOG_GRACE_MS = 2_000;
@@ -81,7 +80,7 @@ export function startWatchdog(pgid: number, files: readonly string[], onError: (
     // authy's own end leaves it to init. posix_spawn() where it can (spawn.ts), as the child.
     const spawned = pipe ? spawnNatively("/bin/sh", ["/bin/sh", ...argv], env, { cwd: process.cwd(), stdio: [pipe.read, "null", "null"] }) : null;
     if (!spawned) {
-      const proc = spawn("/bin/sh", argv, { stdio: [pipe ? pipe.read : "pipe", "ignore", "ignore"], detached: true, env });
+      const proc = nodeSpawn("/bin/sh", argv, { stdio: [pipe ? pipe.read : "pipe", "ignore", "ignore"], detached: true, env });
       proc.on("error", (e) => onError(`could not start the run watchdog: ${e.message}`));
       stdin = proc.stdin;
       stdin?.on("error", () => {}); // a watchdog that is gone has nothing left to do
