@@ -33,10 +33,9 @@ import { native, protectProcess } from "../os/native.js";
 import { RUN_CHILD_VAR } from "../run/env.js";
 import { buildChildEnv, createMasker, runChild, type Masker } from "../run/index.js";
 import type { Dispatch } from "../vault/dispatch.js";
-import { exitWhenIdle } from "./exit.js";
 import { ownersDaemon } from "./fast-owner.js";
 import { Output } from "./output.js";
-import { reportError } from "./report.js";
+import { endCommand } from "./report.js";
 import { plainRunLine } from "./run-line.js";
 import { runDispatch } from "./run-dispatch.js";
 import { startCommand } from "./start.js";
@@ -147,14 +146,5 @@ export function run(argv: readonly string[], runCli: () => void): void {
     return;
   }
   res.body.fill(0); // it held the values, now in `granted` alone
-  carryOut(daemon.socket, granted, setup, line.command).then(
-    (status) => {
-      process.exitCode = status;
-      exitWhenIdle();
-    },
-    (e: unknown) => {
-      process.exitCode = reportError(e, false, false);
-      exitWhenIdle();
-    },
-  );
+  endCommand(carryOut(daemon.socket, granted, setup, line.command));
 }

@@ -17,9 +17,8 @@
 import { exportEnv } from "./commands/env.js";
 import { run } from "./commands/run.js";
 import { CliContext } from "./context.js";
-import { exitWhenIdle } from "./exit.js";
 import { plainRunLine } from "./run-line.js";
-import { reportError } from "./report.js";
+import { endCommand } from "./report.js";
 import { startCommand } from "./start.js";
 
 /** What commander gives every command for no global option. */
@@ -59,14 +58,5 @@ export function runPlain(args: readonly string[], runCli: () => void): void {
       await ctx.close();
     }
   };
-  command().then(
-    (status) => {
-      process.exitCode = status;
-      exitWhenIdle();
-    },
-    (e: unknown) => {
-      process.exitCode = reportError(e, false, false);
-      exitWhenIdle();
-    },
-  );
+  endCommand(command());
 }

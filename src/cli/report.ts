@@ -5,6 +5,7 @@
  */
 import { AuthyError, isAuthyError } from "../errors.js";
 import { EXIT_CODES } from "./exit-codes.js";
+import { exitWhenIdle } from "./exit.js";
 
 /** Reports `e` and returns the exit status it calls for. */
 export function reportError(e: unknown, json: boolean, verbose: boolean): number {
@@ -23,4 +24,18 @@ export function reportError(e: unknown, json: boolean, verbose: boolean): number
     if (verbose && err.code === "INTERNAL" && err.cause instanceof Error) process.stderr.write(`${err.cause.stack}\n`);
   }
   return EXIT_CODES[err.code];
+}
+
+/** Ends a command run without main.ts (fast-run.ts, plain-line.ts) as main.ts ends one: with its status, or its error reported. */
+export function endCommand(status: Promise<number>): void {
+  status.then(
+    (code) => {
+      process.exitCode = code;
+      exitWhenIdle();
+    },
+    (e: unknown) => {
+      process.exitCode = reportError(e, false, false);
+      exitWhenIdle();
+    },
+  );
 }

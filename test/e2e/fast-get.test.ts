@@ -5,25 +5,21 @@
  * A copy of the executable whose cli.js only says that it was loaded shows which path a
  * command took.
  */
-import { cpSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { authy, ROOT, tempHome } from "./cli.js";
+import { authy, tempHome } from "./cli.js";
+import { CLI_LOADED, cliStandIn } from "./cli-stand-in.js";
 import { stopDaemons, unlock, vaultHome } from "./daemon-helpers.js";
 import { openVault, serverToken, SqliteStore, startServe, stopServe, TEST_PASSPHRASE } from "./serve-helpers.js";
 
-const CLI_LOADED = 99;
 let noCli: string;
+let standIn: ReturnType<typeof cliStandIn>;
 
 beforeAll(() => {
-  // Inside the project, so that the copy finds node_modules (koffi) as the original does.
-  const dir = path.join(ROOT, "dist", `bin-fast-test-${process.pid}`);
-  cpSync(path.join(ROOT, "dist/bin"), dir, { recursive: true });
-  writeFileSync(path.join(dir, "cli.js"), `(function (exports, require, module) { process.stderr.write("cli.js loaded\\n"); process.exit(${CLI_LOADED}); })`);
-  rmSync(path.join(dir, "cli.js.cache"));
-  noCli = path.join(dir, "authy.js");
+  standIn = cliStandIn("fast-test");
+  noCli = standIn.cli;
 });
-afterAll(() => rmSync(path.dirname(noCli), { recursive: true, force: true }));
+afterAll(() => standIn.remove());
 afterEach(stopDaemons);
 
 async function unlockedWith(secrets: Record<string, string>): Promise<string> {

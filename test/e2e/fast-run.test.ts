@@ -4,24 +4,19 @@
  * other case and every answer it does not carry out, and never send a request twice. A copy
  * of the executable whose cli.js only says that it was loaded shows which path a command took.
  */
-import { cpSync, rmSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { authy, ROOT } from "./cli.js";
+import { authy } from "./cli.js";
+import { CLI_LOADED, cliStandIn } from "./cli-stand-in.js";
 import { stopDaemons, unlock, vaultHome } from "./daemon-helpers.js";
 
-const CLI_LOADED = 99;
 let noCli: string;
+let standIn: ReturnType<typeof cliStandIn>;
 
 beforeAll(() => {
-  // Inside the project, so that the copy finds node_modules (koffi) as the original does.
-  const dir = path.join(ROOT, "dist", `bin-fast-run-test-${process.pid}`);
-  cpSync(path.join(ROOT, "dist/bin"), dir, { recursive: true });
-  writeFileSync(path.join(dir, "cli.js"), `(function (exports, require, module) { process.stderr.write("cli.js loaded\\n"); process.exit(${CLI_LOADED}); })`);
-  rmSync(path.join(dir, "cli.js.cache"));
-  noCli = path.join(dir, "authy.js");
+  standIn = cliStandIn("fast-run-test");
+  noCli = standIn.cli;
 });
-afterAll(() => rmSync(path.dirname(noCli), { recursive: true, force: true }));
+afterAll(() => standIn.remove());
 afterEach(stopDaemons);
 
 async function unlockedWith(secrets: Record<string, string>): Promise<string> {

@@ -4,22 +4,19 @@
  * CLI does (a global flag in front sends the same line through commander). A copy of the
  * executable whose cli.js only says that it was loaded shows which path a command took.
  */
-import { cpSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authy, ROOT, tempHome } from "./cli.js";
+import { authy, tempHome } from "./cli.js";
+import { CLI_LOADED, cliStandIn } from "./cli-stand-in.js";
 
-const CLI_LOADED = 99;
 let noCli: string;
+let standIn: ReturnType<typeof cliStandIn>;
 let t: ReturnType<typeof tempHome>;
 let identity: Record<string, string>;
 
 beforeAll(async () => {
-  const dir = path.join(ROOT, "dist", `bin-plain-test-${process.pid}`);
-  cpSync(path.join(ROOT, "dist/bin"), dir, { recursive: true });
-  writeFileSync(path.join(dir, "cli.js"), `(function (exports, require, module) { process.stderr.write("cli.js loaded\\n"); process.exit(${CLI_LOADED}); })`);
-  rmSync(path.join(dir, "cli.js.cache"));
-  noCli = path.join(dir, "authy.js");
+  standIn = cliStandIn("plain-test");
+  noCli = standIn.cli;
 
   t = tempHome();
   const idFile = path.join(t.dir, "identity.txt");
@@ -31,7 +28,7 @@ beforeAll(async () => {
   expect((await authy(["secrets", "set", "short/PIN"], { home: t.home, env: identity, input: "ab" })).code).toBe(0);
 });
 afterAll(() => {
-  rmSync(path.dirname(noCli), { recursive: true, force: true });
+  standIn.remove();
   t.cleanup();
 });
 
