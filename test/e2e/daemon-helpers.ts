@@ -145,3 +145,14 @@ export async function socketOf(home: string): Promise<string> {
   if (!s.daemon) throw new Error("no daemon running");
   return s.daemon.socket;
 }
+
+/** A fresh home, unlocked by a daemon of this process's session, holding `secrets` (path to value). */
+export async function unlockedWith(secrets: Record<string, string>): Promise<string> {
+  const home = await vaultHome();
+  await unlock(home);
+  for (const [p, v] of Object.entries(secrets)) {
+    const r = await authy(["secrets", "set", p], { home, input: v });
+    if (r.code !== 0) throw new Error(`secrets set ${p} failed (${r.code}): ${r.stderr}`);
+  }
+  return home;
+}

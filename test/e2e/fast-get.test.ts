@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { authy, tempHome } from "./cli.js";
 import { CLI_LOADED, cliStandIn } from "./cli-stand-in.js";
-import { stopDaemons, unlock, vaultHome } from "./daemon-helpers.js";
+import { stopDaemons, unlockedWith, vaultHome } from "./daemon-helpers.js";
 import { openVault, serverToken, SqliteStore, startServe, stopServe, TEST_PASSPHRASE } from "./serve-helpers.js";
 
 let noCli: string;
@@ -21,13 +21,6 @@ beforeAll(() => {
 });
 afterAll(() => standIn.remove());
 afterEach(stopDaemons);
-
-async function unlockedWith(secrets: Record<string, string>): Promise<string> {
-  const home = await vaultHome();
-  await unlock(home);
-  for (const [p, v] of Object.entries(secrets)) expect((await authy(["secrets", "set", p], { home, input: v })).code).toBe(0);
-  return home;
-}
 
 async function auditOf(home: string, resource: string): Promise<{ action: string; outcome: string }[]> {
   const r = await authy(["audit", "--json"], { home });

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { authy } from "./cli.js";
 import { CLI_LOADED, cliStandIn } from "./cli-stand-in.js";
-import { stopDaemons, unlock, vaultHome } from "./daemon-helpers.js";
+import { stopDaemons, unlockedWith, vaultHome } from "./daemon-helpers.js";
 
 let noCli: string;
 let standIn: ReturnType<typeof cliStandIn>;
@@ -18,13 +18,6 @@ beforeAll(() => {
 });
 afterAll(() => standIn.remove());
 afterEach(stopDaemons);
-
-async function unlockedWith(secrets: Record<string, string>): Promise<string> {
-  const home = await vaultHome();
-  await unlock(home);
-  for (const [p, v] of Object.entries(secrets)) expect((await authy(["secrets", "set", p], { home, input: v })).code).toBe(0);
-  return home;
-}
 
 interface Entry {
   action: string;
