@@ -60,6 +60,17 @@ describe("spawnNatively (posix_spawn)", () => {
     expect(spawnNatively("/bin/true", ["true", "a\0b"], {}, { cwd: dir, stdio })).toBeNull();
   });
 
+  it("leaves a process whose thread pool has one thread to Node.js's spawn() (waiting would take the only one)", () => {
+    const before = process.env.UV_THREADPOOL_SIZE;
+    process.env.UV_THREADPOOL_SIZE = "1";
+    try {
+      expect(spawnNatively("/bin/true", ["true"], {}, { cwd: dir, stdio: ["null", "null", "null"] })).toBeNull();
+    } finally {
+      if (before === undefined) delete process.env.UV_THREADPOOL_SIZE;
+      else process.env.UV_THREADPOOL_SIZE = before;
+    }
+  });
+
   it("returns null, starting nothing, when the program cannot be started", () => {
     expect(spawnNatively(path.join(dir, "missing"), ["missing"], {}, { cwd: dir, stdio: ["null", "null", "null"] })).toBeNull();
   });

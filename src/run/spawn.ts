@@ -53,7 +53,9 @@ export function spawnNatively(
   options: { cwd: string; stdio: readonly [SpawnStdio, SpawnStdio, SpawnStdio] },
 ): SpawnedNatively | null {
   const calls = native();
-  if (!calls) return null;
+  // Its exit is waited for on a thread of libuv's pool, for as long as it runs: with a pool of
+  // one (UV_THREADPOOL_SIZE), the sandbox proxy's name lookups would wait behind it.
+  if (!calls || Number(process.env.UV_THREADPOOL_SIZE ?? 4) < 2) return null;
   const vars = Object.entries(env).map(([name, value]) => `${name}=${value}`);
   // Node.js refuses these with an error of its own; as C strings they would be cut short.
   if ([path, options.cwd, ...argv, ...vars].some((s) => s.includes("\0"))) return null;
