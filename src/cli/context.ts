@@ -9,7 +9,7 @@ import type { VaultClient } from "../client/vault-client.js";
 import { closeBeforeExit } from "./exit.js";
 import { firstLine, promptSecret, readStdin } from "./input.js";
 import { vaultHome } from "./home.js";
-import { Output } from "./output.js";
+import { outputFor, type Output } from "./output.js";
 import { serverTarget, type ServerTarget } from "./profiles.js";
 import { RUN_CHILD_VAR } from "../run/env.js";
 
@@ -42,8 +42,7 @@ export class CliContext {
   private store: SqliteStore | undefined;
 
   constructor(readonly opts: GlobalOptions) {
-    const color = opts.color !== false && !process.env.NO_COLOR && Boolean(process.stdout.isTTY);
-    this.out = new Output({ json: Boolean(opts.json), quiet: Boolean(opts.quiet), color, verbose: Boolean(opts.verbose) });
+    this.out = outputFor(opts);
     this.home = vaultHome(opts.home);
     this.vaultPath = path.join(this.home, VAULT_FILE);
   }

@@ -34,10 +34,10 @@ import { RUN_CHILD_VAR } from "../run/env.js";
 import { buildChildEnv, createMasker, runChild, type Masker } from "../run/index.js";
 import type { Dispatch } from "../vault/dispatch.js";
 import { ownersDaemon } from "./fast-owner.js";
-import { Output } from "./output.js";
+import { outputFor } from "./output.js";
 import { endCommand } from "./report.js";
 import { plainRunLine } from "./run-line.js";
-import { runDispatch } from "./run-dispatch.js";
+import { grantSource, runDispatch, runEnd } from "./run-dispatch.js";
 import { startCommand } from "./start.js";
 
 /** The grant in a 200 answer, when this path can carry it out; null for what the CLI must do or say. */
@@ -60,7 +60,7 @@ function childSetup(granted: Dispatch): { env: Record<string, string>; masker: M
   const sources = new Map<string, string>();
   for (const s of granted.secrets) {
     values.set(s.name, s.value);
-    sources.set(s.name, `secret ${s.path}${granted.scope ? ` in scope ${granted.scope}` : ""}`);
+    sources.set(s.name, grantSource(s, granted.scope));
   }
   let env: Record<string, string>;
   try {
@@ -87,13 +87,10 @@ async function carryOut(socket: string, granted: Dispatch, setup: { env: Record<
     onDiagnostic: (m) => process.stderr.write(`authy: ${m}\n`),
   });
   const daemon = new HttpTransport({ socketPath: socket, mode: "daemon", checkPeer: checkDaemonPeer });
-  // The body of the endRun operation (src/operations/env.ts), as the CLI's client sends it.
-  const end = { ticket: granted.ticket, exitCode: result.exitCode, signal: result.signal, durationMs: Math.round(result.durationMs), pid: process.pid };
-  await daemon.call("POST", "/v1/runs/end", { body: end }).catch((e: unknown) => {
-    // As context.ts's Output for a command without --json, --quiet or --no-color.
-    const color = !process.env.NO_COLOR && Boolean(process.stdout.isTTY);
-    new Output({ json: false, quiet: false, color, verbose: false }).warn(`could not record run.end: ${(e as Error).message}`);
-  });
+  // The endRun operation's request (src/operations/env.ts), as the CLI's client sends it.
+  await daemon
+    .call("POST", "/v1/runs/end", { body: { ticket: granted.ticket, ...runEnd(result) } })
+    .catch((e: unknown) => outputFor({}).warn(`could not record run.end: ${(e as Error).message}`));
   daemon.close();
   return result.exitCode;
 }

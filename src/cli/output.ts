@@ -10,6 +10,12 @@ interface OutputOptions {
   verbose: boolean;
 }
 
+/** The output of a command given these global options (--json, --quiet, --no-color, --verbose), colours only on a terminal. */
+export function outputFor(opts: { json?: boolean; quiet?: boolean; color?: boolean; verbose?: boolean }): Output {
+  const color = opts.color !== false && !process.env.NO_COLOR && Boolean(process.stdout.isTTY);
+  return new Output({ json: Boolean(opts.json), quiet: Boolean(opts.quiet), color, verbose: Boolean(opts.verbose) });
+}
+
 export class Output {
   constructor(readonly opts: OutputOptions) {}
 

@@ -8,7 +8,7 @@ import { RUN_CHILD_VAR } from "../../run/env.js";
 import type { EnvReference } from "../../vault/dispatch.js";
 import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
-import { runDispatch } from "../run-dispatch.js";
+import { grantSource, runDispatch, runEnd } from "../run-dispatch.js";
 import { sandboxRequest, startSandbox, type PassedToken, type SandboxFlags, type StartedSandbox } from "./run-sandbox.js";
 
 interface RunFlags extends SandboxFlags, ApprovalFlags {
@@ -112,7 +112,7 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
   const values = new Map(plain);
   for (const s of dispatched.secrets) {
     values.set(s.name, s.value);
-    if (!sources.has(s.name)) sources.set(s.name, `secret ${s.path}${dispatched.scope ? ` in scope ${dispatched.scope}` : ""}`);
+    if (!sources.has(s.name)) sources.set(s.name, grantSource(s, dispatched.scope));
   }
   const passThrough: string[] = [];
   let tokenId: string | null = null;
@@ -186,8 +186,6 @@ export async function run(ctx: CliContext, command: string[], flags: RunFlags): 
     if (tokenId) await client.revokeToken(tokenId).catch(() => undefined);
   }
   // Recorded with the run's ticket, for every caller: a token's run too, even once it is spent.
-  await client
-    .endRun(dispatched.ticket, { exitCode: result.exitCode, signal: result.signal, durationMs: Math.round(result.durationMs), pid: process.pid })
-    .catch((e: unknown) => ctx.out.warn(`could not record run.end: ${(e as Error).message}`));
+  await client.endRun(dispatched.ticket, runEnd(result)).catch((e: unknown) => ctx.out.warn(`could not record run.end: ${(e as Error).message}`));
   return result.exitCode;
 }
