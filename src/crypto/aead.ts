@@ -12,6 +12,7 @@
 import * as nodeCrypto from "node:crypto";
 import { randomFill } from "./random.js";
 import { AuthyError, integrityError } from "../errors.js";
+import { opensslGcmDecrypt, type GcmDecrypt } from "./openssl-gcm.js";
 
 const VERSION = 0x01;
 const KEY_BYTES = 32;
@@ -37,6 +38,14 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): U
 
 /** Throws INTEGRITY on any failure; never returns unauthenticated bytes. */
 export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+  return openWith((decrypt ??= opensslGcmDecrypt() ?? nodeGcmDecrypt), key, sealed, aad);
+}
+
+/** How open() decrypts: OpenSSL directly where it can (openssl-gcm.ts says why), node:crypto otherwise. */
+let decrypt: GcmDecrypt | undefined;
+
+/** open() with a given decryption, for the tests that hold both to the same vectors. */
+export function openWith(gcmDecrypt: GcmDecrypt, key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
   checkKey(key);
   if (sealed.length < SEAL_OVERHEAD || sealed[0] !== VERSION) {
     throw integrityError("sealed data is malformed");
@@ -46,6 +55,13 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint
   const nonce = bytes.subarray(1, 1 + NONCE_BYTES);
   const body = bytes.subarray(1 + NONCE_BYTES, bytes.length - TAG_BYTES);
   const tag = bytes.subarray(bytes.length - TAG_BYTES);
+  const plaintext = gcmDecrypt(key, nonce, body, tag, aad);
+  if (!plaintext) throw integrityError("sealed data failed authentication");
+  return plaintext;
+}
+
+/** node:crypto's AES-256-GCM: a plain Uint8Array over memory of its own, or null when the tag does not match. */
+export const nodeGcmDecrypt: GcmDecrypt = (key, nonce, body, tag, aad) => {
   let plaintext: Buffer;
   try {
     const decipher = nodeCrypto.createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
@@ -54,13 +70,13 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint
     plaintext = decipher.update(body);
     decipher.final(); // throws here if the tag does not match
   } catch {
-    throw integrityError("sealed data failed authentication");
+    return null;
   }
   // A plain Uint8Array (not a Buffer, which serializes differently) over memory of its own
   // (not a slice of a shared pool), so that callers may wipe it.
   const own = plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength;
   return own ? new Uint8Array(plaintext.buffer, 0, plaintext.length) : new Uint8Array(plaintext);
-}
+};
 
 function checkKey(key: Uint8Array): void {
   if (key.length !== KEY_BYTES) {

@@ -17,6 +17,8 @@
  *   (src/client/unix-http-sync.ts).
  * - posix_spawn() and waitpid(): `authy run`'s child and watchdog, started without copying
  *   this process (run/spawn.ts says why).
+ * - The process's own symbols, for crypto/openssl-gcm.ts: the OpenSSL that Node.js links,
+ *   called directly where node:crypto's objects cost more than the work.
  *
  * Linux only. Elsewhere (or when the addon cannot load) `native()` is null and callers say
  * what that leaves open (`authy doctor`).
@@ -106,7 +108,7 @@ interface BlockingSocket {
   close(): void;
 }
 
-interface KoffiFunction {
+export interface KoffiFunction {
   (...args: unknown[]): number;
   async(...args: unknown[]): void;
 }
@@ -123,6 +125,13 @@ interface Koffi {
 
 let loaded: Native | null | undefined;
 let loadError: string | null = null;
+let symbols: ProcessSymbols | null = null;
+
+/** koffi and the symbols of this process: libc, and the OpenSSL that Node.js links (crypto/openssl-gcm.ts). */
+export interface ProcessSymbols {
+  koffi: Koffi;
+  library: KoffiLibrary;
+}
 
 /**
  * koffi's prebuilt addon for this platform, loaded without its wrapper: the optional package
@@ -156,6 +165,7 @@ function loadKoffi(): Koffi {
 function build(): Native {
   const koffi = loadKoffi();
   const libc = koffi.load(null); // the process's own symbols: libc is loaded already
+  symbols = { koffi, library: libc };
   const prctl = libc.func("prctl", "int", ["int", "ulong", "ulong", "ulong", "ulong"]);
   const getsockopt = libc.func("getsockopt", "int", [
     "int",
@@ -339,6 +349,11 @@ export function native(): Native | null {
     loaded = null;
   }
   return loaded;
+}
+
+/** koffi and this process's own symbols, or null where native() is. */
+export function processSymbols(): ProcessSymbols | null {
+  return native() ? symbols : null;
 }
 
 /** Why native() is null (for `authy doctor`), or null when it is available. */
