@@ -379,12 +379,12 @@ export interface Store extends StoreReader {
    */
   recordUnlockFailure(ts: number, method: string): Promise<void>;
   /**
-   * Optional. A value that is the same in two calls only if the vault row was not written in
-   * between, by any connection or process, nor behind the database's back (a store may be
-   * stricter: SQLite's changes with any commit); null when the store cannot tell. Every write
-   * that changes the vault state writes that row (its state MAC, fresh-store.ts), so the core
-   * keeps the state it verified until the value changes; without it, every read verifies the
-   * state again.
+   * Optional. A value that is the same in two calls only if the vault state (the vault row's
+   * state MAC) was not changed in between, by any connection or process (a store may be
+   * stricter: PostgreSQL's changes with any write of the vault row); null when the store
+   * cannot tell. Every write that changes the vault state writes a new state MAC
+   * (fresh-store.ts), so the core keeps the state it verified until the value changes;
+   * without it, every read verifies the state again.
    */
   changeToken?(): Promise<string | null>;
   /**

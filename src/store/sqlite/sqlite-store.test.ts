@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuthyError } from "../../errors.js";
 import { describeStoreConformance } from "../conformance/store-conformance.js";
-import { auditRow, gate, noise, secretRow, versionRow } from "../conformance/store-fixtures.js";
+import { auditRow, gate, noise, secretRow, vaultRow, versionRow } from "../conformance/store-fixtures.js";
 import type { Store, StoreWriter } from "../store.js";
 import { MIGRATIONS } from "./migrations.js";
 import type { Connection } from "./sqlite-reader.js";
@@ -400,30 +400,40 @@ describe("SqliteStore", () => {
   });
 
   describe("change token", () => {
-    it("stays put while nothing is written, and changes with its own commits, another connection's and a write to the file", async () => {
+    it("stays across writes that leave the vault state as it is, and changes with any that change it, by this store, another connection or bytes written behind SQLite's back", async () => {
       const store = openStore({ create: true });
-      await store.write((tx) => tx.putSecret(secretRow("a/K")));
+      const stateMac = (n: number) => new Uint8Array(32).fill(n);
+      await store.write((tx) => tx.putVault(vaultRow({ stateMac: stateMac(1) })));
       const first = await store.changeToken();
       expect(first).not.toBeNull();
-      expect(await store.getSecret("a/K")).not.toBeNull();
+      // A read, and a write outside the state (an audited read's audit entry), keep it.
+      expect(await store.getSecret("a/K")).toBeNull();
+      await store.write((tx) => tx.putSecret(secretRow("a/K")));
       expect(await store.changeToken()).toBe(first);
 
-      await store.write((tx) => tx.putSecret(secretRow("b/K")));
+      await store.write((tx) => tx.setState(stateMac(2), 0));
       const own = await store.changeToken();
       expect(own).not.toBe(first);
 
       const other = new Database(file);
-      other.prepare("DELETE FROM secrets WHERE path = 'b/K'").run();
+      other.prepare("UPDATE vault SET state_mac = ? WHERE id = 1").run(stateMac(3));
       other.close();
       const foreign = await store.changeToken();
       expect(foreign).not.toBe(own);
 
-      // Bytes written behind SQLite's back (the same length, so only the file's times say so),
-      // a clock tick after the last commit: file times are only as fine as the kernel's tick.
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // The file's own bytes, edited in place with no SQLite: the state MAC's bytes in the
+      // WAL (or the main file) changed to others.
       const wal = `${file}-wal`;
       const target = existsSync(wal) && statSync(wal).size > 0 ? wal : file;
-      writeFileSync(target, readFileSync(target));
+      const bytes = readFileSync(target);
+      const at = bytes.lastIndexOf(Buffer.from(stateMac(3)));
+      expect(at).toBeGreaterThan(0);
+      bytes.set(stateMac(4), at);
+      writeFileSync(target, bytes);
+      // SQLite reads a frame again once the WAL changes; another connection's commit does that.
+      const nudge = new Database(file);
+      nudge.prepare("CREATE TABLE IF NOT EXISTS nudge (x)").run();
+      nudge.close();
       expect(await store.changeToken()).not.toBe(foreign);
     });
 

@@ -135,12 +135,6 @@ const NATIVE_BINDING = ((): string | object | undefined => {
   return bindings({ bindings: "better_sqlite3.node", module_root: root });
 })() as string | undefined;
 
-/** What a write to the file changes, whoever makes it; "-" when it does not exist. */
-function fileStamp(file: string): string {
-  const st = statSync(file, { throwIfNoEntry: false });
-  return st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : "-";
-}
-
 /** The most write() calls committed together (see SqliteStore.drain). */
 const MAX_GROUP_COMMIT = 64;
 
@@ -339,16 +333,20 @@ export class SqliteStore extends SqliteReader implements Store {
   }
 
   /**
-   * PRAGMA data_version of the read connection, which changes whenever another connection
-   * commits (this store's own writer, or any other process), and the inode, size and times of
-   * the file and its WAL, which change when they are written without SQLite. With one
-   * connection (":memory:") its own commits would not show: null.
+   * The vault's state MAC as committed. Every write that changes the vault state (a secret,
+   * token, agent, member, key slot, policy or settings row, or the unlock mark) writes a new
+   * one (fresh-store.ts), whichever connection or process makes it; the audit appends of reads
+   * write none, so a daemon or server keeps the state it verified across them, as on
+   * PostgreSQL. (It was PRAGMA data_version and the file's times, which every audited read
+   * changed: each read after one verified the whole state again.) A row edited behind
+   * SQLite's back is still refused: every read compares its bucket with the digests the
+   * state MAC vouched for. With one connection (":memory:") a read could see a write still in
+   * flight: null.
    */
   async changeToken(): Promise<string | null> {
     if (this.conn === this.writer && !this.readonly) return null;
-    const version = this.run("reading the vault state", (c) => c.stmt("PRAGMA data_version").pluck().get() as number);
-    const file = this.conn.db.name;
-    return `${version}|${fileStamp(file)}|${fileStamp(`${file}-wal`)}`;
+    const mac = this.run("reading the vault state", (c) => c.stmt("SELECT state_mac FROM vault WHERE id = 1").pluck().get() as Uint8Array | null | undefined);
+    return mac ? Buffer.from(mac.buffer, mac.byteOffset, mac.length).toString("hex") : "none";
   }
 
   /** PRAGMA integrity_check: "ok" or the problems SQLite found. */
