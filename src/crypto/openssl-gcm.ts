@@ -16,7 +16,7 @@
  * `opensslGcmDecrypt()` is null and aead.ts uses node:crypto. Both are tested on the same
  * vectors and tampering (aead.test.ts).
  */
-import { processSymbols, type KoffiFunction } from "../os/native.js";
+import { processSymbols } from "../os/native.js";
 
 /** Decrypts and authenticates; null when the tag does not match. */
 export type GcmDecrypt = (key: Uint8Array, nonce: Uint8Array, body: Uint8Array, tag: Uint8Array, aad: Uint8Array) => Uint8Array | null;
@@ -54,18 +54,6 @@ function bind(): GcmDecrypt | null {
   const cipher = (aes256Gcm as unknown as () => unknown)();
   const ctx = (ctxNew as unknown as () => unknown)();
   if (!cipher || !ctx) return null;
-  return decryptWith({ init, update, ctrl, final, reset }, cipher, ctx);
-}
-
-interface Evp {
-  init: KoffiFunction;
-  update: KoffiFunction;
-  ctrl: KoffiFunction;
-  final: KoffiFunction;
-  reset: KoffiFunction;
-}
-
-function decryptWith(evp: Evp, cipher: unknown, ctx: unknown): GcmDecrypt {
   const written = [0];
   /** GCM's final step writes nothing; OpenSSL still wants somewhere it could. */
   const finalOut = new Uint8Array(16);
@@ -74,14 +62,14 @@ function decryptWith(evp: Evp, cipher: unknown, ctx: unknown): GcmDecrypt {
     // A copy of its own for the plaintext, which callers may wipe.
     const out = new Uint8Array(body.length);
     try {
-      if (evp.init(ctx, cipher, null, key, nonce) !== 1) return null;
-      if (aad.length > 0 && evp.update(ctx, null, written, aad, aad.length) !== 1) return null;
-      if (body.length > 0 && (evp.update(ctx, out, written, body, body.length) !== 1 || written[0] !== body.length)) return wiped(out);
-      if (evp.ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, tag.length, tag) !== 1) return wiped(out);
+      if (init(ctx, cipher, null, key, nonce) !== 1) return null;
+      if (aad.length > 0 && update(ctx, null, written, aad, aad.length) !== 1) return null;
+      if (body.length > 0 && (update(ctx, out, written, body, body.length) !== 1 || written[0] !== body.length)) return wiped(out);
+      if (ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, tag.length, tag) !== 1) return wiped(out);
       // Only here is the tag checked: before it, `out` holds unauthenticated bytes.
-      return evp.final(ctx, finalOut, written) === 1 ? out : wiped(out);
+      return final(ctx, finalOut, written) === 1 ? out : wiped(out);
     } finally {
-      evp.reset(ctx);
+      reset(ctx);
     }
   };
 }

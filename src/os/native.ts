@@ -108,7 +108,7 @@ interface BlockingSocket {
   close(): void;
 }
 
-export interface KoffiFunction {
+interface KoffiFunction {
   (...args: unknown[]): number;
   async(...args: unknown[]): void;
 }

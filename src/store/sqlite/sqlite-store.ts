@@ -337,16 +337,14 @@ export class SqliteStore extends SqliteReader implements Store {
    * token, agent, member, key slot, policy or settings row, or the unlock mark) writes a new
    * one (fresh-store.ts), whichever connection or process makes it; the audit appends of reads
    * write none, so a daemon or server keeps the state it verified across them, as on
-   * PostgreSQL. (It was PRAGMA data_version and the file's times, which every audited read
-   * changed: each read after one verified the whole state again.) A row edited behind
-   * SQLite's back is still refused: every read compares its bucket with the digests the
+   * PostgreSQL. A row edited behind SQLite's back is still refused: every read compares its bucket with the digests the
    * state MAC vouched for. With one connection (":memory:") a read could see a write still in
    * flight: null.
    */
   async changeToken(): Promise<string | null> {
     if (this.conn === this.writer && !this.readonly) return null;
-    const mac = this.run("reading the vault state", (c) => c.stmt("SELECT state_mac FROM vault WHERE id = 1").pluck().get() as Uint8Array | null | undefined);
-    return mac ? Buffer.from(mac.buffer, mac.byteOffset, mac.length).toString("hex") : "none";
+    const mac = this.run("reading the vault state", (c) => c.stmt("SELECT hex(state_mac) FROM vault WHERE id = 1").pluck().get() as string | null | undefined);
+    return mac || "none";
   }
 
   /** PRAGMA integrity_check: "ok" or the problems SQLite found. */
