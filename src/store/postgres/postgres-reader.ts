@@ -22,6 +22,7 @@ import type {
   VersionRow,
 } from "../store.js";
 import { translatePostgresError } from "./postgres-errors.js";
+import { statementName } from "./postgres-prepared.js";
 import { AUDIT_AGENT_EXPR } from "./postgres-schema.js";
 
 /** What a read goes through: the pool (committed data only) or a transaction's client. */
@@ -237,7 +238,8 @@ export class PostgresReader implements StoreReader {
 
   /** One statement (PostgresStore coalesces the identical reads of concurrent callers). */
   protected query(sql: string, values: unknown[], rowMode?: "array"): Promise<pg.QueryResult> {
-    return rowMode ? this.db.query({ text: sql, values, rowMode }) : this.db.query({ text: sql, values });
+    const name = statementName(sql);
+    return rowMode ? this.db.query({ name, text: sql, values, rowMode }) : this.db.query({ name, text: sql, values });
   }
 
   /** Hook for a transaction to remember that one of its statements failed. */

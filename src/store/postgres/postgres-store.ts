@@ -4,6 +4,7 @@ import { AuthyError } from "../../errors.js";
 import type { AuditRow, StateBucket, StateRow, Store, StoreWriter } from "../store.js";
 import { Coalescer, copyRows } from "./postgres-coalesce.js";
 import { translatePostgresError } from "./postgres-errors.js";
+import { prepared } from "./postgres-prepared.js";
 import { PostgresReader, toAudit, type Row } from "./postgres-reader.js";
 import { LOCK_APP, LOCK_WRITE, migrate } from "./postgres-schema.js";
 import { insertAudit, PostgresTransaction } from "./postgres-transaction.js";
@@ -251,7 +252,7 @@ export class PostgresStore extends PostgresReader implements Store {
       let lost: unknown = state.broken;
       if (lost === undefined) {
         try {
-          await insertAudit((sql, values) => client.query(sql, values), state.deferred);
+          await insertAudit((sql, values) => client.query(prepared(sql, values)), state.deferred);
         } catch (e) {
           lost = translatePostgresError(e, "writing the audit log");
         }
@@ -292,7 +293,7 @@ export class PostgresStore extends PostgresReader implements Store {
       savepoint: async () => {
         try {
           const earlier = state.deferred.splice(0);
-          await insertAudit((sql, values) => client.query(sql, values), earlier);
+          await insertAudit((sql, values) => client.query(prepared(sql, values)), earlier);
           await client.query("SAVEPOINT authy_write");
         } catch (e) {
           state.broken ??= translatePostgresError(e, "starting a write");

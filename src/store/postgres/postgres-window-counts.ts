@@ -1,6 +1,7 @@
 import pg from "pg";
 import { Coalescer } from "./postgres-coalesce.js";
 import { translatePostgresError } from "./postgres-errors.js";
+import { prepared } from "./postgres-prepared.js";
 import { keepAlive } from "./postgres-store.js";
 
 /**
@@ -87,7 +88,7 @@ export class PostgresWindowCounts {
 
   private async query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
     try {
-      return await this.pool.query<R>(text, values);
+      return await this.pool.query<R>(prepared(text, values));
     } catch (e) {
       throw translatePostgresError(e, "counting failed authentication");
     }
