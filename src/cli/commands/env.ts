@@ -51,7 +51,7 @@ export async function exportEnv(
     .map((k) => k.trim())
     .filter(Boolean);
   if (flags.keys !== undefined && (!keys || keys.length === 0)) throw new AuthyError("INVALID_INPUT", "--keys is empty");
-  if (flags.out) await refuseExisting(flags.out, flags.force);
+  if (flags.out) refuseExisting(flags.out, flags.force);
   const vault = await ctx.client();
   const entries = await withApproval(ctx.out, vault, flags, () => vault.exportEnv(namespace, { keys, reason: flags.reason }));
   // Serialize before writing anything, so that a value the format cannot hold writes nothing.

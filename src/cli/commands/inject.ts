@@ -8,7 +8,7 @@ import { readStdin } from "../input.js";
 
 /** `authy inject -i TEMPLATE [-o OUT]`: every reference resolved before anything is written. */
 export async function inject(ctx: CliContext, flags: { in: string; out?: string; scope?: string; force?: boolean } & ApprovalFlags): Promise<void> {
-  if (flags.out) await refuseExisting(flags.out, flags.force);
+  if (flags.out) refuseExisting(flags.out, flags.force);
   const source = flags.in === "-" ? "stdin" : flags.in;
   const text = (flags.in === "-" ? await readStdin("the template", TEMPLATE_LIMIT) : await readFileBounded(flags.in, TEMPLATE_LIMIT)).toString("utf8");
   const parts = parseTemplate(text, { source });
