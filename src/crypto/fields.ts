@@ -36,7 +36,7 @@ export function encodeFields(fields: readonly Field[]): Uint8Array {
   // additional data are encoded several times per secret; allocating parts per field was
   // most of the cost of `env export` and `env import`.
   shared.reset();
-  for (const field of fields) shared.field(field);
+  writeAll(fields);
   return Uint8Array.prototype.slice.call(shared.bytes());
 }
 
@@ -46,7 +46,7 @@ export function encodeFields(fields: readonly Field[]): Uint8Array {
  */
 export function encodeFieldsTransient(fields: readonly Field[]): Uint8Array {
   shared.reset();
-  for (const field of fields) shared.field(field);
+  writeAll(fields);
   return shared.bytes();
 }
 
@@ -56,9 +56,18 @@ export function encodeFieldsTransient(fields: readonly Field[]): Uint8Array {
  */
 export function encodeFieldsTransientAfter(head: readonly Field[], fields: readonly Field[]): Uint8Array {
   shared.reset();
-  for (const field of head) shared.field(field);
-  for (const field of fields) shared.field(field);
+  writeAll(head);
+  writeAll(fields);
   return shared.bytes();
+}
+
+/**
+ * Each field into the shared writer. An indexed loop: these run a few thousand times in a
+ * command's short life, mostly before V8 optimizes them, and there `for…of` allocates an
+ * iterator result per field (0.5 MB of the 17 MB that `run` of 1,000 secrets allocates).
+ */
+function writeAll(fields: readonly Field[]): void {
+  for (let i = 0; i < fields.length; i++) shared.field(fields[i]!);
 }
 
 function encodeField(field: Field): [number, Uint8Array] {
