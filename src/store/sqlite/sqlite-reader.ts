@@ -274,6 +274,31 @@ const STATE_SQL = {
   approvals: "SELECT id AS key, mac FROM approvals WHERE substr(id, -1) = ? ORDER BY id",
 };
 
+/** A bucket's STATE_SQL statement and its parameters. */
+function stateSql(b: StateBucket): [string, unknown[]] {
+  switch (b.table) {
+    case "secrets":
+      return [STATE_SQL.secrets, [b.namespace, b.shard]];
+    case "tokens":
+    case "approvals":
+      return [STATE_SQL[b.table], [b.shard]];
+    default:
+      return [STATE_SQL[b.table], []];
+  }
+}
+
+/**
+ * A bucket's rows (STATE_SQL, same rows, same order) after one first row holding the change
+ * token (SqliteStore.changeToken): one statement, so one snapshot, even for an empty bucket.
+ */
+export function stateAtSql(b: StateBucket): [string, unknown[]] {
+  const [sql, args] = stateSql(b);
+  return [
+    `SELECT 0 AS o, (SELECT hex(state_mac) FROM vault WHERE id = 1) AS key, NULL AS mac UNION ALL SELECT 1, key, mac FROM (${sql}) ORDER BY o, key`,
+    args,
+  ];
+}
+
 /**
  * StoreReader over one connection. The store reads through its own read connection (which
  * sees committed data only); a transaction reads through the write connection (which sees
@@ -397,16 +422,8 @@ export class SqliteReader implements StoreReader {
   }
 
   async stateRows(b: StateBucket): Promise<StateRow[]> {
-    const rowsOf = (sql: string, ...args: unknown[]) => this.run("reading the vault state", (c) => c.stmt(sql).all(...args) as StateRow[]);
-    switch (b.table) {
-      case "secrets":
-        return rowsOf(STATE_SQL.secrets, b.namespace, b.shard);
-      case "tokens":
-      case "approvals":
-        return rowsOf(STATE_SQL[b.table], b.shard);
-      default:
-        return rowsOf(STATE_SQL[b.table]);
-    }
+    const [sql, args] = stateSql(b);
+    return this.run("reading the vault state", (c) => c.stmt(sql).all(...args) as StateRow[]);
   }
 
   async listStateDigests(): Promise<StateDigestRow[]> {

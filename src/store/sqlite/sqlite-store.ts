@@ -5,10 +5,10 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AuthyError } from "../../errors.js";
-import type { Store, StoreWriter } from "../store.js";
+import type { StateBucket, StateRow, Store, StoreWriter } from "../store.js";
 import { MIGRATIONS } from "./migrations.js";
 import { isBusy, translateSqliteError } from "./sqlite-errors.js";
-import { Connection, SqliteReader } from "./sqlite-reader.js";
+import { Connection, SqliteReader, stateAtSql } from "./sqlite-reader.js";
 import { SqliteTransaction } from "./sqlite-transaction.js";
 
 /** 'AUTY': marks the file as an authy vault so that any other SQLite file is refused. */
@@ -345,6 +345,21 @@ export class SqliteStore extends SqliteReader implements Store {
     if (this.conn === this.writer && !this.readonly) return null;
     const mac = this.run("reading the vault state", (c) => c.stmt("SELECT hex(state_mac) FROM vault WHERE id = 1").pluck().get() as string | null | undefined);
     return mac || "none";
+  }
+
+  /**
+   * Each bucket's rows with the change token, in one statement (one snapshot) per bucket: on the
+   * server, a warm read's check is one statement instead of two (stateAtSql).
+   */
+  async stateRowsAt(buckets: readonly StateBucket[]): Promise<{ token: string | null; rows: StateRow[][] }> {
+    const single = this.conn === this.writer && !this.readonly;
+    const read = buckets.map((b) => {
+      const [sql, args] = stateAtSql(b);
+      const [head, ...rows] = this.run("reading the vault state", (c) => c.stmt(sql).all(...args) as (StateRow & { o: number })[]);
+      return { token: (head?.key as string | null | undefined) || "none", rows: rows.map(({ key, mac }) => ({ key, mac })) };
+    });
+    const token = single ? null : (read[0]?.token ?? null);
+    return { token: read.every((r) => r.token === token) ? token : null, rows: read.map((r) => r.rows) };
   }
 
   /** PRAGMA integrity_check: "ok" or the problems SQLite found. */
