@@ -97,6 +97,40 @@ export function stateConformance(store: () => Store): void {
     });
   });
 
+  describe("state rows with the change token (stateRowsAt: optional in Store, given by both adapters)", () => {
+    it("gives each bucket's rows as stateRows gives them, empty buckets included, with the token changeToken gives", async () => {
+      const s = store();
+      if (!s.stateRowsAt) throw new Error("this store has no stateRowsAt");
+      const ns = "prod/app";
+      const paths = Array.from({ length: 200 }, (_, i) => `${ns}/K${i}`);
+      await s.write(async (tx) => {
+        await tx.putVault(vaultRow({ stateMac: everyByte() }));
+        for (const p of paths) await tx.putSecret(secretRow(p));
+        for (const id of ["t-b", "t-a", "u-a"]) await tx.putToken(tokenRow(id));
+        for (const n of ["zed", "amy"]) await tx.putAgent(agentRow(n));
+        await tx.putPolicy({ document: "{}", updatedAt: 1, mac: noise(32, 3) });
+      });
+      const buckets: StateBucket[] = [
+        ...[0, 1, 2].map((i) => ({ table: "secrets" as const, namespace: ns, shard: stateShard(paths[i]!) })),
+        { table: "secrets", namespace: "other", shard: 0 },
+        { table: "tokens", shard: "a" },
+        { table: "tokens", shard: "b" },
+        { table: "tokens", shard: "z" },
+        { table: "approvals", shard: "a" },
+        { table: "agents" },
+        { table: "members" },
+        { table: "slots" },
+        { table: "policy" },
+        { table: "settings" },
+      ];
+      const at = await s.stateRowsAt(buckets);
+      expect(at.token).toBe((await s.changeToken?.()) ?? null);
+      for (const [i, b] of buckets.entries()) expect(at.rows[i], JSON.stringify(b)).toEqual(await s.stateRows(b));
+      expect(at.rows.some((r) => r.length > 1)).toBe(true);
+      expect(at.rows.some((r) => r.length === 0)).toBe(true);
+    });
+  });
+
   describe("state digests and the vault row's state", () => {
     it("stores, replaces and removes digests, listed by bucket name in byte order", async () => {
       await store().write(async (tx) => {

@@ -7,10 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuthyError } from "../../errors.js";
 import { describeStoreConformance } from "../conformance/store-conformance.js";
 import { auditRow, gate, noise, secretRow, vaultRow, versionRow } from "../conformance/store-fixtures.js";
-import type { StateBucket, Store, StoreWriter } from "../store.js";
-import { systemClock } from "../../vault/clock.js";
-import { pathBucket, shardBucket } from "../../vault/state-digest.js";
-import { Vault } from "../../vault/vault.js";
+import type { Store, StoreWriter } from "../store.js";
 import { MIGRATIONS } from "./migrations.js";
 import type { Connection } from "./sqlite-reader.js";
 import { SqliteStore } from "./sqlite-store.js";
@@ -440,31 +437,7 @@ describe("SqliteStore", () => {
       expect(await store.changeToken()).not.toBe(foreign);
     });
 
-    it("comes with each bucket's rows from stateRowsAt, read as stateRows reads them, in one statement per bucket", async () => {
-      const store = openStore({ create: true });
-      const vault = await Vault.init({ store, clock: systemClock }, { passphrase: "pw", workFactor: 15 });
-      for (const p of ["a/K", "a/L", "a/KK", "b/K"]) await vault.setSecret(p, Buffer.from("v"));
-      // 33 tokens in 32 shards: one shard holds two at least.
-      for (let i = 0; i < 33; i++) await vault.createToken({ scope: await vault.resolveScope("secrets:read:a/*"), instance: "server" });
-      await vault.createAgent("ci", { scope: "secrets:read:a/*" });
-      const buckets: StateBucket[] = [
-        ...["a/K", "a/L", "a/KK", "b/K"].map((p) => pathBucket(p)),
-        ...(await store.listTokens()).map((t) => shardBucket("tokens", t.id)),
-        shardBucket("tokens", "zzz"),
-        { table: "agents" },
-        { table: "members" },
-        { table: "slots" },
-        { table: "policy" },
-        { table: "settings" },
-        shardBucket("approvals", "a"),
-      ];
-      const at = await store.stateRowsAt(buckets);
-      expect(at.token).toBe(await store.changeToken());
-      expect(at.token).not.toBe("none");
-      for (const [i, b] of buckets.entries()) expect(at.rows[i]).toEqual(await store.stateRows(b));
-      expect(at.rows.some((r) => r.length > 1)).toBe(true);
-      expect(at.rows.some((r) => r.length === 0)).toBe(true);
-
+    it("is null from stateRowsAt too for a store of one connection", async () => {
       const memory = SqliteStore.open(":memory:", { create: true });
       open.push(memory);
       expect((await memory.stateRowsAt([{ table: "agents" }])).token).toBeNull();
