@@ -197,7 +197,8 @@ export async function runDaemon(): Promise<number> {
       });
     locked = true;
     await clearStaleSocket(paths.socket);
-    store = SqliteStore.open(handoff.vault);
+    // Many reads a turn: they share a snapshot (read-snapshot.ts).
+    store = SqliteStore.open(handoff.vault, { sharedReads: true });
     // Approval requests notify the owner (webhook, desktop) per the settings in the vault.
     approvals = approvalSettings((m) => log(`notification: ${m}`));
     const legacy = await legacyConfigNotice(handoff.home).catch(() => null);

@@ -76,7 +76,8 @@ async function openStore(o: ServeOptions): Promise<Store> {
     return openPostgresStore(o.databaseUrl);
   }
   const { SqliteStore } = await import("../store/sqlite/sqlite-store.js");
-  return SqliteStore.open(o.vaultPath);
+  // Many reads a turn: they share a snapshot (read-snapshot.ts).
+  return SqliteStore.open(o.vaultPath, { sharedReads: true });
 }
 
 /**

@@ -8,6 +8,7 @@ import { AuthyError } from "../../errors.js";
 import type { StateBucket, StateRow, Store, StoreWriter } from "../store.js";
 import { MIGRATIONS } from "./migrations.js";
 import { isBusy, translateSqliteError } from "./sqlite-errors.js";
+import { endAllSnapshots, endSnapshot, inSnapshot } from "./read-snapshot.js";
 import { Connection, SqliteReader, stateAtSql } from "./sqlite-reader.js";
 import { SqliteTransaction } from "./sqlite-transaction.js";
 
@@ -28,6 +29,13 @@ interface SqliteStoreOptions {
   readonly?: boolean;
   /** How long a write waits for another connection's write lock; BUSY_TIMEOUT_MS by default. */
   busyTimeoutMs?: number;
+  /**
+   * Reads outside write() share one snapshot per turn of the event loop (read-snapshot.ts):
+   * for the daemon and the server, which serve many reads a turn. Off, each read is a
+   * snapshot of its own, as a short command and the tests that edit the file between two
+   * reads of one turn expect.
+   */
+  sharedReads?: boolean;
 }
 
 function notInitialized(file: string): AuthyError {
@@ -151,7 +159,8 @@ interface PendingWrite {
  *
  * Two connections: writes go through one, in one transaction at a time (queued in this
  * process, locked across processes); reads outside write() go through the other, which in
- * WAL mode sees only committed data, never a write still in flight. (":memory:" has one
+ * WAL mode sees only committed data, never a write still in flight (and, with `sharedReads`,
+ * shares a snapshot until the event loop turns: read-snapshot.ts). (":memory:" has one
  * connection, so there a read during a write sees that write.)
  */
 export class SqliteStore extends SqliteReader implements Store {
@@ -168,8 +177,17 @@ export class SqliteStore extends SqliteReader implements Store {
     reader: Connection,
     private readonly readonly: boolean,
     private readonly busyTimeoutMs: number,
+    private readonly sharedReads: boolean,
   ) {
     super(reader);
+  }
+
+  protected override run<T>(doing: string, fn: (c: Connection) => T): T {
+    if (!this.sharedReads) return super.run(doing, fn);
+    return super.run(doing, (c) => {
+      inSnapshot(c);
+      return fn(c);
+    });
   }
 
   static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
@@ -202,7 +220,10 @@ export class SqliteStore extends SqliteReader implements Store {
         db.pragma("busy_timeout = 0");
       }
       const writer = new Connection(db);
-      return new SqliteStore(writer, readDb ? new Connection(readDb) : writer, readonly, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
+      const reader = readDb ? new Connection(readDb) : writer;
+      // Only a read connection of its own can hold a snapshot: the writer's reads are its transactions'.
+      const sharedReads = (options.sharedReads ?? false) && reader !== writer;
+      return new SqliteStore(writer, reader, readonly, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS, sharedReads);
     } catch (e) {
       readDb?.close();
       db.close();
@@ -270,6 +291,7 @@ export class SqliteStore extends SqliteReader implements Store {
       }
       if (lost === undefined) {
         try {
+          endAllSnapshots();
           this.writer.stmt("COMMIT").run();
         } catch (e) {
           lost = translateSqliteError(e, "committing a write");
@@ -371,6 +393,7 @@ export class SqliteStore extends SqliteReader implements Store {
   /** A consistent copy of the whole database (still encrypted, committed data only), via SQLite's backup API. */
   async backupTo(file: string): Promise<void> {
     try {
+      endSnapshot(this.conn);
       await this.conn.db.backup(file);
     } catch (e) {
       throw translateSqliteError(e, "writing the backup");
@@ -379,6 +402,7 @@ export class SqliteStore extends SqliteReader implements Store {
 
   async close(): Promise<void> {
     while (this.draining) await this.draining;
+    endSnapshot(this.conn);
     if (this.conn !== this.writer && this.conn.db.open) this.conn.db.close();
     if (this.writer.db.open) this.writer.db.close();
   }
