@@ -197,7 +197,7 @@ export async function runDaemon(): Promise<number> {
       });
     locked = true;
     await clearStaleSocket(paths.socket);
-    // Many reads a turn: they share a snapshot (read-snapshot.ts).
+    // Several reads a request: they share a snapshot (read-snapshot.ts).
     store = SqliteStore.open(handoff.vault, { sharedReads: true });
     // Approval requests notify the owner (webhook, desktop) per the settings in the vault.
     approvals = approvalSettings((m) => log(`notification: ${m}`));

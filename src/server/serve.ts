@@ -76,7 +76,7 @@ async function openStore(o: ServeOptions): Promise<Store> {
     return openPostgresStore(o.databaseUrl);
   }
   const { SqliteStore } = await import("../store/sqlite/sqlite-store.js");
-  // Many reads a turn: they share a snapshot (read-snapshot.ts).
+  // Several reads a request: they share a snapshot (read-snapshot.ts).
   return SqliteStore.open(o.vaultPath, { sharedReads: true });
 }
 

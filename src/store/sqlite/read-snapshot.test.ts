@@ -12,7 +12,7 @@ async function buckets(store: SqliteStore): Promise<string[]> {
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
-describe("reads that share a snapshot per turn (sharedReads, as the daemon and the server open the vault)", () => {
+describe("reads that share a snapshot per callback of the event loop (sharedReads, as the daemon and the server open the vault)", () => {
   let dir: string;
   let file: string;
   const stores: SqliteStore[] = [];
@@ -42,32 +42,52 @@ describe("reads that share a snapshot per turn (sharedReads, as the daemon and t
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("see another process's write from the next turn of the event loop, not within the turn", async () => {
+  it("see another process's write from the next callback of the event loop, not within the one that read first", async () => {
     const store = open(true);
     expect(await buckets(store)).toEqual([]);
     editByHand("a");
-    // The same turn: the snapshot of the first read.
+    // The same callback (its promise continuations): the snapshot of the first read.
     expect(await buckets(store)).toEqual([]);
     await nextTurn();
     expect(await buckets(store)).toEqual(["a"]);
   });
 
-  it("see a write of this store as soon as it commits, before their turn ends", async () => {
+  it("see a write of this store as soon as it commits, though their callback has not ended", async () => {
     const store = open(true);
-    // The write commits a turn later (group commit); this read's snapshot began before it.
-    const written = store.write((tx) => tx.putStateDigest("b", new Uint8Array(32)));
-    expect(await buckets(store)).toEqual([]);
-    await written;
+    // A read in the callback that commits (the group commit's): its snapshot is older than the commit.
+    await store.write(async (tx) => {
+      expect(await buckets(store)).toEqual([]);
+      await tx.putStateDigest("b", new Uint8Array(32));
+    });
     expect(await buckets(store)).toEqual(["b"]);
   });
 
   it("see a write of another store of this process as soon as it commits", async () => {
     const reader = open(true);
     const writer = open(false);
-    const written = writer.write((tx) => tx.putStateDigest("c", new Uint8Array(32)));
-    expect(await buckets(reader)).toEqual([]);
-    await written;
+    await writer.write(async (tx) => {
+      expect(await buckets(reader)).toEqual([]);
+      await tx.putStateDigest("c", new Uint8Array(32));
+    });
     expect(await buckets(reader)).toEqual(["c"]);
+  });
+
+  it("never outlive their callback: a read begun in one does not hold its snapshot into the next", async () => {
+    const store = open(true);
+    // A timer's callback, run before the setImmediate callbacks of the event loop's next turn.
+    const nextTimer = await new Promise<Promise<unknown>>((resolve) =>
+      // A read in a setImmediate callback (as after a group commit), then another process's write.
+      setImmediate(() => {
+        void buckets(store);
+        editByHand("f");
+        const timer = new Promise((fired) => setTimeout(fired, 0));
+        const due = Date.now() + 5;
+        while (Date.now() < due); // the timer is due when the loop comes round to timers
+        resolve(timer);
+      }),
+    );
+    await nextTimer;
+    expect(await buckets(store)).toEqual(["f"]);
   });
 
   it("are off by default: each read sees every write committed before it", async () => {

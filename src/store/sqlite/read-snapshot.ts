@@ -1,8 +1,9 @@
 /**
  * Read snapshots for a store's read connection (SqliteStore.open with `sharedReads`, as the
- * daemon and the server open it): its reads share one read transaction until
- * the event loop turns (setImmediate) or any store of this process commits, whichever comes
- * first.
+ * daemon and the server open it): the reads of one callback of the event loop, with the promise
+ * continuations it runs (a request's reads, up to its first real wait), share one read
+ * transaction, which ends when they are done (process.nextTick) or when any store of this
+ * process commits, whichever comes first.
  *
  * Why: outside a transaction each statement is a read transaction of its own, and in WAL
  * mode starting one takes and drops a lock on the -shm file (two fcntl calls) and re-reads the
@@ -15,7 +16,9 @@
  * What a read sees does not change in kind: every read of a snapshot sees one committed state
  * of the database. A write by this process is never missed (every commit ends the snapshots
  * first, so the next read starts after it); a write by another process is seen from the next
- * turn of the event loop, as if the read had simply come a little earlier.
+ * callback on, as if the read had simply come a little earlier. Never later: a snapshot that
+ * outlived its callback (setImmediate, tried first) could last through the wait for the next
+ * request of an idle daemon, and answer it from a state seconds old.
  */
 import type { Connection } from "./sqlite-reader.js";
 
@@ -25,10 +28,10 @@ const open = new Set<Connection>();
 /** Makes sure `conn` is inside a snapshot; call before each read through it. */
 export function inSnapshot(conn: Connection): void {
   if (open.has(conn)) return;
-  // A transaction still open here is one whose end failed (see endSnapshot): keep it, end it next turn.
+  // A transaction still open here is one whose end failed (see endSnapshot): keep it, end it next time.
   if (!conn.db.inTransaction) conn.stmt("BEGIN").run();
   open.add(conn);
-  setImmediate(endSnapshot, conn);
+  process.nextTick(endSnapshot, conn);
 }
 
 /** Ends `conn`'s snapshot, if it has one; the next read starts a new one. */
@@ -39,7 +42,7 @@ export function endSnapshot(conn: Connection): void {
     conn.stmt("COMMIT").run();
   } catch {
     // A read transaction cannot fail to end but by a statement still running on it: the
-    // next read marks it open again and it ends a turn later.
+    // next read marks it open again and it ends with that read's callback.
   }
 }
 

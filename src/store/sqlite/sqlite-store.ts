@@ -30,10 +30,10 @@ interface SqliteStoreOptions {
   /** How long a write waits for another connection's write lock; BUSY_TIMEOUT_MS by default. */
   busyTimeoutMs?: number;
   /**
-   * Reads outside write() share one snapshot per turn of the event loop (read-snapshot.ts):
-   * for the daemon and the server, which serve many reads a turn. Off, each read is a
-   * snapshot of its own, as a short command and the tests that edit the file between two
-   * reads of one turn expect.
+   * Reads outside write() share one snapshot per callback of the event loop (read-snapshot.ts):
+   * for the daemon and the server, whose requests make several reads each. Off, each read is
+   * a snapshot of its own, as a short command and the tests that edit the file between two
+   * reads of one callback expect.
    */
   sharedReads?: boolean;
 }
@@ -160,7 +160,7 @@ interface PendingWrite {
  * Two connections: writes go through one, in one transaction at a time (queued in this
  * process, locked across processes); reads outside write() go through the other, which in
  * WAL mode sees only committed data, never a write still in flight (and, with `sharedReads`,
- * shares a snapshot until the event loop turns: read-snapshot.ts). (":memory:" has one
+ * shares a snapshot with the other reads of its callback: read-snapshot.ts). (":memory:" has one
  * connection, so there a read during a write sees that write.)
  */
 export class SqliteStore extends SqliteReader implements Store {
