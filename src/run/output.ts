@@ -35,17 +35,43 @@ export class OutputSink {
    */
   write(chunk: Uint8Array, resume: () => void): boolean {
     if (this.closed) return true;
-    const pieces: Uint8Array[] = [];
-    if (this.session) this.session.write(chunk, pieces);
-    else pieces.push(chunk);
-    // One write per chunk: masking splits a chunk into pieces, and a write call per piece
-    // (a syscall each on a pipe or file) cost more than the search itself. The pieces are
-    // put back together inside the chunk where they fit, else copied into a new buffer.
-    const ok = pieces.length === 0 ? true : this.dest.write(pieces.length === 1 ? pieces[0]! : (compactInto(chunk, pieces) ?? Buffer.concat(pieces)));
-    if (ok) return true;
+    const out = this.output(chunk);
+    if (out === null || this.dest.write(out)) return true;
     this.waiting = resume;
     this.dest.once("drain", this.onDrain);
     return false;
+  }
+
+  /**
+   * Like `write`, for a chunk whose memory the caller reuses for its next read: returns false
+   * while the destination still holds a reference to it (a write the kernel did not take at
+   * once is queued as it is, not copied), and `resume` is called once that write is done.
+   * Only for destinations that are done with what they were given once their write is
+   * (authy's own stdout and stderr), not for streams that keep it.
+   */
+  writeBorrowed(chunk: Uint8Array, resume: () => void): boolean {
+    if (this.closed) return true;
+    const out = this.output(chunk);
+    if (out === null) return true;
+    let paused = false;
+    this.dest.write(out, () => {
+      if (paused) resume();
+    });
+    if (this.dest.writableLength === 0) return true;
+    paused = true;
+    return false;
+  }
+
+  /** The chunk, masked: one buffer to write, or null when there is nothing to write yet. */
+  private output(chunk: Uint8Array): Uint8Array | null {
+    if (!this.session) return chunk;
+    const pieces: Uint8Array[] = [];
+    this.session.write(chunk, pieces);
+    // One write per chunk: masking splits a chunk into pieces, and a write call per piece
+    // (a syscall each on a pipe or file) cost more than the search itself. The pieces are
+    // put back together inside the chunk where they fit, else copied into a new buffer.
+    if (pieces.length === 0) return null;
+    return pieces.length === 1 ? pieces[0]! : (compactInto(chunk, pieces) ?? Buffer.concat(pieces));
   }
 
   /** The source has ended: writes what the mask session still holds, waits until written. */

@@ -65,30 +65,39 @@ export async function startOnPipes({ path, options, cwd, stdout, stderr, diagnos
     stdin.pipe(child.stdin);
   }
   const exited = started.exited;
-  const sinks: OutputSink[] = [];
+  const sinks: (OutputSink | null)[] = [];
   const outputs: Promise<void>[] = [];
-  // The read end of a pipe of ours, as a stream (a net.Socket over the descriptor, as Node.js
-  // reads process.stdin when it is a pipe).
-  const readerOf = (pipe: OutputPipe | null, own: Readable | null): Readable | null =>
-    pipe ? new net.Socket({ fd: pipe.read, readable: true, writable: false }) : own;
-  const sources = [readerOf(pipes[0]!, child?.stdout ?? null), readerOf(pipes[1]!, child?.stderr ?? null)] as const;
-  for (const [source, dest] of [
-    [sources[0], stdout],
-    [sources[1], stderr],
-  ] as const) {
-    if (source === null) continue;
+  const sides: [OutputPipe | null, Readable | null, Writable][] = [
+    [pipes[0] ?? null, child?.stdout ?? null, stdout],
+    [pipes[1] ?? null, child?.stderr ?? null, stderr],
+  ];
+  for (const [pipe, own, dest] of sides) {
+    if (pipe === null && own === null) {
+      sinks.push(null);
+      continue;
+    }
+    let source: Readable | null = null;
     const sink = new OutputSink(dest, masker?.session() ?? null, (e) => {
       // The reader is gone. Writing to it directly, the child would get SIGPIPE; it writes to
       // a pipe of ours instead (or a socket pair, whose closing it would see as ECONNRESET and
       // complain about). So: SIGPIPE first, as the kernel would have sent it, then close our end.
       killGroup(pid, "SIGPIPE");
-      source.destroy();
+      source?.destroy();
       if (e.code !== "EPIPE") diagnose(`cannot write the command's output: ${e.message}`);
     });
     sinks.push(sink);
-    outputs.push(pump(source, sink));
+    if (pipe && (dest === process.stdout || dest === process.stderr)) {
+      const reader = readPipe(pipe.read, sink);
+      source = reader.source;
+      outputs.push(reader.done);
+    } else {
+      // The read end of a pipe of ours as a stream (a net.Socket over the descriptor, as
+      // Node.js reads process.stdin when it is a pipe), or Node.js's own.
+      source = pipe ? new net.Socket({ fd: pipe.read, readable: true, writable: false }) : own!;
+      outputs.push(pump(source, sink));
+    }
   }
-  const stdoutSink = sources[0] ? sinks[0] : undefined;
+  const stdoutSink = sinks[0] ?? undefined;
   return {
     pid,
     done: Promise.all([exited, ...outputs]).then(([status]) => status),
@@ -162,13 +171,43 @@ function spawnError(command: string, e: unknown): AuthyError {
   return new AuthyError("INTERNAL", `cannot start ${command}: ${(e as Error).message}`, { cause: e });
 }
 
-/** Copies a child's output pipe into a sink, pausing the pipe while the sink is full. */
-function pump(source: Readable, sink: OutputSink): Promise<void> {
+/**
+ * Copies an output pipe of ours into a sink whose destination is authy's own stdout or stderr,
+ * with net.Socket's `onread`: each read fills one buffer the size of the pipe, reused for
+ * every read, and goes to the sink with no stream in between. A stream reads 64 KiB at a time
+ * into a new Buffer and pushes each through 'data' events: 100 MiB of masked output (50
+ * secrets, `cat` of a file) took authy 190–197 ms that way, 123–140 ms this way (medians of
+ * 9, start-up subtracted).
+ * The sink borrows the buffer (OutputSink.writeBorrowed): reading pauses while the
+ * destination still holds a reference to it.
+ */
+function readPipe(fd: number, sink: OutputSink): { source: net.Socket; done: Promise<void> } {
+  const onread: net.OnReadOpts = {
+    buffer: Buffer.alloc(OUTPUT_PIPE_BYTES),
+    callback: (n, buffer) => {
+      if (sink.writeBorrowed(buffer.subarray(0, n), resume)) return true;
+      source.pause(); // so that resume() starts reading again: returning false only stops the handle
+      return false;
+    },
+  };
+  // `onread` is documented for net.connect(); the constructor takes it too (lib/net.js).
+  const source = new net.Socket({ fd, readable: true, writable: false, onread } as net.SocketConstructorOpts);
+  const resume = () => source.resume();
+  return { source, done: ended(source, sink) };
+}
+
+/** Resolves once `source` has closed and the sink has written all it holds; a read error ends the output like EOF. */
+function ended(source: Readable, sink: OutputSink): Promise<void> {
   return new Promise((resolve) => {
-    source.on("data", (chunk: Buffer) => {
-      if (!sink.write(chunk, () => source.resume())) source.pause();
-    });
-    source.on("error", () => {}); // a read error ends the output like EOF
+    source.on("error", () => {});
     source.once("close", () => void sink.end().then(resolve));
   });
+}
+
+/** Copies a child's output pipe into a sink, pausing the pipe while the sink is full. */
+function pump(source: Readable, sink: OutputSink): Promise<void> {
+  source.on("data", (chunk: Buffer) => {
+    if (!sink.write(chunk, () => source.resume())) source.pause();
+  });
+  return ended(source, sink);
 }

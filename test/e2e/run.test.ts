@@ -1,7 +1,8 @@
+import { spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authy, initVault, tempHome, withPass } from "./cli.js";
+import { authy, baseEnv, CLI, initVault, tempHome, withPass } from "./cli.js";
 
 let t: ReturnType<typeof tempHome>;
 const run = (args: string[], env: Record<string, string | undefined> = withPass, input?: string) => authy(args, { home: t.home, env, input });
@@ -34,6 +35,31 @@ describe("authy run", () => {
   it("passes values through unmasked with --no-mask", async () => {
     const r = await run(["run", "--no-mask", "--only", "DB_PASSWORD", "--scope", "deploy", "--", "sh", "-c", 'printf %s "$DB_PASSWORD"']);
     expect(r.stdout).toBe("hunter2-prod-password");
+  });
+
+  it("masks megabytes of output byte for byte when its own stdout is read slowly", async () => {
+    // authy reads the child's output into one buffer it reuses (src/run/pipes.ts): a write to
+    // a full stdout is queued holding that buffer, so the next read must wait for it.
+    const lines: string[] = [];
+    for (let n = 0; lines.length < 150_000; n++) {
+      lines.push(n % 5 === 0 ? `${n} db=hunter2-prod-password key=sk-live-abcdef123456 ok` : `${n} nothing secret on this line`);
+    }
+    const text = lines.join("\n") + "\n";
+    const file = path.join(t.dir, "long-output.txt");
+    writeFileSync(file, text);
+    const child = spawn(process.execPath, [CLI, "run", "--scope", "deploy", "--", "cat", file], { env: { ...baseEnv(t.home), ...withPass } });
+    const out: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => {
+      out.push(d);
+      child.stdout.pause();
+      setTimeout(() => child.stdout.resume(), 1);
+    });
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    expect(code).toBe(0);
+    const expected = text.replaceAll("hunter2-prod-password", "<authy:masked>").replaceAll("sk-live-abcdef123456", "<authy:masked>");
+    const got = Buffer.concat(out).toString();
+    expect(got.length).toBe(expected.length);
+    expect(got === expected).toBe(true);
   });
 
   it("warns about values too short to mask", async () => {
