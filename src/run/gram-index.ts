@@ -26,8 +26,16 @@ import { AhoCorasick } from "./aho-corasick.js";
 /** Gram length in bytes: one 32-bit word. Patterns must be at least this long. */
 export const GRAM = 4;
 
-/** log2 of the bitmap size in bits: 2^18 bits = 32 KiB, small enough to stay in L1/L2. */
-const BITMAP_BITS = 18;
+/**
+ * log2 of the bitmap's size in bits: about 16 bits per entry, so that it stays mostly empty
+ * and rejects almost every sample; at least 2^18 bits (32 KiB, what a run's few secrets
+ * need, small enough to stay in L1/L2), at most 2^23 (1 MiB). `authy scan` looks for every
+ * form of every stored secret: 1,000 secrets made 160,000 entries, which filled a fixed 2^18
+ * bits to almost half, and each sample that passed cost a table lookup.
+ */
+const MIN_BITMAP_BITS = 18;
+const MAX_BITMAP_BITS = 23;
+const BITMAP_BITS_PER_ENTRY_LOG2 = 4;
 /** A gram with more entries than this is scanned by the automaton rather than compared. */
 const HOT_GRAM_ENTRIES = 8;
 const HASH_MULTIPLIER = 0x9e3779b1; // Fibonacci hashing
@@ -37,7 +45,8 @@ export class GramIndex {
   readonly step: number;
   private readonly patterns: readonly Uint8Array[];
   private readonly maxLength: number;
-  private readonly bitmap = new Int32Array(1 << (BITMAP_BITS - 5));
+  private readonly bitmapBits: number;
+  private readonly bitmap: Int32Array;
   // Open-addressing table from gram to a list of (pattern, offset) entries.
   private readonly tableBits: number;
   private readonly keys: Int32Array;
@@ -86,6 +95,8 @@ export class GramIndex {
       grams.push(g);
     }
     const entries = patterns.length * step;
+    this.bitmapBits = Math.min(MAX_BITMAP_BITS, Math.max(MIN_BITMAP_BITS, Math.ceil(Math.log2(entries + 1)) + BITMAP_BITS_PER_ENTRY_LOG2));
+    this.bitmap = new Int32Array(1 << (this.bitmapBits - 5));
     this.tableBits = Math.max(4, Math.ceil(Math.log2(entries * 2 + 1)));
     this.keys = new Int32Array(1 << this.tableBits);
     this.heads = new Int32Array(1 << this.tableBits).fill(-1);
@@ -109,7 +120,7 @@ export class GramIndex {
   }
 
   private add(entry: number, gram: number, pattern: number, offset: number): void {
-    const bit = Math.imul(gram, HASH_MULTIPLIER) >>> (32 - BITMAP_BITS);
+    const bit = Math.imul(gram, HASH_MULTIPLIER) >>> (32 - this.bitmapBits);
     this.bitmap[bit >>> 5]! |= 1 << (bit & 31);
     const mask = (1 << this.tableBits) - 1;
     let slot = Math.imul(gram, HASH_MULTIPLIER) >>> (32 - this.tableBits);
@@ -130,6 +141,7 @@ export class GramIndex {
   find(buf: Uint8Array, offset: number, maxStart: number, found: number[]): void {
     const { step, bitmap, keys, heads, counts, entryPattern, entryOffset, entryNext, patterns } = this;
     if (patterns.length === 0) return;
+    const bitmapShift = 32 - this.bitmapBits;
     const tableShift = 32 - this.tableBits;
     const mask = (1 << this.tableBits) - 1;
     const last = buf.length - GRAM;
@@ -139,7 +151,7 @@ export class GramIndex {
     // Hot loop: one gram per `step` bytes, rejected by the bitmap almost always.
     for (let i = (step - (offset % step)) % step; i <= last; i += step) {
       const gram = buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
-      const bit = Math.imul(gram, HASH_MULTIPLIER) >>> (32 - BITMAP_BITS);
+      const bit = Math.imul(gram, HASH_MULTIPLIER) >>> bitmapShift;
       if ((bitmap[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
       let slot = Math.imul(gram, HASH_MULTIPLIER) >>> tableShift;
       while (heads[slot] !== -1 && keys[slot] !== gram) slot = (slot + 1) & mask;
