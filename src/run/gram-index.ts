@@ -16,8 +16,11 @@
  * (a gram with more than HOT_GRAM_ENTRIES entries), comparing every entry would be slow, so the
  * window around that sample is handed to an Aho–Corasick automaton instead: the worst case is
  * the automaton's speed, never worse. The automaton holds only the patterns with an entry under
- * such a gram (an occurrence is found through its one entry), and is built the first time one
- * is hit: most runs never need it, and building it for every pattern cost more than the run.
+ * such a gram (an occurrence is found through its one entry), and is built only once hot
+ * samples have cost HOT_COMPARES_BEFORE_AUTOMATON comparisons: until then their entries are
+ * compared like any other's. Most streams hit a hot gram rarely or never (128 MiB of
+ * transcripts against 1,000 secrets' forms: 896 times), and building the automaton for
+ * thousands of patterns cost more than that (50 ms for those 1,000 secrets).
  *
  * Sampling offsets are absolute in the stream, so results do not depend on how it is cut.
  */
@@ -36,8 +39,10 @@ export const GRAM = 4;
 const MIN_BITMAP_BITS = 18;
 const MAX_BITMAP_BITS = 23;
 const BITMAP_BITS_PER_ENTRY_LOG2 = 4;
-/** A gram with more entries than this is scanned by the automaton rather than compared. */
+/** A gram with more entries than this is scanned by the automaton rather than compared... */
 const HOT_GRAM_ENTRIES = 8;
+/** ...once comparing the entries of such grams has cost this many comparisons (a few ms). */
+const HOT_COMPARES_BEFORE_AUTOMATON = 1_000_000;
 const HASH_MULTIPLIER = 0x9e3779b1; // Fibonacci hashing
 
 export class GramIndex {
@@ -56,10 +61,19 @@ export class GramIndex {
   private readonly entryOffset: Int32Array;
   private readonly entryNext: Int32Array;
 
-  /** Built on the first hot sample (see above); null until then. */
+  /** Built once hot samples are frequent (see above); null until then. */
   private automaton: AhoCorasick | null = null;
+  /** Entries of hot grams compared so far, while there is no automaton. */
+  private hotCompares = 0;
 
-  constructor(patterns: readonly Uint8Array[]) {
+  /**
+   * `comparesBeforeAutomaton`: how many hot-gram comparisons come before the automaton takes
+   * over (0: at the first hot sample). For the tests that hold both ways to the same results.
+   */
+  constructor(
+    patterns: readonly Uint8Array[],
+    private readonly comparesBeforeAutomaton: number = HOT_COMPARES_BEFORE_AUTOMATON,
+  ) {
     if (patterns.some((p) => p.length < GRAM)) throw new RangeError(`patterns must be at least ${GRAM} bytes`);
     this.patterns = patterns;
     this.maxLength = patterns.reduce((max, p) => Math.max(max, p.length), 0);
@@ -155,7 +169,7 @@ export class GramIndex {
       if ((bitmap[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
       let slot = Math.imul(gram, HASH_MULTIPLIER) >>> tableShift;
       while (heads[slot] !== -1 && keys[slot] !== gram) slot = (slot + 1) & mask;
-      if (counts[slot]! > HOT_GRAM_ENTRIES) {
+      if (counts[slot]! > HOT_GRAM_ENTRIES && this.automatonDue(counts[slot]!)) {
         // Any occurrence through this sample lies within maxLength bytes of it.
         const from = Math.max(0, i + GRAM - this.maxLength);
         const to = Math.min(buf.length, i + this.maxLength);
@@ -176,6 +190,13 @@ export class GramIndex {
       }
     }
     this.scan(buf, hotFrom, hotTo, offset, maxStart, found);
+  }
+
+  /** Whether a hot sample goes to the automaton; if not, counts the `entries` compared instead. */
+  private automatonDue(entries: number): boolean {
+    if (this.hotCompares >= this.comparesBeforeAutomaton) return true;
+    this.hotCompares += entries;
+    return false;
   }
 
   private scan(buf: Uint8Array, from: number, to: number, offset: number, maxStart: number, found: number[]): void {

@@ -245,8 +245,8 @@ describe("masker: streaming", () => {
   });
 
   it("matches whole-buffer masking when many secrets share the same runs of bytes", () => {
-    // Every gram of the "sss…" runs is shared by all 40 secrets: the index hands those
-    // stretches to the automaton rather than comparing 40 candidates at each sample.
+    // Every gram of the "sss…" runs is shared by all 40 secrets (gram-index.test.ts holds the
+    // index's two ways with such samples, comparing and the automaton, to the same results).
     const secrets = Array.from({ length: 40 }, (_, i) => `sk-${i}-${"s".repeat(24)}-${i % 7}`);
     const m = createMasker(secrets);
     fc.assert(
