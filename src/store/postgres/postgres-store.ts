@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import pg from "pg";
 import { AuthyError } from "../../errors.js";
 import type { AuditRow, StateBucket, StateRow, Store, StoreWriter } from "../store.js";
@@ -8,6 +7,7 @@ import { prepared } from "./postgres-prepared.js";
 import { PostgresReader, toAudit, type Row } from "./postgres-reader.js";
 import { LOCK_APP, LOCK_WRITE, migrate } from "./postgres-schema.js";
 import { insertAudit, PostgresTransaction } from "./postgres-transaction.js";
+import { NestingGuard } from "../nesting-guard.js";
 
 /** How long a write waits for another process's write before saying "busy" (as SQLite's BUSY_TIMEOUT_MS). */
 const WRITE_LOCK_TIMEOUT_MS = 10_000;
@@ -128,7 +128,7 @@ export class PostgresStore extends PostgresReader implements Store {
   readonly kind = "postgres";
   private readonly pending: PendingWrite[] = [];
   private draining: Promise<void> | null = null;
-  private readonly current = new AsyncLocalStorage<PostgresTransaction>();
+  private readonly current = new NestingGuard<PostgresTransaction>();
   private closed = false;
   private readonly reads = new Coalescer<pg.QueryResult>(copyRows);
 
@@ -190,7 +190,7 @@ export class PostgresStore extends PostgresReader implements Store {
   }
 
   write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
-    if (this.current.getStore()?.active) {
+    if (this.current.inside()) {
       return Promise.reject(new AuthyError("INTERNAL", "write() was called inside another write(); use the transaction it was given"));
     }
     if (this.closed) return Promise.reject(new AuthyError("INTERNAL", "the store was used after close()"));

@@ -19,9 +19,12 @@ const WRITER = path.join(here, "testdata", "store-writer.mjs");
 
 /** Transpiles src/errors.ts and src/store/** (tests and the vitest-only suite excepted). */
 async function transpileAdapter(into: string): Promise<string> {
-  const files = ["errors.ts", "store/store.ts", ...(await readdir(path.join(src, "store/sqlite"))).map((f) => `store/sqlite/${f}`)].filter(
-    (f) => f.endsWith(".ts") && !f.endsWith(".test.ts"),
-  );
+  const files = [
+    "errors.ts",
+    "store/store.ts",
+    "store/nesting-guard.ts",
+    ...(await readdir(path.join(src, "store/sqlite"))).map((f) => `store/sqlite/${f}`),
+  ].filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"));
   for (const f of files) {
     const out = ts.transpileModule(await readFile(path.join(src, f), "utf8"), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true },

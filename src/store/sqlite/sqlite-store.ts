@@ -1,7 +1,6 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { AsyncLocalStorage } from "node:async_hooks";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AuthyError } from "../../errors.js";
@@ -11,6 +10,7 @@ import { isBusy, translateSqliteError } from "./sqlite-errors.js";
 import { endAllSnapshots, endSnapshot, inSnapshot } from "./read-snapshot.js";
 import { Connection, SqliteReader, stateAtSql } from "./sqlite-reader.js";
 import { SqliteTransaction } from "./sqlite-transaction.js";
+import { NestingGuard } from "../nesting-guard.js";
 
 /** 'AUTY': marks the file as an authy vault so that any other SQLite file is refused. */
 const APPLICATION_ID = 0x41555459;
@@ -170,7 +170,7 @@ export class SqliteStore extends SqliteReader implements Store {
   /** Settles when the writes under way (if any) are done: close() waits for it. */
   private draining: Promise<void> | null = null;
   /** The transaction whose callback is running, to refuse a write() nested inside it. */
-  private readonly current = new AsyncLocalStorage<SqliteTransaction>();
+  private readonly current = new NestingGuard<SqliteTransaction>();
 
   private constructor(
     private readonly writer: Connection,
@@ -240,7 +240,7 @@ export class SqliteStore extends SqliteReader implements Store {
   }
 
   private enqueue<T>(fn: (tx: SqliteTransaction) => Promise<T>): Promise<T> {
-    if (this.current.getStore()?.active) {
+    if (this.current.inside()) {
       // It would wait for the write it is part of: a deadlock. Fail loudly instead.
       return Promise.reject(new AuthyError("INTERNAL", "write() was called inside another write(); use the transaction it was given"));
     }
