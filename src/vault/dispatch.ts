@@ -1,13 +1,14 @@
 import { AuthyError } from "../errors.js";
 import type { VaultContext } from "./context.js";
-import { actsAsOwner, type SecretSummary } from "./types.js";
+import { actsAsOwner } from "./types.js";
 import { validatePath } from "./path.js";
 import { resolveScope } from "./policies.js";
 import { decide, type Scope } from "./policy/scope.js";
 import { audit, tryAudit } from "./audit-log.js";
 import { authorizeEach, mayRead } from "./access.js";
 import { approvalRequired, currentReadNeed, passApprovals, type ApprovalNeed } from "./approvals.js";
-import { decryptVersion, listAll, loadMeta, openCurrent, openMeta } from "./secrets.js";
+import { decryptVersion, loadMeta, openCurrent, openMeta, readListing } from "./secrets.js";
+import { listedPaths } from "./secret-rows.js";
 import { utf8Text } from "./utf8-text.js";
 import { startRun } from "./run-record.js";
 import type { DispatchPurpose } from "./dispatch-purpose.js";
@@ -110,11 +111,7 @@ function deny(ctx: VaultContext, scope: Scope, path: string, rule: string): Prom
 }
 
 /** Which variable gets which path, before anything is decrypted. */
-async function planDispatch(
-  ctx: VaultContext,
-  req: DispatchRequest,
-  listing: () => Promise<SecretSummary[]> = () => listAll(ctx, { recursive: true }),
-): Promise<{ scope: Scope | null; plan: EnvReference[] }> {
+async function planDispatch(ctx: VaultContext, req: DispatchRequest, listing: () => Promise<string[]>): Promise<{ scope: Scope | null; plan: EnvReference[] }> {
   // A token or agent that asks for its own scope gets what that scope may read, as a listing would.
   const own = req.ownScope && !actsAsOwner(ctx.actor) ? ctx.actor.scope : null;
   const scope = req.scope ? await resolveScope(ctx, req.scope) : own;
@@ -136,8 +133,9 @@ async function planDispatch(
   if (scope) {
     // A token running with a scope gets what both the scope and its own scope let it read;
     // names it may not read are left out silently, as a listing would.
-    for (const s of await listing()) {
-      if (decide(scope, s.path, "read").allowed && mayRead(ctx, s.path)) add({ name: s.key, path: s.path, source: `scope ${scope.name}` }, true);
+    for (const path of await listing()) {
+      if (decide(scope, path, "read").allowed && mayRead(ctx, path))
+        add({ name: path.slice(path.lastIndexOf("/") + 1), path, source: `scope ${scope.name}` }, true);
     }
   }
   for (const ref of req.refs ?? []) {
@@ -159,9 +157,10 @@ async function planDispatch(
 }
 
 export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise<Dispatch> {
-  // One authenticated listing for both the scope's names and the existence check.
-  let listed: Promise<SecretSummary[]> | undefined;
-  const listing = () => (listed ??= listAll(ctx, { recursive: true }));
+  // One authenticated listing for both the scope's names and the existence check: its live
+  // paths only, not a summary object for each of a thousand secrets.
+  let listed: Promise<string[]> | undefined;
+  const listing = () => (listed ??= readListing(ctx).then((text) => listedPaths(text)));
   const { scope, plan } = await planDispatch(ctx, req, listing);
   const sandbox = await sandboxFor(ctx, scope, req);
   const action = ACTION_OF[req.purpose ?? "run"];
@@ -171,7 +170,7 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
     const check = authorizeEach(ctx, ref.path, "read", "secret.read");
     if (check) await check;
   }
-  const existing = new Set((await listing()).map((s) => s.path));
+  const existing = new Set(await listing());
   const unknown = plan.filter((r) => !existing.has(r.path));
   if (unknown.length > 0) {
     // A probe for names that do not exist is written down like any other refusal.

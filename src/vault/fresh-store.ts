@@ -101,7 +101,10 @@ abstract class FreshReader implements StoreReader {
   async readCurrent(paths: readonly string[]): Promise<CurrentRows[]> {
     const rows = await this.inner.readCurrent(paths);
     const buckets = new Map<string, StateBucket>();
-    for (const p of paths) buckets.set(bucketName(pathBucket(p)), pathBucket(p));
+    for (const p of paths) {
+      const bucket = pathBucket(p);
+      buckets.set(bucketName(bucket), bucket);
+    }
     return this.checked(rows, [...buckets.values()]);
   }
   async readCurrentIn(namespace: string): Promise<CurrentRows[]> {
