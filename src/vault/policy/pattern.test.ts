@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AuthyError } from "../../errors.js";
-import { compilePattern, matchPattern, mayIntersect, patternCovers, validatePattern } from "./pattern.js";
+import { compilePattern, matchGenerally, matchPattern, mayIntersect, patternCovers, patternProblem, validatePattern } from "./pattern.js";
 
 describe("matchPattern", () => {
   // [pattern, path, matches]: the near misses from RELIABILITY.md first.
@@ -63,6 +64,38 @@ describe("matchPattern", () => {
     const p = compilePattern("prod/*_KEY");
     expect(p.source).toBe("prod/*_KEY");
     expect(["prod/A_KEY", "prod/KEY", "dev/A_KEY"].map((x) => p.matches(x))).toEqual([true, false, false]);
+  });
+});
+
+describe("the quick matcher of literal, /* and /** patterns", () => {
+  it("answers as the general matcher for every pattern and valid path", () => {
+    const segment = fc.constantFrom("a", "b", "ab", "a.b");
+    const pattern = fc.array(fc.oneof(segment, fc.constantFrom("*", "**", "a*")), { minLength: 1, maxLength: 4 }).map((s) => s.join("/"));
+    const path = fc.array(segment, { minLength: 2, maxLength: 5 }).map((s) => s.join("/"));
+    let quick = 0;
+    fc.assert(
+      fc.property(pattern, path, (p, x) => {
+        if (patternProblem(p) !== undefined) return;
+        if (!p.slice(0, p.lastIndexOf("/")).includes("*")) quick++;
+        expect(compilePattern(p).matches(x)).toBe(matchGenerally(p, x));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(quick).toBeGreaterThan(200); // the quick shapes were really tried
+  });
+
+  it.each([
+    ["prod/app/**", "prod/app", true], // ** matches zero segments
+    ["prod/app/**", "prod/app/K", true],
+    ["prod/app/**", "prod/apple/K", false],
+    ["prod/*", "prod/K", true],
+    ["prod/*", "prod/a/K", false],
+    ["prod/*", "production/K", false],
+    ["prod/K", "prod/K", true],
+    ["prod/K", "prod/K2", false],
+  ])("%s against %s: %s, as the general matcher says", (pattern, path, expected) => {
+    expect(compilePattern(pattern).matches(path)).toBe(expected);
+    expect(matchGenerally(pattern, path)).toBe(expected);
   });
 });
 

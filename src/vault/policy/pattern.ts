@@ -98,19 +98,45 @@ export function compilePattern(pattern: string): CompiledPattern {
   if (cached !== undefined) return cached;
   validatePattern(pattern);
   const tokens: PatternToken[] = pattern.split("/").map((s) => (s === "**" ? STAR : compileSegment(s)));
-  const compiled: CompiledPattern = {
-    source: pattern,
-    tokens,
-    matches: (path: string) => sequenceMatches(tokens, path.split("/"), segmentMatches),
-  };
+  const compiled: CompiledPattern = { source: pattern, tokens, matches: quickMatcher(pattern) ?? generalMatcher(tokens) };
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(pattern, compiled);
   return compiled;
 }
 
+function generalMatcher(tokens: readonly PatternToken[]): (path: string) => boolean {
+  return (path) => sequenceMatches(tokens, path.split("/"), segmentMatches);
+}
+
+/**
+ * The shapes nearly every policy and token uses, matched without splitting the path: literal
+ * segments (`prod/API_KEY`), then a whole-segment `*` (`prod/*`) or `**` (`prod/**`). `authy
+ * run` decides a scope for every stored secret, and the general matcher cost it about 1.7 ms
+ * for 1,000 of them. Same answers as generalMatcher (pattern.test.ts holds them to it), for
+ * valid paths, which is all a matcher is given. Null for any other shape.
+ */
+function quickMatcher(pattern: string): ((path: string) => boolean) | null {
+  const cut = pattern.lastIndexOf("/");
+  const head = pattern.slice(0, cut);
+  const last = pattern.slice(cut + 1);
+  if (!pattern.includes("*")) return (path) => path === pattern;
+  if (cut < 0 || head.includes("*")) return null;
+  const prefix = `${head}/`;
+  // One more segment, and no `/` after the prefix: a valid path has no empty segment.
+  if (last === "*") return (path) => path.length > prefix.length && path.startsWith(prefix) && !path.includes("/", prefix.length);
+  // Zero or more segments after the literal ones: the head itself, or anything under it.
+  if (last === "**") return (path) => path.startsWith(prefix) || path === head;
+  return null;
+}
+
 function segmentMatches(glob: SegmentGlob, segment: string): boolean {
   if (glob.literal) return glob.source === segment;
   return sequenceMatches(glob.tokens, segment, (a: string, b: string) => a === b);
+}
+
+/** @internal The general matcher alone, for the tests that hold the quick one to it. */
+export function matchGenerally(pattern: string, path: string): boolean {
+  return generalMatcher(compilePattern(pattern).tokens)(path);
 }
 
 /** Whether `pattern` matches `path`. Throws INVALID_INPUT on an invalid pattern. */
