@@ -37,9 +37,14 @@ export function exitOnInterrupt(): void {
   process.exit(EXIT_CODES.INTERRUPTED);
 }
 
-/** A reader that goes away (`authy secrets list | head -1`) is not an error. */
+/**
+ * A reader that goes away (`authy secrets list | head -1`) is not an error. While `authy run`
+ * writes its child's output, the output's own listener handles it (the child gets SIGPIPE, and
+ * `run` exits as the child did): exiting here would leave the child blocked on a full pipe, and
+ * this process waiting at exit for the thread that waits for that child.
+ */
 export function exitOnClosedStdout(): void {
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(0);
+    if (e.code === "EPIPE" && process.stdout.listenerCount("error") === 1) process.exit(0);
   });
 }

@@ -1,6 +1,7 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authy, baseEnv, CLI, initVault, tempHome, withPass } from "./cli.js";
 
@@ -60,6 +61,14 @@ describe("authy run", () => {
     const got = Buffer.concat(out).toString();
     expect(got.length).toBe(expected.length);
     expect(got === expected).toBe(true);
+  });
+
+  it("ends like a Unix tool when the reader of its output goes away (`run -- yes | head -1`), masked or not", async () => {
+    for (const mask of [[], ["--no-mask"]]) {
+      const line = `"$0" "$1" run ${mask.join(" ")} --scope deploy -- yes | head -1; echo "status \${PIPESTATUS[0]}"`;
+      const r = await promisify(execFile)("bash", ["-c", line, process.execPath, CLI], { env: { ...baseEnv(t.home), ...withPass }, timeout: 20_000 });
+      expect(r.stdout).toBe("y\nstatus 141\n"); // 128 + SIGPIPE, as the shell reports `yes` itself
+    }
   });
 
   it("warns about values too short to mask", async () => {
