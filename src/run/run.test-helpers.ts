@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 
@@ -15,7 +14,12 @@ export const HARNESS = join(import.meta.dirname, "testdata", "harness.mjs");
  * path of the compiled run/index.js, and how to remove the build.
  */
 export async function compileRunModule(): Promise<{ modulePath: string; remove: () => void }> {
-  const outDir = mkdtempSync(join(tmpdir(), "authy-run-build-"));
+  // Inside the checkout, so that the compiled code finds node_modules (koffi) as the built CLI
+  // does: from a temporary directory elsewhere, authy's native calls were missing, and the
+  // harness ran the fallback paths (Node.js's spawn()) instead of posix_spawn() and our pipes.
+  const cache = join(root, "node_modules", ".cache");
+  mkdirSync(cache, { recursive: true });
+  const outDir = mkdtempSync(join(cache, "authy-run-build-"));
   writeFileSync(join(outDir, "package.json"), '{ "type": "module" }\n');
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
   const flags = ["--outDir", outDir, "--rootDir", "src", "--module", "NodeNext", "--moduleResolution", "NodeNext"];
