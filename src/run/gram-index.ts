@@ -83,30 +83,29 @@ export class GramIndex {
 
     // Each pattern's grams, and how many times each gram occurs across all patterns (in an
     // open-addressing table: this runs once per run, before the JIT has compiled anything, and
-    // typed arrays cost the interpreter far less than a Map).
-    const grams: Int32Array[] = [];
-    let total = 0;
-    for (const p of patterns) total += p.length - GRAM + 1;
+    // typed arrays cost the interpreter far less than a Map). Flat: pattern `id`'s grams are
+    // at [starts[id], starts[id + 1]), each with its slot in the count table, which a gram
+    // keeps once placed (nothing is removed), so the second pass looks up nothing again.
+    const starts = new Int32Array(patterns.length + 1);
+    for (let id = 0; id < patterns.length; id++) starts[id + 1] = starts[id]! + patterns[id]!.length - GRAM + 1;
+    const total = starts[patterns.length]!;
     const countBits = Math.max(4, Math.ceil(Math.log2(total * 2 + 1)));
     const countMask = (1 << countBits) - 1;
     const countKeys = new Int32Array(1 << countBits);
     const countOf = new Int32Array(1 << countBits); // 0: empty slot
-    const slotOf = (gram: number): number => {
-      let slot = Math.imul(gram, HASH_MULTIPLIER) >>> (32 - countBits);
-      while (countOf[slot] !== 0 && countKeys[slot] !== gram) slot = (slot + 1) & countMask;
-      return slot;
-    };
-    for (let id = 0; id < patterns.length; id++) {
+    const gramAt = new Int32Array(total);
+    const slotAt = new Int32Array(total);
+    for (let id = 0, k = 0; id < patterns.length; id++) {
       const p = patterns[id]!;
-      const g = new Int32Array(p.length - GRAM + 1);
-      for (let o = 0; o < g.length; o++) {
+      for (let o = 0; o + GRAM <= p.length; o++, k++) {
         const gram = p[o]! | (p[o + 1]! << 8) | (p[o + 2]! << 16) | (p[o + 3]! << 24);
-        g[o] = gram;
-        const slot = slotOf(gram);
+        let slot = Math.imul(gram, HASH_MULTIPLIER) >>> (32 - countBits);
+        while (countOf[slot] !== 0 && countKeys[slot] !== gram) slot = (slot + 1) & countMask;
         countKeys[slot] = gram;
         countOf[slot]!++;
+        gramAt[k] = gram;
+        slotAt[k] = slot;
       }
-      grams.push(g);
     }
     const entries = patterns.length * step;
     this.bitmapBits = Math.min(MAX_BITMAP_BITS, Math.max(MIN_BITMAP_BITS, Math.ceil(Math.log2(entries + 1)) + BITMAP_BITS_PER_ENTRY_LOG2));
@@ -118,33 +117,36 @@ export class GramIndex {
     this.entryPattern = new Int32Array(entries);
     this.entryOffset = new Int32Array(entries);
     this.entryNext = new Int32Array(entries);
+    // One entry under the gram at `offset` of `pattern` (locals, not fields: 160,000 of these for
+    // `authy scan`, in code the JIT has not compiled yet).
+    const { bitmap, keys, heads, counts, entryPattern, entryOffset, entryNext } = this;
+    const bitmapShift = 32 - this.bitmapBits;
+    const tableShift = 32 - this.tableBits;
+    const tableMask = (1 << this.tableBits) - 1;
+    const add = (entry: number, gram: number, pattern: number, offset: number): void => {
+      const bit = Math.imul(gram, HASH_MULTIPLIER) >>> bitmapShift;
+      bitmap[bit >>> 5]! |= 1 << (bit & 31);
+      let slot = Math.imul(gram, HASH_MULTIPLIER) >>> tableShift;
+      while (heads[slot] !== -1 && keys[slot] !== gram) slot = (slot + 1) & tableMask;
+      keys[slot] = gram;
+      entryPattern[entry] = pattern;
+      entryOffset[entry] = offset;
+      entryNext[entry] = heads[slot]!;
+      heads[slot] = entry;
+      counts[slot]!++;
+    };
     let e = 0;
-    const rarity = new Int32Array(this.maxLength);
     for (let id = 0; id < patterns.length; id++) {
-      const g = grams[id]!;
-      for (let o = 0; o < g.length; o++) rarity[o] = countOf[slotOf(g[o]!)]!;
+      const base = starts[id]!;
+      const n = starts[id + 1]! - base;
       for (let residue = 0; residue < step; residue++) {
         let best = residue;
-        for (let o = residue + step; o < g.length; o += step) {
-          if (rarity[o]! < rarity[best]!) best = o;
+        for (let o = residue + step; o < n; o += step) {
+          if (countOf[slotAt[base + o]!]! < countOf[slotAt[base + best]!]!) best = o;
         }
-        this.add(e++, g[best]!, id, best);
+        add(e++, gramAt[base + best]!, id, best);
       }
     }
-  }
-
-  private add(entry: number, gram: number, pattern: number, offset: number): void {
-    const bit = Math.imul(gram, HASH_MULTIPLIER) >>> (32 - this.bitmapBits);
-    this.bitmap[bit >>> 5]! |= 1 << (bit & 31);
-    const mask = (1 << this.tableBits) - 1;
-    let slot = Math.imul(gram, HASH_MULTIPLIER) >>> (32 - this.tableBits);
-    while (this.heads[slot] !== -1 && this.keys[slot] !== gram) slot = (slot + 1) & mask;
-    this.keys[slot] = gram;
-    this.entryPattern[entry] = pattern;
-    this.entryOffset[entry] = offset;
-    this.entryNext[entry] = this.heads[slot]!;
-    this.heads[slot] = entry;
-    this.counts[slot]!++;
   }
 
   /**
