@@ -25,7 +25,7 @@ interface StreamResult {
 }
 
 export async function searchStream(stream: Readable, patterns: ScanPatterns): Promise<StreamResult> {
-  const { index, maxLength, patternCount } = patterns.masker.search();
+  const { index, maxLength, patternCount } = patterns.search();
   const hits: Hit[] = [];
   let dropped = 0;
   let carry: Buffer = Buffer.alloc(0);
