@@ -44,6 +44,18 @@ export interface MaskerOptions {
   placeholder?: string;
 }
 
+/** The multi-pattern search over a list of byte patterns (masking's, and `authy scan`'s). */
+export interface PatternSearch {
+  /** Finds complete occurrences. */
+  index: GramIndex;
+  maxLength: number;
+  patternCount: number;
+}
+
+export function patternSearch(patterns: readonly Uint8Array[]): PatternSearch {
+  return { index: new GramIndex(patterns), maxLength: patterns.reduce((max, p) => Math.max(max, p.length), 0), patternCount: patterns.length };
+}
+
 /** The compiled patterns of a set of secret values; shareable between streams. */
 export class Masker {
   /** Indexes (into the values given) of non-empty values too short to be masked. */
@@ -51,7 +63,7 @@ export class Masker {
   readonly placeholder: Buffer;
   private readonly values: readonly (string | Uint8Array)[];
   private readonly minLength: number;
-  private compiled: { index: GramIndex; partial: PartialMatch; maxLength: number; patternCount: number } | undefined;
+  private compiled: (PatternSearch & { partial: PartialMatch }) | undefined;
 
   constructor(values: readonly (string | Uint8Array)[], options: MaskerOptions = {}) {
     this.minLength = Math.max(GRAM, options.minLength ?? MASK_MIN_LENGTH);
@@ -80,12 +92,7 @@ export class Masker {
       for (const form of secretForms(bytes, this.minLength)) patterns.set(Buffer.from(form).toString("latin1"), form);
     }
     const list = [...patterns.values()];
-    this.compiled = {
-      index: new GramIndex(list),
-      partial: new PartialMatch(list),
-      maxLength: list.reduce((max, p) => Math.max(max, p.length), 0),
-      patternCount: list.length,
-    };
+    this.compiled = { ...patternSearch(list), partial: new PartialMatch(list) };
     return this.compiled;
   }
 

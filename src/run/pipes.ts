@@ -65,17 +65,14 @@ export async function startOnPipes({ path, options, cwd, stdout, stderr, diagnos
     stdin.pipe(child.stdin);
   }
   const exited = started.exited;
-  const sinks: (OutputSink | null)[] = [];
+  let stdoutSink: OutputSink | undefined;
   const outputs: Promise<void>[] = [];
   const sides: [OutputPipe | null, Readable | null, Writable][] = [
     [pipes[0] ?? null, child?.stdout ?? null, stdout],
     [pipes[1] ?? null, child?.stderr ?? null, stderr],
   ];
   for (const [pipe, own, dest] of sides) {
-    if (pipe === null && own === null) {
-      sinks.push(null);
-      continue;
-    }
+    if (pipe === null && own === null) continue;
     let source: Readable | null = null;
     const sink = new OutputSink(dest, masker?.session() ?? null, (e) => {
       // The reader is gone. Writing to it directly, the child would get SIGPIPE; it writes to
@@ -85,7 +82,7 @@ export async function startOnPipes({ path, options, cwd, stdout, stderr, diagnos
       source?.destroy();
       if (e.code !== "EPIPE") diagnose(`cannot write the command's output: ${e.message}`);
     });
-    sinks.push(sink);
+    if (dest === stdout) stdoutSink ??= sink;
     if (pipe && (dest === process.stdout || dest === process.stderr)) {
       const reader = readPipe(pipe.read, sink);
       source = reader.source;
@@ -97,7 +94,6 @@ export async function startOnPipes({ path, options, cwd, stdout, stderr, diagnos
       outputs.push(pump(source, sink));
     }
   }
-  const stdoutSink = sinks[0] ?? undefined;
   return {
     pid,
     done: Promise.all([exited, ...outputs]).then(([status]) => status),

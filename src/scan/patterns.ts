@@ -4,8 +4,7 @@
  * the masker's own multi-pattern search. Each pattern remembers the secret and the form it
  * stands for, so a finding can name both and never show the value.
  */
-import { GramIndex } from "../run/gram-index.js";
-import { MASK_MIN_LENGTH } from "../run/masker.js";
+import { MASK_MIN_LENGTH, patternSearch, type PatternSearch } from "../run/masker.js";
 import { base64Cores, secretForms } from "../run/secret-forms.js";
 
 type Form = "plain" | "hex" | "base64" | "base64url" | "url" | "json" | "line";
@@ -16,20 +15,13 @@ interface PatternInfo {
   length: number;
 }
 
-/** The masker's multi-pattern search over every form (src/run/gram-index.ts). */
-interface Search {
-  index: GramIndex;
-  maxLength: number;
-  patternCount: number;
-}
-
 export interface ScanPatterns {
   /**
    * The search over the forms below, built on first use from the forms found here: a masker
    * built from the values would work every form out a second time (20 ms for 1,000 secrets),
    * and build the partial-match table masking needs and scanning does not (10 ms).
    */
-  search(): Search;
+  search(): PatternSearch;
   /** Pattern bytes (as latin1 text) → the secret and form they stand for. */
   byBytes: Map<string, PatternInfo>;
   /** Secrets too short to look for without drowning in false hits. */
@@ -38,6 +30,7 @@ export interface ScanPatterns {
 
 export function buildPatterns(secrets: readonly { path: string; value: Uint8Array }[]): ScanPatterns {
   const byBytes = new Map<string, PatternInfo>();
+  const forms: Uint8Array[] = [];
   const tooShort: string[] = [];
   for (const s of secrets) {
     const raw = Buffer.from(s.value.buffer, s.value.byteOffset, s.value.byteLength);
@@ -49,22 +42,13 @@ export function buildPatterns(secrets: readonly { path: string; value: Uint8Arra
     for (const form of secretForms(raw, MASK_MIN_LENGTH)) {
       const key = Buffer.from(form).toString("latin1");
       // The first secret to claim a pattern names it (two secrets with one value are one finding).
-      if (!byBytes.has(key)) byBytes.set(key, { path: s.path, form: formOf(raw, Buffer.from(form)), length: form.length });
+      if (byBytes.has(key)) continue;
+      byBytes.set(key, { path: s.path, form: formOf(raw, Buffer.from(form)), length: form.length });
+      forms.push(form);
     }
   }
-  let search: Search | undefined;
-  const forms = () => [...byBytes.keys()].map((key) => Buffer.from(key, "latin1"));
-  return {
-    search: () => {
-      if (!search) {
-        const list = forms();
-        search = { index: new GramIndex(list), maxLength: list.reduce((max, p) => Math.max(max, p.length), 0), patternCount: list.length };
-      }
-      return search;
-    },
-    byBytes,
-    tooShort,
-  };
+  let search: PatternSearch | undefined;
+  return { search: () => (search ??= patternSearch(forms)), byBytes, tooShort };
 }
 
 /** Which of secretForms' encodings `form` is. */

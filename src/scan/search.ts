@@ -1,8 +1,9 @@
 /**
  * Finding patterns in a stream with bounded memory: each chunk is searched, and so is the seam
  * between it and the one before (the last longest pattern - 1 bytes before it, and as many of
- * its own), so an occurrence cut by a chunk boundary is found once, and nothing older is kept. Only offsets are returned; line and column are
- * worked out afterwards, and only for the streams that had a finding (lines.ts).
+ * its own), so an occurrence cut by a chunk boundary is found once, and nothing older is kept.
+ * Only offsets are returned; line and column are worked out afterwards, and only for the
+ * streams that had a finding (lines.ts).
  */
 import type { Readable } from "node:stream";
 import type { ScanPatterns } from "./patterns.js";
