@@ -48,6 +48,12 @@ export interface StateRow {
   mac: Uint8Array;
 }
 
+/** Buckets' rows (one list per bucket asked for) and the change token, as of one moment (Store.stateRowsAt). */
+export interface StateAt {
+  token: string | null;
+  rows: StateRow[][];
+}
+
 /** The stored digest of one bucket, under the name the core gives it (state-digest.ts). */
 export interface StateDigestRow {
   bucket: string;
@@ -393,7 +399,14 @@ export interface Store extends StoreReader {
    * one more for the token. The token is null when the store cannot tell, or when the buckets
    * were not read at one moment after all (a commit came between them).
    */
-  stateRowsAt?(buckets: readonly StateBucket[]): Promise<{ token: string | null; rows: StateRow[][] }>;
+  stateRowsAt?(buckets: readonly StateBucket[]): Promise<StateAt>;
+  /**
+   * Optional. getToken, with the state of the token's bucket (stateRowsAt of `[bucket]`) as of
+   * the same moment: a warm read's row and check in one round trip instead of two.
+   */
+  getTokenAt?(id: string, bucket: StateBucket): Promise<{ value: TokenRow | null; at: StateAt }>;
+  /** Optional. readCurrent of one path, with the state of its bucket as of the same moment (as getTokenAt). */
+  readCurrentAt?(path: string, bucket: StateBucket): Promise<{ value: CurrentRows[]; at: StateAt }>;
   close(): Promise<void>;
 }
 

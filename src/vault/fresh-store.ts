@@ -13,6 +13,7 @@ import type {
   SettingsRow,
   StateBucket,
   StateDigestRow,
+  StateAt,
   StateRow,
   Store,
   StoreReader,
@@ -266,25 +267,60 @@ export class FreshStore extends FreshReader implements Store {
    * text does not match its digest in that state.
    */
   private async checkWarm(state: VerifiedState, buckets: readonly StateBucket[]): Promise<boolean> {
-    let texts: string[];
-    if (this.store.stateRowsAt) {
-      // The texts and the token as of one moment: the same reasoning, one round trip.
-      const at = await this.store.stateRowsAt(buckets);
-      if (at.token === null || at.token !== state.token || this.verified !== state) return false;
-      texts = buckets.map((b, i) => bucketText(b, at.rows[i]!));
-    } else {
-      texts = await Promise.all(buckets.map((b) => readBucketText(this.store, b)));
-      // After the texts: the same token means the vault row was not written since the state was
-      // verified, and every write that changes a bucket writes it, so the texts are that state's.
-      if ((await this.store.changeToken?.()) !== state.token || this.verified !== state) return false;
-    }
+    // The texts and the token as of one moment: the same reasoning as below, one round trip.
+    if (this.store.stateRowsAt) return this.holdsAt(state, buckets, await this.store.stateRowsAt(buckets));
+    const texts = await Promise.all(buckets.map((b) => readBucketText(this.store, b)));
+    // After the texts: the same token means the vault row was not written since the state was
+    // verified, and every write that changes a bucket writes it, so the texts are that state's.
+    if ((await this.store.changeToken?.()) !== state.token || this.verified !== state) return false;
+    this.verifyTexts(state, buckets, texts);
+    return true;
+  }
+
+  /** checkWarm with the buckets' state as of one moment already read (Store.stateRowsAt and the *At reads). */
+  private holdsAt(state: VerifiedState, buckets: readonly StateBucket[], at: StateAt): boolean {
+    if (at.token === null || at.token !== state.token || this.verified !== state) return false;
+    this.verifyTexts(
+      state,
+      buckets,
+      buckets.map((b, i) => bucketText(b, at.rows[i]!)),
+    );
+    return true;
+  }
+
+  /** INTEGRITY for a bucket text that does not match its digest in the verified state. */
+  private verifyTexts(state: VerifiedState, buckets: readonly StateBucket[], texts: readonly string[]): void {
     buckets.forEach((b, i) => {
       const name = bucketName(b);
       if (state.texts.get(name) === texts[i]) return;
       verifyBucket(this.keys, b, texts[i]!, state.digests);
       state.texts.set(name, texts[i]!);
     });
-    return true;
+  }
+
+  /**
+   * A warm vault reads a token, or one secret, and checks its bucket in one statement where the
+   * store can (Store.getTokenAt, readCurrentAt); when the state changed since it was verified,
+   * the read is done again and fully checked, as any other.
+   */
+  override async getToken(id: string): Promise<TokenRow | null> {
+    const state = this.verified;
+    if (state && this.store.getTokenAt) {
+      const bucket = shardBucket("tokens", id);
+      const { value, at } = await this.store.getTokenAt(id, bucket);
+      if (this.holdsAt(state, [bucket], at)) return value;
+    }
+    return super.getToken(id);
+  }
+
+  override async readCurrent(paths: readonly string[]): Promise<CurrentRows[]> {
+    const state = this.verified;
+    if (state && this.store.readCurrentAt && paths.length === 1) {
+      const bucket = pathBucket(paths[0]!);
+      const { value, at } = await this.store.readCurrentAt(paths[0]!, bucket);
+      if (this.holdsAt(state, [bucket], at)) return value;
+    }
+    return super.readCurrent(paths);
   }
 
   /** The digests and unlock mark are the ones the vault last wrote (what an unlock checks). */

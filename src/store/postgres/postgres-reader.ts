@@ -85,7 +85,7 @@ const toVersion = (r: Row): VersionRow => ({
   actor: text(r.actor),
 });
 
-const toCurrent = (r: Row): CurrentRows => ({
+export const toCurrent = (r: Row): CurrentRows => ({
   secret: toSecret(r),
   version:
     r.v_version === null
@@ -138,7 +138,7 @@ const toMember = (r: Row): MemberRow => ({
   mac: bytes(r.mac),
 });
 
-const toToken = (r: Row): TokenRow => ({
+export const toToken = (r: Row): TokenRow => ({
   id: text(r.id),
   secretHash: bytes(r.secret_hash),
   agent: textOrNull(r.agent),
@@ -183,7 +183,7 @@ const CURRENT_VERSION_COLUMNS = `
   v.wrapped_dek AS v_wrapped_dek, v.created_at AS v_created_at, v.actor AS v_actor`;
 
 /** The secret rows of an array of paths, in its order, each with its current version's row. */
-const READ_CURRENT_SQL = `
+export const READ_CURRENT_SQL = `
   SELECT ${CURRENT_VERSION_COLUMNS}
   FROM unnest($1::text[]) WITH ORDINALITY AS j(path, n)
   JOIN secrets AS s ON s.path = j.path

@@ -4,7 +4,7 @@
  * row's xmin as the change token, and a warm vault that still refuses a row put back by hand.
  */
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/setup/postgres-database.js";
 import { isAuthyError } from "../../errors.js";
 import { systemClock } from "../../vault/clock.js";
@@ -166,6 +166,33 @@ describe("stateRowsAt", () => {
   });
 });
 
+describe("a read with its bucket's state (getTokenAt, readCurrentAt)", () => {
+  it("gives the row the plain read gives and the state stateRowsAt gives, or no row", async () => {
+    store = await openPostgresStore(db.url);
+    const vault = await Vault.init({ store, clock: systemClock }, { passphrase: "pw", workFactor: 15 });
+    await vault.setSecret("a/K", Buffer.from("v"));
+    await vault.setSecret("a/L", Buffer.from("w"));
+    const { token } = await vault.createToken({ scope: await vault.resolveScope("secrets:read:a/*"), instance: "server" });
+    for (const [path, found] of [
+      ["a/K", 1],
+      ["a/NONE", 0],
+    ] as const) {
+      const bucket = pathBucket(path);
+      const got = await store.readCurrentAt(path, bucket);
+      expect(got.value).toHaveLength(found);
+      expect(got.value).toEqual(await store.readCurrent([path]));
+      expect(got.at).toEqual(await store.stateRowsAt([bucket]));
+    }
+    for (const id of [token.id, "tok_none"]) {
+      const bucket = shardBucket("tokens", id);
+      const got = await store.getTokenAt(id, bucket);
+      expect(got.value).toEqual(await store.getToken(id));
+      expect(got.at).toEqual(await store.stateRowsAt([bucket]));
+    }
+    expect((await store.getTokenAt(token.id, shardBucket("tokens", token.id))).value?.id).toBe(token.id);
+  });
+});
+
 describe("a warm vault on PostgreSQL", () => {
   const outcome = async (p: Promise<unknown>): Promise<string> => {
     try {
@@ -192,5 +219,23 @@ describe("a warm vault on PostgreSQL", () => {
       cols.map((c) => saved[0]![c]),
     );
     expect(await outcome(owner.useToken(secret, "server"))).toBe("INTEGRITY");
+  });
+
+  it("refuses a secret row put back by hand from before an update, read with its state in one statement", async () => {
+    store = await openPostgresStore(db.url);
+    const owner = await Vault.init({ store, clock: systemClock }, { passphrase: "pw", workFactor: 15 });
+    await owner.setSecret("prod/DB", Buffer.from("old-value"));
+    const saved = await sql("SELECT * FROM secrets WHERE path = $1", ["prod/DB"]);
+    await owner.setSecret("prod/DB", Buffer.from("new-value"));
+    const merged = vi.spyOn(store, "readCurrentAt");
+    for (let i = 0; i < 3; i++) expect(Buffer.from((await owner.getSecret("prod/DB")).value).toString()).toBe("new-value");
+    expect(merged).toHaveBeenCalled();
+    const cols = Object.keys(saved[0]!);
+    await sql("DELETE FROM secrets WHERE path = $1", ["prod/DB"]);
+    await sql(
+      `INSERT INTO secrets (${cols.join(", ")}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(", ")})`,
+      cols.map((c) => saved[0]![c]),
+    );
+    expect(await outcome(owner.getSecret("prod/DB"))).toBe("INTEGRITY");
   });
 });

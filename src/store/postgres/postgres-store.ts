@@ -1,10 +1,10 @@
 import pg from "pg";
 import { AuthyError } from "../../errors.js";
-import type { AuditRow, StateBucket, StateRow, Store, StoreWriter } from "../store.js";
+import type { AuditRow, CurrentRows, StateAt, StateBucket, StateRow, Store, StoreWriter, TokenRow } from "../store.js";
 import { Coalescer, copyRows } from "./postgres-coalesce.js";
 import { translatePostgresError } from "./postgres-errors.js";
 import { prepared } from "./postgres-prepared.js";
-import { PostgresReader, toAudit, type Row } from "./postgres-reader.js";
+import { PostgresReader, READ_CURRENT_SQL, toAudit, toCurrent, toToken, type Row } from "./postgres-reader.js";
 import { LOCK_APP, LOCK_WRITE, migrate } from "./postgres-schema.js";
 import { insertAudit, PostgresTransaction } from "./postgres-transaction.js";
 import { NestingGuard } from "../nesting-guard.js";
@@ -72,6 +72,11 @@ function stateAtSql(b: StateBucket): [string, unknown[]] {
     case "settings":
       return [at("''::text", b.table), []];
   }
+}
+
+/** A bucket's rows from the two arrays stateAtSql selects. */
+function stateRowsOf(keys: unknown, macs: unknown): StateRow[] {
+  return (keys as string[]).map((key, i) => ({ key, mac: (macs as Uint8Array[])[i]! }));
 }
 
 /** One group's transaction, as its writes leave it. */
@@ -175,18 +180,47 @@ export class PostgresStore extends PostgresReader implements Store {
   }
 
   /** Each bucket's rows with the change token, in one statement (one snapshot) per bucket. */
-  async stateRowsAt(buckets: readonly StateBucket[]): Promise<{ token: string | null; rows: StateRow[][] }> {
+  async stateRowsAt(buckets: readonly StateBucket[]): Promise<StateAt> {
     const read = await Promise.all(
       buckets.map(async (b) => {
         const [sql, values] = stateAtSql(b);
         const r = (await this.rows("reading the vault state", sql, values))[0]!;
-        const keys = r.keys as string[];
-        const macs = r.macs as Uint8Array[];
-        return { token: r.token as string, rows: keys.map((key, i) => ({ key, mac: macs[i]! })) };
+        return { token: r.token as string, rows: stateRowsOf(r.keys, r.macs) };
       }),
     );
     const token = read[0]?.token ?? null;
     return { token: read.every((r) => r.token === token) ? token : null, rows: read.map((r) => r.rows) };
+  }
+
+  async getTokenAt(id: string, bucket: StateBucket): Promise<{ value: TokenRow | null; at: StateAt }> {
+    const { row, at } = await this.rowAt("reading a token", "SELECT * FROM tokens WHERE id = $1", [id], bucket);
+    return { value: row ? toToken(row) : null, at };
+  }
+
+  async readCurrentAt(path: string, bucket: StateBucket): Promise<{ value: CurrentRows[]; at: StateAt }> {
+    const { row, at } = await this.rowAt("reading secrets", READ_CURRENT_SQL, [[path]], bucket);
+    return { value: row ? [toCurrent(row)] : [], at };
+  }
+
+  /**
+   * The row `sql` selects (at most one) and `bucket`'s state, in one statement: one snapshot
+   * and one round trip, where reading the row and then checking it took two. The state's
+   * statement gives exactly one row, so the row's is joined to it, marked to tell "no row"
+   * from a row of NULLs. Both texts are constants, so the joined text is one too.
+   */
+  private async rowAt(doing: string, sql: string, values: unknown[], bucket: StateBucket): Promise<{ row: Row | null; at: StateAt }> {
+    const [stateSql, stateValues] = stateAtSql(bucket);
+    const shifted = sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + stateValues.length}`);
+    const r = (
+      await this.rows(
+        doing,
+        `SELECT a.token AS authy_at_token, a.keys AS authy_at_keys, a.macs AS authy_at_macs, q.* ` +
+          `FROM (${stateSql}) AS a LEFT JOIN (SELECT true AS authy_at_found, r.* FROM (${shifted}) AS r) AS q ON true`,
+        [...stateValues, ...values],
+      )
+    )[0]!;
+    const at = { token: r.authy_at_token as string, rows: [stateRowsOf(r.authy_at_keys, r.authy_at_macs)] };
+    return { row: r.authy_at_found === true ? r : null, at };
   }
 
   write<T>(fn: (tx: StoreWriter) => Promise<T>): Promise<T> {
