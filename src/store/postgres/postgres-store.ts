@@ -117,7 +117,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await pool.end().catch(() => undefined);
     throw translatePostgresError(e, "opening the vault");
   }
-  return new PostgresStore(pool, options.writeLockTimeoutMs ?? WRITE_LOCK_TIMEOUT_MS);
+  // The writes' own connection, in pipeline mode: a group's audit entries and its COMMIT go
+  // in one round trip (PostgresStore.drain). One is enough: one group is committed at a time.
+  const writes = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, types, pipeline: true });
+  writes.on("error", () => undefined);
+  return new PostgresStore(pool, writes, options.writeLockTimeoutMs ?? WRITE_LOCK_TIMEOUT_MS);
 }
 
 /**
@@ -139,6 +143,7 @@ export class PostgresStore extends PostgresReader implements Store {
 
   constructor(
     private readonly pool: pg.Pool,
+    private readonly writes: pg.Pool,
     private readonly writeLockTimeoutMs: number,
   ) {
     super(pool);
@@ -251,7 +256,7 @@ export class PostgresStore extends PostgresReader implements Store {
       const group = this.pending.splice(0, MAX_GROUP_COMMIT);
       let client: pg.PoolClient;
       try {
-        client = await this.pool.connect();
+        client = await this.writes.connect();
         keepAlive(client);
       } catch (e) {
         for (const w of group) w.reject(translatePostgresError(e, "starting a write"));
@@ -284,22 +289,8 @@ export class PostgresStore extends PostgresReader implements Store {
         }
       }
       let lost: unknown = state.broken;
-      if (lost === undefined) {
-        try {
-          await insertAudit((sql, values) => client.query(prepared(sql, values)), state.deferred);
-        } catch (e) {
-          lost = translatePostgresError(e, "writing the audit log");
-        }
-      }
-      if (lost === undefined) {
-        try {
-          await client.query("COMMIT");
-        } catch (e) {
-          lost = translatePostgresError(e, "committing a write");
-        }
-      } else {
-        await client.query("ROLLBACK").catch(() => undefined);
-      }
+      if (lost === undefined) lost = await this.commit(client, state.deferred);
+      else await client.query("ROLLBACK").catch(() => undefined);
       client.release(lost !== undefined);
       for (const { w, ok, value } of settled) {
         if (!ok) w.reject(value);
@@ -307,6 +298,28 @@ export class PostgresStore extends PostgresReader implements Store {
         else w.resolve(value);
       }
     }
+  }
+
+  /**
+   * Inserts the group's deferred audit entries and commits, sent together (the connection is
+   * in pipeline mode): one round trip, and the write lock held one round trip less. Each
+   * statement is answered on its own; after a failed INSERT the transaction is aborted and
+   * PostgreSQL answers the COMMIT with a ROLLBACK, so nothing of the group is kept. What is
+   * returned is why the group was lost, or undefined when it was committed.
+   */
+  private async commit(client: pg.PoolClient, deferred: readonly AuditRow[]): Promise<unknown> {
+    const inserts: Promise<unknown>[] = [];
+    await insertAudit((sql, values) => {
+      inserts.push(client.query(prepared(sql, values)));
+      return Promise.resolve();
+    }, deferred);
+    const [inserted, committed] = await Promise.all([Promise.allSettled(inserts), Promise.allSettled([client.query("COMMIT")])]);
+    const failed = inserted.find((r) => r.status === "rejected");
+    if (failed) return translatePostgresError(failed.reason, "writing the audit log");
+    const c = committed[0]!;
+    if (c.status === "rejected") return translatePostgresError(c.reason, "committing a write");
+    if (c.value.command !== "COMMIT") return new AuthyError("UNAVAILABLE", `PostgreSQL rolled the write back (${c.value.command}); nothing was written`);
+    return undefined;
   }
 
   /**
@@ -361,6 +374,6 @@ export class PostgresStore extends PostgresReader implements Store {
     while (this.draining) await this.draining;
     if (this.closed) return;
     this.closed = true;
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.writes.end()]);
   }
 }
