@@ -313,12 +313,13 @@ export class PostgresStore extends PostgresReader implements Store {
       inserts.push(client.query(prepared(sql, values)));
       return Promise.resolve();
     }, deferred);
-    const [inserted, committed] = await Promise.all([Promise.allSettled(inserts), Promise.allSettled([client.query("COMMIT")])]);
+    // Both settled together: a rejection is never left without a handler while the other is awaited.
+    const [inserted, [committed]] = await Promise.all([Promise.allSettled(inserts), Promise.allSettled([client.query("COMMIT")])]);
     const failed = inserted.find((r) => r.status === "rejected");
     if (failed) return translatePostgresError(failed.reason, "writing the audit log");
-    const c = committed[0]!;
-    if (c.status === "rejected") return translatePostgresError(c.reason, "committing a write");
-    if (c.value.command !== "COMMIT") return new AuthyError("UNAVAILABLE", `PostgreSQL rolled the write back (${c.value.command}); nothing was written`);
+    if (committed.status === "rejected") return translatePostgresError(committed.reason, "committing a write");
+    const answer = committed.value.command;
+    if (answer !== "COMMIT") return new AuthyError("UNAVAILABLE", `PostgreSQL rolled the write back (${answer}); nothing was written`);
     return undefined;
   }
 
