@@ -18,7 +18,7 @@ export interface Harness {
   session: string;
   activity: { count: number };
   locked(): boolean;
-  req(method: string, url: string, options?: { bearer?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<Res>;
+  req(method: string, url: string, options?: { bearer?: string | null; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> }): Promise<Res>;
   audit(action?: string): Promise<AuditRow[]>;
   close(): Promise<void>;
 }
@@ -72,7 +72,7 @@ export async function harness(extra: Partial<ApiOptions> = {}): Promise<Harness>
       const headers: Record<string, string> = { ...o.headers };
       const bearer = o.bearer === undefined ? SESSION : o.bearer;
       if (bearer !== null) headers.authorization = `Bearer ${bearer}`;
-      let payload: string | undefined;
+      let payload: string | Buffer | undefined;
       if (o.raw !== undefined) payload = o.raw;
       else if (o.body !== undefined) payload = JSON.stringify(o.body);
       if (payload !== undefined && headers["content-type"] === undefined) headers["content-type"] = "application/json";

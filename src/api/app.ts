@@ -2,13 +2,14 @@
  * The HTTP application: one fastify instance, served by the daemon on a Unix socket and by
  * the team server on TCP (its options: route-spec.ts).
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { AuthyError, isAuthyError } from "../errors.js";
 import { actorName } from "../vault/types.js";
 import { admits, authenticate, badCredentials, bearerOf, lockedError, missingCredentials, notForCaller, type ActorKind, type Caller } from "./auth.js";
 import { RefusalLog, REFUSAL_WINDOW_MS } from "./refusal-log.js";
 import { limitKeys, tooManyFailures } from "./auth-limit.js";
 import { ApiError, errorBody, statusOf } from "./http-status.js";
+import { clientErrorHandler } from "./client-errors.js";
 import { refusedBodies, registerJsonParser } from "./json-body.js";
 import { DEFAULT_LIMITS, type ApiLimits } from "./limits.js";
 import { registerRoutes } from "./routes.js";
@@ -47,6 +48,13 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     // HEAD on a secret would run the read (and audit it) only to drop the value.
     exposeHeadRoutes: false,
+    // Refusals made before routing (a path that is not valid percent-encoding or is too long,
+    // or what Node's HTTP parser refuses) answer in authy's error body too.
+    frameworkErrors: (err, _req, reply) => {
+      const e = asAuthyError(err);
+      void (reply as FastifyReply).code(statusOf(e)).send(errorBody(e));
+    },
+    clientErrorHandler,
   });
   app.server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs || limits.headersTimeoutMs);
   app.server.maxConnections = limits.maxConnections;
@@ -224,7 +232,9 @@ function asAuthyError(err: FastifyError | AuthyError): AuthyError {
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return new ApiError(400, "INVALID_INPUT", "request body is not valid JSON");
     case "FST_ERR_BAD_URL":
-      return new ApiError(400, "INVALID_INPUT", "malformed URL");
+      return new ApiError(400, "INVALID_INPUT", "malformed URL", { hint: "percent-encode the path as UTF-8" });
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return new ApiError(414, "INVALID_INPUT", "the request path is too long");
   }
   const status = typeof err.statusCode === "number" ? err.statusCode : 500;
   if (status >= 400 && status < 500) {

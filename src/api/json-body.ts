@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { FastifyInstance } from "fastify";
 import { ApiError } from "./http-status.js";
 
@@ -35,8 +36,17 @@ export function registerJsonParser(app: FastifyInstance, maxDepth: number): void
   const parse = app.getDefaultJsonParser("error", "error");
   // JSON only: anything else (text/plain included, which fastify would accept) is 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
-    const text = body as string;
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
+    const bytes = body as Buffer;
+    // Decoding would turn each invalid byte into U+FFFD, and a value sent that way would be
+    // stored changed: JSON is UTF-8 text, and bytes travel as valueBase64.
+    if (!isUtf8(bytes)) {
+      const refused = new ApiError(400, "INVALID_INPUT", "request body is not valid UTF-8", { hint: "JSON is UTF-8 text; send bytes as valueBase64" });
+      refusedBodies.add(refused);
+      done(refused, undefined);
+      return;
+    }
+    const text = bytes.toString("utf8");
     // An empty body under a JSON content type is no body: clients (the Agent Secret Store's
     // `ass`) send the header on every request, bodyless POSTs included.
     if (text === "") {

@@ -1,7 +1,9 @@
 /**
  * What the API refuses before the core sees it: oversized bodies, nesting bombs, bad JSON,
- * other content types; and names full of SQL and LIKE metacharacters, which are just names.
+ * bodies that are not UTF-8, other content types, malformed paths and HTTP (in authy's error
+ * body, as every refusal); and names full of SQL and LIKE metacharacters, which are just names.
  */
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { harness, type Harness } from "./api.test-helpers.js";
 import { jsonNestingExceeds } from "./json-body.js";
@@ -59,6 +61,54 @@ describe("request limits", () => {
     const text = await h.req("PUT", "/v1/secrets/a/B", { raw: "value", headers: { "content-type": "text/plain" } });
     expect(text.status).toBe(415);
     expect(text.body.error.code).toBe("INVALID_INPUT");
+  });
+
+  it("refuses a body that is not UTF-8 instead of storing its bytes changed", async () => {
+    const r = await h.req("PUT", "/v1/secrets/utf/BAD", { raw: Buffer.from([...Buffer.from('{"value":"a'), 0xff, 0xfe, ...Buffer.from('b"}')]) });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: "INVALID_INPUT", message: "request body is not valid UTF-8" });
+    expect((await h.req("GET", "/v1/secrets/utf/BAD")).status).toBe(404);
+    const fine = await h.req("PUT", "/v1/secrets/utf/GOOD", { raw: Buffer.from('{"value":"h\u00e9 é ☃"}') });
+    expect(fine.status).toBe(200);
+    expect((await h.req("GET", "/v1/secrets/utf/GOOD")).body.value).toBe("hé é ☃");
+  });
+
+  it("answers a path that is not valid percent-encoding, or too long, in authy's error body without quoting it", async () => {
+    for (const [url, status] of [
+      ["/v1/secrets/prod/%ff%fe", 400],
+      ["/v1/secrets/prod%zz/K", 400],
+      [`/v1/secrets/${"a".repeat(9000)}/K`, 414],
+    ] as const) {
+      const r = await h.req("GET", url);
+      expect(r.status).toBe(status);
+      expect(r.body.error.code).toBe("INVALID_INPUT");
+      expect(r.raw).not.toContain("prod");
+      expect(r.raw).not.toContain("aaaa");
+    }
+  });
+
+  it("answers what Node's HTTP parser refuses (huge headers, bytes that are not HTTP) in authy's error body", async () => {
+    await h.app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = h.app.server.address() as net.AddressInfo;
+    const exchange = (request: string | Buffer) =>
+      new Promise<string>((resolve, reject) => {
+        let got = "";
+        const sock = net.connect(port, "127.0.0.1", () => sock.write(request));
+        sock.on("data", (d) => (got += d.toString()));
+        sock.on("close", () => resolve(got));
+        sock.on("error", reject);
+      });
+    for (const [request, status] of [
+      [`GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, 431],
+      [Buffer.from([...Buffer.from("GET /v1/"), 0xff, 0xfe, ...Buffer.from(" HTTP/1.1\r\nHost: x\r\n\r\n")]), 400],
+      ["NOT HTTP AT ALL\r\n\r\n", 400],
+    ] as const) {
+      const answer = await exchange(request);
+      expect(answer.startsWith(`HTTP/1.1 ${status} `)).toBe(true);
+      const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("INVALID_INPUT");
+      expect(answer).not.toContain("aaaa");
+    }
   });
 
   it("never echoes a value in an error", async () => {

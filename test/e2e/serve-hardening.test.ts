@@ -149,10 +149,11 @@ describe("authy serve hardening", () => {
     expect(log).not.toContain("Bearer");
   });
 
-  it("closes a connection whose headers never finish", async () => {
+  it("closes a connection whose headers never finish, answering 408 in authy's error body", async () => {
     const { db } = await fixture("slow");
     const s = await serve(db);
     const { port } = new URL(s.url);
+    let answer = "";
     const closed = await new Promise<boolean>((resolve) => {
       const sock = net.connect(Number(port), "127.0.0.1", () => sock.write("GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: "));
       const timer = setTimeout(() => {
@@ -164,9 +165,13 @@ describe("authy serve hardening", () => {
         resolve(true);
       });
       sock.on("error", () => undefined);
-      sock.on("data", () => undefined);
+      sock.on("data", (d: Buffer) => (answer += d.toString()));
     });
     expect(closed).toBe(true);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).toMatchObject({
+      error: { code: "INVALID_INPUT", message: "the request did not arrive in time" },
+    });
   });
 
   it("lets an in-flight request finish on SIGTERM, takes no new one, and exits 0", async () => {
