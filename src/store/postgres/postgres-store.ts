@@ -3,7 +3,7 @@ import { AuthyError } from "../../errors.js";
 import type { AuditRow, CurrentRows, StateAt, StateBucket, StateRow, Store, StoreWriter, TokenRow } from "../store.js";
 import { Coalescer, copyRows } from "./postgres-coalesce.js";
 import { translatePostgresError } from "./postgres-errors.js";
-import { prepared } from "./postgres-prepared.js";
+import { prepared, statementName } from "./postgres-prepared.js";
 import { PostgresReader, READ_CURRENT_SQL, toAudit, toCurrent, toToken, type Row } from "./postgres-reader.js";
 import { LOCK_APP, LOCK_WRITE, migrate } from "./postgres-schema.js";
 import { insertAudit, PostgresTransaction } from "./postgres-transaction.js";
@@ -54,25 +54,52 @@ const CHANGE_TOKEN_SQL = "coalesce((SELECT xmin::text || '|' || coalesce(encode(
 
 /** A bucket's rows as stateRows selects them (same rows, same order), as two arrays beside the change token. */
 function stateAtSql(b: StateBucket): [string, unknown[]] {
+  switch (b.table) {
+    case "secrets":
+      return [stateAtText(b.table), [b.namespace, b.shard]];
+    case "tokens":
+    case "approvals":
+      return [stateAtText(b.table), [b.shard]];
+    default:
+      return [stateAtText(b.table), []];
+  }
+}
+
+/** stateAtSql's statements, one per table, built once: reads use them on every request. */
+const stateAtTexts = new Map<StateBucket["table"], string>();
+
+function stateAtText(table: StateBucket["table"]): string {
+  let text = stateAtTexts.get(table);
+  if (text !== undefined) return text;
   const at = (key: string, from: string, where = "") =>
     `SELECT ${CHANGE_TOKEN_SQL} AS token, coalesce(array_agg(${key} ORDER BY ${key}), '{}') AS keys, ` +
     `coalesce(array_agg(mac ORDER BY ${key}), '{}') AS macs FROM ${from}${where}`;
-  switch (b.table) {
+  switch (table) {
     case "secrets":
-      return [at("path", "secrets", " WHERE namespace = $1 AND shard = $2"), [b.namespace, b.shard]];
+      text = at("path", "secrets", " WHERE namespace = $1 AND shard = $2");
+      break;
     case "tokens":
     case "approvals":
-      return [at("id", b.table, " WHERE right(id, 1) = $1"), [b.shard]];
+      text = at("id", table, " WHERE right(id, 1) = $1");
+      break;
     case "agents":
     case "members":
-      return [at("name", b.table), []];
+      text = at("name", table);
+      break;
     case "slots":
-      return [at("id", "key_slots"), []];
+      text = at("id", "key_slots");
+      break;
     case "policy":
     case "settings":
-      return [at("''::text", b.table), []];
+      text = at("''::text", table);
+      break;
   }
+  stateAtTexts.set(table, text);
+  return text;
 }
+
+/** PostgresStore.rowAt's statements, by the bucket's table and the row's statement (a few in all). */
+const rowAtTexts = new Map<StateBucket["table"], Map<string, string>>();
 
 /** A bucket's rows from the two arrays stateAtSql selects. */
 function stateRowsOf(keys: unknown, macs: unknown): StateRow[] {
@@ -155,7 +182,8 @@ export class PostgresStore extends PostgresReader implements Store {
 
   /** Reads through the pool, identical ones from concurrent callers coalesced (postgres-coalesce.ts). */
   protected override query(sql: string, values: unknown[], rowMode?: "array"): Promise<pg.QueryResult> {
-    return this.reads.run(`${rowMode ?? ""}\u0000${sql}\u0000${JSON.stringify(values)}`, () => super.query(sql, values, rowMode));
+    // Keyed by the statement's short name, not its text: a key is built and hashed per call.
+    return this.reads.run(`${rowMode ?? ""}\u0000${statementName(sql)}\u0000${JSON.stringify(values)}`, () => super.query(sql, values, rowMode));
   }
 
   /** One statement: the counter row gives the id and is locked until the insert commits, so ids are never reused. */
@@ -215,15 +243,17 @@ export class PostgresStore extends PostgresReader implements Store {
    */
   private async rowAt(doing: string, sql: string, values: unknown[], bucket: StateBucket): Promise<{ row: Row | null; at: StateAt }> {
     const [stateSql, stateValues] = stateAtSql(bucket);
-    const shifted = sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + stateValues.length}`);
-    const r = (
-      await this.rows(
-        doing,
+    let texts = rowAtTexts.get(bucket.table);
+    if (texts === undefined) rowAtTexts.set(bucket.table, (texts = new Map<string, string>()));
+    let joined = texts.get(sql);
+    if (joined === undefined) {
+      const shifted = sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + stateValues.length}`);
+      joined =
         `SELECT a.token AS authy_at_token, a.keys AS authy_at_keys, a.macs AS authy_at_macs, q.* ` +
-          `FROM (${stateSql}) AS a LEFT JOIN (SELECT true AS authy_at_found, r.* FROM (${shifted}) AS r) AS q ON true`,
-        [...stateValues, ...values],
-      )
-    )[0]!;
+        `FROM (${stateSql}) AS a LEFT JOIN (SELECT true AS authy_at_found, r.* FROM (${shifted}) AS r) AS q ON true`;
+      texts.set(sql, joined);
+    }
+    const r = (await this.rows(doing, joined, [...stateValues, ...values]))[0]!;
     const at = { token: r.authy_at_token as string, rows: [stateRowsOf(r.authy_at_keys, r.authy_at_macs)] };
     return { row: r.authy_at_found === true ? r : null, at };
   }
