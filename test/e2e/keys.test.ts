@@ -42,6 +42,20 @@ describe("identity slots", () => {
     expect(r.stderr).toMatch(/^authy: wrong passphrase or identity\n(hint: [^\n]+\n)?$/);
   });
 
+  it("never replaces an existing identity file without --force: it may be a slot's only key", async () => {
+    await initVault(t.home);
+    await authy(["secrets", "set", "a/B"], { home: t.home, env: withPass, input: "v" });
+    const id = await identity("id.txt");
+    expect((await authy(["keys", "add", id.recipient], { home: t.home, env: withPass })).code).toBe(0);
+    const again = await authy(["keys", "generate", "--out", id.file], { home: t.home });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(`authy: ${id.file} already exists\nhint: pass --force to replace it\n`);
+    expect((await authy(["secrets", "get", "a/B"], { home: t.home, env: { AUTHY_IDENTITY: id.file } })).stdout).toBe("v");
+    const forced = await authy(["keys", "generate", "--out", id.file, "--force"], { home: t.home });
+    expect(forced.code).toBe(0);
+    expect(forced.stdout.trim()).not.toBe(id.recipient);
+  });
+
   it("never removes the last slot", async () => {
     await initVault(t.home);
     const slots = JSON.parse((await authy(["keys", "list", "--json"], { home: t.home, env: withPass })).stdout).items;

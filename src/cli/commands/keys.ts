@@ -2,6 +2,7 @@ import { generateIdentity, identityToRecipient, parseRecipient } from "../../cry
 import { writeFileAtomic } from "../../files/atomic-write.js";
 import type { CliContext } from "../context.js";
 import { slotJson } from "../json-output.js";
+import { refuseExisting } from "../output-file.js";
 import { isoTime, table } from "../output.js";
 
 export async function add(ctx: CliContext, recipient: string, flags: { label?: string }): Promise<void> {
@@ -36,8 +37,12 @@ export async function remove(ctx: CliContext, id: string): Promise<void> {
   ctx.out.info(`removed key slot ${slot.id}`);
 }
 
-/** Like age-keygen: a new X25519 identity, written 0600 or printed. */
-export async function generate(ctx: CliContext, flags: { out?: string }): Promise<void> {
+/**
+ * Like age-keygen: a new X25519 identity, written 0600 or printed. An existing --out file is
+ * not replaced without --force: it may be the identity of a key slot, the only way in.
+ */
+export async function generate(ctx: CliContext, flags: { out?: string; force?: boolean }): Promise<void> {
+  if (flags.out) refuseExisting(flags.out, flags.force);
   const identity = await generateIdentity();
   const recipient = await identityToRecipient(identity);
   const text = `# created: ${new Date().toISOString()}\n# public key: ${recipient}\n${identity}\n`;

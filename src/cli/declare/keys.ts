@@ -36,5 +36,6 @@ export function declareKeys(program: Command): void {
     .description("create a new age identity file")
     .addHelpText("after", help(["authy keys generate --out ~/.authy-identity.txt", "authy keys generate > identity.txt"], [0, 2, 8]))
     .option("--out <file>", "write it to this file (0600)")
+    .option("--force", "replace the --out file if it exists")
     .action(lazy(keys, (m) => m.generate));
 }
