@@ -60,7 +60,9 @@ export function tokenJson(t: TokenInfo, now: number) {
     createdAt: jsonTime(t.createdAt),
     expiresAt: jsonTime(t.expiresAt),
     maxUses: t.maxUses,
-    uses: t.uses,
+    // Uses are counted against a limit only (an audited read of an unlimited token writes no
+    // token row); the audit log has every use.
+    uses: t.maxUses === null ? null : t.uses,
     revokedAt: jsonTime(t.revokedAt),
     parent: t.parent,
     pid: t.pid,

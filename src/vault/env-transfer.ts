@@ -4,7 +4,7 @@ import { validateNamespace, validatePath } from "./path.js";
 import type { CurrentRows } from "../store/store.js";
 import { listedPaths, openSecretRow } from "./secret-rows.js";
 import { audit, tryAudit } from "./audit-log.js";
-import { authorize, authorizeEach, mayList } from "./access.js";
+import { authorize, authorizeEach, mayList, mayRead } from "./access.js";
 import { approvalRequired, currentReadNeed, passApprovals, writeNeed, type ApprovalNeed } from "./approvals.js";
 import { checkListingBefore, decryptVersion, LISTING_READ_ATTEMPTS, openCurrent, readListing, refreshListing, writeVersions } from "./secrets.js";
 import type { Tier } from "./types.js";
@@ -168,7 +168,9 @@ export async function exportEnv(ctx: VaultContext, namespace: string, opts: { ke
     const meta = openSecretRow(ctx.keys, row);
     if (meta.deletedAt !== null) continue;
     if (wanted && !wanted.has(meta.key)) continue;
-    if (!mayList(ctx, meta.path) && !wanted) continue;
+    // What the caller may read is exported even if it may not list it, as `run` injects it:
+    // both hand over names and values together.
+    if (!wanted && !mayList(ctx, meta.path) && !mayRead(ctx, meta.path)) continue;
     const check = authorizeEach(ctx, meta.path, "read", "env.export");
     if (check) await check;
     found.add(meta.key);

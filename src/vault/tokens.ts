@@ -1,3 +1,4 @@
+import { TOKEN_FORM, tokenIdOf } from "./token-id.js";
 import { actsAsOwner } from "./types.js";
 import { constantTimeEqual, randomId, randomToken } from "../crypto/index.js";
 import { AuthyError, integrityError, isAuthyError } from "../errors.js";
@@ -251,7 +252,7 @@ export async function createToken(ctx: VaultContext, opts: CreateTokenOptions): 
 }
 
 function parseToken(token: string): { id: string; secret: string } | null {
-  const m = /^authy_tk_([a-z2-7]+)_([A-Za-z0-9_-]+)$/.exec(token);
+  const m = TOKEN_FORM.exec(token);
   return m ? { id: m[1]!, secret: m[2]! } : null;
 }
 
@@ -432,7 +433,8 @@ async function revokeRows(tx: StoreWriter, ctx: VaultContext, rows: readonly Tok
 }
 
 /** Revokes a token and every token it issued. The owner may revoke any; a token itself and its children. */
-export async function revokeToken(ctx: VaultContext, id: string): Promise<TokenInfo> {
+export async function revokeToken(ctx: VaultContext, given: string): Promise<TokenInfo> {
+  const id = tokenIdOf(given);
   try {
     return await revokeTokenTree(ctx, id);
   } catch (e) {

@@ -189,6 +189,29 @@ describe("through the daemon", () => {
     const r = await authy(["run", "--no-mask", "--", "sh", "-c", 'echo "A=$A B=$B"'], { home, env: { AUTHY_TOKEN: token } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("A=alpha-value-1 B=\n");
+    // `env export` of the namespace hands over what `run` injects, list capability or not.
+    const exported = await authy(["env", "export", "prod"], { home, env: { AUTHY_TOKEN: token } });
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toBe("A=alpha-value-1\n");
+  });
+
+  it("lists tokens without a limit as unlimited, and revokes a token given whole without ever echoing its secret", async () => {
+    const home = await vaultHome();
+    await withSecrets(home, [["prod/A", "alpha-value-1"]]);
+    const owner = { AUTHY_SESSION: (await unlock(home, ["--export-session"])).session! };
+    const token = (await authy(["tokens", "create", "--scopes", "secrets:read:prod/*", "--ttl", "5m"], { home, env: owner })).stdout.trim();
+    for (let i = 0; i < 2; i++) expect((await authy(["secrets", "get", "prod/A"], { home, env: { AUTHY_TOKEN: token } })).code).toBe(0);
+    expect((await authy(["tokens", "list"], { home, env: owner })).stdout).toMatch(/ unlimited +active\n/);
+    const listed = json((await authy(["tokens", "list", "--json"], { home, env: owner })).stdout).items as { uses: number | null }[];
+    expect(listed.map((t) => t.uses)).toEqual([null]);
+    const secretPart = /^authy_tk_[a-z2-7]+_(.+)$/.exec(token)![1]!;
+    const unknown = await authy(["tokens", "revoke", `authy_tk_zzzz_${secretPart}`], { home, env: owner });
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/^authy: no token zzzz\n/);
+    const revoked = await authy(["tokens", "revoke", token], { home, env: owner });
+    expect(revoked.code, revoked.stderr).toBe(0);
+    for (const out of [unknown.stdout, unknown.stderr, revoked.stdout, revoked.stderr]) expect(out).not.toContain(secretPart);
+    expect((await authy(["secrets", "get", "prod/A"], { home, env: { AUTHY_TOKEN: token } })).code).toBe(4);
   });
 
   it("revokes an agent's per-command token when the command ends", async () => {

@@ -1,4 +1,5 @@
 import { AuthyError } from "../../errors.js";
+import { tokenIdOf } from "../../vault/token-id.js";
 import { parseDuration } from "../../formats/duration.js";
 import type { CliContext } from "../context.js";
 import { issuedTokenJson, tokenJson, tokenStatus } from "../json-output.js";
@@ -39,16 +40,16 @@ export async function list(ctx: CliContext): Promise<void> {
         t.scope.name,
         t.agent ?? "",
         isoTime(t.expiresAt),
-        t.maxUses === null ? String(t.uses) : `${t.uses}/${t.maxUses}`,
+        t.maxUses === null ? "unlimited" : `${t.uses}/${t.maxUses}`,
         tokenStatus(t, now),
       ]),
     ),
   );
 }
 
-export async function revoke(ctx: CliContext, id: string): Promise<void> {
+export async function revoke(ctx: CliContext, given: string): Promise<void> {
   const client = await ctx.client();
-  const t = await client.revokeToken(id);
+  const t = await client.revokeToken(tokenIdOf(given));
   ctx.out.result(tokenJson(t, Date.now()), () => "");
   ctx.out.info(`revoked token ${t.id}`);
 }
