@@ -35,7 +35,7 @@ export function declareTokens(program: Command): void {
     .addHelpText("after", help(["authy tokens list", "authy tokens list --json"], [...VAULT_EXITS, 4]))
     .action(lazy(tokens, (m) => m.list));
   tk.command("revoke <id>")
-    .description("revoke a token (and every token it issued)")
-    .addHelpText("after", help(["authy tokens revoke tok_…", "authy tokens list --json && authy tokens revoke tok_…"], [...VAULT_EXITS, 3, 4]))
+    .description("revoke a token (and every token it issued), given its id or the whole token")
+    .addHelpText("after", help(["authy tokens revoke 3xk2…", 'authy tokens revoke "$AUTHY_TOKEN"'], [...VAULT_EXITS, 3, 4]))
     .action(lazy(tokens, (m) => m.revoke));
 }
