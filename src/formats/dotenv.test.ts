@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AuthyError } from "../errors.js";
-import { KEY_PATTERN, parseDotenv, serializeDotenv } from "./dotenv.js";
+import { dotenvText, KEY_PATTERN, parseDotenv, serializeDotenv } from "./dotenv.js";
 import { thrown } from "../errors.test-helpers.js";
 
 const pairs = (text: string, source?: string) => parseDotenv(text, source === undefined ? {} : { source }).map(({ key, value }) => [key, value]);
@@ -240,6 +240,19 @@ const valueArb = fc.oneof(
 const entriesArb = fc.uniqueArray(fc.record({ key: keyArb, value: valueArb }), {
   selector: (e) => e.key,
   maxLength: 8,
+});
+
+describe("dotenvText", () => {
+  it("decodes UTF-8 as is, and names the first line that is not UTF-8", () => {
+    expect(dotenvText(Buffer.from("A=h\u00e9\nB=\u2603\n"), "f.env")).toBe("A=h\u00e9\nB=\u2603\n");
+    for (const [bytes, line] of [
+      [Buffer.from([0xff]), 1],
+      [Buffer.concat([Buffer.from("A=1\nB=2\nC="), Buffer.from([0xc3])]), 3],
+      [Buffer.concat([Buffer.from("A=1\n"), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from("\nB=2")]), 2],
+    ] as const) {
+      expect(thrown(() => dotenvText(bytes, "f.env")).message).toBe(`f.env:${line}: not valid UTF-8 text`);
+    }
+  });
 });
 
 describe("serializeDotenv", () => {

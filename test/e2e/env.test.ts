@@ -63,6 +63,18 @@ describe("env import", () => {
     expect((await run(["secrets", "list"])).stdout).toBe("");
   });
 
+  it("refuses bytes that are not UTF-8, naming the line, instead of storing them changed; run --env-file too", async () => {
+    const file = path.join(t.dir, "bad.env");
+    writeFileSync(file, Buffer.concat([Buffer.from("A=fine\nK=ok"), Buffer.from([0xff, 0xfe]), Buffer.from("ok\n")]));
+    const r = await run(["env", "import", file, "--namespace", "be"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^authy: ${file}:2: not valid UTF-8 text\n`));
+    expect((await run(["secrets", "list"])).stdout).toBe("");
+    const injected = await run(["run", "--env-file", file, "--", "true"]);
+    expect(injected.code).toBe(2);
+    expect(injected.stderr).toMatch(new RegExp(`^authy: ${file}:2: not valid UTF-8 text\n`));
+  });
+
   it("refuses a namespace that is not canonical", async () => {
     const r = await run(["env", "import", "-", "--namespace", "app/../x"], "GOOD=1\n");
     expect(r.code).toBe(2);

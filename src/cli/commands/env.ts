@@ -1,7 +1,7 @@
 import { AuthyError } from "../../errors.js";
 import { writeFileAtomic } from "../../files/atomic-write.js";
 import { DOTENV_LIMIT, readFileBounded } from "../../files/bounded-read.js";
-import { parseDotenv } from "../../formats/dotenv.js";
+import { dotenvText, parseDotenv } from "../../formats/dotenv.js";
 import type { ExportFormat } from "../../formats/export-formats.js";
 import type { Tier } from "../../vault/types.js";
 import { withApproval, type ApprovalFlags } from "../approval-wait.js";
@@ -15,8 +15,9 @@ import { progressBar } from "../progress.js";
 const PROGRESS_THRESHOLD = 1000;
 
 export async function importEnv(ctx: CliContext, file: string, flags: { namespace: string; dryRun?: boolean; overwrite: boolean; tier?: Tier }): Promise<void> {
-  const text = (file === "-" ? await readStdin("the .env file", DOTENV_LIMIT) : await readFileBounded(file, DOTENV_LIMIT)).toString("utf8");
-  const entries = parseDotenv(text, { source: file === "-" ? "stdin" : file });
+  const source = file === "-" ? "stdin" : file;
+  const text = dotenvText(file === "-" ? await readStdin("the .env file", DOTENV_LIMIT) : await readFileBounded(file, DOTENV_LIMIT), source);
+  const entries = parseDotenv(text, { source });
   const vault = await ctx.client();
   const bar = !flags.dryRun && entries.length >= PROGRESS_THRESHOLD ? progressBar(ctx, `importing ${entries.length} entries`) : null;
   const plan = await vault.importEnv(entries, {

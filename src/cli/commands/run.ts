@@ -1,7 +1,7 @@
 import path from "node:path";
 import { AuthyError } from "../../errors.js";
 import { DOTENV_LIMIT, readFileBounded } from "../../files/bounded-read.js";
-import { parseDotenv, serializeDotenv } from "../../formats/dotenv.js";
+import { dotenvText, parseDotenv, serializeDotenv } from "../../formats/dotenv.js";
 import { isReference, parseReference } from "../../formats/reference.js";
 import { buildChildEnv, checkInjectedName, createMasker, runChild, writeMountFile } from "../../run/index.js";
 import { RUN_CHILD_VAR } from "../../run/env.js";
@@ -44,7 +44,7 @@ async function collectReferences(flags: RunFlags): Promise<{ refs: EnvReference[
   const plain = new Map<string, string>();
   const sources = new Map<string, string>();
   for (const file of flags.envFile ?? []) {
-    const text = (await readFileBounded(file, DOTENV_LIMIT)).toString("utf8");
+    const text = dotenvText(await readFileBounded(file, DOTENV_LIMIT), file);
     for (const e of parseDotenv(text, { source: file })) {
       const source = `${file}:${e.line}`;
       checkInjectedName(e.key, source, flags.allowEnv);
