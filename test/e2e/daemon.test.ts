@@ -113,6 +113,14 @@ describe("authy unlock", () => {
     expect(daemonPids(home)).toEqual([]);
   });
 
+  it("says there is no vault (exit 6) in a home that does not exist, and creates nothing there", async () => {
+    const home = path.join(path.dirname(await vaultHome()), "none");
+    const r = await authy(["unlock"], { home, env: withPass });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toBe(`authy: no vault in ${home}\nhint: run \`authy init\`\n`);
+    expect(exists(home)).toBe(false);
+  });
+
   it("leaves exactly one daemon when three unlocks start at once", async () => {
     const home = await vaultHome();
     const results = await Promise.all([1, 2, 3].map(() => authy(["unlock"], { home, env: withPass })));

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { AuthyError, type ErrorCode } from "../../errors.js";
 import { MAX_LIFETIME_LIMIT_MS } from "../../daemon/lifetime.js";
 import { daemonPaths, runningDaemon } from "../../daemon/paths.js";
@@ -41,6 +42,8 @@ export async function unlock(ctx: CliContext, flags: { idle: string; max: string
     });
   }
   protectProcess();
+  // Before the daemon's directory is made in a home that may not exist: a vault to unlock first.
+  if (!existsSync(ctx.vaultPath)) throw new AuthyError("NOT_INITIALIZED", `no vault in ${ctx.home}`, { hint: "run `authy init`" });
   const { checkDaemonPaths, startDaemon } = await import("../../daemon/spawn.js");
   checkDaemonPaths(ctx.home); // a planted file at the socket path is refused before the passphrase is asked
   const vault = await ctx.unlock();
