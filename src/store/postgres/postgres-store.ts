@@ -283,13 +283,12 @@ export class PostgresStore extends PostgresReader implements Store {
         this.draining = null;
         return;
       }
-      const group = this.pending.splice(0, MAX_GROUP_COMMIT);
       let client: pg.PoolClient;
       try {
         client = await this.writes.connect();
         keepAlive(client);
       } catch (e) {
-        for (const w of group) w.reject(translatePostgresError(e, "starting a write"));
+        for (const w of this.pending.splice(0, MAX_GROUP_COMMIT)) w.reject(translatePostgresError(e, "starting a write"));
         continue;
       }
       let head: AuditRow | null;
@@ -304,9 +303,12 @@ export class PostgresStore extends PostgresReader implements Store {
       } catch (e) {
         await client.query("ROLLBACK").catch(() => undefined);
         client.release(true);
-        for (const w of group) w.reject(translatePostgresError(e, "starting a write"));
+        for (const w of this.pending.splice(0, MAX_GROUP_COMMIT)) w.reject(translatePostgresError(e, "starting a write"));
         continue;
       }
+      // Taken once the lock is held: the writes queued while another process held it join this
+      // group, so that more of them share its round trips and its COMMIT's WAL flush.
+      const group = this.pending.splice(0, MAX_GROUP_COMMIT);
       const state: GroupState = { head, deferred: [], broken: undefined };
       const settled: { w: PendingWrite; ok: boolean; value: unknown }[] = [];
       for (const w of group) {
