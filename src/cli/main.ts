@@ -13,7 +13,7 @@ async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes("--verbose");
   try {
     startCommand();
-    const program = buildProgram(commandWord(argv.slice(2)));
+    const program = buildProgram(commandWord(argv.slice(2)), json);
     await program.parseAsync(argv);
     return commandExitStatus();
   } catch (e) {

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
+import { AuthyError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { declareAgents } from "./declare/agents.js";
 import { declareApprovals } from "./declare/approvals.js";
@@ -28,6 +29,20 @@ export class CommanderExit extends Error {
   constructor(readonly exitCode: number) {
     super("commander exit");
   }
+}
+
+/**
+ * A usage error of commander ("error: unknown command 'x'", then "(Did you mean y?)" when it
+ * has a suggestion) as authy's own, for --json: the first line is the message, the suggestion
+ * the hint.
+ */
+export function usageError(commanderMessage: string): AuthyError {
+  const [first = "", ...rest] = commanderMessage.replace(/^error: /, "").split("\n");
+  const suggestion = rest
+    .join(" ")
+    .replace(/^\((.*)\)$/, "$1")
+    .trim();
+  return new AuthyError("INVALID_INPUT", first, suggestion ? { hint: suggestion.charAt(0).toLowerCase() + suggestion.slice(1) } : {});
 }
 
 /** Every top-level command word (kept in step with buildProgram by a test). */
@@ -85,9 +100,10 @@ export function commandWord(args: readonly string[]): string | undefined {
  * declare/ (in the order `authy --help` lists them). Given the command word, only the group
  * holding it is declared: declaring every option of every command costs more than running
  * `secrets get` itself. Help, a missing or unknown word, or completion (`__complete` walks the
- * tree) get the whole tree.
+ * tree) get the whole tree. With `json`, a usage error is thrown as an AuthyError, for main.ts to
+ * print as the JSON error document; without, commander prints it as text.
  */
-export function buildProgram(only?: string): Command {
+export function buildProgram(only?: string, json = false): Command {
   const whole = only === undefined || !KNOWN_COMMANDS.has(only) || only === "__complete";
   const want = (...words: string[]) => whole || words.includes(only);
   const program = new Command("authy");
@@ -108,9 +124,14 @@ export function buildProgram(only?: string): Command {
     .showSuggestionAfterError()
     .exitOverride((err: CommanderError) => {
       const helpish = err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help";
-      throw new CommanderExit(helpish ? 0 : 2);
+      if (helpish) throw new CommanderExit(0);
+      throw json ? usageError(err.message) : new CommanderExit(2);
     });
-  program.configureOutput({ outputError: (str, write) => write(str.startsWith("error:") ? `authy: ${str.slice(7)}` : str) });
+  program.configureOutput({
+    outputError: (str, write) => {
+      if (!json) write(str.startsWith("error:") ? `authy: ${str.slice(7)}` : str);
+    },
+  });
   if (want("init", "status", "unlock", "lock", "whoami", "__daemon", "doctor", "passwd")) declareVault(program);
   if (want("secrets")) declareSecrets(program);
   if (want("read")) declareRead(program);

@@ -244,6 +244,39 @@ describe("every --json output has the shape docs/json.md documents", () => {
   }
 });
 
+/** Usage errors, as commander finds them, on every path a line can take (src/bin/boot.ts): `run` and `env export` have their own. */
+const USAGE_ERRORS: [string[], string, string | null][] = [
+  [["secrets", "get", "--json"], "missing required argument 'path'", null],
+  [
+    ["--json", "secrets", "list", "--tier", "bogus"],
+    "option '--tier <tier>' argument 'bogus' is invalid. Allowed choices are standard, sensitive, critical.",
+    null,
+  ],
+  [["bogus", "--json"], "unknown command 'bogus'", "did you mean logout?"],
+  [["run", "--json", "--bogus", "--", "true"], "unknown option '--bogus'", null],
+  [["env", "export", "--json"], "missing required argument 'namespace'", null],
+];
+
+describe("a usage error with --json", () => {
+  const credentials = { "a passphrase": withPass, "no credential": {} };
+  for (const [args, message, hint] of USAGE_ERRORS) {
+    for (const [what, env] of Object.entries(credentials)) {
+      it(`authy ${args.join(" ")} (${what}) prints the JSON error document, exit 2`, async () => {
+        const r = await authy(args, { home, env });
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stdout).toBe("");
+        expect(JSON.parse(r.stderr)).toEqual({ error: { code: "INVALID_INPUT", message, hint } });
+      });
+    }
+  }
+
+  it("is text without --json, the suggestion on a line of its own", async () => {
+    const r = await authy(["bogus"], { home, env: withPass });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("authy: unknown command 'bogus'\n(Did you mean logout?)\n");
+  });
+});
+
 /** Every command of the CLI's tree that runs something (not a group like `secrets`), hidden ones aside. */
 function commandsOf(cmd: CommandUnknownOpts, prefix: string[] = []): string[] {
   return cmd.commands.flatMap((c) => {
