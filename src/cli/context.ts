@@ -7,7 +7,7 @@ import type { Credential } from "../vault/key-slots.js";
 import type { Vault } from "../vault/vault.js";
 import type { VaultClient } from "../client/vault-client.js";
 import { closeBeforeExit } from "./exit.js";
-import { firstLine, promptSecret, readStdin } from "./input.js";
+import { canPrompt, firstLine, promptSecret, readStdin } from "./input.js";
 import { vaultHome } from "./home.js";
 import { outputFor, type Output } from "./output.js";
 import { serverTarget, type ServerTarget } from "./profiles.js";
@@ -248,7 +248,7 @@ export class CliContext {
       process.env.AUTHY_IDENTITY ||
       process.env.AUTHY_PASSPHRASE !== undefined ||
       process.env.AUTHY_PASSPHRASE_FILE ||
-      process.stdin.isTTY,
+      canPrompt(),
     );
   }
 

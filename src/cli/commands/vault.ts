@@ -5,7 +5,7 @@ import { PASSPHRASE_LIMIT, readFileBounded } from "../../files/bounded-read.js";
 import { formatDuration } from "../../formats/duration.js";
 import { systemClock } from "../../vault/clock.js";
 import type { CliContext } from "../context.js";
-import { firstLine, promptSecret, stdinIsTTY } from "../input.js";
+import { canPrompt, firstLine, promptSecret } from "../input.js";
 import { jsonTime, slotJson } from "../json-output.js";
 import { isoTime, table } from "../output.js";
 import type { Vault } from "../../vault/vault.js";
@@ -22,7 +22,7 @@ function workFactor(s: string): number {
 const NEW_PASSPHRASE_ATTEMPTS = 3;
 
 async function askNewPassphrase(): Promise<string> {
-  if (!stdinIsTTY()) {
+  if (!canPrompt()) {
     throw new AuthyError("INVALID_INPUT", "no new passphrase given", { hint: "pass --new-passphrase-file FILE or set AUTHY_NEW_PASSPHRASE" });
   }
   for (let attempt = 1; ; attempt++) {
@@ -34,10 +34,10 @@ async function askNewPassphrase(): Promise<string> {
   }
 }
 
-/** A new vault's passphrase: from the usual sources, or asked twice on a terminal. */
+/** A new vault's passphrase: from the usual sources, or asked twice on a terminal (never once). */
 async function newPassphrase(ctx: CliContext): Promise<string> {
   const fromEnv = ctx.opts.passphraseStdin || process.env.AUTHY_PASSPHRASE !== undefined || Boolean(process.env.AUTHY_PASSPHRASE_FILE);
-  return fromEnv || !stdinIsTTY() ? ctx.passphrase() : askNewPassphrase();
+  return fromEnv || !canPrompt() ? ctx.passphrase() : askNewPassphrase();
 }
 
 export async function init(
