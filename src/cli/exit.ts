@@ -23,8 +23,12 @@ export function closeBeforeExit(close: () => Promise<void>): () => void {
   return () => closers.delete(close);
 }
 
+/** Set once the command has finished and its exit status is known (exitWhenIdle). */
+let finished = false;
+
 /** Called once the command's exit status is set (process.exitCode): exit as soon as the loop is idle. */
 export function exitWhenIdle(): void {
+  finished = true;
   process.once("beforeExit", () => {
     void Promise.allSettled([...closers].map((close) => close())).then(() => process.exit());
   });
@@ -33,6 +37,10 @@ export function exitWhenIdle(): void {
 /** Ctrl-C before a command's child runs; while `authy run` forwards signals to it, the child decides and authy follows it. */
 export function exitOnInterrupt(): void {
   if (process.listenerCount("SIGINT") > 1) return;
+  // A Ctrl-C that arrives while a long write runs is handled only once it has committed (the
+  // SQLite write blocks the event loop) and the command has finished: its status, not 130,
+  // says what happened (an `env import` reported as interrupted had imported everything).
+  if (finished) process.exit();
   process.stderr.write("\nauthy: interrupted\n");
   process.exit(EXIT_CODES.INTERRUPTED);
 }

@@ -1,8 +1,8 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { lstatSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { authy, initVault, tempHome, withPass } from "./cli.js";
+import { authy, baseEnv, CLI, finished, initVault, tempHome, withPass } from "./cli.js";
 
 let t: ReturnType<typeof tempHome>;
 beforeEach(async () => {
@@ -73,6 +73,26 @@ describe("env import", () => {
     const injected = await run(["run", "--env-file", file, "--", "true"]);
     expect(injected.code).toBe(2);
     expect(injected.stderr).toMatch(new RegExp(`^authy: ${file}:2: not valid UTF-8 text\n`));
+  });
+
+  it("reports an import interrupted by Ctrl-C as what it did: 130 with nothing imported, or 0 with everything", async () => {
+    const file = path.join(t.dir, "big.env");
+    writeFileSync(file, Array.from({ length: 20_000 }, (_, i) => `K${i}=value-${i}\n`).join(""));
+    // How long an import takes here, to interrupt the next one in the middle of its write.
+    const started = Date.now();
+    expect((await run(["env", "import", file, "--namespace", "first"])).code).toBe(0);
+    const took = Date.now() - started;
+    const child = spawn(process.execPath, ["--", CLI, "env", "import", file, "--namespace", "second"], {
+      env: { ...baseEnv(t.home), ...withPass },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const timer = setTimeout(() => child.kill("SIGINT"), took * 0.7);
+    const r = await finished(child, undefined, 60_000);
+    clearTimeout(timer);
+    const imported = (await run(["secrets", "list", "second"])).stdout.split("\n").filter((l) => l !== "").length;
+    expect({ code: r.code, imported }).toSatisfy(
+      (o: { code: number | null; imported: number }) => (o.code === 130 && o.imported === 0) || (o.code === 0 && o.imported === 20_000),
+    );
   });
 
   it("refuses a namespace that is not canonical", async () => {
