@@ -120,6 +120,12 @@ export function serverTarget(opts: TargetOptions): ServerTarget | null {
   const url = opts.apiUrl ?? (process.env.AUTHY_API_URL || undefined);
   const named = opts.profile ?? (process.env.AUTHY_PROFILE || undefined);
   const urlVia = opts.apiUrl !== undefined ? "--api-url" : "AUTHY_API_URL";
+  // A typo in the address is bad input, not a login to do (which is what it would look like next).
+  if (url !== undefined && !isHttpUrl(url)) {
+    throw new AuthyError("INVALID_INPUT", `${urlVia} is not an http:// or https:// address: ${JSON.stringify(url)}`, {
+      hint: "for example https://authy.example.com or http://127.0.0.1:8420",
+    });
+  }
   if (named !== undefined) {
     const p = readProfile(named);
     if (!p) throw new AuthyError("NOT_FOUND", `no login profile ${JSON.stringify(named)}`, { hint: `run \`authy login --profile ${named}\` first` });
@@ -137,6 +143,14 @@ export function serverTarget(opts: TargetOptions): ServerTarget | null {
     return p && sameServer(p.url, url) ? { url, key: p.key, profile: DEFAULT_PROFILE, via: urlVia } : { url, via: urlVia };
   }
   return p ? { url: p.url, key: p.key, profile: DEFAULT_PROFILE, via: "authy login" } : null;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(text).protocol);
+  } catch {
+    return false;
+  }
 }
 
 function sameServer(a: string, b: string): boolean {

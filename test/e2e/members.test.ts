@@ -154,6 +154,15 @@ describe("members on a team server", () => {
     const elsewhere = await person(["--profile", "default", "--api-url", "http://127.0.0.1:9", "whoami"]);
     expect(elsewhere.code).toBe(2);
     expect(elsewhere.stderr.split("\n")[0]).toBe(`authy: profile "default" is for ${a.url}, not http://127.0.0.1:9 (from --api-url)`);
+    // A typo in the address is bad input (exit 2), not a login to do (exit 4).
+    for (const [args, env] of [
+      [["--api-url", "notaurl", "whoami"], {}],
+      [["whoami"], { AUTHY_API_URL: "ftp://example.com" }],
+    ] as const) {
+      const typo = await person([...args], { env });
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toMatch(/^authy: (--api-url|AUTHY_API_URL) is not an http:\/\/ or https:\/\/ address: "/);
+    }
   });
 
   it("releases an agent waiting on one server process when an admin approves on the other", async () => {
