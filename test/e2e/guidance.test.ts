@@ -53,7 +53,7 @@ describe("direct mode", () => {
     );
     const bad = await authy(["--api-url", "ftp://x", "secrets", "list"], { home, env: { ...env, AUTHY_TOKEN: "authy_tk_aaaa_bbbb" } });
     expect(bad.code).toBe(2);
-    expect(bad.stderr.split("\n")[0]).toBe("authy: unsupported server URL scheme ftp:");
+    expect(bad.stderr.split("\n")[0]).toBe('authy: --api-url is not an http:// or https:// address: "ftp://x"');
     // A credential goes in clear only to loopback, unless the user says the network is trusted.
     const clear = await authy(["--api-url", "http://10.255.255.1:8420", "secrets", "list"], { home, env: { ...env, AUTHY_TOKEN: "authy_tk_aaaa_bbbb" } });
     expect(clear.code).toBe(2);
