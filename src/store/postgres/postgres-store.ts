@@ -1,11 +1,12 @@
 import pg from "pg";
 import { AuthyError } from "../../errors.js";
-import type { AuditRow, CurrentRows, StateAt, StateBucket, StateRow, Store, StoreWriter, TokenRow } from "../store.js";
+import type { AuditRow, CurrentRows, StateAt, StateBucket, Store, StoreWriter, TokenRow } from "../store.js";
 import { Coalescer, copyRows } from "./postgres-coalesce.js";
 import { translatePostgresError } from "./postgres-errors.js";
 import { prepared, statementName } from "./postgres-prepared.js";
 import { PostgresReader, READ_CURRENT_SQL, toAudit, toCurrent, toToken, type Row } from "./postgres-reader.js";
 import { LOCK_APP, LOCK_WRITE, migrate } from "./postgres-schema.js";
+import { CHANGE_TOKEN_SQL, rowAtSql, stateAtSql, stateRowsOf } from "./postgres-state-sql.js";
 import { insertAudit, PostgresTransaction } from "./postgres-transaction.js";
 import { NestingGuard } from "../nesting-guard.js";
 
@@ -44,66 +45,6 @@ const ignoreConnectionError = (): void => undefined;
  */
 export function keepAlive(client: pg.PoolClient): void {
   if (!client.listeners("error").includes(ignoreConnectionError)) client.on("error", ignoreConnectionError);
-}
-
-/**
- * The change token (PostgresStore.changeToken) as an SQL expression: the transaction id that
- * last wrote the vault row, and its state MAC.
- */
-const CHANGE_TOKEN_SQL = "coalesce((SELECT xmin::text || '|' || coalesce(encode(state_mac, 'hex'), '') FROM vault WHERE id = 1), 'none')";
-
-/** A bucket's rows as stateRows selects them (same rows, same order), as two arrays beside the change token. */
-function stateAtSql(b: StateBucket): [string, unknown[]] {
-  switch (b.table) {
-    case "secrets":
-      return [stateAtText(b.table), [b.namespace, b.shard]];
-    case "tokens":
-    case "approvals":
-      return [stateAtText(b.table), [b.shard]];
-    default:
-      return [stateAtText(b.table), []];
-  }
-}
-
-/** stateAtSql's statements, one per table, built once: reads use them on every request. */
-const stateAtTexts = new Map<StateBucket["table"], string>();
-
-function stateAtText(table: StateBucket["table"]): string {
-  let text = stateAtTexts.get(table);
-  if (text !== undefined) return text;
-  const at = (key: string, from: string, where = "") =>
-    `SELECT ${CHANGE_TOKEN_SQL} AS token, coalesce(array_agg(${key} ORDER BY ${key}), '{}') AS keys, ` +
-    `coalesce(array_agg(mac ORDER BY ${key}), '{}') AS macs FROM ${from}${where}`;
-  switch (table) {
-    case "secrets":
-      text = at("path", "secrets", " WHERE namespace = $1 AND shard = $2");
-      break;
-    case "tokens":
-    case "approvals":
-      text = at("id", table, " WHERE right(id, 1) = $1");
-      break;
-    case "agents":
-    case "members":
-      text = at("name", table);
-      break;
-    case "slots":
-      text = at("id", "key_slots");
-      break;
-    case "policy":
-    case "settings":
-      text = at("''::text", table);
-      break;
-  }
-  stateAtTexts.set(table, text);
-  return text;
-}
-
-/** PostgresStore.rowAt's statements, by the bucket's table and the row's statement (a few in all). */
-const rowAtTexts = new Map<StateBucket["table"], Map<string, string>>();
-
-/** A bucket's rows from the two arrays stateAtSql selects. */
-function stateRowsOf(keys: unknown, macs: unknown): StateRow[] {
-  return (keys as string[]).map((key, i) => ({ key, mac: (macs as Uint8Array[])[i]! }));
 }
 
 /** One group's transaction, as its writes leave it. */
@@ -242,17 +183,7 @@ export class PostgresStore extends PostgresReader implements Store {
    * from a row of NULLs. Both texts are constants, so the joined text is one too.
    */
   private async rowAt(doing: string, sql: string, values: unknown[], bucket: StateBucket): Promise<{ row: Row | null; at: StateAt }> {
-    const [stateSql, stateValues] = stateAtSql(bucket);
-    let texts = rowAtTexts.get(bucket.table);
-    if (texts === undefined) rowAtTexts.set(bucket.table, (texts = new Map<string, string>()));
-    let joined = texts.get(sql);
-    if (joined === undefined) {
-      const shifted = sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + stateValues.length}`);
-      joined =
-        `SELECT a.token AS authy_at_token, a.keys AS authy_at_keys, a.macs AS authy_at_macs, q.* ` +
-        `FROM (${stateSql}) AS a LEFT JOIN (SELECT true AS authy_at_found, r.* FROM (${shifted}) AS r) AS q ON true`;
-      texts.set(sql, joined);
-    }
+    const [joined, stateValues] = rowAtSql(bucket, sql);
     const r = (await this.rows(doing, joined, [...stateValues, ...values]))[0]!;
     const at = { token: r.authy_at_token as string, rows: [stateRowsOf(r.authy_at_keys, r.authy_at_macs)] };
     return { row: r.authy_at_found === true ? r : null, at };
