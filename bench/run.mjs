@@ -35,6 +35,9 @@
  * prepared outside the timed region. The passphrase-unlock figure is measured in this process:
  * Vault.unlock with a passphrase against node:crypto.scrypt at the same parameters.
  *
+ * The children inherit the environment: where NODE_EXTRA_CA_CERTS or NODE_OPTIONS is set, the
+ * run says so and how long `node -e 0` takes with and without it (startEnvironment()).
+ *
  * Throughput figures (masking, daemon reads, audit verify) are ratios of throughputs, so
  * higher is better and a target reads ">= T x"; figures without a target are reported as
  * "info". Each one's method is described where it is defined, in its figure file.
@@ -53,7 +56,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CLI, CONFIG, EXPORT_SECRETS, IMPORT_LINES, opts, usage } from "./harness/options.mjs";
-import { Broken, Interrupted, msSince, now } from "./harness/measure.mjs";
+import { Broken, Interrupted, childEnv, measure, msSince, now, spawnTimed } from "./harness/measure.mjs";
 import { cleanup, makeTmpRoot, setup } from "./harness/fixtures.mjs";
 import { printTable, runFigure } from "./harness/report.mjs";
 
@@ -77,6 +80,31 @@ for (const [signal, code] of [
   });
 }
 
+/**
+ * What weighs on every process's start here, the baselines' included: NODE_EXTRA_CA_CERTS makes
+ * Node.js parse that whole certificate file at start (on the build machine, where it names
+ * Debian's bundle of 146 certificates, 416 of the 504 million instructions of `node -e 0`), and
+ * NODE_OPTIONS can load anything. The children inherit both, as authy's own callers would; the
+ * start-up ratios depend on them, so the run says so and measures `node -e 0` without them.
+ */
+async function startEnvironment() {
+  const inherited = Object.fromEntries(["NODE_EXTRA_CA_CERTS", "NODE_OPTIONS"].filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
+  if (Object.keys(inherited).length === 0) return { inherited };
+  const bare = Object.fromEntries(Object.entries(childEnv({})).filter(([k]) => !(k in inherited)));
+  const m = await measure({
+    subject: () => spawnTimed(["-e", "0"], { env: childEnv({}) }).ms,
+    baseline: () => spawnTimed(["-e", "0"], { env: bare }).ms,
+    runs: CONFIG.runs,
+    warmup: 1,
+  });
+  const withMs = m.medianMs;
+  const withoutMs = m.baselineMs;
+  process.stdout.write(
+    `  environment: ${Object.keys(inherited).join(" and ")} set, and inherited by every process measured: \`node -e 0\` takes ${withMs.toFixed(0)} ms here, ${withoutMs.toFixed(0)} ms without (start-up ratios against it are lower than on a machine without)\n`,
+  );
+  return { inherited, nodeMs: withMs, nodeWithoutMs: withoutMs };
+}
+
 async function main() {
   const started = now();
   const startedAt = new Date().toISOString();
@@ -97,6 +125,8 @@ async function main() {
         `  masking pushes ${CONFIG.maskMB} MiB (as the full run) in ${CONFIG.maskRuns} runs (full: 9), daemon load runs ${CONFIG.daemonRounds} round(s) of ${CONFIG.daemonSeconds} s (full: 2 of 5 s), the audit log holds ${CONFIG.auditEntries.toLocaleString("en-US")} entries (full: 1,000,000)\n`,
     );
   }
+
+  const startEnv = await startEnvironment();
 
   const fx = await setup(tmpRoot);
   let setupMs = fx.setupMs;
@@ -137,6 +167,7 @@ async function main() {
     platform: `${os.platform()}/${os.arch()}`,
     cpus: os.cpus().length,
     loadavg: { before: loadBefore, after: os.loadavg() },
+    startEnvironment: startEnv,
     config: Object.assign({ ...CONFIG, exportSecrets: EXPORT_SECRETS, importLines: IMPORT_LINES }, ...SECTIONS.map((s) => s.config ?? {})),
     setupMs,
     totalMs,
