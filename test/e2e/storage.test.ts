@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readFileSync, statfsSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statfsSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
@@ -83,6 +83,33 @@ beforeAll(async () => {
 });
 
 afterAll(() => t.cleanup());
+
+describe("file modes", () => {
+  it("makes the vault 0600 under a umask of 022, and doctor warns about a -wal or -shm file others can read", async () => {
+    const before = process.umask(0o022);
+    let home: string;
+    try {
+      home = await newVault();
+    } finally {
+      process.umask(before);
+    }
+    const file = path.join(home, "vault.db");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    for (const f of [`${file}-wal`, `${file}-shm`]) if (existsSync(f)) expect(statSync(f).mode & 0o777, f).toBe(0o600);
+
+    // As a crash of an older authy could leave them: empty, and readable by everyone.
+    for (const f of [`${file}-wal`, `${file}-shm`]) {
+      writeFileSync(f, "");
+      chmodSync(f, 0o644);
+    }
+    const r = await authy(["doctor", "--json"], { home, env: byId() });
+    expect(r.code, r.stderr).toBe(0);
+    const checks = (JSON.parse(r.stdout) as { checks: { name: string; ok: boolean; severity: string; detail: string }[] }).checks;
+    for (const suffix of ["-wal", "-shm"]) {
+      expect(checks.find((c) => c.name === `vault.db${suffix} file is private (0600)`)).toMatchObject({ ok: false, severity: "warning", detail: "mode 644" });
+    }
+  });
+});
 
 describe("a corrupt, truncated or foreign vault file", () => {
   let template: Buffer;

@@ -144,6 +144,12 @@ export async function doctor(ctx: CliContext): Promise<void> {
   const file = await fs.lstat(ctx.vaultPath).catch(() => null);
   if (!file) throw new AuthyError("NOT_INITIALIZED", `no vault in ${ctx.home}`, { hint: "run `authy init`" });
   add("vault file is private (0600)", (file.mode & 0o077) === 0, `mode ${(file.mode & 0o777).toString(8)}`, "warning");
+  // SQLite's write-ahead log and its index hold recent pages of the vault; checked before this
+  // command's own open makes them (when present, they were left by another process or a crash).
+  for (const suffix of ["-wal", "-shm"]) {
+    const side = await fs.lstat(`${ctx.vaultPath}${suffix}`).catch(() => null);
+    if (side) add(`vault.db${suffix} file is private (0600)`, (side.mode & 0o077) === 0, `mode ${(side.mode & 0o777).toString(8)}`, "warning");
+  }
   const { nativeUnavailable, protectProcess } = await import("../../os/native.js");
   const impossible = nativeUnavailable();
   add(

@@ -102,6 +102,17 @@ describe("SqliteStore", () => {
       raw.close();
     });
 
+    it("creates the vault and the -wal and -shm files beside it 0600, under a umask of 022", async () => {
+      const before = process.umask(0o022);
+      try {
+        const store = openStore({ create: true });
+        await store.write((tx) => tx.putSecret(secretRow("a/K")));
+        for (const f of [file, `${file}-wal`, `${file}-shm`]) expect((statSync(f).mode & 0o777).toString(8), f).toBe("600");
+      } finally {
+        process.umask(before);
+      }
+    });
+
     it("says NOT_INITIALIZED for a missing file without create, and creates nothing", async () => {
       expect(await failure(() => openStore())).toBe("NOT_INITIALIZED");
       expect(await failure(() => openStore({ readonly: true }))).toBe("NOT_INITIALIZED");

@@ -45,6 +45,23 @@ function notInitialized(file: string): AuthyError {
 const SQLITE_MAGIC = Buffer.from("SQLite format 3\u0000", "latin1");
 
 /**
+ * Creates a missing vault file as 0600 before SQLite does (it would make it 0666 less the
+ * umask, usually 0644). SQLite gives the -wal, -shm and -journal files it makes beside a
+ * database the database file's own mode, so they are born 0600 too, whatever the umask:
+ * a chmod after the open would come too late for them.
+ */
+function createPrivate(file: string): void {
+  try {
+    closeSync(openSync(file, "wx", 0o600));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return;
+    const hint = code === "ENOSPC" ? "free some space and try again" : "check the disk and the permissions of AUTHY_HOME";
+    throw new AuthyError("UNAVAILABLE", `cannot create ${file}: ${code ?? String(e)}`, { hint, cause: e });
+  }
+}
+
+/**
  * Refuses a file that cannot be a whole SQLite database, before SQLite sees it: SQLite
  * reads a short file, or one cut inside its last page, as if the missing bytes were zeros,
  * so a one-byte file opens as an empty database and a vault that lost its tail opens fine.
@@ -197,6 +214,7 @@ export class SqliteStore extends SqliteReader implements Store {
     if (!memory) checkFileShape(file);
     let db: Database.Database;
     try {
+      if (options.create && !readonly && !memory) createPrivate(file);
       db = new Database(file, { fileMustExist: !options.create, readonly, nativeBinding: NATIVE_BINDING });
     } catch (e) {
       if ((e as { code?: string }).code === "SQLITE_CANTOPEN" && !existsSync(file)) throw notInitialized(file);
