@@ -117,9 +117,17 @@ describe("withApproval", () => {
     expect(e.message).toBe("approval apr_1 was denied: not during the freeze");
   });
 
-  it("ends with exit 5 when the request lapses", async () => {
+  it("ends with exit 5 when the request lapses with nobody having decided it", async () => {
     const c = client({ apr_1: ["expired"] });
     const e = await failure(withApproval(out, c, {}, async () => Promise.reject(required(request("apr_1"))), timing));
+    expect(e.code).toBe("APPROVAL_REQUIRED");
+    expect(e.message).toBe("approval request apr_1 lapsed: nobody approved or denied it within 10m");
+  });
+
+  it("ends with exit 5 when the request was approved but the grant expired before it was used", async () => {
+    const c = client({ apr_1: ["expired"] }, { decidedAt: MINUTE, grant: "once", grantUntil: 2 * MINUTE });
+    const e = await failure(withApproval(out, c, {}, async () => Promise.reject(required(request("apr_1"))), timing));
+    expect(e.code).toBe("APPROVAL_REQUIRED");
     expect(e.message).toBe("approval apr_1 expired before it was used");
   });
 

@@ -63,6 +63,14 @@ function ended(a: ApprovalInfo): AuthyError {
       hint: `the request was: ${what}`,
     });
   }
+  if (a.decidedAt === null) {
+    // Never approved: the request itself ran out of time, which says nothing of a grant.
+    const within = formatDuration(a.expiresAt - a.createdAt);
+    return new AuthyError("APPROVAL_REQUIRED", `approval request ${a.id} lapsed: nobody approved or denied it within ${within}`, {
+      details: { approvalId: a.id, status: a.status },
+      hint: "run the command again to ask again; the owner has to decide the new request before it lapses",
+    });
+  }
   return new AuthyError("APPROVAL_REQUIRED", `approval ${a.id} expired before it was used`, {
     details: { approvalId: a.id, status: a.status },
     hint: "run the command again to ask again",
