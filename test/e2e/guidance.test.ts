@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { authy, withPass } from "./cli.js";
+import { authy, tempHome, withPass } from "./cli.js";
 import { stopDaemons, unlock, vaultHome } from "./daemon-helpers.js";
 import { hasTmux, Terminal } from "./terminal.js";
 
@@ -28,6 +28,19 @@ describe("direct mode", () => {
     const r = await authy(["secrets", "get", "prod/NOPE"], { home, env: withPass });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^authy: [^\n]+\nhint: [^\n]+\n$/);
+  });
+
+  it("refuses --admin without --database (exit 2, one line and a hint) and creates no vault", async () => {
+    const t = tempHome();
+    try {
+      const r = await authy(["init", "--work-factor", "15", "--admin", "alice"], { home: t.home, env: withPass });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(/^authy: --admin only applies with --database: it names the first admin of a team server's vault\nhint: [^\n]+\n$/);
+      expect(existsSync(path.join(t.home, "vault.db"))).toBe(false);
+    } finally {
+      t.cleanup();
+    }
   });
 
   it("refuses a value on the command line, saying why and where values come from, and stores nothing", async () => {

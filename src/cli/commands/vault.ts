@@ -48,6 +48,11 @@ export async function init(
     const passphrase = () => newPassphrase(ctx);
     return (await import("./init-database.js")).initDatabase(ctx, { ...flags, database: flags.database }, workFactor(flags.workFactor), passphrase);
   }
+  if (flags.admin !== undefined) {
+    throw new AuthyError("INVALID_INPUT", "--admin only applies with --database: it names the first admin of a team server's vault", {
+      hint: "drop --admin for a vault of your own, or add --database postgres://… for a team server",
+    });
+  }
   const wf = workFactor(flags.workFactor);
   const recipients = flags.recipient ?? [];
   if (!flags.passphrase && recipients.length === 0) throw new AuthyError("INVALID_INPUT", "--no-passphrase needs at least one --recipient");

@@ -26,7 +26,8 @@ export function declareVault(program: Command): void {
     .option("--no-passphrase", "no passphrase slot: only the recipients unlock the vault")
     .addOption(new Option("--work-factor <n>", "scrypt work factor (log2 N) for the passphrase slot").default("18"))
     .option("--database <url>", "create the vault in PostgreSQL (postgres://…) for a team server, and print its first admin key once")
-    .option("--admin <name>", "with --database: the first admin's name", "admin")
+    // No commander default: init must tell an --admin given without --database (refused) from none.
+    .option("--admin <name>", "with --database: the first admin's name (default: admin)")
     .action(lazy(vault, (m) => m.init));
 
   program
