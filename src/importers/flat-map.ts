@@ -11,6 +11,19 @@ import { checkNames, entryText, type ImportSource } from "./source.js";
 /** A map file larger than this is not one (as `env import`). */
 const MAX_MAP_FILE_BYTES = 64 * 1024 * 1024;
 
+/** What a value that is not a string is, with its article (`"PORT" is a number`), in the file's own terms. */
+function valueKind(value: unknown, json: boolean): string {
+  if (value === undefined) return "not a single value";
+  if (value === null) return "empty";
+  if (Array.isArray(value)) return json ? "an array" : "a list";
+  if (value instanceof Uint8Array) return "binary data (!!binary)";
+  if (value instanceof Date) return "a date";
+  if (typeof value === "object") return json ? "an object" : "a map";
+  if (typeof value === "bigint") return "an integer";
+  const type = typeof value;
+  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
+}
+
 export async function readFlatMap(format: "json" | "yaml", source: string, namespace: string, text?: string): Promise<ImportSource> {
   const body = text ?? entryText(await readFileChecked(source, MAX_MAP_FILE_BYTES), source);
   const what = format === "json" ? "JSON" : "YAML";
@@ -25,7 +38,7 @@ export async function readFlatMap(format: "json" | "yaml", source: string, names
     }
   }
   // The yaml library reads JSON too and, unlike JSON.parse, refuses a duplicate key.
-  const { parseDocument, isMap, isScalar } = await import("yaml");
+  const { parseDocument, isMap, isScalar, isSeq } = await import("yaml");
   const doc = parseDocument(body, { uniqueKeys: true, prettyErrors: false });
   const err = doc.errors[0];
   if (err) {
@@ -39,7 +52,8 @@ export async function readFlatMap(format: "json" | "yaml", source: string, names
     if (typeof key !== "string") throw new AuthyError("INVALID_INPUT", `${source}: every name must be a string (quote numeric names)`);
     const v = pair.value;
     if (!isScalar(v) || typeof v.value !== "string") {
-      const kind = isScalar(v) ? (v.value === null ? "empty" : `a ${typeof v.value}`) : "not a single value";
+      // Maps and lists stand in as {} and []: only their kind is named, never what they hold.
+      const kind = valueKind(isScalar(v) ? v.value : isMap(v) ? {} : isSeq(v) ? [] : undefined, format === "json");
       throw new AuthyError("INVALID_INPUT", `${source}: ${JSON.stringify(key)} is ${kind}; values must be strings`, {
         hint: "quote the value; nested maps and lists are not imported (flat maps only)",
       });

@@ -251,11 +251,17 @@ describe("import json and yaml (flat maps)", () => {
 
   it.each([
     ["json", '{"A": "1", "PORT": 5432}', /"PORT" is a number/],
-    ["json", '{"A": {"B": "x"}}', /"A" is not a single value/],
+    ["json", '{"A": {"B": "x"}}', /"A" is an object; values must be strings/],
+    ["json", '{"A": ["x"]}', /"A" is an array; values must be strings/],
+    ["json", '{"A": true}', /"A" is a boolean; values must be strings/],
     ["json", '{"A": "1", "A": "2"}', /duplicate key/],
     ["json", '{"A": "sk-secret-in-a-broken-file', /not valid JSON/],
     ["yaml", "A: 0123\n", /"A" is a number/],
-    ["yaml", "A: yes\nB: [1]\n", /"B" is not a single value/],
+    ["yaml", "A: yes\nB: [1]\n", /"B" is a list; values must be strings/],
+    ["yaml", "A: {B: x}\n", /"A" is a map; values must be strings/],
+    ["yaml", "A: !!binary aGVsbG8=\n", /"A" is binary data \(!!binary\); values must be strings/],
+    ["yaml", "A: !!timestamp 2001-12-14\n", /"A" is a date; values must be strings/],
+    ["yaml", "A: ~\n", /"A" is empty; values must be strings/],
     ["yaml", '"bad name": x\n"ok": y\n', /"bad name"/],
   ])("refuses a bad %s map (%s) with exit 2 and imports nothing", async (kind, text, message) => {
     const r = await run(["import", kind, "-", "--namespace", "m"], {}, text);
