@@ -1,5 +1,8 @@
+import { spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { authy, initVault, tempHome, withPass } from "./cli.js";
+import { authy, baseEnv, CLI, finished, initVault, tempHome, withPass } from "./cli.js";
 
 let t: ReturnType<typeof tempHome>;
 beforeEach(async () => {
@@ -59,6 +62,33 @@ describe("secrets set and get", () => {
     expect(g.stdout.trim()).toMatch(/^[0-9a-f]{40}$/);
     const r = await run(["secrets", "get", "prod/TOKEN"]);
     expect(r.stdout).toBe(g.stdout.trim());
+  });
+
+  it("reads --from-file from a regular file, from bash process substitution (a /dev/fd pipe) and from a named pipe", async () => {
+    const file = path.join(t.dir, "value.txt");
+    writeFileSync(file, "from-a-file");
+    expect((await run(["secrets", "set", "prod/FILE", "--from-file", file])).code).toBe(0);
+    expect((await run(["secrets", "get", "prod/FILE"])).stdout).toBe("from-a-file");
+
+    // `--from-file <(cmd)`: the value never touches the disk or argv.
+    const bash = spawn("bash", ["-c", 'exec "$0" -- "$1" secrets set prod/PIPED --from-file <(printf %s from-a-pipe)', process.execPath, CLI], {
+      env: { ...baseEnv(t.home), ...withPass },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const piped = await finished(bash, undefined, 30_000);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect((await run(["secrets", "get", "prod/PIPED"])).stdout).toBe("from-a-pipe");
+
+    const fifo = path.join(t.dir, "value.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const writer = spawn("sh", ["-c", 'printf %s from-a-fifo > "$0"', fifo], { stdio: "ignore" });
+    try {
+      const r = await run(["secrets", "set", "prod/FIFO", "--from-file", fifo]);
+      expect(r.code, r.stderr).toBe(0);
+    } finally {
+      writer.kill("SIGKILL");
+    }
+    expect((await run(["secrets", "get", "prod/FIFO"])).stdout).toBe("from-a-fifo");
   });
 
   it("answers an unknown secret with exit 3", async () => {
