@@ -42,7 +42,8 @@ export const opts = parseArgs(process.argv.slice(2));
 
 /**
  * Everything that differs between a smoke run and a full run. Smoke imports run 3 times (each
- * writes 10,000 secrets, seconds apiece on a loaded 2-core runner); other figures 5 times.
+ * writes 10,000 secrets, seconds apiece on a loaded 2-core runner); other figures 9 times (with
+ * 5, two smoke runs of the same build differed by up to 0.4x on the 2.0x and 2.6x figures).
  * maskMB: MiB of output pushed through `authy run`'s masking (100 in both: with 20, the smoke
  * figure measured mostly the JIT warming up, not the masker); daemonSeconds: how long each
  * round of daemon load lasts (daemonRounds rounds of reads and of /v1/health, after one warm-up
@@ -53,7 +54,7 @@ export const CONFIG = opts.smoke
       mode: "smoke",
       bigSecrets: 10_000,
       chunk: 10_000,
-      runs: 5,
+      runs: 9,
       warmup: 1,
       importRuns: 3,
       scryptLogN: 15,

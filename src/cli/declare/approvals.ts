@@ -44,6 +44,6 @@ export function declareApprovals(program: Command): void {
   ap.command("watch")
     .description("a live list where a approves and d denies (JSON lines of new requests when not a terminal)")
     .addHelpText("after", help(["authy approvals watch", "authy approvals watch --for 15m", "authy approvals watch | jq ."], [...VAULT_EXITS, 4, 130]))
-    .option("--for <duration>", "make a approve for this long instead of once")
+    .option("--for <duration>", "make the a key approve for this long instead of once")
     .action(lazy(approvals, (m) => m.watch));
 }
