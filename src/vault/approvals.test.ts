@@ -159,6 +159,20 @@ describe("the tier table, for tokens", () => {
     expect(await outcome(owner.describeSecret("prod/NEW"))).toBe("NOT_FOUND");
   });
 
+  it("cannot open a sensitive value by lowering the tier and rolling back: the value comes back sensitive", async () => {
+    const bot = await tokenFor("deploy-bot", "t1");
+    expect((await bot.setSecret("prod/DB", utf8("junk"), { tier: "standard" })).tier).toBe("standard");
+    const rolled = await bot.rollback("prod/DB", 1);
+    expect(rolled.tier).toBe("sensitive");
+    expect((await requested(bot.getSecret("prod/DB"))).message).toContain("read prod/DB (sensitive)");
+    expect(text((await owner.getSecret("prod/DB")).value)).toBe("db-value");
+  });
+
+  it("keeps the owner's rollback at the current tier", async () => {
+    await owner.setSecret("prod/DB", utf8("db-2"), { tier: "standard" });
+    expect((await owner.rollback("prod/DB", 1)).tier).toBe("standard");
+  });
+
   it("judges an older version by the stricter of its tier and the current one", async () => {
     await owner.setSecret("prod/ROOT", utf8("now-harmless"), { tier: "standard" });
     const bot = await tokenFor("deploy-bot", "t1");

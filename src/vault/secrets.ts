@@ -429,20 +429,27 @@ export async function secretHistory(ctx: VaultContext, path: string): Promise<{ 
   return { meta, versions };
 }
 
-/** Makes an older version's value current again, as a new version (history is never rewritten). */
+/**
+ * Makes an older version's value current again, as a new version (history is never rewritten).
+ * For an agent, token or member the value comes back under the stricter of its own version's
+ * tier and the current one (as reading that version is judged): lowering a secret's tier with
+ * a write and then rolling back must not open a value written under the stricter tier.
+ */
 export async function rollbackSecret(ctx: VaultContext, path: string, version: number): Promise<SecretMeta> {
   await authorize(ctx, validatePath(path).path, "write", "secret.rollback");
   const meta = await loadMeta(ctx, path);
   if (!Number.isInteger(version) || version < 1) throw new AuthyError("INVALID_INPUT", `not a version number: ${version}`);
   if (version === meta.version) throw new AuthyError("INVALID_INPUT", `version ${version} is already current`);
   const value = await decryptVersion(ctx, meta, version);
+  const { tier } = await readNeed(ctx, meta, version);
+  const opts: SetOptions = tier === meta.tier ? {} : { tier };
   try {
     const done = await ctx.store.write(async (tx) => {
       await checkListingBefore(tx, ctx);
-      const gate = await passApprovals(tx, ctx, [await writeNeed(tx, ctx, meta.path)]);
+      const gate = await passApprovals(tx, ctx, [await writeNeed(tx, ctx, meta.path, opts.tier)]);
       if (!gate.ok) return gate;
       const now = ctx.clock.now();
-      const updated = await writeVersion(tx, ctx, meta.path, value, {}, now);
+      const updated = await writeVersion(tx, ctx, meta.path, value, opts, now);
       await refreshListing(tx, ctx);
       await audit(tx, ctx, "secret.rollback", meta.path, { from: meta.version, to: version, version: updated.version });
       return { ok: true as const, updated };
