@@ -194,6 +194,26 @@ describe("restore leaves the backup alone", () => {
     await ok(["audit", "verify"], home);
   });
 
+  it("names the user's file, not its copy beside the vault, when the backup is not a vault", async () => {
+    const home = await liveHome();
+    const before = sha256(path.join(home, "vault.db"));
+    const garbage = path.join(t.dir, "garbage.backup");
+    writeFileSync(garbage, "not a database\n");
+    const empty = path.join(t.dir, "empty.backup");
+    writeFileSync(empty, "");
+    const cases: [string, string][] = [
+      [garbage, `authy: ${garbage} is corrupt, truncated or not a database`],
+      [empty, `authy: ${empty} is not an authy vault`],
+    ];
+    for (const [file, line] of cases) {
+      const r = await authy(["restore", file, "--yes"], { home, env: withPass });
+      expect(r.code, r.stderr).toBe(7);
+      expect(r.stderr).toBe(`${line}\nhint: nothing was restored; give a file that \`authy backup\` wrote\n`);
+      expect(sha256(path.join(home, "vault.db"))).toBe(before);
+      expect(readdirSync(home).filter((f) => f.includes("restor"))).toEqual([]);
+    }
+  });
+
   it("refuses a device or a directory as a backup with exit 2", async () => {
     const home = await liveHome();
     for (const file of ["/dev/zero", t.dir]) {

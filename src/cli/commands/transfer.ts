@@ -103,7 +103,7 @@ async function verifiedCopy(ctx: CliContext, src: string): Promise<Candidate> {
     const wal = await fs.stat(`${src}-wal`).catch(() => null);
     if (wal?.isFile()) await fs.copyFile(`${src}-wal`, `${tmp}-wal`, fsConstants.COPYFILE_EXCL);
     await fs.chmod(tmp, 0o600);
-    candidate = SqliteStore.open(tmp);
+    candidate = openCandidate(SqliteStore, tmp, src);
     const problems = candidate.integrityCheck();
     if (problems.length !== 1 || problems[0] !== "ok") throw new AuthyError("INTEGRITY", `${src} is corrupt: ${problems[0]}`);
     const vault = await Vault.unlock({ store: candidate, clock: systemClock }, await ctx.credential()).catch((e: unknown) => {
@@ -129,6 +129,20 @@ async function verifiedCopy(ctx: CliContext, src: string): Promise<Candidate> {
     await candidate?.close().catch(() => undefined);
     await removeWithSideFiles(tmp);
     throw e instanceof AuthyError ? e : fileError(e, src);
+  }
+}
+
+/**
+ * Opens the copy beside the vault. The store names the file it opened (the copy, which the
+ * user never named) and hints at `authy restore`, the command that failed: the refusal names
+ * the user's backup instead, and says that nothing was restored.
+ */
+function openCandidate(Store: typeof SqliteStore, tmp: string, src: string): SqliteStore {
+  try {
+    return Store.open(tmp);
+  } catch (e) {
+    if (!(e instanceof AuthyError)) throw e;
+    throw new AuthyError(e.code, e.message.split(tmp).join(src), { hint: "nothing was restored; give a file that `authy backup` wrote", cause: e });
   }
 }
 
