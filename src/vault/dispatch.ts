@@ -189,8 +189,10 @@ export async function dispatch(ctx: VaultContext, req: DispatchRequest): Promise
     }
     const value = utf8Text(read ? openCurrent(ctx, meta, read.version) : await decryptVersion(ctx, meta));
     if (value === null || value.includes("\0")) {
-      throw new AuthyError("INVALID_INPUT", `${meta.path} holds binary data that cannot go into an environment variable`, {
-        hint: "use --mount or read it with `authy secrets get` into a file",
+      // --mount writes the same text (a dotenv file), so it is no way around this either.
+      const into = req.purpose === "inject" ? "a text template" : "an environment variable";
+      throw new AuthyError("INVALID_INPUT", `${meta.path} holds binary data that cannot go into ${into}`, {
+        hint: `write it to a file instead: \`authy secrets get ${meta.path} > FILE\``,
       });
     }
     secrets.push({ name: ref.name, path: ref.path, value });
