@@ -1,6 +1,6 @@
 import { writeFileAtomic } from "../../files/atomic-write.js";
 import { readFileBounded, TEMPLATE_LIMIT } from "../../files/bounded-read.js";
-import { parseTemplate, renderTemplate, templateReferences } from "../../formats/template.js";
+import { parseTemplate, renderTemplate, templateReferences, templateText } from "../../formats/template.js";
 import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { refuseExisting } from "../output-file.js";
@@ -10,7 +10,7 @@ import { readStdin } from "../input.js";
 export async function inject(ctx: CliContext, flags: { in: string; out?: string; scope?: string; force?: boolean } & ApprovalFlags): Promise<void> {
   if (flags.out) refuseExisting(flags.out, flags.force);
   const source = flags.in === "-" ? "stdin" : flags.in;
-  const text = (flags.in === "-" ? await readStdin("the template", TEMPLATE_LIMIT) : await readFileBounded(flags.in, TEMPLATE_LIMIT)).toString("utf8");
+  const text = templateText(flags.in === "-" ? await readStdin("the template", TEMPLATE_LIMIT) : await readFileBounded(flags.in, TEMPLATE_LIMIT), source);
   const parts = parseTemplate(text, { source });
   const paths = templateReferences(parts);
   const vault = await ctx.client();
