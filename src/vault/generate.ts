@@ -19,5 +19,26 @@ export function generateValue(length: number, charset: string): string {
     throw new AuthyError("INVALID_INPUT", `length must be a whole number from 1 to ${MAX_GENERATED_LENGTH}`);
   }
   const alphabet = charset in CHARSETS ? CHARSETS[charset as Charset] : charset;
+  if (alphabet === charset) checkGivenAlphabet(charset);
   return randomChars(length, alphabet);
+}
+
+/**
+ * The characters given instead of a named set. A set's name in other letter case (`Hex`,
+ * `ALNUM`) would otherwise be taken as its own three or five letters, and one character as an
+ * alphabet gives the same value every time: both would be stored as a "random" value with
+ * next to no entropy, without a word. Refused, saying what was meant.
+ */
+function checkGivenAlphabet(charset: string): void {
+  const named = Object.keys(CHARSETS).find((name) => name === charset.toLowerCase());
+  if (named !== undefined) {
+    throw new AuthyError("INVALID_INPUT", `unknown character set "${charset}": set names are lower case`, {
+      hint: `did you mean --charset ${named}? (${Object.keys(CHARSETS).join(", ")}, or the characters to use)`,
+    });
+  }
+  if (Array.from(charset).length === 1) {
+    throw new AuthyError("INVALID_INPUT", `password alphabet "${charset}" has one character: every value would be the same`, {
+      hint: `give at least two characters, or a set: ${Object.keys(CHARSETS).join(", ")}`,
+    });
+  }
 }
