@@ -183,6 +183,21 @@ describe("what members may do", () => {
     ]);
   });
 
+  it("tells a member who names a stored scope that the refusal is about the member, not a token", async () => {
+    await owner.applyPolicy('scopes:\n  ci:\n    allow:\n      - { path: "staging/*", capabilities: [read] }\n', "policy.yaml");
+    const bob = await as((await owner.addMember("bob", { role: "member", scope: "secrets:read+list:staging/*" })).key);
+    try {
+      await bob.resolveScope("ci");
+      expect.unreachable();
+    } catch (e) {
+      if (!isAuthyError(e)) throw e;
+      expect(e.code).toBe("ACCESS_DENIED");
+      expect(e.message).toBe("member bob can name only its own scope, or give a compact scope such as secrets:read:prod/*");
+      expect(e.hint).toBe('member bob\'s scope is "secrets:read+list:staging/*"');
+    }
+    expect((await bob.resolveScope("secrets:read:staging/DB")).name).toBe("secrets:read:staging/DB");
+  });
+
   it("lets a member decide a request only where its scope grants approve, and list only those", async () => {
     const scope = await owner.resolveScope("secrets:read:prod/*,secrets:read:staging/*");
     const bot = owner.as({ kind: "token", id: "tok1", scope, expiresAt: T0 + 3_600_000 });
