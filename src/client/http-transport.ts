@@ -23,7 +23,8 @@ export interface TransportOptions {
 }
 
 /** The environment variable a bearer came from. */
-type Credential = "AUTHY_SESSION" | "AUTHY_TOKEN" | "AUTHY_AGENT_KEY" | "login";
+/** `login`: the key a profile stored; `login-offer`: the key being given to `authy login`, not stored yet. */
+type Credential = "AUTHY_SESSION" | "AUTHY_TOKEN" | "AUTHY_AGENT_KEY" | "login" | "login-offer";
 
 /**
  * What a refused credential (HTTP 401) means to the one who sent it: the daemon answers the
@@ -50,6 +51,11 @@ const REFUSED: Record<Credential, { code: ErrorCode; message: string; hint: stri
     code: "ACCESS_DENIED",
     message: "the member key stored by `authy login` was refused: it is unknown, rotated or revoked",
     hint: "log in again with a valid key (`authy login`), or ask an admin (`authy members list`)",
+  },
+  "login-offer": {
+    code: "ACCESS_DENIED",
+    message: "the server refused this member key: it is unknown, rotated or revoked; nothing was stored",
+    hint: "check that the whole key was given, or ask an admin for a new one (`authy members rotate-key NAME`)",
   },
 };
 

@@ -8,7 +8,7 @@
  * agent key in its environment.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -81,7 +81,9 @@ describe("members on a team server", () => {
     expect(argv.code).toBe(2);
     const bad = await person(["login", "--api-url", a.url, "--profile", "x"], { input: "authy_mk_aaaa_wrongwrong\n" });
     expect(bad.code).toBe(4);
-    expect(bad.stderr.trim().split("\n")[0]).toBe("authy: the member key stored by `authy login` was refused: it is unknown, rotated or revoked");
+    // Refused while logging in: nothing had been stored, so the message must not say it was.
+    expect(bad.stderr.trim().split("\n")[0]).toBe("authy: the server refused this member key: it is unknown, rotated or revoked; nothing was stored");
+    expect(existsSync(path.join(cfg(), "authy", "profiles", "x.json"))).toBe(false);
     const who = await person(["whoami", "--json"]);
     expect(JSON.parse(who.stdout)).toMatchObject({ kind: "member", member: "admin", role: "admin", server: a.url, profile: "default" });
     const status = await person(["status"]);

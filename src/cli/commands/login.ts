@@ -15,7 +15,11 @@ interface WhoAmI {
 }
 
 /** Asks the server who this credential is (GET /v1/whoami). */
-async function whoamiAt(url: string, bearer: string, credential: "login" | "AUTHY_TOKEN" | "AUTHY_AGENT_KEY"): Promise<Record<string, unknown>> {
+async function whoamiAt(
+  url: string,
+  bearer: string,
+  credential: "login" | "login-offer" | "AUTHY_TOKEN" | "AUTHY_AGENT_KEY",
+): Promise<Record<string, unknown>> {
   const { HttpTransport } = await import("../../client/http-transport.js");
   const http = new HttpTransport({ baseUrl: url, bearer, mode: "server", credential });
   try {
@@ -41,7 +45,7 @@ export async function login(ctx: CliContext): Promise<void> {
       hint: "an admin prints one with `authy members add NAME --role …`; agents use AUTHY_AGENT_KEY instead of logging in",
     });
   }
-  const me = (await whoamiAt(url, key, "login")) as WhoAmI;
+  const me = (await whoamiAt(url, key, "login-offer")) as WhoAmI;
   if (me.kind !== "member" || typeof me.member !== "string") throw new AuthyError("ACCESS_DENIED", "the server did not accept this key as a member's");
   const file = writeProfile(name, { url, key, member: me.member, ...(me.role === undefined ? {} : { role: me.role }) });
   ctx.out.result({ profile: name, url, member: me.member, role: me.role ?? null, scope: me.scope ?? null, file }, () => "");
