@@ -43,6 +43,25 @@ describe("direct mode", () => {
     }
   });
 
+  it("refuses a --reason longer than the vault keeps in one line of its own, whatever the command and the length", async () => {
+    const home = await vaultHome();
+    expect((await authy(["secrets", "set", "prod/DB"], { home, env: withPass, input: "db-value" })).code).toBe(0);
+    for (const length of [501, 5000]) {
+      const reason = "x".repeat(length);
+      for (const args of [
+        ["secrets", "get", "prod/DB", "--reason", reason],
+        ["run", "--scope", "secrets:read:prod/*", "--reason", reason, "--", "true"],
+        ["env", "export", "prod", "--reason", reason],
+      ]) {
+        const r = await authy(args, { home, env: withPass });
+        expect(r.code).toBe(2);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).toBe("authy: --reason is longer than 500 characters\n");
+      }
+    }
+    expect((await authy(["secrets", "get", "prod/DB", "--reason", "x".repeat(500)], { home, env: withPass })).code).toBe(0);
+  });
+
   it("refuses a value on the command line, saying why and where values come from, and stores nothing", async () => {
     const home = await vaultHome();
     const r = await authy(["secrets", "set", "prod/KEY", "sk-on-argv-123"], { home, env: withPass });

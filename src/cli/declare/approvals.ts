@@ -1,6 +1,7 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { APPROVAL_STATUSES } from "../../vault/approval-info.js";
 import { lazy } from "../action.js";
+import { reasonText } from "../options.js";
 import { help, VAULT_EXITS } from "../help-text.js";
 
 const approvals = () => import("../commands/approvals.js");
@@ -27,7 +28,7 @@ export function declareApprovals(program: Command): void {
     )
     .option("--all", "approve every pending request (listed, then asked on a terminal)")
     .option("-y, --yes", "with --all: do not ask")
-    .option("--reason <text>", "why (audited)")
+    .option("--reason <text>", "why (audited)", reasonText)
     .option("--for <duration>", "a time-boxed grant for exactly that agent, action and path (at most 24h)")
     .action(lazy(approvals, (m) => m.approve));
   ap.command("deny <id>")
@@ -39,7 +40,7 @@ export function declareApprovals(program: Command): void {
         [...VAULT_EXITS, 3, 4],
       ),
     )
-    .requiredOption("--reason <text>", "why (shown to the agent, audited)")
+    .requiredOption("--reason <text>", "why (shown to the agent, audited)", reasonText)
     .action(lazy(approvals, (m) => m.deny));
   ap.command("watch")
     .description("a live list where a approves and d denies (JSON lines of new requests when not a terminal)")
