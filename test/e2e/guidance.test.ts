@@ -62,6 +62,33 @@ describe("direct mode", () => {
     expect((await authy(["secrets", "get", "prod/DB", "--reason", "x".repeat(500)], { home, env: withPass })).code).toBe(0);
   });
 
+  it("says a vault home that is a file (or lies under one) is not a directory (exit 2), for every command and `init`", async () => {
+    const t = tempHome();
+    try {
+      writeFileSync(t.home, "not a directory\n");
+      const under = path.join(t.home, "sub");
+      for (const [home, args] of [
+        [t.home, ["status"]],
+        [t.home, ["secrets", "list"]],
+        [t.home, ["init", "--work-factor", "15"]],
+        [under, ["status"]],
+        [under, ["init", "--work-factor", "15"]],
+      ] as [string, string[]][]) {
+        const r = await authy(args, { home, env: withPass });
+        expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(2);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).toMatch(/^authy: the vault home \S+ is not a directory[^\n]*\nhint: set AUTHY_HOME \(or --home\) to a directory[^\n]*\n$/);
+        expect(r.stderr).not.toMatch(/no vault|authy init/);
+      }
+      expect(readFileSync(t.home, "utf8")).toBe("not a directory\n");
+      // A home that does not exist yet is still fine: `init` makes it.
+      const fresh = path.join(t.dir, "fresh");
+      expect((await authy(["init", "--work-factor", "15"], { home: fresh, env: withPass })).code).toBe(0);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it("refuses a value on the command line, saying why and where values come from, and stores nothing", async () => {
     const home = await vaultHome();
     const r = await authy(["secrets", "set", "prod/KEY", "sk-on-argv-123"], { home, env: withPass });
