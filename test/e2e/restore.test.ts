@@ -223,3 +223,27 @@ describe("restore leaves the backup alone", () => {
     }
   });
 });
+
+describe("backup writes only where it is told", () => {
+  it("refuses a file in a directory that does not exist, as `env export --out` does (exit 3), and creates nothing", async () => {
+    const home = await liveHome();
+    const missing = path.join(t.dir, "no-such-dir", "deeper", "x.db");
+    const r = await authy(["backup", missing], { home, env: withPass });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(`authy: no such file or directory: ${missing}\n`);
+    expect(existsSync(path.join(t.dir, "no-such-dir"))).toBe(false);
+    const exported = await authy(["env", "export", "prod", "--out", path.join(t.dir, "no-such-dir", "x.env")], { home, env: withPass });
+    expect(exported.code).toBe(r.code);
+    // A file where the directory should be: exit 2, one line.
+    const file = path.join(t.dir, "plain-file");
+    writeFileSync(file, "x");
+    const under = await authy(["backup", path.join(file, "x.db")], { home, env: withPass });
+    expect(under.code).toBe(2);
+    expect(under.stderr).toMatch(/^authy: cannot write \S+: \S+ is not a directory\n$/);
+    // The default still goes to the home's backups directory, made on demand.
+    const made = await ok(["backup"], home);
+    expect(made.stdout.trim().startsWith(path.join(home, "backups") + path.sep)).toBe(true);
+    expect(existsSync(made.stdout.trim())).toBe(true);
+  });
+});

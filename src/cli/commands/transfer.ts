@@ -46,14 +46,19 @@ function defaultBackupName(ctx: CliContext): string {
   return path.join(ctx.home, "backups", `vault-${stamp}.db`);
 }
 
-/** A consistent copy via SQLite's backup API: still encrypted, openable as a vault. */
+/**
+ * A consistent copy via SQLite's backup API: still encrypted, openable as a vault. The user's
+ * file goes into a directory that exists (as `env export --out`: a typo in it must not make
+ * directories); only the default, under the vault home, has its directory made.
+ */
 export async function backup(ctx: CliContext, file: string | undefined): Promise<void> {
   const dest = path.resolve(file ?? defaultBackupName(ctx));
-  await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
+  if (file !== undefined) await refuseMissingDir(dest);
   await refuseSymlink(dest);
   if (await fs.lstat(dest).catch(() => null)) throw new AuthyError("ALREADY_EXISTS", `${dest} already exists`, { hint: "choose another file name" });
   const store = await ctx.openStore();
   if (!(await store.getVault())) throw new AuthyError("NOT_INITIALIZED", `no vault in ${ctx.home}`);
+  if (file === undefined) await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
   const tmp = `${dest}.partial`;
   await fs.unlink(tmp).catch(() => undefined);
   await store.backupTo(tmp);
@@ -65,6 +70,17 @@ export async function backup(ctx: CliContext, file: string | undefined): Promise
   await syncDir(path.dirname(dest));
   ctx.out.result({ backup: dest }, () => dest);
   ctx.out.info(`backed up the vault to ${dest}`);
+}
+
+/** The directory `dest` is to be written in must exist, and be a directory: exit 3 or 2, nothing created. */
+async function refuseMissingDir(dest: string): Promise<void> {
+  const dir = path.dirname(dest);
+  const st = await fs.stat(dir).catch((e: unknown) => {
+    throw (e as NodeJS.ErrnoException).code === "ENOTDIR"
+      ? new AuthyError("INVALID_INPUT", `cannot write ${dest}: ${dir} is not a directory`)
+      : fileError(e, dest);
+  });
+  if (!st.isDirectory()) throw new AuthyError("INVALID_INPUT", `cannot write ${dest}: ${dir} is not a directory`);
 }
 
 /** A verified backup, copied beside the vault and ready to be renamed over it. */
