@@ -1,3 +1,4 @@
+import { AuthyError } from "../errors.js";
 import { requireOwner } from "./access.js";
 import { audit } from "./audit-log.js";
 import type { VaultContext } from "./context.js";
@@ -5,7 +6,8 @@ import * as secrets from "./secrets.js";
 
 /**
  * Every secret's current value, for `export --to` or `scan` (owner only; audited as one
- * operation, vault.export or vault.scan, before release).
+ * operation, vault.export or vault.scan, before release). Exporting a namespace that holds no
+ * secret, at any depth, is NOT_FOUND.
  */
 export async function exportAll(
   ctx: VaultContext,
@@ -14,6 +16,13 @@ export async function exportAll(
 ): Promise<{ path: string; value: Uint8Array }[]> {
   requireOwner(ctx, "export the vault");
   const items = await secrets.listSecrets(ctx, { namespace, recursive: true });
+  // A namespace with nothing in it is an error, as for `env export`: most likely a typo, and an
+  // export of nothing would be written (and audited) as if it had succeeded.
+  if (namespace !== undefined && action === "vault.export" && items.length === 0) {
+    throw new AuthyError("NOT_FOUND", `no secrets in ${namespace}`, {
+      hint: "export takes the namespace's secrets and those of the namespaces under it; see `authy secrets list --recursive`",
+    });
+  }
   const out: { path: string; value: Uint8Array }[] = [];
   // Every row in one read, as dispatch does (1,000 secrets: 2,000 reads otherwise).
   const current = new Map((await ctx.store.readCurrent(items.map((i) => i.path))).map((c) => [c.secret.path, c]));

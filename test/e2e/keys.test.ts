@@ -112,6 +112,28 @@ describeStockAge("the stock age tool opens what authy writes", () => {
   });
 });
 
+describe("export of a namespace", () => {
+  it("exits 3 with one line, as `env export` does, for a namespace with no secrets, and writes no file", async () => {
+    await initVault(t.home);
+    await authy(["secrets", "set", "prod/sub/B"], { home: t.home, env: withPass, input: "beta" });
+    const id = await identity("id.txt");
+    const out = path.join(t.dir, "nope.age");
+    const r = await authy(["export", "--to", id.recipient, "--namespace", "nope", "--out", out], { home: t.home, env: withPass });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^authy: no secrets in nope\nhint: [^\n]*secrets list --recursive[^\n]*\n$/);
+    expect(existsSync(out)).toBe(false);
+    const env = await authy(["env", "export", "nope"], { home: t.home, env: withPass });
+    expect(env.code).toBe(r.code);
+    expect(env.stderr.split("\n")[0]).toBe("authy: no secrets in nope");
+    // A namespace whose secrets are all in namespaces under it still exports them.
+    const some = await authy(["export", "--to", id.recipient, "--namespace", "prod", "--out", out], { home: t.home, env: withPass });
+    expect(some.code, some.stderr).toBe(0);
+    expect(some.stderr).toMatch(/exported 1 secrets/);
+    expect(existsSync(out)).toBe(true);
+  });
+});
+
 describe("backup and restore", () => {
   it("restores a verified backup and keeps the replaced vault aside", async () => {
     await initVault(t.home);
