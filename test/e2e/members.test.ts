@@ -194,5 +194,10 @@ describe("members on a team server", () => {
     expect(run.stdout).toBe("deployed\n");
     const outside = await ciJob(["secrets", "get", "staging/K"], env);
     expect(outside.code).toBe(4);
+    // On a machine that also holds a login for that server, the agent key speaks, not the profile.
+    const who = await person(["whoami", "--json"], { env: { AUTHY_API_URL: a.url, AUTHY_AGENT_KEY: key } });
+    expect(JSON.parse(who.stdout)).toMatchObject({ kind: "agent", server: a.url, profile: null });
+    expect((await person(["whoami"], { env: { AUTHY_API_URL: a.url, AUTHY_AGENT_KEY: key } })).stdout).not.toContain("(profile");
+    expect((await person(["status"], { env: { AUTHY_API_URL: a.url, AUTHY_AGENT_KEY: key } })).stdout).toContain(`server:   ${a.url}\n`);
   });
 });

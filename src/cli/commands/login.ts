@@ -62,6 +62,11 @@ export async function logout(ctx: CliContext): Promise<number> {
   return 0;
 }
 
+/** The login profile whose key this process uses: none when a token or an agent key speaks for it. */
+function profileUsed(target: ServerTarget, envCredential: string | undefined): string | null {
+  return envCredential === undefined ? (target.profile ?? null) : null;
+}
+
 /** Who this process is on the server: a token, an agent key, or the profile's member key. */
 export async function serverWhoami(ctx: CliContext, target: ServerTarget): Promise<void> {
   const token = process.env.AUTHY_TOKEN || undefined;
@@ -69,11 +74,12 @@ export async function serverWhoami(ctx: CliContext, target: ServerTarget): Promi
   const bearer = token ?? agentKey ?? target.key;
   if (bearer === undefined) throw new AuthyError("ACCESS_DENIED", `no credential for the authy server at ${target.url}`, { hint: "log in with `authy login`" });
   const me = await whoamiAt(target.url, bearer, token ? "AUTHY_TOKEN" : agentKey ? "AUTHY_AGENT_KEY" : "login");
-  const out = { ...me, server: target.url, profile: target.profile ?? null };
+  const profile = profileUsed(target, token ?? agentKey);
+  const out = { ...me, server: target.url, profile };
   ctx.out.result(out, () =>
     [
       `${String(me.principal)}${typeof me.role === "string" ? ` (role ${me.role})` : ""}`,
-      `server: ${target.url}${target.profile ? ` (profile ${target.profile})` : ""}`,
+      `server: ${target.url}${profile ? ` (profile ${profile})` : ""}`,
       ...(typeof me.scope === "string" ? [`scope:  ${me.scope}`] : []),
       `why:    ${String(me.why)}`,
     ].join("\n"),
@@ -103,9 +109,10 @@ export async function serverStatus(ctx: CliContext, target: ServerTarget): Promi
   const bearer = token ?? agentKey ?? target.key;
   const me = bearer === undefined ? null : await getJson(target.url, "/v1/whoami", bearer, token ? "AUTHY_TOKEN" : agentKey ? "AUTHY_AGENT_KEY" : "login");
   const locked = health.locked === true;
-  ctx.out.result({ server: target.url, profile: target.profile ?? null, locked, health, whoami: me }, () =>
+  const profile = profileUsed(target, token ?? agentKey);
+  ctx.out.result({ server: target.url, profile, locked, health, whoami: me }, () =>
     [
-      `server:   ${target.url}${target.profile ? ` (profile ${target.profile})` : ""}`,
+      `server:   ${target.url}${profile ? ` (profile ${profile})` : ""}`,
       `state:    ${locked ? "locked (the server has not unlocked the vault)" : "unlocked (served by the server)"}`,
       `as:       ${me ? `${String(me.principal)}${typeof me.role === "string" ? ` (role ${me.role})` : ""}` : "no credential (`authy login`)"}`,
     ].join("\n"),
