@@ -33,7 +33,7 @@
  * text before a stray "=" may be a base64 secret with padding, so even an invalid key is not
  * echoed. Only a valid key of a complete entry is ever named.
  */
-import { isUtf8 } from "node:buffer";
+import { utf8Lines } from "./utf8-lines.js";
 import { AuthyError } from "../errors.js";
 
 export interface DotenvEntry {
@@ -80,16 +80,7 @@ const QUOTE_NAMES: Record<string, string> = {
  * decoding would turn each bad byte into U+FFFD, and the value would be stored changed.
  */
 export function dotenvText(bytes: Buffer, source: string): string {
-  if (isUtf8(bytes)) return bytes.toString("utf8");
-  let line = 1;
-  for (let start = 0; ; line++) {
-    const end = bytes.indexOf(0x0a, start);
-    if (!isUtf8(bytes.subarray(start, end === -1 ? bytes.length : end)) || end === -1) break;
-    start = end + 1;
-  }
-  throw new AuthyError("INVALID_INPUT", `${source}:${line}: not valid UTF-8 text`, {
-    hint: "binary secrets are stored with `authy secrets set PATH --from-file FILE`",
-  });
+  return utf8Lines(bytes, source, "binary secrets are stored with `authy secrets set PATH --from-file FILE`");
 }
 
 export function parseDotenv(text: string, opts: ParseDotenvOptions = {}): DotenvEntry[] {

@@ -15,7 +15,7 @@
  * Positions are 1-based; columns count Unicode code points. CRLF, LF and lone CR all end a
  * line, and the text parts keep the line endings exactly as given.
  */
-import { isUtf8 } from "node:buffer";
+import { utf8Lines } from "./utf8-lines.js";
 import { AuthyError, isAuthyError } from "../errors.js";
 import { parseReference, REFERENCE_SCHEME } from "./reference.js";
 
@@ -44,16 +44,7 @@ const LINE_BREAK = /[\r\n]/;
  * the template outside its references.
  */
 export function templateText(bytes: Buffer, source: string): string {
-  if (isUtf8(bytes)) return bytes.toString("utf8");
-  let line = 1;
-  for (let start = 0; ; line++) {
-    const end = bytes.indexOf(0x0a, start);
-    if (!isUtf8(bytes.subarray(start, end === -1 ? bytes.length : end)) || end === -1) break;
-    start = end + 1;
-  }
-  throw new AuthyError("INVALID_INPUT", `${source}:${line}: not valid UTF-8 text`, {
-    hint: "templates are UTF-8 text; convert it first, e.g. `iconv -f LATIN1 -t UTF-8`",
-  });
+  return utf8Lines(bytes, source, "templates are UTF-8 text; convert it first, e.g. `iconv -f LATIN1 -t UTF-8`");
 }
 
 export function parseTemplate(text: string, opts: ParseTemplateOptions = {}): TemplatePart[] {

@@ -30,8 +30,8 @@ export function generateValue(length: number, charset: string): string {
  * next to no entropy, without a word. Refused, saying what was meant.
  */
 function checkGivenAlphabet(charset: string): void {
-  const named = Object.keys(CHARSETS).find((name) => name === charset.toLowerCase());
-  if (named !== undefined) {
+  const named = charset.toLowerCase();
+  if (named in CHARSETS) {
     throw new AuthyError("INVALID_INPUT", `unknown character set "${charset}": set names are lower case`, {
       hint: `did you mean --charset ${named}? (${Object.keys(CHARSETS).join(", ")}, or the characters to use)`,
     });

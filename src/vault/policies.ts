@@ -68,14 +68,9 @@ export async function resolveScope(ctx: VaultContext, spec: string): Promise<Sco
     if (spec === actor.scope.name) return actor.scope;
     await tryAudit(ctx, "scope.use.denied", "policy", { scope: spec.slice(0, MAX_AUDITED_SCOPE_NAME), reason: "not the caller's own scope" }, "denied");
     // Named as what the caller is: a member or an agent holds no token it could look at.
-    const [who, whose] =
-      actor.kind === "member"
-        ? [`member ${actor.name}`, `member ${actor.name}'s`]
-        : actor.kind === "agent"
-          ? [`agent ${actor.name}`, `agent ${actor.name}'s`]
-          : ["a token", "this token's"];
-    throw new AuthyError("ACCESS_DENIED", `${who} can name only its own scope, or give a compact scope such as secrets:read:prod/*`, {
-      hint: `${whose} scope is ${JSON.stringify(actor.scope.name)}`,
+    const named = actor.kind === "member" || actor.kind === "agent" ? `${actor.kind} ${actor.name}` : null;
+    throw new AuthyError("ACCESS_DENIED", `${named ?? "a token"} can name only its own scope, or give a compact scope such as secrets:read:prod/*`, {
+      hint: `${named === null ? "this token's" : `${named}'s`} scope is ${JSON.stringify(actor.scope.name)}`,
     });
   }
   const scope = getScope(await loadPolicy(ctx), spec);

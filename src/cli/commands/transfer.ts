@@ -76,11 +76,10 @@ export async function backup(ctx: CliContext, file: string | undefined): Promise
 async function refuseMissingDir(dest: string): Promise<void> {
   const dir = path.dirname(dest);
   const st = await fs.stat(dir).catch((e: unknown) => {
-    throw (e as NodeJS.ErrnoException).code === "ENOTDIR"
-      ? new AuthyError("INVALID_INPUT", `cannot write ${dest}: ${dir} is not a directory`)
-      : fileError(e, dest);
+    if ((e as NodeJS.ErrnoException).code === "ENOTDIR") return null;
+    throw fileError(e, dest);
   });
-  if (!st.isDirectory()) throw new AuthyError("INVALID_INPUT", `cannot write ${dest}: ${dir} is not a directory`);
+  if (!st?.isDirectory()) throw new AuthyError("INVALID_INPUT", `cannot write ${dest}: ${dir} is not a directory`);
 }
 
 /** A verified backup, copied beside the vault and ready to be renamed over it. */
