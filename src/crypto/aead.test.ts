@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { seal } from "./index.js";
 import { nodeGcmDecrypt, openWith } from "./aead.js";
-import { opensslGcmDecrypt, type GcmDecrypt } from "./openssl-gcm.js";
+import { opensslGcmDecrypt, type GcmDecrypt } from "./openssl.js";
 import { expectCodeSync, flipBit, hex, toHex, utf8 } from "./crypto.test-helpers.js";
 
 const key = hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");

@@ -12,7 +12,7 @@
 import * as nodeCrypto from "node:crypto";
 import { randomFill } from "./random.js";
 import { AuthyError, integrityError } from "../errors.js";
-import { opensslGcmDecrypt, type GcmDecrypt } from "./openssl-gcm.js";
+import { opensslGcmDecrypt, type GcmDecrypt } from "./openssl.js";
 
 const VERSION = 0x01;
 const KEY_BYTES = 32;
@@ -41,7 +41,7 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint
   return openWith((decrypt ??= opensslGcmDecrypt() ?? nodeGcmDecrypt), key, sealed, aad);
 }
 
-/** How open() decrypts: OpenSSL directly where it can (openssl-gcm.ts says why), node:crypto otherwise. */
+/** How open() decrypts: OpenSSL directly where it can (openssl.ts says why), node:crypto otherwise. */
 let decrypt: GcmDecrypt | undefined;
 
 /** open() with a given decryption, for the tests that hold both to the same vectors. */

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { constantTimeEqual, constantTimeEqualHex, Hmac32, HmacKey, hmacSha256, sha256, sha256Hex } from "./index.js";
 import { hex, toHex, utf8 } from "./crypto.test-helpers.js";
+import { opensslHmacSha256, type HmacSha256Into } from "./openssl.js";
 
 describe("sha256", () => {
   it("matches FIPS 180-2 vectors", () => {
@@ -90,23 +91,34 @@ describe("Hmac32", () => {
   });
 });
 
-describe("HmacKey", () => {
+describe("OpenSSL's HMAC(), called directly", () => {
+  it("is there on Linux, where authy's CLI runs it", () => {
+    expect(process.platform !== "linux" || opensslHmacSha256() !== null).toBe(true);
+  });
+});
+
+const ways: [string, HmacSha256Into | null][] = [
+  ["through OpenSSL's HMAC()", opensslHmacSha256()],
+  ["as two hashes over its pads", null],
+];
+
+describe.each(ways)("HmacKey %s", (_, direct) => {
   it("gives hmacSha256's MAC for any key and any message, call after call, short and long", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 150 }), fc.array(fc.uint8Array({ maxLength: 3000 }), { minLength: 1, maxLength: 6 }), (key, messages) => {
-        const mac = new HmacKey(key);
+        const mac = new HmacKey(key, direct);
         for (const m of messages) expect(toHex(mac.mac(m))).toBe(toHex(hmacSha256(key, m)));
       }),
     );
   });
 
   it("matches RFC 4231 test case 2", () => {
-    const mac = new HmacKey(new TextEncoder().encode("Jefe"));
+    const mac = new HmacKey(new TextEncoder().encode("Jefe"), direct);
     expect(toHex(mac.mac(new TextEncoder().encode("what do ya want for nothing?")))).toBe("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   });
 
-  it("returns a MAC of its own, not a view of its scratch space, and forgets its pads when wiped", () => {
-    const mac = new HmacKey(hex("0b".repeat(32)));
+  it("returns a MAC of its own, not a view of its scratch space, and forgets its key when wiped", () => {
+    const mac = new HmacKey(hex("0b".repeat(32)), direct);
     const first = mac.mac(hex("00"));
     const copy = Uint8Array.from(first);
     mac.mac(hex("ff".repeat(40)));

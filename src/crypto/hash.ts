@@ -1,6 +1,7 @@
 /** SHA-256, HMAC-SHA-256 and constant-time comparison. */
 import * as nodeCrypto from "node:crypto";
 import { AuthyError } from "../errors.js";
+import { opensslHmacSha256, type HmacSha256Into } from "./openssl.js";
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
   const h = nodeCrypto.createHash("sha256");
@@ -86,10 +87,11 @@ const sha256Buffer: (data: Uint8Array) => Buffer =
 
 /**
  * HMAC-SHA-256 (RFC 2104) of any message under one key: the row and audit MACs, thousands per
- * `env import`. As in Hmac32, the pads are built once and each MAC is two one-shot hashes,
- * where createHmac would build an object and the pads for every row. Same output as
- * hmacSha256 (tested against it). The scratch block holds the last message (row metadata,
- * never a value); `wipe()` clears it and the pads.
+ * `env import` or `run` of 1,000 secrets. One call of OpenSSL's HMAC() where it can be called
+ * directly (openssl.ts says why); elsewhere, as in Hmac32, the pads are built once and each
+ * MAC is two one-shot hashes, where createHmac would build an object and the pads for every
+ * row. Same output either way as hmacSha256 (tested against it). The scratch block holds the
+ * last message (row metadata, never a value); `wipe()` clears it, the pads and the key.
  */
 export class HmacKey {
   // Plain Uint8Arrays, not Buffers: a Buffer's subarray() runs Buffer's JavaScript constructor,
@@ -97,11 +99,22 @@ export class HmacKey {
   private inner = new Uint8Array(HMAC_BLOCK + 1024);
   private readonly outer = new Uint8Array(HMAC_BLOCK + SHA256_BYTES);
 
-  constructor(key: Uint8Array) {
+  private readonly key: Uint8Array;
+
+  /** `direct`: OpenSSL's HMAC() where it can be called (openssl.ts), else the two hashes here. */
+  constructor(
+    key: Uint8Array,
+    private readonly direct: HmacSha256Into | null = opensslHmacSha256(),
+  ) {
+    this.key = Uint8Array.from(key);
     writePads(key, this.inner, this.outer);
   }
 
   mac(message: Uint8Array): Uint8Array {
+    if (this.direct) {
+      const out = new Uint8Array(SHA256_BYTES);
+      if (this.direct(this.key, message, out)) return out;
+    }
     const length = HMAC_BLOCK + message.length;
     if (length > this.inner.length) {
       const bigger = new Uint8Array(Math.max(length, 2 * this.inner.length));
@@ -115,6 +128,7 @@ export class HmacKey {
   }
 
   wipe(): void {
+    this.key.fill(0);
     this.inner.fill(0);
     this.outer.fill(0);
   }

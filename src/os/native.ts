@@ -17,7 +17,7 @@
  *   (src/client/unix-http-sync.ts).
  * - posix_spawn() and waitpid(): `authy run`'s child and watchdog, started without copying
  *   this process (run/spawn.ts says why).
- * - The process's own symbols, for crypto/openssl-gcm.ts: the OpenSSL that Node.js links,
+ * - The process's own symbols, for crypto/openssl.ts: the OpenSSL that Node.js links,
  *   called directly where node:crypto's objects cost more than the work.
  *
  * Linux only. Elsewhere (or when the addon cannot load) `native()` is null and callers say
@@ -127,7 +127,7 @@ let loaded: Native | null | undefined;
 let loadError: string | null = null;
 let symbols: ProcessSymbols | null = null;
 
-/** koffi and the symbols of this process: libc, and the OpenSSL that Node.js links (crypto/openssl-gcm.ts). */
+/** koffi and the symbols of this process: libc, and the OpenSSL that Node.js links (crypto/openssl.ts). */
 export interface ProcessSymbols {
   koffi: Koffi;
   library: KoffiLibrary;
