@@ -54,6 +54,12 @@ export interface StateAt {
   rows: StateRow[][];
 }
 
+/** Buckets' texts (one per bucket asked for) and the change token, as of one moment (Store.stateTextsAt). */
+export interface StateTextsAt {
+  token: string | null;
+  texts: string[];
+}
+
 /** The stored digest of one bucket, under the name the core gives it (state-digest.ts). */
 export interface StateDigestRow {
   bucket: string;
@@ -400,6 +406,14 @@ export interface Store extends StoreReader {
    * were not read at one moment after all (a commit came between them).
    */
   stateRowsAt?(buckets: readonly StateBucket[]): Promise<StateAt>;
+  /**
+   * Optional. stateRowsAt with each bucket's rows already joined into the bucket's text by the
+   * database, byte for byte as state-digest.ts's bucketText joins them: one line per row, LF
+   * between lines; a secret's line is its path, U+001F and its MAC in lowercase hex, any other
+   * row's line its MAC in lowercase hex; "" for an empty bucket. Preferred by the core where
+   * given: a thousand rows are then one string, not a thousand objects and MAC buffers.
+   */
+  stateTextsAt?(buckets: readonly StateBucket[]): Promise<StateTextsAt>;
   /**
    * Optional. getToken, with the state of the token's bucket (stateRowsAt of `[bucket]`) as of
    * the same moment: a warm read's row and check in one round trip instead of two.

@@ -14,6 +14,7 @@ import type {
   StateBucket,
   StateDigestRow,
   StateAt,
+  StateTextsAt,
   StateRow,
   Store,
   StoreReader,
@@ -248,7 +249,7 @@ export class FreshStore extends FreshReader implements Store {
     for (let attempt = 1; ; attempt++) {
       const before = await this.store.getVault();
       const digests = await this.store.listStateDigests();
-      const texts = await Promise.all(buckets.map((b) => readBucketText(this.store, b)));
+      const texts = await this.bucketTexts(buckets);
       const after = await this.store.getVault();
       const settled = before?.stateMac != null && after?.stateMac != null && Buffer.from(before.stateMac).equals(after.stateMac);
       if (settled || attempt >= STATE_READ_ATTEMPTS) {
@@ -268,6 +269,7 @@ export class FreshStore extends FreshReader implements Store {
    */
   private async checkWarm(state: VerifiedState, buckets: readonly StateBucket[]): Promise<boolean> {
     // The texts and the token as of one moment: the same reasoning as below, one round trip.
+    if (this.store.stateTextsAt) return this.textsHoldAt(state, buckets, await this.store.stateTextsAt(buckets));
     if (this.store.stateRowsAt) return this.holdsAt(state, buckets, await this.store.stateRowsAt(buckets));
     const texts = await Promise.all(buckets.map((b) => readBucketText(this.store, b)));
     // After the texts: the same token means the vault row was not written since the state was
@@ -279,13 +281,20 @@ export class FreshStore extends FreshReader implements Store {
 
   /** checkWarm with the buckets' state as of one moment already read (Store.stateRowsAt and the *At reads). */
   private holdsAt(state: VerifiedState, buckets: readonly StateBucket[], at: StateAt): boolean {
+    return this.textsHoldAt(state, buckets, { token: at.token, texts: buckets.map((b, i) => bucketText(b, at.rows[i]!)) });
+  }
+
+  /** holdsAt with the texts joined by the store (Store.stateTextsAt). */
+  private textsHoldAt(state: VerifiedState, buckets: readonly StateBucket[], at: StateTextsAt): boolean {
     if (at.token === null || at.token !== state.token || this.verified !== state) return false;
-    this.verifyTexts(
-      state,
-      buckets,
-      buckets.map((b, i) => bucketText(b, at.rows[i]!)),
-    );
+    this.verifyTexts(state, buckets, at.texts);
     return true;
+  }
+
+  /** The buckets' current texts: joined by the store where it can (Store.stateTextsAt), else here. */
+  private async bucketTexts(buckets: readonly StateBucket[]): Promise<string[]> {
+    if (this.store.stateTextsAt) return (await this.store.stateTextsAt(buckets)).texts;
+    return Promise.all(buckets.map((b) => readBucketText(this.store, b)));
   }
 
   /** INTEGRITY for a bucket text that does not match its digest in the verified state. */

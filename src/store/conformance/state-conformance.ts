@@ -131,6 +131,45 @@ export function stateConformance(store: () => Store): void {
     });
   });
 
+  describe("state texts with the change token (stateTextsAt: optional in Store, given by both adapters)", () => {
+    it("joins each bucket's rows, as stateRows gives them, into the bucket text, with the token changeToken gives", async () => {
+      const s = store();
+      if (!s.stateTextsAt) throw new Error("this store has no stateTextsAt");
+      const ns = "prod/app";
+      // Paths whose byte order differs from a naive one: upper case, "_" and "-", non-ASCII.
+      const paths = [...Array.from({ length: 200 }, (_, i) => `${ns}/K${i}`), `${ns}/Z-last`, `${ns}/a_first`, `${ns}/ключ`];
+      await s.write(async (tx) => {
+        await tx.putVault(vaultRow({ stateMac: everyByte() }));
+        for (const p of paths) await tx.putSecret(secretRow(p));
+        for (const id of ["t-b", "t-a", "u-a"]) await tx.putToken(tokenRow(id));
+        for (const n of ["zed", "amy"]) await tx.putAgent(agentRow(n));
+        await tx.putPolicy({ document: "{}", updatedAt: 1, mac: noise(32, 3) });
+      });
+      const buckets: StateBucket[] = [
+        ...new Map(paths.map((p) => [stateShard(p), { table: "secrets" as const, namespace: ns, shard: stateShard(p) }])).values(),
+        { table: "secrets", namespace: "other", shard: 0 },
+        { table: "tokens", shard: "a" },
+        { table: "tokens", shard: "b" },
+        { table: "tokens", shard: "z" },
+        { table: "approvals", shard: "a" },
+        { table: "agents" },
+        { table: "members" },
+        { table: "slots" },
+        { table: "policy" },
+        { table: "settings" },
+      ];
+      const at = await s.stateTextsAt(buckets);
+      expect(at.token).toBe((await s.changeToken?.()) ?? null);
+      for (const [i, b] of buckets.entries()) {
+        const rows = await s.stateRows(b);
+        const text = rows.map((r) => (b.table === "secrets" ? `${r.key}${US}${hex(r.mac)}` : hex(r.mac))).join("\n");
+        expect(at.texts[i], JSON.stringify(b)).toBe(text);
+      }
+      expect(at.texts.some((t) => t.includes("\n"))).toBe(true);
+      expect(at.texts.some((t) => t === "")).toBe(true);
+    });
+  });
+
   describe("state digests and the vault row's state", () => {
     it("stores, replaces and removes digests, listed by bucket name in byte order", async () => {
       await store().write(async (tx) => {

@@ -12,50 +12,58 @@ import type { StateBucket, StateRow } from "../store.js";
  */
 export const CHANGE_TOKEN_SQL = "coalesce((SELECT xmin::text || '|' || coalesce(encode(state_mac, 'hex'), '') FROM vault WHERE id = 1), 'none')";
 
-/** A bucket's rows as stateRows selects them (same rows, same order), as two arrays beside the change token. */
-export function stateAtSql(b: StateBucket): [string, unknown[]] {
+/** Each table's state rows: their key (their order) and where they are; $1 and $2 as bucketValues() gives them. */
+const BUCKET_ROWS: Record<StateBucket["table"], { key: string; from: string }> = {
+  secrets: { key: "path", from: "secrets WHERE namespace = $1 AND shard = $2" },
+  tokens: { key: "id", from: "tokens WHERE right(id, 1) = $1" },
+  approvals: { key: "id", from: "approvals WHERE right(id, 1) = $1" },
+  agents: { key: "name", from: "agents" },
+  members: { key: "name", from: "members" },
+  slots: { key: "id", from: "key_slots" },
+  policy: { key: "''::text", from: "policy" },
+  settings: { key: "''::text", from: "settings" },
+};
+
+function bucketValues(b: StateBucket): unknown[] {
   switch (b.table) {
     case "secrets":
-      return [stateAtText(b.table), [b.namespace, b.shard]];
+      return [b.namespace, b.shard];
     case "tokens":
     case "approvals":
-      return [stateAtText(b.table), [b.shard]];
+      return [b.shard];
     default:
-      return [stateAtText(b.table), []];
+      return [];
   }
 }
 
-/** stateAtSql's statements, one per table, built once: reads use them on every request. */
-const stateAtTexts = new Map<StateBucket["table"], string>();
+/** Each table's statement, built once from the constants above: reads use them on every request. */
+function byTable(statement: (rows: { key: string; from: string }, table: StateBucket["table"]) => string): Record<StateBucket["table"], string> {
+  return Object.fromEntries(Object.entries(BUCKET_ROWS).map(([table, rows]) => [table, statement(rows, table as StateBucket["table"])])) as Record<
+    StateBucket["table"],
+    string
+  >;
+}
 
-function stateAtText(table: StateBucket["table"]): string {
-  let text = stateAtTexts.get(table);
-  if (text !== undefined) return text;
-  const at = (key: string, from: string, where = "") =>
+const STATE_AT = byTable(
+  ({ key, from }) =>
     `SELECT ${CHANGE_TOKEN_SQL} AS token, coalesce(array_agg(${key} ORDER BY ${key}), '{}') AS keys, ` +
-    `coalesce(array_agg(mac ORDER BY ${key}), '{}') AS macs FROM ${from}${where}`;
-  switch (table) {
-    case "secrets":
-      text = at("path", "secrets", " WHERE namespace = $1 AND shard = $2");
-      break;
-    case "tokens":
-    case "approvals":
-      text = at("id", table, " WHERE right(id, 1) = $1");
-      break;
-    case "agents":
-    case "members":
-      text = at("name", table);
-      break;
-    case "slots":
-      text = at("id", "key_slots");
-      break;
-    case "policy":
-    case "settings":
-      text = at("''::text", table);
-      break;
-  }
-  stateAtTexts.set(table, text);
-  return text;
+    `coalesce(array_agg(mac ORDER BY ${key}), '{}') AS macs FROM ${from}`,
+);
+
+/** The bucket text (Store.stateTextsAt): a secret's line is its path, U+001F and its hex MAC; any other row's, its hex MAC. */
+const STATE_TEXT_AT = byTable(({ key, from }, table) => {
+  const line = table === "secrets" ? "path || chr(31) || encode(mac, 'hex')" : "encode(mac, 'hex')";
+  return `SELECT ${CHANGE_TOKEN_SQL} AS token, coalesce(string_agg(${line}, chr(10) ORDER BY ${key}), '') AS text FROM ${from}`;
+});
+
+/** A bucket's rows as stateRows selects them (same rows, same order), as two arrays beside the change token. */
+export function stateAtSql(b: StateBucket): [string, unknown[]] {
+  return [STATE_AT[b.table], bucketValues(b)];
+}
+
+/** A bucket's rows joined into its text (the same rows in the same order), beside the change token. */
+export function stateTextAtSql(b: StateBucket): [string, unknown[]] {
+  return [STATE_TEXT_AT[b.table], bucketValues(b)];
 }
 
 /** rowAtSql's statements, by the bucket's table and the row's statement (a few in all). */

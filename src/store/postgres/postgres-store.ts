@@ -1,12 +1,12 @@
 import pg from "pg";
 import { AuthyError } from "../../errors.js";
-import type { AuditRow, CurrentRows, StateAt, StateBucket, Store, StoreWriter, TokenRow } from "../store.js";
+import type { AuditRow, CurrentRows, StateAt, StateBucket, StateTextsAt, Store, StoreWriter, TokenRow } from "../store.js";
 import { Coalescer, copyRows } from "./postgres-coalesce.js";
 import { translatePostgresError } from "./postgres-errors.js";
 import { prepared, statementName } from "./postgres-prepared.js";
 import { PostgresReader, READ_CURRENT_SQL, toAudit, toCurrent, toToken, type Row } from "./postgres-reader.js";
 import { LOCK_APP, LOCK_WRITE, migrate } from "./postgres-schema.js";
-import { CHANGE_TOKEN_SQL, rowAtSql, stateAtSql, stateRowsOf } from "./postgres-state-sql.js";
+import { CHANGE_TOKEN_SQL, rowAtSql, stateAtSql, stateRowsOf, stateTextAtSql } from "./postgres-state-sql.js";
 import { insertAudit, PostgresTransaction } from "./postgres-transaction.js";
 import { NestingGuard } from "../nesting-guard.js";
 
@@ -164,6 +164,18 @@ export class PostgresStore extends PostgresReader implements Store {
     );
     const token = read[0]?.token ?? null;
     return { token: read.every((r) => r.token === token) ? token : null, rows: read.map((r) => r.rows) };
+  }
+
+  async stateTextsAt(buckets: readonly StateBucket[]): Promise<StateTextsAt> {
+    const read = await Promise.all(
+      buckets.map(async (b) => {
+        const [sql, values] = stateTextAtSql(b);
+        const r = (await this.rows("reading the vault state", sql, values))[0]!;
+        return { token: r.token as string, text: r.text as string };
+      }),
+    );
+    const token = read[0]?.token ?? null;
+    return { token: read.every((r) => r.token === token) ? token : null, texts: read.map((r) => r.text) };
   }
 
   async getTokenAt(id: string, bucket: StateBucket): Promise<{ value: TokenRow | null; at: StateAt }> {

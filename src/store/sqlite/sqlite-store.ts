@@ -4,11 +4,11 @@ import Database from "better-sqlite3";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AuthyError } from "../../errors.js";
-import type { StateBucket, StateRow, Store, StoreWriter } from "../store.js";
+import type { StateBucket, StateRow, StateTextsAt, Store, StoreWriter } from "../store.js";
 import { MIGRATIONS } from "./migrations.js";
 import { isBusy, translateSqliteError } from "./sqlite-errors.js";
 import { endAllSnapshots, endSnapshot, inSnapshot } from "./read-snapshot.js";
-import { Connection, SqliteReader, stateAtSql } from "./sqlite-reader.js";
+import { Connection, SqliteReader, stateAtSql, stateTextAtSql } from "./sqlite-reader.js";
 import { SqliteTransaction } from "./sqlite-transaction.js";
 import { NestingGuard } from "../nesting-guard.js";
 
@@ -400,6 +400,18 @@ export class SqliteStore extends SqliteReader implements Store {
     });
     const token = single ? null : (read[0]?.token ?? null);
     return { token: read.every((r) => r.token === token) ? token : null, rows: read.map((r) => r.rows) };
+  }
+
+  /** stateRowsAt's texts, joined by SQLite (Store.stateTextsAt): what the core's checks read. */
+  async stateTextsAt(buckets: readonly StateBucket[]): Promise<StateTextsAt> {
+    const single = this.conn === this.writer && !this.readonly;
+    const read = buckets.map((b) => {
+      const [sql, args] = stateTextAtSql(b);
+      const row = this.run("reading the vault state", (c) => c.stmt(sql).get(...args) as { token: string | null; text: string | null });
+      return { token: row.token || "none", text: row.text ?? "" };
+    });
+    const token = single ? null : (read[0]?.token ?? null);
+    return { token: read.every((r) => r.token === token) ? token : null, texts: read.map((r) => r.text) };
   }
 
   /** PRAGMA integrity_check: "ok" or the problems SQLite found. */
