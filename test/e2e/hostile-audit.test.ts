@@ -1,8 +1,8 @@
 /**
  * Hostile tests, run as the unprivileged account against the built CLI (test/e2e/unprivileged.ts):
  * token arithmetic, existence oracles, refusals before the core, what the owner sees, grants
- * keyed by name, and masking of lower-case percent-encoding. Each attack is one the code
- * before this change let through.
+ * keyed by name, a tier lowered and rolled back, and masking of lower-case percent-encoding.
+ * Each attack is one the code before this change let through.
  */
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -375,6 +375,42 @@ describe("hostile: grants by identity", () => {
         }
       ).items;
       expect(grants.find((g) => g.id === id)?.status).toBe("expired");
+    },
+    ATTACK_TIMEOUT_MS,
+  );
+});
+
+describe("hostile: tiers", () => {
+  it(
+    "a token with write cannot open a sensitive value by lowering its tier and rolling back: the value comes back sensitive",
+    async () => {
+      const v1 = "db-v1-canary-8c1e5d";
+      const h = await unlockedVault([["prod/DB", v1, "sensitive"]]);
+      const t = await tokenFor(h, ["--scope", "secrets:read+write:prod/*"]);
+      const attacker = as(h, { AUTHY_TOKEN: t.token });
+      const lowered = await attacker(["secrets", "set", "prod/DB", "--tier", "standard"], "junk-v2");
+      expect(lowered.code, lowered.stderr).toBe(0);
+      const rolled = await attacker(["secrets", "rollback", "prod/DB", "1", "--json"]);
+      expect(rolled.code, rolled.stderr).toBe(0);
+      for (const attempt of [
+        ["secrets", "get", "prod/DB"],
+        ["secrets", "get", "prod/DB", "--revision", "1"],
+        ["read", "authy://prod/DB"],
+      ]) {
+        const r = await attacker([...attempt, "--no-wait"]);
+        expect(r.stdout + r.stderr).not.toContain(v1);
+        expect(r.code, `${attempt.join(" ")}: ${r.stderr}`).toBe(5);
+      }
+      expect(JSON.parse(rolled.stdout)).toMatchObject({ path: "prod/DB", version: 3, tier: "sensitive" });
+      const listed = JSON.parse((await asOwner(h)(["secrets", "list", "prod", "--json"])).stdout) as { items: { path: string; tier: string }[] };
+      expect(listed.items.find((s) => s.path === "prod/DB")?.tier).toBe("sensitive");
+      expect((await asOwner(h)(["secrets", "get", "prod/DB"])).stdout).toBe(v1);
+
+      // The owner's own rollback is unchanged: it keeps the current tier.
+      expect((await asOwner(h)(["secrets", "set", "prod/DB", "--tier", "standard"], "owner-v4")).code).toBe(0);
+      const byOwner = await asOwner(h)(["secrets", "rollback", "prod/DB", "1", "--json"]);
+      expect(byOwner.code, byOwner.stderr).toBe(0);
+      expect(JSON.parse(byOwner.stdout)).toMatchObject({ version: 5, tier: "standard" });
     },
     ATTACK_TIMEOUT_MS,
   );
