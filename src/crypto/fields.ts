@@ -136,7 +136,7 @@ export class FieldWriter {
     if (!isWellFormed(s)) throw new AuthyError("INVALID_INPUT", "text is not well-formed unicode (lone surrogate)");
     // At most 3 UTF-8 bytes per UTF-16 unit; a surrogate pair is 2 units for 4 bytes.
     this.reserve(5 + s.length * 3);
-    const n = this.buf.write(s, this.len + 5, "utf8");
+    const n = writeUtf8(this.buf, s, this.len + 5);
     this.head(TAG_STRING, n);
     this.len += n;
     return this;
@@ -230,6 +230,18 @@ export class FieldWriter {
     this.buf = next;
   }
 }
+
+/**
+ * Buffer's own UTF-8 writer, without buf.write()'s argument handling in JavaScript: about 15
+ * strings per secret of `run` of 1,000 secrets, cold code in a CLI process. 15,000 short
+ * strings in a fresh process: 2.6-4.8 ms against 6.8-10.0 through write() (Node 20.20).
+ * Undocumented, so looked for, with write() where it is missing; both give the same bytes
+ * and count, and neither writes a partial character.
+ */
+type Utf8Write = (this: Buffer, s: string, offset: number) => number;
+const nativeUtf8Write = (Buffer.prototype as { utf8Write?: Utf8Write }).utf8Write;
+const writeUtf8: (buf: Buffer, s: string, offset: number) => number =
+  typeof nativeUtf8Write === "function" ? (buf, s, offset) => nativeUtf8Write.call(buf, s, offset) : (buf, s, offset) => buf.write(s, offset, "utf8");
 
 /** String.prototype.isWellFormed (Node 20+), which is far cheaper than the regular expression. */
 const nativeWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
