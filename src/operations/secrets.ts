@@ -248,10 +248,10 @@ export const secretOperations = [
     method: "POST",
     path: `${ITEM}/rollback`,
     callers: ANYONE,
-    body: (z) => z.strictObject({ version: z.number() }),
+    body: (z) => z.strictObject({ version: z.number(), reason: shapes(z).text.optional() }),
     what: "rollback",
-    encode: (path, version) => ({ params: item(path), body: { version } }),
-    decode: async ({ vault, params, body }) => vault().rollback(pathOf(params), body.version),
+    encode: (path, version, o = {}) => ({ params: item(path), body: { version, reason: o.reason } }),
+    decode: async ({ vault, params, body }) => vault().rollback(pathOf(params), body.version, given({ reason: body.reason })),
   }),
   op({
     // `{ generate: true, … }` is authy's rotation: the core makes the value from the secret's

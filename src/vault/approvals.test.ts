@@ -159,6 +159,18 @@ describe("the tier table, for tokens", () => {
     expect(await outcome(owner.describeSecret("prod/NEW"))).toBe("NOT_FOUND");
   });
 
+  it("asks for a critical rollback with the reason given, and rolls back once approved", async () => {
+    await owner.setSecret("prod/ROOT", utf8("root-2"));
+    const bot = await tokenFor("deploy-bot", "t1");
+    const r = await requested(bot.rollback("prod/ROOT", 1, { reason: "undo a bad deploy" }));
+    expect(r.message).toContain("write prod/ROOT (critical)");
+    expect(await owner.listApprovals()).toMatchObject([{ id: r.id, action: "secret.write", path: "prod/ROOT", reason: "undo a bad deploy" }]);
+    expect((await owner.describeSecret("prod/ROOT")).version).toBe(2);
+    await owner.approve(r.id);
+    expect((await bot.rollback("prod/ROOT", 1)).version).toBe(3);
+    expect(text((await owner.getSecret("prod/ROOT")).value)).toBe("root-value");
+  });
+
   it("cannot open a sensitive value by lowering the tier and rolling back: the value comes back sensitive", async () => {
     const bot = await tokenFor("deploy-bot", "t1");
     expect((await bot.setSecret("prod/DB", utf8("junk"), { tier: "standard" })).tier).toBe("standard");

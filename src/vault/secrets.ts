@@ -435,21 +435,26 @@ export async function secretHistory(ctx: VaultContext, path: string): Promise<{ 
  * tier and the current one (as reading that version is judged): lowering a secret's tier with
  * a write and then rolling back must not open a value written under the stricter tier.
  */
-export async function rollbackSecret(ctx: VaultContext, path: string, version: number): Promise<SecretMeta> {
+export interface RollbackOptions {
+  /** Why, shown to the owner when writing a critical secret needs an approval. */
+  reason?: string;
+}
+
+export async function rollbackSecret(ctx: VaultContext, path: string, version: number, opts: RollbackOptions = {}): Promise<SecretMeta> {
   await authorize(ctx, validatePath(path).path, "write", "secret.rollback");
   const meta = await loadMeta(ctx, path);
   if (!Number.isInteger(version) || version < 1) throw new AuthyError("INVALID_INPUT", `not a version number: ${version}`);
   if (version === meta.version) throw new AuthyError("INVALID_INPUT", `version ${version} is already current`);
   const value = await decryptVersion(ctx, meta, version);
   const { tier } = await readNeed(ctx, meta, version);
-  const opts: SetOptions = tier === meta.tier ? {} : { tier };
+  const written: SetOptions = tier === meta.tier ? {} : { tier };
   try {
     const done = await ctx.store.write(async (tx) => {
       await checkListingBefore(tx, ctx);
-      const gate = await passApprovals(tx, ctx, [await writeNeed(tx, ctx, meta.path, opts.tier)]);
+      const gate = await passApprovals(tx, ctx, [await writeNeed(tx, ctx, meta.path, written.tier)], opts.reason);
       if (!gate.ok) return gate;
       const now = ctx.clock.now();
-      const updated = await writeVersion(tx, ctx, meta.path, value, opts, now);
+      const updated = await writeVersion(tx, ctx, meta.path, value, written, now);
       await refreshListing(tx, ctx);
       await audit(tx, ctx, "secret.rollback", meta.path, { from: meta.version, to: version, version: updated.version });
       return { ok: true as const, updated };

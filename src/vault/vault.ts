@@ -293,8 +293,8 @@ export class Vault {
     return secrets.secretHistory(this.ctx, path);
   }
 
-  rollback(path: string, version: number): Promise<SecretMeta> {
-    return secrets.rollbackSecret(this.ctx, path, version);
+  rollback(path: string, version: number, opts?: secrets.RollbackOptions): Promise<SecretMeta> {
+    return secrets.rollbackSecret(this.ctx, path, version, opts);
   }
 
   /** A new random value from the secret's generator (`secrets rotate`); the value only when revealed. */

@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { PASSPHRASE, ROOT, type Result } from "./cli.js";
+import { finished, PASSPHRASE, ROOT, type Result } from "./cli.js";
 import { daemonPids, SESSION_LINE } from "./daemon-helpers.js";
 import { authyAs, hostileHome, initVaultAs, runAs, spawnAs, hostileEnv } from "./unprivileged.js";
 import { CLI } from "./cli.js";
@@ -411,6 +411,57 @@ describe("hostile: tiers", () => {
       const byOwner = await asOwner(h)(["secrets", "rollback", "prod/DB", "1", "--json"]);
       expect(byOwner.code, byOwner.stderr).toBe(0);
       expect(JSON.parse(byOwner.stdout)).toMatchObject({ version: 5, tier: "standard" });
+    },
+    ATTACK_TIMEOUT_MS,
+  );
+});
+
+describe("hostile: a rollback that needs the write approval", () => {
+  it(
+    "a token's rollback of a critical secret takes --no-wait (exit 5, a hint naming only flags it has) and --wait (the owner approves, it completes)",
+    async () => {
+      const v1 = "root-v1-canary-41d0b2";
+      const h = await unlockedVault([["prod/ROOT", v1, "critical"]]);
+      expect((await asOwner(h)(["secrets", "set", "prod/ROOT"], "root-v2-3f9a")).code).toBe(0);
+      const t = await tokenFor(h, ["--scope", "secrets:read+write:prod/*"]);
+      const token = as(h, { AUTHY_TOKEN: t.token });
+
+      const asked = await token(["secrets", "rollback", "prod/ROOT", "1", "--no-wait", "--reason", "undo a bad deploy"]);
+      expect(asked.code, asked.stderr).toBe(5);
+      const id = asked.stdout.trim();
+      expect(id).toMatch(/^apr_\w+$/);
+      const hint = asked.stderr.split("\n").find((l) => l.startsWith("hint: "));
+      expect(hint, asked.stderr).toBeDefined();
+      const named = hint!.match(/--[a-z][a-z-]*/g) ?? [];
+      expect(named, hint).toContain("--wait");
+      const help = await token(["secrets", "rollback", "--help"]);
+      expect(help.code, help.stderr).toBe(0);
+      for (const flag of named) expect(help.stdout, `the hint names ${flag}`).toContain(flag);
+      const pending = JSON.parse((await asOwner(h)(["approvals", "list", "--json"])).stdout) as { items: Record<string, unknown>[] };
+      expect(pending.items).toMatchObject([{ id, status: "pending", action: "secret.write", path: "prod/ROOT", reason: "undo a bad deploy" }]);
+
+      // --wait: the command says what it waits for, the owner approves, and the rollback goes through.
+      const child = spawnAs(process.execPath, ["--", CLI, "secrets", "rollback", "prod/ROOT", "1", "--wait", "30s", "--json"], {
+        env: hostileEnv(h.dir, h.home, { AUTHY_TOKEN: t.token }),
+        cwd: h.dir,
+      });
+      const waited = finished(child, undefined, 60_000);
+      let stderr = "";
+      child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+      for (let i = 0; i < 300 && !stderr.includes(`waiting for approval ${id}`); i++) {
+        if (child.exitCode !== null) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(stderr).toContain(`waiting for approval ${id} (token ${t.id} wants to write prod/ROOT: "undo a bad deploy")`);
+      const approved = await asOwner(h)(["approvals", "approve", id]);
+      expect(approved.code, approved.stderr).toBe(0);
+      const rolled = await waited;
+      expect(rolled.code, rolled.stderr).toBe(0);
+      expect(rolled.stderr).toContain("approved; continuing");
+      expect(JSON.parse(rolled.stdout)).toMatchObject({ path: "prod/ROOT", version: 3, tier: "critical" });
+      expect((await asOwner(h)(["secrets", "get", "prod/ROOT"])).stdout).toBe(v1);
+      const used = JSON.parse((await asOwner(h)(["approvals", "list", "--json"])).stdout) as { items: Record<string, unknown>[] };
+      expect(used.items).toMatchObject([{ id, status: "used" }]);
     },
     ATTACK_TIMEOUT_MS,
   );

@@ -218,9 +218,10 @@ export async function history(ctx: CliContext, path: string): Promise<void> {
   );
 }
 
-export async function rollback(ctx: CliContext, path: string, version: string): Promise<void> {
+export async function rollback(ctx: CliContext, path: string, version: string, flags: ApprovalFlags): Promise<void> {
   const vault = await ctx.client();
-  const meta = await vault.rollback(path, parseVersion(version));
+  const n = parseVersion(version);
+  const meta = await withApproval(ctx.out, vault, flags, () => vault.rollback(path, n, flags.reason === undefined ? {} : { reason: flags.reason }));
   ctx.out.result(metaJson(meta), () => "");
   ctx.out.info(`${meta.path} now holds the value of version ${version} (as version ${meta.version})`);
 }

@@ -133,13 +133,22 @@ export function declareSecrets(program: Command): void {
     .description("list a secret's versions")
     .addHelpText("after", help(["authy secrets history prod/API_KEY", "authy secrets history prod/API_KEY --json"], [...VAULT_EXITS, 3, 4]))
     .action(lazy(secrets, (m) => m.history));
-  s.command("rollback <path> <version>")
-    .description("make an older version current (as a new version)")
-    .addHelpText(
-      "after",
-      help(["authy secrets rollback prod/API_KEY 2", "authy secrets history prod/API_KEY && authy secrets rollback prod/API_KEY 1"], [...VAULT_EXITS, 3, 4, 5]),
-    )
-    .action(lazy(secrets, (m) => m.rollback));
+  approvalWait(
+    s
+      .command("rollback <path> <version>")
+      .description("make an older version current (as a new version)")
+      .addHelpText(
+        "after",
+        help(
+          [
+            "authy secrets rollback prod/API_KEY 2",
+            "authy secrets history prod/API_KEY && authy secrets rollback prod/API_KEY 1",
+            'AUTHY_TOKEN=$token authy secrets rollback prod/ROOT_KEY 1 --reason "undo a bad deploy" --no-wait',
+          ],
+          [...VAULT_EXITS, 3, 4, 5],
+        ),
+      ),
+  ).action(lazy(secrets, (m) => m.rollback));
   approvalWait(
     s
       .command("edit <path>")
