@@ -44,6 +44,7 @@ export const envOperations = [
           .optional(),
         tier: z.enum(TIERS).optional(),
         dryRun: z.boolean().optional(),
+        reason: shapes(z).text.optional(),
       }),
     what: "import",
     encode: (entries, o) => ({
@@ -54,6 +55,7 @@ export const envOperations = [
         tier: o.tier,
         dryRun: o.dryRun,
         source: o.source,
+        reason: o.reason,
       },
     }),
     result: (plan: ImportPlan, _entries, o) => {
@@ -68,7 +70,10 @@ export const envOperations = [
       const entries = b.entries.map((e) =>
         e.description === undefined ? { key: e.key, value: e.value } : { key: e.key, value: e.value, description: e.description },
       );
-      return vault().importEnv(entries, { namespace: b.namespace, ...given({ noOverwrite: b.noOverwrite, tier: b.tier, dryRun: b.dryRun, source: b.source }) });
+      return vault().importEnv(entries, {
+        namespace: b.namespace,
+        ...given({ noOverwrite: b.noOverwrite, tier: b.tier, dryRun: b.dryRun, source: b.source, reason: b.reason }),
+      });
     },
   }),
   op({

@@ -171,6 +171,32 @@ describe("the tier table, for tokens", () => {
     expect(text((await owner.getSecret("prod/ROOT")).value)).toBe("root-value");
   });
 
+  it("asks once per critical secret an import writes, with the reason given, and imports all of it once every request is approved", async () => {
+    await owner.setSecret("prod/SIGNING", utf8("signing-value"), { tier: "critical" });
+    const bot = await tokenFor("deploy-bot", "t1");
+    const entries = [
+      { key: "ROOT", value: "root-2" },
+      { key: "SIGNING", value: "signing-2" },
+      { key: "PLAIN", value: "plain-2" },
+    ];
+    const r = await requested(bot.importEnv(entries, { namespace: "prod", reason: "sync from staging" }));
+    expect(r.approvals.map((a) => a.path).sort()).toEqual(["prod/ROOT", "prod/SIGNING"]);
+    const asked = await owner.listApprovals();
+    expect(asked.map((a) => [a.path, a.action, a.reason]).sort()).toEqual([
+      ["prod/ROOT", "secret.write", "sync from staging"],
+      ["prod/SIGNING", "secret.write", "sync from staging"],
+    ]);
+    // All or nothing: one approved request is not enough, and nothing is written meanwhile.
+    await owner.approve(r.approvals[0]!.id);
+    await requested(bot.importEnv(entries, { namespace: "prod" }));
+    expect(text((await owner.getSecret("prod/PLAIN")).value)).toBe("plain-value");
+    await owner.approve(r.approvals[1]!.id);
+    expect((await bot.importEnv(entries, { namespace: "prod" })).counts).toMatchObject({ update: 3 });
+    expect(text((await owner.getSecret("prod/ROOT")).value)).toBe("root-2");
+    expect(text((await owner.getSecret("prod/SIGNING")).value)).toBe("signing-2");
+    expect((await owner.listApprovals()).map((a) => a.status)).toEqual(["used", "used"]);
+  });
+
   it("cannot open a sensitive value by lowering the tier and rolling back: the value comes back sensitive", async () => {
     const bot = await tokenFor("deploy-bot", "t1");
     expect((await bot.setSecret("prod/DB", utf8("junk"), { tier: "standard" })).tier).toBe("standard");

@@ -38,6 +38,8 @@ export interface ImportOptions {
   tier?: Tier;
   /** Where the entries came from (`dotenv`, `pass`, …), for the audit entry. */
   source?: string;
+  /** Why, shown to the owner when writing a critical secret needs an approval. */
+  reason?: string;
 }
 
 /**
@@ -105,7 +107,7 @@ export async function importEnv(
     const listing = todo.length > 0 ? await checkListingBefore(tx, ctx) : "";
     const needs: ApprovalNeed[] = [];
     for (const item of todo) needs.push(await writeNeed(tx, ctx, item.path, opts.tier));
-    const g = await passApprovals(tx, ctx, needs);
+    const g = await passApprovals(tx, ctx, needs, opts.reason);
     if (!g.ok) return g;
     // Which secrets exist is what the verified listing says; their rows come in one read, not
     // one per key (10,000 keys: a fifth of the import). A listed path whose row is not among

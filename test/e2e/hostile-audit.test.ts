@@ -467,6 +467,126 @@ describe("hostile: a rollback that needs the write approval", () => {
   );
 });
 
+/**
+ * The flags an exit-5 hint names, each checked against `--help` of the command that printed
+ * it: a hint that says "--wait" to a command without --wait sends an agent to a usage error.
+ */
+async function hintNamesOnlyItsFlags(run: ReturnType<typeof as>, asked: Result, command: string[]): Promise<string[]> {
+  const hint = asked.stderr.split("\n").find((l) => l.startsWith("hint: "));
+  expect(hint, asked.stderr).toBeDefined();
+  const named = hint!.match(/--[a-z][a-z-]*/g) ?? [];
+  const help = await run([...command, "--help"]);
+  expect(help.code, help.stderr).toBe(0);
+  for (const flag of named) expect(help.stdout, `\`authy ${command.join(" ")}\`'s hint names ${flag}`).toContain(flag);
+  return named;
+}
+
+/**
+ * Runs a command of the token's that waits for the owner (--wait): once it says on stderr
+ * that it waits for every one of `ids`, the owner approves them all (`approve --all`), and
+ * the command's result is returned.
+ */
+async function approvedWhileWaiting(h: Home, token: string, args: string[], ids: string[], input?: string): Promise<Result> {
+  const child = spawnAs(process.execPath, ["--", CLI, ...args], { env: hostileEnv(h.dir, h.home, { AUTHY_TOKEN: token }), cwd: h.dir });
+  const waited = finished(child, input, 60_000);
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+  for (let i = 0; i < 300 && !ids.every((id) => stderr.includes(`waiting for approval ${id}`)); i++) {
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const id of ids) expect(stderr).toContain(`waiting for approval ${id}`);
+  const approved = await asOwner(h)(["approvals", "approve", "--all", "--yes"]);
+  expect(approved.code, approved.stderr).toBe(0);
+  const done = await waited;
+  expect(done.stderr).toContain("approved; continuing");
+  return done;
+}
+
+const approvalsOf = async (h: Home) => (JSON.parse((await asOwner(h)(["approvals", "list", "--json"])).stdout) as { items: Record<string, unknown>[] }).items;
+
+describe("hostile: generate and the importers, when writing a critical secret needs the approval", () => {
+  it(
+    "a token's `secrets generate --force` over a critical secret takes --no-wait and --reason (exit 5, a hint naming only its flags) and --wait (the owner approves, it completes)",
+    async () => {
+      const v1 = "root-v1-canary-5be2a0";
+      const h = await unlockedVault([["prod/ROOT", v1, "critical"]]);
+      const t = await tokenFor(h, ["--scope", "secrets:read+write:prod/*"]);
+      const token = as(h, { AUTHY_TOKEN: t.token });
+
+      const asked = await token(["secrets", "generate", "prod/ROOT", "--force", "--no-wait", "--reason", "rotate after the leak"]);
+      expect(asked.code, asked.stderr).toBe(5);
+      const id = asked.stdout.trim();
+      expect(id).toMatch(/^apr_\w+$/);
+      expect(await hintNamesOnlyItsFlags(token, asked, ["secrets", "generate"])).toContain("--wait");
+      expect(await approvalsOf(h)).toMatchObject([{ id, status: "pending", action: "secret.write", path: "prod/ROOT", reason: "rotate after the leak" }]);
+      expect((await asOwner(h)(["secrets", "get", "prod/ROOT"])).stdout).toBe(v1);
+
+      // --wait joins the pending request; once approved the new value is stored, as version 2.
+      const made = await approvedWhileWaiting(h, t.token, ["secrets", "generate", "prod/ROOT", "--force", "--wait", "30s", "--json"], [id]);
+      expect(made.code, made.stderr).toBe(0);
+      expect(JSON.parse(made.stdout)).toMatchObject({ path: "prod/ROOT", version: 2, tier: "critical" });
+      const now = (await asOwner(h)(["secrets", "get", "prod/ROOT"])).stdout;
+      expect(now).toMatch(/^[A-Za-z0-9]{32}$/);
+      expect(await approvalsOf(h)).toMatchObject([{ id, status: "used" }]);
+    },
+    ATTACK_TIMEOUT_MS,
+  );
+
+  it(
+    "a token's `env import` and `authy import json` over critical secrets take --no-wait and --reason (exit 5, a hint naming only their flags); with --wait the import waits for every request and writes all of it once approved",
+    async () => {
+      const h = await unlockedVault([
+        ["prod/ROOT", "root-v1-canary-77c1", "critical"],
+        ["prod/SIGNING", "signing-v1-canary-0d9e", "critical"],
+        ["prod/PLAIN", "plain-v1"],
+      ]);
+      const t = await tokenFor(h, ["--scope", "secrets:read+write:prod/*"]);
+      const token = as(h, { AUTHY_TOKEN: t.token });
+      const dotenv = "ROOT=root-v2\nSIGNING=signing-v2\nPLAIN=plain-v2\n";
+
+      const asked = await token(["env", "import", "-", "--namespace", "prod", "--no-wait", "--reason", "sync from staging"], dotenv);
+      expect(asked.code, asked.stderr).toBe(5);
+      const ids = asked.stdout.trim().split("\n");
+      expect(ids).toHaveLength(2);
+      for (const id of ids) expect(id).toMatch(/^apr_\w+$/);
+      expect(await hintNamesOnlyItsFlags(token, asked, ["env", "import"])).toContain("--wait");
+      const pending = await approvalsOf(h);
+      expect(pending).toHaveLength(2);
+      expect(pending).toEqual(
+        expect.arrayContaining(
+          ["prod/ROOT", "prod/SIGNING"].map((path) =>
+            expect.objectContaining({ status: "pending", action: "secret.write", path, reason: "sync from staging" }),
+          ),
+        ),
+      );
+      // All or nothing: not even the standard secret is written while the approvals are pending.
+      expect((await asOwner(h)(["secrets", "get", "prod/PLAIN"])).stdout).toBe("plain-v1");
+
+      // The importers write through the same import: their hint, too, names only their flags.
+      const json = JSON.stringify({ ROOT: "root-v2", SIGNING: "signing-v2", PLAIN: "plain-v2" });
+      const imported = await token(["import", "json", "-", "--namespace", "prod", "--no-wait", "--reason", "sync from staging"], json);
+      expect(imported.code, imported.stderr).toBe(5);
+      expect(imported.stdout.trim().split("\n").sort()).toEqual([...ids].sort());
+      expect(await hintNamesOnlyItsFlags(token, imported, ["import"])).toContain("--wait");
+
+      // --wait: both requests are waited for; approved, the whole import is written at once.
+      const done = await approvedWhileWaiting(h, t.token, ["env", "import", "-", "--namespace", "prod", "--wait", "30s", "--json"], ids, dotenv);
+      expect(done.code, done.stderr).toBe(0);
+      expect(JSON.parse(done.stdout)).toMatchObject({ namespace: "prod", counts: { create: 0, update: 3, unchanged: 0, skip: 0 } });
+      for (const [key, value] of [
+        ["ROOT", "root-v2"],
+        ["SIGNING", "signing-v2"],
+        ["PLAIN", "plain-v2"],
+      ]) {
+        expect((await asOwner(h)(["secrets", "get", `prod/${key}`])).stdout).toBe(value);
+      }
+      expect((await approvalsOf(h)).map((a) => a.status)).toEqual(["used", "used"]);
+    },
+    ATTACK_TIMEOUT_MS,
+  );
+});
+
 describe("hostile: masking", () => {
   it(
     "masks a value printed with lower-case percent-encoding (%2f)",

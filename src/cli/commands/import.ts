@@ -1,6 +1,7 @@
 import { AuthyError } from "../../errors.js";
 import type { ImportKind } from "../../importers/index.js";
 import type { Tier } from "../../vault/types.js";
+import { withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { readStdin } from "../input.js";
 import { table } from "../output.js";
@@ -11,7 +12,7 @@ const PROGRESS_THRESHOLD = 1000;
 /** Decrypting is slower than storing (a gpg process per pass entry): a bar from this many. */
 const DECRYPT_PROGRESS_THRESHOLD = 50;
 
-interface ImportFlags {
+interface ImportFlags extends ApprovalFlags {
   namespace: string;
   dryRun?: boolean;
   overwrite: boolean;
@@ -40,14 +41,18 @@ export async function importStore(ctx: CliContext, kind: ImportKind, source: str
   const { entries } = read;
   const vault = await ctx.client();
   const bar = !flags.dryRun && entries.length >= PROGRESS_THRESHOLD ? progressBar(ctx, `importing ${entries.length} entries`) : null;
-  const plan = await vault.importEnv(entries, {
-    namespace: flags.namespace,
-    noOverwrite: !flags.overwrite,
-    tier: flags.tier,
-    dryRun: flags.dryRun,
-    source: kind,
-    onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
-  });
+  // Read and decrypted once: only the import itself is asked again once the owner approves.
+  const plan = await withApproval(ctx.out, vault, flags, () =>
+    vault.importEnv(entries, {
+      namespace: flags.namespace,
+      noOverwrite: !flags.overwrite,
+      tier: flags.tier,
+      dryRun: flags.dryRun,
+      source: kind,
+      reason: flags.reason,
+      onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
+    }),
+  );
   bar?.done();
   const c = plan.counts;
   ctx.out.result(

@@ -90,7 +90,7 @@ export async function set(
 export async function generate(
   ctx: CliContext,
   path: string,
-  flags: MetaFlags & { length: string; charset: string; print?: boolean; force?: boolean },
+  flags: MetaFlags & ApprovalFlags & { length: string; charset: string; print?: boolean; force?: boolean },
 ): Promise<void> {
   const value = (await generator())(parseLength(flags.length), flags.charset);
   const vault = await ctx.client();
@@ -99,10 +99,10 @@ export async function generate(
       hint: "pass --force to store a new random version (the old one stays in its history)",
     });
   }
-  const meta = await vault.setSecret(path, Buffer.from(value, "utf8"), {
-    ...setOptions(flags),
-    generator: { length: parseLength(flags.length), charset: flags.charset },
-  });
+  const options: SetOptions = { ...setOptions(flags), generator: { length: parseLength(flags.length), charset: flags.charset } };
+  if (flags.reason !== undefined) options.reason = flags.reason;
+  // Writing a critical secret as a token or agent waits for the owner, as `secrets set` does.
+  const meta = await withApproval(ctx.out, vault, flags, () => vault.setSecret(path, Buffer.from(value, "utf8"), options));
   if (flags.print) ctx.out.result({ ...metaJson(meta), value }, () => value);
   else saved(ctx, meta);
 }

@@ -13,24 +13,26 @@ export function declareEnv(program: Command): void {
     .command("env")
     .description("import and export namespaces as environment files")
     .addHelpText("after", help(["authy env import .env --namespace prod/app", "authy env export prod/app --format json"], [...VAULT_EXITS, 3, 4, 5]));
-  e.command("import <file>")
-    .description("import a .env file (- for stdin) into a namespace, all or nothing")
-    .addHelpText(
-      "after",
-      help(
-        [
-          "authy env import .env --namespace prod/app",
-          "authy env import .env --namespace prod/app --dry-run",
-          "cat .env | authy env import - --namespace prod/app --no-overwrite",
-        ],
-        [...VAULT_EXITS, 4, 5],
-      ),
-    )
-    .requiredOption("--namespace <ns>", "target namespace")
-    .option("--dry-run", "show what would change, write nothing")
-    .option("--no-overwrite", "keep existing secrets")
-    .addOption(new Option("--tier <tier>", "tier of imported secrets").choices(TIERS))
-    .action(lazy(env, (m) => m.importEnv));
+  approvalWait(
+    e
+      .command("import <file>")
+      .description("import a .env file (- for stdin) into a namespace, all or nothing")
+      .addHelpText(
+        "after",
+        help(
+          [
+            "authy env import .env --namespace prod/app",
+            "authy env import .env --namespace prod/app --dry-run",
+            "cat .env | authy env import - --namespace prod/app --no-overwrite",
+          ],
+          [...VAULT_EXITS, 4, 5],
+        ),
+      )
+      .requiredOption("--namespace <ns>", "target namespace")
+      .option("--dry-run", "show what would change, write nothing")
+      .option("--no-overwrite", "keep existing secrets")
+      .addOption(new Option("--tier <tier>", "tier of imported secrets").choices(TIERS)),
+  ).action(lazy(env, (m) => m.importEnv));
   approvalWait(e.command("export <namespace>"))
     .description("print a namespace as dotenv, json, yaml, shell or docker-env")
     .addHelpText(

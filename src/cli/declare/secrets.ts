@@ -64,25 +64,27 @@ export function declareSecrets(program: Command): void {
         .option("--charset <set>", "alnum, alpha, hex, numeric, symbols, base64url, or the characters to use", "alnum"),
     ),
   ).action(lazy(secrets, (m) => m.set));
-  meta(
-    s
-      .command("generate <path>")
-      .description("store a new random value")
-      .addHelpText(
-        "after",
-        help(
-          [
-            "authy secrets generate prod/DB_PASSWORD",
-            "authy secrets generate prod/PIN --length 6 --charset numeric --print",
-            "authy secrets generate prod/DB_PASSWORD --force",
-          ],
-          [...VAULT_EXITS, 4, 5],
-        ),
-      )
-      .option("--length <n>", "length", "32")
-      .option("--charset <set>", "alnum, alpha, hex, numeric, symbols, base64url, or the characters to use", "alnum")
-      .option("--print", "also print the value")
-      .option("--force", "replace the value of an existing secret (a new version)"),
+  approvalWait(
+    meta(
+      s
+        .command("generate <path>")
+        .description("store a new random value")
+        .addHelpText(
+          "after",
+          help(
+            [
+              "authy secrets generate prod/DB_PASSWORD",
+              "authy secrets generate prod/PIN --length 6 --charset numeric --print",
+              "authy secrets generate prod/DB_PASSWORD --force",
+            ],
+            [...VAULT_EXITS, 4, 5],
+          ),
+        )
+        .option("--length <n>", "length", "32")
+        .option("--charset <set>", "alnum, alpha, hex, numeric, symbols, base64url, or the characters to use", "alnum")
+        .option("--print", "also print the value")
+        .option("--force", "replace the value of an existing secret (a new version)"),
+    ),
   ).action(lazy(secrets, (m) => m.generate));
   approvalWait(
     s
