@@ -9,10 +9,7 @@ import type { CliContext } from "../context.js";
 import { refuseExisting } from "../output-file.js";
 import { readStdin } from "../input.js";
 import { table } from "../output.js";
-import { progressBar } from "../progress.js";
-
-/** Imports smaller than this finish too fast for a progress bar to help. */
-const PROGRESS_THRESHOLD = 1000;
+import { importEntries } from "./import-entries.js";
 
 export async function importEnv(
   ctx: CliContext,
@@ -22,21 +19,7 @@ export async function importEnv(
   const source = file === "-" ? "stdin" : file;
   const text = dotenvText(file === "-" ? await readStdin("the .env file", DOTENV_LIMIT) : await readFileBounded(file, DOTENV_LIMIT), source);
   const entries = parseDotenv(text, { source });
-  const vault = await ctx.client();
-  const bar = !flags.dryRun && entries.length >= PROGRESS_THRESHOLD ? progressBar(ctx, `importing ${entries.length} entries`) : null;
-  // One request per critical secret it writes, all waited for; approved, the retry spends them
-  // together in the import's one transaction.
-  const plan = await withApproval(ctx.out, vault, flags, () =>
-    vault.importEnv(entries, {
-      namespace: flags.namespace,
-      noOverwrite: !flags.overwrite,
-      tier: flags.tier,
-      dryRun: flags.dryRun,
-      reason: flags.reason,
-      onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
-    }),
-  );
-  bar?.done();
+  const plan = await importEntries(ctx, entries, { namespace: flags.namespace, noOverwrite: !flags.overwrite, tier: flags.tier, dryRun: flags.dryRun }, flags);
   const c = plan.counts;
   ctx.out.result({ namespace: plan.namespace, dryRun: Boolean(flags.dryRun), counts: c, items: plan.items }, () =>
     flags.dryRun

@@ -1,14 +1,13 @@
 import { AuthyError } from "../../errors.js";
 import type { ImportKind } from "../../importers/index.js";
 import type { Tier } from "../../vault/types.js";
-import { withApproval, type ApprovalFlags } from "../approval-wait.js";
+import type { ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { readStdin } from "../input.js";
 import { table } from "../output.js";
 import { progressBar } from "../progress.js";
+import { importEntries } from "./import-entries.js";
 
-/** Imports smaller than this finish too fast for a progress bar to help (as `env import`). */
-const PROGRESS_THRESHOLD = 1000;
 /** Decrypting is slower than storing (a gpg process per pass entry): a bar from this many. */
 const DECRYPT_PROGRESS_THRESHOLD = 50;
 
@@ -39,21 +38,13 @@ export async function importStore(ctx: CliContext, kind: ImportKind, source: str
         });
   decryptBar.done();
   const { entries } = read;
-  const vault = await ctx.client();
-  const bar = !flags.dryRun && entries.length >= PROGRESS_THRESHOLD ? progressBar(ctx, `importing ${entries.length} entries`) : null;
   // Read and decrypted once: only the import itself is asked again once the owner approves.
-  const plan = await withApproval(ctx.out, vault, flags, () =>
-    vault.importEnv(entries, {
-      namespace: flags.namespace,
-      noOverwrite: !flags.overwrite,
-      tier: flags.tier,
-      dryRun: flags.dryRun,
-      source: kind,
-      reason: flags.reason,
-      onProgress: bar ? (done, total) => bar.update(done, total) : undefined,
-    }),
+  const plan = await importEntries(
+    ctx,
+    entries,
+    { namespace: flags.namespace, noOverwrite: !flags.overwrite, tier: flags.tier, dryRun: flags.dryRun, source: kind },
+    flags,
   );
-  bar?.done();
   const c = plan.counts;
   ctx.out.result(
     { source: kind, namespace: plan.namespace, dryRun: Boolean(flags.dryRun), counts: c, items: plan.items, notesDropped: read.notesDropped },

@@ -16,6 +16,34 @@ export async function stateLines(store: Store, b: StateBucket): Promise<string> 
   return (await store.stateRows(b)).map((r) => `${r.key}${US}${hex(r.mac)}`).join("\n");
 }
 
+/**
+ * Rows in every kind of bucket (secrets of `paths`, tokens, agents, the policy) and the list of
+ * buckets to ask for: each bucket of `paths`, and buckets with one row, several and none.
+ */
+async function seedBuckets(s: Store, paths: readonly string[]): Promise<StateBucket[]> {
+  await s.write(async (tx) => {
+    await tx.putVault(vaultRow({ stateMac: everyByte() }));
+    for (const p of paths) await tx.putSecret(secretRow(p));
+    for (const id of ["t-b", "t-a", "u-a"]) await tx.putToken(tokenRow(id));
+    for (const n of ["zed", "amy"]) await tx.putAgent(agentRow(n));
+    await tx.putPolicy({ document: "{}", updatedAt: 1, mac: noise(32, 3) });
+  });
+  const namespace = paths[0]!.slice(0, paths[0]!.lastIndexOf("/"));
+  return [
+    ...new Map(paths.map((p) => [stateShard(p), { table: "secrets" as const, namespace, shard: stateShard(p) }])).values(),
+    { table: "secrets", namespace: "other", shard: 0 },
+    { table: "tokens", shard: "a" },
+    { table: "tokens", shard: "b" },
+    { table: "tokens", shard: "z" },
+    { table: "approvals", shard: "a" },
+    { table: "agents" },
+    { table: "members" },
+    { table: "slots" },
+    { table: "policy" },
+    { table: "settings" },
+  ];
+}
+
 export function stateConformance(store: () => Store): void {
   describe("state rows", () => {
     it("are none for every empty bucket", async () => {
@@ -101,28 +129,10 @@ export function stateConformance(store: () => Store): void {
     it("gives each bucket's rows as stateRows gives them, empty buckets included, with the token changeToken gives", async () => {
       const s = store();
       if (!s.stateRowsAt) throw new Error("this store has no stateRowsAt");
-      const ns = "prod/app";
-      const paths = Array.from({ length: 200 }, (_, i) => `${ns}/K${i}`);
-      await s.write(async (tx) => {
-        await tx.putVault(vaultRow({ stateMac: everyByte() }));
-        for (const p of paths) await tx.putSecret(secretRow(p));
-        for (const id of ["t-b", "t-a", "u-a"]) await tx.putToken(tokenRow(id));
-        for (const n of ["zed", "amy"]) await tx.putAgent(agentRow(n));
-        await tx.putPolicy({ document: "{}", updatedAt: 1, mac: noise(32, 3) });
-      });
-      const buckets: StateBucket[] = [
-        ...[0, 1, 2].map((i) => ({ table: "secrets" as const, namespace: ns, shard: stateShard(paths[i]!) })),
-        { table: "secrets", namespace: "other", shard: 0 },
-        { table: "tokens", shard: "a" },
-        { table: "tokens", shard: "b" },
-        { table: "tokens", shard: "z" },
-        { table: "approvals", shard: "a" },
-        { table: "agents" },
-        { table: "members" },
-        { table: "slots" },
-        { table: "policy" },
-        { table: "settings" },
-      ];
+      const buckets = await seedBuckets(
+        s,
+        Array.from({ length: 200 }, (_, i) => `prod/app/K${i}`),
+      );
       const at = await s.stateRowsAt(buckets);
       expect(at.token).toBe((await s.changeToken?.()) ?? null);
       for (const [i, b] of buckets.entries()) expect(at.rows[i], JSON.stringify(b)).toEqual(await s.stateRows(b));
@@ -135,29 +145,13 @@ export function stateConformance(store: () => Store): void {
     it("joins each bucket's rows, as stateRows gives them, into the bucket text, with the token changeToken gives", async () => {
       const s = store();
       if (!s.stateTextsAt) throw new Error("this store has no stateTextsAt");
-      const ns = "prod/app";
       // Paths whose byte order differs from a naive one: upper case, "_" and "-", non-ASCII.
-      const paths = [...Array.from({ length: 200 }, (_, i) => `${ns}/K${i}`), `${ns}/Z-last`, `${ns}/a_first`, `${ns}/ключ`];
-      await s.write(async (tx) => {
-        await tx.putVault(vaultRow({ stateMac: everyByte() }));
-        for (const p of paths) await tx.putSecret(secretRow(p));
-        for (const id of ["t-b", "t-a", "u-a"]) await tx.putToken(tokenRow(id));
-        for (const n of ["zed", "amy"]) await tx.putAgent(agentRow(n));
-        await tx.putPolicy({ document: "{}", updatedAt: 1, mac: noise(32, 3) });
-      });
-      const buckets: StateBucket[] = [
-        ...new Map(paths.map((p) => [stateShard(p), { table: "secrets" as const, namespace: ns, shard: stateShard(p) }])).values(),
-        { table: "secrets", namespace: "other", shard: 0 },
-        { table: "tokens", shard: "a" },
-        { table: "tokens", shard: "b" },
-        { table: "tokens", shard: "z" },
-        { table: "approvals", shard: "a" },
-        { table: "agents" },
-        { table: "members" },
-        { table: "slots" },
-        { table: "policy" },
-        { table: "settings" },
-      ];
+      const buckets = await seedBuckets(s, [
+        ...Array.from({ length: 200 }, (_, i) => `prod/app/K${i}`),
+        "prod/app/Z-last",
+        "prod/app/a_first",
+        "prod/app/ключ",
+      ]);
       const at = await s.stateTextsAt(buckets);
       expect(at.token).toBe((await s.changeToken?.()) ?? null);
       for (const [i, b] of buckets.entries()) {
