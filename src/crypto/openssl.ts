@@ -35,20 +35,24 @@ const EVP_CTRL_AEAD_SET_TAG = 0x11;
 const GCM_NONCE_BYTES = 12;
 const SHA256_BYTES = 32;
 
-let bound: GcmDecrypt | null | undefined;
-
-export function opensslGcmDecrypt(): GcmDecrypt | null {
-  if (bound === undefined) {
-    try {
-      bound = bind();
-    } catch {
-      bound = null; // a symbol is missing: node:crypto does it
+/** `bind()` on first use, once: its function, or null when a symbol is missing (node:crypto does it then). */
+function boundOnce<T>(bind: () => T | null): () => T | null {
+  let bound: T | null | undefined;
+  return () => {
+    if (bound === undefined) {
+      try {
+        bound = bind();
+      } catch {
+        bound = null;
+      }
     }
-  }
-  return bound;
+    return bound;
+  };
 }
 
-function bind(): GcmDecrypt | null {
+export const opensslGcmDecrypt = boundOnce(bindGcm);
+
+function bindGcm(): GcmDecrypt | null {
   const ffi = processSymbols();
   if (!ffi) return null;
   const { library } = ffi;
@@ -93,18 +97,7 @@ function wiped(out: Uint8Array): null {
 /** HMAC-SHA-256 of `message` under `key` into `out` (32 bytes); false when OpenSSL fails. */
 export type HmacSha256Into = (key: Uint8Array, message: Uint8Array, out: Uint8Array) => boolean;
 
-let boundHmac: HmacSha256Into | null | undefined;
-
-export function opensslHmacSha256(): HmacSha256Into | null {
-  if (boundHmac === undefined) {
-    try {
-      boundHmac = bindHmac();
-    } catch {
-      boundHmac = null;
-    }
-  }
-  return boundHmac;
-}
+export const opensslHmacSha256 = boundOnce(bindHmac);
 
 function bindHmac(): HmacSha256Into | null {
   const ffi = processSymbols();
