@@ -1,6 +1,7 @@
 import { AuthyError, isAuthyError } from "../errors.js";
 import { formatDuration, parseDuration } from "../formats/duration.js";
 import type { VaultClient } from "../client/vault-client.js";
+import { approvalVerb } from "../vault/approval-info.js";
 import type { ApprovalInfo } from "../vault/approval-rows.js";
 import type { Output } from "./output.js";
 import { visible } from "./visible-text.js";
@@ -45,7 +46,7 @@ export function describeRequest(a: Pending): string {
   // Shown on the owner's terminal (watch, approve) and the agent's: the reason is the agent's
   // own text, shown visibly so that padding or escapes cannot fake a line of their own.
   const who = visible(a.agent ? `agent ${a.agent}` : a.principal.replace(/^token:/, "token "));
-  const verb = a.action === "secret.write" ? "write" : "read";
+  const verb = approvalVerb(a.action);
   return `${who} wants to ${verb} ${visible(a.path)}${a.reason ? `: "${visible(a.reason)}"` : ""}`;
 }
 

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
+import { approvalVerb } from "../vault/approval-info.js";
 import type { ApprovalInfo } from "../vault/approval-rows.js";
 import type { RotationRequest } from "../vault/approval-settings.js";
 
@@ -31,7 +32,7 @@ export function findOnPath(name: string, pathVar = process.env.PATH ?? ""): stri
 
 function desktopMessage(a: ApprovalInfo): { title: string; body: string } {
   const who = a.agent ? `Agent ${a.agent}` : `Token ${a.principal.replace(/^token:/, "")}`;
-  const verb = a.action === "secret.write" ? "write" : "read";
+  const verb = approvalVerb(a.action);
   return {
     title: `authy: ${who} wants to ${verb} ${a.path}`,
     body: `${a.tier}${a.reason ? ` — ${a.reason}` : ""}\nauthy approvals approve ${a.id}`,

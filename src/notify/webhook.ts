@@ -1,3 +1,4 @@
+import { approvalVerb } from "../vault/approval-info.js";
 import type { ApprovalInfo } from "../vault/approval-rows.js";
 import type { RotationRequest } from "../vault/approval-settings.js";
 
@@ -9,6 +10,7 @@ import type { RotationRequest } from "../vault/approval-settings.js";
  * Body (`Content-Type: application/json`):
  *   { "event": "approval.request", "id": "apr_…", "agent": "deploy-bot" | null,
  *     "principal": "agent:deploy-bot", "action": "secret.read", "path": "prod/DB",
+ *     (action: secret.read, secret.write, secret.delete or secret.purge)
  *     "tier": "sensitive", "reason": "…", "createdAt": ISO, "expiresAt": ISO,
  *     "approve": "authy approvals approve apr_…", "deny": "authy approvals deny apr_… --reason …",
  *     "text": one line for chat webhooks (Slack's `text`) }
@@ -31,10 +33,6 @@ export interface WebhookOptions {
 
 type WebhookResult = { ok: true; attempts: number; status: number } | { ok: false; attempts: number; error: string };
 
-function verbOf(a: ApprovalInfo): string {
-  return a.action === "secret.write" ? "write" : "read";
-}
-
 export function webhookPayload(a: ApprovalInfo): Record<string, unknown> {
   const who = a.agent ?? a.principal;
   return {
@@ -50,7 +48,7 @@ export function webhookPayload(a: ApprovalInfo): Record<string, unknown> {
     expiresAt: new Date(a.expiresAt).toISOString(),
     approve: `authy approvals approve ${a.id}`,
     deny: `authy approvals deny ${a.id} --reason …`,
-    text: `authy: ${who} wants to ${verbOf(a)} ${a.path} (${a.tier})${a.reason ? `: ${a.reason}` : ""} — authy approvals approve ${a.id}`,
+    text: `authy: ${who} wants to ${approvalVerb(a.action)} ${a.path} (${a.tier})${a.reason ? `: ${a.reason}` : ""} — authy approvals approve ${a.id}`,
   };
 }
 

@@ -157,7 +157,8 @@ export function assApproval(a: ApprovalInfo) {
   return {
     agent_id: a.agent ?? a.principal,
     access_tier: a.tier,
-    requested_scopes: [a.action === "secret.write" ? "write:secrets" : "read:secrets"],
+    // A delete or purge is asked for as a write (the Agent Secret Store's write:secrets holds `delete`).
+    requested_scopes: [a.action === "secret.read" ? "read:secrets" : "write:secrets"],
     created_at: iso(a.createdAt),
     expires_at: iso(a.expiresAt),
   };

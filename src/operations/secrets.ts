@@ -213,10 +213,12 @@ export const secretOperations = [
     method: "DELETE",
     path: ITEM,
     callers: ANYONE,
-    query: (z) => z.strictObject({ purge: shapes(z).flag }),
-    encode: (path, o = {}) => ({ params: item(path), query: { purge: flag(o.purge) } }),
+    // `reason` is shown to the owner when deleting a critical secret needs an approval.
+    query: (z) => z.strictObject({ purge: shapes(z).flag, reason: shapes(z).text.optional() }),
+    encode: (path, o = {}) => ({ params: item(path), query: { purge: flag(o.purge), reason: o.reason } }),
     result: metaOf,
-    decode: async ({ vault, params, query }) => both(await vault().deleteSecret(pathOf(params), { purge: isSet(query.purge) })),
+    decode: async ({ vault, params, query }) =>
+      both(await vault().deleteSecret(pathOf(params), { purge: isSet(query.purge), ...given({ reason: query.reason }) })),
   }),
   op({
     // Deleted secrets too; never the value.

@@ -202,7 +202,7 @@ export interface ApprovalRow {
   agent: string | null;
   /** The token that made the request. */
   token: string;
-  /** `secret.read` or `secret.write`. */
+  /** `secret.read`, `secret.write`, `secret.delete` or `secret.purge`. */
   action: string;
   path: string;
   tier: string;

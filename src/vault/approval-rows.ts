@@ -143,7 +143,7 @@ export function strictestTier(...tiers: Tier[]): Tier {
   return tiers.reduce((a, b) => (TIER_RANK[b] > TIER_RANK[a] ? b : a), "standard");
 }
 
-/** DESIGN.md's tier table: sensitive and critical reads, and critical writes, need the owner. */
+/** DESIGN.md's tier table: sensitive and critical reads, and critical writes (a delete or purge is one), need the owner. */
 export function needsApproval(tier: Tier, action: ApprovalAction): boolean {
   return action === "secret.read" ? tier !== "standard" : tier === "critical";
 }

@@ -29,8 +29,8 @@ let store: SqliteStore;
 let owner: Vault;
 let notified: ApprovalInfo[];
 
-async function tokenFor(agent: string | null, id: string): Promise<Vault> {
-  const scope = await owner.resolveScope(SCOPE);
+async function tokenFor(agent: string | null, id: string, spec = SCOPE): Promise<Vault> {
+  const scope = await owner.resolveScope(spec);
   const actor: Actor = { kind: "token", id, scope, expiresAt: T0 + 365 * 24 * 60 * MINUTE };
   if (agent !== null) Object.assign(actor, { agent, agentId: `${agent}-id` });
   return owner.as(actor);
@@ -224,6 +224,105 @@ describe("the tier table, for tokens", () => {
     expect(r.approvals.map((a) => a.path).sort()).toEqual(["prod/DB", "prod/OTHER", "prod/ROOT"]);
     await requested(bot.importEnv([{ key: "ROOT", value: "x" }], { namespace: "prod" }));
     expect(text((await owner.getSecret("prod/ROOT")).value)).toBe("root-value");
+  });
+});
+
+describe("deletes of critical secrets: a delete is a write", () => {
+  const DELETER = "secrets:read+list+write+delete:prod/*";
+  const versions = async (p: string) => (await owner.history(p)).versions.map((v) => v.version);
+
+  it("a token with delete cannot soft-delete or purge a critical secret without asking: value and history stay", async () => {
+    await owner.setSecret("prod/ROOT", utf8("root-2"));
+    const bot = await tokenFor("deploy-bot", "t1", DELETER);
+    const soft = await requested(bot.deleteSecret("prod/ROOT", { reason: "key retired" }));
+    expect(soft.message).toContain("delete prod/ROOT (critical)");
+    now++; // listed oldest first
+    const purge = await requested(bot.deleteSecret("prod/ROOT", { purge: true, reason: "key retired" }));
+    expect(purge.message).toContain("purge prod/ROOT (critical)");
+    expect(purge.id).not.toBe(soft.id);
+    expect((await owner.listApprovals()).map((a) => [a.id, a.action, a.path, a.tier, a.reason, a.status])).toEqual([
+      [soft.id, "secret.delete", "prod/ROOT", "critical", "key retired", "pending"],
+      [purge.id, "secret.purge", "prod/ROOT", "critical", "key retired", "pending"],
+    ]);
+    expect(notified.map((a) => a.action)).toEqual(["secret.delete", "secret.purge"]);
+    expect((await owner.describeSecret("prod/ROOT")).deletedAt).toBeNull();
+    expect(text((await owner.getSecret("prod/ROOT")).value)).toBe("root-2");
+    expect(await versions("prod/ROOT")).toEqual([1, 2]);
+    const asked = (await auditActions()).filter((e) => e.action === "approval.request").map((e) => e.details.action);
+    expect(asked).toEqual(["secret.delete", "secret.purge"]);
+    expect((await auditActions()).some((e) => (e.action === "secret.delete" || e.action === "secret.purge") && e.outcome === "ok")).toBe(false);
+  });
+
+  it("deletes once the owner approves, single use; a delete grant does not purge and a purge needs its own", async () => {
+    const bot = await tokenFor("deploy-bot", "t1", DELETER);
+    const soft = await requested(bot.deleteSecret("prod/ROOT"));
+    await owner.approve(soft.id);
+    expect(await outcome(bot.deleteSecret("prod/ROOT", { purge: true }))).toBe("APPROVAL_REQUIRED");
+    expect((await owner.describeSecret("prod/ROOT")).deletedAt).toBeNull();
+    expect((await bot.deleteSecret("prod/ROOT")).deletedAt).toBe(now);
+    expect((await owner.getApproval(soft.id)).status).toBe("used");
+    await owner.restoreSecret("prod/ROOT");
+    expect((await requested(bot.deleteSecret("prod/ROOT"))).id).not.toBe(soft.id);
+
+    const purge = (await owner.listApprovals({ status: "pending" })).find((a) => a.action === "secret.purge")!;
+    await owner.approve(purge.id);
+    expect((await bot.deleteSecret("prod/ROOT", { purge: true })).path).toBe("prod/ROOT");
+    expect(await outcome(owner.describeSecret("prod/ROOT"))).toBe("NOT_FOUND");
+    const trail = (await auditActions()).filter((e) => e.actor === "token:t1(deploy-bot)" && e.outcome === "ok").map((e) => [e.action, e.details.action]);
+    expect(trail).toEqual([
+      ["approval.use", "secret.delete"],
+      ["secret.delete", undefined],
+      ["approval.use", "secret.purge"],
+      ["secret.purge", undefined],
+    ]);
+  });
+
+  it("asks to purge a critical secret that is already soft-deleted (by the owner)", async () => {
+    await owner.deleteSecret("prod/ROOT");
+    const bot = await tokenFor("deploy-bot", "t1", DELETER);
+    expect((await requested(bot.deleteSecret("prod/ROOT", { purge: true }))).message).toContain("purge prod/ROOT (critical)");
+    expect(await versions("prod/ROOT")).toEqual([1]);
+  });
+
+  it("asks to purge a secret whose older versions were written critical, whatever its current tier", async () => {
+    await owner.setSecret("prod/ROOT", utf8("now-harmless"), { tier: "standard" });
+    const bot = await tokenFor("deploy-bot", "t1", DELETER);
+    expect((await requested(bot.deleteSecret("prod/ROOT", { purge: true }))).message).toContain("purge prod/ROOT (critical)");
+    // Its soft delete is judged by the current tier (nothing is erased, restore undoes it).
+    expect((await bot.deleteSecret("prod/ROOT")).deletedAt).toBe(now);
+  });
+
+  it("deletes and purges standard and sensitive secrets by scope alone", async () => {
+    const bot = await tokenFor("deploy-bot", "t1", DELETER);
+    expect((await bot.deleteSecret("prod/PLAIN")).deletedAt).toBe(now);
+    await bot.deleteSecret("prod/PLAIN", { purge: true });
+    expect((await bot.deleteSecret("prod/DB")).deletedAt).toBe(now);
+    await bot.deleteSecret("prod/OTHER", { purge: true });
+    expect(await outcome(owner.describeSecret("prod/PLAIN"))).toBe("NOT_FOUND");
+    expect(await outcome(owner.describeSecret("prod/OTHER"))).toBe("NOT_FOUND");
+    expect(await owner.listApprovals()).toEqual([]);
+  });
+
+  it("never asks the owner", async () => {
+    expect((await owner.deleteSecret("prod/ROOT")).deletedAt).toBe(now);
+    await owner.deleteSecret("prod/ROOT", { purge: true });
+    expect(await outcome(owner.describeSecret("prod/ROOT"))).toBe("NOT_FOUND");
+    expect(await owner.listApprovals()).toEqual([]);
+  });
+
+  it("refuses a token without delete as before, asking nothing", async () => {
+    const bot = await tokenFor("deploy-bot", "t1");
+    const refusals = await Promise.all(
+      ["prod/ROOT", "prod/PLAIN", "prod/NOPE"].map((p) =>
+        bot.deleteSecret(p).then(
+          () => null,
+          (e: unknown) => e,
+        ),
+      ),
+    );
+    expect(refusals.map((e) => (isAuthyError(e) ? e.code : "ok"))).toEqual(["ACCESS_DENIED", "ACCESS_DENIED", "ACCESS_DENIED"]);
+    expect(new Set(refusals.map((e) => (isAuthyError(e) ? `${e.message} ${e.hint ?? ""}`.replaceAll(/prod\/\w+/g, "NAME") : ""))).size).toBe(1);
+    expect(await owner.listApprovals()).toEqual([]);
   });
 });
 

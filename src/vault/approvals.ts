@@ -15,6 +15,7 @@ import {
   type ApprovalAction,
   type ApprovalInfo,
 } from "./approval-rows.js";
+import { approvalVerb } from "./approval-info.js";
 import { audit } from "./audit-log.js";
 import type { VaultContext } from "./context.js";
 import { openSecretRow } from "./secret-rows.js";
@@ -25,7 +26,9 @@ export type { ApprovalNotifier, ApprovalSettings } from "./approval-settings.js"
 
 /**
  * Approvals: the owner's say over the reads of sensitive and critical secrets and the writes
- * of critical ones by agents and tokens (DESIGN.md's tier table). The owner is never asked.
+ * of critical ones by agents and tokens (DESIGN.md's tier table); a delete or purge of a
+ * critical secret is a write of it, asked for as `secret.delete` or `secret.purge`. The owner
+ * is never asked.
  *
  * A read or write that needs one calls `passApprovals` inside the transaction that records
  * the operation. If every path has a grant for exactly this (principal, action, path), the
@@ -78,6 +81,18 @@ export async function writeNeed(tx: StoreReader, ctx: VaultContext, path: string
   const row = principalOf(ctx.actor) === null ? null : await tx.getSecret(path);
   const stored = row ? openSecretRow(ctx.keys, row).tier : "standard";
   return { path, tier: strictestTier(stored, asked ?? stored), action: "secret.write" };
+}
+
+/**
+ * What deleting `meta` asks for: a delete of a critical secret is a write of it. A soft delete
+ * is judged by the current tier; a purge, which erases every version for good, by the
+ * strictest tier any of them was written under (as reading an older version is judged).
+ */
+export async function deleteNeed(tx: StoreReader, ctx: VaultContext, meta: SecretMeta, purge: boolean): Promise<ApprovalNeed> {
+  if (!purge) return { path: meta.path, tier: meta.tier, action: "secret.delete" };
+  let tier = meta.tier;
+  if (principalOf(ctx.actor) !== null) for (const v of await tx.listVersions(meta.path)) if (isTier(v.tier)) tier = strictestTier(tier, v.tier);
+  return { path: meta.path, tier, action: "secret.purge" };
 }
 
 function reseal(ctx: VaultContext, row: ApprovalRow, change: Partial<Omit<ApprovalRow, "mac">>): ApprovalRow {
@@ -204,7 +219,7 @@ export function approvalRequired(ctx: VaultContext, gate: { requests: ApprovalIn
     }
   }
   const first = gate.requests[0]!;
-  const what = gate.requests.map((a) => `${a.action === "secret.read" ? "read" : "write"} ${a.path} (${a.tier})`).join(", ");
+  const what = gate.requests.map((a) => `${approvalVerb(a.action)} ${a.path} (${a.tier})`).join(", ");
   const ids = gate.requests.map((a) => a.id).join(", ");
   return new AuthyError(
     "APPROVAL_REQUIRED",

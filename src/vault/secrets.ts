@@ -3,7 +3,7 @@ import { openValue, sealValue } from "../crypto/index.js";
 import { AuthyError, integrityError, isAuthyError } from "../errors.js";
 import type { SecretRow, StoreWriter, VersionRow } from "../store/store.js";
 import { audit, tryAudit } from "./audit-log.js";
-import { approvalRequired, passApprovals, readNeed, writeNeed } from "./approvals.js";
+import { approvalRequired, deleteNeed, passApprovals, readNeed, writeNeed } from "./approvals.js";
 import { authorize, mayList } from "./access.js";
 import type { VaultContext } from "./context.js";
 import { validateNamespace, validatePath } from "./path.js";
@@ -366,29 +366,45 @@ function namespaceFilter(opts: ListOptions): ((namespace: string) => boolean) | 
   return (namespace) => namespace === ns || (opts.recursive === true && namespace.startsWith(prefix));
 }
 
-export async function deleteSecret(ctx: VaultContext, path: string, opts: { purge?: boolean } = {}): Promise<SecretMeta> {
+export interface DeleteOptions {
+  /** Erase every version for good instead of a soft delete. */
+  purge?: boolean;
+  /** Why, shown to the owner when deleting a critical secret needs an approval. */
+  reason?: string;
+}
+
+/**
+ * A soft delete (undone by restore) or, with `purge`, the erasure of every version. A delete
+ * of a critical secret is a write of it: an agent, token or member needs the owner's approval
+ * for it (`secret.delete` or `secret.purge`, deleteNeed), spent in the transaction that deletes.
+ */
+export async function deleteSecret(ctx: VaultContext, path: string, opts: DeleteOptions = {}): Promise<SecretMeta> {
   await authorize(ctx, validatePath(path).path, "delete", "secret.delete");
-  return ctx.store.write(async (tx) => {
+  const done = await ctx.store.write(async (tx) => {
     await checkListingBefore(tx, ctx);
     const p = validatePath(path);
     const row = await tx.getSecret(p.path);
     if (!row) throw notFound(p.path);
     const meta = openSecretRow(ctx.keys, row);
+    if (!opts.purge && meta.deletedAt !== null) throw new AuthyError("NOT_FOUND", `secret ${p.path} is already deleted`, { hint: "purge it with --purge" });
+    const gate = await passApprovals(tx, ctx, [await deleteNeed(tx, ctx, meta, opts.purge === true)], opts.reason);
+    if (!gate.ok) return gate;
     const now = ctx.clock.now();
     if (opts.purge) {
       await tx.deleteSecret(p.path);
       await refreshListing(tx, ctx);
       await audit(tx, ctx, "secret.purge", p.path, { versions: meta.version });
-      return meta;
+      return { ok: true as const, meta };
     }
-    if (meta.deletedAt !== null) throw new AuthyError("NOT_FOUND", `secret ${p.path} is already deleted`, { hint: "purge it with --purge" });
     const { mac: _mac, ...rest } = row;
     const updated = sealSecretRow(ctx.keys, { ...rest, deletedAt: now, updatedAt: now });
     await tx.putSecret(updated);
     await refreshListing(tx, ctx);
     await audit(tx, ctx, "secret.delete", p.path);
-    return openSecretRow(ctx.keys, updated);
+    return { ok: true as const, meta: openSecretRow(ctx.keys, updated) };
   });
+  if (!done.ok) throw approvalRequired(ctx, done);
+  return done.meta;
 }
 
 export async function restoreSecret(ctx: VaultContext, path: string): Promise<SecretMeta> {

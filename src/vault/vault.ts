@@ -281,7 +281,7 @@ export class Vault {
     return paths;
   }
 
-  deleteSecret(path: string, opts?: { purge?: boolean }): Promise<SecretMeta> {
+  deleteSecret(path: string, opts?: secrets.DeleteOptions): Promise<SecretMeta> {
     return secrets.deleteSecret(this.ctx, path, opts);
   }
 

@@ -1,7 +1,8 @@
 /**
  * Hostile tests, run as the unprivileged account against the built CLI (test/e2e/unprivileged.ts):
  * token arithmetic, existence oracles, refusals before the core, what the owner sees, grants
- * keyed by name, a tier lowered and rolled back, and masking of lower-case percent-encoding.
+ * keyed by name, a tier lowered and rolled back, a critical secret deleted or purged without the
+ * owner's approval, and masking of lower-case percent-encoding.
  * Each attack is one the code before this change let through.
  */
 import path from "node:path";
@@ -411,6 +412,89 @@ describe("hostile: tiers", () => {
       const byOwner = await asOwner(h)(["secrets", "rollback", "prod/DB", "1", "--json"]);
       expect(byOwner.code, byOwner.stderr).toBe(0);
       expect(JSON.parse(byOwner.stdout)).toMatchObject({ version: 5, tier: "standard" });
+    },
+    ATTACK_TIMEOUT_MS,
+  );
+
+  it(
+    "a token with read+write+delete cannot soft-delete or purge a critical secret without the owner's approval (exit 5 with --no-wait, value and history intact); with --wait it deletes once approved; standard and sensitive deletes and the owner's need none",
+    async () => {
+      const v2 = "root-v2-canary-9d41c7";
+      const h = await unlockedVault([
+        ["prod/ROOT", "root-v1-canary-2b7e", "critical"],
+        ["prod/PLAIN", "plain-v1"],
+        ["prod/DB", "db-v1", "sensitive"],
+        ["prod/OWNED", "owned-v1", "critical"],
+      ]);
+      expect((await asOwner(h)(["secrets", "set", "prod/ROOT"], v2)).code).toBe(0);
+      const t = await tokenFor(h, ["--scope", "secrets:read+write+delete:prod/*"]);
+      const token = as(h, { AUTHY_TOKEN: t.token });
+      const intact = async () => {
+        expect((await asOwner(h)(["secrets", "get", "prod/ROOT"])).stdout).toBe(v2);
+        const history = await asOwner(h)(["secrets", "history", "prod/ROOT", "--json"]);
+        expect(history.code, history.stderr).toBe(0);
+        expect((JSON.parse(history.stdout) as { versions: { version: number }[] }).versions.map((v) => v.version)).toEqual([1, 2]);
+      };
+
+      const soft = await token(["secrets", "delete", "prod/ROOT", "--yes", "--no-wait", "--reason", "key retired"]);
+      expect(soft.code, soft.stderr).toBe(5);
+      expect(soft.stderr).toContain("the owner's approval is needed to delete prod/ROOT (critical)");
+      const softId = soft.stdout.trim();
+      expect(softId).toMatch(/^apr_\w+$/);
+      expect(await hintNamesOnlyItsFlags(token, soft, ["secrets", "delete"])).toContain("--wait");
+      const purge = await token(["secrets", "delete", "prod/ROOT", "--yes", "--purge", "--no-wait", "--reason", "key retired"]);
+      expect(purge.code, purge.stderr).toBe(5);
+      expect(purge.stderr).toContain("the owner's approval is needed to purge prod/ROOT (critical)");
+      const purgeId = purge.stdout.trim();
+      expect(purgeId).toMatch(/^apr_\w+$/);
+      expect(purgeId).not.toBe(softId);
+      const pending = await approvalsOf(h);
+      expect(pending).toHaveLength(2);
+      expect(pending).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ id: softId, status: "pending", action: "secret.delete", path: "prod/ROOT", tier: "critical", reason: "key retired" }),
+          expect.objectContaining({ id: purgeId, status: "pending", action: "secret.purge", path: "prod/ROOT", tier: "critical", reason: "key retired" }),
+        ]),
+      );
+      await intact();
+
+      // --wait joins the pending request; the owner approves (both), and the soft delete goes through.
+      const deleted = await approvedWhileWaiting(h, t.token, ["secrets", "delete", "prod/ROOT", "--yes", "--wait", "30s", "--json"], [softId]);
+      expect(deleted.code, deleted.stderr).toBe(0);
+      expect(deleted.stderr).toContain(`waiting for approval ${softId} (token ${t.id} wants to delete prod/ROOT: "key retired")`);
+      expect(JSON.parse(deleted.stdout)).toMatchObject({ path: "prod/ROOT", purged: false });
+      expect((await asOwner(h)(["secrets", "get", "prod/ROOT"])).code).toBe(3);
+      expect((await asOwner(h)(["secrets", "restore", "prod/ROOT"])).code).toBe(0);
+      await intact();
+      // Single use: the next delete asks again.
+      expect((await token(["secrets", "delete", "prod/ROOT", "--yes", "--no-wait"])).code).toBe(5);
+      await intact();
+      // The purge request was approved too: it is spent by the purge, and only by it.
+      const purged = await token(["secrets", "delete", "prod/ROOT", "--yes", "--purge", "--no-wait", "--json"]);
+      expect(purged.code, purged.stderr).toBe(0);
+      expect(JSON.parse(purged.stdout)).toMatchObject({ path: "prod/ROOT", purged: true });
+      expect((await asOwner(h)(["secrets", "history", "prod/ROOT"])).code).toBe(3);
+      expect((await approvalsOf(h)).filter((a) => a.id === softId || a.id === purgeId).map((a) => a.status)).toEqual(["used", "used"]);
+
+      // Standard and sensitive: by scope alone. The owner's own delete of a critical one: no approval.
+      const before = (await approvalsOf(h)).length;
+      for (const args of [
+        ["secrets", "delete", "prod/PLAIN", "--yes", "--no-wait"],
+        ["secrets", "delete", "prod/DB", "--yes", "--purge", "--no-wait"],
+      ]) {
+        const r = await token(args);
+        expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+      }
+      for (const args of [
+        ["secrets", "delete", "prod/OWNED", "--yes"],
+        ["secrets", "delete", "prod/OWNED", "--yes", "--purge"],
+      ]) {
+        const r = await asOwner(h)(args);
+        expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+      }
+      expect(await approvalsOf(h)).toHaveLength(before);
+      const left = JSON.parse((await asOwner(h)(["secrets", "list", "prod", "--deleted", "--json"])).stdout) as { items: { path: string }[] };
+      expect(left.items.map((i) => i.path)).toEqual(["prod/PLAIN"]);
     },
     ATTACK_TIMEOUT_MS,
   );

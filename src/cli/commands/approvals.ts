@@ -2,6 +2,7 @@ import { emitKeypressEvents } from "node:readline";
 import { AuthyError } from "../../errors.js";
 import { formatDuration, parseDuration } from "../../formats/duration.js";
 import type { VaultClient } from "../../client/vault-client.js";
+import { approvalVerb } from "../../vault/approval-info.js";
 import type { ApprovalInfo } from "../../vault/approval-rows.js";
 import { describeRequest } from "../approval-wait.js";
 import { initialState, onKey, render, withItems, type KeyPress, type WatchCommand, type WatchState } from "../approval-watch.js";
@@ -50,16 +51,7 @@ export async function list(ctx: CliContext, flags: { status?: string }): Promise
       ? ""
       : table(
           ["ID", "STATUS", "WHO", "ACTION", "PATH", "TIER", "CREATED", "REASON"],
-          items.map((a) => [
-            a.id,
-            a.status,
-            a.agent ?? a.principal,
-            a.action === "secret.read" ? "read" : "write",
-            a.path,
-            a.tier,
-            isoTime(a.createdAt),
-            a.reason,
-          ]),
+          items.map((a) => [a.id, a.status, a.agent ?? a.principal, approvalVerb(a.action), a.path, a.tier, isoTime(a.createdAt), a.reason]),
         ),
   );
   if (items.length === 0) ctx.out.info(flags.status ? `no ${flags.status} requests` : "no approval requests");

@@ -188,14 +188,16 @@ export async function list(
   );
 }
 
-export async function remove(ctx: CliContext, path: string, flags: { yes?: boolean; purge?: boolean }): Promise<void> {
+export async function remove(ctx: CliContext, path: string, flags: ApprovalFlags & { yes?: boolean; purge?: boolean }): Promise<void> {
   if (!flags.yes) {
     if (!stdinIsTTY()) throw new AuthyError("INVALID_INPUT", `refusing to delete ${path} without confirmation`, { hint: "pass --yes" });
     const what = flags.purge ? `Erase ${path} and all its versions for good?` : `Delete ${path}?`;
     if (!(await confirm(what))) throw new AuthyError("INTERRUPTED", "nothing deleted");
   }
   const vault = await ctx.client();
-  const meta = await vault.deleteSecret(path, { purge: flags.purge });
+  // A token's or agent's delete of a critical secret waits for the owner's approval, as a write does.
+  const opts = { ...(flags.purge ? { purge: true } : {}), ...(flags.reason === undefined ? {} : { reason: flags.reason }) };
+  const meta = await withApproval(ctx.out, vault, flags, () => vault.deleteSecret(path, opts));
   ctx.out.result({ ...metaJson(meta), purged: Boolean(flags.purge) }, () => "");
   ctx.out.info(flags.purge ? `purged ${meta.path}` : `deleted ${meta.path} (undo with \`authy secrets restore ${meta.path}\`)`);
 }

@@ -120,13 +120,25 @@ export function declareSecrets(program: Command): void {
     .addOption(new Option("--type <type>", "only secrets of this type").choices(SECRET_TYPES))
     .addOption(new Option("--tier <tier>", "only secrets of this tier").choices(TIERS))
     .action(lazy(secrets, (m) => m.list));
-  s.command("delete <path>")
-    .alias("rm")
-    .description("delete a secret (soft; undo with restore)")
-    .addHelpText("after", help(["authy secrets delete prod/OLD_KEY", "authy secrets delete prod/OLD_KEY --yes --purge"], [...VAULT_EXITS, 3, 4, 130]))
-    .option("-y, --yes", "do not ask")
-    .option("--purge", "erase every version for good")
-    .action(lazy(secrets, (m) => m.remove));
+  approvalWait(
+    s
+      .command("delete <path>")
+      .alias("rm")
+      .description("delete a secret (soft; undo with restore)")
+      .addHelpText(
+        "after",
+        help(
+          [
+            "authy secrets delete prod/OLD_KEY",
+            "authy secrets delete prod/OLD_KEY --yes --purge",
+            'AUTHY_TOKEN=$token authy secrets delete prod/ROOT_KEY --yes --reason "key retired" --no-wait',
+          ],
+          [...VAULT_EXITS, 3, 4, 5, 130],
+        ),
+      )
+      .option("-y, --yes", "do not ask")
+      .option("--purge", "erase every version for good"),
+  ).action(lazy(secrets, (m) => m.remove));
   s.command("restore <path>")
     .description("undo a delete")
     .addHelpText("after", help(["authy secrets restore prod/OLD_KEY", "authy secrets list prod --deleted"], [...VAULT_EXITS, 3, 4]))
