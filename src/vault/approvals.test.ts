@@ -324,6 +324,28 @@ describe("deletes of critical secrets: a delete is a write", () => {
     expect(new Set(refusals.map((e) => (isAuthyError(e) ? `${e.message} ${e.hint ?? ""}`.replaceAll(/prod\/\w+/g, "NAME") : ""))).size).toBe(1);
     expect(await owner.listApprovals()).toEqual([]);
   });
+
+  it("a move away from a critical secret asks to delete it as well as to write the new path; over one (--force), to purge it", async () => {
+    const bot = await tokenFor("deploy-bot", "t1", DELETER);
+    const moved = await requested(bot.moveSecret("prod/ROOT", "prod/MOVED", { reason: "rename" }));
+    expect(moved.message).toContain("write prod/MOVED (critical), delete prod/ROOT (critical)");
+    const over = await requested(bot.moveSecret("prod/PLAIN", "prod/ROOT", { force: true }));
+    expect(over.message).toContain("purge prod/ROOT (critical)");
+    expect(await versions("prod/ROOT")).toEqual([1]);
+    expect(text((await owner.getSecret("prod/ROOT")).value)).toBe("root-value");
+    expect(await outcome(owner.describeSecret("prod/MOVED"))).toBe("NOT_FOUND");
+    // Only with both of the first move's requests approved does it go through.
+    await owner.approve(moved.approvals[0]!.id);
+    expect(await outcome(bot.moveSecret("prod/ROOT", "prod/MOVED"))).toBe("APPROVAL_REQUIRED");
+    await owner.approve(moved.approvals[1]!.id);
+    expect((await bot.moveSecret("prod/ROOT", "prod/MOVED")).tier).toBe("critical");
+    expect(text((await owner.getSecret("prod/MOVED")).value)).toBe("root-value");
+    // A standard secret moves by scope alone; a copy of a critical one deletes nothing, so asks only to write.
+    expect((await bot.moveSecret("prod/PLAIN", "prod/PLAIN2")).path).toBe("prod/PLAIN2");
+    const copied = await requested(bot.copySecret("prod/MOVED", "prod/COPY"));
+    expect(copied.approvals.map((a) => a.path)).toEqual(["prod/COPY"]);
+    expect(copied.message).toContain("write prod/COPY (critical)");
+  });
 });
 
 describe("requests", () => {

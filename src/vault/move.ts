@@ -2,7 +2,7 @@ import { openValue, sealValue } from "../crypto/index.js";
 import { AuthyError, isAuthyError } from "../errors.js";
 import type { SecretRow, StoreWriter, VersionRow } from "../store/store.js";
 import { authorize } from "./access.js";
-import { approvalRequired, passApprovals, writeNeed } from "./approvals.js";
+import { approvalRequired, deleteNeed, passApprovals, writeNeed } from "./approvals.js";
 import { audit, tryAudit } from "./audit-log.js";
 import type { VaultContext } from "./context.js";
 import { validatePath, type SecretPath } from "./path.js";
@@ -17,6 +17,8 @@ import type { SecretMeta } from "./types.js";
  * is then gone. A copy starts the new secret at the source's current value and metadata.
  * Both need `read` on the source and `write` on the destination; a move also `delete` on the
  * source, and on a destination it replaces (`--force`). Neither releases a value to the caller.
+ * For an agent or token a move of a critical secret is a write of DST and a delete of SRC, and
+ * replacing a critical DST a purge of it: each asks the owner under its own name.
  */
 export interface MoveOptions {
   /** Replace an existing destination (a move: purged first; a copy: a new version of it). */
@@ -48,8 +50,8 @@ async function transfer(ctx: VaultContext, kind: Kind, from: string, to: string,
       await checkListingBefore(tx, ctx);
       const { row: srcRow, meta } = await liveSecretIn(tx, ctx, src.path);
       const dstRow = await tx.getSecret(dst.path);
-      if (dstRow) {
-        openSecretRow(ctx.keys, dstRow); // verified before it is replaced
+      const dstMeta = dstRow ? openSecretRow(ctx.keys, dstRow) : null; // verified before it is replaced
+      if (dstMeta) {
         if (!opts.force) {
           throw new AuthyError("ALREADY_EXISTS", `${dst.path} already exists`, {
             hint: kind === "move" ? "pass --force to replace it (its own versions are erased)" : "pass --force to write the copy as a new version of it",
@@ -57,7 +59,14 @@ async function transfer(ctx: VaultContext, kind: Kind, from: string, to: string,
         }
         if (kind === "move") await authorize(ctx, dst.path, "delete", action);
       }
-      const gate = await passApprovals(tx, ctx, [await writeNeed(tx, ctx, dst.path, meta.tier)], opts.reason);
+      // A move deletes SRC and, with --force, erases DST's versions: for a critical secret each
+      // is a write of it, asked for under its own name (as `secrets delete` and `--purge` are).
+      const needs = [await writeNeed(tx, ctx, dst.path, meta.tier)];
+      if (kind === "move") {
+        needs.push(await deleteNeed(tx, ctx, meta, false));
+        if (dstMeta) needs.push(await deleteNeed(tx, ctx, dstMeta, true));
+      }
+      const gate = await passApprovals(tx, ctx, needs, opts.reason);
       if (!gate.ok) return gate;
       const now = ctx.clock.now();
       const result = kind === "move" ? await moveRows(tx, ctx, srcRow, meta, dst, dstRow !== null, now) : await copyRow(tx, ctx, meta, dst, dstRow, now);
