@@ -24,6 +24,11 @@ export interface ApprovalFlags {
   wait?: string | boolean;
 }
 
+/** `--reason` as a request's option: absent when not given (the request then carries none). */
+export function reasonOf(flags: ApprovalFlags): { reason?: string } {
+  return flags.reason === undefined ? {} : { reason: flags.reason };
+}
+
 export interface WaitTiming {
   now(): number;
   sleep(ms: number): Promise<void>;

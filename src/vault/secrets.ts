@@ -375,8 +375,8 @@ export interface DeleteOptions {
 
 /**
  * A soft delete (undone by restore) or, with `purge`, the erasure of every version. A delete
- * of a critical secret is a write of it: an agent, token or member needs the owner's approval
- * for it (`secret.delete` or `secret.purge`, deleteNeed), spent in the transaction that deletes.
+ * of a critical secret is a write of it: an agent or token needs the owner's approval for it
+ * (`secret.delete` or `secret.purge`, deleteNeed), spent in the transaction that deletes.
  */
 export async function deleteSecret(ctx: VaultContext, path: string, opts: DeleteOptions = {}): Promise<SecretMeta> {
   await authorize(ctx, validatePath(path).path, "delete", "secret.delete");
@@ -445,17 +445,17 @@ export async function secretHistory(ctx: VaultContext, path: string): Promise<{ 
   return { meta, versions };
 }
 
-/**
- * Makes an older version's value current again, as a new version (history is never rewritten).
- * For an agent, token or member the value comes back under the stricter of its own version's
- * tier and the current one (as reading that version is judged): lowering a secret's tier with
- * a write and then rolling back must not open a value written under the stricter tier.
- */
 export interface RollbackOptions {
   /** Why, shown to the owner when writing a critical secret needs an approval. */
   reason?: string;
 }
 
+/**
+ * Makes an older version's value current again, as a new version (history is never rewritten).
+ * For an agent or token the value comes back under the stricter of its own version's tier and
+ * the current one (as reading that version is judged, readNeed): lowering a secret's tier with
+ * a write and then rolling back must not open a value written under the stricter tier.
+ */
 export async function rollbackSecret(ctx: VaultContext, path: string, version: number, opts: RollbackOptions = {}): Promise<SecretMeta> {
   await authorize(ctx, validatePath(path).path, "write", "secret.rollback");
   const meta = await loadMeta(ctx, path);

@@ -1,7 +1,7 @@
 import { writeFileAtomic } from "../../files/atomic-write.js";
 import { readFileBounded, TEMPLATE_LIMIT } from "../../files/bounded-read.js";
 import { parseTemplate, renderTemplate, templateReferences, templateText } from "../../formats/template.js";
-import { withApproval, type ApprovalFlags } from "../approval-wait.js";
+import { reasonOf, withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { refuseExisting } from "../output-file.js";
 import { readStdin } from "../input.js";
@@ -21,7 +21,7 @@ export async function inject(ctx: CliContext, flags: { in: string; out?: string;
       command: "inject",
       purpose: "inject",
       details: { template: source, out: flags.out ?? null },
-      ...(flags.reason === undefined ? {} : { reason: flags.reason }),
+      ...reasonOf(flags),
     }),
   );
   const values = new Map(secrets.map((s) => [s.path, s.value]));

@@ -5,7 +5,7 @@ import { readFileBounded, SECRET_VALUE_LIMIT } from "../../files/bounded-read.js
 import { createPrivateTemp } from "../../files/private-temp.js";
 import { validatePath } from "../../vault/path.js";
 import { utf8Text } from "../../vault/utf8-text.js";
-import { withApproval, type ApprovalFlags } from "../approval-wait.js";
+import { reasonOf, withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { metaJson } from "./render.js";
 
@@ -53,7 +53,7 @@ function runEditor(editor: string, file: string): Promise<{ code: number | null;
 export async function edit(ctx: CliContext, path: string, flags: ApprovalFlags): Promise<number> {
   const p = validatePath(path);
   const vault = await ctx.client();
-  const reason = flags.reason === undefined ? {} : { reason: flags.reason };
+  const reason = reasonOf(flags);
   const { value } = await withApproval(ctx.out, vault, flags, () => vault.getSecret(p.path, reason));
   if (utf8Text(value) === null) {
     value.fill(0);

@@ -1,5 +1,5 @@
 import type { ApprovalFlags } from "../approval-wait.js";
-import { withApproval } from "../approval-wait.js";
+import { reasonOf, withApproval } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { metaJson } from "./render.js";
 
@@ -22,5 +22,5 @@ export async function copy(ctx: CliContext, from: string, to: string, flags: Tra
 }
 
 function options(flags: TransferFlags) {
-  return { ...(flags.force ? { force: true } : {}), ...(flags.reason === undefined ? {} : { reason: flags.reason }) };
+  return { ...(flags.force ? { force: true } : {}), ...reasonOf(flags) };
 }

@@ -1,4 +1,4 @@
-import { withApproval, type ApprovalFlags } from "../approval-wait.js";
+import { reasonOf, withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { metaJson } from "./render.js";
 import { parseLength } from "./secrets.js";
@@ -11,7 +11,7 @@ export async function rotate(ctx: CliContext, path: string, flags: ApprovalFlags
   };
   const vault = await ctx.client();
   const { meta, value } = await withApproval(ctx.out, vault, flags, () =>
-    vault.rotateSecret(path, { generator, ...(flags.show ? { reveal: true } : {}), ...(flags.reason === undefined ? {} : { reason: flags.reason }) }),
+    vault.rotateSecret(path, { generator, ...(flags.show ? { reveal: true } : {}), ...reasonOf(flags) }),
   );
   if (value !== undefined) {
     ctx.out.result({ ...metaJson(meta), value }, () => value);

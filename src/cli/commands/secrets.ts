@@ -5,7 +5,7 @@ import { parseExpiry } from "../../formats/duration.js";
 import { parseReference } from "../../formats/reference.js";
 import { validatePath } from "../../vault/path.js";
 import { type SecretMeta, type SecretType, type SetOptions, type Tier } from "../../vault/types.js";
-import { withApproval, type ApprovalFlags } from "../approval-wait.js";
+import { reasonOf, withApproval, type ApprovalFlags } from "../approval-wait.js";
 import type { CliContext } from "../context.js";
 import { confirm, promptSecret, readStdin, stdinIsTTY } from "../input.js";
 import { isoTime, table } from "../output.js";
@@ -20,8 +20,8 @@ interface MetaFlags {
   expires?: string;
 }
 
-function setOptions(flags: MetaFlags): SetOptions {
-  const opts: SetOptions = {};
+function setOptions(flags: MetaFlags & ApprovalFlags): SetOptions {
+  const opts: SetOptions = reasonOf(flags);
   if (flags.type) opts.type = flags.type;
   if (flags.tier) opts.tier = flags.tier;
   if (flags.description !== undefined) opts.description = flags.description;
@@ -79,7 +79,6 @@ export async function set(
 ): Promise<void> {
   validatePath(path);
   const options = setOptions(flags);
-  if (flags.reason !== undefined) options.reason = flags.reason;
   const value = await readValue(path, flags);
   // A generated value's shape is remembered, so that `secrets rotate` can make the next one.
   if (flags.generate) options.generator = { length: parseLength(flags.length), charset: flags.charset };
@@ -100,7 +99,6 @@ export async function generate(
     });
   }
   const options: SetOptions = { ...setOptions(flags), generator: { length: parseLength(flags.length), charset: flags.charset } };
-  if (flags.reason !== undefined) options.reason = flags.reason;
   // Writing a critical secret as a token or agent waits for the owner, as `secrets set` does.
   const meta = await withApproval(ctx.out, vault, flags, () => vault.setSecret(path, Buffer.from(value, "utf8"), options));
   if (flags.print) ctx.out.result({ ...metaJson(meta), value }, () => value);
@@ -113,7 +111,7 @@ async function printValue(ctx: CliContext, path: string, flags: { revision?: str
     vault.getSecret(path, {
       version: flags.revision === undefined ? undefined : parseVersion(flags.revision),
       allowExpired: flags.allowExpired,
-      ...(flags.reason === undefined ? {} : { reason: flags.reason }),
+      ...reasonOf(flags),
     }),
   );
   if (ctx.out.opts.json) {
@@ -196,7 +194,7 @@ export async function remove(ctx: CliContext, path: string, flags: ApprovalFlags
   }
   const vault = await ctx.client();
   // A token's or agent's delete of a critical secret waits for the owner's approval, as a write does.
-  const opts = { ...(flags.purge ? { purge: true } : {}), ...(flags.reason === undefined ? {} : { reason: flags.reason }) };
+  const opts = { ...(flags.purge ? { purge: true } : {}), ...reasonOf(flags) };
   const meta = await withApproval(ctx.out, vault, flags, () => vault.deleteSecret(path, opts));
   ctx.out.result({ ...metaJson(meta), purged: Boolean(flags.purge) }, () => "");
   ctx.out.info(flags.purge ? `purged ${meta.path}` : `deleted ${meta.path} (undo with \`authy secrets restore ${meta.path}\`)`);
@@ -223,7 +221,7 @@ export async function history(ctx: CliContext, path: string): Promise<void> {
 export async function rollback(ctx: CliContext, path: string, version: string, flags: ApprovalFlags): Promise<void> {
   const vault = await ctx.client();
   const n = parseVersion(version);
-  const meta = await withApproval(ctx.out, vault, flags, () => vault.rollback(path, n, flags.reason === undefined ? {} : { reason: flags.reason }));
+  const meta = await withApproval(ctx.out, vault, flags, () => vault.rollback(path, n, reasonOf(flags)));
   ctx.out.result(metaJson(meta), () => "");
   ctx.out.info(`${meta.path} now holds the value of version ${version} (as version ${meta.version})`);
 }
